@@ -1,0 +1,449 @@
+//! The runtime layer: a structure type together with its shape and its
+//! parameter table.
+//!
+//! [`Covariance<S>`] keeps the bookkeeping that a type cannot: which
+//! parameters are fixed and at what value, their defaults and transforms, and
+//! operand names. It maps free parameters to natural ones, evaluates the
+//! matrix, and gives the Jacobian with respect to the free parameters in
+//! closed form, by dual numbers, or both compared.
+
+use crate::{CovError, ParamSpec, Scalar, Structure, Transform};
+use nalgebra::{Const, DMatrix};
+use num_dual::{DualNumFloat, DualVec};
+use std::collections::HashMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// A structure type `S` with its runtime shape and parameter specs.
+///
+/// ```
+/// use covreml::{Covariance, AR1};
+/// let mut ar1 = Covariance::<AR1>::new(3).unwrap();
+/// ar1.fix("rho", 0.5).unwrap();            // free-scale value: ρ = 2σ(0.5) − 1
+/// assert_eq!(ar1.free_names(), ["sigma^2"]);
+/// let v = ar1.value(&[0.4]).unwrap();
+/// assert!((v[(0, 1)] - 0.5450765073310843).abs() < 1e-15);
+/// let j = ar1.jacobian(&[0.4]).unwrap();   // only the free parameter
+/// assert_eq!(j.len(), 1);
+/// ```
+pub struct Covariance<S: Structure> {
+    shape: S::Shape,
+    specs: Vec<ParamSpec>,
+    fixed: Vec<bool>,
+    _structure: PhantomData<S>,
+}
+
+impl<S: Structure> Clone for Covariance<S> {
+    fn clone(&self) -> Self {
+        Covariance {
+            shape: self.shape.clone(),
+            specs: self.specs.clone(),
+            fixed: self.fixed.clone(),
+            _structure: PhantomData,
+        }
+    }
+}
+
+impl<S: Structure> fmt::Debug for Covariance<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Covariance")
+            .field("structure", &S::NAME)
+            .field("dims", &S::dims(&self.shape))
+            .field("params", &self.names())
+            .field("free", &self.free_names())
+            .finish()
+    }
+}
+
+/// How the Jacobian with respect to the free parameters is computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum JacobianMethod {
+    /// The closed form of each structure (the default); structures without
+    /// one fall back to dual numbers.
+    #[default]
+    ClosedForm,
+    /// Forward-mode dual numbers through the generic value function.
+    DualNumbers,
+}
+
+/// Number of derivative directions carried by one dual-number pass.
+const DUAL_CHUNK: usize = 4;
+
+impl<S: Structure> Covariance<S> {
+    /// A structure of shape `shape`, every parameter free at its default.
+    ///
+    /// Fails if the shape is invalid for the structure (for example
+    /// `Equicorrelation` of size 1, or operands whose sizes do not fit).
+    pub fn new(shape: impl Into<S::Shape>) -> Result<Self, CovError> {
+        let shape = shape.into();
+        S::check_shape(&shape)?;
+        let specs = S::param_specs(&shape);
+        debug_assert_eq!(specs.len(), S::param_count(&shape));
+        let fixed = vec![false; specs.len()];
+        Ok(Covariance {
+            shape,
+            specs,
+            fixed,
+            _structure: PhantomData,
+        })
+    }
+
+    /// The runtime shape.
+    pub fn shape(&self) -> &S::Shape {
+        &self.shape
+    }
+
+    /// `(rows, columns)` of the matrix.
+    pub fn dims(&self) -> (usize, usize) {
+        S::dims(&self.shape)
+    }
+
+    /// The full parameter table, fixed parameters included.
+    pub fn specs(&self) -> &[ParamSpec] {
+        &self.specs
+    }
+
+    /// Number of parameters, fixed ones included.
+    pub fn n_params(&self) -> usize {
+        self.specs.len()
+    }
+
+    /// Number of free parameters.
+    pub fn n_free(&self) -> usize {
+        self.fixed.iter().filter(|f| !**f).count()
+    }
+
+    /// Whether each parameter is fixed, in table order.
+    pub fn fixed_mask(&self) -> &[bool] {
+        &self.fixed
+    }
+
+    /// All parameter names (`time/rho`, …), fixed ones included.
+    pub fn names(&self) -> Vec<String> {
+        self.specs.iter().map(|s| s.name.to_string()).collect()
+    }
+
+    /// Names of the free parameters, in the order free vectors use.
+    pub fn free_names(&self) -> Vec<String> {
+        self.free_specs().map(|s| s.name.to_string()).collect()
+    }
+
+    /// Names of the fixed parameters.
+    pub fn fixed_names(&self) -> Vec<String> {
+        self.specs
+            .iter()
+            .zip(&self.fixed)
+            .filter(|(_, f)| **f)
+            .map(|(s, _)| s.name.to_string())
+            .collect()
+    }
+
+    /// Defaults of the free parameters (free scale): the default start of a fit.
+    pub fn free_defaults(&self) -> Vec<f64> {
+        self.free_specs().map(|s| s.default).collect()
+    }
+
+    /// Transforms of the free parameters.
+    pub fn free_transforms(&self) -> Vec<Transform> {
+        self.free_specs().map(|s| s.transform.clone()).collect()
+    }
+
+    fn free_specs(&self) -> impl Iterator<Item = &ParamSpec> {
+        self.specs
+            .iter()
+            .zip(&self.fixed)
+            .filter(|(_, f)| !**f)
+            .map(|(s, _)| s)
+    }
+
+    fn index_of(&self, name: &str) -> Result<usize, CovError> {
+        self.specs
+            .iter()
+            .position(|s| s.name.to_string() == name)
+            .ok_or_else(|| CovError::UnknownParam {
+                name: name.to_owned(),
+                known: self.names().join(", "),
+            })
+    }
+
+    /// Fixes parameter `name` at the free-scale value `free_value`.
+    pub fn fix(&mut self, name: &str, free_value: f64) -> Result<&mut Self, CovError> {
+        let i = self.index_of(name)?;
+        finite(name, free_value)?;
+        self.specs[i].default = free_value;
+        self.fixed[i] = true;
+        Ok(self)
+    }
+
+    /// Fixes parameter `name` at the natural-scale value `natural_value`.
+    pub fn fix_natural(&mut self, name: &str, natural_value: f64) -> Result<&mut Self, CovError> {
+        let i = self.index_of(name)?;
+        let x = self.specs[i].transform.inverse(natural_value);
+        self.fix(name, x)
+    }
+
+    /// Frees parameter `name` again (its default stays where it was fixed).
+    pub fn unfix(&mut self, name: &str) -> Result<&mut Self, CovError> {
+        let i = self.index_of(name)?;
+        self.fixed[i] = false;
+        Ok(self)
+    }
+
+    /// Sets the default (free scale) of parameter `name`.
+    pub fn set_default(&mut self, name: &str, free_value: f64) -> Result<&mut Self, CovError> {
+        let i = self.index_of(name)?;
+        finite(name, free_value)?;
+        self.specs[i].default = free_value;
+        Ok(self)
+    }
+
+    /// Sets the transform of parameter `name`.
+    pub fn set_transform(&mut self, name: &str, t: Transform) -> Result<&mut Self, CovError> {
+        let i = self.index_of(name)?;
+        self.specs[i].transform = t;
+        Ok(self)
+    }
+
+    /// Renames the outermost operand `from` (for example `op_0`) to `to`:
+    /// `op_0/rho` becomes `time/rho`.
+    pub fn rename_operand(&mut self, from: &str, to: &str) -> Result<&mut Self, CovError> {
+        let mut any = false;
+        for s in &mut self.specs {
+            any |= s.name.rename_head(from, to);
+        }
+        if any {
+            Ok(self)
+        } else {
+            Err(CovError::UnknownOperand {
+                name: from.to_owned(),
+            })
+        }
+    }
+
+    /// Renames the outermost operands `op_0, op_1, …` in order, as the seed's
+    /// keyword operands do (`time=…, subject=…`).
+    pub fn with_operand_names(mut self, names: &[&str]) -> Result<Self, CovError> {
+        for (i, n) in names.iter().enumerate() {
+            self.rename_operand(&format!("op_{i}"), n)?;
+        }
+        Ok(self)
+    }
+
+    fn check_len<T>(&self, free: &[T]) -> Result<(), CovError> {
+        let expected = self.n_free();
+        if free.len() != expected {
+            return Err(CovError::WrongParamCount {
+                expected,
+                got: free.len(),
+                names: self.free_names().join(", "),
+            });
+        }
+        Ok(())
+    }
+
+    /// The full free-scale parameter vector: `free` with the fixed values
+    /// slotted in (fixed ones included), in table order.
+    pub fn full_free<T: Scalar>(&self, free: &[T]) -> Result<Vec<T>, CovError> {
+        self.check_len(free)?;
+        let mut it = free.iter();
+        Ok(self
+            .specs
+            .iter()
+            .zip(&self.fixed)
+            .map(|(s, &f)| {
+                if f {
+                    T::c(s.default)
+                } else {
+                    *it.next().expect("length checked")
+                }
+            })
+            .collect())
+    }
+
+    /// The parameter vector as asked: with or without the fixed parameters,
+    /// on the free or the natural scale.
+    pub fn params<T: Scalar>(
+        &self,
+        free: &[T],
+        include_fixed: bool,
+        natural: bool,
+    ) -> Result<Vec<T>, CovError> {
+        let full = self.full_free(free)?;
+        Ok(full
+            .into_iter()
+            .zip(&self.specs)
+            .zip(&self.fixed)
+            .filter(|(_, &f)| include_fixed || !f)
+            .map(|((x, s), _)| if natural { s.transform.forward(x) } else { x })
+            .collect())
+    }
+
+    /// All natural parameters (fixed ones included) at the free values `free`.
+    pub fn natural<T: Scalar>(&self, free: &[T]) -> Result<Vec<T>, CovError> {
+        self.params(free, true, true)
+    }
+
+    /// `dθ/dx` of each free parameter at `free`.
+    pub fn transform_derivatives<T: Scalar>(&self, free: &[T]) -> Result<Vec<T>, CovError> {
+        self.check_len(free)?;
+        Ok(self
+            .free_specs()
+            .zip(free)
+            .map(|(s, &x)| s.transform.derivative(x))
+            .collect())
+    }
+
+    /// The free vector from a name → value map (free scale). Every free
+    /// parameter must be given; names that are not free parameters are errors.
+    pub fn free_from_map(&self, map: &HashMap<String, f64>) -> Result<Vec<f64>, CovError> {
+        let free = self.free_names();
+        if let Some(unknown) = map.keys().find(|k| !free.contains(k)) {
+            return Err(CovError::UnknownParam {
+                name: unknown.clone(),
+                known: free.join(", "),
+            });
+        }
+        let missing: Vec<&str> = free
+            .iter()
+            .filter(|n| !map.contains_key(*n))
+            .map(|s| s.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(CovError::MissingParams {
+                names: missing.join(", "),
+            });
+        }
+        Ok(free.iter().map(|n| map[n]).collect())
+    }
+
+    /// The matrix at the free parameters `free`.
+    pub fn value<T: Scalar>(&self, free: &[T]) -> Result<DMatrix<T>, CovError> {
+        let theta = self.natural(free)?;
+        Ok(S::value(&self.shape, &theta))
+    }
+
+    /// The matrix at the defaults.
+    pub fn value_at_defaults(&self) -> DMatrix<f64> {
+        let theta: Vec<f64> = self
+            .specs
+            .iter()
+            .map(|s| s.transform.forward(s.default))
+            .collect();
+        S::value(&self.shape, &theta)
+    }
+
+    /// Closed-form `∂V/∂x_k` for every free parameter `x_k`.
+    ///
+    /// Fails with [`CovError::NoClosedForm`] when a structure inside has no
+    /// closed form; [`dual_jacobian`](Self::dual_jacobian) always works.
+    pub fn jacobian<T: Scalar>(&self, free: &[T]) -> Result<Vec<DMatrix<T>>, CovError> {
+        Ok(self.value_and_jacobian(free)?.1)
+    }
+
+    /// Value and closed-form Jacobian in one evaluation.
+    pub fn value_and_jacobian<T: Scalar>(
+        &self,
+        free: &[T],
+    ) -> Result<(DMatrix<T>, Vec<DMatrix<T>>), CovError> {
+        let full = self.full_free(free)?;
+        let theta: Vec<T> = full
+            .iter()
+            .zip(&self.specs)
+            .map(|(&x, s)| s.transform.forward(x))
+            .collect();
+        let (v, jac) = S::value_and_jacobian(&self.shape, &theta);
+        let jac = jac.ok_or(CovError::NoClosedForm { structure: S::NAME })?;
+        let out = jac
+            .into_iter()
+            .zip(full.iter().zip(&self.specs).zip(&self.fixed))
+            .filter(|(_, (_, &f))| !f)
+            .map(|(d, ((&x, s), _))| d * s.transform.derivative(x))
+            .collect();
+        Ok((v, out))
+    }
+
+    /// `∂V/∂x_k` by forward-mode dual numbers through the generic value
+    /// function: exact to rounding, four directions per pass.
+    pub fn dual_jacobian<F: DualNumFloat + Scalar + num_dual::DualNum<Primitive = F>>(
+        &self,
+        free: &[F],
+    ) -> Result<Vec<DMatrix<F>>, CovError> {
+        type D<F> = DualVec<F, Const<DUAL_CHUNK>>;
+        let full = self.full_free(free)?;
+        let free_pos: Vec<usize> = (0..self.specs.len()).filter(|&i| !self.fixed[i]).collect();
+        let mut out = Vec::with_capacity(free_pos.len());
+        for chunk in free_pos.chunks(DUAL_CHUNK) {
+            let theta: Vec<D<F>> = full
+                .iter()
+                .zip(&self.specs)
+                .enumerate()
+                .map(|(i, (&x, s))| {
+                    let mut d = D::<F>::from_re(x);
+                    if let Some(k) = chunk.iter().position(|&p| p == i) {
+                        d = d.derivative(k);
+                    }
+                    s.transform.forward(d)
+                })
+                .collect();
+            let v = S::value(&self.shape, &theta);
+            for k in 0..chunk.len() {
+                out.push(v.map(|e| match e.eps.0 {
+                    Some(ref m) => m[k],
+                    None => F::zero(),
+                }));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Value and Jacobian with the chosen method, in `f64`.
+    pub fn value_and_jacobian_with(
+        &self,
+        free: &[f64],
+        method: JacobianMethod,
+    ) -> Result<(DMatrix<f64>, Vec<DMatrix<f64>>), CovError> {
+        match method {
+            JacobianMethod::ClosedForm => match self.value_and_jacobian(free) {
+                Err(CovError::NoClosedForm { .. }) => {
+                    Ok((self.value(free)?, self.dual_jacobian(free)?))
+                }
+                r => r,
+            },
+            JacobianMethod::DualNumbers => Ok((self.value(free)?, self.dual_jacobian(free)?)),
+        }
+    }
+
+    /// Compares the closed-form Jacobian with the dual-number one at `free`
+    /// and reports the largest difference per parameter.
+    pub fn check_gradients(&self, free: &[f64]) -> Result<crate::GradientCheck, CovError> {
+        let closed = self.jacobian(free)?;
+        let dual = self.dual_jacobian(free)?;
+        Ok(crate::GradientCheck::compare(self.free_names(), &closed, &dual))
+    }
+}
+
+impl<S: Structure> Covariance<S>
+where
+    S::NParams: crate::structure::ParamArray,
+{
+    /// The matrix at free parameters given as an array whose length the
+    /// structure type fixes (every parameter free): the wrong length does not
+    /// compile.
+    pub fn value_static<T: Scalar>(
+        &self,
+        free: <S::NParams as crate::structure::ParamArray>::Array<T>,
+    ) -> Result<DMatrix<T>, CovError> {
+        self.value(free.as_ref())
+    }
+}
+
+fn finite(name: &str, value: f64) -> Result<(), CovError> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(CovError::NotFinite {
+            name: name.to_owned(),
+            value,
+        })
+    }
+}

@@ -1,0 +1,75 @@
+//! Errors of the structure layer.
+
+use thiserror::Error;
+
+/// What can go wrong when building or evaluating a covariance structure.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum CovError {
+    /// A free-parameter vector of the wrong length.
+    #[error("expected {expected} free parameters ({names}), got {got}")]
+    WrongParamCount {
+        /// How many were expected.
+        expected: usize,
+        /// How many were given.
+        got: usize,
+        /// The expected names, comma separated.
+        names: String,
+    },
+    /// A name given in a map or to `fix` that the structure does not have.
+    #[error("unknown parameter `{name}`; the parameters are: {known}")]
+    UnknownParam {
+        /// The name given.
+        name: String,
+        /// The structure's parameter names, comma separated.
+        known: String,
+    },
+    /// A free parameter missing from a name → value map.
+    #[error("missing free parameter(s): {names}")]
+    MissingParams {
+        /// The missing names, comma separated.
+        names: String,
+    },
+    /// An operand name given to `rename_operand` that is not an operand.
+    #[error("no operand named `{name}`")]
+    UnknownOperand {
+        /// The name given.
+        name: String,
+    },
+    /// A shape that the structure cannot take (for example `Equicorrelation(1)`).
+    #[error("invalid shape for {structure}: {reason}")]
+    InvalidShape {
+        /// The structure type.
+        structure: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Operands whose sizes do not fit together.
+    #[error("{operator}: operand sizes do not match: {details}")]
+    SizeMismatch {
+        /// The operator.
+        operator: &'static str,
+        /// The operands and their sizes.
+        details: String,
+    },
+    /// A matrix that had to be inverted is singular.
+    #[error("{operator}: the operand matrix is singular at these parameters")]
+    Singular {
+        /// The operator.
+        operator: &'static str,
+    },
+    /// A structure without a closed-form Jacobian asked for one.
+    #[error("{structure} has no closed-form Jacobian; use the dual-number Jacobian")]
+    NoClosedForm {
+        /// The structure type.
+        structure: &'static str,
+    },
+    /// A parameter value that is NaN or infinite.
+    #[error("parameter `{name}` is not finite ({value})")]
+    NotFinite {
+        /// The parameter.
+        name: String,
+        /// Its value.
+        value: f64,
+    },
+}

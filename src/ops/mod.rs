@@ -1,0 +1,1 @@
+//! Operators: compositions of structures resolved at compile time.

@@ -1,0 +1,112 @@
+//! Parameter specifications and name tables.
+//!
+//! Every parameter has a name, a default (on the free scale) and a transform.
+//! Leaf structures name their parameters with plain rows (`"sigma^2"`,
+//! `"rho"`); operators prefix each operand's rows with the operand's name, so a
+//! composite yields `(operand path, local name)` pairs that format as
+//! `time/rho` or `op_0/a/rho` when asked.
+
+use crate::Transform;
+use std::borrow::Cow;
+use std::fmt;
+
+/// A parameter's name: the operand path that leads to it and its local name.
+///
+/// ```
+/// use covreml::ParamName;
+/// let n = ParamName::new("rho").within("time").within("op_0");
+/// assert_eq!(n.to_string(), "op_0/time/rho");
+/// assert_eq!(n.local(), "rho");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ParamName {
+    path: Vec<Cow<'static, str>>,
+    local: Cow<'static, str>,
+}
+
+impl ParamName {
+    /// A name with no operand path.
+    pub fn new(local: impl Into<Cow<'static, str>>) -> Self {
+        ParamName {
+            path: Vec::new(),
+            local: local.into(),
+        }
+    }
+
+    /// The same name seen from an enclosing operator, inside operand `operand`.
+    pub fn within(mut self, operand: impl Into<Cow<'static, str>>) -> Self {
+        self.path.insert(0, operand.into());
+        self
+    }
+
+    /// The local name, as the leaf structure calls it.
+    pub fn local(&self) -> &str {
+        &self.local
+    }
+
+    /// The operand path from the outermost operator inwards.
+    pub fn path(&self) -> impl Iterator<Item = &str> {
+        self.path.iter().map(|s| s.as_ref())
+    }
+
+    /// Replaces the first path segment `from` by `to` (renames an operand).
+    pub(crate) fn rename_head(&mut self, from: &str, to: &str) -> bool {
+        match self.path.first_mut() {
+            Some(head) if head == from => {
+                *head = Cow::Owned(to.to_owned());
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for ParamName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in &self.path {
+            write!(f, "{p}/")?;
+        }
+        f.write_str(&self.local)
+    }
+}
+
+/// One row of a parameter table: name, default on the free scale, transform.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamSpec {
+    /// The parameter's (possibly namespaced) name.
+    pub name: ParamName,
+    /// The default free value; a fixed parameter stays at it.
+    pub default: f64,
+    /// Free → natural map.
+    pub transform: Transform,
+}
+
+impl ParamSpec {
+    /// A row with the given local name, default and transform.
+    pub fn new(name: impl Into<Cow<'static, str>>, default: f64, transform: Transform) -> Self {
+        ParamSpec {
+            name: ParamName::new(name),
+            default,
+            transform,
+        }
+    }
+
+    /// A variance: default 0 on the free scale (σ² = 1), transform `e^{2x}`.
+    pub fn variance(name: impl Into<Cow<'static, str>>) -> Self {
+        ParamSpec::new(name, 0.0, Transform::ExpPow2)
+    }
+
+    /// The row seen from an enclosing operator, inside operand `operand`.
+    pub fn within(mut self, operand: impl Into<Cow<'static, str>>) -> Self {
+        self.name = self.name.within(operand);
+        self
+    }
+}
+
+/// Prefixes every row of `specs` with the operand name `operand`.
+pub(crate) fn namespaced(specs: Vec<ParamSpec>, operand: Cow<'static, str>) -> Vec<ParamSpec> {
+    specs
+        .into_iter()
+        .map(|s| s.within(operand.clone()))
+        .collect()
+}

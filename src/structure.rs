@@ -1,0 +1,160 @@
+//! The core trait: a covariance structure as a zero-sized type.
+//!
+//! A structure type such as [`AR1`](crate::AR1) or
+//! `Kron<AR1, Scalar>` carries no data. What the type cannot know — a size
+//! fixed at run time, a data matrix — travels beside it as a runtime
+//! [`Structure::Shape`] value. Sizes and parameter counts that the type does
+//! fix are nalgebra dimensions: [`Const<N>`] when known at compile time,
+//! [`Dyn`] otherwise, exactly as nalgebra splits matrix sizes.
+//!
+//! Structures evaluate on the **natural** scale: `value(shape, θ)` builds the
+//! matrix from the natural parameters, and `jacobian(shape, θ)` returns
+//! `∂V/∂θ_k` for every parameter `k`. Transforms, fixed parameters and the
+//! free scale are the business of the runtime layer,
+//! [`Covariance`](crate::Covariance).
+
+use crate::{ParamSpec, Scalar};
+use nalgebra::{Const, DMatrix, Dim, Dyn};
+use std::fmt;
+
+/// A covariance structure (or any parameterised matrix) as a type.
+///
+/// Implemented by every leaf in [`structures`](crate::structures), every
+/// operator in [`ops`](crate::ops), and by user types through
+/// `#[derive(Structure)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a covariance structure",
+    label = "expected a covariance structure here",
+    note = "use a leaf such as `AR1` or `Scalar`, an operator such as `Kron<A, B>`, the data operand `Fixed`, or derive one with `#[derive(covreml::Structure)]`"
+)]
+pub trait Structure: Copy + Default + fmt::Debug + Send + Sync + 'static {
+    /// Number of rows as a type: `Const<N>` when the type fixes it, else `Dyn`.
+    type Rows: Dim;
+    /// Number of columns as a type.
+    type Cols: Dim;
+    /// Number of parameters as a type: `Const<N>` when the type fixes it, else `Dyn`.
+    type NParams: Dim;
+    /// What the type cannot know: runtime sizes and data.
+    type Shape: Clone + fmt::Debug + PartialEq + Send + Sync + 'static;
+
+    /// The structure's name in messages, such as `"AR1"`.
+    const NAME: &'static str;
+    /// The operand name this structure takes inside an operator (see
+    /// [`Named`](crate::ops::Named)); `None` gives the positional `op_i`.
+    const LABEL: Option<&'static str> = None;
+
+    /// Checks that `shape` is valid for this structure (sizes, operand fit).
+    fn check_shape(_shape: &Self::Shape) -> Result<(), crate::CovError> {
+        Ok(())
+    }
+
+    /// `(rows, columns)` of the matrix.
+    fn dims(shape: &Self::Shape) -> (usize, usize);
+
+    /// Number of parameters (fixed ones included).
+    fn param_count(shape: &Self::Shape) -> usize;
+
+    /// The parameter table: names, defaults on the free scale, transforms.
+    fn param_specs(shape: &Self::Shape) -> Vec<ParamSpec>;
+
+    /// The matrix at the natural parameters `theta` (length [`param_count`](Self::param_count)).
+    fn value<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T>;
+
+    /// Closed-form `∂V/∂θ_k` for every parameter `k`, on the natural scale.
+    ///
+    /// `None` means the structure has no closed form; the runtime layer then
+    /// differentiates [`value`](Self::value) with dual numbers.
+    fn jacobian<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> Option<Vec<DMatrix<T>>> {
+        let _ = (shape, theta);
+        None
+    }
+
+    /// Value and closed-form Jacobian together; operators override this to
+    /// evaluate each operand once.
+    fn value_and_jacobian<T: Scalar>(
+        shape: &Self::Shape,
+        theta: &[T],
+    ) -> (DMatrix<T>, Option<Vec<DMatrix<T>>>) {
+        (Self::value(shape, theta), Self::jacobian(shape, theta))
+    }
+
+    /// The matrix at the **free** parameters `free`, with the default
+    /// transforms, where the type fixes the parameter count: a vector of the
+    /// wrong length does not compile.
+    ///
+    /// ```
+    /// use covreml::{Structure, AR1};
+    /// let v = AR1::value_static(&3, [0.0f64, 0.0]); // σ² = 1, ρ = 0
+    /// assert_eq!(v, nalgebra::DMatrix::identity(3, 3));
+    /// ```
+    fn value_static<T: Scalar>(
+        shape: &Self::Shape,
+        free: <Self::NParams as ParamArray>::Array<T>,
+    ) -> DMatrix<T>
+    where
+        Self::NParams: ParamArray,
+    {
+        let specs = Self::param_specs(shape);
+        let theta: Vec<T> = free
+            .as_ref()
+            .iter()
+            .zip(&specs)
+            .map(|(&x, s)| s.transform.forward(x))
+            .collect();
+        Self::value(shape, &theta)
+    }
+}
+
+/// Parameter counts known at compile time: the array type of that length.
+#[diagnostic::on_unimplemented(
+    message = "the parameter count of this structure is only known at run time",
+    note = "use `Covariance::value` with a slice for structures with a runtime size"
+)]
+pub trait ParamArray: Dim {
+    /// `[T; N]`.
+    type Array<T>: AsRef<[T]>;
+}
+
+impl<const N: usize> ParamArray for Const<N> {
+    type Array<T> = [T; N];
+}
+
+/// A leaf's size parameter: `Dyn` (size given at run time as a `usize`) or
+/// `Const<N>` (size fixed by the type; nothing to give at run time).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a size",
+    note = "leaf sizes are `Dyn` (the default: runtime size) or `Const<N>`"
+)]
+pub trait Size: Dim + Copy + fmt::Debug + Send + Sync + 'static {
+    /// What must be given at run time: `usize` for `Dyn`, `()` for `Const<N>`.
+    type Shape: Clone + fmt::Debug + PartialEq + Send + Sync + 'static;
+    /// The size.
+    fn get(shape: &Self::Shape) -> usize;
+}
+
+impl Size for Dyn {
+    type Shape = usize;
+    #[inline]
+    fn get(shape: &usize) -> usize {
+        *shape
+    }
+}
+
+impl<const N: usize> Size for Const<N> {
+    type Shape = ();
+    #[inline]
+    fn get(_: &()) -> usize {
+        N
+    }
+}
+
+/// Checks that a natural-parameter slice has the structure's length.
+#[inline]
+pub(crate) fn debug_check_len<S: Structure, T>(shape: &S::Shape, theta: &[T]) {
+    debug_assert_eq!(
+        theta.len(),
+        S::param_count(shape),
+        "{}: wrong parameter count",
+        S::NAME
+    );
+}

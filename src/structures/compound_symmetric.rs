@@ -1,0 +1,58 @@
+//! `V = σ² ((1 − ρ) I + ρ J)` (n × n, n > 1). Parameters `sigma^2`
+//! (`e^{2x}`) and `rho` (sigmoid then onto `(−1/(n−1), 1)`).
+//!
+//! `∂V/∂σ² = (1 − ρ) I + ρ J`, `∂V/∂ρ = σ² (J − I)`.
+
+use super::zero_sized;
+use crate::structure::Size;
+use crate::{CovError, ParamSpec, Scalar, Structure};
+use nalgebra::{Const, DMatrix};
+
+zero_sized! {
+    /// Compound symmetry: variance `σ²` on the diagonal, covariance `σ² ρ` off it.
+    ///
+    /// ```
+    /// use covreml::{Covariance, CompoundSymmetric};
+    /// let cs = Covariance::<CompoundSymmetric>::new(4).unwrap();
+    /// let v = cs.value(&[0.2, -0.5]).unwrap();
+    /// assert!((v[(0, 0)] - 1.4918246976412703).abs() < 1e-15);
+    /// assert!((v[(0, 3)] - 0.2536910928890115).abs() < 1e-15);
+    /// ```
+    CompoundSymmetric<N>
+}
+
+impl<N: Size> Structure for CompoundSymmetric<N> {
+    type Rows = N;
+    type Cols = N;
+    type NParams = Const<2>;
+    type Shape = N::Shape;
+    const NAME: &'static str = "CompoundSymmetric";
+
+    fn check_shape(shape: &Self::Shape) -> Result<(), CovError> {
+        super::need_two(Self::NAME, N::get(shape))
+    }
+    fn dims(shape: &Self::Shape) -> (usize, usize) {
+        (N::get(shape), N::get(shape))
+    }
+    fn param_count(_: &Self::Shape) -> usize {
+        2
+    }
+    fn param_specs(shape: &Self::Shape) -> Vec<ParamSpec> {
+        vec![
+            ParamSpec::variance("sigma^2"),
+            ParamSpec::new("rho", 0.0, super::equicorrelation_transform(N::get(shape))),
+        ]
+    }
+    fn value<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
+        let n = N::get(shape);
+        let (s2, rho) = (theta[0], theta[1]);
+        DMatrix::from_fn(n, n, |i, j| if i == j { s2 } else { s2 * rho })
+    }
+    fn jacobian<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> Option<Vec<DMatrix<T>>> {
+        let n = N::get(shape);
+        let (s2, rho) = (theta[0], theta[1]);
+        let d_s2 = DMatrix::from_fn(n, n, |i, j| if i == j { T::one() } else { rho });
+        let d_rho = DMatrix::from_fn(n, n, |i, j| if i == j { T::zero() } else { s2 });
+        Some(vec![d_s2, d_rho])
+    }
+}

@@ -1,0 +1,47 @@
+//! `V = σ² J` (n × m, every entry σ²). Parameter `sigma^2`, transform `e^{2x}`.
+//!
+//! `∂V/∂σ² = J`.
+
+use super::zero_sized;
+use crate::structure::Size;
+use crate::{ParamSpec, Scalar, Structure};
+use nalgebra::{Const, DMatrix};
+
+zero_sized! {
+    /// Every entry equal to one variance: `σ² J_{n×m}`. Shape `(n, m)`.
+    ///
+    /// ```
+    /// use covreml::{Covariance, EqualEntry};
+    /// let e = Covariance::<EqualEntry>::new((2, 3)).unwrap();
+    /// let v = e.value(&[0.5]).unwrap(); // σ² = e
+    /// assert_eq!(v.shape(), (2, 3));
+    /// assert!((v[(1, 2)] - std::f64::consts::E).abs() < 1e-15);
+    /// ```
+    EqualEntry<N, M>
+}
+
+impl<N: Size, M: Size> Structure for EqualEntry<N, M> {
+    type Rows = N;
+    type Cols = M;
+    type NParams = Const<1>;
+    type Shape = (N::Shape, M::Shape);
+    const NAME: &'static str = "EqualEntry";
+
+    fn dims(shape: &Self::Shape) -> (usize, usize) {
+        (N::get(&shape.0), M::get(&shape.1))
+    }
+    fn param_count(_: &Self::Shape) -> usize {
+        1
+    }
+    fn param_specs(_: &Self::Shape) -> Vec<ParamSpec> {
+        vec![ParamSpec::variance("sigma^2")]
+    }
+    fn value<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
+        let (r, c) = Self::dims(shape);
+        DMatrix::from_element(r, c, theta[0])
+    }
+    fn jacobian<T: Scalar>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
+        let (r, c) = Self::dims(shape);
+        Some(vec![super::ones(r, c)])
+    }
+}

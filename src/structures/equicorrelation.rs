@@ -1,0 +1,56 @@
+//! `V = (1 − ρ) I + ρ J` (n × n, n > 1). Parameter `rho`, transform sigmoid
+//! then scale-shift onto `(−1/(n−1), 1)`.
+//!
+//! `∂V/∂ρ = J − I`.
+
+use super::zero_sized;
+use crate::structure::Size;
+use crate::{CovError, ParamSpec, Scalar, Structure};
+use nalgebra::{Const, DMatrix};
+
+zero_sized! {
+    /// Equicorrelation matrix: ones on the diagonal, `ρ` off it. Needs `n > 1`;
+    /// `ρ` is kept in `(−1/(n−1), 1)`, where the matrix is positive definite.
+    ///
+    /// ```
+    /// use covreml::{Covariance, Equicorrelation};
+    /// let e = Covariance::<Equicorrelation>::new(3).unwrap();
+    /// let v = e.value(&[0.7]).unwrap();
+    /// assert_eq!(v[(0, 0)], 1.0);
+    /// assert!((v[(0, 1)] - 0.5022816582522491).abs() < 1e-15);
+    /// assert!(Covariance::<Equicorrelation>::new(1).is_err());
+    /// ```
+    Equicorrelation<N>
+}
+
+impl<N: Size> Structure for Equicorrelation<N> {
+    type Rows = N;
+    type Cols = N;
+    type NParams = Const<1>;
+    type Shape = N::Shape;
+    const NAME: &'static str = "Equicorrelation";
+
+    fn check_shape(shape: &Self::Shape) -> Result<(), CovError> {
+        super::need_two(Self::NAME, N::get(shape))
+    }
+    fn dims(shape: &Self::Shape) -> (usize, usize) {
+        (N::get(shape), N::get(shape))
+    }
+    fn param_count(_: &Self::Shape) -> usize {
+        1
+    }
+    fn param_specs(shape: &Self::Shape) -> Vec<ParamSpec> {
+        vec![ParamSpec::new(
+            "rho",
+            0.0,
+            super::equicorrelation_transform(N::get(shape)),
+        )]
+    }
+    fn value<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
+        let n = N::get(shape);
+        DMatrix::from_fn(n, n, |i, j| if i == j { T::one() } else { theta[0] })
+    }
+    fn jacobian<T: Scalar>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
+        Some(vec![super::ones_off_diagonal(N::get(shape))])
+    }
+}

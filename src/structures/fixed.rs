@@ -1,0 +1,58 @@
+//! `V = D`: a fixed data matrix, no parameters. A `1 × 1` matrix broadcasts
+//! like a scalar inside [`Sum`](crate::ops::Sum) and
+//! [`Hadamard`](crate::ops::Hadamard), as torch's `tensor([5.0])` does.
+
+use crate::{ParamSpec, Scalar, Structure};
+use nalgebra::{Const, DMatrix, Dyn};
+
+/// A fixed data operand: the matrix is its shape; it has no parameters.
+///
+/// ```
+/// use covreml::{Covariance, Fixed};
+/// let z = Covariance::<Fixed>::new(nalgebra::dmatrix![1.0, 0.0; 1.0, 1.0]).unwrap();
+/// assert_eq!(z.value(&[] as &[f64]).unwrap()[(1, 1)], 1.0);
+/// let five = Covariance::<Fixed>::new(Fixed::scalar(5.0)).unwrap();
+/// assert_eq!(five.dims(), (1, 1));
+/// ```
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Fixed;
+
+impl Fixed {
+    /// A `1 × 1` matrix holding `x`, which broadcasts like a scalar.
+    pub fn scalar(x: f64) -> DMatrix<f64> {
+        DMatrix::from_element(1, 1, x)
+    }
+}
+
+impl Structure for Fixed {
+    type Rows = Dyn;
+    type Cols = Dyn;
+    type NParams = Const<0>;
+    type Shape = DMatrix<f64>;
+    const NAME: &'static str = "Fixed";
+
+    fn check_shape(shape: &Self::Shape) -> Result<(), crate::CovError> {
+        if let Some(x) = shape.iter().find(|x| !x.is_finite()) {
+            return Err(crate::CovError::InvalidShape {
+                structure: Self::NAME,
+                reason: format!("the data matrix holds a non-finite value ({x})"),
+            });
+        }
+        Ok(())
+    }
+    fn dims(shape: &Self::Shape) -> (usize, usize) {
+        shape.shape()
+    }
+    fn param_count(_: &Self::Shape) -> usize {
+        0
+    }
+    fn param_specs(_: &Self::Shape) -> Vec<ParamSpec> {
+        Vec::new()
+    }
+    fn value<T: Scalar>(shape: &Self::Shape, _: &[T]) -> DMatrix<T> {
+        shape.map(T::c)
+    }
+    fn jacobian<T: Scalar>(_: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
+        Some(Vec::new())
+    }
+}

@@ -1,0 +1,43 @@
+//! `V = I` (n × n): no parameters.
+
+use super::zero_sized;
+use crate::structure::Size;
+use crate::{ParamSpec, Scalar, Structure};
+use nalgebra::{Const, DMatrix};
+
+zero_sized! {
+    /// The identity matrix `I_n`; no parameters.
+    ///
+    /// ```
+    /// use covreml::{Covariance, Identity};
+    /// let i = Covariance::<Identity>::new(3).unwrap();
+    /// assert_eq!(i.value(&[] as &[f64]).unwrap(), nalgebra::DMatrix::identity(3, 3));
+    /// assert_eq!(i.n_params(), 0);
+    /// ```
+    Identity<N>
+}
+
+impl<N: Size> Structure for Identity<N> {
+    type Rows = N;
+    type Cols = N;
+    type NParams = Const<0>;
+    type Shape = N::Shape;
+    const NAME: &'static str = "Identity";
+
+    fn dims(shape: &Self::Shape) -> (usize, usize) {
+        (N::get(shape), N::get(shape))
+    }
+    fn param_count(_: &Self::Shape) -> usize {
+        0
+    }
+    fn param_specs(_: &Self::Shape) -> Vec<ParamSpec> {
+        Vec::new()
+    }
+    fn value<T: Scalar>(shape: &Self::Shape, _: &[T]) -> DMatrix<T> {
+        let n = N::get(shape);
+        DMatrix::identity(n, n)
+    }
+    fn jacobian<T: Scalar>(_: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
+        Some(Vec::new())
+    }
+}

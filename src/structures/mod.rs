@@ -1,0 +1,91 @@
+//! Leaf structures: one file per structure, each with its formula, its value,
+//! its closed-form Jacobian and a doctest.
+//!
+//! Every leaf takes its size as a type parameter that defaults to [`Dyn`]
+//! (size given at run time as a `usize` shape); `Const<N>` fixes it in the
+//! type, so that operators can check sizes at compile time.
+//!
+//! [`Dyn`]: nalgebra::Dyn
+
+mod ar1;
+mod compound_symmetric;
+mod diagonal;
+mod equal_entry;
+mod equicorrelation;
+mod fixed;
+mod identity;
+mod lower_triangular;
+mod scalar;
+mod unconstrained;
+
+pub use ar1::AR1;
+pub use compound_symmetric::CompoundSymmetric;
+pub use diagonal::Diagonal;
+pub use equal_entry::EqualEntry;
+pub use equicorrelation::Equicorrelation;
+pub use fixed::Fixed;
+pub use identity::Identity;
+pub use lower_triangular::LowerTriangular;
+pub use scalar::Scalar;
+pub use unconstrained::{TriangularNumber, Unconstrained};
+
+use nalgebra::DMatrix;
+
+/// Declares a zero-sized leaf type with size parameters defaulting to `Dyn`,
+/// with `Clone`, `Copy`, `Default` and `Debug` that put no bound on the sizes.
+macro_rules! zero_sized {
+    ($(#[$m:meta])* $name:ident < $($p:ident),+ >) => {
+        $(#[$m])*
+        pub struct $name<$($p = nalgebra::Dyn),+>(core::marker::PhantomData<($($p,)+)>);
+        impl<$($p),+> Clone for $name<$($p),+> {
+            fn clone(&self) -> Self { *self }
+        }
+        impl<$($p),+> Copy for $name<$($p),+> {}
+        impl<$($p),+> Default for $name<$($p),+> {
+            fn default() -> Self { $name(core::marker::PhantomData) }
+        }
+        impl<$($p),+> core::fmt::Debug for $name<$($p),+> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(stringify!($name))
+            }
+        }
+        // SAFETY-free: PhantomData of size markers is Send + Sync when they are.
+    };
+}
+pub(crate) use zero_sized;
+
+/// `J`: the `r × c` matrix of ones.
+pub(crate) fn ones<T: crate::Scalar>(r: usize, c: usize) -> DMatrix<T> {
+    DMatrix::from_element(r, c, T::one())
+}
+
+/// `J − I`: ones off the diagonal, zeros on it.
+pub(crate) fn ones_off_diagonal<T: crate::Scalar>(n: usize) -> DMatrix<T> {
+    DMatrix::from_fn(n, n, |i, j| if i == j { T::zero() } else { T::one() })
+}
+
+/// `E_ij + E_ji` (or `E_ii` when `i = j`) in an `n × n` matrix.
+pub(crate) fn symmetric_unit<T: crate::Scalar>(n: usize, i: usize, j: usize) -> DMatrix<T> {
+    let mut m = DMatrix::zeros(n, n);
+    m[(i, j)] = T::one();
+    m[(j, i)] = T::one();
+    m
+}
+
+/// The correlation transform of equicorrelated structures: sigmoid, then onto
+/// `(−1/(n−1), 1)`, the range where the `n × n` matrix is positive definite.
+pub(crate) fn equicorrelation_transform(n: usize) -> crate::Transform {
+    crate::Transform::correlation(-1.0 / (n as f64 - 1.0), 1.0)
+}
+
+/// Error for equicorrelated structures of size < 2.
+pub(crate) fn need_two(structure: &'static str, n: usize) -> Result<(), crate::CovError> {
+    if n < 2 {
+        Err(crate::CovError::InvalidShape {
+            structure,
+            reason: format!("needs n > 1 (a correlation needs two rows), got n = {n}"),
+        })
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,48 @@
+//! `V = σ² I` (n × n). Parameter `sigma^2`, transform `e^{2x}`.
+//!
+//! `∂V/∂σ² = I`.
+
+use super::zero_sized;
+use crate::structure::Size;
+use crate::{ParamSpec, Scalar as Real, Structure};
+use nalgebra::{Const, DMatrix};
+
+zero_sized! {
+    /// Scaled identity `σ² I_n`: one parameter `sigma^2` (transform `e^{2x}`).
+    ///
+    /// ```
+    /// use covreml::{Covariance, Scalar};
+    /// let s = Covariance::<Scalar>::new(3).unwrap();
+    /// let v = s.value(&[0.3]).unwrap(); // σ² = e^{0.6}
+    /// assert!((v[(0, 0)] - 1.8221188003905089).abs() < 1e-15);
+    /// assert_eq!(v[(0, 1)], 0.0);
+    /// assert_eq!(s.names(), ["sigma^2"]);
+    /// ```
+    Scalar<N>
+}
+
+impl<N: Size> Structure for Scalar<N> {
+    type Rows = N;
+    type Cols = N;
+    type NParams = Const<1>;
+    type Shape = N::Shape;
+    const NAME: &'static str = "Scalar";
+
+    fn dims(shape: &Self::Shape) -> (usize, usize) {
+        (N::get(shape), N::get(shape))
+    }
+    fn param_count(_: &Self::Shape) -> usize {
+        1
+    }
+    fn param_specs(_: &Self::Shape) -> Vec<ParamSpec> {
+        vec![ParamSpec::variance("sigma^2")]
+    }
+    fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
+        let n = N::get(shape);
+        DMatrix::from_diagonal_element(n, n, theta[0])
+    }
+    fn jacobian<T: Real>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
+        let n = N::get(shape);
+        Some(vec![DMatrix::identity(n, n)])
+    }
+}

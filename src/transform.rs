@@ -1,0 +1,207 @@
+//! Transforms from the free (optimisation) scale to the natural scale.
+//!
+//! A parameter lives on the free scale `x ∈ ℝ` during a fit and enters its
+//! structure on the natural scale `θ = t(x)`. Each transform has its inverse
+//! and its derivative `dθ/dx`, all generic over the [`Scalar`].
+
+use crate::Scalar;
+use std::fmt;
+
+/// A map from the free value `x` to the natural value `θ`.
+///
+/// | variant | `θ = t(x)` | used for |
+/// |---|---|---|
+/// | `Identity` | `x` | correlations of Unconstrained, `L_i_j` |
+/// | `Exp` | `eˣ` | |
+/// | `Exp2` | `2ˣ` | |
+/// | `Exp10` | `10ˣ` | |
+/// | `ExpPow2` | `e^{2x}` | every variance `sigma^2` |
+/// | `Sigmoid` | `1 / (1 + e^{−x})` | |
+/// | `ScaleShift { a, b }` | `a x + b` | |
+/// | `Pow(p)` | `xᵖ` | |
+/// | `Chain(ts)` | `ts[k−1](… ts[0](x))` | correlations: sigmoid then scale-shift |
+///
+/// ```
+/// use covreml::Transform;
+/// let rho = Transform::correlation(-1.0, 1.0); // 2·sigmoid(x) − 1, as AR1 uses
+/// assert_eq!(rho.forward(0.0f64), 0.0);
+/// assert!((rho.derivative(0.0f64) - 0.5).abs() < 1e-15);
+/// assert!((rho.inverse(rho.forward(0.3f64)) - 0.3).abs() < 1e-14);
+/// assert_eq!(Transform::ExpPow2.forward(0.5f64), 1f64.exp());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Transform {
+    /// `θ = x`.
+    Identity,
+    /// `θ = eˣ`.
+    Exp,
+    /// `θ = 2ˣ`.
+    Exp2,
+    /// `θ = 10ˣ`.
+    Exp10,
+    /// `θ = e^{2x}`: the default for variances (`x` is the log standard deviation).
+    ExpPow2,
+    /// `θ = 1 / (1 + e^{−x})`.
+    Sigmoid,
+    /// `θ = a x + b`.
+    ScaleShift {
+        /// Scale `a` (must not be 0 for the inverse to exist).
+        a: f64,
+        /// Shift `b`.
+        b: f64,
+    },
+    /// `θ = xᵖ`.
+    Pow(f64),
+    /// Composition: applies the transforms in order, first to last.
+    Chain(Vec<Transform>),
+}
+
+impl Transform {
+    /// Sigmoid followed by a scale-shift onto the open interval `(lo, hi)`.
+    pub fn correlation(lo: f64, hi: f64) -> Self {
+        Transform::Chain(vec![
+            Transform::Sigmoid,
+            Transform::ScaleShift { a: hi - lo, b: lo },
+        ])
+    }
+
+    /// `θ = t(x)`.
+    pub fn forward<T: Scalar>(&self, x: T) -> T {
+        match self {
+            Transform::Identity => x,
+            Transform::Exp => x.exp(),
+            Transform::Exp2 => x.exp2(),
+            Transform::Exp10 => (x * T::ln_10()).exp(),
+            Transform::ExpPow2 => (x + x).exp(),
+            Transform::Sigmoid => sigmoid(x),
+            Transform::ScaleShift { a, b } => x * T::c(*a) + T::c(*b),
+            Transform::Pow(p) => x.powf(T::c(*p)),
+            Transform::Chain(ts) => ts.iter().fold(x, |v, t| t.forward(v)),
+        }
+    }
+
+    /// `x = t⁻¹(θ)`: the free value that maps onto `theta`.
+    pub fn inverse<T: Scalar>(&self, theta: T) -> T {
+        match self {
+            Transform::Identity => theta,
+            Transform::Exp => theta.ln(),
+            Transform::Exp2 => theta.log2(),
+            Transform::Exp10 => theta.log10(),
+            Transform::ExpPow2 => theta.ln() * T::c(0.5),
+            Transform::Sigmoid => (theta / (T::one() - theta)).ln(),
+            Transform::ScaleShift { a, b } => (theta - T::c(*b)) / T::c(*a),
+            Transform::Pow(p) => theta.powf(T::c(1.0 / *p)),
+            Transform::Chain(ts) => ts.iter().rev().fold(theta, |v, t| t.inverse(v)),
+        }
+    }
+
+    /// `dθ/dx` at the free value `x`.
+    pub fn derivative<T: Scalar>(&self, x: T) -> T {
+        match self {
+            Transform::Identity => T::one(),
+            Transform::Exp => x.exp(),
+            Transform::Exp2 => x.exp2() * T::ln_2(),
+            Transform::Exp10 => (x * T::ln_10()).exp() * T::ln_10(),
+            Transform::ExpPow2 => (x + x).exp() * T::c(2.0),
+            Transform::Sigmoid => {
+                let s = sigmoid(x);
+                s * (T::one() - s)
+            }
+            Transform::ScaleShift { a, .. } => T::c(*a),
+            Transform::Pow(p) => {
+                if *p == 0.0 {
+                    T::zero()
+                } else {
+                    x.powf(T::c(*p - 1.0)) * T::c(*p)
+                }
+            }
+            Transform::Chain(ts) => {
+                let mut v = x;
+                let mut d = T::one();
+                for t in ts {
+                    d *= t.derivative(v);
+                    v = t.forward(v);
+                }
+                d
+            }
+        }
+    }
+}
+
+impl fmt::Display for Transform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Transform::Identity => f.write_str("identity"),
+            Transform::Exp => f.write_str("exp"),
+            Transform::Exp2 => f.write_str("exp2"),
+            Transform::Exp10 => f.write_str("exp10"),
+            Transform::ExpPow2 => f.write_str("exp(2x)"),
+            Transform::Sigmoid => f.write_str("sigmoid"),
+            Transform::ScaleShift { a, b } => write!(f, "{a}x{b:+}"),
+            Transform::Pow(p) => write!(f, "x^{p}"),
+            Transform::Chain(ts) => {
+                for (i, t) in ts.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" then ")?;
+                    }
+                    write!(f, "{t}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Numerically stable logistic function (no overflow for large |x|).
+fn sigmoid<T: Scalar>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_dual::Dual64;
+
+    fn all() -> Vec<Transform> {
+        vec![
+            Transform::Identity,
+            Transform::Exp,
+            Transform::Exp2,
+            Transform::Exp10,
+            Transform::ExpPow2,
+            Transform::Sigmoid,
+            Transform::ScaleShift { a: 1.5, b: -0.5 },
+            Transform::Pow(3.0),
+            Transform::correlation(-1.0 / 3.0, 1.0),
+        ]
+    }
+
+    #[test]
+    fn derivative_matches_dual_numbers_and_inverse_round_trips() {
+        for t in all() {
+            for &x in &[-2.5, -0.3, 0.0, 0.4, 1.7, 3.0] {
+                if matches!(t, Transform::Pow(_)) && x <= 0.0 {
+                    continue;
+                }
+                let d = t.forward(Dual64::new(x, 1.0));
+                let closed = t.derivative(x);
+                assert!((d.eps - closed).abs() <= 1e-13 * (1.0 + closed.abs()), "{t} at {x}");
+                let back = t.inverse(t.forward(x));
+                assert!((back - x).abs() < 1e-9 * (1.0 + x.abs()), "{t} inverse at {x}");
+            }
+        }
+    }
+
+    #[test]
+    fn sigmoid_is_stable_in_the_tails() {
+        assert_eq!(Transform::Sigmoid.forward(-800.0f64), 0.0);
+        assert_eq!(Transform::Sigmoid.forward(800.0f64), 1.0);
+        assert!(Transform::Sigmoid.derivative(-800.0f64).is_finite());
+    }
+}
