@@ -7,7 +7,7 @@
 //! matrix, and gives the Jacobian with respect to the free parameters in
 //! closed form, by dual numbers, or both compared.
 
-use crate::{CovError, ParamSpec, Scalar, Structure, Transform};
+use crate::{CovError, ParamSpec, Real, Structure, Transform};
 use nalgebra::{Const, DMatrix};
 use num_dual::{DualNumFloat, DualVec};
 use std::collections::HashMap;
@@ -74,8 +74,7 @@ impl<S: Structure> Covariance<S> {
     ///
     /// Fails if the shape is invalid for the structure (for example
     /// `Equicorrelation` of size 1, or operands whose sizes do not fit).
-    pub fn new(shape: impl Into<S::Shape>) -> Result<Self, CovError> {
-        let shape = shape.into();
+    pub fn new(shape: S::Shape) -> Result<Self, CovError> {
         S::check_shape(&shape)?;
         let specs = S::param_specs(&shape);
         debug_assert_eq!(specs.len(), S::param_count(&shape));
@@ -243,7 +242,7 @@ impl<S: Structure> Covariance<S> {
 
     /// The full free-scale parameter vector: `free` with the fixed values
     /// slotted in (fixed ones included), in table order.
-    pub fn full_free<T: Scalar>(&self, free: &[T]) -> Result<Vec<T>, CovError> {
+    pub fn full_free<T: Real>(&self, free: &[T]) -> Result<Vec<T>, CovError> {
         self.check_len(free)?;
         let mut it = free.iter();
         Ok(self
@@ -262,7 +261,7 @@ impl<S: Structure> Covariance<S> {
 
     /// The parameter vector as asked: with or without the fixed parameters,
     /// on the free or the natural scale.
-    pub fn params<T: Scalar>(
+    pub fn params<T: Real>(
         &self,
         free: &[T],
         include_fixed: bool,
@@ -279,12 +278,12 @@ impl<S: Structure> Covariance<S> {
     }
 
     /// All natural parameters (fixed ones included) at the free values `free`.
-    pub fn natural<T: Scalar>(&self, free: &[T]) -> Result<Vec<T>, CovError> {
+    pub fn natural<T: Real>(&self, free: &[T]) -> Result<Vec<T>, CovError> {
         self.params(free, true, true)
     }
 
     /// `dθ/dx` of each free parameter at `free`.
-    pub fn transform_derivatives<T: Scalar>(&self, free: &[T]) -> Result<Vec<T>, CovError> {
+    pub fn transform_derivatives<T: Real>(&self, free: &[T]) -> Result<Vec<T>, CovError> {
         self.check_len(free)?;
         Ok(self
             .free_specs()
@@ -317,7 +316,13 @@ impl<S: Structure> Covariance<S> {
     }
 
     /// The matrix at the free parameters `free`.
-    pub fn value<T: Scalar>(&self, free: &[T]) -> Result<DMatrix<T>, CovError> {
+    pub fn value(&self, free: &[f64]) -> Result<DMatrix<f64>, CovError> {
+        self.value_in(free)
+    }
+
+    /// The matrix at the free parameters `free`, over any [`Real`]
+    /// (`f32`, `f64`, dual numbers).
+    pub fn value_in<T: Real>(&self, free: &[T]) -> Result<DMatrix<T>, CovError> {
         let theta = self.natural(free)?;
         Ok(S::value(&self.shape, &theta))
     }
@@ -336,12 +341,25 @@ impl<S: Structure> Covariance<S> {
     ///
     /// Fails with [`CovError::NoClosedForm`] when a structure inside has no
     /// closed form; [`dual_jacobian`](Self::dual_jacobian) always works.
-    pub fn jacobian<T: Scalar>(&self, free: &[T]) -> Result<Vec<DMatrix<T>>, CovError> {
-        Ok(self.value_and_jacobian(free)?.1)
+    pub fn jacobian(&self, free: &[f64]) -> Result<Vec<DMatrix<f64>>, CovError> {
+        Ok(self.value_and_jacobian_in(free)?.1)
+    }
+
+    /// [`jacobian`](Self::jacobian) over any [`Real`].
+    pub fn jacobian_in<T: Real>(&self, free: &[T]) -> Result<Vec<DMatrix<T>>, CovError> {
+        Ok(self.value_and_jacobian_in(free)?.1)
     }
 
     /// Value and closed-form Jacobian in one evaluation.
-    pub fn value_and_jacobian<T: Scalar>(
+    pub fn value_and_jacobian(
+        &self,
+        free: &[f64],
+    ) -> Result<(DMatrix<f64>, Vec<DMatrix<f64>>), CovError> {
+        self.value_and_jacobian_in(free)
+    }
+
+    /// [`value_and_jacobian`](Self::value_and_jacobian) over any [`Real`].
+    pub fn value_and_jacobian_in<T: Real>(
         &self,
         free: &[T],
     ) -> Result<(DMatrix<T>, Vec<DMatrix<T>>), CovError> {
@@ -364,7 +382,7 @@ impl<S: Structure> Covariance<S> {
 
     /// `∂V/∂x_k` by forward-mode dual numbers through the generic value
     /// function: exact to rounding, four directions per pass.
-    pub fn dual_jacobian<F: DualNumFloat + Scalar + num_dual::DualNum<Primitive = F>>(
+    pub fn dual_jacobian<F: DualNumFloat + Real + num_dual::DualNum<Primitive = F>>(
         &self,
         free: &[F],
     ) -> Result<Vec<DMatrix<F>>, CovError> {
@@ -418,7 +436,11 @@ impl<S: Structure> Covariance<S> {
     pub fn check_gradients(&self, free: &[f64]) -> Result<crate::GradientCheck, CovError> {
         let closed = self.jacobian(free)?;
         let dual = self.dual_jacobian(free)?;
-        Ok(crate::GradientCheck::compare(self.free_names(), &closed, &dual))
+        Ok(crate::GradientCheck::compare(
+            self.free_names(),
+            &closed,
+            &dual,
+        ))
     }
 }
 
@@ -429,11 +451,11 @@ where
     /// The matrix at free parameters given as an array whose length the
     /// structure type fixes (every parameter free): the wrong length does not
     /// compile.
-    pub fn value_static<T: Scalar>(
+    pub fn value_static<T: Real>(
         &self,
         free: <S::NParams as crate::structure::ParamArray>::Array<T>,
     ) -> Result<DMatrix<T>, CovError> {
-        self.value(free.as_ref())
+        self.value_in(free.as_ref())
     }
 }
 

@@ -20,14 +20,25 @@ pub struct GradientCheck {
 
 impl GradientCheck {
     /// Compares `closed` with `reference` entry by entry.
-    pub fn compare(names: Vec<String>, closed: &[DMatrix<f64>], reference: &[DMatrix<f64>]) -> Self {
-        assert_eq!(closed.len(), reference.len(), "Jacobians of different lengths");
+    pub fn compare(
+        names: Vec<String>,
+        closed: &[DMatrix<f64>],
+        reference: &[DMatrix<f64>],
+    ) -> Self {
+        assert_eq!(
+            closed.len(),
+            reference.len(),
+            "Jacobians of different lengths"
+        );
         let rows = names
             .into_iter()
             .zip(closed.iter().zip(reference))
             .map(|(n, (a, b))| {
                 let diff = if a.shape() == b.shape() {
-                    a.iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+                    a.iter()
+                        .zip(b.iter())
+                        .map(|(x, y)| (x - y).abs())
+                        .fold(0.0, f64::max)
                 } else {
                     f64::INFINITY
                 };
@@ -51,7 +62,11 @@ impl GradientCheck {
 
 impl fmt::Display for GradientCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:<24} {:>12} {:>12}", "parameter", "max |diff|", "max |dV|")?;
+        writeln!(
+            f,
+            "{:<24} {:>12} {:>12}",
+            "parameter", "max |diff|", "max |dV|"
+        )?;
         for (n, d, s) in &self.rows {
             writeln!(f, "{n:<24} {d:>12.3e} {s:>12.3e}")?;
         }

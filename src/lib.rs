@@ -3,7 +3,7 @@
 //! Typed covariance structures and Average-Information REML.
 //!
 //! Covariance structures are zero-sized types composed at compile time
-//! (`Kron<AR1, Scalar>`), evaluated over any nalgebra `RealField` scalar
+//! (`Kron<AR1, Real>`), evaluated over any nalgebra `RealField` scalar
 //! (`f32`, `f64`, dual numbers), with closed-form Jacobians checked against
 //! dual numbers.
 //!
@@ -22,7 +22,7 @@ mod gradcheck;
 mod model;
 pub mod ops;
 mod param;
-mod scalar;
+mod real;
 pub mod structure;
 pub mod structures;
 mod transform;
@@ -32,11 +32,11 @@ pub use error::CovError;
 pub use gradcheck::GradientCheck;
 pub use model::CovarianceModel;
 pub use param::{ParamName, ParamSpec};
-pub use scalar::Scalar;
+pub use real::Real;
 pub use structure::Structure;
 pub use structures::{
     CompoundSymmetric, Diagonal, EqualEntry, Equicorrelation, Fixed, Identity, LowerTriangular,
-    Unconstrained, AR1,
+    Scalar, Unconstrained, AR1,
 };
 pub use transform::Transform;
 

@@ -1,7 +1,7 @@
 //! The core trait: a covariance structure as a zero-sized type.
 //!
 //! A structure type such as [`AR1`](crate::AR1) or
-//! `Kron<AR1, Scalar>` carries no data. What the type cannot know — a size
+//! `Kron<AR1, Real>` carries no data. What the type cannot know — a size
 //! fixed at run time, a data matrix — travels beside it as a runtime
 //! [`Structure::Shape`] value. Sizes and parameter counts that the type does
 //! fix are nalgebra dimensions: [`Const<N>`] when known at compile time,
@@ -13,7 +13,7 @@
 //! free scale are the business of the runtime layer,
 //! [`Covariance`](crate::Covariance).
 
-use crate::{ParamSpec, Scalar};
+use crate::{ParamSpec, Real};
 use nalgebra::{Const, DMatrix, Dim, Dyn};
 use std::fmt;
 
@@ -58,20 +58,20 @@ pub trait Structure: Copy + Default + fmt::Debug + Send + Sync + 'static {
     fn param_specs(shape: &Self::Shape) -> Vec<ParamSpec>;
 
     /// The matrix at the natural parameters `theta` (length [`param_count`](Self::param_count)).
-    fn value<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T>;
+    fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T>;
 
     /// Closed-form `∂V/∂θ_k` for every parameter `k`, on the natural scale.
     ///
     /// `None` means the structure has no closed form; the runtime layer then
     /// differentiates [`value`](Self::value) with dual numbers.
-    fn jacobian<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> Option<Vec<DMatrix<T>>> {
+    fn jacobian<T: Real>(shape: &Self::Shape, theta: &[T]) -> Option<Vec<DMatrix<T>>> {
         let _ = (shape, theta);
         None
     }
 
     /// Value and closed-form Jacobian together; operators override this to
     /// evaluate each operand once.
-    fn value_and_jacobian<T: Scalar>(
+    fn value_and_jacobian<T: Real>(
         shape: &Self::Shape,
         theta: &[T],
     ) -> (DMatrix<T>, Option<Vec<DMatrix<T>>>) {
@@ -84,10 +84,10 @@ pub trait Structure: Copy + Default + fmt::Debug + Send + Sync + 'static {
     ///
     /// ```
     /// use covreml::{Structure, AR1};
-    /// let v = AR1::value_static(&3, [0.0f64, 0.0]); // σ² = 1, ρ = 0
+    /// let v = <AR1>::value_static(&3, [0.0f64, 0.0]); // σ² = 1, ρ = 0
     /// assert_eq!(v, nalgebra::DMatrix::identity(3, 3));
     /// ```
-    fn value_static<T: Scalar>(
+    fn value_static<T: Real>(
         shape: &Self::Shape,
         free: <Self::NParams as ParamArray>::Array<T>,
     ) -> DMatrix<T>

@@ -2,9 +2,9 @@
 //!
 //! A parameter lives on the free scale `x ∈ ℝ` during a fit and enters its
 //! structure on the natural scale `θ = t(x)`. Each transform has its inverse
-//! and its derivative `dθ/dx`, all generic over the [`Scalar`].
+//! and its derivative `dθ/dx`, all generic over the [`Real`].
 
-use crate::Scalar;
+use crate::Real;
 use std::fmt;
 
 /// A map from the free value `x` to the natural value `θ`.
@@ -67,7 +67,7 @@ impl Transform {
     }
 
     /// `θ = t(x)`.
-    pub fn forward<T: Scalar>(&self, x: T) -> T {
+    pub fn forward<T: Real>(&self, x: T) -> T {
         match self {
             Transform::Identity => x,
             Transform::Exp => x.exp(),
@@ -82,7 +82,7 @@ impl Transform {
     }
 
     /// `x = t⁻¹(θ)`: the free value that maps onto `theta`.
-    pub fn inverse<T: Scalar>(&self, theta: T) -> T {
+    pub fn inverse<T: Real>(&self, theta: T) -> T {
         match self {
             Transform::Identity => theta,
             Transform::Exp => theta.ln(),
@@ -97,7 +97,7 @@ impl Transform {
     }
 
     /// `dθ/dx` at the free value `x`.
-    pub fn derivative<T: Scalar>(&self, x: T) -> T {
+    pub fn derivative<T: Real>(&self, x: T) -> T {
         match self {
             Transform::Identity => T::one(),
             Transform::Exp => x.exp(),
@@ -154,7 +154,7 @@ impl fmt::Display for Transform {
 }
 
 /// Numerically stable logistic function (no overflow for large |x|).
-fn sigmoid<T: Scalar>(x: T) -> T {
+fn sigmoid<T: Real>(x: T) -> T {
     if x >= T::zero() {
         T::one() / (T::one() + (-x).exp())
     } else {
@@ -191,9 +191,15 @@ mod tests {
                 }
                 let d = t.forward(Dual64::new(x, 1.0));
                 let closed = t.derivative(x);
-                assert!((d.eps - closed).abs() <= 1e-13 * (1.0 + closed.abs()), "{t} at {x}");
+                assert!(
+                    (d.eps - closed).abs() <= 1e-13 * (1.0 + closed.abs()),
+                    "{t} at {x}"
+                );
                 let back = t.inverse(t.forward(x));
-                assert!((back - x).abs() < 1e-9 * (1.0 + x.abs()), "{t} inverse at {x}");
+                assert!(
+                    (back - x).abs() < 1e-9 * (1.0 + x.abs()),
+                    "{t} inverse at {x}"
+                );
             }
         }
     }

@@ -8,7 +8,7 @@
 
 use super::zero_sized;
 use crate::structure::Size;
-use crate::{ParamSpec, Scalar, Structure, Transform};
+use crate::{ParamSpec, Real, Structure, Transform};
 use nalgebra::{Const, DMatrix};
 
 zero_sized! {
@@ -27,7 +27,7 @@ zero_sized! {
 }
 
 /// `ρ^0 … ρ^{n−1}` by repeated multiplication.
-fn powers<T: Scalar>(rho: T, n: usize) -> Vec<T> {
+fn powers<T: Real>(rho: T, n: usize) -> Vec<T> {
     let mut p = Vec::with_capacity(n);
     let mut acc = T::one();
     for _ in 0..n {
@@ -56,12 +56,12 @@ impl<N: Size> Structure for AR1<N> {
             ParamSpec::new("rho", 0.0, Transform::correlation(-1.0, 1.0)),
         ]
     }
-    fn value<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
+    fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
         let n = N::get(shape);
         let p = powers(theta[1], n);
         DMatrix::from_fn(n, n, |i, j| theta[0] * p[i.abs_diff(j)])
     }
-    fn jacobian<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> Option<Vec<DMatrix<T>>> {
+    fn jacobian<T: Real>(shape: &Self::Shape, theta: &[T]) -> Option<Vec<DMatrix<T>>> {
         let n = N::get(shape);
         let (s2, rho) = (theta[0], theta[1]);
         let p = powers(rho, n);

@@ -5,7 +5,7 @@
 
 use super::zero_sized;
 use crate::structure::Size;
-use crate::{CovError, ParamSpec, Scalar, Structure};
+use crate::{CovError, ParamSpec, Real, Structure};
 use nalgebra::{Const, DMatrix};
 
 zero_sized! {
@@ -43,12 +43,12 @@ impl<N: Size> Structure for CompoundSymmetric<N> {
             ParamSpec::new("rho", 0.0, super::equicorrelation_transform(N::get(shape))),
         ]
     }
-    fn value<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
+    fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
         let n = N::get(shape);
         let (s2, rho) = (theta[0], theta[1]);
         DMatrix::from_fn(n, n, |i, j| if i == j { s2 } else { s2 * rho })
     }
-    fn jacobian<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> Option<Vec<DMatrix<T>>> {
+    fn jacobian<T: Real>(shape: &Self::Shape, theta: &[T]) -> Option<Vec<DMatrix<T>>> {
         let n = N::get(shape);
         let (s2, rho) = (theta[0], theta[1]);
         let d_s2 = DMatrix::from_fn(n, n, |i, j| if i == j { T::one() } else { rho });

@@ -4,7 +4,7 @@
 
 use super::zero_sized;
 use crate::structure::Size;
-use crate::{ParamSpec, Scalar, Structure};
+use crate::{ParamSpec, Real, Structure};
 use nalgebra::DMatrix;
 
 zero_sized! {
@@ -39,11 +39,11 @@ impl<N: Size> Structure for Diagonal<N> {
             .map(|i| ParamSpec::variance(format!("sigma^2_{i}")))
             .collect()
     }
-    fn value<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
+    fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
         let n = N::get(shape);
         DMatrix::from_fn(n, n, |i, j| if i == j { theta[i] } else { T::zero() })
     }
-    fn jacobian<T: Scalar>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
+    fn jacobian<T: Real>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
         let n = N::get(shape);
         Some((0..n).map(|k| super::symmetric_unit(n, k, k)).collect())
     }

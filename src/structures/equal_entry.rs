@@ -4,7 +4,7 @@
 
 use super::zero_sized;
 use crate::structure::Size;
-use crate::{ParamSpec, Scalar, Structure};
+use crate::{ParamSpec, Real, Structure};
 use nalgebra::{Const, DMatrix};
 
 zero_sized! {
@@ -36,11 +36,11 @@ impl<N: Size, M: Size> Structure for EqualEntry<N, M> {
     fn param_specs(_: &Self::Shape) -> Vec<ParamSpec> {
         vec![ParamSpec::variance("sigma^2")]
     }
-    fn value<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
+    fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
         let (r, c) = Self::dims(shape);
         DMatrix::from_element(r, c, theta[0])
     }
-    fn jacobian<T: Scalar>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
+    fn jacobian<T: Real>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
         let (r, c) = Self::dims(shape);
         Some(vec![super::ones(r, c)])
     }

@@ -5,7 +5,7 @@
 
 use super::zero_sized;
 use crate::structure::Size;
-use crate::{CovError, ParamSpec, Scalar, Structure};
+use crate::{CovError, ParamSpec, Real, Structure};
 use nalgebra::{Const, DMatrix};
 
 zero_sized! {
@@ -46,11 +46,11 @@ impl<N: Size> Structure for Equicorrelation<N> {
             super::equicorrelation_transform(N::get(shape)),
         )]
     }
-    fn value<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
+    fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
         let n = N::get(shape);
         DMatrix::from_fn(n, n, |i, j| if i == j { T::one() } else { theta[0] })
     }
-    fn jacobian<T: Scalar>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
+    fn jacobian<T: Real>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
         Some(vec![super::ones_off_diagonal(N::get(shape))])
     }
 }

@@ -2,7 +2,7 @@
 //! like a scalar inside [`Sum`](crate::ops::Sum) and
 //! [`Hadamard`](crate::ops::Hadamard), as torch's `tensor([5.0])` does.
 
-use crate::{ParamSpec, Scalar, Structure};
+use crate::{ParamSpec, Real, Structure};
 use nalgebra::{Const, DMatrix, Dyn};
 
 /// A fixed data operand: the matrix is its shape; it has no parameters.
@@ -49,10 +49,10 @@ impl Structure for Fixed {
     fn param_specs(_: &Self::Shape) -> Vec<ParamSpec> {
         Vec::new()
     }
-    fn value<T: Scalar>(shape: &Self::Shape, _: &[T]) -> DMatrix<T> {
+    fn value<T: Real>(shape: &Self::Shape, _: &[T]) -> DMatrix<T> {
         shape.map(T::c)
     }
-    fn jacobian<T: Scalar>(_: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
+    fn jacobian<T: Real>(_: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
         Some(Vec::new())
     }
 }

@@ -2,7 +2,7 @@
 
 use super::zero_sized;
 use crate::structure::Size;
-use crate::{ParamSpec, Scalar, Structure};
+use crate::{ParamSpec, Real, Structure};
 use nalgebra::{Const, DMatrix};
 
 zero_sized! {
@@ -33,11 +33,11 @@ impl<N: Size> Structure for Identity<N> {
     fn param_specs(_: &Self::Shape) -> Vec<ParamSpec> {
         Vec::new()
     }
-    fn value<T: Scalar>(shape: &Self::Shape, _: &[T]) -> DMatrix<T> {
+    fn value<T: Real>(shape: &Self::Shape, _: &[T]) -> DMatrix<T> {
         let n = N::get(shape);
         DMatrix::identity(n, n)
     }
-    fn jacobian<T: Scalar>(_: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
+    fn jacobian<T: Real>(_: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
         Some(Vec::new())
     }
 }

@@ -5,7 +5,7 @@
 
 use super::zero_sized;
 use crate::structure::Size;
-use crate::{ParamSpec, Scalar, Structure, Transform};
+use crate::{ParamSpec, Real, Structure, Transform};
 use nalgebra::{DMatrix, Dyn};
 
 zero_sized! {
@@ -24,7 +24,8 @@ zero_sized! {
 }
 
 fn entries(n: usize, m: usize) -> impl Iterator<Item = (usize, usize)> {
-    (0..n).flat_map(move |i| (0..=i.min(m.saturating_sub(1))).map(move |j| (i, j)))
+    (0..n)
+        .flat_map(move |i| (0..=i.min(m.saturating_sub(1))).map(move |j| (i, j)))
         .filter(move |_| m > 0)
 }
 
@@ -48,7 +49,7 @@ impl<N: Size, M: Size> Structure for LowerTriangular<N, M> {
             .map(|(i, j)| ParamSpec::new(format!("L_{i}_{j}"), 1.0, Transform::Identity))
             .collect()
     }
-    fn value<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
+    fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
         let (n, m) = Self::dims(shape);
         let mut v = DMatrix::zeros(n, m);
         for ((i, j), &t) in entries(n, m).zip(theta) {
@@ -56,7 +57,7 @@ impl<N: Size, M: Size> Structure for LowerTriangular<N, M> {
         }
         v
     }
-    fn jacobian<T: Scalar>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
+    fn jacobian<T: Real>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
         let (n, m) = Self::dims(shape);
         Some(
             entries(n, m)

@@ -55,17 +55,17 @@ macro_rules! zero_sized {
 pub(crate) use zero_sized;
 
 /// `J`: the `r × c` matrix of ones.
-pub(crate) fn ones<T: crate::Scalar>(r: usize, c: usize) -> DMatrix<T> {
+pub(crate) fn ones<T: crate::Real>(r: usize, c: usize) -> DMatrix<T> {
     DMatrix::from_element(r, c, T::one())
 }
 
 /// `J − I`: ones off the diagonal, zeros on it.
-pub(crate) fn ones_off_diagonal<T: crate::Scalar>(n: usize) -> DMatrix<T> {
+pub(crate) fn ones_off_diagonal<T: crate::Real>(n: usize) -> DMatrix<T> {
     DMatrix::from_fn(n, n, |i, j| if i == j { T::zero() } else { T::one() })
 }
 
 /// `E_ij + E_ji` (or `E_ii` when `i = j`) in an `n × n` matrix.
-pub(crate) fn symmetric_unit<T: crate::Scalar>(n: usize, i: usize, j: usize) -> DMatrix<T> {
+pub(crate) fn symmetric_unit<T: crate::Real>(n: usize, i: usize, j: usize) -> DMatrix<T> {
     let mut m = DMatrix::zeros(n, n);
     m[(i, j)] = T::one();
     m[(j, i)] = T::one();

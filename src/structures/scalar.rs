@@ -4,7 +4,7 @@
 
 use super::zero_sized;
 use crate::structure::Size;
-use crate::{ParamSpec, Scalar as Real, Structure};
+use crate::{ParamSpec, Real, Structure};
 use nalgebra::{Const, DMatrix};
 
 zero_sized! {

@@ -6,7 +6,7 @@
 
 use super::zero_sized;
 use crate::structure::Size;
-use crate::{ParamSpec, Scalar, Structure, Transform};
+use crate::{ParamSpec, Real, Structure, Transform};
 use nalgebra::{Const, DMatrix, Dim, Dyn};
 
 zero_sized! {
@@ -80,7 +80,7 @@ impl<N: Size + TriangularNumber> Structure for Unconstrained<N> {
         }
         specs
     }
-    fn value<T: Scalar>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
+    fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
         let n = N::get(shape);
         let mut v = DMatrix::zeros(n, n);
         let mut k = 0;
@@ -93,7 +93,7 @@ impl<N: Size + TriangularNumber> Structure for Unconstrained<N> {
         }
         v
     }
-    fn jacobian<T: Scalar>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
+    fn jacobian<T: Real>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
         let n = N::get(shape);
         let mut out = Vec::with_capacity(n * (n + 1) / 2);
         for i in 0..n {
