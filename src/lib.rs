@@ -16,22 +16,32 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+// Lets the derives' `::covreml::…` paths resolve inside this crate too.
+extern crate self as covreml;
+
 mod covariance;
+mod custom;
 mod error;
 mod gradcheck;
+mod label;
 mod model;
 pub mod ops;
 mod param;
+mod param_table;
 mod real;
 pub mod structure;
 pub mod structures;
 mod transform;
 
 pub use covariance::{Covariance, JacobianMethod};
+pub use covreml_macros::{Label, ParamTable, Structure};
+pub use custom::Custom;
 pub use error::CovError;
 pub use gradcheck::GradientCheck;
+pub use label::Label;
 pub use model::CovarianceModel;
 pub use param::{ParamName, ParamSpec};
+pub use param_table::ParamTable;
 pub use real::Real;
 pub use structure::Structure;
 pub use structures::{
@@ -42,3 +52,13 @@ pub use transform::Transform;
 
 /// Re-exports of nalgebra's dimension types used in structure signatures.
 pub use nalgebra::{Const, Dyn};
+
+/// Paths used by the derive macros' generated code; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use nalgebra::DMatrix;
+    pub use std::option::Option;
+    pub use std::result::Result;
+    pub use std::vec;
+    pub use std::vec::Vec;
+}
