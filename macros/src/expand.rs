@@ -28,9 +28,9 @@ pub(crate) fn structure(input: &DeriveInput, s: &ValidStructure) -> TokenStream 
     let ident = &input.ident;
     let name = LitStr::new(&ident.unraw().to_string(), ident.span());
     let (impl_g, ty_g, where_c) = input.generics.split_for_impl();
-    // Generic structures are structures where the user's `Custom` impl
-    // applies; a non-generic one must implement `Custom` (the error then
-    // points here and says so).
+    // A generic type is a structure wherever it meets the bounds of
+    // `Structure` and the user's `Custom` impl applies; a non-generic one must
+    // implement them all (the error then points at the derive and says so).
     let where_c = if input.generics.params.is_empty() {
         quote!(#where_c)
     } else {
@@ -38,7 +38,15 @@ pub(crate) fn structure(input: &DeriveInput, s: &ValidStructure) -> TokenStream 
             let p = w.predicates.iter();
             quote!(#(#p,)*)
         });
-        quote!(where #preds #ident #ty_g: ::covreml::Custom)
+        quote! {
+            where #preds #ident #ty_g: ::covreml::Custom
+                + ::core::marker::Copy
+                + ::core::default::Default
+                + ::core::fmt::Debug
+                + ::core::marker::Send
+                + ::core::marker::Sync
+                + 'static
+        }
     };
     let specs = s.table.names.iter().enumerate().map(|(i, lit)| {
         let transform = match &s.transforms {
@@ -111,6 +119,15 @@ pub(crate) fn label(input: &DeriveInput, label: &ValidLabel) -> TokenStream {
     let ident = &input.ident;
     let (impl_g, ty_g, where_c) = input.generics.split_for_impl();
     let name = LitStr::new(&label.name, label.span);
+    let where_c = if input.generics.params.is_empty() {
+        quote!(#where_c)
+    } else {
+        let preds = where_c.map(|w| {
+            let p = w.predicates.iter();
+            quote!(#(#p,)*)
+        });
+        quote!(where #preds #ident #ty_g: 'static)
+    };
     quote! {
         #[automatically_derived]
         impl #impl_g ::covreml::Label for #ident #ty_g #where_c {
