@@ -61,6 +61,8 @@ pub(crate) struct ParsedTable {
     pub(crate) ident: syn::Ident,
     /// `#[params(…)]`, if present and well-formed.
     pub(crate) params: Option<Entries>,
+    /// Whether some `#[params]` attribute was written (well-formed or not).
+    pub(crate) params_written: bool,
     /// Errors found so far.
     pub(crate) errors: Errors,
     /// Which derive is being expanded, for messages.
@@ -90,7 +92,7 @@ pub(crate) struct ParsedLabel {
 }
 
 /// Reads every attribute named `name` as a comma-separated expression list;
-/// reports repeated or malformed attributes.
+/// reports repeated or malformed attributes (and then returns `None`).
 fn entries(attrs: &[Attribute], name: &str, example: &str, errors: &mut Errors) -> Option<Entries> {
     let mut found: Option<Entries> = None;
     for attr in attrs.iter().filter(|a| a.path().is_ident(name)) {
@@ -135,6 +137,7 @@ fn table(input: &DeriveInput, derive: &'static str) -> ParsedTable {
     ParsedTable {
         ident: input.ident.clone(),
         params,
+        params_written: input.attrs.iter().any(|a| a.path().is_ident("params")),
         errors,
         derive,
     }

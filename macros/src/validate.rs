@@ -77,7 +77,7 @@ fn string_literal(what: &str, e: &Expr, errors: &mut Errors) -> Option<LitStr> {
         _ => {
             errors.spanned(
                 e,
-                format!("expected a string literal naming the {what}, such as `\"rho\"`"),
+                format!("expected a string literal for the {what}, such as `\"rho\"`"),
             );
             None
         }
@@ -86,6 +86,9 @@ fn string_literal(what: &str, e: &Expr, errors: &mut Errors) -> Option<LitStr> {
 
 fn table(parsed: &ParsedTable, errors: &mut Errors) -> Option<Table> {
     let Some(params) = &parsed.params else {
+        if parsed.params_written {
+            return None; // malformed: already reported
+        }
         errors.spanned(
             &parsed.ident,
             format!(

@@ -1,8 +1,10 @@
-use covreml::Transform;
-
 #[derive(Clone, Copy, Default, Debug, covreml::Structure)]
 #[params("sigma^2", "rho")]
-#[transforms(Transform::ExpPow2, Transform::Identity, Transform::Exp)]
+#[transforms(
+    covreml::Transform::ExpPow2,
+    covreml::Transform::Identity,
+    covreml::Transform::Exp
+)]
 #[defaults(0.0)]
 struct Mismatch;
 
