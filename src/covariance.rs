@@ -210,7 +210,12 @@ impl<S: Structure> Covariance<S> {
         for s in &mut self.specs {
             any |= s.name.rename_head(from, to);
         }
-        if any {
+        // An operand without parameters has no names to rename, but is still an operand.
+        let positional = from
+            .strip_prefix("op_")
+            .and_then(|i| i.parse::<usize>().ok())
+            .is_some_and(|i| i < S::OPERANDS);
+        if any || positional {
             Ok(self)
         } else {
             Err(CovError::UnknownOperand {

@@ -31,6 +31,10 @@ pub use covariance::{Covariance, JacobianMethod};
 pub use error::CovError;
 pub use gradcheck::GradientCheck;
 pub use model::CovarianceModel;
+pub use ops::{
+    Augment, BlockDiag, Gram, Hadamard, Inverse, Kron, Label, Named, Product, Propagate, Stack,
+    Sum, Transpose,
+};
 pub use param::{ParamName, ParamSpec};
 pub use real::Real;
 pub use structure::Structure;
