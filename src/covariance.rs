@@ -329,7 +329,25 @@ impl<S: Structure> Covariance<S> {
     /// (`f32`, `f64`, dual numbers).
     pub fn value_in<T: Real>(&self, free: &[T]) -> Result<DMatrix<T>, CovError> {
         let theta = self.natural(free)?;
-        Ok(S::value(&self.shape, &theta))
+        let v = S::value(&self.shape, &theta);
+        self.finite_matrix(&v, free)?;
+        Ok(v)
+    }
+
+    fn finite_matrix<T: Real>(&self, m: &DMatrix<T>, free: &[T]) -> Result<(), CovError> {
+        if m.iter().all(|x| x.is_finite()) {
+            return Ok(());
+        }
+        Err(CovError::NonFiniteMatrix {
+            structure: S::NAME,
+            params: self
+                .free_names()
+                .iter()
+                .zip(free)
+                .map(|(n, x)| format!("{n} = {x}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
     }
 
     /// The matrix at the defaults.
@@ -375,6 +393,7 @@ impl<S: Structure> Covariance<S> {
             .map(|(&x, s)| s.transform.forward(x))
             .collect();
         let (v, jac) = S::value_and_jacobian(&self.shape, &theta);
+        self.finite_matrix(&v, free)?;
         let jac = jac.ok_or(CovError::NoClosedForm { structure: S::NAME })?;
         let out = jac
             .into_iter()
@@ -409,6 +428,7 @@ impl<S: Structure> Covariance<S> {
                 })
                 .collect();
             let v = S::value(&self.shape, &theta);
+            self.finite_matrix(&v.map(|e| e.re), free)?;
             for k in 0..chunk.len() {
                 out.push(v.map(|e| match e.eps.0 {
                     Some(ref m) => m[k],

@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod covariance;
+mod display;
 mod error;
 mod gradcheck;
 mod model;
@@ -28,6 +29,7 @@ pub mod structures;
 mod transform;
 
 pub use covariance::{Covariance, JacobianMethod};
+pub use display::format_matrix;
 pub use error::CovError;
 pub use gradcheck::GradientCheck;
 pub use model::CovarianceModel;
