@@ -9,7 +9,7 @@
 
 use crate::{CovError, ParamSpec, Real, Structure, Transform};
 use nalgebra::{Const, DMatrix};
-use num_dual::{DualNumFloat, DualVec};
+use num_dual::{DualNumFloat, DualSVec, DualVec};
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
@@ -481,6 +481,36 @@ where
         free: <S::NParams as crate::structure::ParamArray>::Array<T>,
     ) -> Result<DMatrix<T>, CovError> {
         self.value_in(free.as_ref())
+    }
+}
+
+impl<S: Structure<NParams = Const<N>>, const N: usize> Covariance<S> {
+    /// The whole Jacobian in **one** dual-number pass, with `N`-direction duals
+    /// (`DualSVec64<N>`), where the type fixes the parameter count `N` and every
+    /// parameter is free.
+    ///
+    /// ```
+    /// use covreml::{ops::Kron, Covariance, Const, Scalar, AR1};
+    /// let k = Covariance::<Kron<AR1<Const<2>>, Scalar<Const<2>>>>::new(((), ())).unwrap();
+    /// let one_pass = k.dual_jacobian_one_pass([1.0, 1.0, 1.0]).unwrap();
+    /// assert_eq!(one_pass, k.jacobian(&[1.0, 1.0, 1.0]).unwrap());
+    /// ```
+    pub fn dual_jacobian_one_pass(&self, free: [f64; N]) -> Result<Vec<DMatrix<f64>>, CovError> {
+        let full = self.full_free(&free)?;
+        let theta: Vec<DualVec<f64, Const<N>>> = full
+            .iter()
+            .zip(&self.specs)
+            .enumerate()
+            .map(|(i, (&x, s))| {
+                s.transform
+                    .forward(DualSVec::<f64, N>::from_re(x).derivative(i))
+            })
+            .collect();
+        let v = S::value(&self.shape, &theta);
+        self.finite_matrix(&v.map(|e| e.re), &free)?;
+        Ok((0..N)
+            .map(|k| v.map(|e| e.eps.0.as_ref().map_or(0.0, |m| m[k])))
+            .collect())
     }
 }
 

@@ -1,18 +1,4 @@
-//! # covreml
-//!
-//! Typed covariance structures and Average-Information REML.
-//!
-//! Covariance structures are zero-sized types composed at compile time
-//! (`Kron<AR1, Real>`), evaluated over any nalgebra `RealField` scalar
-//! (`f32`, `f64`, dual numbers), with closed-form Jacobians checked against
-//! dual numbers.
-//!
-//! ```
-//! use covreml::{Covariance, AR1};
-//! let ar1 = Covariance::<AR1>::new(3).unwrap();
-//! let v = ar1.value(&[0.0, 0.0]).unwrap(); // the default start: σ² = 1, ρ = 0
-//! assert_eq!(v, nalgebra::DMatrix::identity(3, 3));
-//! ```
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

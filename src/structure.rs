@@ -45,6 +45,18 @@ pub trait Structure: Copy + Default + fmt::Debug + Send + Sync + 'static {
     /// Number of operands for an operator (named `op_0`, `op_1`, …); 0 for a leaf.
     const OPERANDS: usize = 0;
 
+    /// The parameter count if the type fixes it (`Const<N>`), else `None`.
+    ///
+    /// ```
+    /// use covreml::{ops::Kron, Const, Diagonal, Structure, Scalar, AR1};
+    /// assert_eq!(<Kron<AR1, Scalar>>::static_param_count(), Some(3));
+    /// assert_eq!(<Diagonal>::static_param_count(), None);
+    /// assert_eq!(<Diagonal<Const<4>>>::static_param_count(), Some(4));
+    /// ```
+    fn static_param_count() -> Option<usize> {
+        <Self::NParams as Dim>::try_to_usize()
+    }
+
     /// Checks that `shape` is valid for this structure (sizes, operand fit).
     fn check_shape(_shape: &Self::Shape) -> Result<(), crate::CovError> {
         Ok(())
