@@ -81,6 +81,29 @@ pub fn is_scalar(d: (usize, usize)) -> bool {
     d == (1, 1)
 }
 
+/// `m` broadcast to `r × c` if it is `1 × 1`, else `m` itself (no copy).
+pub fn broadcast_owned<T: Real>(
+    m: nalgebra::DMatrix<T>,
+    r: usize,
+    c: usize,
+) -> nalgebra::DMatrix<T> {
+    if m.shape() == (1, 1) && (r, c) != (1, 1) {
+        nalgebra::DMatrix::from_element(r, c, m[(0, 0)])
+    } else {
+        m
+    }
+}
+
+/// `acc += m`, where a `1 × 1` `m` adds its value to every entry.
+pub fn add_broadcast<T: Real>(acc: &mut nalgebra::DMatrix<T>, m: &nalgebra::DMatrix<T>) {
+    if m.shape() == (1, 1) && acc.shape() != (1, 1) {
+        let x = m[(0, 0)];
+        acc.iter_mut().for_each(|a| *a += x);
+    } else {
+        *acc += m;
+    }
+}
+
 /// `m` broadcast to `r × c` if it is `1 × 1`, else `m` itself.
 pub fn broadcast<T: Real>(m: &nalgebra::DMatrix<T>, r: usize, c: usize) -> nalgebra::DMatrix<T> {
     if m.shape() == (1, 1) && (r, c) != (1, 1) {

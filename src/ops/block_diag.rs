@@ -76,10 +76,10 @@ impl<L: Operands> Structure for BlockDiag<L> {
     ) -> (DMatrix<T>, Option<Vec<DMatrix<T>>>) {
         let (r, c) = Self::dims(shape);
         let offs = offsets(&L::dims(shape));
-        let parts = L::values_and_jacobians(shape, theta);
-        let jac = concat_jacobians(&parts, |i, d| {
+        let mut parts = L::values_and_jacobians(shape, theta);
+        let jac = concat_jacobians(&mut parts, |i, d| {
             let mut out = DMatrix::zeros(r, c);
-            place(&mut out, offs[i], d);
+            place(&mut out, offs[i], &d);
             out
         });
         let mut value = DMatrix::zeros(r, c);

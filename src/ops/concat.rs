@@ -96,9 +96,9 @@ fn value_and_jacobian<L: Operands, T: Real>(
 ) -> (DMatrix<T>, Option<Vec<DMatrix<T>>>) {
     let out = dims::<L>(shape, columns);
     let offs = offsets(&L::dims(shape), columns);
-    let parts = L::values_and_jacobians(shape, theta);
-    let jac = concat_jacobians(&parts, |i, d| {
-        assemble(out, &offs, std::iter::once((i, d.clone())))
+    let mut parts = L::values_and_jacobians(shape, theta);
+    let jac = concat_jacobians(&mut parts, |i, d| {
+        assemble(out, &offs, std::iter::once((i, d)))
     });
     let value = assemble(
         out,

@@ -191,12 +191,15 @@ operands_impl!(O0 0, O1 1, O2 2, O3 3, O4 4, O5 5, O6 6, O7 7);
 /// derivative matrices with `embed(operand index, dM)`; `None` if any operand
 /// has no closed form.
 pub fn concat_jacobians<T: Real>(
-    parts: &[ValueJac<T>],
-    mut embed: impl FnMut(usize, &DMatrix<T>) -> DMatrix<T>,
+    parts: &mut [ValueJac<T>],
+    mut embed: impl FnMut(usize, DMatrix<T>) -> DMatrix<T>,
 ) -> Option<Vec<DMatrix<T>>> {
+    if parts.iter().any(|(_, j)| j.is_none()) {
+        return None;
+    }
     let mut out = Vec::new();
-    for (i, (_, jac)) in parts.iter().enumerate() {
-        for d in jac.as_ref()? {
+    for (i, (_, jac)) in parts.iter_mut().enumerate() {
+        for d in jac.take().into_iter().flatten() {
             out.push(embed(i, d));
         }
     }

@@ -1,7 +1,7 @@
 //! `V = A + B + …` (two or more operands of one size; a `1 × 1` operand
 //! broadcasts). `∂V/∂θ_X = ∂X/∂θ_X` for each operand `X`.
 
-use super::binary::{broadcast, is_scalar};
+use super::binary::{add_broadcast, broadcast_owned, is_scalar};
 use super::operands::{concat_jacobians, describe, AllSameCols, AllSameRows, Operands};
 use crate::{CovError, ParamSpec, Real, Structure};
 use nalgebra::DMatrix;
@@ -59,9 +59,11 @@ impl<L: Operands + AllSameRows + AllSameCols> Structure for Sum<L> {
     }
     fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
         let (r, c) = Self::dims(shape);
-        L::values(shape, theta)
-            .iter()
-            .fold(DMatrix::zeros(r, c), |acc, m| acc + broadcast(m, r, c))
+        let mut acc = DMatrix::zeros(r, c);
+        for m in L::values(shape, theta) {
+            add_broadcast(&mut acc, &m);
+        }
+        acc
     }
     fn jacobian<T: Real>(shape: &Self::Shape, theta: &[T]) -> Option<Vec<DMatrix<T>>> {
         Self::value_and_jacobian(shape, theta).1
@@ -71,11 +73,12 @@ impl<L: Operands + AllSameRows + AllSameCols> Structure for Sum<L> {
         theta: &[T],
     ) -> (DMatrix<T>, Option<Vec<DMatrix<T>>>) {
         let (r, c) = Self::dims(shape);
-        let parts = L::values_and_jacobians(shape, theta);
-        let jac = concat_jacobians(&parts, |_, d| broadcast(d, r, c));
-        let value = parts
-            .iter()
-            .fold(DMatrix::zeros(r, c), |acc, (m, _)| acc + broadcast(m, r, c));
+        let mut parts = L::values_and_jacobians(shape, theta);
+        let jac = concat_jacobians(&mut parts, |_, d| broadcast_owned(d, r, c));
+        let mut value = DMatrix::zeros(r, c);
+        for (m, _) in &parts {
+            add_broadcast(&mut value, m);
+        }
         (value, jac)
     }
 }
