@@ -2,8 +2,8 @@
 //! tables, labels, and the tables of the built-in leaves.
 
 use covreml::{
-    CompoundSymmetric, Covariance, Custom, EqualEntry, Equicorrelation, JacobianMethod, Label,
-    ParamTable, Real, Scalar, Structure, Transform, AR1,
+    CompoundSymmetric, Covariance, Custom, EqualEntry, Equicorrelation, JacobianMethod, Kron,
+    Label, Named, ParamTable, Real, Scalar, Structure, Transform, AR1,
 };
 use nalgebra::{Const, DMatrix, Dyn};
 use num_dual::Dual64;
@@ -200,14 +200,14 @@ fn built_in_tables() {
     let _: <Scalar as Structure>::NParams = Const::<1>;
 }
 
-#[derive(Label)]
+#[derive(Clone, Copy, Default, Debug, Label)]
 #[label("time")]
 struct Time;
 
-#[derive(Label)]
+#[derive(Clone, Copy, Default, Debug, Label)]
 struct Subject;
 
-#[derive(Label)]
+#[derive(Clone, Copy, Default, Debug, Label)]
 struct Tagged<T>(PhantomData<T>);
 
 #[derive(ParamTable)]
@@ -219,6 +219,9 @@ fn labels_and_tables() {
     assert_eq!(Time::NAME, "time");
     assert_eq!(Subject::NAME, "subject");
     assert_eq!(<Tagged<u8>>::NAME, "tagged");
+    // labels name operands
+    let k = Covariance::<Kron<Named<AR1, Time>, Named<Scalar, Subject>>>::new((2, 3)).unwrap();
+    assert_eq!(k.names(), ["time/sigma^2", "time/rho", "subject/sigma^2"]);
     assert_eq!(Three::PARAM_NAMES, ["a", "b", "c"]);
     let _: <Three as ParamTable>::Count = Const::<3>;
 }

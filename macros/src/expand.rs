@@ -7,6 +7,33 @@ use quote::{quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::{DeriveInput, LitStr};
 
+/// The supertraits that `Structure` and `Label` ask of a zero-sized type.
+fn zst_bounds() -> TokenStream {
+    quote! {
+        ::core::marker::Copy
+            + ::core::default::Default
+            + ::core::fmt::Debug
+            + ::core::marker::Send
+            + ::core::marker::Sync
+            + 'static
+    }
+}
+
+/// The input's where clause; for a generic type, plus `Type<…>: bounds`, so
+/// that the impl applies wherever the type meets them.
+fn bounded(input: &DeriveInput, bounds: TokenStream) -> TokenStream {
+    let (_, ty_g, where_c) = input.generics.split_for_impl();
+    if input.generics.params.is_empty() {
+        return quote!(#where_c);
+    }
+    let ident = &input.ident;
+    let preds = where_c.map(|w| {
+        let p = w.predicates.iter();
+        quote!(#(#p,)*)
+    });
+    quote!(where #preds #ident #ty_g: #bounds)
+}
+
 /// `impl ParamTable`.
 pub(crate) fn param_table(input: &DeriveInput, table: &Table) -> TokenStream {
     let ident = &input.ident;
@@ -27,27 +54,12 @@ pub(crate) fn structure(input: &DeriveInput, s: &ValidStructure) -> TokenStream 
     let table = param_table(input, &s.table);
     let ident = &input.ident;
     let name = LitStr::new(&ident.unraw().to_string(), ident.span());
-    let (impl_g, ty_g, where_c) = input.generics.split_for_impl();
+    let (impl_g, ty_g, _) = input.generics.split_for_impl();
     // A generic type is a structure wherever it meets the bounds of
     // `Structure` and the user's `Custom` impl applies; a non-generic one must
     // implement them all (the error then points at the derive and says so).
-    let where_c = if input.generics.params.is_empty() {
-        quote!(#where_c)
-    } else {
-        let preds = where_c.map(|w| {
-            let p = w.predicates.iter();
-            quote!(#(#p,)*)
-        });
-        quote! {
-            where #preds #ident #ty_g: ::covreml::Custom
-                + ::core::marker::Copy
-                + ::core::default::Default
-                + ::core::fmt::Debug
-                + ::core::marker::Send
-                + ::core::marker::Sync
-                + 'static
-        }
-    };
+    let bounds = zst_bounds();
+    let where_c = bounded(input, quote!(::covreml::Custom + #bounds));
     let specs = s.table.names.iter().enumerate().map(|(i, lit)| {
         let transform = match &s.transforms {
             Some(t) => {
@@ -117,17 +129,9 @@ pub(crate) fn structure(input: &DeriveInput, s: &ValidStructure) -> TokenStream 
 /// `impl Label`.
 pub(crate) fn label(input: &DeriveInput, label: &ValidLabel) -> TokenStream {
     let ident = &input.ident;
-    let (impl_g, ty_g, where_c) = input.generics.split_for_impl();
+    let (impl_g, ty_g, _) = input.generics.split_for_impl();
     let name = LitStr::new(&label.name, label.span);
-    let where_c = if input.generics.params.is_empty() {
-        quote!(#where_c)
-    } else {
-        let preds = where_c.map(|w| {
-            let p = w.predicates.iter();
-            quote!(#(#p,)*)
-        });
-        quote!(where #preds #ident #ty_g: 'static)
-    };
+    let where_c = bounded(input, zst_bounds());
     quote! {
         #[automatically_derived]
         impl #impl_g ::covreml::Label for #ident #ty_g #where_c {

@@ -18,7 +18,7 @@ impl Custom for MyAr1 {
     }
 }
 
-#[derive(Label)]
+#[derive(Clone, Copy, Default, Debug, Label)]
 #[label("time")]
 struct Time;
 
