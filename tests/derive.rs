@@ -90,11 +90,9 @@ impl Custom for Sized_<Two> {
 fn names_and_types() {
     assert_eq!(MyAr1::PARAM_NAMES, ["sigma^2", "rho"]);
     assert_eq!(<MyAr1 as Structure>::NAME, "MyAr1");
-    let _: fn() -> (
-        <MyAr1 as Structure>::NParams,
-        <MyAr1 as Structure>::Rows,
-        <MyAr1 as Structure>::Cols,
-    ) = || (Const::<2>, Dyn(0), Dyn(0));
+    let _: <MyAr1 as Structure>::NParams = Const::<2>;
+    let _: <MyAr1 as Structure>::Rows = Dyn(0);
+    let _: <MyAr1 as Structure>::Cols = Dyn(0);
     let c = Covariance::<MyAr1>::new(4).unwrap();
     assert_eq!(c.names(), ["sigma^2", "rho"]);
     assert_eq!(c.free_defaults(), [0.0, 0.0]);

@@ -6,9 +6,9 @@
 //! `#[derive(covreml::Label)]`. Generated code names the library through
 //! `::covreml::…` paths.
 //!
-//! Every derive runs the same pipeline: [`parse`] reads the attributes into
-//! plain data, [`validate`] checks them and collects every problem as a
-//! spanned [`syn::Error`], and [`expand`] writes the impls. Errors become
+//! Every derive runs the same pipeline: `parse` reads the attributes into
+//! plain data, `validate` checks them and collects every problem as a
+//! spanned [`syn::Error`], and `expand` writes the impls. Errors become
 //! `compile_error!` invocations; the macros never panic.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
