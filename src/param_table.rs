@@ -25,6 +25,23 @@
 //! assert_eq!(<CompoundSymmetric>::PARAM_NAMES, ["sigma^2", "rho"]);
 //! assert_eq!(<Scalar>::PARAM_NAMES, ["sigma^2"]);
 //! ```
+//!
+//! Operand names are derived the same way, with `#[derive(Label)]`
+//! (`#[label("…")]`, or the type name in lower case):
+//!
+//! ```
+//! use covreml::{Covariance, Kron, Label, Named, Scalar, AR1};
+//! #[derive(Clone, Copy, Default, Debug, Label)]
+//! #[label("time")]
+//! struct Time;
+//! #[derive(Clone, Copy, Default, Debug, Label)]
+//! struct Subject;
+//! assert_eq!(Subject::NAME, "subject");
+//! let k = Covariance::<Kron<Named<AR1, Time>, Named<Scalar, Subject>>>::new((3, 2)).unwrap();
+//! assert_eq!(k.names(), ["time/sigma^2", "time/rho", "subject/sigma^2"]);
+//! let v = k.value(&[0.0, 0.0, 0.5]).unwrap(); // I₃ ⊗ e·I₂
+//! assert_eq!(v[(1, 1)], std::f64::consts::E);
+//! ```
 
 use crate::structure::ParamArray;
 
