@@ -74,3 +74,75 @@ pub fn assert_jacobians_close(
         assert_close_scaled(g, e, rtol, atol, &format!("{what}: ∂V/∂{name}"));
     }
 }
+
+/// A small deterministic generator (SplitMix64) for seeded loops.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    /// Seeds from a string (a test name), so that each test has its own stream.
+    pub fn from_name(name: &str) -> Self {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in name.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        SplitMix(h)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[lo, hi)`.
+    pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        let u = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        lo + (hi - lo) * u
+    }
+}
+
+/// Compares the closed-form Jacobian of `cov` with the dual-number one at
+/// `free`: each `∂V/∂x_k` within `rtol` of its own largest entry, plus
+/// `rtol · 1e-4` of the largest entry of the value and of all Jacobians (a
+/// floor for matrices that are zero up to rounding).
+pub fn assert_closed_form_matches_dual<S: covreml::Structure>(
+    cov: &covreml::Covariance<S>,
+    free: &[f64],
+    rtol: f64,
+    what: &str,
+) {
+    let (value, closed) = cov
+        .value_and_jacobian(free)
+        .unwrap_or_else(|e| panic!("{what}: closed form: {e}"));
+    let dual = cov
+        .dual_jacobian(free)
+        .unwrap_or_else(|e| panic!("{what}: dual: {e}"));
+    let plain = cov.value(free).unwrap();
+    assert_close_scaled(
+        &value,
+        &plain,
+        1e-14,
+        0.0,
+        &format!("{what}: value_and_jacobian value"),
+    );
+    assert_eq!(closed.len(), cov.n_free(), "{what}: Jacobian length");
+    assert_eq!(dual.len(), cov.n_free(), "{what}: dual Jacobian length");
+    let global = dual.iter().map(max_abs).fold(max_abs(&plain), f64::max);
+    assert!(
+        global.is_finite(),
+        "{what}: non-finite value or dual Jacobian at {free:?}"
+    );
+    let names = cov.free_names();
+    for (k, (c, d)) in closed.iter().zip(&dual).enumerate() {
+        assert_close_scaled(
+            c,
+            d,
+            rtol,
+            rtol * 1e-4 * global,
+            &format!("{what}: ∂V/∂{} at {free:?}", names[k]),
+        );
+    }
+}
