@@ -104,14 +104,33 @@ impl SplitMix {
     }
 }
 
+/// Absolute floor of the Jacobian comparison, relative to the largest entry
+/// of the value and of all Jacobians: a few ulps, for matrices that are zero up
+/// to rounding. Kept at rounding level so that it cannot hide a relative
+/// error in a Jacobian much smaller than the value.
+pub const FLOOR: f64 = 0.0;
+
 /// Compares the closed-form Jacobian of `cov` with the dual-number one at
 /// `free`: each `∂V/∂x_k` within `rtol` of its own largest entry, plus
-/// `rtol · 1e-4` of the largest entry of the value and of all Jacobians (a
-/// floor for matrices that are zero up to rounding).
+/// [`FLOOR`] times the largest entry of the value and of all Jacobians.
 pub fn assert_closed_form_matches_dual<S: covreml::Structure>(
     cov: &covreml::Covariance<S>,
     free: &[f64],
     rtol: f64,
+    what: &str,
+) {
+    assert_closed_form_matches_dual_with(cov, free, rtol, None, what)
+}
+
+/// [`assert_closed_form_matches_dual`] where `∂V/∂x_k` is a sum of products
+/// that can cancel: `term_scales[k]` is the largest entry of the sum of the
+/// terms' magnitudes (such as `|∂A|·|B|` for `A B`), and the tolerance is
+/// `rtol` times the sum of it and the largest entry of `∂V/∂x_k`.
+pub fn assert_closed_form_matches_dual_with<S: covreml::Structure>(
+    cov: &covreml::Covariance<S>,
+    free: &[f64],
+    rtol: f64,
+    term_scales: Option<&[f64]>,
     what: &str,
 ) {
     let (value, closed) = cov
@@ -136,12 +155,16 @@ pub fn assert_closed_form_matches_dual<S: covreml::Structure>(
         "{what}: non-finite value or dual Jacobian at {free:?}"
     );
     let names = cov.free_names();
+    if let Some(t) = term_scales {
+        assert_eq!(t.len(), dual.len(), "{what}: term scales");
+    }
     for (k, (c, d)) in closed.iter().zip(&dual).enumerate() {
+        let terms = term_scales.map_or(0.0, |t| t[k]);
         assert_close_scaled(
             c,
             d,
             rtol,
-            rtol * 1e-4 * global,
+            rtol * terms + FLOOR * global,
             &format!("{what}: ∂V/∂{} at {free:?}", names[k]),
         );
     }
