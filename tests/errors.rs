@@ -206,7 +206,12 @@ fn unknown_operands_are_errors() {
     mentions(&e, &["op_2"]);
     let mut cov = kron();
     let e = cov.rename_operand("space", "x").map(|_| ()).unwrap_err();
-    assert_eq!(e, CovError::UnknownOperand { name: "space".into() });
+    assert_eq!(
+        e,
+        CovError::UnknownOperand {
+            name: "space".into()
+        }
+    );
     cov.rename_operand("time", "t").unwrap();
     assert_eq!(cov.names()[0], "t/sigma^2");
     let mut leaf = Covariance::<AR1>::new(3).unwrap();
