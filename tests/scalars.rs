@@ -16,7 +16,7 @@ use covreml::{
     Fixed, Hadamard, Identity, Inverse, Kron, LowerTriangular, Product, Propagate, Real, Scalar,
     Stack, Structure, Sum, Transpose, Unconstrained, AR1,
 };
-use nalgebra::{dmatrix, DMatrix};
+use nalgebra::{dmatrix, Const, DMatrix};
 use num_dual::Dual64;
 
 /// What the suite needs of a scalar beyond [`Real`].
@@ -284,6 +284,16 @@ macro_rules! scalar_suite {
                     (3, 4), (4, 4, 4), &[0, 1, 0, 1, 0, 1], "I ⊗ AR1 = diag(AR1, AR1, AR1)");
                 same_matrix::<T, Kron<Identity, Unconstrained>, BlockDiag<(Unconstrained, Unconstrained)>>(
                     (2, 2), (2, 2), &[0, 1, 2, 0, 1, 2], "I ⊗ Σ = diag(Σ, Σ)");
+            }
+
+            #[test]
+            fn static_sizes_equal_runtime_sizes() {
+                same_matrix::<T, Kron<AR1<Const<2>>, Scalar<Const<3>>>, Kron<AR1, Scalar>>(
+                    ((), ()), (2, 3), &[0, 1, 2], "Const sizes");
+                same_matrix::<T, Unconstrained<Const<3>>, Unconstrained>(
+                    (), 3, &[0, 1, 2, 3, 4, 5], "Unconstrained<Const<3>>");
+                same_matrix::<T, Gram<LowerTriangular<Const<3>, Const<2>>>, Gram<LowerTriangular>>(
+                    ((), ()), (3, 2), &[0, 1, 2, 3, 4], "LowerTriangular<Const<3>, Const<2>>");
             }
 
             #[test]
