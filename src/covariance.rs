@@ -30,6 +30,8 @@ pub struct Covariance<S: Structure> {
     shape: S::Shape,
     specs: Vec<ParamSpec>,
     fixed: Vec<bool>,
+    /// Positions of outermost operands renamed from `op_i`.
+    renamed: Vec<usize>,
     _structure: PhantomData<S>,
 }
 
@@ -39,6 +41,7 @@ impl<S: Structure> Clone for Covariance<S> {
             shape: self.shape.clone(),
             specs: self.specs.clone(),
             fixed: self.fixed.clone(),
+            renamed: self.renamed.clone(),
             _structure: PhantomData,
         }
     }
@@ -83,6 +86,7 @@ impl<S: Structure> Covariance<S> {
             shape,
             specs,
             fixed,
+            renamed: Vec::new(),
             _structure: PhantomData,
         })
     }
@@ -210,12 +214,16 @@ impl<S: Structure> Covariance<S> {
         for s in &mut self.specs {
             any |= s.name.rename_head(from, to);
         }
-        // An operand without parameters has no names to rename, but is still an operand.
-        let positional = from
+        // An operand without parameters has no names to rename, but is still
+        // an operand, unless it was renamed already.
+        let position = from
             .strip_prefix("op_")
             .and_then(|i| i.parse::<usize>().ok())
-            .is_some_and(|i| i < S::OPERANDS);
-        if any || positional {
+            .filter(|&i| i < S::OPERANDS && !self.renamed.contains(&i));
+        if let Some(i) = position {
+            self.renamed.push(i);
+        }
+        if any || position.is_some() {
             Ok(self)
         } else {
             Err(CovError::UnknownOperand {

@@ -52,12 +52,6 @@ pub enum CovError {
         /// The operands and their sizes.
         details: String,
     },
-    /// A matrix that had to be inverted is singular.
-    #[error("{operator}: the operand matrix is singular at these parameters")]
-    Singular {
-        /// The operator.
-        operator: &'static str,
-    },
     /// A structure without a closed-form Jacobian asked for one.
     #[error("{structure} has no closed-form Jacobian; use the dual-number Jacobian")]
     NoClosedForm {

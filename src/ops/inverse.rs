@@ -1,7 +1,7 @@
 //! `V = A⁻¹` (A square). `∂V/∂θ = −A⁻¹ (∂A/∂θ) A⁻¹`.
 //!
 //! A singular `A` gives a matrix of NaN, which the runtime layer reports as
-//! an error rather than passing on.
+//! [`CovError::NonFiniteMatrix`] rather than passing on.
 
 use super::unary;
 use crate::{CovError, ParamSpec, Real, Structure};
