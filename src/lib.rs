@@ -17,12 +17,14 @@
 #![forbid(unsafe_code)]
 
 mod covariance;
+pub mod data;
 mod error;
 mod gradcheck;
 mod model;
 pub mod ops;
 mod param;
 mod real;
+pub mod reml;
 pub mod structure;
 pub mod structures;
 mod transform;
