@@ -9,7 +9,7 @@
 
 use crate::{CovError, ParamSpec, Real, Structure, Transform};
 use nalgebra::{Const, DMatrix};
-use num_dual::{DualNumFloat, DualVec};
+use num_dual::{DualNumFloat, DualSVec, DualVec};
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
@@ -210,7 +210,12 @@ impl<S: Structure> Covariance<S> {
         for s in &mut self.specs {
             any |= s.name.rename_head(from, to);
         }
-        if any {
+        // An operand without parameters has no names to rename, but is still an operand.
+        let positional = from
+            .strip_prefix("op_")
+            .and_then(|i| i.parse::<usize>().ok())
+            .is_some_and(|i| i < S::OPERANDS);
+        if any || positional {
             Ok(self)
         } else {
             Err(CovError::UnknownOperand {
@@ -324,7 +329,25 @@ impl<S: Structure> Covariance<S> {
     /// (`f32`, `f64`, dual numbers).
     pub fn value_in<T: Real>(&self, free: &[T]) -> Result<DMatrix<T>, CovError> {
         let theta = self.natural(free)?;
-        Ok(S::value(&self.shape, &theta))
+        let v = S::value(&self.shape, &theta);
+        self.finite_matrix(&v, free)?;
+        Ok(v)
+    }
+
+    fn finite_matrix<T: Real>(&self, m: &DMatrix<T>, free: &[T]) -> Result<(), CovError> {
+        if m.iter().all(|x| x.is_finite()) {
+            return Ok(());
+        }
+        Err(CovError::NonFiniteMatrix {
+            structure: S::NAME,
+            params: self
+                .free_names()
+                .iter()
+                .zip(free)
+                .map(|(n, x)| format!("{n} = {x}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
     }
 
     /// The matrix at the defaults.
@@ -370,6 +393,7 @@ impl<S: Structure> Covariance<S> {
             .map(|(&x, s)| s.transform.forward(x))
             .collect();
         let (v, jac) = S::value_and_jacobian(&self.shape, &theta);
+        self.finite_matrix(&v, free)?;
         let jac = jac.ok_or(CovError::NoClosedForm { structure: S::NAME })?;
         let out = jac
             .into_iter()
@@ -404,6 +428,7 @@ impl<S: Structure> Covariance<S> {
                 })
                 .collect();
             let v = S::value(&self.shape, &theta);
+            self.finite_matrix(&v.map(|e| e.re), free)?;
             for k in 0..chunk.len() {
                 out.push(v.map(|e| match e.eps.0 {
                     Some(ref m) => m[k],
@@ -456,6 +481,36 @@ where
         free: <S::NParams as crate::structure::ParamArray>::Array<T>,
     ) -> Result<DMatrix<T>, CovError> {
         self.value_in(free.as_ref())
+    }
+}
+
+impl<S: Structure<NParams = Const<N>>, const N: usize> Covariance<S> {
+    /// The whole Jacobian in **one** dual-number pass, with `N`-direction duals
+    /// (`DualSVec64<N>`), where the type fixes the parameter count `N` and every
+    /// parameter is free.
+    ///
+    /// ```
+    /// use covreml::{ops::Kron, Covariance, Const, Scalar, AR1};
+    /// let k = Covariance::<Kron<AR1<Const<2>>, Scalar<Const<2>>>>::new(((), ())).unwrap();
+    /// let one_pass = k.dual_jacobian_one_pass([1.0, 1.0, 1.0]).unwrap();
+    /// assert_eq!(one_pass, k.jacobian(&[1.0, 1.0, 1.0]).unwrap());
+    /// ```
+    pub fn dual_jacobian_one_pass(&self, free: [f64; N]) -> Result<Vec<DMatrix<f64>>, CovError> {
+        let full = self.full_free(&free)?;
+        let theta: Vec<DualVec<f64, Const<N>>> = full
+            .iter()
+            .zip(&self.specs)
+            .enumerate()
+            .map(|(i, (&x, s))| {
+                s.transform
+                    .forward(DualSVec::<f64, N>::from_re(x).derivative(i))
+            })
+            .collect();
+        let v = S::value(&self.shape, &theta);
+        self.finite_matrix(&v.map(|e| e.re), &free)?;
+        Ok((0..N)
+            .map(|k| v.map(|e| e.eps.0.as_ref().map_or(0.0, |m| m[k])))
+            .collect())
     }
 }
 

@@ -64,6 +64,15 @@ pub enum CovError {
         /// The structure type.
         structure: &'static str,
     },
+    /// The matrix came out with NaN or infinite entries (a singular operand of
+    /// `Inverse`, or a transform that overflowed).
+    #[error("{structure}: the matrix has non-finite entries at these parameters ({params})")]
+    NonFiniteMatrix {
+        /// The structure type.
+        structure: &'static str,
+        /// The free parameters, formatted.
+        params: String,
+    },
     /// A parameter value that is NaN or infinite.
     #[error("parameter `{name}` is not finite ({value})")]
     NotFinite {

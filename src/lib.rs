@@ -1,23 +1,10 @@
-//! # covreml
-//!
-//! Typed covariance structures and Average-Information REML.
-//!
-//! Covariance structures are zero-sized types composed at compile time
-//! (`Kron<AR1, Real>`), evaluated over any nalgebra `RealField` scalar
-//! (`f32`, `f64`, dual numbers), with closed-form Jacobians checked against
-//! dual numbers.
-//!
-//! ```
-//! use covreml::{Covariance, AR1};
-//! let ar1 = Covariance::<AR1>::new(3).unwrap();
-//! let v = ar1.value(&[0.0, 0.0]).unwrap(); // the default start: σ² = 1, ρ = 0
-//! assert_eq!(v, nalgebra::DMatrix::identity(3, 3));
-//! ```
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod covariance;
 pub mod data;
+mod display;
 mod error;
 mod gradcheck;
 mod model;
@@ -30,9 +17,14 @@ pub mod structures;
 mod transform;
 
 pub use covariance::{Covariance, JacobianMethod};
+pub use display::format_matrix;
 pub use error::CovError;
 pub use gradcheck::GradientCheck;
 pub use model::CovarianceModel;
+pub use ops::{
+    Augment, BlockDiag, Gram, Hadamard, Inverse, Kron, Label, Named, Product, Propagate, Stack,
+    Sum, Transpose,
+};
 pub use param::{ParamName, ParamSpec};
 pub use real::Real;
 pub use structure::Structure;

@@ -8,6 +8,7 @@
 
 use crate::Transform;
 use std::borrow::Cow;
+
 use std::fmt;
 
 /// A parameter's name: the operand path that leads to it and its local name.
@@ -101,12 +102,4 @@ impl ParamSpec {
         self.name = self.name.within(operand);
         self
     }
-}
-
-/// Prefixes every row of `specs` with the operand name `operand`.
-pub(crate) fn namespaced(specs: Vec<ParamSpec>, operand: Cow<'static, str>) -> Vec<ParamSpec> {
-    specs
-        .into_iter()
-        .map(|s| s.within(operand.clone()))
-        .collect()
 }

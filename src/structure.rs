@@ -42,6 +42,20 @@ pub trait Structure: Copy + Default + fmt::Debug + Send + Sync + 'static {
     /// The operand name this structure takes inside an operator (see
     /// [`Named`](crate::ops::Named)); `None` gives the positional `op_i`.
     const LABEL: Option<&'static str> = None;
+    /// Number of operands for an operator (named `op_0`, `op_1`, …); 0 for a leaf.
+    const OPERANDS: usize = 0;
+
+    /// The parameter count if the type fixes it (`Const<N>`), else `None`.
+    ///
+    /// ```
+    /// use covreml::{ops::Kron, Const, Diagonal, Structure, Scalar, AR1};
+    /// assert_eq!(<Kron<AR1, Scalar>>::static_param_count(), Some(3));
+    /// assert_eq!(<Diagonal>::static_param_count(), None);
+    /// assert_eq!(<Diagonal<Const<4>>>::static_param_count(), Some(4));
+    /// ```
+    fn static_param_count() -> Option<usize> {
+        <Self::NParams as Dim>::try_to_usize()
+    }
 
     /// Checks that `shape` is valid for this structure (sizes, operand fit).
     fn check_shape(_shape: &Self::Shape) -> Result<(), crate::CovError> {
@@ -146,15 +160,4 @@ impl<const N: usize> Size for Const<N> {
     fn get(_: &()) -> usize {
         N
     }
-}
-
-/// Checks that a natural-parameter slice has the structure's length.
-#[inline]
-pub(crate) fn debug_check_len<S: Structure, T>(shape: &S::Shape, theta: &[T]) {
-    debug_assert_eq!(
-        theta.len(),
-        S::param_count(shape),
-        "{}: wrong parameter count",
-        S::NAME
-    );
 }

@@ -1,0 +1,91 @@
+//! `V = diag(A, B, …)`: operands on the diagonal, zeros elsewhere (two or
+//! more operands, any sizes). `∂V/∂θ_X` is `∂X/∂θ_X` in `X`'s block.
+
+use super::operands::{concat_jacobians, Operands};
+use crate::{CovError, ParamSpec, Real, Structure};
+use nalgebra::DMatrix;
+use std::marker::PhantomData;
+
+/// Block-diagonal matrix of two or more operands: `BlockDiag<(A, B)>`.
+///
+/// ```
+/// use covreml::{ops::BlockDiag, Covariance, Scalar, AR1};
+/// let b = Covariance::<BlockDiag<(Scalar, AR1)>>::new((2, 3)).unwrap();
+/// let v = b.value(&[0.2, -0.1, 0.5]).unwrap();
+/// assert_eq!(v.shape(), (5, 5));
+/// assert!((v[(0, 0)] - 1.4918246976412703).abs() < 1e-15);
+/// assert_eq!(v[(0, 2)], 0.0);
+/// ```
+pub struct BlockDiag<L>(PhantomData<L>);
+
+super::zst_impls!(BlockDiag<L>);
+
+/// Offsets of each block's top-left corner.
+fn offsets(dims: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut at = (0, 0);
+    dims.iter()
+        .map(|d| {
+            let here = at;
+            at = (at.0 + d.0, at.1 + d.1);
+            here
+        })
+        .collect()
+}
+
+fn place<T: Real>(out: &mut DMatrix<T>, at: (usize, usize), m: &DMatrix<T>) {
+    out.view_mut(at, m.shape()).copy_from(m);
+}
+
+impl<L: Operands> Structure for BlockDiag<L> {
+    type Rows = nalgebra::Dyn;
+    type Cols = nalgebra::Dyn;
+    type NParams = L::NParams;
+    type Shape = L::Shape;
+    const NAME: &'static str = "BlockDiag";
+    const OPERANDS: usize = L::LEN;
+
+    fn check_shape(shape: &Self::Shape) -> Result<(), CovError> {
+        L::check_shapes(shape)
+    }
+    fn dims(shape: &Self::Shape) -> (usize, usize) {
+        L::dims(shape)
+            .iter()
+            .fold((0, 0), |a, d| (a.0 + d.0, a.1 + d.1))
+    }
+    fn param_count(shape: &Self::Shape) -> usize {
+        L::param_counts(shape).iter().sum()
+    }
+    fn param_specs(shape: &Self::Shape) -> Vec<ParamSpec> {
+        L::param_specs(shape)
+    }
+    fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
+        let (r, c) = Self::dims(shape);
+        let offs = offsets(&L::dims(shape));
+        let mut out = DMatrix::zeros(r, c);
+        for (m, at) in L::values(shape, theta).iter().zip(offs) {
+            place(&mut out, at, m);
+        }
+        out
+    }
+    fn jacobian<T: Real>(shape: &Self::Shape, theta: &[T]) -> Option<Vec<DMatrix<T>>> {
+        Self::value_and_jacobian(shape, theta).1
+    }
+    fn value_and_jacobian<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+    ) -> (DMatrix<T>, Option<Vec<DMatrix<T>>>) {
+        let (r, c) = Self::dims(shape);
+        let offs = offsets(&L::dims(shape));
+        let mut parts = L::values_and_jacobians(shape, theta);
+        let jac = concat_jacobians(&mut parts, |i, d| {
+            let mut out = DMatrix::zeros(r, c);
+            place(&mut out, offs[i], &d);
+            out
+        });
+        let mut value = DMatrix::zeros(r, c);
+        for ((m, _), at) in parts.iter().zip(&offs) {
+            place(&mut value, *at, m);
+        }
+        (value, jac)
+    }
+}
