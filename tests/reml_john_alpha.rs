@@ -101,3 +101,19 @@ fn mean_variance_of_genotype_blup_differences() {
         assert!((b - y[i]).abs() < 1e-12);
     }
 }
+
+#[test]
+fn iid_residual_path_equals_scalar_residual_model() {
+    let a = model().fit(&RemlOptions::default()).unwrap();
+    let b = covreml::data::john_alpha_model(&john_alpha())
+        .unwrap()
+        .fit(&RemlOptions::default())
+        .unwrap();
+    assert_eq!(a.names, b.names);
+    assert_eq!(a.iterations, b.iterations);
+    for i in 0..3 {
+        assert!(rel(a.natural[i], b.natural[i]) < 1e-10);
+        assert!(rel(a.natural_se[i], b.natural_se[i]) < 1e-8);
+    }
+    assert!(rel(a.loglik, b.loglik) < 1e-12);
+}

@@ -5,8 +5,10 @@ mod csv;
 mod design;
 mod error;
 mod john_alpha;
+mod models;
 
 pub use csv::Table;
 pub use design::{dummy, Dummy, DummyOptions, Incidence, ModelMatrix, INTERACTION_SEPARATOR};
 pub use error::DataError;
 pub use john_alpha::{john_alpha, JOHN_ALPHA_CSV};
+pub use models::{ar1_repeated_model, crossed_model, john_alpha_model};

@@ -139,22 +139,45 @@ pub(crate) fn evaluate(
 }
 
 /// `P = V⁻¹ − V⁻¹X C⁻¹ XᵀV⁻¹` into `ws.p`, from the factor in `ws.fac`;
-/// returns `P y`.
+/// returns `P y`. One product `V⁻¹ [X y]` gives both `W = V⁻¹X` and
+/// `P y = V⁻¹y − W C⁻¹ Xᵀ V⁻¹ y`.
 pub(crate) fn form_p(fx: &Fixed, ev: &Eval, ws: &mut Workspace) -> Vec<f64> {
     let (n, p) = (fx.n(), fx.p());
     if ws.p.nrows() != n {
         ws.p = Mat::zeros(n, n);
     }
     linalg::inverse_from_factor(ws.fac.as_ref(), ws.p.as_mut());
+    let mut xy = Mat::<f64>::zeros(n, p + 1);
+    for j in 0..p {
+        xy.col_as_slice_mut(j).copy_from_slice(fx.x.col_as_slice(j));
+    }
+    xy.col_as_slice_mut(p).copy_from_slice(&fx.y);
+    let mut g = Mat::<f64>::zeros(n, p + 1);
+    gemm(g.as_mut(), Accum::Replace, ws.p.as_ref(), xy.as_ref(), 1.0);
+    let mut py = g.col_as_slice(p).to_vec();
     if p > 0 {
-        let mut w = Mat::<f64>::zeros(n, p);
-        gemm(w.as_mut(), Accum::Replace, ws.p.as_ref(), fx.x.as_ref(), 1.0);
+        let w = g.as_ref().subcols(0, p);
         let cinv = Mat::<f64>::from_fn(p, p, |i, j| ev.c_inv[(i, j)]);
         let mut m = Mat::<f64>::zeros(n, p);
-        gemm(m.as_mut(), Accum::Replace, w.as_ref(), cinv.as_ref(), 1.0);
+        gemm(m.as_mut(), Accum::Replace, w, cinv.as_ref(), 1.0);
+        // Xᵀ V⁻¹ y
+        let xtv: Vec<f64> = (0..p)
+            .map(|j| {
+                fx.x.col_as_slice(j)
+                    .iter()
+                    .zip(g.col_as_slice(p))
+                    .map(|(a, b)| a * b)
+                    .sum()
+            })
+            .collect();
+        for (j, c) in xtv.iter().enumerate() {
+            for (o, mv) in py.iter_mut().zip(m.col_as_slice(j)) {
+                *o -= mv * c;
+            }
+        }
         gemm(ws.p.as_mut(), Accum::Add, m.as_ref(), w.transpose(), -1.0);
     }
-    linalg::symv(ws.p.as_ref(), &fx.y)
+    py
 }
 
 /// Score and AI matrix at an accepted point (`ws.p` holds `P`).

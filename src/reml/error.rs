@@ -1,5 +1,6 @@
 //! Errors of the REML engine.
 
+use crate::data::DataError;
 use crate::CovError;
 use thiserror::Error;
 
@@ -89,4 +90,7 @@ pub enum RemlError {
         /// The structure's error.
         source: CovError,
     },
+    /// An error reading data or building a design.
+    #[error("data: {0}")]
+    Data(#[from] DataError),
 }

@@ -9,9 +9,14 @@ use faer::reborrow::ReborrowMut;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use nalgebra::DMatrix;
 
-/// The parallelism used by every dense kernel: faer's global setting.
-pub(crate) fn par() -> Par {
-    faer::get_global_parallelism()
+/// The parallelism of a dense kernel of size `n`: faer's global setting,
+/// or sequential below 256 where threads cost more than they save.
+pub(crate) fn par(n: usize) -> Par {
+    if n < 256 {
+        Par::Seq
+    } else {
+        faer::get_global_parallelism()
+    }
 }
 
 /// Factors the symmetric matrix `a` (only its lower triangle is read) in
@@ -20,7 +25,7 @@ pub(crate) fn par() -> Par {
 /// definite (including NaN entries).
 pub(crate) fn cholesky_in_place(a: MatMut<'_, f64>) -> bool {
     let n = a.nrows();
-    let par = par();
+    let par = par(n);
     let mut mem = MemBuffer::new(factor::cholesky_in_place_scratch::<f64>(
         n,
         par,
@@ -54,7 +59,7 @@ pub(crate) fn logdet_from_factor(l: MatRef<'_, f64>) -> Option<f64> {
 /// `out = A⁻¹` from the Cholesky factor `L` of `A`, both triangles filled.
 pub(crate) fn inverse_from_factor(l: MatRef<'_, f64>, mut out: MatMut<'_, f64>) {
     let n = l.nrows();
-    let par = par();
+    let par = par(n);
     let mut mem = MemBuffer::new(inverse::inverse_scratch::<f64>(n, par));
     inverse::inverse(out.rb_mut(), l, par, MemStack::new(&mut mem));
     symmetrize_from_lower(out);
@@ -85,7 +90,8 @@ pub(crate) fn symmetrize_from_lower(mut a: MatMut<'_, f64>) {
 
 /// Solves `L Z = B` in place (`L` lower triangular).
 pub(crate) fn solve_lower(l: MatRef<'_, f64>, b: MatMut<'_, f64>) {
-    solve_lower_triangular_in_place(l, b, par());
+    let n = l.nrows();
+    solve_lower_triangular_in_place(l, b, par(n));
 }
 
 /// `dst = beta·dst + alpha · lhs · rhs`.
@@ -96,7 +102,8 @@ pub(crate) fn gemm(
     rhs: MatRef<'_, f64>,
     alpha: f64,
 ) {
-    matmul(dst, accum, lhs, rhs, alpha, par());
+    let n = lhs.nrows().max(lhs.ncols()).max(rhs.ncols());
+    matmul(dst, accum, lhs, rhs, alpha, par(n));
 }
 
 /// A faer copy of an nalgebra matrix.
@@ -141,21 +148,6 @@ pub(crate) fn matvec_na(a: &DMatrix<f64>, x: &[f64]) -> Vec<f64> {
         }
     }
     out
-}
-
-/// `out = P x` for a symmetric faer `P` (column-major, both triangles).
-pub(crate) fn symv(p: MatRef<'_, f64>, x: &[f64]) -> Vec<f64> {
-    // P symmetric: (P x)_j = column j · x, contiguous column access.
-    (0..p.ncols())
-        .map(|j| {
-            let c = p.col(j);
-            let mut s = 0.0;
-            for (i, xi) in x.iter().enumerate() {
-                s += c[i] * xi;
-            }
-            s
-        })
-        .collect()
 }
 
 /// Whether the off-diagonal entries of `a` are all zero.

@@ -47,6 +47,24 @@ impl RandomDesign {
     }
 }
 
+/// The residual covariance `R`.
+enum Residual {
+    /// `σ² I` handled natively: its value and derivative are never formed
+    /// as dense matrices.
+    Iid,
+    /// Any covariance model.
+    Model(Box<dyn CovarianceModel>),
+}
+
+impl Residual {
+    fn n_free(&self) -> usize {
+        match self {
+            Residual::Iid => 1,
+            Residual::Model(m) => m.n_free(),
+        }
+    }
+}
+
 struct Term {
     name: String,
     z: RandomDesign,
@@ -81,7 +99,7 @@ struct Term {
 pub struct MixedModel {
     fixed: Fixed,
     terms: Vec<Term>,
-    residual: Box<dyn CovarianceModel>,
+    residual: Residual,
 }
 
 impl std::fmt::Debug for MixedModel {
@@ -126,7 +144,20 @@ impl MixedModel {
         Ok(MixedModel {
             fixed,
             terms: Vec::new(),
-            residual,
+            residual: Residual::Model(residual),
+        })
+    }
+
+    /// A model with residual `σ²_e I` (parameter `residual/sigma^2`,
+    /// transform `e^{2x}`, default 0 — the same as a
+    /// [`Scalar`](crate::Scalar) residual), handled without forming `R` or
+    /// its derivative as dense matrices.
+    pub fn with_iid_residual(y: &[f64], x: &DMatrix<f64>) -> Result<Self, RemlError> {
+        let fixed = check_fixed(y, x)?;
+        Ok(MixedModel {
+            fixed,
+            terms: Vec::new(),
+            residual: Residual::Iid,
         })
     }
 
@@ -213,9 +244,9 @@ impl MixedModel {
         let marginal = MarginalPost::new(&self.fixed, &ev);
         let mut conditional_fitted = marginal.fitted.clone();
         let mut blups = Vec::new();
-        for (t, xs) in self.terms.iter().zip(self.split(&fit.free)) {
+        let quantities = self.term_quantities(ws.p.as_ref(), &py);
+        for ((t, xs), (ztpz, zpy)) in self.terms.iter().zip(self.split(&fit.free)).zip(quantities) {
             let g = t.g.value_f64(xs).map_err(cov_err(&t.name))?;
-            let (ztpz, zpy) = term_quantities(t, ws.p.as_ref(), &py);
             let u = &g * DVector::from_vec(zpy);
             let pev = &g - &g * ztpz * &g;
             let zu = z_times(t, u.as_slice());
@@ -243,6 +274,41 @@ impl MixedModel {
         })
     }
 
+    /// `Zᵀ P Z` and `Zᵀ P y` of every term; incidence terms are gathered
+    /// from the lower triangle of `P`, two terms per pass.
+    fn term_quantities(&self, p: MatRef<'_, f64>, py: &[f64]) -> Vec<(DMatrix<f64>, Vec<f64>)> {
+        let mut out: Vec<Option<(DMatrix<f64>, Vec<f64>)>> = vec![None; self.terms.len()];
+        let inc: Vec<(usize, &Incidence)> = self
+            .terms
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| match &t.z {
+                RandomDesign::Incidence(z) => Some((i, z)),
+                RandomDesign::Dense(_) => None,
+            })
+            .collect();
+        for chunk in inc.chunks(2) {
+            let zs: Vec<&Incidence> = chunk.iter().map(|c| c.1).collect();
+            for ((i, _), m) in chunk.iter().zip(incidence_ztpz(p, &zs)) {
+                out[*i] = Some((m, Vec::new()));
+            }
+        }
+        self.terms
+            .iter()
+            .zip(out)
+            .map(|(t, o)| match (&t.z, o) {
+                (RandomDesign::Incidence(inc), Some((m, _))) => {
+                    let mut zpy = vec![0.0; inc.n_levels()];
+                    for (v, &l) in py.iter().zip(inc.levels()) {
+                        zpy[l] += v;
+                    }
+                    (m, zpy)
+                }
+                _ => dense_quantities(t, p, py),
+            })
+            .collect()
+    }
+
     fn split<'a>(&self, x: &'a [f64]) -> Vec<&'a [f64]> {
         let mut out = Vec::with_capacity(self.terms.len() + 1);
         let mut off = 0;
@@ -251,7 +317,7 @@ impl MixedModel {
             out.push(&x[off..off + k]);
             off += k;
         }
-        out.push(&x[off..]);
+        out.push(&x[off..off + self.residual.n_free()]);
         out
     }
 }
@@ -264,39 +330,109 @@ fn z_times(t: &Term, u: &[f64]) -> Vec<f64> {
     }
 }
 
-/// `Zᵀ P Z` and `Zᵀ P y` of a term.
-fn term_quantities(t: &Term, p: MatRef<'_, f64>, py: &[f64]) -> (DMatrix<f64>, Vec<f64>) {
-    let n = py.len();
-    match &t.z {
-        RandomDesign::Incidence(inc) => {
-            let q = inc.n_levels();
-            let lev = inc.levels();
-            let mut m = DMatrix::<f64>::zeros(q, q);
-            let ms = m.as_mut_slice();
-            for (j, &lj) in lev.iter().enumerate() {
-                let pc = p.col(j).try_as_col_major().expect("contiguous column");
-                let pc = pc.as_slice();
-                let mc = &mut ms[lj * q..(lj + 1) * q];
-                for (pi, &li) in pc.iter().zip(lev) {
-                    mc[li] += pi;
+/// `Zᵀ P Z` of one or two incidence terms in one pass over the lower
+/// triangle of `P`: with `S = Σ_{i≥j} P_ij e_{l_i} e_{l_j}ᵀ` and
+/// `D = Σ_i P_ii e_{l_i} e_{l_i}ᵀ`, `Zᵀ P Z = S + Sᵀ − D`.
+fn incidence_ztpz(p: MatRef<'_, f64>, zs: &[&Incidence]) -> Vec<DMatrix<f64>> {
+    let n = p.nrows();
+    let col = |j: usize| -> &[f64] {
+        p.col(j)
+            .try_as_col_major()
+            .expect("faer matrices are column major")
+            .as_slice()
+    };
+    let mut s: Vec<DMatrix<f64>> = zs
+        .iter()
+        .map(|z| DMatrix::zeros(z.n_levels(), z.n_levels()))
+        .collect();
+    match zs {
+        [a, b] => {
+            let (la, lb) = (a.levels(), b.levels());
+            let (qa, qb) = (a.n_levels(), b.n_levels());
+            let (sa, sb) = s.split_at_mut(1);
+            let (sa, sb) = (sa[0].as_mut_slice(), sb[0].as_mut_slice());
+            for j in 0..n {
+                let pc = &col(j)[j..n];
+                let ca = &mut sa[la[j] * qa..(la[j] + 1) * qa];
+                let cb = &mut sb[lb[j] * qb..(lb[j] + 1) * qb];
+                for ((v, &ia), &ib) in pc.iter().zip(&la[j..n]).zip(&lb[j..n]) {
+                    ca[ia] += v;
+                    cb[ib] += v;
                 }
             }
-            let mut zpy = vec![0.0; q];
-            for (v, &l) in py.iter().zip(lev) {
-                zpy[l] += v;
-            }
-            (m, zpy)
         }
-        RandomDesign::Dense(z) => {
-            let zf = t.z_faer.as_ref().expect("dense Z kept in faer form");
-            let q = z.ncols();
-            let mut pz = Mat::<f64>::zeros(n, q);
-            gemm(pz.as_mut(), Accum::Replace, p, zf.as_ref(), 1.0);
-            let mut m = Mat::<f64>::zeros(q, q);
-            gemm(m.as_mut(), Accum::Replace, zf.transpose(), pz.as_ref(), 1.0);
-            let m = DMatrix::from_fn(q, q, |i, j| 0.5 * (m[(i, j)] + m[(j, i)]));
-            let zpy = z.tr_mul(&DVector::from_column_slice(py));
-            (m, zpy.as_slice().to_vec())
+        _ => {
+            for (z, m) in zs.iter().zip(s.iter_mut()) {
+                let (l, q) = (z.levels(), z.n_levels());
+                let ms = m.as_mut_slice();
+                for j in 0..n {
+                    let pc = &col(j)[j..n];
+                    let c = &mut ms[l[j] * q..(l[j] + 1) * q];
+                    for (v, &i) in pc.iter().zip(&l[j..n]) {
+                        c[i] += v;
+                    }
+                }
+            }
+        }
+    }
+    s.into_iter()
+        .zip(zs)
+        .map(|(m, z)| {
+            let mut full = &m + m.transpose();
+            for (i, &l) in z.levels().iter().enumerate() {
+                full[(l, l)] -= p[(i, i)];
+            }
+            full
+        })
+        .collect()
+}
+
+/// `Zᵀ P Z` and `Zᵀ P y` of a dense term.
+fn dense_quantities(t: &Term, p: MatRef<'_, f64>, py: &[f64]) -> (DMatrix<f64>, Vec<f64>) {
+    let n = py.len();
+    let z = match &t.z {
+        RandomDesign::Dense(z) => z.clone(),
+        RandomDesign::Incidence(inc) => inc.to_dense(),
+    };
+    let zf = linalg::to_faer(&z);
+    let q = z.ncols();
+    let mut pz = Mat::<f64>::zeros(n, q);
+    gemm(pz.as_mut(), Accum::Replace, p, zf.as_ref(), 1.0);
+    let mut m = Mat::<f64>::zeros(q, q);
+    gemm(m.as_mut(), Accum::Replace, zf.transpose(), pz.as_ref(), 1.0);
+    let m = DMatrix::from_fn(q, q, |i, j| 0.5 * (m[(i, j)] + m[(j, i)]));
+    let zpy = z.tr_mul(&DVector::from_column_slice(py));
+    (m, zpy.as_slice().to_vec())
+}
+
+/// Adds `Z G Zᵀ` of one or two incidence terms to the lower triangle of
+/// `v` in one pass.
+fn gather_add(v: &mut Mat<f64>, terms: &[(&Incidence, &DMatrix<f64>)]) {
+    let n = v.nrows();
+    match terms {
+        [(a, ga), (b, gb)] => {
+            let (la, lb) = (a.levels(), b.levels());
+            let (qa, qb) = (a.n_levels(), b.n_levels());
+            for j in 0..n {
+                let ca = &ga.as_slice()[la[j] * qa..(la[j] + 1) * qa];
+                let cb = &gb.as_slice()[lb[j] * qb..(lb[j] + 1) * qb];
+                let vc = &mut v.col_as_slice_mut(j)[j..n];
+                for ((x, &ia), &ib) in vc.iter_mut().zip(&la[j..n]).zip(&lb[j..n]) {
+                    *x += ca[ia] + cb[ib];
+                }
+            }
+        }
+        _ => {
+            for (z, g) in terms {
+                let (l, q) = (z.levels(), z.n_levels());
+                for j in 0..n {
+                    let c = &g.as_slice()[l[j] * q..(l[j] + 1) * q];
+                    let vc = &mut v.col_as_slice_mut(j)[j..n];
+                    for (x, &i) in vc.iter_mut().zip(&l[j..n]) {
+                        *x += c[i];
+                    }
+                }
+            }
         }
     }
 }
@@ -307,12 +443,12 @@ impl Problem for MixedModel {
         for t in &self.terms {
             v.extend(t.g.free_names().into_iter().map(|p| format!("{}/{p}", t.name)));
         }
-        v.extend(
-            self.residual
-                .free_names()
-                .into_iter()
-                .map(|p| format!("residual/{p}")),
-        );
+        match &self.residual {
+            Residual::Iid => v.push("residual/sigma^2".to_string()),
+            Residual::Model(r) => {
+                v.extend(r.free_names().into_iter().map(|p| format!("residual/{p}")))
+            }
+        }
         v
     }
     fn transforms(&self) -> Vec<Transform> {
@@ -320,7 +456,10 @@ impl Problem for MixedModel {
         for t in &self.terms {
             v.extend(t.g.free_transforms());
         }
-        v.extend(self.residual.free_transforms());
+        match &self.residual {
+            Residual::Iid => v.push(Transform::ExpPow2),
+            Residual::Model(r) => v.extend(r.free_transforms()),
+        }
         v
     }
     fn defaults(&self) -> Vec<f64> {
@@ -328,39 +467,47 @@ impl Problem for MixedModel {
         for t in &self.terms {
             v.extend(t.g.free_defaults());
         }
-        v.extend(self.residual.free_defaults());
+        match &self.residual {
+            Residual::Iid => v.push(0.0),
+            Residual::Model(r) => v.extend(r.free_defaults()),
+        }
         v
     }
     fn assemble(&self, x: &[f64], v: &mut Mat<f64>) -> Result<(), RemlError> {
         let parts = self.split(x);
-        let r = self
-            .residual
-            .value_f64(parts[self.terms.len()])
-            .map_err(cov_err("residual"))?;
-        linalg::copy_into(v, &r);
-        drop(r);
         let n = self.fixed.n();
-        for (t, xs) in self.terms.iter().zip(&parts) {
-            let g = t.g.value_f64(xs).map_err(cov_err(&t.name))?;
-            match &t.z {
-                RandomDesign::Incidence(inc) => {
-                    let lev = inc.levels();
-                    let q = inc.n_levels();
-                    let gs = g.as_slice();
-                    for (j, &lj) in lev.iter().enumerate() {
-                        let gc = &gs[lj * q..(lj + 1) * q];
-                        let vc = &mut v.col_as_slice_mut(j)[j..n];
-                        for (vi, &li) in vc.iter_mut().zip(&lev[j..]) {
-                            *vi += gc[li];
-                        }
-                    }
+        let xr = parts[self.terms.len()];
+        match &self.residual {
+            Residual::Iid => {
+                let s2 = Transform::ExpPow2.forward(xr[0]);
+                for j in 0..n {
+                    let c = &mut v.col_as_slice_mut(j)[j..n];
+                    c.fill(0.0);
+                    c[0] = s2;
                 }
+            }
+            Residual::Model(r) => {
+                let r = r.value_f64(xr).map_err(cov_err("residual"))?;
+                linalg::copy_into(v, &r);
+            }
+        }
+        let mut gs = Vec::with_capacity(self.terms.len());
+        for (t, xs) in self.terms.iter().zip(&parts) {
+            gs.push(t.g.value_f64(xs).map_err(cov_err(&t.name))?);
+        }
+        let mut inc: Vec<(&Incidence, &DMatrix<f64>)> = Vec::new();
+        for (t, g) in self.terms.iter().zip(&gs) {
+            match &t.z {
+                RandomDesign::Incidence(z) => inc.push((z, g)),
                 RandomDesign::Dense(z) => {
-                    let zg = linalg::to_faer(&(z * &g));
+                    let zg = linalg::to_faer(&(z * g));
                     let zf = t.z_faer.as_ref().expect("dense Z kept in faer form");
                     gemm(v.as_mut(), Accum::Add, zg.as_ref(), zf.transpose(), 1.0);
                 }
             }
+        }
+        for chunk in inc.chunks(2) {
+            gather_add(v, chunk);
         }
         Ok(())
     }
@@ -376,38 +523,51 @@ impl Problem for MixedModel {
         let parts = self.split(x);
         let mut w = Mat::<f64>::zeros(n, k);
         let mut traces = Vec::with_capacity(k);
-        for (t, xs) in self.terms.iter().zip(&parts) {
+        let quantities = self.term_quantities(p, py);
+        for ((t, xs), (ztpz, zpy)) in self.terms.iter().zip(&parts).zip(&quantities) {
             let (_, dg) = t
                 .g
                 .value_and_jacobian_f64(xs, method)
                 .map_err(cov_err(&t.name))?;
-            let (ztpz, zpy) = term_quantities(t, p, py);
             for d in &dg {
                 traces.push(ztpz.dot(d));
-                let u = linalg::matvec_na(d, &zpy);
+                let u = linalg::matvec_na(d, zpy);
                 let col = traces.len() - 1;
                 w.col_as_slice_mut(col).copy_from_slice(&z_times(t, &u));
             }
         }
-        let (_, dr) = self
-            .residual
-            .value_and_jacobian_f64(parts[self.terms.len()], method)
-            .map_err(cov_err("residual"))?;
-        for d in &dr {
-            let col = traces.len();
-            if linalg::is_diagonal(d) {
-                let mut tr = 0.0;
-                let wc = w.col_as_slice_mut(col);
-                for i in 0..n {
-                    let di = d[(i, i)];
-                    tr += p[(i, i)] * di;
-                    wc[i] = di * py[i];
+        let xr = parts[self.terms.len()];
+        match &self.residual {
+            Residual::Iid => {
+                // ∂(e^{2x} I)/∂x = 2 e^{2x} I
+                let d = Transform::ExpPow2.derivative(xr[0]);
+                let col = traces.len();
+                traces.push(d * (0..n).map(|i| p[(i, i)]).sum::<f64>());
+                for (o, v) in w.col_as_slice_mut(col).iter_mut().zip(py) {
+                    *o = d * v;
                 }
-                traces.push(tr);
-            } else {
-                traces.push(linalg::frobenius_dot(p, d));
-                w.col_as_slice_mut(col)
-                    .copy_from_slice(&linalg::matvec_na(d, py));
+            }
+            Residual::Model(r) => {
+                let (_, dr) = r
+                    .value_and_jacobian_f64(xr, method)
+                    .map_err(cov_err("residual"))?;
+                for d in &dr {
+                    let col = traces.len();
+                    if linalg::is_diagonal(d) {
+                        let mut tr = 0.0;
+                        let wc = w.col_as_slice_mut(col);
+                        for i in 0..n {
+                            let di = d[(i, i)];
+                            tr += p[(i, i)] * di;
+                            wc[i] = di * py[i];
+                        }
+                        traces.push(tr);
+                    } else {
+                        traces.push(linalg::frobenius_dot(p, d));
+                        w.col_as_slice_mut(col)
+                            .copy_from_slice(&linalg::matvec_na(d, py));
+                    }
+                }
             }
         }
         Ok(Derivatives { traces, w })
