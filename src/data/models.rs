@@ -46,7 +46,8 @@ pub fn john_alpha_model(t: &Table) -> Result<MixedModel, RemlError> {
         .random("rep:block", zb, scalar(qb)?)
 }
 
-/// ar1_repeated: `y ~ 1 + time + x`, marginal `V = I_s ⊗ σ² AR1(t)`. The rows
+/// ar1_repeated: `y ~ 1 + time + x`, marginal `V = I_s ⊗ σ² AR1(t)`
+/// (parameters `time/sigma^2`, `time/rho`). The rows
 /// must be subject-major with times `0, 1, …, t−1` within each subject.
 pub fn ar1_repeated_model(t: &Table) -> Result<MarginalModel, RemlError> {
     let n = t.n_rows();
@@ -76,12 +77,12 @@ pub fn ar1_repeated_model(t: &Table) -> Result<MarginalModel, RemlError> {
         .numeric("time", &time)?
         .numeric("x", &t.numeric("x")?)?
         .matrix();
-    let v = Covariance::<Kron<Identity, AR1>>::new((n / n_times, n_times)).map_err(|e| {
-        RemlError::Covariance {
+    let v = Covariance::<Kron<Identity, AR1>>::new((n / n_times, n_times))
+        .and_then(|v| v.with_operand_names(&["subject", "time"]))
+        .map_err(|e| RemlError::Covariance {
             term: "V".into(),
             source: e,
-        }
-    })?;
+        })?;
     MarginalModel::new(&t.numeric("y")?, &x, Box::new(v))
 }
 

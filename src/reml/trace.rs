@@ -5,8 +5,8 @@ use super::Iteration;
 
 pub(crate) fn print_trace_header() {
     eprintln!(
-        "{:>5} {:>13} {:>13} {:>18} {:>13} {:>4}",
-        "iter", "|score|", "|step|", "loglik", "change", "halv"
+        "{:>5} {:>13} {:>13} {:>18} {:>13}",
+        "iter", "|score|", "|step|", "loglik", "change"
     );
 }
 
