@@ -27,7 +27,7 @@ fn bench(name: &str, model: &MixedModel, runs: usize) {
         total.push(s);
         per_iter.push(s / fit.iterations as f64);
     }
-    let floor = cholesky_inverse_floor_seconds(n, runs.max(5));
+    let floor = cholesky_inverse_floor_seconds(n, runs.max(7));
     let (fit_s, it_s) = (median(total), median(per_iter));
     println!(
         "{name:<14} n = {n:>5}  iterations {iters:>3}  fit {:>10.3} ms  per iteration {:>9.3} ms  \
@@ -41,9 +41,8 @@ fn bench(name: &str, model: &MixedModel, runs: usize) {
 
 fn main() {
     println!(
-        "faer parallelism: {:?}, {} runs per median",
-        faer::get_global_parallelism(),
-        "several"
+        "faer parallelism: {:?}; medians over 201 (john.alpha) and 7 (crossed_2000) fits",
+        faer::get_global_parallelism()
     );
     let ja = john_alpha_model(&john_alpha()).expect("john.alpha model");
     bench("john.alpha", &ja, 201);

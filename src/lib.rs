@@ -27,6 +27,7 @@ pub use ops::{
 };
 pub use param::{ParamName, ParamSpec};
 pub use real::Real;
+pub use reml::{MarginalModel, MixedModel, RemlError, RemlFit, RemlOptions, Termination};
 pub use structure::Structure;
 pub use structures::{
     CompoundSymmetric, Diagonal, EqualEntry, Equicorrelation, Fixed, Identity, LowerTriangular,

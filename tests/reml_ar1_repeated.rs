@@ -8,13 +8,18 @@ use covreml::{Covariance, Identity, JacobianMethod, AR1};
 use serde_json::Value;
 
 fn reference() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fits.json"))
-        .expect("tests/data/fits.json");
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fits.json"))
+            .expect("tests/data/fits.json");
     serde_json::from_str::<Value>(&text).expect("valid JSON")["ar1_repeated"].clone()
 }
 
 fn model() -> MarginalModel {
-    let t = Table::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ar1_repeated.csv")).unwrap();
+    let t = Table::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/ar1_repeated.csv"
+    ))
+    .unwrap();
     let n = t.n_rows();
     assert_eq!(n, 240);
     // Rows are subject-major with times 0..5, as I₄₀ ⊗ AR1(6) needs.
@@ -47,11 +52,23 @@ fn check(method: JacobianMethod) {
     assert_eq!(fit.natural.len(), 2);
     let s2 = r["sigma2"].as_f64().unwrap();
     let rho = r["rho"].as_f64().unwrap();
-    assert!(rel(fit.natural[0], s2) < 1e-5, "sigma^2 {} vs {s2}", fit.natural[0]);
-    assert!(rel(fit.natural[1], rho) < 1e-5, "rho {} vs {rho}", fit.natural[1]);
+    assert!(
+        rel(fit.natural[0], s2) < 1e-5,
+        "sigma^2 {} vs {s2}",
+        fit.natural[0]
+    );
+    assert!(
+        rel(fit.natural[1], rho) < 1e-5,
+        "rho {} vs {rho}",
+        fit.natural[1]
+    );
     for i in 0..3 {
         let want = r["beta"][i].as_f64().unwrap();
-        assert!(rel(fit.beta[i], want) < 1e-5, "beta[{i}] {} vs {want}", fit.beta[i]);
+        assert!(
+            rel(fit.beta[i], want) < 1e-5,
+            "beta[{i}] {} vs {want}",
+            fit.beta[i]
+        );
     }
     let ll = r["loglik_reml_full"].as_f64().unwrap();
     assert!(rel(fit.loglik, ll) < 1e-5, "{} vs {ll}", fit.loglik);

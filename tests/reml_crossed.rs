@@ -8,10 +8,15 @@ use serde_json::Value;
 
 #[test]
 fn matches_lme4() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fits.json"))
-        .expect("tests/data/fits.json");
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fits.json"))
+            .expect("tests/data/fits.json");
     let r = serde_json::from_str::<Value>(&text).expect("valid JSON")["crossed_2000"].clone();
-    let t = Table::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/crossed_2000.csv")).unwrap();
+    let t = Table::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/crossed_2000.csv"
+    ))
+    .unwrap();
     let n = t.n_rows();
     assert_eq!(n, 2000);
     let x = ModelMatrix::new(n)
@@ -22,17 +27,25 @@ fn matches_lme4() {
     let f1 = Incidence::from_columns(&[t.column("f1").unwrap()]).unwrap();
     let f2 = Incidence::from_columns(&[t.column("f2").unwrap()]).unwrap();
     assert_eq!((f1.n_levels(), f2.n_levels()), (200, 80));
-    let m = MixedModel::new(&t.numeric("y").unwrap(), &x, Box::new(Covariance::<Scalar>::new(n).unwrap()))
-        .unwrap()
-        .random("f1", f1, Box::new(Covariance::<Scalar>::new(200).unwrap()))
-        .unwrap()
-        .random("f2", f2, Box::new(Covariance::<Scalar>::new(80).unwrap()))
-        .unwrap();
+    let m = MixedModel::new(
+        &t.numeric("y").unwrap(),
+        &x,
+        Box::new(Covariance::<Scalar>::new(n).unwrap()),
+    )
+    .unwrap()
+    .random("f1", f1, Box::new(Covariance::<Scalar>::new(200).unwrap()))
+    .unwrap()
+    .random("f2", f2, Box::new(Covariance::<Scalar>::new(80).unwrap()))
+    .unwrap();
     let fit = m.fit(&RemlOptions::default()).unwrap();
     assert_eq!(fit.termination, Termination::Converged, "{fit}");
     assert_eq!(fit.names, ["f1/sigma^2", "f2/sigma^2", "residual/sigma^2"]);
     let ll = r["loglik_reml_full"].as_f64().unwrap();
-    assert!(((fit.loglik - ll) / ll).abs() < 1e-9, "{} vs {ll}", fit.loglik);
+    assert!(
+        ((fit.loglik - ll) / ll).abs() < 1e-9,
+        "{} vs {ll}",
+        fit.loglik
+    );
     let mut lme4_free = Vec::new();
     for (i, key) in ["f1", "f2", "residual"].iter().enumerate() {
         let want = r["sigma2"][key].as_f64().unwrap();

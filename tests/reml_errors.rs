@@ -26,14 +26,25 @@ fn mismatched_lengths() {
     assert!(e.to_string().contains("V is 7 × 7"), "{e}");
     let e = MixedModel::new(&y6(), &ones(6), scalar(6))
         .unwrap()
-        .random("g", Incidence::new(vec![0, 0, 1, 1, 1], 2).unwrap(), scalar(2))
+        .random(
+            "g",
+            Incidence::new(vec![0, 0, 1, 1, 1], 2).unwrap(),
+            scalar(2),
+        )
         .unwrap_err();
     assert!(e.to_string().contains("Z of `g`"), "{e}");
     let e = MixedModel::new(&y6(), &ones(6), scalar(6))
         .unwrap()
-        .random("g", Incidence::new(vec![0, 0, 0, 1, 1, 1], 2).unwrap(), scalar(3))
+        .random(
+            "g",
+            Incidence::new(vec![0, 0, 0, 1, 1, 1], 2).unwrap(),
+            scalar(3),
+        )
         .unwrap_err();
-    assert!(e.to_string().contains("G of `g` is 3 × 3, expected 2 × 2"), "{e}");
+    assert!(
+        e.to_string().contains("G of `g` is 3 × 3, expected 2 × 2"),
+        "{e}"
+    );
     let e = MixedModel::new(&y6(), &ones(6), scalar(6))
         .unwrap()
         .random("g", DMatrix::from_element(6, 2, 0.5), scalar(3))
@@ -59,7 +70,9 @@ fn non_finite_values() {
         .unwrap_err();
     assert!(e.to_string().contains("Z of `g`"), "{e}");
     let m = MarginalModel::new(&y6(), &ones(6), scalar(6)).unwrap();
-    let e = m.fit(&RemlOptions::default().start(vec![f64::NAN])).unwrap_err();
+    let e = m
+        .fit(&RemlOptions::default().start(vec![f64::NAN]))
+        .unwrap_err();
     assert!(matches!(e, RemlError::NotFinite { .. }), "{e}");
 }
 
@@ -68,11 +81,19 @@ fn too_few_rows_and_rank_deficiency() {
     let e = MarginalModel::new(&[1.0, 2.0], &DMatrix::identity(2, 2), scalar(2)).unwrap_err();
     assert_eq!(e, RemlError::TooFewRows { rows: 2, cols: 2 });
     // Intercept plus both dummy columns: column 2 = column 0 − column 1.
-    let f: Vec<String> = ["a", "a", "b", "b", "a", "b"].iter().map(|s| s.to_string()).collect();
+    let f: Vec<String> = ["a", "a", "b", "b", "a", "b"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let d = dummy(&[&f], DummyOptions::default()).unwrap();
     let x = DMatrix::from_fn(6, 3, |i, j| if j == 0 { 1.0 } else { d.matrix[(i, j - 1)] });
     let e = MarginalModel::new(&y6(), &x, scalar(6)).unwrap_err();
-    assert_eq!(e, RemlError::RankDeficient { columns: "2".into() });
+    assert_eq!(
+        e,
+        RemlError::RankDeficient {
+            columns: "2".into()
+        }
+    );
     let zero = DMatrix::from_fn(6, 2, |_, j| if j == 0 { 1.0 } else { 0.0 });
     let e = MarginalModel::new(&y6(), &zero, scalar(6)).unwrap_err();
     assert!(e.to_string().contains("column(s) 1"), "{e}");
@@ -81,7 +102,9 @@ fn too_few_rows_and_rank_deficiency() {
 #[test]
 fn wrong_start_and_bounds() {
     let m = MarginalModel::new(&y6(), &ones(6), scalar(6)).unwrap();
-    let e = m.fit(&RemlOptions::default().start(vec![0.0, 1.0])).unwrap_err();
+    let e = m
+        .fit(&RemlOptions::default().start(vec![0.0, 1.0]))
+        .unwrap_err();
     assert_eq!(
         e.to_string(),
         "start has 2 values, but the model has 1 free parameters (sigma^2)"
@@ -89,9 +112,27 @@ fn wrong_start_and_bounds() {
     let e = m
         .fit(&RemlOptions::default().bounds(vec![1.0], vec![0.0]))
         .unwrap_err();
-    assert!(matches!(e, RemlError::InvalidOption { option: "bounds", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            RemlError::InvalidOption {
+                option: "bounds",
+                ..
+            }
+        ),
+        "{e}"
+    );
     let e = m.fit(&RemlOptions::default().step_size(0.0)).unwrap_err();
-    assert!(matches!(e, RemlError::InvalidOption { option: "step_size", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            RemlError::InvalidOption {
+                option: "step_size",
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
@@ -99,7 +140,9 @@ fn not_positive_definite_at_start_names_the_parameters() {
     // An AR1 with ρ → 1 on the free scale is singular in floating point.
     let v = Covariance::<AR1>::new(6).unwrap();
     let m = MarginalModel::new(&y6(), &ones(6), Box::new(v)).unwrap();
-    let e = m.fit(&RemlOptions::default().start(vec![0.0, 40.0])).unwrap_err();
+    let e = m
+        .fit(&RemlOptions::default().start(vec![0.0, 40.0]))
+        .unwrap_err();
     assert!(matches!(e, RemlError::NotPositiveDefinite { .. }), "{e}");
     let s = e.to_string();
     assert!(s.contains("sigma^2 = 0") && s.contains("rho = 40"), "{s}");
@@ -119,7 +162,11 @@ fn bounds_hold_and_are_reported() {
     assert!(free.termination.is_converged());
     let cap = free.free[0] - 0.5;
     let fit = m
-        .fit(&RemlOptions::default().start(vec![cap - 1.0, 0.0]).bounds(vec![-10.0, -10.0], vec![cap, 10.0]))
+        .fit(
+            &RemlOptions::default()
+                .start(vec![cap - 1.0, 0.0])
+                .bounds(vec![-10.0, -10.0], vec![cap, 10.0]),
+        )
         .unwrap();
     assert_eq!(
         fit.termination,
@@ -137,11 +184,17 @@ fn bounds_hold_and_are_reported() {
 
 #[test]
 fn iteration_limit_observer_and_history() {
-    let t = Table::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ar1_repeated.csv")).unwrap();
+    let t = Table::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/ar1_repeated.csv"
+    ))
+    .unwrap();
     let m = ar1_repeated_model(&t).unwrap();
     let mut seen = Vec::new();
     let fit = m
-        .fit_with(&RemlOptions::default().max_iter(2), |it| seen.push((it.iter, it.loglik)))
+        .fit_with(&RemlOptions::default().max_iter(2), |it| {
+            seen.push((it.iter, it.loglik))
+        })
         .unwrap();
     assert_eq!(fit.termination, Termination::IterationLimit);
     assert_eq!(fit.iterations, 2);
@@ -158,7 +211,11 @@ fn iteration_limit_observer_and_history() {
 fn step_halving_keeps_the_loglik_from_falling() {
     // A huge step size forces halvings; the fit still converges and never
     // accepts a worse point.
-    let t = Table::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ar1_repeated.csv")).unwrap();
+    let t = Table::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/ar1_repeated.csv"
+    ))
+    .unwrap();
     let m = ar1_repeated_model(&t).unwrap();
     let fit = m.fit(&RemlOptions::default().step_size(64.0)).unwrap();
     assert!(fit.termination.is_converged(), "{fit}");
@@ -172,7 +229,15 @@ fn step_halving_keeps_the_loglik_from_falling() {
 fn data_errors() {
     assert!(Table::parse("a,b\n1\n").is_err());
     let t = Table::parse("a,b\n1,x\n").unwrap();
-    assert!(t.numeric("b").unwrap_err().to_string().contains("`x` is not a number"));
-    assert!(t.column("c").unwrap_err().to_string().contains("the columns are: a, b"));
+    assert!(t
+        .numeric("b")
+        .unwrap_err()
+        .to_string()
+        .contains("`x` is not a number"));
+    assert!(t
+        .column("c")
+        .unwrap_err()
+        .to_string()
+        .contains("the columns are: a, b"));
     assert!(Incidence::new(vec![0, 3], 2).is_err());
 }

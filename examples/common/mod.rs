@@ -20,7 +20,13 @@ pub fn args() -> (Option<String>, bool, bool) {
 }
 
 /// Prints the fit as one JSON object (with `extra` fields) or as a report.
-pub fn report(title: &str, fit: &RemlFit, beta_names: &[String], extra: Map<String, Value>, as_json: bool) {
+pub fn report(
+    title: &str,
+    fit: &RemlFit,
+    beta_names: &[String],
+    extra: Map<String, Value>,
+    as_json: bool,
+) {
     if as_json {
         let mut o = json!({
             "model": title,

@@ -259,7 +259,11 @@ impl ModelMatrix {
     pub fn numeric(mut self, name: &str, values: &[f64]) -> Result<Self, DataError> {
         if values.len() != self.n {
             return Err(DataError::InvalidDesign {
-                reason: format!("column `{name}` has {} values, expected {}", values.len(), self.n),
+                reason: format!(
+                    "column `{name}` has {} values, expected {}",
+                    values.len(),
+                    self.n
+                ),
             });
         }
         self.names.push(name.into());
@@ -275,7 +279,8 @@ impl ModelMatrix {
         }
         for (j, name) in d.names.into_iter().enumerate() {
             self.names.push(name);
-            self.columns.push(d.matrix.column(j).iter().copied().collect());
+            self.columns
+                .push(d.matrix.column(j).iter().copied().collect());
         }
         Ok(self)
     }

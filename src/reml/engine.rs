@@ -109,8 +109,7 @@ pub(crate) fn evaluate(
     // A = L⁻¹ [X y]
     let mut a = Mat::<f64>::zeros(n, p + 1);
     for j in 0..p {
-        a.col_as_slice_mut(j)
-            .copy_from_slice(fx.x.col_as_slice(j));
+        a.col_as_slice_mut(j).copy_from_slice(fx.x.col_as_slice(j));
     }
     a.col_as_slice_mut(p).copy_from_slice(&fx.y);
     linalg::solve_lower(l, a.as_mut());
@@ -199,9 +198,21 @@ fn score_and_ai(
         .collect();
     let n = py.len();
     let mut pw = Mat::<f64>::zeros(n, k);
-    gemm(pw.as_mut(), Accum::Replace, ws.p.as_ref(), d.w.as_ref(), 1.0);
+    gemm(
+        pw.as_mut(),
+        Accum::Replace,
+        ws.p.as_ref(),
+        d.w.as_ref(),
+        1.0,
+    );
     let mut ai = Mat::<f64>::zeros(k, k);
-    gemm(ai.as_mut(), Accum::Replace, d.w.transpose(), pw.as_ref(), 0.5);
+    gemm(
+        ai.as_mut(),
+        Accum::Replace,
+        d.w.transpose(),
+        pw.as_ref(),
+        0.5,
+    );
     let ai = DMatrix::from_fn(k, k, |i, j| 0.5 * (ai[(i, j)] + ai[(j, i)]));
     Ok((score, ai))
 }
@@ -297,7 +308,10 @@ pub(crate) fn fit(
     let (n, p) = (fx.n(), fx.p());
     let x0 = opts.start.clone().unwrap_or_else(|| prob.defaults());
     check_len("start", &x0, &names)?;
-    let lo = opts.lower.clone().unwrap_or_else(|| vec![f64::NEG_INFINITY; k]);
+    let lo = opts
+        .lower
+        .clone()
+        .unwrap_or_else(|| vec![f64::NEG_INFINITY; k]);
     let hi = opts.upper.clone().unwrap_or_else(|| vec![f64::INFINITY; k]);
     check_len("lower", &lo, &names)?;
     check_len("upper", &hi, &names)?;
@@ -410,7 +424,12 @@ pub(crate) fn fit(
         // two log-likelihoods says nothing; the step is then accepted unless
         // the log-likelihood falls by more than that rounding level.
         let noise = ROUNDING * cur.ll.abs().max(1.0);
-        let predicted: f64 = 0.5 * score_for_step.iter().zip(&step).map(|(a, b)| a * b).sum::<f64>();
+        let predicted: f64 = 0.5
+            * score_for_step
+                .iter()
+                .zip(&step)
+                .map(|(a, b)| a * b)
+                .sum::<f64>();
         let slack = if predicted.abs() <= noise { noise } else { 0.0 };
         let mut alpha = opts.step_size;
         let mut accepted = None;
@@ -445,7 +464,12 @@ pub(crate) fn fit(
 
     let ai_inv = spd_inverse(&last_ai);
     let free_se: Vec<f64> = (0..k).map(|i| ai_inv[(i, i)].max(0.0).sqrt()).collect();
-    let jac: Vec<f64> = cur.x.iter().zip(&tr).map(|(v, t)| t.derivative(*v)).collect();
+    let jac: Vec<f64> = cur
+        .x
+        .iter()
+        .zip(&tr)
+        .map(|(v, t)| t.derivative(*v))
+        .collect();
     let ai_inverse_natural = DMatrix::from_fn(k, k, |i, j| jac[i] * ai_inv[(i, j)] * jac[j]);
     let natural_se = (0..k)
         .map(|i| ai_inverse_natural[(i, i)].max(0.0).sqrt())

@@ -90,11 +90,13 @@ struct Term {
 ///     .unwrap()
 ///     .random("group", z, Box::new(Covariance::<Scalar>::new(2).unwrap()))
 ///     .unwrap();
-/// let fit = model.fit(&RemlOptions::default()).unwrap();
+/// let fit = model.fit(&RemlOptions::default().tolerance(1e-10)).unwrap();
 /// assert_eq!(fit.names, ["group/sigma^2", "residual/sigma^2"]);
 /// assert!(fit.termination.is_converged());
-/// // Balanced one-way ANOVA: σ²_e is the within-group mean square.
-/// assert!((fit.natural[1] - 0.0833333333).abs() < 1e-6);
+/// // Balanced one-way ANOVA: σ²_e is the within-group mean square 0.37333/4,
+/// // σ²_group = (between mean square − σ²_e) / 3 = (4.5067 − 0.0933) / 3.
+/// assert!((fit.natural[1] - 0.0933333333).abs() < 1e-9);
+/// assert!((fit.natural[0] - 1.4711111111).abs() < 1e-9);
 /// ```
 pub struct MixedModel {
     fixed: Fixed,
@@ -441,7 +443,11 @@ impl Problem for MixedModel {
     fn names(&self) -> Vec<String> {
         let mut v = Vec::new();
         for t in &self.terms {
-            v.extend(t.g.free_names().into_iter().map(|p| format!("{}/{p}", t.name)));
+            v.extend(
+                t.g.free_names()
+                    .into_iter()
+                    .map(|p| format!("{}/{p}", t.name)),
+            );
         }
         match &self.residual {
             Residual::Iid => v.push("residual/sigma^2".to_string()),
@@ -525,10 +531,9 @@ impl Problem for MixedModel {
         let mut traces = Vec::with_capacity(k);
         let quantities = self.term_quantities(p, py);
         for ((t, xs), (ztpz, zpy)) in self.terms.iter().zip(&parts).zip(&quantities) {
-            let (_, dg) = t
-                .g
-                .value_and_jacobian_f64(xs, method)
-                .map_err(cov_err(&t.name))?;
+            let (_, dg) =
+                t.g.value_and_jacobian_f64(xs, method)
+                    .map_err(cov_err(&t.name))?;
             for d in &dg {
                 traces.push(ztpz.dot(d));
                 let u = linalg::matvec_na(d, zpy);

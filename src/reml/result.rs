@@ -145,7 +145,11 @@ impl fmt::Display for RemlFit {
             self.iterations,
             self.seconds * 1e3
         )?;
-        writeln!(f, "  {:<28} {:>16} {:>14}", "parameter", "estimate", "std. error")?;
+        writeln!(
+            f,
+            "  {:<28} {:>16} {:>14}",
+            "parameter", "estimate", "std. error"
+        )?;
         for i in 0..self.names.len() {
             writeln!(
                 f,
@@ -153,7 +157,11 @@ impl fmt::Display for RemlFit {
                 self.names[i], self.natural[i], self.natural_se[i]
             )?;
         }
-        writeln!(f, "  {:<28} {:>16} {:>14}", "fixed effect", "estimate", "std. error")?;
+        writeln!(
+            f,
+            "  {:<28} {:>16} {:>14}",
+            "fixed effect", "estimate", "std. error"
+        )?;
         for i in 0..self.beta.len() {
             writeln!(
                 f,
