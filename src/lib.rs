@@ -2,7 +2,11 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+// Lets the derives' `::covreml::…` paths resolve inside this crate too.
+extern crate self as covreml;
+
 mod covariance;
+mod custom;
 pub mod data;
 mod display;
 mod error;
@@ -10,6 +14,7 @@ mod gradcheck;
 mod model;
 pub mod ops;
 mod param;
+mod param_table;
 mod real;
 pub mod reml;
 pub mod structure;
@@ -17,6 +22,8 @@ pub mod structures;
 mod transform;
 
 pub use covariance::{Covariance, JacobianMethod};
+pub use covreml_macros::{Label, ParamTable, Structure};
+pub use custom::Custom;
 pub use display::format_matrix;
 pub use error::CovError;
 pub use gradcheck::GradientCheck;
@@ -26,6 +33,7 @@ pub use ops::{
     Sum, Transpose,
 };
 pub use param::{ParamName, ParamSpec};
+pub use param_table::ParamTable;
 pub use real::Real;
 pub use reml::{MarginalModel, MixedModel, RemlError, RemlFit, RemlOptions, Termination};
 pub use structure::Structure;
@@ -37,3 +45,13 @@ pub use transform::Transform;
 
 /// Re-exports of nalgebra's dimension types used in structure signatures.
 pub use nalgebra::{Const, Dyn};
+
+/// Paths used by the derive macros' generated code; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use nalgebra::DMatrix;
+    pub use std::option::Option;
+    pub use std::result::Result;
+    pub use std::vec;
+    pub use std::vec::Vec;
+}

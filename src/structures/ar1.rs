@@ -8,8 +8,8 @@
 
 use super::zero_sized;
 use crate::structure::Size;
-use crate::{ParamSpec, Real, Structure, Transform};
-use nalgebra::{Const, DMatrix};
+use crate::{ParamSpec, ParamTable, Real, Structure, Transform};
+use nalgebra::DMatrix;
 
 zero_sized! {
     /// First-order autoregressive correlation scaled by a variance.
@@ -23,6 +23,8 @@ zero_sized! {
     /// let j = ar1.jacobian(&[0.0, 0.0]).unwrap();
     /// assert_eq!(j[1][(0, 1)], 0.5); // σ² · 1 · ρ⁰ · dρ/dx
     /// ```
+    #[derive(crate::ParamTable)]
+    #[params("sigma^2", "rho")]
     AR1<N>
 }
 
@@ -40,7 +42,7 @@ fn powers<T: Real>(rho: T, n: usize) -> Vec<T> {
 impl<N: Size> Structure for AR1<N> {
     type Rows = N;
     type Cols = N;
-    type NParams = Const<2>;
+    type NParams = <Self as ParamTable>::Count;
     type Shape = N::Shape;
     const NAME: &'static str = "AR1";
 
@@ -48,12 +50,12 @@ impl<N: Size> Structure for AR1<N> {
         (N::get(shape), N::get(shape))
     }
     fn param_count(_: &Self::Shape) -> usize {
-        2
+        Self::PARAM_NAMES.len()
     }
     fn param_specs(_: &Self::Shape) -> Vec<ParamSpec> {
         vec![
-            ParamSpec::variance("sigma^2"),
-            ParamSpec::new("rho", 0.0, Transform::correlation(-1.0, 1.0)),
+            ParamSpec::variance(Self::PARAM_NAMES[0]),
+            ParamSpec::new(Self::PARAM_NAMES[1], 0.0, Transform::correlation(-1.0, 1.0)),
         ]
     }
     fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {

@@ -5,8 +5,8 @@
 
 use super::zero_sized;
 use crate::structure::Size;
-use crate::{CovError, ParamSpec, Real, Structure};
-use nalgebra::{Const, DMatrix};
+use crate::{CovError, ParamSpec, ParamTable, Real, Structure};
+use nalgebra::DMatrix;
 
 zero_sized! {
     /// Compound symmetry: variance `σ²` on the diagonal, covariance `σ² ρ` off it.
@@ -18,13 +18,15 @@ zero_sized! {
     /// assert!((v[(0, 0)] - 1.4918246976412703).abs() < 1e-15);
     /// assert!((v[(0, 3)] - 0.2536910928890115).abs() < 1e-15);
     /// ```
+    #[derive(crate::ParamTable)]
+    #[params("sigma^2", "rho")]
     CompoundSymmetric<N>
 }
 
 impl<N: Size> Structure for CompoundSymmetric<N> {
     type Rows = N;
     type Cols = N;
-    type NParams = Const<2>;
+    type NParams = <Self as ParamTable>::Count;
     type Shape = N::Shape;
     const NAME: &'static str = "CompoundSymmetric";
 
@@ -35,12 +37,16 @@ impl<N: Size> Structure for CompoundSymmetric<N> {
         (N::get(shape), N::get(shape))
     }
     fn param_count(_: &Self::Shape) -> usize {
-        2
+        Self::PARAM_NAMES.len()
     }
     fn param_specs(shape: &Self::Shape) -> Vec<ParamSpec> {
         vec![
-            ParamSpec::variance("sigma^2"),
-            ParamSpec::new("rho", 0.0, super::equicorrelation_transform(N::get(shape))),
+            ParamSpec::variance(Self::PARAM_NAMES[0]),
+            ParamSpec::new(
+                Self::PARAM_NAMES[1],
+                0.0,
+                super::equicorrelation_transform(N::get(shape)),
+            ),
         ]
     }
     fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {

@@ -4,8 +4,8 @@
 
 use super::zero_sized;
 use crate::structure::Size;
-use crate::{ParamSpec, Real, Structure};
-use nalgebra::{Const, DMatrix};
+use crate::{ParamSpec, ParamTable, Real, Structure};
+use nalgebra::DMatrix;
 
 zero_sized! {
     /// Every entry equal to one variance: `σ² J_{n×m}`. Shape `(n, m)`.
@@ -17,13 +17,15 @@ zero_sized! {
     /// assert_eq!(v.shape(), (2, 3));
     /// assert!((v[(1, 2)] - std::f64::consts::E).abs() < 1e-15);
     /// ```
+    #[derive(crate::ParamTable)]
+    #[params("sigma^2")]
     EqualEntry<N, M>
 }
 
 impl<N: Size, M: Size> Structure for EqualEntry<N, M> {
     type Rows = N;
     type Cols = M;
-    type NParams = Const<1>;
+    type NParams = <Self as ParamTable>::Count;
     type Shape = (N::Shape, M::Shape);
     const NAME: &'static str = "EqualEntry";
 
@@ -31,10 +33,10 @@ impl<N: Size, M: Size> Structure for EqualEntry<N, M> {
         (N::get(&shape.0), M::get(&shape.1))
     }
     fn param_count(_: &Self::Shape) -> usize {
-        1
+        Self::PARAM_NAMES.len()
     }
     fn param_specs(_: &Self::Shape) -> Vec<ParamSpec> {
-        vec![ParamSpec::variance("sigma^2")]
+        vec![ParamSpec::variance(Self::PARAM_NAMES[0])]
     }
     fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
         let (r, c) = Self::dims(shape);

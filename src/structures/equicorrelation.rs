@@ -5,8 +5,8 @@
 
 use super::zero_sized;
 use crate::structure::Size;
-use crate::{CovError, ParamSpec, Real, Structure};
-use nalgebra::{Const, DMatrix};
+use crate::{CovError, ParamSpec, ParamTable, Real, Structure};
+use nalgebra::DMatrix;
 
 zero_sized! {
     /// Equicorrelation matrix: ones on the diagonal, `ρ` off it. Needs `n > 1`;
@@ -20,13 +20,15 @@ zero_sized! {
     /// assert!((v[(0, 1)] - 0.5022816582522491).abs() < 1e-15);
     /// assert!(Covariance::<Equicorrelation>::new(1).is_err());
     /// ```
+    #[derive(crate::ParamTable)]
+    #[params("rho")]
     Equicorrelation<N>
 }
 
 impl<N: Size> Structure for Equicorrelation<N> {
     type Rows = N;
     type Cols = N;
-    type NParams = Const<1>;
+    type NParams = <Self as ParamTable>::Count;
     type Shape = N::Shape;
     const NAME: &'static str = "Equicorrelation";
 
@@ -37,11 +39,11 @@ impl<N: Size> Structure for Equicorrelation<N> {
         (N::get(shape), N::get(shape))
     }
     fn param_count(_: &Self::Shape) -> usize {
-        1
+        Self::PARAM_NAMES.len()
     }
     fn param_specs(shape: &Self::Shape) -> Vec<ParamSpec> {
         vec![ParamSpec::new(
-            "rho",
+            Self::PARAM_NAMES[0],
             0.0,
             super::equicorrelation_transform(N::get(shape)),
         )]

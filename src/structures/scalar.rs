@@ -4,8 +4,8 @@
 
 use super::zero_sized;
 use crate::structure::Size;
-use crate::{ParamSpec, Real, Structure};
-use nalgebra::{Const, DMatrix};
+use crate::{ParamSpec, ParamTable, Real, Structure};
+use nalgebra::DMatrix;
 
 zero_sized! {
     /// Scaled identity `σ² I_n`: one parameter `sigma^2` (transform `e^{2x}`).
@@ -18,13 +18,15 @@ zero_sized! {
     /// assert_eq!(v[(0, 1)], 0.0);
     /// assert_eq!(s.names(), ["sigma^2"]);
     /// ```
+    #[derive(crate::ParamTable)]
+    #[params("sigma^2")]
     Scalar<N>
 }
 
 impl<N: Size> Structure for Scalar<N> {
     type Rows = N;
     type Cols = N;
-    type NParams = Const<1>;
+    type NParams = <Self as ParamTable>::Count;
     type Shape = N::Shape;
     const NAME: &'static str = "Scalar";
 
@@ -32,10 +34,10 @@ impl<N: Size> Structure for Scalar<N> {
         (N::get(shape), N::get(shape))
     }
     fn param_count(_: &Self::Shape) -> usize {
-        1
+        Self::PARAM_NAMES.len()
     }
     fn param_specs(_: &Self::Shape) -> Vec<ParamSpec> {
-        vec![ParamSpec::variance("sigma^2")]
+        vec![ParamSpec::variance(Self::PARAM_NAMES[0])]
     }
     fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
         let n = N::get(shape);
