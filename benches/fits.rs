@@ -18,7 +18,10 @@ fn bench(name: &str, model: &MixedModel, runs: usize) {
     let _ = model.fit(&opts).expect("warm-up fit");
     let mut total = Vec::new();
     let mut per_iter = Vec::new();
+    let mut floor = Vec::new();
     let mut iters = 0;
+    // Fits and floor measurements alternate so that both see the same load
+    // of the (shared) machine.
     for _ in 0..runs {
         let t = Instant::now();
         let fit = model.fit(&opts).expect("fit");
@@ -26,8 +29,9 @@ fn bench(name: &str, model: &MixedModel, runs: usize) {
         iters = fit.iterations;
         total.push(s);
         per_iter.push(s / fit.iterations as f64);
+        floor.push(cholesky_inverse_floor_seconds(n, 1));
     }
-    let floor = cholesky_inverse_floor_seconds(n, runs.max(7));
+    let floor = median(floor);
     let (fit_s, it_s) = (median(total), median(per_iter));
     println!(
         "{name:<14} n = {n:>5}  iterations {iters:>3}  fit {:>10.3} ms  per iteration {:>9.3} ms  \
