@@ -9,7 +9,7 @@ use crate::{Covariance, Identity, Scalar, AR1};
 fn scalar(n: usize) -> Result<Box<Covariance<Scalar>>, RemlError> {
     Covariance::<Scalar>::new(n)
         .map(Box::new)
-        .map_err(|e| RemlError::Covariance {
+        .map_err(|e| RemlError::StructureFailed {
             term: "Scalar".into(),
             source: e,
         })
@@ -79,7 +79,7 @@ pub fn ar1_repeated_model(t: &Table) -> Result<MarginalModel, RemlError> {
         .matrix();
     let v = Covariance::<Kron<Identity, AR1>>::new((n / n_times, n_times))
         .and_then(|v| v.with_operand_names(&["subject", "time"]))
-        .map_err(|e| RemlError::Covariance {
+        .map_err(|e| RemlError::StructureFailed {
             term: "V".into(),
             source: e,
         })?;

@@ -84,7 +84,7 @@ pub enum RemlError {
     },
     /// An error of a covariance structure.
     #[error("covariance structure `{term}`: {source}")]
-    Covariance {
+    StructureFailed {
         /// The term (`residual`, `gen`, `V`).
         term: String,
         /// The structure's error.

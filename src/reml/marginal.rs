@@ -101,7 +101,7 @@ impl MarginalModel {
 }
 
 fn cov_err(e: crate::CovError) -> RemlError {
-    RemlError::Covariance {
+    RemlError::StructureFailed {
         term: "V".into(),
         source: e,
     }

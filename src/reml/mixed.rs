@@ -119,7 +119,7 @@ impl std::fmt::Debug for MixedModel {
 }
 
 fn cov_err(term: &str) -> impl Fn(crate::CovError) -> RemlError + '_ {
-    move |e| RemlError::Covariance {
+    move |e| RemlError::StructureFailed {
         term: term.to_string(),
         source: e,
     }
