@@ -163,3 +163,49 @@ fn iid_residual_path_equals_scalar_residual_model() {
     }
     assert!(rel(a.loglik, b.loglik) < 1e-12);
 }
+
+#[test]
+fn dense_z_path_equals_incidence_path() {
+    let t = john_alpha();
+    let n = t.n_rows();
+    let y = t.numeric("yield").unwrap();
+    let rep = t.column("rep").unwrap();
+    let x = ModelMatrix::new(n)
+        .intercept()
+        .dummy(
+            dummy(
+                &[rep],
+                DummyOptions {
+                    drop_first: true,
+                    drop_empty: false,
+                },
+            )
+            .unwrap(),
+        )
+        .unwrap()
+        .matrix();
+    let zg = Incidence::from_columns(&[t.column("gen").unwrap()])
+        .unwrap()
+        .to_dense();
+    let zb = Incidence::from_columns(&[rep, t.column("block").unwrap()])
+        .unwrap()
+        .to_dense();
+    let m = MixedModel::new(&y, &x, Box::new(Covariance::<Scalar>::new(n).unwrap()))
+        .unwrap()
+        .random("gen", zg, Box::new(Covariance::<Scalar>::new(24).unwrap()))
+        .unwrap()
+        .random(
+            "rep:block",
+            zb,
+            Box::new(Covariance::<Scalar>::new(18).unwrap()),
+        )
+        .unwrap();
+    let a = m.fit(&RemlOptions::default()).unwrap();
+    let b = model().fit(&RemlOptions::default()).unwrap();
+    for i in 0..3 {
+        assert!(rel(a.natural[i], b.natural[i]) < 1e-10);
+    }
+    let (pa, pb) = (m.post(&a).unwrap(), model().post(&b).unwrap());
+    let (ga, gb) = (pa.blup("gen").unwrap(), pb.blup("gen").unwrap());
+    assert!((ga.mean_variance_of_difference() - gb.mean_variance_of_difference()).abs() < 1e-10);
+}
