@@ -7,6 +7,7 @@ extern crate self as covreml;
 
 mod covariance;
 mod custom;
+pub mod data;
 mod display;
 mod error;
 mod gradcheck;
@@ -15,6 +16,7 @@ pub mod ops;
 mod param;
 mod param_table;
 mod real;
+pub mod reml;
 pub mod structure;
 pub mod structures;
 mod transform;
@@ -33,6 +35,7 @@ pub use ops::{
 pub use param::{ParamName, ParamSpec};
 pub use param_table::ParamTable;
 pub use real::Real;
+pub use reml::{MarginalModel, MixedModel, RemlError, RemlFit, RemlOptions, Termination};
 pub use structure::Structure;
 pub use structures::{
     CompoundSymmetric, Diagonal, EqualEntry, Equicorrelation, Fixed, Identity, LowerTriangular,

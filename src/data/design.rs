@@ -1,0 +1,295 @@
+//! Design matrices from categorical columns, like torch-openreml's
+//! `DummyMatrix`: one-hot columns in lexicographic level order;
+//! interactions of several columns with level names joined by `⋈`
+//! (first column outermost); options to drop the first column (treatment
+//! contrasts) and columns without observations. [`Incidence`] is the
+//! compact indicator form the REML engine uses for random terms.
+
+use super::DataError;
+use nalgebra::DMatrix;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The separator of interaction level names.
+pub const INTERACTION_SEPARATOR: &str = "⋈";
+
+/// Options of [`dummy`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DummyOptions {
+    /// Drop the first (level-combination) column: treatment contrasts.
+    pub drop_first: bool,
+    /// Drop columns without any observation (level combinations that do
+    /// not occur).
+    pub drop_empty: bool,
+}
+
+/// A dense one-hot design with its column names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dummy {
+    /// Column names (levels, interaction levels joined by `⋈`).
+    pub names: Vec<String>,
+    /// The `n × q` 0/1 matrix.
+    pub matrix: DMatrix<f64>,
+}
+
+fn check_columns(columns: &[&[String]]) -> Result<usize, DataError> {
+    let first = columns.first().ok_or_else(|| DataError::InvalidDesign {
+        reason: "no columns given".into(),
+    })?;
+    let n = first.len();
+    if let Some(c) = columns.iter().position(|c| c.len() != n) {
+        return Err(DataError::InvalidDesign {
+            reason: format!(
+                "column {c} has {} values, column 0 has {n}",
+                columns[c].len()
+            ),
+        });
+    }
+    Ok(n)
+}
+
+/// The one-hot design of one categorical column or the interaction of
+/// several.
+///
+/// ```
+/// use covreml::data::{dummy, DummyOptions};
+/// let rep: Vec<String> = ["R2", "R1", "R2"].iter().map(|s| s.to_string()).collect();
+/// let blk: Vec<String> = ["B1", "B1", "B2"].iter().map(|s| s.to_string()).collect();
+/// let d = dummy(&[&rep, &blk], DummyOptions { drop_first: false, drop_empty: true }).unwrap();
+/// assert_eq!(d.names, ["R1⋈B1", "R2⋈B1", "R2⋈B2"]);
+/// assert_eq!(d.matrix[(0, 1)], 1.0);
+/// let t = dummy(&[&rep], DummyOptions { drop_first: true, drop_empty: false }).unwrap();
+/// assert_eq!(t.names, ["R2"]);
+/// ```
+pub fn dummy(columns: &[&[String]], opts: DummyOptions) -> Result<Dummy, DataError> {
+    let n = check_columns(columns)?;
+    // Sorted levels of each column; combinations in lexicographic order
+    // with the first column outermost.
+    let levels: Vec<Vec<&String>> = columns
+        .iter()
+        .map(|c| {
+            c.iter()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let index: Vec<BTreeMap<&String, usize>> = levels
+        .iter()
+        .map(|l| l.iter().enumerate().map(|(i, s)| (*s, i)).collect())
+        .collect();
+    let total: usize = levels.iter().map(Vec::len).product();
+    let mut col_of_row = Vec::with_capacity(n);
+    for r in 0..n {
+        let mut k = 0;
+        for (c, col) in columns.iter().enumerate() {
+            k = k * levels[c].len() + index[c][&col[r]];
+        }
+        col_of_row.push(k);
+    }
+    let mut keep: Vec<bool> = vec![true; total];
+    if opts.drop_empty {
+        let mut used = vec![false; total];
+        for &k in &col_of_row {
+            used[k] = true;
+        }
+        keep = used;
+    }
+    if opts.drop_first && total > 0 {
+        keep[0] = false;
+    }
+    let mut names = Vec::new();
+    let mut new_index = vec![usize::MAX; total];
+    for (k, kept) in keep.iter().enumerate() {
+        if !kept {
+            continue;
+        }
+        let mut rem = k;
+        let mut parts = vec![String::new(); columns.len()];
+        for c in (0..columns.len()).rev() {
+            let l = levels[c].len();
+            parts[c] = levels[c][rem % l].clone();
+            rem /= l;
+        }
+        new_index[k] = names.len();
+        names.push(parts.join(INTERACTION_SEPARATOR));
+    }
+    let mut matrix = DMatrix::zeros(n, names.len());
+    for (r, &k) in col_of_row.iter().enumerate() {
+        if new_index[k] != usize::MAX {
+            matrix[(r, new_index[k])] = 1.0;
+        }
+    }
+    Ok(Dummy { names, matrix })
+}
+
+/// An indicator design: row `i` has a single 1 in column `levels[i]`.
+///
+/// ```
+/// use covreml::data::Incidence;
+/// let g: Vec<String> = ["b", "a", "b"].iter().map(|s| s.to_string()).collect();
+/// let z = Incidence::from_columns(&[&g]).unwrap();
+/// assert_eq!(z.level_names(), ["a", "b"]);
+/// assert_eq!(z.levels(), [1, 0, 1]);
+/// assert_eq!(z.to_dense()[(1, 0)], 1.0);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Incidence {
+    levels: Vec<usize>,
+    n_levels: usize,
+    names: Vec<String>,
+}
+
+impl Incidence {
+    /// From level indices (each `< n_levels`); level names `0, 1, …`.
+    pub fn new(levels: Vec<usize>, n_levels: usize) -> Result<Self, DataError> {
+        if let Some(row) = levels.iter().position(|&l| l >= n_levels) {
+            return Err(DataError::LevelOutOfRange {
+                row,
+                level: levels[row],
+                n_levels,
+            });
+        }
+        Ok(Incidence {
+            levels,
+            n_levels,
+            names: (0..n_levels).map(|i| i.to_string()).collect(),
+        })
+    }
+
+    /// From one categorical column or the interaction of several: the
+    /// observed level combinations in lexicographic order (first column
+    /// outermost), named with `⋈`. The same columns as
+    /// [`dummy`] with `drop_empty` and without `drop_first`.
+    pub fn from_columns(columns: &[&[String]]) -> Result<Self, DataError> {
+        let n = check_columns(columns)?;
+        let keys: Vec<Vec<&String>> = (0..n)
+            .map(|r| columns.iter().map(|c| &c[r]).collect())
+            .collect();
+        let sorted: BTreeMap<&Vec<&String>, usize> = keys
+            .iter()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .enumerate()
+            .map(|(i, k)| (k, i))
+            .collect();
+        let names = sorted
+            .keys()
+            .map(|k| {
+                k.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(INTERACTION_SEPARATOR)
+            })
+            .collect::<Vec<_>>();
+        let levels = keys.iter().map(|k| sorted[k]).collect();
+        Ok(Incidence {
+            levels,
+            n_levels: names.len(),
+            names,
+        })
+    }
+
+    /// The level (column) of each row.
+    pub fn levels(&self) -> &[usize] {
+        &self.levels
+    }
+    /// Number of levels (columns).
+    pub fn n_levels(&self) -> usize {
+        self.n_levels
+    }
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.levels.len()
+    }
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.levels.is_empty()
+    }
+    /// Level names.
+    pub fn level_names(&self) -> &[String] {
+        &self.names
+    }
+    /// The dense `n × q` 0/1 matrix.
+    pub fn to_dense(&self) -> DMatrix<f64> {
+        let mut m = DMatrix::zeros(self.levels.len(), self.n_levels);
+        for (r, &l) in self.levels.iter().enumerate() {
+            m[(r, l)] = 1.0;
+        }
+        m
+    }
+}
+
+/// A fixed-effect model matrix built column by column.
+///
+/// ```
+/// use covreml::data::{ModelMatrix, dummy, DummyOptions};
+/// let rep: Vec<String> = ["R1", "R2", "R3", "R1"].iter().map(|s| s.to_string()).collect();
+/// let x = ModelMatrix::new(4)
+///     .intercept()
+///     .dummy(dummy(&[&rep], DummyOptions { drop_first: true, drop_empty: false }).unwrap())
+///     .unwrap()
+///     .numeric("t", &[0.0, 1.0, 2.0, 3.0])
+///     .unwrap();
+/// assert_eq!(x.names(), ["(Intercept)", "R2", "R3", "t"]);
+/// assert_eq!(x.matrix().ncols(), 4);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelMatrix {
+    n: usize,
+    names: Vec<String>,
+    columns: Vec<Vec<f64>>,
+}
+
+impl ModelMatrix {
+    /// An empty matrix with `n` rows.
+    pub fn new(n: usize) -> Self {
+        ModelMatrix {
+            n,
+            names: Vec::new(),
+            columns: Vec::new(),
+        }
+    }
+    /// Adds a column of ones named `(Intercept)`.
+    pub fn intercept(mut self) -> Self {
+        self.names.push("(Intercept)".into());
+        self.columns.push(vec![1.0; self.n]);
+        self
+    }
+    /// Adds a numeric column.
+    pub fn numeric(mut self, name: &str, values: &[f64]) -> Result<Self, DataError> {
+        if values.len() != self.n {
+            return Err(DataError::InvalidDesign {
+                reason: format!(
+                    "column `{name}` has {} values, expected {}",
+                    values.len(),
+                    self.n
+                ),
+            });
+        }
+        self.names.push(name.into());
+        self.columns.push(values.to_vec());
+        Ok(self)
+    }
+    /// Adds the columns of a one-hot design.
+    pub fn dummy(mut self, d: Dummy) -> Result<Self, DataError> {
+        if d.matrix.nrows() != self.n {
+            return Err(DataError::InvalidDesign {
+                reason: format!("dummy has {} rows, expected {}", d.matrix.nrows(), self.n),
+            });
+        }
+        for (j, name) in d.names.into_iter().enumerate() {
+            self.names.push(name);
+            self.columns
+                .push(d.matrix.column(j).iter().copied().collect());
+        }
+        Ok(self)
+    }
+    /// Column names.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+    /// The `n × p` matrix.
+    pub fn matrix(&self) -> DMatrix<f64> {
+        DMatrix::from_fn(self.n, self.columns.len(), |i, j| self.columns[j][i])
+    }
+}

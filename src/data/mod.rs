@@ -1,0 +1,14 @@
+//! Data helpers: a tiny CSV reader, design matrices from categorical
+//! columns, the embedded john.alpha data.
+
+mod csv;
+mod design;
+mod error;
+mod john_alpha;
+mod models;
+
+pub use csv::Table;
+pub use design::{dummy, Dummy, DummyOptions, Incidence, ModelMatrix, INTERACTION_SEPARATOR};
+pub use error::DataError;
+pub use john_alpha::{john_alpha, JOHN_ALPHA_CSV};
+pub use models::{ar1_repeated_model, crossed_model, john_alpha_model};

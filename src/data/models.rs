@@ -1,0 +1,103 @@
+//! The models of the shared reference data sets, built from their tables:
+//! what the examples, tests and benchmark fit.
+
+use super::{dummy, DataError, DummyOptions, Incidence, ModelMatrix, Table};
+use crate::ops::Kron;
+use crate::reml::{MarginalModel, MixedModel, RemlError};
+use crate::{Covariance, Identity, Scalar, AR1};
+
+fn scalar(n: usize) -> Result<Box<Covariance<Scalar>>, RemlError> {
+    Covariance::<Scalar>::new(n)
+        .map(Box::new)
+        .map_err(|e| RemlError::StructureFailed {
+            term: "Scalar".into(),
+            source: e,
+        })
+}
+
+/// john.alpha: `yield ~ rep` (intercept + R2 + R3), random `gen`
+/// (`σ²_gen I₂₄`) and `rep:block` (`σ²_block I₁₈`, lexicographic rep-then-block
+/// levels), residual `σ²_e I₇₂` ([`MixedModel::with_iid_residual`]).
+///
+/// ```
+/// let m = covreml::data::john_alpha_model(&covreml::data::john_alpha()).unwrap();
+/// assert_eq!(m.param_names(), ["gen/sigma^2", "rep:block/sigma^2", "residual/sigma^2"]);
+/// ```
+pub fn john_alpha_model(t: &Table) -> Result<MixedModel, RemlError> {
+    let n = t.n_rows();
+    let rep = t.column("rep")?;
+    let block = t.column("block")?;
+    let gen = t.column("gen")?;
+    let x = ModelMatrix::new(n)
+        .intercept()
+        .dummy(dummy(
+            &[rep],
+            DummyOptions {
+                drop_first: true,
+                drop_empty: false,
+            },
+        )?)?
+        .matrix();
+    let zg = Incidence::from_columns(&[gen])?;
+    let zb = Incidence::from_columns(&[rep, block])?;
+    let (qg, qb) = (zg.n_levels(), zb.n_levels());
+    MixedModel::with_iid_residual(&t.numeric("yield")?, &x)?
+        .random("gen", zg, scalar(qg)?)?
+        .random("rep:block", zb, scalar(qb)?)
+}
+
+/// ar1_repeated: `y ~ 1 + time + x`, marginal `V = I_s ⊗ σ² AR1(t)`
+/// (parameters `time/sigma^2`, `time/rho`). The rows
+/// must be subject-major with times `0, 1, …, t−1` within each subject.
+pub fn ar1_repeated_model(t: &Table) -> Result<MarginalModel, RemlError> {
+    let n = t.n_rows();
+    let time = t.numeric("time")?;
+    let subject = t.column("subject")?;
+    if n == 0 {
+        return Err(DataError::Empty.into());
+    }
+    // Times per subject: the length of the first run of one subject.
+    let n_times = subject.iter().take_while(|s| *s == &subject[0]).count();
+    for i in 0..n {
+        let ok = n_times > 0
+            && n % n_times == 0
+            && time[i] == (i % n_times) as f64
+            && subject[i] == subject[i - i % n_times];
+        if !ok {
+            return Err(DataError::InvalidDesign {
+                reason: format!(
+                    "row {i}: rows must be subject-major with times 0..{n_times} within each subject"
+                ),
+            }
+            .into());
+        }
+    }
+    let x = ModelMatrix::new(n)
+        .intercept()
+        .numeric("time", &time)?
+        .numeric("x", &t.numeric("x")?)?
+        .matrix();
+    let v = Covariance::<Kron<Identity, AR1>>::new((n / n_times, n_times))
+        .and_then(|v| v.with_operand_names(&["subject", "time"]))
+        .map_err(|e| RemlError::StructureFailed {
+            term: "V".into(),
+            source: e,
+        })?;
+    MarginalModel::new(&t.numeric("y")?, &x, Box::new(v))
+}
+
+/// crossed_2000: `y ~ 1 + x1`, random `f1` and `f2` (scaled identity
+/// each), residual `σ²_e I` ([`MixedModel::with_iid_residual`]).
+pub fn crossed_model(t: &Table) -> Result<MixedModel, RemlError> {
+    let n = t.n_rows();
+    let x = ModelMatrix::new(n)
+        .intercept()
+        .numeric("x1", &t.numeric("x1")?)?
+        .matrix();
+    let f1 = Incidence::from_columns(&[t.column("f1")?])?;
+    let f2 = Incidence::from_columns(&[t.column("f2")?])?;
+    let (q1, q2) = (f1.n_levels(), f2.n_levels());
+    MixedModel::with_iid_residual(&t.numeric("y")?, &x)?
+        .random("f1", f1, scalar(q1)?)?
+        .random("f2", f2, scalar(q2)?)
+}

@@ -1,0 +1,96 @@
+//! Errors of the REML engine.
+
+use crate::data::DataError;
+use crate::CovError;
+use thiserror::Error;
+
+/// What can go wrong when building or fitting a REML model.
+///
+/// Every message names the operand or parameter and the sizes involved.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum RemlError {
+    /// Two operands whose sizes do not agree.
+    #[error("size mismatch: {operand} is {got}, expected {expected}")]
+    DimensionMismatch {
+        /// The operand (`y`, `X`, `Z of gen`, `G of gen`, `V`, …).
+        operand: String,
+        /// The size it should have.
+        expected: String,
+        /// The size it has.
+        got: String,
+    },
+    /// An operand holds NaN or an infinite value.
+    #[error("{operand} has a non-finite value ({value}) at {position}")]
+    NotFinite {
+        /// The operand.
+        operand: String,
+        /// Where (`row 3`, `(3, 1)`).
+        position: String,
+        /// The value.
+        value: f64,
+    },
+    /// `X` has no more rows than columns: REML needs `n > p`.
+    #[error("X has {rows} rows and {cols} columns; REML needs more rows than columns")]
+    TooFewRows {
+        /// Rows of `X`.
+        rows: usize,
+        /// Columns of `X`.
+        cols: usize,
+    },
+    /// `X` is rank deficient.
+    #[error("X is rank deficient: column(s) {columns} are linear combinations of the columns before them")]
+    RankDeficient {
+        /// The offending columns (names if given, else 0-based indices).
+        columns: String,
+    },
+    /// A start vector or bound vector of the wrong length.
+    #[error("{what} has {got} values, but the model has {expected} free parameters ({names})")]
+    WrongLength {
+        /// `start`, `lower`, `upper`.
+        what: &'static str,
+        /// Number of free parameters.
+        expected: usize,
+        /// Length given.
+        got: usize,
+        /// The free parameter names.
+        names: String,
+    },
+    /// `V` is not positive definite at the start values (or at the point asked for).
+    #[error("V is not positive definite at {params}")]
+    NotPositiveDefinite {
+        /// The parameters and their values (free and natural).
+        params: String,
+    },
+    /// `Xᵀ V⁻¹ X` is singular at the given parameters.
+    #[error("X^T V^-1 X is not positive definite at {params}")]
+    SingularFixedEffects {
+        /// The parameters and their values.
+        params: String,
+    },
+    /// A fit option that is out of range.
+    #[error("invalid option `{option}`: {reason}")]
+    InvalidOption {
+        /// The option.
+        option: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A model with nothing to estimate or a term that is missing.
+    #[error("invalid model: {reason}")]
+    InvalidModel {
+        /// What is wrong.
+        reason: String,
+    },
+    /// An error of a covariance structure.
+    #[error("covariance structure `{term}`: {source}")]
+    StructureFailed {
+        /// The term (`residual`, `gen`, `V`).
+        term: String,
+        /// The structure's error.
+        source: CovError,
+    },
+    /// An error reading data or building a design.
+    #[error("data: {0}")]
+    Data(#[from] DataError),
+}

@@ -1,0 +1,143 @@
+//! The marginal model: `y ~ N(Xβ, V(θ))` with any covariance model `V`.
+
+use super::checks::check_fixed;
+use super::engine::{self, Derivatives, Fixed, Problem};
+use super::linalg;
+use super::post::MarginalPost;
+use super::{Iteration, RemlError, RemlFit, RemlOptions};
+use crate::{CovarianceModel, JacobianMethod, Transform};
+use faer::{Mat, MatRef};
+use nalgebra::DMatrix;
+
+/// A marginal model `y ~ N(Xβ, V(θ))`: REML estimation of the free
+/// parameters of `V`.
+///
+/// ```
+/// use covreml::reml::{MarginalModel, RemlOptions};
+/// use covreml::{Covariance, Scalar};
+/// use nalgebra::DMatrix;
+/// let y = [1.0, 2.0, 4.0, 3.0, 5.0];
+/// let x = DMatrix::from_element(5, 1, 1.0); // intercept only
+/// let v = Covariance::<Scalar>::new(5).unwrap();
+/// let fit = MarginalModel::new(&y, &x, Box::new(v)).unwrap()
+///     .fit(&RemlOptions::default().tolerance(1e-10)).unwrap();
+/// // σ² is the sample variance, β the mean.
+/// assert!((fit.natural[0] - 2.5).abs() < 1e-9);
+/// assert!((fit.beta[0] - 3.0).abs() < 1e-12);
+/// ```
+pub struct MarginalModel {
+    fixed: Fixed,
+    v: Box<dyn CovarianceModel>,
+}
+
+impl std::fmt::Debug for MarginalModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MarginalModel")
+            .field("n", &self.fixed.n())
+            .field("p", &self.fixed.p())
+            .field("params", &self.v.free_names())
+            .finish()
+    }
+}
+
+impl MarginalModel {
+    /// A model of `y` (length `n`) with fixed-effect design `x` (`n × p`)
+    /// and covariance `v` (`n × n`).
+    ///
+    /// Fails if the sizes disagree, a value is not finite, `n ≤ p`, or `x`
+    /// is rank deficient.
+    pub fn new(
+        y: &[f64],
+        x: &DMatrix<f64>,
+        v: Box<dyn CovarianceModel>,
+    ) -> Result<Self, RemlError> {
+        let fixed = check_fixed(y, x)?;
+        let n = fixed.n();
+        if v.dims() != (n, n) {
+            return Err(RemlError::DimensionMismatch {
+                operand: "V".into(),
+                expected: format!("{n} × {n} (the length of y)"),
+                got: format!("{} × {}", v.dims().0, v.dims().1),
+            });
+        }
+        Ok(MarginalModel { fixed, v })
+    }
+
+    /// Number of observations.
+    pub fn n(&self) -> usize {
+        self.fixed.n()
+    }
+
+    /// Names of the free parameters.
+    pub fn param_names(&self) -> Vec<String> {
+        self.v.free_names()
+    }
+
+    /// Fits by AI-REML.
+    pub fn fit(&self, opts: &RemlOptions) -> Result<RemlFit, RemlError> {
+        engine::fit(self, &self.fixed, opts, &mut |_| {})
+    }
+
+    /// Fits by AI-REML, calling `observer` after every iteration.
+    pub fn fit_with(
+        &self,
+        opts: &RemlOptions,
+        mut observer: impl FnMut(&Iteration),
+    ) -> Result<RemlFit, RemlError> {
+        engine::fit(self, &self.fixed, opts, &mut observer)
+    }
+
+    /// REML log-likelihood (full) at the free parameters `free`.
+    pub fn loglik(&self, free: &[f64]) -> Result<f64, RemlError> {
+        Ok(engine::state_at(self, &self.fixed, free)?.0.ll)
+    }
+
+    /// Post-estimation at the free parameters of a fit: BLUE, marginal
+    /// predictions and residuals.
+    pub fn post(&self, fit: &RemlFit) -> Result<MarginalPost, RemlError> {
+        let (ev, _, _) = engine::state_at(self, &self.fixed, &fit.free)?;
+        Ok(MarginalPost::new(&self.fixed, &ev))
+    }
+}
+
+fn cov_err(e: crate::CovError) -> RemlError {
+    RemlError::StructureFailed {
+        term: "V".into(),
+        source: e,
+    }
+}
+
+impl Problem for MarginalModel {
+    fn names(&self) -> Vec<String> {
+        self.v.free_names()
+    }
+    fn transforms(&self) -> Vec<Transform> {
+        self.v.free_transforms()
+    }
+    fn defaults(&self) -> Vec<f64> {
+        self.v.free_defaults()
+    }
+    fn assemble(&self, x: &[f64], v: &mut Mat<f64>) -> Result<(), RemlError> {
+        let m = self.v.value_f64(x).map_err(cov_err)?;
+        linalg::copy_into(v, &m);
+        Ok(())
+    }
+    fn derivatives(
+        &self,
+        x: &[f64],
+        p: MatRef<'_, f64>,
+        py: &[f64],
+        method: JacobianMethod,
+    ) -> Result<Derivatives, RemlError> {
+        let (_, dv) = self.v.value_and_jacobian_f64(x, method).map_err(cov_err)?;
+        let n = py.len();
+        let mut w = Mat::<f64>::zeros(n, dv.len());
+        let mut traces = Vec::with_capacity(dv.len());
+        for (k, d) in dv.iter().enumerate() {
+            traces.push(linalg::frobenius_dot(p, d));
+            w.col_as_slice_mut(k)
+                .copy_from_slice(&linalg::matvec_na(d, py));
+        }
+        Ok(Derivatives { traces, w })
+    }
+}

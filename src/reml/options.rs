@@ -1,0 +1,107 @@
+//! Fit control: start values, iteration limit, step size, bounds,
+//! tolerances, Jacobian method, printed trace.
+
+use crate::JacobianMethod;
+
+/// How a REML fit is run. The defaults follow torch-openreml: start at the
+/// structures' defaults, at most 200 iterations, full Newton (AI) steps,
+/// no bounds, tolerances `1e-4` on the score norm, the step norm and the
+/// log-likelihood change.
+///
+/// ```
+/// use covreml::reml::RemlOptions;
+/// let opts = RemlOptions::default().max_iter(50).tolerance(1e-8).trace(false);
+/// assert_eq!(opts.max_iter, 50);
+/// assert_eq!(opts.tol_score, 1e-8);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RemlOptions {
+    /// Start values on the free scale; `None` uses the structures' defaults.
+    pub start: Option<Vec<f64>>,
+    /// Maximum number of iterations (score and AI evaluations).
+    pub max_iter: usize,
+    /// Multiplier of the AI (Newton) step, in `(0, 1]` typically.
+    pub step_size: f64,
+    /// Lower bounds on the free scale (`-∞` for none).
+    pub lower: Option<Vec<f64>>,
+    /// Upper bounds on the free scale (`+∞` for none).
+    pub upper: Option<Vec<f64>>,
+    /// Converged when the Euclidean norm of the score is below this …
+    pub tol_score: f64,
+    /// … and the norm of the proposed step is below this …
+    pub tol_step: f64,
+    /// … and the absolute change of the log-likelihood is below this.
+    pub tol_loglik: f64,
+    /// Maximum number of step halvings per iteration before giving up.
+    pub max_halvings: usize,
+    /// How the Jacobians of the structures are computed.
+    pub jacobian: JacobianMethod,
+    /// Print a trace (iteration, score norm, step norm, log-likelihood and
+    /// its change) to standard error.
+    pub trace: bool,
+}
+
+impl Default for RemlOptions {
+    fn default() -> Self {
+        RemlOptions {
+            start: None,
+            max_iter: 200,
+            step_size: 1.0,
+            lower: None,
+            upper: None,
+            tol_score: 1e-4,
+            tol_step: 1e-4,
+            tol_loglik: 1e-4,
+            max_halvings: 30,
+            jacobian: JacobianMethod::ClosedForm,
+            trace: false,
+        }
+    }
+}
+
+impl RemlOptions {
+    /// Start values on the free scale.
+    pub fn start(mut self, start: Vec<f64>) -> Self {
+        self.start = Some(start);
+        self
+    }
+    /// Maximum number of iterations.
+    pub fn max_iter(mut self, n: usize) -> Self {
+        self.max_iter = n;
+        self
+    }
+    /// Step size multiplier.
+    pub fn step_size(mut self, s: f64) -> Self {
+        self.step_size = s;
+        self
+    }
+    /// Lower and upper bounds on the free scale.
+    pub fn bounds(mut self, lower: Vec<f64>, upper: Vec<f64>) -> Self {
+        self.lower = Some(lower);
+        self.upper = Some(upper);
+        self
+    }
+    /// The same tolerance for the score norm, step norm and log-likelihood change.
+    pub fn tolerance(mut self, tol: f64) -> Self {
+        self.tol_score = tol;
+        self.tol_step = tol;
+        self.tol_loglik = tol;
+        self
+    }
+    /// Maximum number of step halvings per iteration.
+    pub fn max_halvings(mut self, n: usize) -> Self {
+        self.max_halvings = n;
+        self
+    }
+    /// Jacobian method.
+    pub fn jacobian(mut self, m: JacobianMethod) -> Self {
+        self.jacobian = m;
+        self
+    }
+    /// Printed trace on or off.
+    pub fn trace(mut self, on: bool) -> Self {
+        self.trace = on;
+        self
+    }
+}

@@ -1,0 +1,83 @@
+//! Post-estimation: BLUE, predictions, residuals, BLUPs and their
+//! prediction-error variances.
+
+use super::engine::{Eval, Fixed};
+use nalgebra::DMatrix;
+
+/// Marginal post-estimation quantities.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MarginalPost {
+    /// BLUE of the fixed effects.
+    pub beta: Vec<f64>,
+    /// Covariance of the BLUE, `(Xᵀ V⁻¹ X)⁻¹`.
+    pub beta_cov: DMatrix<f64>,
+    /// Marginal predictions `X β̂`.
+    pub fitted: Vec<f64>,
+    /// Marginal residuals `y − X β̂`.
+    pub residuals: Vec<f64>,
+}
+
+impl MarginalPost {
+    pub(crate) fn new(fx: &Fixed, ev: &Eval) -> Self {
+        let (n, p) = (fx.n(), fx.p());
+        let fitted: Vec<f64> = (0..n)
+            .map(|i| (0..p).map(|j| fx.x[(i, j)] * ev.beta[j]).sum())
+            .collect();
+        let residuals = fx.y.iter().zip(&fitted).map(|(a, b)| a - b).collect();
+        MarginalPost {
+            beta: ev.beta.clone(),
+            beta_cov: ev.c_inv.clone(),
+            fitted,
+            residuals,
+        }
+    }
+}
+
+/// The BLUP of one random term, `û = G Zᵀ P y`, with its prediction-error
+/// variance `PEV = G − G Zᵀ P Z G`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Blup {
+    /// The term.
+    pub term: String,
+    /// `û`, one value per column of `Z`.
+    pub values: Vec<f64>,
+    /// `Var(u − û)`.
+    pub pev: DMatrix<f64>,
+}
+
+impl Blup {
+    /// Mean over all pairs `a < b` of the variance of the difference of
+    /// BLUPs, `PEV_aa + PEV_bb − 2 PEV_ab` (`NaN` with fewer than 2 levels).
+    pub fn mean_variance_of_difference(&self) -> f64 {
+        let q = self.values.len();
+        let mut s = 0.0;
+        let mut c = 0usize;
+        for a in 0..q {
+            for b in a + 1..q {
+                s += self.pev[(a, a)] + self.pev[(b, b)] - 2.0 * self.pev[(a, b)];
+                c += 1;
+            }
+        }
+        s / c as f64
+    }
+}
+
+/// Mixed-model post-estimation quantities.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MixedPost {
+    /// BLUE, marginal predictions and residuals.
+    pub marginal: MarginalPost,
+    /// One BLUP per random term, in the order the terms were added.
+    pub blups: Vec<Blup>,
+    /// Conditional predictions `X β̂ + Σ Z_i û_i`.
+    pub conditional_fitted: Vec<f64>,
+    /// Conditional residuals `y − X β̂ − Σ Z_i û_i`.
+    pub conditional_residuals: Vec<f64>,
+}
+
+impl MixedPost {
+    /// The BLUP of the term called `name`.
+    pub fn blup(&self, name: &str) -> Option<&Blup> {
+        self.blups.iter().find(|b| b.term == name)
+    }
+}

@@ -1,0 +1,180 @@
+//! The fit result, the per-iteration history and how a fit ended.
+
+use nalgebra::DMatrix;
+use std::fmt;
+
+/// How a fit ended.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Termination {
+    /// The score norm, the proposed step norm and the log-likelihood change
+    /// were all below their tolerances.
+    Converged,
+    /// The iteration limit was reached first.
+    IterationLimit,
+    /// The remaining step only pushed parameters against their bounds.
+    AtBound {
+        /// The parameters held at a bound.
+        params: Vec<String>,
+    },
+    /// No step along the AI direction increased the log-likelihood (or kept
+    /// `V` positive definite) after the maximum number of halvings; the fit
+    /// stays at the last accepted point.
+    HalvingLimit,
+}
+
+impl Termination {
+    /// Whether the fit converged.
+    pub fn is_converged(&self) -> bool {
+        matches!(self, Termination::Converged)
+    }
+}
+
+impl fmt::Display for Termination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Termination::Converged => write!(f, "converged"),
+            Termination::IterationLimit => write!(f, "iteration limit"),
+            Termination::AtBound { params } => write!(f, "at bound ({})", params.join(", ")),
+            Termination::HalvingLimit => write!(f, "step halving limit"),
+        }
+    }
+}
+
+/// One iteration: the accepted point, its score and AI matrix, and the step
+/// taken from it (empty for the last point).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Iteration {
+    /// 1-based iteration number.
+    pub iter: usize,
+    /// Free parameters.
+    pub free: Vec<f64>,
+    /// Natural parameters.
+    pub natural: Vec<f64>,
+    /// Fixed effects (BLUE) at this point.
+    pub beta: Vec<f64>,
+    /// Full REML log-likelihood.
+    pub loglik: f64,
+    /// Change of the log-likelihood from the previous iteration (`NaN` for the first).
+    pub loglik_change: f64,
+    /// Score (gradient of the log-likelihood) on the free scale.
+    pub score: Vec<f64>,
+    /// Euclidean norm of the score.
+    pub score_norm: f64,
+    /// Average-information matrix on the free scale.
+    pub ai: DMatrix<f64>,
+    /// Step taken from this point after halvings (empty if none was taken).
+    pub step: Vec<f64>,
+    /// Euclidean norm of the proposed (full) step.
+    pub step_norm: f64,
+    /// Number of halvings the step needed.
+    pub halvings: usize,
+}
+
+/// The result of a REML fit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RemlFit {
+    /// Names of the free parameters (`term/param`).
+    pub names: Vec<String>,
+    /// Estimates on the free scale.
+    pub free: Vec<f64>,
+    /// Estimates on the natural scale.
+    pub natural: Vec<f64>,
+    /// Standard errors on the natural scale (delta method on the inverse AI).
+    pub natural_se: Vec<f64>,
+    /// Standard errors on the free scale (square roots of `diag(AI⁻¹)`).
+    pub free_se: Vec<f64>,
+    /// Fixed effects (BLUE).
+    pub beta: Vec<f64>,
+    /// Standard errors of `beta`: `sqrt diag (Xᵀ V⁻¹ X)⁻¹`.
+    pub beta_se: Vec<f64>,
+    /// Full REML log-likelihood (as lme4 and nlme report it).
+    pub loglik: f64,
+    /// REML log-likelihood without `−(n−p)/2 · log 2π` (torch-openreml's convention).
+    pub loglik_no_constant: f64,
+    /// `−2ℓ + 2(p + k)` with `k` free variance parameters (lme4's REML convention).
+    pub aic: f64,
+    /// `−2ℓ + (p + k) log n` (lme4's REML convention).
+    pub bic: f64,
+    /// Number of observations.
+    pub n: usize,
+    /// Number of fixed effects.
+    pub p: usize,
+    /// Number of iterations (score and AI evaluations).
+    pub iterations: usize,
+    /// How the fit ended.
+    pub termination: Termination,
+    /// Every iteration.
+    pub history: Vec<Iteration>,
+    /// AI matrix at the estimate, free scale.
+    pub ai: DMatrix<f64>,
+    /// Inverse AI matrix at the estimate, natural scale.
+    pub ai_inverse_natural: DMatrix<f64>,
+    /// Wall-clock seconds of the fit.
+    pub seconds: f64,
+}
+
+impl RemlFit {
+    /// The natural value of the parameter called `name`.
+    pub fn natural(&self, name: &str) -> Option<f64> {
+        self.index(name).map(|i| self.natural[i])
+    }
+    /// The natural-scale standard error of the parameter called `name`.
+    pub fn natural_se(&self, name: &str) -> Option<f64> {
+        self.index(name).map(|i| self.natural_se[i])
+    }
+    /// The free value of the parameter called `name`.
+    pub fn free(&self, name: &str) -> Option<f64> {
+        self.index(name).map(|i| self.free[i])
+    }
+    /// Seconds per iteration.
+    pub fn seconds_per_iteration(&self) -> f64 {
+        self.seconds / self.iterations.max(1) as f64
+    }
+    fn index(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+}
+
+impl fmt::Display for RemlFit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "REML fit: {} after {} iterations ({:.3} ms)",
+            self.termination,
+            self.iterations,
+            self.seconds * 1e3
+        )?;
+        writeln!(
+            f,
+            "  {:<28} {:>16} {:>14}",
+            "parameter", "estimate", "std. error"
+        )?;
+        for i in 0..self.names.len() {
+            writeln!(
+                f,
+                "  {:<28} {:>16.10} {:>14.8}",
+                self.names[i], self.natural[i], self.natural_se[i]
+            )?;
+        }
+        writeln!(
+            f,
+            "  {:<28} {:>16} {:>14}",
+            "fixed effect", "estimate", "std. error"
+        )?;
+        for i in 0..self.beta.len() {
+            writeln!(
+                f,
+                "  {:<28} {:>16.10} {:>14.8}",
+                format!("beta[{i}]"),
+                self.beta[i],
+                self.beta_se[i]
+            )?;
+        }
+        writeln!(
+            f,
+            "  REML log-likelihood {:.9} (without the 2π constant {:.9}); AIC {:.4}, BIC {:.4}",
+            self.loglik, self.loglik_no_constant, self.aic, self.bic
+        )
+    }
+}
