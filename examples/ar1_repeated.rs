@@ -21,11 +21,9 @@ fn main() {
     let fit = model
         .fit(&RemlOptions::default().trace(trace))
         .unwrap_or_else(|e| common::fail(e));
-    let beta_names = ["(Intercept)", "time", "x"].map(String::from);
     common::report(
         "ar1_repeated: y ~ 1 + time + x, V = I ⊗ σ² AR1, REML",
         &fit,
-        &beta_names,
         Map::new(),
         as_json,
     );

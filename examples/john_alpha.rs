@@ -42,11 +42,9 @@ fn main() {
             extra.insert("gen BLUPs".into(), json!(blups.join("  ")));
         }
     }
-    let beta_names = ["(Intercept)", "R2", "R3"].map(String::from);
     common::report(
         "john.alpha: yield ~ rep + (1|gen) + (1|rep:block), REML",
         &fit,
-        &beta_names,
         extra,
         as_json,
     );

@@ -20,20 +20,14 @@ pub fn args() -> (Option<String>, bool, bool) {
 }
 
 /// Prints the fit as one JSON object (with `extra` fields) or as a report.
-pub fn report(
-    title: &str,
-    fit: &RemlFit,
-    beta_names: &[String],
-    extra: Map<String, Value>,
-    as_json: bool,
-) {
+pub fn report(title: &str, fit: &RemlFit, extra: Map<String, Value>, as_json: bool) {
     if as_json {
         let mut o = json!({
             "model": title,
             "parameters": fit.names,
             "natural": fit.natural,
             "standard_errors": fit.natural_se,
-            "beta_names": beta_names,
+            "beta_names": fit.beta_names,
             "beta": fit.beta,
             "beta_standard_errors": fit.beta_se,
             "loglik_reml_full": fit.loglik,
@@ -52,7 +46,6 @@ pub fn report(
     } else {
         println!("{title}\n");
         println!("{fit}");
-        println!("fixed effects: {}", beta_names.join(", "));
         for (k, v) in extra {
             println!("{k}: {v}");
         }

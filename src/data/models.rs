@@ -28,20 +28,18 @@ pub fn john_alpha_model(t: &Table) -> Result<MixedModel, RemlError> {
     let rep = t.column("rep")?;
     let block = t.column("block")?;
     let gen = t.column("gen")?;
-    let x = ModelMatrix::new(n)
-        .intercept()
-        .dummy(dummy(
-            &[rep],
-            DummyOptions {
-                drop_first: true,
-                drop_empty: false,
-            },
-        )?)?
-        .matrix();
+    let x = ModelMatrix::new(n).intercept().dummy(dummy(
+        &[rep],
+        DummyOptions {
+            drop_first: true,
+            drop_empty: false,
+        },
+    )?)?;
     let zg = Incidence::from_columns(&[gen])?;
     let zb = Incidence::from_columns(&[rep, block])?;
     let (qg, qb) = (zg.n_levels(), zb.n_levels());
-    MixedModel::with_iid_residual(&t.numeric("yield")?, &x)?
+    MixedModel::with_iid_residual(&t.numeric("yield")?, &x.matrix())?
+        .with_fixed_names(&names(&x))?
         .random("gen", zg, scalar(qg)?)?
         .random("rep:block", zb, scalar(qb)?)
 }
@@ -75,15 +73,14 @@ pub fn ar1_repeated_model(t: &Table) -> Result<MarginalModel, RemlError> {
     let x = ModelMatrix::new(n)
         .intercept()
         .numeric("time", &time)?
-        .numeric("x", &t.numeric("x")?)?
-        .matrix();
+        .numeric("x", &t.numeric("x")?)?;
     let v = Covariance::<Kron<Identity, AR1>>::new((n / n_times, n_times))
         .and_then(|v| v.with_operand_names(&["subject", "time"]))
         .map_err(|e| RemlError::StructureFailed {
             term: "V".into(),
             source: e,
         })?;
-    MarginalModel::new(&t.numeric("y")?, &x, Box::new(v))
+    MarginalModel::new(&t.numeric("y")?, &x.matrix(), Box::new(v))?.with_fixed_names(&names(&x))
 }
 
 /// crossed_2000: `y ~ 1 + x1`, random `f1` and `f2` (scaled identity
@@ -92,12 +89,17 @@ pub fn crossed_model(t: &Table) -> Result<MixedModel, RemlError> {
     let n = t.n_rows();
     let x = ModelMatrix::new(n)
         .intercept()
-        .numeric("x1", &t.numeric("x1")?)?
-        .matrix();
+        .numeric("x1", &t.numeric("x1")?)?;
     let f1 = Incidence::from_columns(&[t.column("f1")?])?;
     let f2 = Incidence::from_columns(&[t.column("f2")?])?;
     let (q1, q2) = (f1.n_levels(), f2.n_levels());
-    MixedModel::with_iid_residual(&t.numeric("y")?, &x)?
+    MixedModel::with_iid_residual(&t.numeric("y")?, &x.matrix())?
+        .with_fixed_names(&names(&x))?
         .random("f1", f1, scalar(q1)?)?
         .random("f2", f2, scalar(q2)?)
+}
+
+/// The column names of a model matrix, borrowed.
+fn names(x: &ModelMatrix) -> Vec<&str> {
+    x.names().iter().map(|s| s.as_str()).collect()
 }

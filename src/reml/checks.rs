@@ -59,6 +59,7 @@ pub(crate) fn check_fixed(y: &[f64], x: &DMatrix<f64>) -> Result<Fixed, RemlErro
     Ok(Fixed {
         y: y.to_vec(),
         x: Mat::from_fn(n, x.ncols(), |i, j| x[(i, j)]),
+        names: (0..x.ncols()).map(|j| format!("beta[{j}]")).collect(),
     })
 }
 

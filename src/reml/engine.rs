@@ -46,9 +46,23 @@ pub(crate) struct Derivatives {
 pub(crate) struct Fixed {
     pub y: Vec<f64>,
     pub x: Mat<f64>,
+    /// Names of the columns of `X` (`beta[j]` unless named).
+    pub names: Vec<String>,
 }
 
 impl Fixed {
+    /// Names the columns of `X`; the number of names must match.
+    pub fn set_names(&mut self, names: &[&str]) -> Result<(), RemlError> {
+        if names.len() != self.p() {
+            return Err(RemlError::DimensionMismatch {
+                operand: "fixed-effect names".into(),
+                got: names.len().to_string(),
+                expected: format!("{} (the columns of X)", self.p()),
+            });
+        }
+        self.names = names.iter().map(|s| s.to_string()).collect();
+        Ok(())
+    }
     pub fn n(&self) -> usize {
         self.y.len()
     }
@@ -483,6 +497,7 @@ pub(crate) fn fit(
         natural_se,
         free_se,
         beta: cur.beta.clone(),
+        beta_names: fx.names.clone(),
         beta_se,
         loglik: cur.ll,
         loglik_no_constant: cur.ll_no_constant,

@@ -63,6 +63,12 @@ impl MarginalModel {
         Ok(MarginalModel { fixed, v })
     }
 
+    /// Names the fixed effects (the columns of `X`), for the fit's report.
+    pub fn with_fixed_names(mut self, names: &[&str]) -> Result<Self, RemlError> {
+        self.fixed.set_names(names)?;
+        Ok(self)
+    }
+
     /// Number of observations.
     pub fn n(&self) -> usize {
         self.fixed.n()

@@ -88,6 +88,8 @@ pub struct RemlFit {
     pub beta: Vec<f64>,
     /// Standard errors of `beta`: `sqrt diag (Xᵀ V⁻¹ X)⁻¹`.
     pub beta_se: Vec<f64>,
+    /// Names of the fixed effects (the columns of `X`; `beta[j]` unless named).
+    pub beta_names: Vec<String>,
     /// Full REML log-likelihood (as lme4 and nlme report it).
     pub loglik: f64,
     /// REML log-likelihood without `−(n−p)/2 · log 2π` (torch-openreml's convention).
@@ -166,9 +168,7 @@ impl fmt::Display for RemlFit {
             writeln!(
                 f,
                 "  {:<28} {:>16.10} {:>14.8}",
-                format!("beta[{i}]"),
-                self.beta[i],
-                self.beta_se[i]
+                self.beta_names[i], self.beta[i], self.beta_se[i]
             )?;
         }
         writeln!(
