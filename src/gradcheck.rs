@@ -19,31 +19,28 @@ pub struct GradientCheck {
 }
 
 impl GradientCheck {
-    /// Compares `closed` with `reference` entry by entry.
+    /// Compares `closed` with `reference` entry by entry. A parameter missing
+    /// from either list, or matrices of different shapes, count as an
+    /// infinite difference.
     pub fn compare(
         names: Vec<String>,
         closed: &[DMatrix<f64>],
         reference: &[DMatrix<f64>],
     ) -> Self {
-        assert_eq!(
-            closed.len(),
-            reference.len(),
-            "Jacobians of different lengths"
-        );
         let rows = names
             .into_iter()
-            .zip(closed.iter().zip(reference))
-            .map(|(n, (a, b))| {
-                let diff = if a.shape() == b.shape() {
-                    a.iter()
+            .enumerate()
+            .map(|(k, n)| match (closed.get(k), reference.get(k)) {
+                (Some(a), Some(b)) if a.shape() == b.shape() => {
+                    let diff = a
+                        .iter()
                         .zip(b.iter())
                         .map(|(x, y)| (x - y).abs())
-                        .fold(0.0, f64::max)
-                } else {
-                    f64::INFINITY
-                };
-                let scale = b.iter().map(|x| x.abs()).fold(0.0, f64::max);
-                (n, diff, scale)
+                        .fold(0.0, f64::max);
+                    let scale = b.iter().map(|x| x.abs()).fold(0.0, f64::max);
+                    (n, diff, scale)
+                }
+                _ => (n, f64::INFINITY, 0.0),
             })
             .collect();
         GradientCheck { rows }
@@ -71,5 +68,24 @@ impl fmt::Display for GradientCheck {
             writeln!(f, "{n:<24} {d:>12.3e} {s:>12.3e}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mismatched_jacobians_are_infinite_differences_not_panics() {
+        let a = vec![DMatrix::from_element(2, 2, 1.0)];
+        let c = GradientCheck::compare(vec!["x".into(), "y".into()], &a, &a);
+        assert_eq!(c.rows[0].1, 0.0);
+        assert_eq!(c.rows[1].1, f64::INFINITY);
+        assert!(!c.passes(1e-12, 1e-12));
+        let b = vec![DMatrix::from_element(3, 2, 1.0)];
+        assert_eq!(
+            GradientCheck::compare(vec!["x".into()], &a, &b).max_abs_diff(),
+            f64::INFINITY
+        );
     }
 }
