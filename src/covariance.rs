@@ -7,6 +7,7 @@
 //! matrix, and gives the Jacobian with respect to the free parameters in
 //! closed form, by dual numbers, or both compared.
 
+use crate::structure::Diagonals;
 use crate::{CovError, ParamSpec, Real, Structure, Transform};
 use nalgebra::{Const, DMatrix};
 use num_dual::{DualNumFloat, DualSVec, DualVec};
@@ -344,9 +345,15 @@ impl<S: Structure> Covariance<S> {
 
     fn finite_matrix<T: Real>(&self, m: &DMatrix<T>, free: &[T]) -> Result<(), CovError> {
         if m.iter().all(|x| x.is_finite()) {
-            return Ok(());
+            Ok(())
+        } else {
+            Err(self.non_finite(free))
         }
-        Err(CovError::NonFiniteMatrix {
+    }
+
+    /// The error for a matrix with NaN or infinite entries at `free`.
+    fn non_finite<T: Real>(&self, free: &[T]) -> CovError {
+        CovError::NonFiniteMatrix {
             structure: S::NAME,
             params: self
                 .free_names()
@@ -355,7 +362,7 @@ impl<S: Structure> Covariance<S> {
                 .map(|(n, x)| format!("{n} = {x}"))
                 .collect::<Vec<_>>()
                 .join(", "),
-        })
+        }
     }
 
     /// The matrix at the defaults.
@@ -445,6 +452,45 @@ impl<S: Structure> Covariance<S> {
             }
         }
         Ok(out)
+    }
+
+    /// For a structure whose matrix is always diagonal (see
+    /// [`Structure::diagonal`]): the diagonal of the value and of `∂V/∂x_k`
+    /// for each free parameter, in `O(n)` memory. `None` for other structures.
+    ///
+    /// ```
+    /// use covreml::{ops::Kron, Covariance, Diagonal, Identity};
+    /// let r = Covariance::<Kron<Identity, Diagonal>>::new((2, 3)).unwrap();
+    /// let (d, dd) = r.diagonal(&[0.0, 0.5, 0.0]).unwrap().unwrap();
+    /// assert_eq!(d.len(), 6);
+    /// assert_eq!(d[4], 1f64.exp()); // e^{2·0.5}
+    /// assert_eq!(dd[1][4], 2.0 * 1f64.exp()); // ∂/∂x of e^{2x}
+    /// assert!(Covariance::<covreml::AR1>::new(3).unwrap().diagonal(&[0.0, 0.0]).is_none());
+    /// ```
+    pub fn diagonal(&self, free: &[f64]) -> Option<Result<Diagonals<f64>, CovError>> {
+        let full = match self.full_free(free) {
+            Ok(f) => f,
+            Err(e) => return Some(Err(e)),
+        };
+        let theta: Vec<f64> = full
+            .iter()
+            .zip(&self.specs)
+            .map(|(&x, s)| s.transform.forward(x))
+            .collect();
+        let (d, jac) = S::diagonal(&self.shape, &theta)?;
+        if d.iter().any(|x| !x.is_finite()) {
+            return Some(Err(self.non_finite(free)));
+        }
+        let out = jac
+            .into_iter()
+            .zip(full.iter().zip(&self.specs).zip(&self.fixed))
+            .filter(|(_, (_, &f))| !f)
+            .map(|(g, ((&x, s), _))| {
+                let t = s.transform.derivative(x);
+                g.into_iter().map(|v| v * t).collect()
+            })
+            .collect();
+        Some(Ok((d, out)))
     }
 
     /// Value and Jacobian with the chosen method, in `f64`.

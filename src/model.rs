@@ -1,6 +1,7 @@
 //! The object-safe, `f64` face of a covariance structure that the REML engine
 //! consumes: any [`Covariance<S>`](crate::Covariance) is a [`CovarianceModel`].
 
+use crate::structure::Diagonals;
 use crate::{CovError, Covariance, JacobianMethod, Structure, Transform};
 use nalgebra::DMatrix;
 
@@ -25,6 +26,13 @@ pub trait CovarianceModel: Send + Sync {
         free: &[f64],
         method: JacobianMethod,
     ) -> Result<(DMatrix<f64>, Vec<DMatrix<f64>>), CovError>;
+    /// For a matrix that is diagonal at every parameter value: its diagonal
+    /// and the diagonals of `∂V/∂x_k`. `None` (the default) means "treat the
+    /// matrix as dense".
+    fn diagonal_f64(&self, free: &[f64]) -> Option<Result<Diagonals<f64>, CovError>> {
+        let _ = free;
+        None
+    }
 }
 
 impl<S: Structure> CovarianceModel for Covariance<S> {
@@ -52,5 +60,8 @@ impl<S: Structure> CovarianceModel for Covariance<S> {
         method: JacobianMethod,
     ) -> Result<(DMatrix<f64>, Vec<DMatrix<f64>>), CovError> {
         self.value_and_jacobian_with(free, method)
+    }
+    fn diagonal_f64(&self, free: &[f64]) -> Option<Result<Diagonals<f64>, CovError>> {
+        self.diagonal(free)
     }
 }

@@ -88,4 +88,23 @@ impl<L: Operands> Structure for BlockDiag<L> {
         }
         (value, jac)
     }
+    fn diagonal<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+    ) -> Option<crate::structure::Diagonals<T>> {
+        let parts = L::diagonals(shape, theta)?;
+        let n: usize = parts.iter().map(|(d, _)| d.len()).sum();
+        let mut value = Vec::with_capacity(n);
+        let mut jac = Vec::new();
+        for (d, dj) in parts {
+            let at = value.len();
+            for g in dj {
+                let mut full = vec![T::zero(); n];
+                full[at..at + g.len()].copy_from_slice(&g);
+                jac.push(full);
+            }
+            value.extend(d);
+        }
+        Some((value, jac))
+    }
 }

@@ -85,4 +85,20 @@ where
         });
         (kron(&a, &b), jac)
     }
+    fn diagonal<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+    ) -> Option<crate::structure::Diagonals<T>> {
+        let (ta, tb) = binary::split::<A, B, T>(shape, theta);
+        let (a, da) = A::diagonal(&shape.0, ta)?;
+        let (b, db) = B::diagonal(&shape.1, tb)?;
+        let kv = |x: &[T], y: &[T]| -> Vec<T> {
+            x.iter()
+                .flat_map(|&u| y.iter().map(move |&v| u * v))
+                .collect()
+        };
+        let mut jac: Vec<Vec<T>> = da.iter().map(|d| kv(d, &b)).collect();
+        jac.extend(db.iter().map(|d| kv(&a, d)));
+        Some((kv(&a, &b), jac))
+    }
 }

@@ -68,4 +68,10 @@ impl<S: Structure, L: Label> Structure for Named<S, L> {
     ) -> (DMatrix<T>, Option<Vec<DMatrix<T>>>) {
         S::value_and_jacobian(shape, theta)
     }
+    fn diagonal<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+    ) -> Option<crate::structure::Diagonals<T>> {
+        S::diagonal(shape, theta)
+    }
 }

@@ -6,6 +6,7 @@
 //! [`Named`](super::Named)) or its position `op_i`.
 
 use super::size::SameSize;
+use crate::structure::Diagonals;
 use crate::{CovError, ParamSpec, Real, Structure};
 use nalgebra::{DMatrix, Dim, DimAdd, DimSum};
 use std::borrow::Cow;
@@ -42,6 +43,8 @@ pub trait Operands: Copy + Default + fmt::Debug + Send + Sync + 'static {
     fn values<T: Real>(shape: &Self::Shape, theta: &[T]) -> Vec<DMatrix<T>>;
     /// The operands' values and closed-form Jacobians.
     fn values_and_jacobians<T: Real>(shape: &Self::Shape, theta: &[T]) -> Vec<ValueJac<T>>;
+    /// Each operand's [`Structure::diagonal`]; `None` unless every operand is diagonal.
+    fn diagonals<T: Real>(shape: &Self::Shape, theta: &[T]) -> Option<Vec<Diagonals<T>>>;
 }
 
 /// The name operand `i` of type `S` takes: its label, or `op_i`.
@@ -175,6 +178,17 @@ macro_rules! operands_impl {
                 )+
                 debug_assert_eq!(off, theta.len());
                 out
+            }
+            fn diagonals<T: Real>(shape: &Self::Shape, theta: &[T]) -> Option<Vec<Diagonals<T>>> {
+                let mut off = 0;
+                let mut out = Vec::with_capacity(Self::LEN);
+                $(
+                    let k = $o::param_count(&shape.$i);
+                    out.push($o::diagonal(&shape.$i, &theta[off..off + k])?);
+                    off += k;
+                )+
+                debug_assert_eq!(off, theta.len());
+                Some(out)
             }
         }
     };

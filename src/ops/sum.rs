@@ -81,4 +81,21 @@ impl<L: Operands + AllSameRows + AllSameCols> Structure for Sum<L> {
         }
         (value, jac)
     }
+    fn diagonal<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+    ) -> Option<crate::structure::Diagonals<T>> {
+        let parts = L::diagonals(shape, theta)?;
+        let n = parts.first()?.0.len();
+        if parts.iter().any(|(d, _)| d.len() != n) {
+            return None;
+        }
+        let mut value = vec![T::zero(); n];
+        let mut jac = Vec::new();
+        for (d, dj) in parts {
+            value.iter_mut().zip(&d).for_each(|(v, x)| *v += *x);
+            jac.extend(dj);
+        }
+        Some((value, jac))
+    }
 }

@@ -498,10 +498,21 @@ impl Problem for MixedModel {
                     c[0] = s2;
                 }
             }
-            Residual::Model(r) => {
-                let r = r.value_f64(xr).map_err(cov_err("residual"))?;
-                linalg::copy_into(v, &r);
-            }
+            Residual::Model(r) => match r.diagonal_f64(xr) {
+                // A diagonal R (σ²I, Diagonal, I ⊗ Diagonal, …) in O(n).
+                Some(d) => {
+                    let (d, _) = d.map_err(cov_err("residual"))?;
+                    for (j, dj) in d.iter().enumerate() {
+                        let c = &mut v.col_as_slice_mut(j)[j..n];
+                        c.fill(0.0);
+                        c[0] = *dj;
+                    }
+                }
+                None => {
+                    let r = r.value_f64(xr).map_err(cov_err("residual"))?;
+                    linalg::copy_into(v, &r);
+                }
+            },
         }
         let mut gs = Vec::with_capacity(self.terms.len());
         for (t, xs) in self.terms.iter().zip(&parts) {
@@ -559,6 +570,25 @@ impl Problem for MixedModel {
                 }
             }
             Residual::Model(r) => {
+                let diagonal = match method {
+                    JacobianMethod::ClosedForm => r.diagonal_f64(xr),
+                    JacobianMethod::DualNumbers => None,
+                };
+                if let Some(d) = diagonal {
+                    // tr(P ∂R) = Σ P_ii ∂R_ii, and ∂R P y row-wise.
+                    let (_, dr) = d.map_err(cov_err("residual"))?;
+                    for d in &dr {
+                        let col = traces.len();
+                        let wc = w.col_as_slice_mut(col);
+                        let mut tr = 0.0;
+                        for i in 0..n {
+                            tr += p[(i, i)] * d[i];
+                            wc[i] = d[i] * py[i];
+                        }
+                        traces.push(tr);
+                    }
+                    return Ok(Derivatives { traces, w });
+                }
                 let (_, dr) = r
                     .value_and_jacobian_f64(xr, method)
                     .map_err(cov_err("residual"))?;

@@ -3,7 +3,7 @@
 //! `∂V/∂σ²_i = E_ii`.
 
 use super::zero_sized;
-use crate::structure::Size;
+use crate::structure::{Diagonals, Size};
 use crate::{ParamSpec, Real, Structure};
 use nalgebra::DMatrix;
 
@@ -46,5 +46,14 @@ impl<N: Size> Structure for Diagonal<N> {
     fn jacobian<T: Real>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
         let n = N::get(shape);
         Some((0..n).map(|k| super::symmetric_unit(n, k, k)).collect())
+    }
+    fn diagonal<T: Real>(shape: &Self::Shape, theta: &[T]) -> Option<Diagonals<T>> {
+        let n = N::get(shape);
+        let unit = |k: usize| {
+            (0..n)
+                .map(|i| if i == k { T::one() } else { T::zero() })
+                .collect()
+        };
+        Some((theta[..n].to_vec(), (0..n).map(unit).collect()))
     }
 }

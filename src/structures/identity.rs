@@ -1,7 +1,7 @@
 //! `V = I` (n × n): no parameters.
 
 use super::zero_sized;
-use crate::structure::Size;
+use crate::structure::{Diagonals, Size};
 use crate::{ParamSpec, Real, Structure};
 use nalgebra::{Const, DMatrix};
 
@@ -39,5 +39,8 @@ impl<N: Size> Structure for Identity<N> {
     }
     fn jacobian<T: Real>(_: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
         Some(Vec::new())
+    }
+    fn diagonal<T: Real>(shape: &Self::Shape, _: &[T]) -> Option<Diagonals<T>> {
+        Some((vec![T::one(); N::get(shape)], Vec::new()))
     }
 }

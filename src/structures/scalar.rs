@@ -3,7 +3,7 @@
 //! `∂V/∂σ² = I`.
 
 use super::zero_sized;
-use crate::structure::Size;
+use crate::structure::{Diagonals, Size};
 use crate::{ParamSpec, ParamTable, Real, Structure};
 use nalgebra::DMatrix;
 
@@ -46,5 +46,9 @@ impl<N: Size> Structure for Scalar<N> {
     fn jacobian<T: Real>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
         let n = N::get(shape);
         Some(vec![DMatrix::identity(n, n)])
+    }
+    fn diagonal<T: Real>(shape: &Self::Shape, theta: &[T]) -> Option<Diagonals<T>> {
+        let n = N::get(shape);
+        Some((vec![theta[0]; n], vec![vec![T::one(); n]]))
     }
 }
