@@ -59,6 +59,13 @@ fn check_columns(columns: &[&[String]]) -> Result<usize, DataError> {
 /// assert_eq!(d.matrix[(0, 1)], 1.0);
 /// let t = dummy(&[&rep], DummyOptions { drop_first: true, drop_empty: false }).unwrap();
 /// assert_eq!(t.names, ["R2"]);
+/// // with empty combinations dropped, drop-first drops the first that occurs
+/// let both = DummyOptions { drop_first: true, drop_empty: true };
+/// let d = dummy(&[&rep, &blk], both).unwrap();
+/// assert_eq!(d.names, ["R2⋈B1", "R2⋈B2"]);
+/// // … even when the first combination in level order does not occur
+/// let (r, b) = (["R1", "R2"].map(String::from), ["B2", "B1"].map(String::from));
+/// assert_eq!(dummy(&[&r, &b], both).unwrap().names, ["R2⋈B1"]);
 /// ```
 pub fn dummy(columns: &[&[String]], opts: DummyOptions) -> Result<Dummy, DataError> {
     let n = check_columns(columns)?;
@@ -94,8 +101,12 @@ pub fn dummy(columns: &[&[String]], opts: DummyOptions) -> Result<Dummy, DataErr
         }
         keep = used;
     }
-    if opts.drop_first && total > 0 {
-        keep[0] = false;
+    if opts.drop_first {
+        // The first column that remains (after dropping empty ones), so that
+        // treatment contrasts always drop a level that occurs.
+        if let Some(first) = keep.iter().position(|k| *k) {
+            keep[first] = false;
+        }
     }
     let mut names = Vec::new();
     let mut new_index = vec![usize::MAX; total];
