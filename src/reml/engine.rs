@@ -245,6 +245,30 @@ fn spd_inverse(a: &DMatrix<f64>) -> DMatrix<f64> {
     &e.eigenvectors * DMatrix::from_diagonal(&inv) * e.eigenvectors.transpose()
 }
 
+/// The inverse AI matrix as the covariance of the estimates: inverted over
+/// the parameters not in `held`; rows and columns of held parameters, and of
+/// parameters the AI matrix does not identify (a zero diagonal, or a
+/// singular block), are NaN rather than a misleading 0.
+fn covariance_of_estimates(ai: &DMatrix<f64>, held: &[usize]) -> DMatrix<f64> {
+    let k = ai.nrows();
+    let scale = (0..k).map(|i| ai[(i, i)].abs()).fold(0.0, f64::max);
+    let free: Vec<usize> = (0..k)
+        .filter(|i| !held.contains(i) && ai[(*i, *i)] > 1e-12 * scale)
+        .collect();
+    let m = free.len();
+    let sub = DMatrix::from_fn(m, m, |i, j| ai[(free[i], free[j])]);
+    let mut out = DMatrix::from_element(k, k, f64::NAN);
+    if let Some(c) = sub.cholesky() {
+        let inv = c.inverse();
+        for (a, &i) in free.iter().enumerate() {
+            for (b, &j) in free.iter().enumerate() {
+                out[(i, j)] = inv[(a, b)];
+            }
+        }
+    }
+    out
+}
+
 /// The AI step `AI⁻¹ score` restricted to the parameters not held at a
 /// bound; returns the step and the held parameters.
 fn bounded_step(
@@ -275,6 +299,44 @@ fn bounded_step(
             return (step, active);
         }
         active.extend(newly);
+    }
+}
+
+/// The largest free-scale move of one parameter in one iteration: a factor
+/// of e⁴ ≈ 55 for a variance on the log scale, four logits for a
+/// correlation, unlimited for parameters on their natural scale. The whole
+/// step is shortened (its direction kept) so that no parameter moves more.
+fn step_limit(t: &Transform) -> f64 {
+    match t {
+        Transform::Exp | Transform::Exp2 | Transform::Exp10 | Transform::ExpPow2 => 2.0,
+        Transform::Sigmoid => 4.0,
+        Transform::Chain(ts) => ts.first().map_or(f64::INFINITY, step_limit),
+        _ => f64::INFINITY,
+    }
+}
+
+/// Whether `t` maps onto `(0, ∞)` (a variance or scale): such a parameter
+/// has a boundary at 0 that the free scale only reaches at −∞.
+fn is_positive_scale(t: &Transform) -> bool {
+    matches!(
+        t,
+        Transform::Exp | Transform::Exp2 | Transform::Exp10 | Transform::ExpPow2
+    )
+}
+
+/// Natural values below this fraction of the variance of `y` count as the
+/// boundary 0 of a positive parameter.
+const BOUNDARY: f64 = 1e-10;
+
+/// Shortens `step` so that no parameter moves more than its [`step_limit`].
+fn cap_step(step: &mut [f64], tr: &[Transform]) {
+    let scale = step
+        .iter()
+        .zip(tr)
+        .map(|(s, t)| step_limit(t) / s.abs())
+        .fold(1.0f64, f64::min);
+    if scale < 1.0 {
+        step.iter_mut().for_each(|s| *s *= scale);
     }
 }
 
@@ -347,6 +409,24 @@ pub(crate) fn fit(
             });
         }
     }
+    // A positive parameter (variance) is held at the boundary once its
+    // natural value falls below BOUNDARY · var(y): 0 for all practical
+    // purposes, and the point where e^{2x} would otherwise creep towards
+    // underflow, with a score and an AI row that vanish with it.
+    let var_y = {
+        let mean = fx.y.iter().sum::<f64>() / n.max(1) as f64;
+        fx.y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n.max(1) as f64
+    };
+    let floor = BOUNDARY * if var_y > 0.0 { var_y } else { 1.0 };
+    let lo: Vec<f64> = (0..k)
+        .map(|i| {
+            if is_positive_scale(&tr[i]) {
+                lo[i].max(tr[i].inverse(floor).min(x0[i]))
+            } else {
+                lo[i]
+            }
+        })
+        .collect();
     if !(opts.step_size > 0.0 && opts.step_size.is_finite()) {
         return Err(RemlError::InvalidOption {
             option: "step_size",
@@ -388,7 +468,8 @@ pub(crate) fn fit(
         let py = form_p(fx, &cur, &mut ws);
         let (score, ai) = score_and_ai(prob, &cur.x, &ws, &py, opts.jacobian)?;
         last_ai = ai.clone();
-        let (step, held) = bounded_step(&ai, &score, &cur.x, &lo, &hi);
+        let (mut step, held) = bounded_step(&ai, &score, &cur.x, &lo, &hi);
+        cap_step(&mut step, &tr);
         let score_for_step = score.clone();
         let step_norm = norm(&step);
         let free_score: Vec<f64> = (0..k)
@@ -419,7 +500,19 @@ pub(crate) fn fit(
         }
         observer(history.last().expect("just pushed"));
         if converged {
-            termination = Termination::Converged;
+            termination = if held.is_empty() {
+                Termination::Converged
+            } else {
+                Termination::AtBound {
+                    params: held.iter().map(|&i| names[i].clone()).collect(),
+                }
+            };
+            break;
+        }
+        if step_norm == 0.0 && score_norm > opts.tol_score {
+            // The AI matrix is singular along the score: the data do not
+            // identify the parameters that would move.
+            termination = Termination::Stalled;
             break;
         }
         if !held.is_empty() && step_norm <= opts.tol_step && change.abs() <= opts.tol_loglik {
@@ -476,8 +569,12 @@ pub(crate) fn fit(
         }
     }
 
-    let ai_inv = spd_inverse(&last_ai);
-    let free_se: Vec<f64> = (0..k).map(|i| ai_inv[(i, i)].max(0.0).sqrt()).collect();
+    let held: Vec<usize> = match &termination {
+        Termination::AtBound { params } => (0..k).filter(|&i| params.contains(&names[i])).collect(),
+        _ => Vec::new(),
+    };
+    let ai_inv = covariance_of_estimates(&last_ai, &held);
+    let free_se: Vec<f64> = (0..k).map(|i| ai_inv[(i, i)].sqrt()).collect();
     let jac: Vec<f64> = cur
         .x
         .iter()
@@ -485,9 +582,7 @@ pub(crate) fn fit(
         .map(|(v, t)| t.derivative(*v))
         .collect();
     let ai_inverse_natural = DMatrix::from_fn(k, k, |i, j| jac[i] * ai_inv[(i, j)] * jac[j]);
-    let natural_se = (0..k)
-        .map(|i| ai_inverse_natural[(i, i)].max(0.0).sqrt())
-        .collect();
+    let natural_se = (0..k).map(|i| ai_inverse_natural[(i, i)].sqrt()).collect();
     let beta_se = (0..p).map(|i| cur.c_inv[(i, i)].max(0.0).sqrt()).collect();
     let df = (p + k) as f64;
     Ok(RemlFit {

@@ -5,7 +5,11 @@
 //! iteration it factors `V = L Lᵀ` once, forms `P = V⁻¹ − V⁻¹X (XᵀV⁻¹X)⁻¹ XᵀV⁻¹`
 //! once from the factor, and gets every trace `tr(P ∂V_k)` and AI entry
 //! `½ (∂V_k P y)ᵀ P (∂V_l P y)` in `O(k n²)`. Steps are halved until the
-//! REML log-likelihood does not decrease and `V` stays positive definite.
+//! REML log-likelihood does not decrease (beyond its rounding level,
+//! `1e-12·|ℓ|`, where the predicted gain is itself below it) and `V` stays
+//! positive definite. No step moves a variance by more than a factor e⁴ or a
+//! correlation by more than four logits; a variance that falls below
+//! `1e-10·var(y)` is held at its boundary 0 (the fit then ends `AtBound`).
 
 mod checks;
 mod engine;

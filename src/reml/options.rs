@@ -27,7 +27,8 @@ pub struct RemlOptions {
     pub lower: Option<Vec<f64>>,
     /// Upper bounds on the free scale (`+∞` for none).
     pub upper: Option<Vec<f64>>,
-    /// Converged when the Euclidean norm of the score is below this …
+    /// Converged when the Euclidean norm of the score (over the parameters
+    /// not held at a bound) is below this …
     pub tol_score: f64,
     /// … and the norm of the proposed step is below this …
     pub tol_step: f64,

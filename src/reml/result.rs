@@ -12,7 +12,10 @@ pub enum Termination {
     Converged,
     /// The iteration limit was reached first.
     IterationLimit,
-    /// The remaining step only pushed parameters against their bounds.
+    /// The parameters not held at a bound converged, or the remaining step
+    /// only pushed parameters against their bounds. A variance counts as held
+    /// at its boundary 0 once it falls below `1e-10 · var(y)`; held
+    /// parameters have NaN standard errors.
     AtBound {
         /// The parameters held at a bound.
         params: Vec<String>,
@@ -21,6 +24,10 @@ pub enum Termination {
     /// `V` positive definite) after the maximum number of halvings; the fit
     /// stays at the last accepted point.
     HalvingLimit,
+    /// The AI step is zero while the score is not: the AI matrix is singular,
+    /// so the data do not identify some parameters (for example a `y` with
+    /// no variation, or a random term whose design has an empty level).
+    Stalled,
 }
 
 impl Termination {
@@ -37,6 +44,7 @@ impl fmt::Display for Termination {
             Termination::IterationLimit => write!(f, "iteration limit"),
             Termination::AtBound { params } => write!(f, "at bound ({})", params.join(", ")),
             Termination::HalvingLimit => write!(f, "step halving limit"),
+            Termination::Stalled => write!(f, "stalled (parameters not identified)"),
         }
     }
 }
@@ -59,7 +67,7 @@ pub struct Iteration {
     pub loglik_change: f64,
     /// Score (gradient of the log-likelihood) on the free scale.
     pub score: Vec<f64>,
-    /// Euclidean norm of the score.
+    /// Euclidean norm of the score over the parameters not held at a bound.
     pub score_norm: f64,
     /// Average-information matrix on the free scale.
     pub ai: DMatrix<f64>,
@@ -80,9 +88,12 @@ pub struct RemlFit {
     pub free: Vec<f64>,
     /// Estimates on the natural scale.
     pub natural: Vec<f64>,
-    /// Standard errors on the natural scale (delta method on the inverse AI).
+    /// Standard errors on the natural scale (delta method on the inverse AI);
+    /// NaN for parameters held at a bound or not identified by the data.
     pub natural_se: Vec<f64>,
-    /// Standard errors on the free scale (square roots of `diag(AI⁻¹)`).
+    /// Standard errors on the free scale: square roots of the diagonal of
+    /// the AI matrix inverted over the parameters not held at a bound; NaN
+    /// for held or unidentified parameters.
     pub free_se: Vec<f64>,
     /// Fixed effects (BLUE).
     pub beta: Vec<f64>,
