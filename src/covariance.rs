@@ -339,6 +339,7 @@ impl<S: Structure> Covariance<S> {
     pub fn value_in<T: Real>(&self, free: &[T]) -> Result<DMatrix<T>, CovError> {
         let theta = self.natural(free)?;
         let v = S::value(&self.shape, &theta);
+        self.check_output(&v, None)?;
         self.finite_matrix(&v, free)?;
         Ok(v)
     }
@@ -349,6 +350,48 @@ impl<S: Structure> Covariance<S> {
         } else {
             Err(self.non_finite(free))
         }
+    }
+
+    /// Checks that a value (and Jacobian) has the size the structure declares.
+    fn check_output<T: Real>(
+        &self,
+        v: &DMatrix<T>,
+        jac: Option<&[DMatrix<T>]>,
+    ) -> Result<(), CovError> {
+        let dims = self.dims();
+        let wrong = |details: String| CovError::WrongOutput {
+            structure: S::NAME.to_owned(),
+            details,
+        };
+        if v.shape() != dims {
+            return Err(wrong(format!(
+                "a {}×{} value, but declares {}×{}",
+                v.nrows(),
+                v.ncols(),
+                dims.0,
+                dims.1
+            )));
+        }
+        if let Some(jac) = jac {
+            if jac.len() != self.specs.len() {
+                return Err(wrong(format!(
+                    "{} Jacobian matrices for {} parameters",
+                    jac.len(),
+                    self.specs.len()
+                )));
+            }
+            if let Some((k, d)) = jac.iter().enumerate().find(|(_, d)| d.shape() != dims) {
+                return Err(wrong(format!(
+                    "a {}×{} derivative for {}, but declares {}×{}",
+                    d.nrows(),
+                    d.ncols(),
+                    self.specs[k].name,
+                    dims.0,
+                    dims.1
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The error for a matrix with NaN or infinite entries at `free`.
@@ -408,6 +451,7 @@ impl<S: Structure> Covariance<S> {
             .map(|(&x, s)| s.transform.forward(x))
             .collect();
         let (v, jac) = S::value_and_jacobian(&self.shape, &theta);
+        self.check_output(&v, jac.as_deref())?;
         self.finite_matrix(&v, free)?;
         let jac = jac.ok_or(CovError::NoClosedForm { structure: S::NAME })?;
         let out = jac
@@ -443,6 +487,7 @@ impl<S: Structure> Covariance<S> {
                 })
                 .collect();
             let v = S::value(&self.shape, &theta);
+            self.check_output(&v.map(|e| e.re), None)?;
             self.finite_matrix(&v.map(|e| e.re), free)?;
             for k in 0..chunk.len() {
                 out.push(v.map(|e| match e.eps.0 {
@@ -478,6 +523,18 @@ impl<S: Structure> Covariance<S> {
             .map(|(&x, s)| s.transform.forward(x))
             .collect();
         let (d, jac) = S::diagonal(&self.shape, &theta)?;
+        let n = self.dims().0;
+        if d.len() != n || jac.len() != self.specs.len() || jac.iter().any(|g| g.len() != n) {
+            return Some(Err(CovError::WrongOutput {
+                structure: S::NAME.to_owned(),
+                details: format!(
+                    "a diagonal of length {} with {} derivatives, but declares {n} rows and {} parameters",
+                    d.len(),
+                    jac.len(),
+                    self.specs.len()
+                ),
+            }));
+        }
         if d.iter().any(|x| !x.is_finite()) {
             return Some(Err(self.non_finite(free)));
         }
@@ -561,6 +618,7 @@ impl<S: Structure<NParams = Const<N>>, const N: usize> Covariance<S> {
             })
             .collect();
         let v = S::value(&self.shape, &theta);
+        self.check_output(&v.map(|e| e.re), None)?;
         self.finite_matrix(&v.map(|e| e.re), &free)?;
         Ok((0..N)
             .map(|k| v.map(|e| e.eps.0.as_ref().map_or(0.0, |m| m[k])))

@@ -67,6 +67,15 @@ pub enum CovError {
         /// The free parameters, formatted.
         params: String,
     },
+    /// A structure's value, Jacobian or diagonal does not have the size it
+    /// declares (a user structure whose `value` disagrees with its `dims`).
+    #[error("{structure} returned {details}")]
+    WrongOutput {
+        /// The structure type or model.
+        structure: String,
+        /// What was returned and what was declared.
+        details: String,
+    },
     /// A parameter value that is NaN or infinite.
     #[error("parameter `{name}` is not finite ({value})")]
     NotFinite {

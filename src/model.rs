@@ -65,3 +65,117 @@ impl<S: Structure> CovarianceModel for Covariance<S> {
         self.diagonal(free)
     }
 }
+
+/// A model whose every output is checked against what it declares, so that
+/// a user implementation of [`CovarianceModel`] with inconsistent sizes is
+/// an error instead of a panic inside the estimator.
+pub(crate) struct Checked {
+    inner: Box<dyn CovarianceModel>,
+    name: String,
+}
+
+impl Checked {
+    /// Wraps `inner`, checking that its name, default and transform lists
+    /// all have `n_free()` entries.
+    pub(crate) fn new(inner: Box<dyn CovarianceModel>, name: &str) -> Result<Self, CovError> {
+        let k = inner.n_free();
+        let lens = [
+            inner.free_names().len(),
+            inner.free_defaults().len(),
+            inner.free_transforms().len(),
+        ];
+        if lens.iter().any(|&l| l != k) {
+            return Err(CovError::WrongOutput {
+                structure: name.to_owned(),
+                details: format!(
+                    "{} names, {} defaults and {} transforms for n_free() = {k} parameters",
+                    lens[0], lens[1], lens[2]
+                ),
+            });
+        }
+        Ok(Checked {
+            inner,
+            name: name.to_owned(),
+        })
+    }
+
+    fn wrong(&self, details: String) -> CovError {
+        CovError::WrongOutput {
+            structure: self.name.clone(),
+            details,
+        }
+    }
+
+    fn check(&self, m: &DMatrix<f64>, what: &str) -> Result<(), CovError> {
+        let d = self.inner.dims();
+        if m.shape() == d {
+            Ok(())
+        } else {
+            Err(self.wrong(format!(
+                "a {}×{} {what}, but declares {}×{}",
+                m.nrows(),
+                m.ncols(),
+                d.0,
+                d.1
+            )))
+        }
+    }
+}
+
+impl CovarianceModel for Checked {
+    fn dims(&self) -> (usize, usize) {
+        self.inner.dims()
+    }
+    fn n_free(&self) -> usize {
+        self.inner.n_free()
+    }
+    fn free_names(&self) -> Vec<String> {
+        self.inner.free_names()
+    }
+    fn free_defaults(&self) -> Vec<f64> {
+        self.inner.free_defaults()
+    }
+    fn free_transforms(&self) -> Vec<Transform> {
+        self.inner.free_transforms()
+    }
+    fn value_f64(&self, free: &[f64]) -> Result<DMatrix<f64>, CovError> {
+        let v = self.inner.value_f64(free)?;
+        self.check(&v, "value")?;
+        Ok(v)
+    }
+    fn value_and_jacobian_f64(
+        &self,
+        free: &[f64],
+        method: JacobianMethod,
+    ) -> Result<(DMatrix<f64>, Vec<DMatrix<f64>>), CovError> {
+        let (v, jac) = self.inner.value_and_jacobian_f64(free, method)?;
+        self.check(&v, "value")?;
+        if jac.len() != self.n_free() {
+            return Err(self.wrong(format!(
+                "{} Jacobian matrices for {} free parameters",
+                jac.len(),
+                self.n_free()
+            )));
+        }
+        for d in &jac {
+            self.check(d, "derivative")?;
+        }
+        Ok((v, jac))
+    }
+    fn diagonal_f64(&self, free: &[f64]) -> Option<Result<Diagonals<f64>, CovError>> {
+        let out = self.inner.diagonal_f64(free)?;
+        let n = self.dims().0;
+        Some(out.and_then(|(d, jac)| {
+            if d.len() != n || jac.len() != self.n_free() || jac.iter().any(|g| g.len() != n) {
+                Err(self.wrong(format!(
+                    "a diagonal of length {} with {} derivatives, but declares {n} rows and {} free parameters",
+                    d.len(),
+                    jac.len(),
+                    self.n_free()
+                )))
+            } else {
+                Ok((d, jac))
+            }
+        }))
+    }
+}

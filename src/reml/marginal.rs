@@ -5,6 +5,7 @@ use super::engine::{self, Derivatives, Fixed, Problem};
 use super::linalg;
 use super::post::MarginalPost;
 use super::{Iteration, RemlError, RemlFit, RemlOptions};
+use crate::model::Checked;
 use crate::{CovarianceModel, JacobianMethod, Transform};
 use faer::{Mat, MatRef};
 use nalgebra::DMatrix;
@@ -60,6 +61,7 @@ impl MarginalModel {
                 got: format!("{} × {}", v.dims().0, v.dims().1),
             });
         }
+        let v = Box::new(Checked::new(v, "V").map_err(cov_err)?);
         Ok(MarginalModel { fixed, v })
     }
 

@@ -12,6 +12,7 @@ use super::linalg::{self, gemm};
 use super::post::{Blup, MarginalPost, MixedPost};
 use super::{Iteration, RemlError, RemlFit, RemlOptions};
 use crate::data::Incidence;
+use crate::model::Checked;
 use crate::{CovarianceModel, JacobianMethod, Transform};
 use faer::{Accum, Mat, MatRef};
 use nalgebra::{DMatrix, DVector};
@@ -143,10 +144,11 @@ impl MixedModel {
                 got: format!("{} × {}", residual.dims().0, residual.dims().1),
             });
         }
+        let residual = Checked::new(residual, "residual").map_err(cov_err("residual"))?;
         Ok(MixedModel {
             fixed,
             terms: Vec::new(),
-            residual: Residual::Model(residual),
+            residual: Residual::Model(Box::new(residual)),
         })
     }
 
@@ -193,6 +195,8 @@ impl MixedModel {
                 got: format!("{} × {}", g.dims().0, g.dims().1),
             });
         }
+        let g: Box<dyn CovarianceModel> =
+            Box::new(Checked::new(g, &format!("G of `{name}`")).map_err(cov_err(name))?);
         let z_faer = match &z {
             RandomDesign::Dense(m) => {
                 check_finite_matrix(&format!("Z of `{name}`"), m)?;
