@@ -84,54 +84,90 @@ pub fn dummy(columns: &[&[String]], opts: DummyOptions) -> Result<Dummy, DataErr
         .iter()
         .map(|l| l.iter().enumerate().map(|(i, s)| (*s, i)).collect())
         .collect();
-    let total: usize = levels.iter().map(Vec::len).product();
-    let mut col_of_row = Vec::with_capacity(n);
-    for r in 0..n {
-        let mut k = 0;
-        for (c, col) in columns.iter().enumerate() {
-            k = k * levels[c].len() + index[c][&col[r]];
-        }
-        col_of_row.push(k);
-    }
-    let mut keep: Vec<bool> = vec![true; total];
-    if opts.drop_empty {
-        let mut used = vec![false; total];
-        for &k in &col_of_row {
-            used[k] = true;
-        }
-        keep = used;
-    }
-    if opts.drop_first {
+    let key_of_row: Vec<Vec<usize>> = (0..n)
+        .map(|r| {
+            columns
+                .iter()
+                .enumerate()
+                .map(|(c, col)| index[c][&col[r]])
+                .collect()
+        })
+        .collect();
+    // The columns: the combinations that occur, or all of them.
+    let mut combos: Vec<Vec<usize>> = if opts.drop_empty {
+        key_of_row
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    } else {
+        let total = levels
+            .iter()
+            .try_fold(1usize, |acc, l| acc.checked_mul(l.len()))
+            .filter(|t| t.checked_mul(n).is_some_and(|cells| cells <= MAX_CELLS))
+            .ok_or_else(|| DataError::InvalidDesign {
+                reason: format!(
+                    "the interaction has {} level combinations, too many for a dense design of {n} rows; \
+                     use drop_empty (only combinations that occur) or an Incidence design",
+                    levels
+                        .iter()
+                        .map(|l| l.len().to_string())
+                        .collect::<Vec<_>>()
+                        .join(" × ")
+                ),
+            })?;
+        (0..total)
+            .map(|mut k| {
+                let mut key = vec![0; levels.len()];
+                for c in (0..levels.len()).rev() {
+                    key[c] = k % levels[c].len();
+                    k /= levels[c].len();
+                }
+                key
+            })
+            .collect()
+    };
+    if opts.drop_first && !combos.is_empty() {
         // The first column that remains (after dropping empty ones), so that
         // treatment contrasts always drop a level that occurs.
-        if let Some(first) = keep.iter().position(|k| *k) {
-            keep[first] = false;
-        }
+        combos.remove(0);
     }
-    let mut names = Vec::new();
-    let mut new_index = vec![usize::MAX; total];
-    for (k, kept) in keep.iter().enumerate() {
-        if !kept {
-            continue;
-        }
-        let mut rem = k;
-        let mut parts = vec![String::new(); columns.len()];
-        for c in (0..columns.len()).rev() {
-            let l = levels[c].len();
-            parts[c] = levels[c][rem % l].clone();
-            rem /= l;
-        }
-        new_index[k] = names.len();
-        names.push(parts.join(INTERACTION_SEPARATOR));
+    if combos
+        .len()
+        .checked_mul(n)
+        .is_none_or(|cells| cells > MAX_CELLS)
+    {
+        return Err(DataError::InvalidDesign {
+            reason: format!(
+                "{} columns × {n} rows is too large for a dense design; use an Incidence design",
+                combos.len()
+            ),
+        });
     }
+    let names: Vec<String> = combos
+        .iter()
+        .map(|key| {
+            key.iter()
+                .enumerate()
+                .map(|(c, &l)| levels[c][l].as_str())
+                .collect::<Vec<_>>()
+                .join(INTERACTION_SEPARATOR)
+        })
+        .collect();
+    let column: BTreeMap<&Vec<usize>, usize> =
+        combos.iter().enumerate().map(|(j, k)| (k, j)).collect();
     let mut matrix = DMatrix::zeros(n, names.len());
-    for (r, &k) in col_of_row.iter().enumerate() {
-        if new_index[k] != usize::MAX {
-            matrix[(r, new_index[k])] = 1.0;
+    for (r, key) in key_of_row.iter().enumerate() {
+        if let Some(&j) = column.get(key) {
+            matrix[(r, j)] = 1.0;
         }
     }
     Ok(Dummy { names, matrix })
 }
+
+/// The largest dense design [`dummy`] builds: 2³¹ cells (16 GiB of f64).
+const MAX_CELLS: usize = 1 << 31;
 
 /// An indicator design: row `i` has a single 1 in column `levels[i]`.
 ///
@@ -302,5 +338,32 @@ impl ModelMatrix {
     /// The `n × p` matrix.
     pub fn matrix(&self) -> DMatrix<f64> {
         DMatrix::from_fn(self.n, self.columns.len(), |i, j| self.columns[j][i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(prefix: &str, n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}{i:05}")).collect()
+    }
+
+    #[test]
+    fn huge_interactions_are_errors_or_built_from_what_occurs() {
+        // 2000³ = 8·10⁹ combinations: no allocation of that size is attempted.
+        let (a, b, c) = (column("a", 2000), column("b", 2000), column("c", 2000));
+        let all = DummyOptions::default();
+        let e = dummy(&[&a, &b, &c], all).unwrap_err();
+        assert!(e.to_string().contains("2000 × 2000 × 2000"), "{e}");
+        // with drop_empty only the 2000 combinations that occur are columns
+        let occurring = DummyOptions {
+            drop_empty: true,
+            drop_first: false,
+        };
+        let d = dummy(&[&a, &b, &c], occurring).unwrap();
+        assert_eq!(d.names.len(), 2000);
+        assert_eq!(d.names[1], "a00001⋈b00001⋈c00001");
+        assert!((0..2000).all(|i| d.matrix[(i, i)] == 1.0));
     }
 }
