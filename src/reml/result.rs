@@ -8,7 +8,8 @@ use std::fmt;
 #[non_exhaustive]
 pub enum Termination {
     /// The score norm, the proposed step norm and the log-likelihood change
-    /// were all below their tolerances.
+    /// were all below their tolerances (so never at the first iteration,
+    /// which has no change yet).
     Converged,
     /// The iteration limit was reached first.
     IterationLimit,
