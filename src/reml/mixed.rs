@@ -13,7 +13,7 @@ use super::post::{Blup, MarginalPost, MixedPost};
 use super::{Iteration, RemlError, RemlFit, RemlOptions};
 use crate::data::Incidence;
 use crate::model::Checked;
-use crate::{CovarianceModel, JacobianMethod, Transform};
+use crate::{Covariance, CovarianceModel, JacobianMethod, Scalar, Transform};
 use faer::{Accum, Mat, MatRef};
 use nalgebra::{DMatrix, DVector};
 
@@ -44,24 +44,6 @@ impl RandomDesign {
         match self {
             RandomDesign::Incidence(i) => (i.len(), i.n_levels()),
             RandomDesign::Dense(m) => (m.nrows(), m.ncols()),
-        }
-    }
-}
-
-/// The residual covariance `R`.
-enum Residual {
-    /// `σ² I` handled natively: its value and derivative are never formed
-    /// as dense matrices.
-    Iid,
-    /// Any covariance model.
-    Model(Box<dyn CovarianceModel>),
-}
-
-impl Residual {
-    fn n_free(&self) -> usize {
-        match self {
-            Residual::Iid => 1,
-            Residual::Model(m) => m.n_free(),
         }
     }
 }
@@ -102,7 +84,7 @@ struct Term {
 pub struct MixedModel {
     fixed: Fixed,
     terms: Vec<Term>,
-    residual: Residual,
+    residual: Box<dyn CovarianceModel>,
 }
 
 impl std::fmt::Debug for MixedModel {
@@ -148,21 +130,18 @@ impl MixedModel {
         Ok(MixedModel {
             fixed,
             terms: Vec::new(),
-            residual: Residual::Model(Box::new(residual)),
+            residual: Box::new(residual),
         })
     }
 
     /// A model with residual `σ²_e I` (parameter `residual/sigma^2`,
-    /// transform `e^{2x}`, default 0 — the same as a
-    /// [`Scalar`](crate::Scalar) residual), handled without forming `R` or
-    /// its derivative as dense matrices.
+    /// transform `e^{2x}`, default 0): shorthand for a
+    /// [`Scalar`](crate::Scalar) residual. Like every residual that is
+    /// diagonal by type, it is handled in `O(n)`, never as a dense matrix.
     pub fn with_iid_residual(y: &[f64], x: &DMatrix<f64>) -> Result<Self, RemlError> {
-        let fixed = check_fixed(y, x)?;
-        Ok(MixedModel {
-            fixed,
-            terms: Vec::new(),
-            residual: Residual::Iid,
-        })
+        let n = y.len();
+        let r = Covariance::<Scalar>::new(n).map_err(cov_err("residual"))?;
+        Self::new(y, x, Box::new(r))
     }
 
     /// Adds the random term `name` with design `z` (`n × q`) and covariance
@@ -459,12 +438,12 @@ impl Problem for MixedModel {
                     .map(|p| format!("{}/{p}", t.name)),
             );
         }
-        match &self.residual {
-            Residual::Iid => v.push("residual/sigma^2".to_string()),
-            Residual::Model(r) => {
-                v.extend(r.free_names().into_iter().map(|p| format!("residual/{p}")))
-            }
-        }
+        v.extend(
+            self.residual
+                .free_names()
+                .into_iter()
+                .map(|p| format!("residual/{p}")),
+        );
         v
     }
     fn transforms(&self) -> Vec<Transform> {
@@ -472,10 +451,7 @@ impl Problem for MixedModel {
         for t in &self.terms {
             v.extend(t.g.free_transforms());
         }
-        match &self.residual {
-            Residual::Iid => v.push(Transform::ExpPow2),
-            Residual::Model(r) => v.extend(r.free_transforms()),
-        }
+        v.extend(self.residual.free_transforms());
         v
     }
     fn defaults(&self) -> Vec<f64> {
@@ -483,40 +459,28 @@ impl Problem for MixedModel {
         for t in &self.terms {
             v.extend(t.g.free_defaults());
         }
-        match &self.residual {
-            Residual::Iid => v.push(0.0),
-            Residual::Model(r) => v.extend(r.free_defaults()),
-        }
+        v.extend(self.residual.free_defaults());
         v
     }
     fn assemble(&self, x: &[f64], v: &mut Mat<f64>) -> Result<(), RemlError> {
         let parts = self.split(x);
         let n = self.fixed.n();
         let xr = parts[self.terms.len()];
-        match &self.residual {
-            Residual::Iid => {
-                let s2 = Transform::ExpPow2.forward(xr[0]);
-                for j in 0..n {
+        let r = &self.residual;
+        match r.diagonal_f64(xr) {
+            // A diagonal R (σ²I, Diagonal, I ⊗ Diagonal, …) in O(n).
+            Some(d) => {
+                let (d, _) = d.map_err(cov_err("residual"))?;
+                for (j, dj) in d.iter().enumerate() {
                     let c = &mut v.col_as_slice_mut(j)[j..n];
                     c.fill(0.0);
-                    c[0] = s2;
+                    c[0] = *dj;
                 }
             }
-            Residual::Model(r) => match r.diagonal_f64(xr) {
-                // A diagonal R (σ²I, Diagonal, I ⊗ Diagonal, …) in O(n).
-                Some(d) => {
-                    let (d, _) = d.map_err(cov_err("residual"))?;
-                    for (j, dj) in d.iter().enumerate() {
-                        let c = &mut v.col_as_slice_mut(j)[j..n];
-                        c.fill(0.0);
-                        c[0] = *dj;
-                    }
-                }
-                None => {
-                    let r = r.value_f64(xr).map_err(cov_err("residual"))?;
-                    linalg::copy_into(v, &r);
-                }
-            },
+            None => {
+                let r = r.value_f64(xr).map_err(cov_err("residual"))?;
+                linalg::copy_into(v, &r);
+            }
         }
         let mut gs = Vec::with_capacity(self.terms.len());
         for (t, xs) in self.terms.iter().zip(&parts) {
@@ -563,56 +527,44 @@ impl Problem for MixedModel {
             }
         }
         let xr = parts[self.terms.len()];
-        match &self.residual {
-            Residual::Iid => {
-                // ∂(e^{2x} I)/∂x = 2 e^{2x} I
-                let d = Transform::ExpPow2.derivative(xr[0]);
+        let r = &self.residual;
+        let diagonal = match method {
+            JacobianMethod::ClosedForm => r.diagonal_f64(xr),
+            JacobianMethod::DualNumbers => None,
+        };
+        if let Some(d) = diagonal {
+            // tr(P ∂R) = Σ P_ii ∂R_ii, and ∂R P y row-wise.
+            let (_, dr) = d.map_err(cov_err("residual"))?;
+            for d in &dr {
                 let col = traces.len();
-                traces.push(d * (0..n).map(|i| p[(i, i)]).sum::<f64>());
-                for (o, v) in w.col_as_slice_mut(col).iter_mut().zip(py) {
-                    *o = d * v;
+                let wc = w.col_as_slice_mut(col);
+                let mut tr = 0.0;
+                for i in 0..n {
+                    tr += p[(i, i)] * d[i];
+                    wc[i] = d[i] * py[i];
                 }
+                traces.push(tr);
             }
-            Residual::Model(r) => {
-                let diagonal = match method {
-                    JacobianMethod::ClosedForm => r.diagonal_f64(xr),
-                    JacobianMethod::DualNumbers => None,
-                };
-                if let Some(d) = diagonal {
-                    // tr(P ∂R) = Σ P_ii ∂R_ii, and ∂R P y row-wise.
-                    let (_, dr) = d.map_err(cov_err("residual"))?;
-                    for d in &dr {
-                        let col = traces.len();
-                        let wc = w.col_as_slice_mut(col);
-                        let mut tr = 0.0;
-                        for i in 0..n {
-                            tr += p[(i, i)] * d[i];
-                            wc[i] = d[i] * py[i];
-                        }
-                        traces.push(tr);
-                    }
-                    return Ok(Derivatives { traces, w });
+            return Ok(Derivatives { traces, w });
+        }
+        let (_, dr) = r
+            .value_and_jacobian_f64(xr, method)
+            .map_err(cov_err("residual"))?;
+        for d in &dr {
+            let col = traces.len();
+            if linalg::is_diagonal(d) {
+                let mut tr = 0.0;
+                let wc = w.col_as_slice_mut(col);
+                for i in 0..n {
+                    let di = d[(i, i)];
+                    tr += p[(i, i)] * di;
+                    wc[i] = di * py[i];
                 }
-                let (_, dr) = r
-                    .value_and_jacobian_f64(xr, method)
-                    .map_err(cov_err("residual"))?;
-                for d in &dr {
-                    let col = traces.len();
-                    if linalg::is_diagonal(d) {
-                        let mut tr = 0.0;
-                        let wc = w.col_as_slice_mut(col);
-                        for i in 0..n {
-                            let di = d[(i, i)];
-                            tr += p[(i, i)] * di;
-                            wc[i] = di * py[i];
-                        }
-                        traces.push(tr);
-                    } else {
-                        traces.push(linalg::frobenius_dot(p, d));
-                        w.col_as_slice_mut(col)
-                            .copy_from_slice(&linalg::matvec_na(d, py));
-                    }
-                }
+                traces.push(tr);
+            } else {
+                traces.push(linalg::frobenius_dot(p, d));
+                w.col_as_slice_mut(col)
+                    .copy_from_slice(&linalg::matvec_na(d, py));
             }
         }
         Ok(Derivatives { traces, w })
