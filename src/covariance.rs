@@ -82,6 +82,10 @@ impl<S: Structure> Covariance<S> {
         S::check_shape(&shape)?;
         let specs = S::param_specs(&shape);
         debug_assert_eq!(specs.len(), S::param_count(&shape));
+        unique_names(&specs)?;
+        for s in &specs {
+            finite(&s.name.to_string(), s.default)?;
+        }
         let fixed = vec![false; specs.len()];
         Ok(Covariance {
             shape,
@@ -182,7 +186,16 @@ impl<S: Structure> Covariance<S> {
     /// Fixes parameter `name` at the natural-scale value `natural_value`.
     pub fn fix_natural(&mut self, name: &str, natural_value: f64) -> Result<&mut Self, CovError> {
         let i = self.index_of(name)?;
-        let x = self.specs[i].transform.inverse(natural_value);
+        let t = &self.specs[i].transform;
+        let x = t.inverse(natural_value);
+        let back = t.forward(x);
+        if x.is_finite() && (back - natural_value).abs() > 1e-9 * (1.0 + natural_value.abs()) {
+            return Err(CovError::NotInRange {
+                name: name.to_owned(),
+                value: natural_value,
+                transform: t.to_string(),
+            });
+        }
         self.fix(name, x)
     }
 
@@ -211,10 +224,18 @@ impl<S: Structure> Covariance<S> {
     /// Renames the outermost operand `from` (for example `op_0`) to `to`:
     /// `op_0/rho` becomes `time/rho`.
     pub fn rename_operand(&mut self, from: &str, to: &str) -> Result<&mut Self, CovError> {
+        if to.is_empty() || to.contains('/') || to.chars().any(char::is_whitespace) {
+            return Err(CovError::InvalidOperandName {
+                name: to.to_owned(),
+            });
+        }
+        let mut renamed = self.specs.clone();
         let mut any = false;
-        for s in &mut self.specs {
+        for s in &mut renamed {
             any |= s.name.rename_head(from, to);
         }
+        unique_names(&renamed)?;
+        self.specs = renamed;
         // An operand without parameters has no names to rename, but is still
         // an operand, unless it was renamed already.
         let position = from
@@ -408,14 +429,10 @@ impl<S: Structure> Covariance<S> {
         }
     }
 
-    /// The matrix at the defaults.
-    pub fn value_at_defaults(&self) -> DMatrix<f64> {
-        let theta: Vec<f64> = self
-            .specs
-            .iter()
-            .map(|s| s.transform.forward(s.default))
-            .collect();
-        S::value(&self.shape, &theta)
+    /// The matrix at the defaults (the default start of a fit), with the
+    /// same checks as [`value`](Self::value).
+    pub fn value_at_defaults(&self) -> Result<DMatrix<f64>, CovError> {
+        self.value(&self.free_defaults())
     }
 
     /// Closed-form `∂V/∂x_k` for every free parameter `x_k`.
@@ -454,12 +471,15 @@ impl<S: Structure> Covariance<S> {
         self.check_output(&v, jac.as_deref())?;
         self.finite_matrix(&v, free)?;
         let jac = jac.ok_or(CovError::NoClosedForm { structure: S::NAME })?;
-        let out = jac
+        let out: Vec<DMatrix<T>> = jac
             .into_iter()
             .zip(full.iter().zip(&self.specs).zip(&self.fixed))
             .filter(|(_, (_, &f))| !f)
             .map(|(d, ((&x, s), _))| d * s.transform.derivative(x))
             .collect();
+        for d in &out {
+            self.finite_matrix(d, free)?;
+        }
         Ok((v, out))
     }
 
@@ -490,10 +510,12 @@ impl<S: Structure> Covariance<S> {
             self.check_output(&v.map(|e| e.re), None)?;
             self.finite_matrix(&v.map(|e| e.re), free)?;
             for k in 0..chunk.len() {
-                out.push(v.map(|e| match e.eps.0 {
+                let d = v.map(|e| match e.eps.0 {
                     Some(ref m) => m[k],
                     None => F::zero(),
-                }));
+                });
+                self.finite_matrix(&d, free)?;
+                out.push(d);
             }
         }
         Ok(out)
@@ -501,7 +523,8 @@ impl<S: Structure> Covariance<S> {
 
     /// For a structure whose matrix is always diagonal (see
     /// [`Structure::diagonal`]): the diagonal of the value and of `∂V/∂x_k`
-    /// for each free parameter, in `O(n)` memory. `None` for other structures.
+    /// for each free parameter, in `O(n)` memory. `None` for other structures
+    /// (a free vector of the wrong length is `Some(Err(…))` for any structure).
     ///
     /// ```
     /// use covreml::{ops::Kron, Covariance, Diagonal, Identity};
@@ -624,6 +647,18 @@ impl<S: Structure<NParams = Const<N>>, const N: usize> Covariance<S> {
             .map(|k| v.map(|e| e.eps.0.as_ref().map_or(0.0, |m| m[k])))
             .collect())
     }
+}
+
+/// Names identify parameters: two rows with one name are an error.
+fn unique_names(specs: &[ParamSpec]) -> Result<(), CovError> {
+    let mut seen = std::collections::HashSet::new();
+    for s in specs {
+        let name = s.name.to_string();
+        if !seen.insert(name.clone()) {
+            return Err(CovError::DuplicateParam { name });
+        }
+    }
+    Ok(())
 }
 
 fn finite(name: &str, value: f64) -> Result<(), CovError> {

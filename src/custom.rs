@@ -138,3 +138,40 @@ pub trait Custom: 'static {
         None
     }
 }
+
+/// `Custom::value`, with a matrix of the wrong size replaced by NaN of the
+/// declared size, so that operators around a faulty user structure never
+/// index out of bounds; the runtime layer reports the NaN as an error.
+/// Called by the code `#[derive(Structure)]` generates.
+#[doc(hidden)]
+pub fn custom_value<S: Custom, T: Real>(shape: &S::Shape, theta: &[T]) -> DMatrix<T> {
+    let v = S::value(shape, theta);
+    let (r, c) = S::dims(shape);
+    if v.shape() == (r, c) {
+        v
+    } else {
+        DMatrix::from_element(r, c, T::c(f64::NAN))
+    }
+}
+
+/// `Custom::jacobian`, with derivative matrices of the wrong size replaced
+/// by NaN of the declared size (see [`custom_value`]).
+#[doc(hidden)]
+pub fn custom_jacobian<S: Custom, T: Real>(
+    shape: &S::Shape,
+    theta: &[T],
+) -> Option<Vec<DMatrix<T>>> {
+    let (r, c) = S::dims(shape);
+    Some(
+        S::jacobian(shape, theta)?
+            .into_iter()
+            .map(|d| {
+                if d.shape() == (r, c) {
+                    d
+                } else {
+                    DMatrix::from_element(r, c, T::c(f64::NAN))
+                }
+            })
+            .collect(),
+    )
+}

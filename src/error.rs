@@ -24,6 +24,30 @@ pub enum CovError {
         /// The structure's parameter names, comma separated.
         known: String,
     },
+    /// Two parameters with the same (namespaced) name, for example two
+    /// operands with the same label; names must identify parameters.
+    #[error("two parameters are named `{name}`; give the operands distinct names")]
+    DuplicateParam {
+        /// The repeated name.
+        name: String,
+    },
+    /// An operand name that cannot be used (empty, or with `/` or whitespace).
+    #[error("`{name}` cannot name an operand: use a non-empty name without `/` or whitespace")]
+    InvalidOperandName {
+        /// The name given.
+        name: String,
+    },
+    /// A natural value that the parameter's transform cannot reach (for
+    /// example a negative variance, or any value but 1 for `Pow(0)`).
+    #[error("parameter `{name}` cannot take the natural value {value}: its transform {transform} does not reach it")]
+    NotInRange {
+        /// The parameter.
+        name: String,
+        /// The natural value asked for.
+        value: f64,
+        /// The transform, as text.
+        transform: String,
+    },
     /// A free parameter missing from a name → value map.
     #[error("missing free parameter(s): {names}")]
     MissingParams {
@@ -60,7 +84,11 @@ pub enum CovError {
     },
     /// The matrix came out with NaN or infinite entries (a singular operand of
     /// `Inverse`, or a transform that overflowed).
-    #[error("{structure}: the matrix has non-finite entries at these parameters ({params})")]
+    #[error(
+        "{structure}: the matrix or its Jacobian has non-finite entries at these parameters ({params}): \
+         a singular Inverse operand, a transform that overflowed, or a user structure whose value \
+         does not have its declared size"
+    )]
     NonFiniteMatrix {
         /// The structure type.
         structure: &'static str,

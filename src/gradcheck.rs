@@ -32,10 +32,19 @@ impl GradientCheck {
             .enumerate()
             .map(|(k, n)| match (closed.get(k), reference.get(k)) {
                 (Some(a), Some(b)) if a.shape() == b.shape() => {
+                    // NaN anywhere (in either Jacobian) is an infinite difference:
+                    // `f64::max` alone would drop it.
                     let diff = a
                         .iter()
                         .zip(b.iter())
-                        .map(|(x, y)| (x - y).abs())
+                        .map(|(x, y)| {
+                            let d = (x - y).abs();
+                            if d.is_nan() {
+                                f64::INFINITY
+                            } else {
+                                d
+                            }
+                        })
                         .fold(0.0, f64::max);
                     let scale = b.iter().map(|x| x.abs()).fold(0.0, f64::max);
                     (n, diff, scale)
@@ -82,6 +91,14 @@ mod tests {
         assert_eq!(c.rows[0].1, 0.0);
         assert_eq!(c.rows[1].1, f64::INFINITY);
         assert!(!c.passes(1e-12, 1e-12));
+        let nan = vec![DMatrix::from_element(2, 2, f64::NAN)];
+        let c = GradientCheck::compare(vec!["x".into()], &nan, &a);
+        assert_eq!(
+            c.max_abs_diff(),
+            f64::INFINITY,
+            "a NaN closed form must fail"
+        );
+        assert!(!c.passes(1.0, 1.0));
         let b = vec![DMatrix::from_element(3, 2, 1.0)];
         assert_eq!(
             GradientCheck::compare(vec!["x".into()], &a, &b).max_abs_diff(),

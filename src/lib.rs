@@ -49,6 +49,7 @@ pub use nalgebra::{Const, Dyn};
 /// Paths used by the derive macros' generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::custom::{custom_jacobian, custom_value};
     pub use nalgebra::DMatrix;
     pub use std::option::Option;
     pub use std::result::Result;

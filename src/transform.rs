@@ -76,7 +76,7 @@ impl Transform {
             Transform::ExpPow2 => (x + x).exp(),
             Transform::Sigmoid => sigmoid(x),
             Transform::ScaleShift { a, b } => x * T::c(*a) + T::c(*b),
-            Transform::Pow(p) => x.powf(T::c(*p)),
+            Transform::Pow(p) => power(x, *p),
             Transform::Chain(ts) => ts.iter().fold(x, |v, t| t.forward(v)),
         }
     }
@@ -117,7 +117,7 @@ impl Transform {
                 if *p == 0.0 {
                     T::zero()
                 } else {
-                    x.powf(T::c(*p - 1.0)) * T::c(*p)
+                    power(x, *p - 1.0) * T::c(*p)
                 }
             }
             Transform::Chain(ts) => {
@@ -157,6 +157,17 @@ impl fmt::Display for Transform {
     }
 }
 
+/// `xᵖ`: by repeated multiplication for an integer `p` (exact for every
+/// `x`, including `x ≤ 0`, and for dual numbers, whose `powf` goes through
+/// `exp(p ln x)`), else `powf` (defined for `x > 0`).
+fn power<T: Real>(x: T, p: f64) -> T {
+    if p.fract() == 0.0 && p.abs() < i32::MAX as f64 {
+        x.powi(p as i32)
+    } else {
+        x.powf(T::c(p))
+    }
+}
+
 /// Numerically stable logistic function (no overflow for large |x|).
 fn sigmoid<T: Real>(x: T) -> T {
     if x >= T::zero() {
@@ -182,6 +193,8 @@ mod tests {
             Transform::Sigmoid,
             Transform::ScaleShift { a: 1.5, b: -0.5 },
             Transform::Pow(3.0),
+            Transform::Pow(2.0),
+            Transform::Pow(0.5),
             Transform::correlation(-1.0 / 3.0, 1.0),
         ]
     }
@@ -190,8 +203,9 @@ mod tests {
     fn derivative_matches_dual_numbers_and_inverse_round_trips() {
         for t in all() {
             for &x in &[-2.5, -0.3, 0.0, 0.4, 1.7, 3.0] {
-                if matches!(t, Transform::Pow(_)) && x <= 0.0 {
-                    continue;
+                let integer_power = matches!(t, Transform::Pow(p) if p.fract() == 0.0);
+                if matches!(t, Transform::Pow(_)) && !integer_power && x <= 0.0 {
+                    continue; // a fractional power is defined for x > 0 only
                 }
                 let d = t.forward(Dual64::new(x, 1.0));
                 let closed = t.derivative(x);
@@ -199,6 +213,13 @@ mod tests {
                     (d.eps - closed).abs() <= 1e-13 * (1.0 + closed.abs()),
                     "{t} at {x}"
                 );
+                assert!(
+                    (d.re - t.forward(x)).abs() <= 1e-13 * (1.0 + d.re.abs()),
+                    "{t} at {x}"
+                );
+                if matches!(t, Transform::Pow(_)) && x <= 0.0 {
+                    continue; // the inverse (a root) is defined for θ > 0 only
+                }
                 let back = t.inverse(t.forward(x));
                 assert!(
                     (back - x).abs() < 1e-9 * (1.0 + x.abs()),

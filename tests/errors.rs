@@ -241,3 +241,46 @@ fn a_singular_inverse_is_an_error() {
     mentions(&cov.jacobian(&at).unwrap_err(), &["Inverse"]);
     mentions(&cov.dual_jacobian(&at).unwrap_err(), &["Inverse"]);
 }
+
+/// Names identify parameters (found in review: a repeated label made `fix`
+/// act on the first of two parameters and `free_from_map` tie them).
+#[test]
+fn duplicate_names_are_errors() {
+    use covreml::{Label, Named};
+    #[derive(Clone, Copy, Default, Debug, Label)]
+    struct Time;
+    let e = Covariance::<Sum<(Named<AR1, Time>, Named<Scalar, Time>)>>::new((3, 3)).unwrap_err();
+    assert_eq!(
+        e,
+        CovError::DuplicateParam {
+            name: "time/sigma^2".into()
+        }
+    );
+    let mut s = Covariance::<Sum<(AR1, Scalar)>>::new((3, 3)).unwrap();
+    mentions(
+        &s.rename_operand("op_1", "op_0").map(|_| ()).unwrap_err(),
+        &["op_0/sigma^2"],
+    );
+    assert_eq!(s.names(), ["op_0/sigma^2", "op_0/rho", "op_1/sigma^2"]);
+    for bad in ["", "x/y", "a b"] {
+        let e = s.rename_operand("op_0", bad).map(|_| ()).unwrap_err();
+        assert_eq!(e, CovError::InvalidOperandName { name: bad.into() });
+    }
+}
+
+/// `fix_natural` refuses a value the transform does not reach, instead of
+/// fixing the parameter somewhere else (found in review with `Pow(0)`).
+#[test]
+fn unreachable_natural_values_are_errors() {
+    let mut s = Covariance::<Scalar>::new(2).unwrap();
+    s.set_transform("sigma^2", covreml::Transform::Pow(0.0))
+        .unwrap();
+    let e = s.fix_natural("sigma^2", 0.5).map(|_| ()).unwrap_err();
+    mentions(&e, &["sigma^2", "0.5", "x^0"]);
+    assert_eq!(s.fixed_names(), Vec::<String>::new(), "nothing fixed");
+    // a reachable value still works
+    s.set_transform("sigma^2", covreml::Transform::ExpPow2)
+        .unwrap();
+    s.fix_natural("sigma^2", 0.5).unwrap();
+    assert!((s.natural(&[] as &[f64]).unwrap()[0] - 0.5).abs() < 1e-15);
+}

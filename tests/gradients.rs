@@ -391,7 +391,7 @@ fn default_start_of_every_structure() {
         let what = std::any::type_name::<S>();
         assert_closed_form_matches_dual(&cov, &cov.free_defaults(), 1e-14, what);
         assert_closed_form_matches_dual(&cov, &vec![0.0; cov.n_free()], 1e-14, what);
-        let v = cov.value_at_defaults();
+        let v = cov.value_at_defaults().unwrap();
         assert!(v.iter().all(|x| x.is_finite()), "{what}");
     }
     for n in 2..=5 {

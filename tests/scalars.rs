@@ -85,6 +85,10 @@ fn max_abs(m: &DMatrix<f64>) -> f64 {
 /// `|a − b| ≤ tol · (max|b| + 1e-300)` entry-wise, with a message.
 fn assert_near(a: &DMatrix<f64>, b: &DMatrix<f64>, tol: f64, what: &str) {
     assert_eq!(a.shape(), b.shape(), "{what}: shapes");
+    assert!(
+        a.iter().chain(b.iter()).all(|x| x.is_finite()),
+        "{what}: non-finite entries\n{a}\n{b}"
+    );
     let scale = max_abs(b).max(max_abs(a));
     let d = a
         .iter()

@@ -114,13 +114,13 @@ pub(crate) fn structure(input: &DeriveInput, s: &ValidStructure) -> TokenStream 
                 shape: &Self::Shape,
                 theta: &[CovremlT],
             ) -> #p::DMatrix<CovremlT> {
-                <Self as ::covreml::Custom>::value(shape, theta)
+                #p::custom_value::<Self, CovremlT>(shape, theta)
             }
             fn jacobian<CovremlT: ::covreml::Real>(
                 shape: &Self::Shape,
                 theta: &[CovremlT],
             ) -> #p::Option<#p::Vec<#p::DMatrix<CovremlT>>> {
-                <Self as ::covreml::Custom>::jacobian(shape, theta)
+                #p::custom_jacobian::<Self, CovremlT>(shape, theta)
             }
         }
     }

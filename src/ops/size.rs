@@ -2,6 +2,9 @@
 //!
 //! Like nalgebra's `ShapeConstraint`, a `Dyn` size agrees with anything (it is
 //! checked at run time instead), and two `Const` sizes agree only if equal.
+//! A `1 × 1` operand broadcasts in `Sum` and `Hadamard` only when its size is
+//! `Dyn` (such as a `Fixed` value): `Const<1>` against `Const<3>` does not
+//! compile.
 
 use nalgebra::{Const, Dim, Dyn};
 

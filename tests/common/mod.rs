@@ -4,9 +4,15 @@
 
 use nalgebra::DMatrix;
 
-/// Largest absolute entry (0 for an empty matrix).
+/// Largest absolute entry (0 for an empty matrix, `∞` if an entry is NaN).
 pub fn max_abs(m: &DMatrix<f64>) -> f64 {
-    m.iter().fold(0.0, |a, x| a.max(x.abs()))
+    m.iter().fold(0.0, |a, x| {
+        if x.is_nan() {
+            f64::INFINITY
+        } else {
+            a.max(x.abs())
+        }
+    })
 }
 
 /// Largest entry-wise difference, `∞` if the shapes differ or an entry is NaN.
