@@ -5,42 +5,15 @@
 //! data matrix, which is not diagonal by type), and the one with dual-number
 //! Jacobians.
 
-use covreml::data::{dummy, john_alpha, DummyOptions, Incidence, ModelMatrix};
+mod common;
+
 use covreml::ops::{Kron, Sum};
 use covreml::reml::{MixedModel, RemlFit, RemlOptions, Termination};
-use covreml::{Covariance, CovarianceModel, Diagonal, Fixed, Identity, JacobianMethod, Scalar};
+use covreml::{Covariance, CovarianceModel, Diagonal, Fixed, Identity, JacobianMethod};
 use nalgebra::DMatrix;
 
 fn model(residual: Box<dyn CovarianceModel>) -> MixedModel {
-    let t = john_alpha();
-    let n = t.n_rows();
-    let rep = t.column("rep").unwrap();
-    let x = ModelMatrix::new(n)
-        .intercept()
-        .dummy(
-            dummy(
-                &[rep],
-                DummyOptions {
-                    drop_first: true,
-                    drop_empty: false,
-                },
-            )
-            .unwrap(),
-        )
-        .unwrap()
-        .matrix();
-    let zg = Incidence::from_columns(&[t.column("gen").unwrap()]).unwrap();
-    let zb = Incidence::from_columns(&[rep, t.column("block").unwrap()]).unwrap();
-    MixedModel::new(&t.numeric("yield").unwrap(), &x, residual)
-        .unwrap()
-        .random("gen", zg, Box::new(Covariance::<Scalar>::new(24).unwrap()))
-        .unwrap()
-        .random(
-            "rep:block",
-            zb,
-            Box::new(Covariance::<Scalar>::new(18).unwrap()),
-        )
-        .unwrap()
+    common::john_alpha::model(residual, false)
 }
 
 fn tight() -> RemlOptions {

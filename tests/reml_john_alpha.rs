@@ -1,7 +1,10 @@
 //! john.alpha: REML fit against lme4, the exact optimum, the AI standard
 //! errors and the mean variance of BLUP differences in `tests/data/fits.json`.
 
-use covreml::data::{dummy, john_alpha, DummyOptions, Incidence, ModelMatrix};
+mod common;
+
+use covreml::data::john_alpha;
+
 use covreml::reml::{MixedModel, RemlOptions, Termination};
 use covreml::{Covariance, Scalar};
 use serde_json::Value;
@@ -14,40 +17,7 @@ fn reference() -> Value {
 }
 
 fn model() -> MixedModel {
-    let t = john_alpha();
-    let n = t.n_rows();
-    let y = t.numeric("yield").unwrap();
-    let rep = t.column("rep").unwrap();
-    let block = t.column("block").unwrap();
-    let gen = t.column("gen").unwrap();
-    let x = ModelMatrix::new(n)
-        .intercept()
-        .dummy(
-            dummy(
-                &[rep],
-                DummyOptions {
-                    drop_first: true,
-                    drop_empty: false,
-                },
-            )
-            .unwrap(),
-        )
-        .unwrap()
-        .matrix();
-    let zg = Incidence::from_columns(&[gen]).unwrap();
-    let zb = Incidence::from_columns(&[rep, block]).unwrap();
-    assert_eq!(zg.n_levels(), 24);
-    assert_eq!(zb.n_levels(), 18);
-    MixedModel::new(&y, &x, Box::new(Covariance::<Scalar>::new(n).unwrap()))
-        .unwrap()
-        .random("gen", zg, Box::new(Covariance::<Scalar>::new(24).unwrap()))
-        .unwrap()
-        .random(
-            "rep:block",
-            zb,
-            Box::new(Covariance::<Scalar>::new(18).unwrap()),
-        )
-        .unwrap()
+    common::john_alpha::model(Box::new(Covariance::<Scalar>::new(72).unwrap()), false)
 }
 
 fn rel(a: f64, b: f64) -> f64 {
@@ -166,40 +136,7 @@ fn iid_residual_path_equals_scalar_residual_model() {
 
 #[test]
 fn dense_z_path_equals_incidence_path() {
-    let t = john_alpha();
-    let n = t.n_rows();
-    let y = t.numeric("yield").unwrap();
-    let rep = t.column("rep").unwrap();
-    let x = ModelMatrix::new(n)
-        .intercept()
-        .dummy(
-            dummy(
-                &[rep],
-                DummyOptions {
-                    drop_first: true,
-                    drop_empty: false,
-                },
-            )
-            .unwrap(),
-        )
-        .unwrap()
-        .matrix();
-    let zg = Incidence::from_columns(&[t.column("gen").unwrap()])
-        .unwrap()
-        .to_dense();
-    let zb = Incidence::from_columns(&[rep, t.column("block").unwrap()])
-        .unwrap()
-        .to_dense();
-    let m = MixedModel::new(&y, &x, Box::new(Covariance::<Scalar>::new(n).unwrap()))
-        .unwrap()
-        .random("gen", zg, Box::new(Covariance::<Scalar>::new(24).unwrap()))
-        .unwrap()
-        .random(
-            "rep:block",
-            zb,
-            Box::new(Covariance::<Scalar>::new(18).unwrap()),
-        )
-        .unwrap();
+    let m = common::john_alpha::model(Box::new(Covariance::<Scalar>::new(72).unwrap()), true);
     let a = m.fit(&RemlOptions::default()).unwrap();
     let b = model().fit(&RemlOptions::default()).unwrap();
     for i in 0..3 {

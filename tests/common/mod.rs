@@ -175,3 +175,5 @@ pub fn assert_closed_form_matches_dual_with<S: covreml::Structure>(
         );
     }
 }
+
+pub mod john_alpha;
