@@ -17,6 +17,8 @@ mod param;
 mod param_table;
 mod real;
 pub mod reml;
+mod sparse;
+mod sparse_inverse;
 pub mod structure;
 pub mod structures;
 mod transform;
@@ -36,6 +38,7 @@ pub use param::{ParamName, ParamSpec};
 pub use param_table::ParamTable;
 pub use real::Real;
 pub use reml::{MarginalModel, MixedModel, RemlError, RemlFit, RemlOptions, Termination};
+pub use sparse_inverse::SparseInverse;
 pub use structure::Structure;
 pub use structures::{
     CompoundSymmetric, Diagonal, EqualEntry, Equicorrelation, Fixed, Identity, LowerTriangular,

@@ -2,7 +2,7 @@
 //! consumes: any [`Covariance<S>`](crate::Covariance) is a [`CovarianceModel`].
 
 use crate::structure::Diagonals;
-use crate::{CovError, Covariance, JacobianMethod, Structure, Transform};
+use crate::{CovError, Covariance, JacobianMethod, SparseInverse, Structure, Transform};
 use nalgebra::DMatrix;
 
 /// A parameterised matrix seen by the estimator: free parameters in, value
@@ -30,6 +30,13 @@ pub trait CovarianceModel: Send + Sync {
     /// and the diagonals of `∂V/∂x_k`. `None` (the default) means "treat the
     /// matrix as dense".
     fn diagonal_f64(&self, free: &[f64]) -> Option<Result<Diagonals<f64>, CovError>> {
+        let _ = free;
+        None
+    }
+    /// For a matrix with a sparse inverse: `V⁻¹` on a fixed pattern with its
+    /// derivatives and `log|V|` (see [`Covariance::sparse_inverse`]). `None`
+    /// (the default) means "no sparse inverse".
+    fn sparse_inverse_f64(&self, free: &[f64]) -> Option<Result<SparseInverse<f64>, CovError>> {
         let _ = free;
         None
     }
@@ -63,6 +70,9 @@ impl<S: Structure> CovarianceModel for Covariance<S> {
     }
     fn diagonal_f64(&self, free: &[f64]) -> Option<Result<Diagonals<f64>, CovError>> {
         self.diagonal(free)
+    }
+    fn sparse_inverse_f64(&self, free: &[f64]) -> Option<Result<SparseInverse<f64>, CovError>> {
+        self.sparse_inverse(free)
     }
 }
 
@@ -175,6 +185,34 @@ impl CovarianceModel for Checked {
                 )))
             } else {
                 Ok((d, jac))
+            }
+        }))
+    }
+    fn sparse_inverse_f64(&self, free: &[f64]) -> Option<Result<SparseInverse<f64>, CovError>> {
+        let out = self.inner.sparse_inverse_f64(free)?;
+        let (n, k) = (self.dims().0, self.n_free());
+        Some(out.and_then(|inv| {
+            let nnz = inv.row_idx.len();
+            let pattern_ok = inv.n == n
+                && inv.col_ptr.len() == n + 1
+                && inv.col_ptr.first() == Some(&0)
+                && inv.col_ptr.last() == Some(&nnz)
+                && inv.col_ptr.windows(2).all(|w| w[0] <= w[1])
+                && (0..n).all(|j| {
+                    let r = &inv.row_idx[inv.col_ptr[j]..inv.col_ptr[j + 1]];
+                    r.first() == Some(&j) && r.windows(2).all(|w| w[0] < w[1]) && r.iter().all(|&i| i < n)
+                });
+            if !pattern_ok
+                || inv.values.len() != nnz
+                || inv.jacobian.len() != k
+                || inv.logdet_jacobian.len() != k
+                || inv.jacobian.iter().any(|g| g.len() != nnz)
+            {
+                Err(self.wrong(format!(
+                    "a sparse inverse that is not a lower-triangular pattern of order {n} (diagonal first in each column) with {k} derivatives"
+                )))
+            } else {
+                Ok(inv)
             }
         }))
     }

@@ -13,7 +13,7 @@
 //! free scale are the business of the runtime layer,
 //! [`Covariance`](crate::Covariance).
 
-use crate::{ParamSpec, Real};
+use crate::{ParamSpec, Real, SparseInverse};
 use nalgebra::{Const, DMatrix, Dim, Dyn};
 use std::fmt;
 
@@ -102,6 +102,20 @@ pub trait Structure: Copy + Default + fmt::Debug + Send + Sync + 'static {
     fn diagonal<T: Real>(shape: &Self::Shape, theta: &[T]) -> Option<Diagonals<T>> {
         let _ = (shape, theta);
         None
+    }
+
+    /// `G⁻¹`, `∂G⁻¹/∂θ_k` (natural scale), `log|G|` and its derivatives on a
+    /// sparse pattern that depends on the shape only: what the sparse
+    /// mixed-model-equations backend needs of a random term's covariance.
+    /// `None` means "no sparse inverse" (the engine then uses the dense path).
+    ///
+    /// The default gives it for structures with a [`diagonal`](Self::diagonal);
+    /// `AR1` (tridiagonal inverse), `Kron`, `BlockDiag`, `Named` and the small
+    /// dense leaves (`Unconstrained`, `CompoundSymmetric`, `Equicorrelation`)
+    /// override it.
+    fn sparse_inverse<T: Real>(shape: &Self::Shape, theta: &[T]) -> Option<SparseInverse<T>> {
+        let (d, dd) = Self::diagonal(shape, theta)?;
+        Some(SparseInverse::from_diagonal(&d, &dd))
     }
 
     /// The matrix at the **free** parameters `free`, with the default

@@ -107,4 +107,12 @@ impl<L: Operands> Structure for BlockDiag<L> {
         }
         Some((value, jac))
     }
+    fn sparse_inverse<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+    ) -> Option<crate::SparseInverse<T>> {
+        Some(crate::SparseInverse::block_diag(&L::sparse_inverses(
+            shape, theta,
+        )?))
+    }
 }

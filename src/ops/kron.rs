@@ -101,4 +101,13 @@ where
         jac.extend(db.iter().map(|d| kv(&a, d)));
         Some((kv(&a, &b), jac))
     }
+    fn sparse_inverse<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+    ) -> Option<crate::SparseInverse<T>> {
+        let (ta, tb) = binary::split::<A, B, T>(shape, theta);
+        let a = A::sparse_inverse(&shape.0, ta)?;
+        let b = B::sparse_inverse(&shape.1, tb)?;
+        Some(crate::SparseInverse::kron(&a, &b))
+    }
 }

@@ -74,4 +74,10 @@ impl<S: Structure, L: Label> Structure for Named<S, L> {
     ) -> Option<crate::structure::Diagonals<T>> {
         S::diagonal(shape, theta)
     }
+    fn sparse_inverse<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+    ) -> Option<crate::SparseInverse<T>> {
+        S::sparse_inverse(shape, theta)
+    }
 }

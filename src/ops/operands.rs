@@ -45,6 +45,11 @@ pub trait Operands: Copy + Default + fmt::Debug + Send + Sync + 'static {
     fn values_and_jacobians<T: Real>(shape: &Self::Shape, theta: &[T]) -> Vec<ValueJac<T>>;
     /// Each operand's [`Structure::diagonal`]; `None` unless every operand is diagonal.
     fn diagonals<T: Real>(shape: &Self::Shape, theta: &[T]) -> Option<Vec<Diagonals<T>>>;
+    /// Each operand's [`Structure::sparse_inverse`]; `None` unless every operand has one.
+    fn sparse_inverses<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+    ) -> Option<Vec<crate::SparseInverse<T>>>;
 }
 
 /// The name operand `i` of type `S` takes: its label, or `op_i`.
@@ -185,6 +190,20 @@ macro_rules! operands_impl {
                 $(
                     let k = $o::param_count(&shape.$i);
                     out.push($o::diagonal(&shape.$i, &theta[off..off + k])?);
+                    off += k;
+                )+
+                debug_assert_eq!(off, theta.len());
+                Some(out)
+            }
+            fn sparse_inverses<T: Real>(
+                shape: &Self::Shape,
+                theta: &[T],
+            ) -> Option<Vec<crate::SparseInverse<T>>> {
+                let mut off = 0;
+                let mut out = Vec::with_capacity(Self::LEN);
+                $(
+                    let k = $o::param_count(&shape.$i);
+                    out.push($o::sparse_inverse(&shape.$i, &theta[off..off + k])?);
                     off += k;
                 )+
                 debug_assert_eq!(off, theta.len());

@@ -1,6 +1,6 @@
 //! Validation of user input: sizes, finiteness, rank of `X`.
 
-use super::engine::Fixed;
+use super::fixed::Fixed;
 use super::RemlError;
 use faer::Mat;
 use nalgebra::DMatrix;
@@ -56,11 +56,10 @@ pub(crate) fn check_fixed(y: &[f64], x: &DMatrix<f64>) -> Result<Fixed, RemlErro
                 .join(", "),
         });
     }
-    Ok(Fixed {
-        y: y.to_vec(),
-        x: Mat::from_fn(n, x.ncols(), |i, j| x[(i, j)]),
-        names: (0..x.ncols()).map(|j| format!("beta[{j}]")).collect(),
-    })
+    Ok(Fixed::new(
+        y.to_vec(),
+        Mat::from_fn(n, x.ncols(), |i, j| x[(i, j)]),
+    ))
 }
 
 /// Columns of `x` (0-based) that are numerically in the span of the columns

@@ -90,7 +90,39 @@ pub enum RemlError {
         /// The structure's error.
         source: CovError,
     },
+    /// A workspace too large for this machine's memory.
+    #[error("out of memory: {what} would need {} of memory; use the sparse backend (`Backend::Sparse`) or a smaller model", human_bytes(*bytes))]
+    OutOfMemory {
+        /// What needed the memory.
+        what: String,
+        /// Bytes it would need.
+        bytes: u128,
+    },
+    /// The chosen backend cannot fit this model.
+    #[error("the {backend} backend cannot fit this model: {reason}")]
+    BackendUnavailable {
+        /// `sparse` or `dense`.
+        backend: &'static str,
+        /// Why (the term or residual and what it lacks).
+        reason: String,
+    },
     /// An error reading data or building a design.
     #[error("data: {0}")]
     Data(#[from] DataError),
+}
+
+/// `1.5 GB`-style sizes for messages.
+pub(crate) fn human_bytes(b: u128) -> String {
+    let units = ["bytes", "kB", "MB", "GB", "TB", "PB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < units.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} bytes")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
 }

@@ -4,7 +4,9 @@
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::{factor, inverse};
 use faer::linalg::matmul::matmul;
-use faer::linalg::triangular_solve::solve_lower_triangular_in_place;
+use faer::linalg::triangular_solve::{
+    solve_lower_triangular_in_place, solve_upper_triangular_in_place,
+};
 use faer::reborrow::ReborrowMut;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use nalgebra::DMatrix;
@@ -92,6 +94,13 @@ pub(crate) fn symmetrize_from_lower(mut a: MatMut<'_, f64>) {
 pub(crate) fn solve_lower(l: MatRef<'_, f64>, b: MatMut<'_, f64>) {
     let n = l.nrows();
     solve_lower_triangular_in_place(l, b, par(n));
+}
+
+/// Solves `Lᵀ Z = B` in place (`L` lower triangular; only its lower
+/// triangle is read).
+pub(crate) fn solve_lower_transpose(l: MatRef<'_, f64>, b: MatMut<'_, f64>) {
+    let n = l.nrows();
+    solve_upper_triangular_in_place(l.transpose(), b, par(n));
 }
 
 /// `dst = beta·dst + alpha · lhs · rhs`.

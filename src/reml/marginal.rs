@@ -1,12 +1,15 @@
 //! The marginal model: `y ~ N(Xβ, V(θ))` with any covariance model `V`.
 
 use super::checks::check_fixed;
-use super::engine::{self, Derivatives, Fixed, Problem};
+use super::dense::{Dense, Derivatives, Problem};
+use super::driver;
+use super::evaluator::ParamInfo;
+use super::fixed::Fixed;
 use super::linalg;
 use super::post::MarginalPost;
 use super::{Iteration, RemlError, RemlFit, RemlOptions};
 use crate::model::Checked;
-use crate::{CovarianceModel, JacobianMethod, Transform};
+use crate::{CovarianceModel, JacobianMethod};
 use faer::{Mat, MatRef};
 use nalgebra::DMatrix;
 
@@ -83,7 +86,7 @@ impl MarginalModel {
 
     /// Fits by AI-REML.
     pub fn fit(&self, opts: &RemlOptions) -> Result<RemlFit, RemlError> {
-        engine::fit(self, &self.fixed, opts, &mut |_| {})
+        self.fit_with(opts, |_| {})
     }
 
     /// Fits by AI-REML, calling `observer` after every iteration.
@@ -92,19 +95,24 @@ impl MarginalModel {
         opts: &RemlOptions,
         mut observer: impl FnMut(&Iteration),
     ) -> Result<RemlFit, RemlError> {
-        engine::fit(self, &self.fixed, opts, &mut observer)
+        let mut ev = Dense::new(self, &self.fixed)?;
+        driver::fit(&self.params(), &mut ev, &self.fixed, opts, &mut observer)
     }
 
     /// REML log-likelihood (full) at the free parameters `free`.
     pub fn loglik(&self, free: &[f64]) -> Result<f64, RemlError> {
-        Ok(engine::state_at(self, &self.fixed, free)?.0.ll)
+        driver::check_len("parameters", free, &self.params().names)?;
+        let mut ev = Dense::new(self, &self.fixed)?;
+        Ok(ev.p_at(free)?.0.ll)
     }
 
     /// Post-estimation at the free parameters of a fit: BLUE, marginal
     /// predictions and residuals.
     pub fn post(&self, fit: &RemlFit) -> Result<MarginalPost, RemlError> {
-        let (ev, _, _) = engine::state_at(self, &self.fixed, &fit.free)?;
-        Ok(MarginalPost::new(&self.fixed, &ev))
+        driver::check_len("parameters", &fit.free, &self.params().names)?;
+        let mut ev = Dense::new(self, &self.fixed)?;
+        let (pt, _, _) = ev.p_at(&fit.free)?;
+        Ok(MarginalPost::new(&self.fixed, &pt))
     }
 }
 
@@ -116,14 +124,12 @@ fn cov_err(e: crate::CovError) -> RemlError {
 }
 
 impl Problem for MarginalModel {
-    fn names(&self) -> Vec<String> {
-        self.v.free_names()
-    }
-    fn transforms(&self) -> Vec<Transform> {
-        self.v.free_transforms()
-    }
-    fn defaults(&self) -> Vec<f64> {
-        self.v.free_defaults()
+    fn params(&self) -> ParamInfo {
+        ParamInfo {
+            names: self.v.free_names(),
+            transforms: self.v.free_transforms(),
+            defaults: self.v.free_defaults(),
+        }
     }
     fn assemble(&self, x: &[f64], v: &mut Mat<f64>) -> Result<(), RemlError> {
         let m = self.v.value_f64(x).map_err(cov_err)?;

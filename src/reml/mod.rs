@@ -12,11 +12,16 @@
 //! `1e-10·var(y)` is held at its boundary 0 (the fit then ends `AtBound`).
 
 mod checks;
-mod engine;
+mod dense;
+mod driver;
 mod error;
+mod evaluator;
+mod fixed;
 mod linalg;
 mod marginal;
 mod mixed;
+mod mixed_dense;
+mod mme;
 mod options;
 mod post;
 mod result;
@@ -25,7 +30,7 @@ mod trace;
 pub use error::RemlError;
 pub use marginal::MarginalModel;
 pub use mixed::{MixedModel, RandomDesign};
-pub use options::RemlOptions;
+pub use options::{Backend, RemlOptions};
 pub use post::{Blup, MarginalPost, MixedPost};
 pub use result::{Iteration, RemlFit, Termination};
 

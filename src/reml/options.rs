@@ -3,6 +3,29 @@
 
 use crate::JacobianMethod;
 
+/// Which linear algebra fits a mixed model.
+///
+/// ```
+/// use covreml::reml::{Backend, RemlOptions};
+/// let opts = RemlOptions::default().backend(Backend::Sparse);
+/// assert_eq!(opts.backend, Backend::Sparse);
+/// assert_eq!(RemlOptions::default().backend, Backend::Auto);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Backend {
+    /// Sparse whenever every `G` has a sparse inverse and `R` is diagonal
+    /// by type; dense otherwise.
+    #[default]
+    Auto,
+    /// The dense backend: factors the `n × n` matrix `V` (memory `O(n²)`).
+    Dense,
+    /// Henderson's mixed-model equations, factored sparsely: memory
+    /// `O(nnz(L) + n)`, no `n × n` matrix. An error for a model it cannot
+    /// take (a `G` without a sparse inverse, a non-diagonal `R`).
+    Sparse,
+}
+
 /// How a REML fit is run. The defaults follow torch-openreml: start at the
 /// structures' defaults, at most 200 iterations, full Newton (AI) steps,
 /// no bounds, tolerances `1e-4` on the score norm, the step norm and the
@@ -41,6 +64,8 @@ pub struct RemlOptions {
     /// Print a trace (iteration, score norm, step norm, log-likelihood and
     /// its change) to standard error.
     pub trace: bool,
+    /// The backend of a mixed model (a marginal model is always dense).
+    pub backend: Backend,
 }
 
 impl Default for RemlOptions {
@@ -57,6 +82,7 @@ impl Default for RemlOptions {
             max_halvings: 30,
             jacobian: JacobianMethod::ClosedForm,
             trace: false,
+            backend: Backend::Auto,
         }
     }
 }
@@ -98,6 +124,11 @@ impl RemlOptions {
     /// Jacobian method.
     pub fn jacobian(mut self, m: JacobianMethod) -> Self {
         self.jacobian = m;
+        self
+    }
+    /// The backend of a mixed model.
+    pub fn backend(mut self, b: Backend) -> Self {
+        self.backend = b;
         self
     }
     /// Printed trace on or off.

@@ -1,7 +1,8 @@
 //! Post-estimation: BLUE, predictions, residuals, BLUPs and their
 //! prediction-error variances.
 
-use super::engine::{Eval, Fixed};
+use super::evaluator::Point;
+use super::fixed::Fixed;
 use nalgebra::DMatrix;
 
 /// Marginal post-estimation quantities.
@@ -18,15 +19,16 @@ pub struct MarginalPost {
 }
 
 impl MarginalPost {
-    pub(crate) fn new(fx: &Fixed, ev: &Eval) -> Self {
+    pub(crate) fn new(fx: &Fixed, pt: &Point) -> Self {
         let (n, p) = (fx.n(), fx.p());
+        let beta = fx.unshift_beta(pt.beta.clone());
         let fitted: Vec<f64> = (0..n)
-            .map(|i| (0..p).map(|j| fx.x[(i, j)] * ev.beta[j]).sum())
+            .map(|i| (0..p).map(|j| fx.x[(i, j)] * beta[j]).sum())
             .collect();
-        let residuals = fx.y.iter().zip(&fitted).map(|(a, b)| a - b).collect();
+        let residuals = fx.y_orig.iter().zip(&fitted).map(|(a, b)| a - b).collect();
         MarginalPost {
-            beta: ev.beta.clone(),
-            beta_cov: ev.c_inv.clone(),
+            beta,
+            beta_cov: pt.beta_cov.clone(),
             fitted,
             residuals,
         }

@@ -124,6 +124,9 @@ pub struct RemlFit {
     pub ai: DMatrix<f64>,
     /// Inverse AI matrix at the estimate, natural scale.
     pub ai_inverse_natural: DMatrix<f64>,
+    /// The backend that computed the fit (`dense V (n = …)` or
+    /// `sparse MME (order …, nnz(L) …)`).
+    pub backend: String,
     /// Wall-clock seconds of the fit.
     pub seconds: f64,
 }

@@ -74,4 +74,58 @@ impl<N: Size> Structure for AR1<N> {
         });
         Some(vec![d_s2, d_rho])
     }
+    /// `V⁻¹ = T(ρ) / (σ²(1 − ρ²))` with `T` tridiagonal: `1, 1 + ρ², …,
+    /// 1 + ρ², 1` on the diagonal and `−ρ` beside it;
+    /// `log|V| = n log σ² + (n − 1) log(1 − ρ²)`.
+    fn sparse_inverse<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+    ) -> Option<crate::SparseInverse<T>> {
+        let n = N::get(shape);
+        let (s2, rho) = (theta[0], theta[1]);
+        let one = T::one();
+        if n == 1 {
+            return Some(crate::SparseInverse::from_diagonal(
+                &[s2],
+                &[vec![one], vec![T::zero()]],
+            ));
+        }
+        let two = T::c(2.0);
+        let omr = one - rho * rho;
+        let c = one / (s2 * omr);
+        // ∂c/∂σ² = −c/σ², ∂c/∂ρ = 2ρ c / (1 − ρ²).
+        let (dc_s2, dc_rho) = (-c / s2, two * rho * c / omr);
+        let (mut col_ptr, mut row_idx) = (vec![0], Vec::new());
+        let (mut val, mut d_s2, mut d_rho) = (Vec::new(), Vec::new(), Vec::new());
+        for j in 0..n {
+            let end = j == 0 || j + 1 == n;
+            // diagonal: t = 1 (ends) or 1 + ρ², ∂t/∂ρ = 0 or 2ρ
+            let (t, dt) = if end {
+                (one, T::zero())
+            } else {
+                (one + rho * rho, two * rho)
+            };
+            row_idx.push(j);
+            val.push(c * t);
+            d_s2.push(dc_s2 * t);
+            d_rho.push(dc_rho * t + c * dt);
+            if j + 1 < n {
+                row_idx.push(j + 1);
+                val.push(-c * rho);
+                d_s2.push(-dc_s2 * rho);
+                d_rho.push(-dc_rho * rho - c);
+            }
+            col_ptr.push(row_idx.len());
+        }
+        let nm1 = T::c(n.saturating_sub(1) as f64);
+        Some(crate::SparseInverse {
+            n,
+            col_ptr,
+            row_idx,
+            values: val,
+            jacobian: vec![d_s2, d_rho],
+            logdet: T::c(n as f64) * s2.ln() + nm1 * omr.ln(),
+            logdet_jacobian: vec![T::c(n as f64) / s2, -two * rho * nm1 / omr],
+        })
+    }
 }

@@ -61,4 +61,12 @@ impl<N: Size> Structure for CompoundSymmetric<N> {
         let d_rho = DMatrix::from_fn(n, n, |i, j| if i == j { T::zero() } else { s2 });
         Some(vec![d_s2, d_rho])
     }
+    fn sparse_inverse<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+    ) -> Option<crate::SparseInverse<T>> {
+        // Small and dense: the dense inverse.
+        let (v, jac) = Self::value_and_jacobian(shape, theta);
+        crate::SparseInverse::from_dense(&v, &jac?)
+    }
 }

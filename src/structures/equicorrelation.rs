@@ -55,4 +55,12 @@ impl<N: Size> Structure for Equicorrelation<N> {
     fn jacobian<T: Real>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
         Some(vec![super::ones_off_diagonal(N::get(shape))])
     }
+    fn sparse_inverse<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+    ) -> Option<crate::SparseInverse<T>> {
+        // Small and dense: the dense inverse.
+        let (v, jac) = Self::value_and_jacobian(shape, theta);
+        crate::SparseInverse::from_dense(&v, &jac?)
+    }
 }

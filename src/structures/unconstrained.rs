@@ -103,4 +103,12 @@ impl<N: Size + TriangularNumber> Structure for Unconstrained<N> {
         }
         Some(out)
     }
+    fn sparse_inverse<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+    ) -> Option<crate::SparseInverse<T>> {
+        // Small and dense: the dense inverse.
+        let (v, jac) = Self::value_and_jacobian(shape, theta);
+        crate::SparseInverse::from_dense(&v, &jac?)
+    }
 }

@@ -1,0 +1,71 @@
+//! The seam between the AI-REML driver and the linear algebra: an
+//! [`Evaluator`] turns free parameters into the REML log-likelihood (at
+//! trial points) and into the score and AI matrix (at accepted points).
+//!
+//! Two evaluators exist: the dense one ([`super::dense`]), which factors the
+//! `n × n` matrix `V`, and the sparse one ([`super::mme`]), which factors
+//! Henderson's mixed-model equations. Building an evaluator does the
+//! analysis (patterns, orderings, workspaces); a trial point refactors; the
+//! score and AI come from a separate call made only at accepted points, so
+//! step halvings only refactor.
+
+use super::RemlError;
+use crate::{JacobianMethod, Transform};
+use nalgebra::DMatrix;
+
+/// The free parameters of a model: names, transforms, default start.
+pub(crate) struct ParamInfo {
+    pub names: Vec<String>,
+    pub transforms: Vec<Transform>,
+    pub defaults: Vec<f64>,
+}
+
+/// The log-likelihood pieces at an evaluated point.
+#[derive(Clone, Debug)]
+pub(crate) struct Point {
+    /// Free parameters.
+    pub x: Vec<f64>,
+    /// Full REML log-likelihood.
+    pub ll: f64,
+    /// Without `−(n − p)/2 · log 2π`.
+    pub ll_no_constant: f64,
+    /// GLS estimate of β for the fitted (shifted) `y`.
+    pub beta: Vec<f64>,
+    /// `(Xᵀ V⁻¹ X)⁻¹`.
+    pub beta_cov: DMatrix<f64>,
+}
+
+/// Why a point could not be evaluated.
+pub(crate) enum EvalFail {
+    /// `V` (or `C`) is not positive definite there: halve the step.
+    NotPd,
+    /// `Xᵀ V⁻¹ X` is singular there.
+    SingularC,
+    /// A hard error of a structure or of the data.
+    Model(RemlError),
+}
+
+/// Score and AI matrix on the free scale.
+pub(crate) struct ScoreAi {
+    pub score: Vec<f64>,
+    pub ai: DMatrix<f64>,
+}
+
+/// A backend of the REML driver.
+pub(crate) trait Evaluator {
+    /// Evaluates the log-likelihood at `x`; the evaluator keeps what it
+    /// needs (a factor) for a following [`score_and_ai`](Self::score_and_ai)
+    /// at the same point.
+    fn evaluate(&mut self, x: &[f64]) -> Result<Point, EvalFail>;
+    /// Score and AI matrix at `at`, the point of the last successful
+    /// [`evaluate`](Self::evaluate) (re-evaluated if it is not).
+    fn score_and_ai(&mut self, at: &Point, method: JacobianMethod) -> Result<ScoreAi, RemlError>;
+    /// A short description for reports (`dense V (n = 72)`, `sparse MME …`).
+    fn describe(&self) -> String;
+}
+
+/// `0.5 (A + Aᵀ)` of a `k × k` faer matrix, as nalgebra.
+pub(crate) fn symmetric_part(a: faer::MatRef<'_, f64>) -> DMatrix<f64> {
+    let k = a.nrows();
+    DMatrix::from_fn(k, k, |i, j| 0.5 * (a[(i, j)] + a[(j, i)]))
+}
