@@ -6,9 +6,13 @@ mod design;
 mod error;
 mod john_alpha;
 mod models;
+mod sparse_design;
 
 pub use csv::Table;
 pub use design::{dummy, Dummy, DummyOptions, Incidence, ModelMatrix, INTERACTION_SEPARATOR};
 pub use error::DataError;
 pub use john_alpha::{john_alpha, JOHN_ALPHA_CSV};
-pub use models::{ar1_repeated_model, crossed_model, john_alpha_model};
+pub use models::{
+    ar1_repeated_model, crossed_model, intercepts_model, john_alpha_model, sleepstudy_model,
+};
+pub use sparse_design::SparseDesign;

@@ -4,7 +4,7 @@
 use super::{dummy, DataError, DummyOptions, Incidence, ModelMatrix, Table};
 use crate::ops::Kron;
 use crate::reml::{MarginalModel, MixedModel, RemlError};
-use crate::{Covariance, Identity, Scalar, AR1};
+use crate::{Covariance, Identity, Scalar, Unconstrained, AR1};
 
 fn scalar(n: usize) -> Result<Box<Covariance<Scalar>>, RemlError> {
     Covariance::<Scalar>::new(n)
@@ -97,6 +97,80 @@ pub fn crossed_model(t: &Table) -> Result<MixedModel, RemlError> {
         .with_fixed_names(&names(&x))?
         .random("f1", f1, scalar(q1)?)?
         .random("f2", f2, scalar(q2)?)
+}
+
+/// A model with random intercepts only, as lme4's
+/// `y ~ 1 + f + … + (1 | g) + (1 | g1:g2) + …`: an intercept and
+/// treatment-coded factors (`fixed_factors`, coefficient names such as
+/// `service1` as lme4 prints them) in the fixed part, one scaled-identity
+/// random term per entry of `random` (the interaction of its columns, named
+/// `g1:g2`), and an iid residual. The lme4 reference data sets Dyestuff,
+/// Penicillin, Pastes and InstEval are of this form.
+///
+/// ```
+/// use covreml::data::{intercepts_model, Table};
+/// let t = Table::parse("y,g\n1,a\n2,a\n4,b\n3,b\n5,c\n7,c\n").unwrap();
+/// let m = intercepts_model(&t, "y", &[], &[&["g"]]).unwrap();
+/// assert_eq!(m.param_names(), ["g/sigma^2", "residual/sigma^2"]);
+/// ```
+pub fn intercepts_model(
+    t: &Table,
+    y: &str,
+    fixed_factors: &[&str],
+    random: &[&[&str]],
+) -> Result<MixedModel, RemlError> {
+    let n = t.n_rows();
+    let mut x = ModelMatrix::new(n).intercept();
+    let mut beta_names = vec!["(Intercept)".to_string()];
+    for f in fixed_factors {
+        let d = dummy(
+            &[t.column(f)?],
+            DummyOptions {
+                drop_first: true,
+                drop_empty: true,
+            },
+        )?;
+        beta_names.extend(d.names.iter().map(|l| format!("{f}{l}")));
+        x = x.dummy(d)?;
+    }
+    let names: Vec<&str> = beta_names.iter().map(|s| s.as_str()).collect();
+    let mut m =
+        MixedModel::with_iid_residual(&t.numeric(y)?, &x.matrix())?.with_fixed_names(&names)?;
+    for cols in random {
+        let columns = cols
+            .iter()
+            .map(|c| t.column(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let z = Incidence::from_columns(&columns)?;
+        let q = z.n_levels();
+        m = m.random(&cols.join(":"), z, scalar(q)?)?;
+    }
+    Ok(m)
+}
+
+/// lme4's sleepstudy: `Reaction ~ Days + (Days | Subject)`: a random
+/// intercept and slope per subject with an unstructured `2 × 2` covariance,
+/// `G = Σ ⊗ I₁₈` (`Kron<Unconstrained, Identity>`, the column order of
+/// [`SparseDesign::random_slopes`](super::SparseDesign::random_slopes)).
+/// Parameters `Subject/coef/sigma^2_0_0` (intercept variance),
+/// `Subject/coef/sigma^2_1_0` (covariance), `Subject/coef/sigma^2_1_1`
+/// (slope variance), `residual/sigma^2`.
+pub fn sleepstudy_model(t: &Table) -> Result<MixedModel, RemlError> {
+    let n = t.n_rows();
+    let days = t.numeric("Days")?;
+    let x = ModelMatrix::new(n).intercept().numeric("Days", &days)?;
+    let g = Incidence::from_columns(&[t.column("Subject")?])?;
+    let q = g.n_levels();
+    let z = super::SparseDesign::random_slopes(&g, true, &[("Days", &days)])?;
+    let cov = Covariance::<Kron<Unconstrained, Identity>>::new((2, q))
+        .and_then(|c| c.with_operand_names(&["coef", "level"]))
+        .map_err(|e| RemlError::StructureFailed {
+            term: "Subject".into(),
+            source: e,
+        })?;
+    MixedModel::with_iid_residual(&t.numeric("Reaction")?, &x.matrix())?
+        .with_fixed_names(&names(&x))?
+        .random("Subject", z, Box::new(cov))
 }
 
 /// The column names of a model matrix, borrowed.

@@ -46,6 +46,15 @@ pub(crate) fn dense_bytes(n: usize) -> u128 {
     2 * (n as u128) * (n as u128) * 8
 }
 
+/// Memory available to this process (`MemAvailable` of `/proc/meminfo`),
+/// where the system tells.
+pub(crate) fn available_memory() -> Option<u128> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u128 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// The dense evaluator over a [`Problem`].
 pub(crate) struct Dense<'a> {
     prob: &'a dyn Problem,
@@ -65,8 +74,9 @@ impl<'a> Dense<'a> {
     pub fn new(prob: &'a dyn Problem, fx: &'a Fixed) -> Result<Self, RemlError> {
         let n = fx.n();
         let bytes = dense_bytes(n);
+        let too_big = available_memory().is_some_and(|a| bytes > a);
         let mut fac = Vec::<f64>::new();
-        if fac.try_reserve_exact(n * n).is_err() {
+        if too_big || fac.try_reserve_exact(n * n).is_err() {
             return Err(RemlError::OutOfMemory {
                 what: format!("the dense backend's n × n matrices for n = {n}"),
                 bytes,

@@ -16,7 +16,7 @@ use super::mme::Mme;
 use super::options::Backend;
 use super::post::MixedPost;
 use super::{Iteration, RemlError, RemlFit, RemlOptions};
-use crate::data::Incidence;
+use crate::data::{Incidence, SparseDesign};
 use crate::model::Checked;
 use crate::{Covariance, CovarianceModel, Scalar};
 use faer::Mat;
@@ -29,6 +29,14 @@ pub enum RandomDesign {
     Incidence(Incidence),
     /// A dense `n × q` matrix.
     Dense(DMatrix<f64>),
+    /// A sparse `n × q` matrix stored by rows (random slopes).
+    Sparse(SparseDesign),
+}
+
+impl From<SparseDesign> for RandomDesign {
+    fn from(s: SparseDesign) -> Self {
+        RandomDesign::Sparse(s)
+    }
 }
 
 impl From<Incidence> for RandomDesign {
@@ -49,14 +57,34 @@ impl RandomDesign {
         match self {
             RandomDesign::Incidence(i) => (i.len(), i.n_levels()),
             RandomDesign::Dense(m) => (m.nrows(), m.ncols()),
+            RandomDesign::Sparse(s) => s.dims(),
         }
+    }
+
+    /// The dense `n × q` matrix.
+    pub fn to_dense(&self) -> DMatrix<f64> {
+        match self {
+            RandomDesign::Incidence(i) => i.to_dense(),
+            RandomDesign::Dense(m) => m.clone(),
+            RandomDesign::Sparse(s) => s.to_dense(),
+        }
+    }
+}
+
+impl Term {
+    /// `Z` as a dense faer matrix (made once).
+    pub fn z_dense(&self) -> &Mat<f64> {
+        self.z_faer
+            .get_or_init(|| linalg::to_faer(&self.z.to_dense()))
     }
 }
 
 pub(crate) struct Term {
     pub name: String,
     pub z: RandomDesign,
-    pub z_faer: Option<Mat<f64>>,
+    /// `Z` as a dense faer matrix for the dense backend (not for incidence
+    /// designs, which are gathered), made when first needed.
+    pub z_faer: std::sync::OnceLock<Mat<f64>>,
     pub g: Box<dyn CovarianceModel>,
 }
 
@@ -181,17 +209,13 @@ impl MixedModel {
         }
         let g: Box<dyn CovarianceModel> =
             Box::new(Checked::new(g, &format!("G of `{name}`")).map_err(cov_err(name))?);
-        let z_faer = match &z {
-            RandomDesign::Dense(m) => {
-                check_finite_matrix(&format!("Z of `{name}`"), m)?;
-                Some(linalg::to_faer(m))
-            }
-            RandomDesign::Incidence(_) => None,
-        };
+        if let RandomDesign::Dense(m) = &z {
+            check_finite_matrix(&format!("Z of `{name}`"), m)?;
+        }
         self.terms.push(Term {
             name: name.to_string(),
             z,
-            z_faer,
+            z_faer: std::sync::OnceLock::new(),
             g,
         });
         Ok(self)

@@ -69,7 +69,7 @@ impl MixedModel {
             .enumerate()
             .filter_map(|(i, t)| match &t.z {
                 RandomDesign::Incidence(z) => Some((i, z)),
-                RandomDesign::Dense(_) => None,
+                _ => None,
             })
             .collect();
         for chunk in inc.chunks(2) {
@@ -100,6 +100,12 @@ fn z_times(t: &Term, u: &[f64]) -> Vec<f64> {
     match &t.z {
         RandomDesign::Incidence(inc) => inc.levels().iter().map(|&l| u[l]).collect(),
         RandomDesign::Dense(z) => linalg::matvec_na(z, u),
+        RandomDesign::Sparse(s) => (0..s.dims().0)
+            .map(|i| {
+                let (c, v) = s.row(i);
+                c.iter().zip(v).map(|(&c, &v)| v * u[c]).sum()
+            })
+            .collect(),
     }
 }
 
@@ -163,19 +169,17 @@ fn incidence_ztpz(p: MatRef<'_, f64>, zs: &[&Incidence]) -> Vec<DMatrix<f64>> {
 /// `Zᵀ P Z` and `Zᵀ P y` of a dense term.
 fn dense_quantities(t: &Term, p: MatRef<'_, f64>, py: &[f64]) -> (DMatrix<f64>, Vec<f64>) {
     let n = py.len();
-    let z = match &t.z {
-        RandomDesign::Dense(z) => z.clone(),
-        RandomDesign::Incidence(inc) => inc.to_dense(),
-    };
-    let zf = linalg::to_faer(&z);
-    let q = z.ncols();
+    let zf = t.z_dense();
+    let q = zf.ncols();
     let mut pz = Mat::<f64>::zeros(n, q);
     gemm(pz.as_mut(), Accum::Replace, p, zf.as_ref(), 1.0);
     let mut m = Mat::<f64>::zeros(q, q);
     gemm(m.as_mut(), Accum::Replace, zf.transpose(), pz.as_ref(), 1.0);
     let m = DMatrix::from_fn(q, q, |i, j| 0.5 * (m[(i, j)] + m[(j, i)]));
-    let zpy = z.tr_mul(&DVector::from_column_slice(py));
-    (m, zpy.as_slice().to_vec())
+    let zpy = (0..q)
+        .map(|j| zf.col_as_slice(j).iter().zip(py).map(|(a, b)| a * b).sum())
+        .collect();
+    (m, zpy)
 }
 
 /// Adds `Z G Zᵀ` of one or two incidence terms to the lower triangle of
@@ -242,9 +246,11 @@ impl Problem for MixedModel {
         for (t, g) in self.terms.iter().zip(&gs) {
             match &t.z {
                 RandomDesign::Incidence(z) => inc.push((z, g)),
-                RandomDesign::Dense(z) => {
-                    let zg = linalg::to_faer(&(z * g));
-                    let zf = t.z_faer.as_ref().expect("dense Z kept in faer form");
+                _ => {
+                    let zf = t.z_dense();
+                    let gf = linalg::to_faer(g);
+                    let mut zg = Mat::<f64>::zeros(zf.nrows(), gf.ncols());
+                    gemm(zg.as_mut(), Accum::Replace, zf.as_ref(), gf.as_ref(), 1.0);
                     gemm(v.as_mut(), Accum::Add, zg.as_ref(), zf.transpose(), 1.0);
                 }
             }

@@ -44,6 +44,7 @@ impl RowDesign {
                         .max()
                         .unwrap_or(0)
                 }
+                RandomDesign::Sparse(s) => (0..n).map(|i| s.row(i).0.len()).max().unwrap_or(0),
             };
         }
         let dim = *offsets.last().expect("nonempty");
@@ -82,6 +83,13 @@ impl RowDesign {
                     RandomDesign::Incidence(z) => {
                         col.push((off + z.levels()[i]) as u32);
                         val.push(1.0);
+                    }
+                    RandomDesign::Sparse(s) => {
+                        let (c, v) = s.row(i);
+                        for (&c, &v) in c.iter().zip(v) {
+                            col.push((off + c) as u32);
+                            val.push(v);
+                        }
                     }
                     RandomDesign::Dense(m) => {
                         for (c, &v) in m.row(i).iter().enumerate() {

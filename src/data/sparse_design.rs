@@ -1,0 +1,147 @@
+//! A sparse random-effect design stored by rows, and the design of random
+//! slopes: an intercept and covariates per level of a grouping factor.
+
+use super::{DataError, Incidence};
+use nalgebra::DMatrix;
+
+/// An `n × q` design matrix stored by rows (compressed sparse rows), for
+/// random terms whose rows have a few nonzeros (random slopes).
+///
+/// ```
+/// use covreml::data::{Incidence, SparseDesign};
+/// // Two subjects; each row gets an intercept and a slope (days) for its subject.
+/// let g = Incidence::new(vec![0, 0, 1], 2).unwrap();
+/// let z = SparseDesign::random_slopes(&g, true, &[("Days", &[0.0, 1.0, 2.0])]).unwrap();
+/// assert_eq!(z.dims(), (3, 4));
+/// // Columns: (Intercept) of subjects 0 and 1, then Days of subjects 0 and 1.
+/// assert_eq!(z.names(), ["(Intercept):0", "(Intercept):1", "Days:0", "Days:1"]);
+/// assert_eq!(z.to_dense()[(2, 3)], 2.0);
+/// assert_eq!(z.to_dense()[(2, 1)], 1.0);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct SparseDesign {
+    n_cols: usize,
+    row_ptr: Vec<usize>,
+    col: Vec<usize>,
+    val: Vec<f64>,
+    names: Vec<String>,
+}
+
+impl SparseDesign {
+    /// From rows of `(column, value)` pairs, columns increasing within a row.
+    pub fn from_rows(
+        n_cols: usize,
+        rows: &[Vec<(usize, f64)>],
+        names: Vec<String>,
+    ) -> Result<Self, DataError> {
+        if names.len() != n_cols {
+            return Err(DataError::InvalidDesign {
+                reason: format!("{} column names for {n_cols} columns", names.len()),
+            });
+        }
+        let mut row_ptr = vec![0];
+        let (mut col, mut val) = (Vec::new(), Vec::new());
+        for (r, row) in rows.iter().enumerate() {
+            for (k, &(c, v)) in row.iter().enumerate() {
+                if c >= n_cols || (k > 0 && row[k - 1].0 >= c) {
+                    return Err(DataError::InvalidDesign {
+                        reason: format!(
+                            "row {}: column {c} out of range (q = {n_cols}) or not increasing",
+                            r + 1
+                        ),
+                    });
+                }
+                if !v.is_finite() {
+                    return Err(DataError::InvalidDesign {
+                        reason: format!("row {}: non-finite value {v:e} in column {c}", r + 1),
+                    });
+                }
+                col.push(c);
+                val.push(v);
+            }
+            row_ptr.push(col.len());
+        }
+        Ok(SparseDesign {
+            n_cols,
+            row_ptr,
+            col,
+            val,
+            names,
+        })
+    }
+
+    /// The design of a random term with an intercept (if `intercept`) and a
+    /// slope for each covariate, per level of `groups`: `k` coefficients
+    /// (intercept first) times `q` levels, **coefficient-major**: column
+    /// `a·q + l` is coefficient `a` of level `l`. This is the order of
+    /// `Kron<Unconstrained, Identity>` with the `k × k` unstructured
+    /// covariance of the coefficients first, so
+    /// `G = Σ_coefficients ⊗ I_q` (lme4's `(1 + x | g)`).
+    pub fn random_slopes(
+        groups: &Incidence,
+        intercept: bool,
+        covariates: &[(&str, &[f64])],
+    ) -> Result<Self, DataError> {
+        let n = groups.len();
+        let q = groups.n_levels();
+        if let Some((name, c)) = covariates.iter().find(|(_, c)| c.len() != n) {
+            return Err(DataError::InvalidDesign {
+                reason: format!("covariate `{name}` has {} values for {n} rows", c.len()),
+            });
+        }
+        let mut coefs: Vec<(&str, Option<&[f64]>)> = Vec::new();
+        if intercept {
+            coefs.push(("(Intercept)", None));
+        }
+        coefs.extend(covariates.iter().map(|(s, c)| (*s, Some(*c))));
+        if coefs.is_empty() {
+            return Err(DataError::InvalidDesign {
+                reason: "a random term needs an intercept or a covariate".into(),
+            });
+        }
+        let names = coefs
+            .iter()
+            .flat_map(|(c, _)| groups.level_names().iter().map(move |l| format!("{c}:{l}")))
+            .collect();
+        let rows: Vec<Vec<(usize, f64)>> = (0..n)
+            .map(|i| {
+                let l = groups.levels()[i];
+                coefs
+                    .iter()
+                    .enumerate()
+                    .map(|(a, (_, c))| (a * q + l, c.map_or(1.0, |c| c[i])))
+                    .collect()
+            })
+            .collect();
+        Self::from_rows(coefs.len() * q, &rows, names)
+    }
+
+    /// `(rows, columns)`.
+    pub fn dims(&self) -> (usize, usize) {
+        (self.row_ptr.len() - 1, self.n_cols)
+    }
+
+    /// Column names.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Columns and values of row `i`.
+    pub fn row(&self, i: usize) -> (&[usize], &[f64]) {
+        let r = self.row_ptr[i]..self.row_ptr[i + 1];
+        (&self.col[r.clone()], &self.val[r])
+    }
+
+    /// The dense matrix.
+    pub fn to_dense(&self) -> DMatrix<f64> {
+        let (n, q) = self.dims();
+        let mut m = DMatrix::zeros(n, q);
+        for i in 0..n {
+            let (c, v) = self.row(i);
+            for (&c, &v) in c.iter().zip(v) {
+                m[(i, c)] = v;
+            }
+        }
+        m
+    }
+}
