@@ -293,6 +293,40 @@ fn natural(x: &[f64], tr: &[Transform]) -> Vec<f64> {
     x.iter().zip(tr).map(|(v, t)| t.forward(*v)).collect()
 }
 
+/// Log-likelihood, score and AI matrix at `x`.
+pub(crate) fn evaluate_at(
+    params: &ParamInfo,
+    ev: &mut dyn Evaluator,
+    fx: &Fixed,
+    x: &[f64],
+    method: crate::JacobianMethod,
+) -> Result<super::Evaluation, RemlError> {
+    check_len("parameters", x, &params.names)?;
+    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+        return Err(RemlError::NotFinite {
+            operand: "parameters".into(),
+            position: params.names[i].clone(),
+            value: x[i],
+        });
+    }
+    let pt = ev.evaluate(x).map_err(|f| fail_at(f, params, x))?;
+    let sa = ev.score_and_ai(&pt, method)?;
+    Ok(super::Evaluation {
+        names: params.names.clone(),
+        free: x.to_vec(),
+        natural: natural(x, &params.transforms),
+        loglik: pt.ll,
+        loglik_no_constant: pt.ll_no_constant,
+        beta: fx.unshift_beta(pt.beta.clone()),
+        beta_se: (0..pt.beta.len())
+            .map(|i| pt.beta_cov[(i, i)].max(0.0).sqrt())
+            .collect(),
+        score: sa.score,
+        ai: sa.ai,
+        backend: ev.describe(),
+    })
+}
+
 /// The error for a start point that cannot be evaluated.
 pub(crate) fn fail_at(fail: EvalFail, params: &ParamInfo, x: &[f64]) -> RemlError {
     match fail {

@@ -106,6 +106,17 @@ impl MarginalModel {
         Ok(ev.p_at(free)?.0.ll)
     }
 
+    /// The REML log-likelihood, score and AI matrix at the free parameters
+    /// `free` (any point, not only an optimum).
+    pub fn evaluate(
+        &self,
+        free: &[f64],
+        opts: &RemlOptions,
+    ) -> Result<crate::reml::Evaluation, RemlError> {
+        let mut ev = Dense::new(self, &self.fixed)?;
+        driver::evaluate_at(&self.params(), &mut ev, &self.fixed, free, opts.jacobian)
+    }
+
     /// Post-estimation at the free parameters of a fit: BLUE, marginal
     /// predictions and residuals.
     pub fn post(&self, fit: &RemlFit) -> Result<MarginalPost, RemlError> {

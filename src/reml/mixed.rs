@@ -266,6 +266,35 @@ impl MixedModel {
         Ok(dense::evaluate_or_error(ev.as_mut(), free)?.ll)
     }
 
+    /// The REML log-likelihood, score and AI matrix at the free parameters
+    /// `free` (any point, not only an optimum), with the backend and
+    /// Jacobian method of `opts`.
+    ///
+    /// ```
+    /// use covreml::data::{john_alpha, john_alpha_model};
+    /// use covreml::reml::{Backend, RemlOptions};
+    /// let m = john_alpha_model(&john_alpha()).unwrap();
+    /// let s = m.evaluate(&[0.0, 0.0, 0.0], &RemlOptions::default().backend(Backend::Sparse)).unwrap();
+    /// let d = m.evaluate(&[0.0, 0.0, 0.0], &RemlOptions::default().backend(Backend::Dense)).unwrap();
+    /// assert!((s.loglik - d.loglik).abs() < 1e-10 * d.loglik.abs());
+    /// assert!((s.score[0] - d.score[0]).abs() < 1e-9 * d.score[0].abs());
+    /// ```
+    pub fn evaluate(
+        &self,
+        free: &[f64],
+        opts: &RemlOptions,
+    ) -> Result<crate::reml::Evaluation, RemlError> {
+        driver::check_len("parameters", free, &self.params().names)?;
+        let mut ev = self.evaluator(opts.backend)?;
+        driver::evaluate_at(
+            &self.params(),
+            ev.as_mut(),
+            &self.fixed,
+            free,
+            opts.jacobian,
+        )
+    }
+
     /// Whether the sparse (mixed-model-equations) backend can fit this
     /// model, and if not, why: every `G` needs a sparse inverse
     /// ([`Structure::sparse_inverse`](crate::Structure::sparse_inverse)) and

@@ -32,7 +32,7 @@ pub use marginal::MarginalModel;
 pub use mixed::{MixedModel, RandomDesign};
 pub use options::{Backend, RemlOptions};
 pub use post::{Blup, MarginalPost, MixedPost};
-pub use result::{Iteration, RemlFit, Termination};
+pub use result::{Evaluation, Iteration, RemlFit, Termination};
 
 /// The time of one faer Cholesky factorization plus inverse of an `n × n`
 /// SPD matrix, in seconds (median of `reps` runs): the floor a dense REML

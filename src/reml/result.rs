@@ -80,6 +80,33 @@ pub struct Iteration {
     pub halvings: usize,
 }
 
+/// The REML log-likelihood, score and AI matrix at a given point (not
+/// necessarily an optimum): torch-openreml's `ai_step` inputs, for profiles,
+/// tests and diagnostics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    /// Names of the free parameters.
+    pub names: Vec<String>,
+    /// The free parameters evaluated at.
+    pub free: Vec<f64>,
+    /// The same on the natural scale.
+    pub natural: Vec<f64>,
+    /// Full REML log-likelihood.
+    pub loglik: f64,
+    /// REML log-likelihood without `−(n−p)/2 · log 2π`.
+    pub loglik_no_constant: f64,
+    /// GLS estimate of β at this point.
+    pub beta: Vec<f64>,
+    /// Its standard errors, `sqrt diag (Xᵀ V⁻¹ X)⁻¹`.
+    pub beta_se: Vec<f64>,
+    /// Score (gradient of the log-likelihood) on the free scale.
+    pub score: Vec<f64>,
+    /// Average-information matrix on the free scale.
+    pub ai: DMatrix<f64>,
+    /// The backend that computed it.
+    pub backend: String,
+}
+
 /// The result of a REML fit.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RemlFit {

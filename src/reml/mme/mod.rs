@@ -212,17 +212,25 @@ impl Evaluator for Mme<'_> {
         let xr = parts[model.terms.len()];
         let (r, dr) = match model.residual.diagonal_f64(xr) {
             Some(d) => d.map_err(|e| EvalFail::Model(cov_err("residual")(e)))?,
-            None => unreachable!("checked when the backend was built"),
+            None => {
+                return Err(EvalFail::Model(RemlError::BackendUnavailable {
+                    backend: "sparse",
+                    reason: "the residual is not diagonal by type".into(),
+                }))
+            }
         };
         if r.iter().any(|v| !(*v > 0.0 && v.is_finite())) {
             return Err(EvalFail::NotPd);
         }
         let mut hs = Vec::with_capacity(model.terms.len());
         for (t, xs) in model.terms.iter().zip(&parts) {
-            let h =
-                t.g.sparse_inverse_f64(xs)
-                    .expect("checked when the backend was built")
-                    .map_err(|e| EvalFail::Model(cov_err(&t.name)(e)))?;
+            // `None` here (the structure had a sparse inverse at its
+            // defaults) means a dense-inverse structure that is not
+            // positive definite at this point.
+            let h = match t.g.sparse_inverse_f64(xs) {
+                Some(h) => h.map_err(|e| EvalFail::Model(cov_err(&t.name)(e)))?,
+                None => return Err(EvalFail::NotPd),
+            };
             if !h.logdet.is_finite() {
                 return Err(EvalFail::NotPd);
             }
