@@ -77,8 +77,16 @@ fn synthetic(n: usize, q1: usize, q2: usize, seed: u64) -> MixedModel {
     let mut x = Vec::with_capacity(n);
     let mut y = Vec::with_capacity(n);
     for i in 0..n {
-        let l1 = if i < q1 { i } else { ((unif() * unif()) * q1 as f64) as usize };
-        let l2 = if i < q2 { i } else { ((unif() * unif()) * q2 as f64) as usize };
+        let l1 = if i < q1 {
+            i
+        } else {
+            ((unif() * unif()) * q1 as f64) as usize
+        };
+        let l2 = if i < q2 {
+            i
+        } else {
+            ((unif() * unif()) * q2 as f64) as usize
+        };
         let xi = unif() * 2.0 - 1.0;
         f1.push(l1);
         f2.push(l2);

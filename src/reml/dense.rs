@@ -12,7 +12,7 @@
 use super::evaluator::{symmetric_part, EvalFail, Evaluator, ParamInfo, Point, ScoreAi};
 use super::fixed::Fixed;
 use super::linalg::{self, gemm};
-use super::RemlError;
+use super::{Method, RemlError};
 use crate::JacobianMethod;
 use faer::{Accum, Mat, MatRef};
 use nalgebra::DMatrix;
@@ -67,6 +67,7 @@ pub(crate) struct Dense<'a> {
     at: Option<Vec<f64>>,
     /// `L⁻¹ e` at that point.
     l_inv_e: Vec<f64>,
+    method: Method,
 }
 
 impl<'a> Dense<'a> {
@@ -90,10 +91,18 @@ impl<'a> Dense<'a> {
             p: Mat::zeros(0, 0),
             at: None,
             l_inv_e: Vec::new(),
+            method: Method::Reml,
         })
     }
 
-    /// `P` into `self.p` and `P y = V⁻¹ e`, from the factor of the point `at`.
+    /// REML (the default) or ML.
+    pub fn with_method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// `P` into `self.p` (`V⁻¹` for ML, whose traces are `tr(V⁻¹ ∂V)`) and
+    /// `P y = V⁻¹ e`, from the factor of the point `at`.
     fn form_p(&mut self, pt: &Point) -> Vec<f64> {
         let (n, p) = (self.fx.n(), self.fx.p());
         if self.p.nrows() != n {
@@ -104,7 +113,7 @@ impl<'a> Dense<'a> {
         let mut py = Mat::<f64>::zeros(n, 1);
         py.col_as_slice_mut(0).copy_from_slice(&self.l_inv_e);
         linalg::solve_lower_transpose(self.fac.as_ref(), py.as_mut());
-        if p > 0 {
+        if p > 0 && self.method == Method::Reml {
             // P = V⁻¹ − (V⁻¹X) C⁻¹ (V⁻¹X)ᵀ
             let mut w = Mat::<f64>::zeros(n, p);
             gemm(
@@ -180,8 +189,11 @@ impl Evaluator for Dense<'_> {
             }
         }
         let ypy: f64 = le.iter().map(|v| v * v).sum();
-        let ll_no_constant = -0.5 * (logdet_v + logdet_c + ypy);
-        let ll = ll_no_constant - 0.5 * (n - p) as f64 * (2.0 * std::f64::consts::PI).ln();
+        let (ll_no_constant, df) = match self.method {
+            Method::Ml => (-0.5 * (logdet_v + ypy), n),
+            _ => (-0.5 * (logdet_v + logdet_c + ypy), n - p),
+        };
+        let ll = ll_no_constant - 0.5 * df as f64 * (2.0 * std::f64::consts::PI).ln();
         if !ll.is_finite() {
             return Err(EvalFail::NotPd);
         }

@@ -126,6 +126,7 @@ pub(crate) fn fit(
     }
     Ok(finish(
         params,
+        opts.method,
         ev.describe(),
         fx,
         cur,
@@ -234,6 +235,7 @@ fn line_search(
 #[allow(clippy::too_many_arguments)]
 fn finish(
     params: &ParamInfo,
+    method: super::Method,
     backend: String,
     fx: &Fixed,
     cur: Point,
@@ -284,6 +286,7 @@ fn finish(
         history,
         ai: last_ai,
         ai_inverse_natural,
+        method,
         backend,
         seconds: t0.elapsed().as_secs_f64(),
     }

@@ -95,7 +95,7 @@ impl MarginalModel {
         opts: &RemlOptions,
         mut observer: impl FnMut(&Iteration),
     ) -> Result<RemlFit, RemlError> {
-        let mut ev = Dense::new(self, &self.fixed)?;
+        let mut ev = Dense::new(self, &self.fixed)?.with_method(opts.method);
         driver::fit(&self.params(), &mut ev, &self.fixed, opts, &mut observer)
     }
 
@@ -113,7 +113,7 @@ impl MarginalModel {
         free: &[f64],
         opts: &RemlOptions,
     ) -> Result<crate::reml::Evaluation, RemlError> {
-        let mut ev = Dense::new(self, &self.fixed)?;
+        let mut ev = Dense::new(self, &self.fixed)?.with_method(opts.method);
         driver::evaluate_at(&self.params(), &mut ev, &self.fixed, free, opts.jacobian)
     }
 

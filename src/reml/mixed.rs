@@ -13,7 +13,7 @@ use super::evaluator::{Evaluator, ParamInfo};
 use super::fixed::Fixed;
 use super::linalg;
 use super::mme::Mme;
-use super::options::Backend;
+use super::options::{Backend, Method};
 use super::post::MixedPost;
 use super::{Iteration, RemlError, RemlFit, RemlOptions};
 use crate::data::{Incidence, SparseDesign};
@@ -249,7 +249,7 @@ impl MixedModel {
         opts: &RemlOptions,
         mut observer: impl FnMut(&Iteration),
     ) -> Result<RemlFit, RemlError> {
-        let mut ev = self.evaluator(opts.backend)?;
+        let mut ev = self.evaluator(opts.backend, opts.method)?;
         driver::fit(
             &self.params(),
             ev.as_mut(),
@@ -262,7 +262,7 @@ impl MixedModel {
     /// REML log-likelihood (full) at the free parameters `free`.
     pub fn loglik(&self, free: &[f64]) -> Result<f64, RemlError> {
         driver::check_len("parameters", free, &self.params().names)?;
-        let mut ev = self.evaluator(Backend::Auto)?;
+        let mut ev = self.evaluator(Backend::Auto, Method::Reml)?;
         Ok(dense::evaluate_or_error(ev.as_mut(), free)?.ll)
     }
 
@@ -285,7 +285,7 @@ impl MixedModel {
         opts: &RemlOptions,
     ) -> Result<crate::reml::Evaluation, RemlError> {
         driver::check_len("parameters", free, &self.params().names)?;
-        let mut ev = self.evaluator(opts.backend)?;
+        let mut ev = self.evaluator(opts.backend, opts.method)?;
         driver::evaluate_at(
             &self.params(),
             ev.as_mut(),
@@ -339,10 +339,16 @@ impl MixedModel {
         }
     }
 
-    fn evaluator(&self, choice: Backend) -> Result<Box<dyn Evaluator + '_>, RemlError> {
+    fn evaluator(
+        &self,
+        choice: Backend,
+        method: Method,
+    ) -> Result<Box<dyn Evaluator + '_>, RemlError> {
         Ok(match self.resolve_backend(choice)? {
-            Backend::Sparse => Box::new(Mme::new(self, &self.fixed, &Default::default())?),
-            _ => Box::new(Dense::new(self, &self.fixed)?),
+            Backend::Sparse => {
+                Box::new(Mme::new(self, &self.fixed, &Default::default())?.with_method(method))
+            }
+            _ => Box::new(Dense::new(self, &self.fixed)?.with_method(method)),
         })
     }
 

@@ -30,7 +30,7 @@ mod trace;
 pub use error::RemlError;
 pub use marginal::MarginalModel;
 pub use mixed::{MixedModel, RandomDesign};
-pub use options::{Backend, RemlOptions};
+pub use options::{Backend, Method, RemlOptions};
 pub use post::{Blup, MarginalPost, MixedPost};
 pub use result::{Evaluation, Iteration, RemlFit, Termination};
 

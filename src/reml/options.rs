@@ -3,6 +3,26 @@
 
 use crate::JacobianMethod;
 
+/// The likelihood that is maximised.
+///
+/// ```
+/// use covreml::reml::{Method, RemlOptions};
+/// let opts = RemlOptions::default().method(Method::Ml);
+/// assert_eq!(opts.method, Method::Ml);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method {
+    /// Restricted maximum likelihood (the default):
+    /// `ℓ = −½[(n − p) log 2π + log|V| + log|XᵀV⁻¹X| + yᵀPy]`.
+    #[default]
+    Reml,
+    /// Maximum likelihood (lme4's `REML = FALSE`), β profiled out:
+    /// `ℓ = −½[n log 2π + log|V| + (y − Xβ̂)ᵀV⁻¹(y − Xβ̂)]`; needed to compare
+    /// models that differ in their fixed effects.
+    Ml,
+}
+
 /// Which linear algebra fits a mixed model.
 ///
 /// ```
@@ -66,6 +86,8 @@ pub struct RemlOptions {
     pub trace: bool,
     /// The backend of a mixed model (a marginal model is always dense).
     pub backend: Backend,
+    /// REML (the default) or ML.
+    pub method: Method,
 }
 
 impl Default for RemlOptions {
@@ -83,6 +105,7 @@ impl Default for RemlOptions {
             jacobian: JacobianMethod::ClosedForm,
             trace: false,
             backend: Backend::Auto,
+            method: Method::Reml,
         }
     }
 }
@@ -129,6 +152,11 @@ impl RemlOptions {
     /// The backend of a mixed model.
     pub fn backend(mut self, b: Backend) -> Self {
         self.backend = b;
+        self
+    }
+    /// REML or ML.
+    pub fn method(mut self, m: Method) -> Self {
+        self.method = m;
         self
     }
     /// Printed trace on or off.

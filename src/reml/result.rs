@@ -129,9 +129,11 @@ pub struct RemlFit {
     pub beta_se: Vec<f64>,
     /// Names of the fixed effects (the columns of `X`; `beta[j]` unless named).
     pub beta_names: Vec<String>,
-    /// Full REML log-likelihood (as lme4 and nlme report it).
+    /// The full log-likelihood as lme4 and nlme report it: REML, or ML for
+    /// a fit with [`Method::Ml`](super::Method::Ml).
     pub loglik: f64,
-    /// REML log-likelihood without `−(n−p)/2 · log 2π` (torch-openreml's convention).
+    /// The same without its `2π` term, `−(n−p)/2 · log 2π` for REML
+    /// (torch-openreml's convention) or `−n/2 · log 2π` for ML.
     pub loglik_no_constant: f64,
     /// `−2ℓ + 2(p + k)` with `k` free variance parameters (lme4's REML convention).
     pub aic: f64,
@@ -151,6 +153,10 @@ pub struct RemlFit {
     pub ai: DMatrix<f64>,
     /// Inverse AI matrix at the estimate, natural scale.
     pub ai_inverse_natural: DMatrix<f64>,
+    /// The likelihood maximised: [`Method::Reml`](super::Method::Reml)
+    /// (then `loglik` is the REML log-likelihood) or
+    /// [`Method::Ml`](super::Method::Ml) (the ML log-likelihood).
+    pub method: super::Method,
     /// The backend that computed the fit (`dense V (n = …)` or
     /// `sparse MME (order …, nnz(L) …)`).
     pub backend: String,
@@ -215,8 +221,15 @@ impl fmt::Display for RemlFit {
         }
         writeln!(
             f,
-            "  REML log-likelihood {:.9} (without the 2π constant {:.9}); AIC {:.4}, BIC {:.4}",
-            self.loglik, self.loglik_no_constant, self.aic, self.bic
+            "  {} log-likelihood {:.9} (as lme4 reports it; {:.9} without the 2π term, torch-openreml's convention); AIC {:.4}, BIC {:.4}",
+            match self.method {
+                super::Method::Ml => "ML",
+                _ => "REML",
+            },
+            self.loglik,
+            self.loglik_no_constant,
+            self.aic,
+            self.bic
         )
     }
 }

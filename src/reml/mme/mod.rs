@@ -27,7 +27,7 @@ mod post;
 use super::evaluator::{EvalFail, Evaluator, Point, ScoreAi};
 use super::fixed::Fixed;
 use super::mixed::{cov_err, MixedModel};
-use super::RemlError;
+use super::{Method, RemlError};
 use crate::sparse::{EntryMap, SparseCholesky, SparseError, SparseOptions};
 use crate::{JacobianMethod, SparseInverse};
 use design::RowDesign;
@@ -47,6 +47,10 @@ struct State {
     dr: Vec<Vec<f64>>,
     /// Each term's `G⁻¹`.
     hs: Vec<SparseInverse<f64>>,
+    /// `C^{uβ}`, the `u` rows of the `β` columns of `C⁻¹` (`(dim − p) × p`,
+    /// column major), and `(Xᵀ V⁻¹ X)⁻¹ = C^{ββ}`: for ML.
+    c_ub: Vec<f64>,
+    beta_cov: DMatrix<f64>,
 }
 
 /// The sparse evaluator of a [`MixedModel`].
@@ -63,6 +67,7 @@ pub(crate) struct Mme<'a> {
     /// Per term with a non-diagonal `G⁻¹`: its factorization, for `G v`.
     h_chol: Vec<Option<SparseCholesky>>,
     st: Option<State>,
+    method: Method,
 }
 
 fn sparse_err(e: SparseError) -> RemlError {
@@ -130,7 +135,86 @@ impl<'a> Mme<'a> {
             values,
             h_chol,
             st: None,
+            method: Method::Reml,
         })
+    }
+
+    /// REML (the default) or ML.
+    pub fn with_method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// The ML corrections: `tr(V⁻¹ V̇_k) − tr(P V̇_k)` for every parameter
+    /// (`G` terms first, then `R`), and `A = V⁻¹X = R⁻¹(X + Z C^{uβ} S)`
+    /// with `S = XᵀV⁻¹X`.
+    fn ml_corrections(&self, st: &State) -> (Vec<f64>, Vec<Vec<f64>>) {
+        let (n, p, dim) = (self.w.n, self.w.p, self.w.dim);
+        let q = dim - p;
+        let s = st
+            .beta_cov
+            .clone()
+            .cholesky()
+            .map(|c| c.inverse())
+            .unwrap_or_else(|| DMatrix::from_element(p, p, f64::NAN));
+        // US = C^{uβ} S, q × p
+        let us: Vec<f64> = {
+            let mut out = vec![0.0; q * p];
+            for b in 0..p {
+                for a in 0..p {
+                    let sab = s[(a, b)];
+                    for i in 0..q {
+                        out[b * q + i] += st.c_ub[a * q + i] * sab;
+                    }
+                }
+            }
+            out
+        };
+        // A = R⁻¹(X + Z U S), n × p (column major)
+        let mut a = vec![0.0; n * p];
+        for i in 0..n {
+            let (cols, vals) = self.w.row(i);
+            for j in 0..p {
+                let mut v = vals[j];
+                for (&c, &w) in cols[p..].iter().zip(&vals[p..]) {
+                    v += w * us[j * q + c as usize - p];
+                }
+                a[j * n + i] = v / st.r[i];
+            }
+        }
+        let mut corr = Vec::new();
+        for (t, h) in st.hs.iter().enumerate() {
+            let (lo, hi) = (self.w.offsets[t] - p, self.w.offsets[t + 1] - p);
+            let ut: Vec<&[f64]> = (0..p).map(|j| &st.c_ub[j * q + lo..j * q + hi]).collect();
+            for dh in &h.jacobian {
+                // −tr(Uᵀ Ḣ U S)
+                let hu: Vec<Vec<f64>> = ut.iter().map(|u| sym_matvec(h, dh, u)).collect();
+                let mut tr = 0.0;
+                for aa in 0..p {
+                    for bb in 0..p {
+                        let m: f64 = ut[aa].iter().zip(&hu[bb]).map(|(x, y)| x * y).sum();
+                        tr += m * s[(bb, aa)];
+                    }
+                }
+                corr.push(-tr);
+            }
+        }
+        for d in &st.dr {
+            // Σ_i ṙ_i a_iᵀ C^{ββ} a_i
+            let mut tr = 0.0;
+            for i in 0..n {
+                let mut qf = 0.0;
+                for aa in 0..p {
+                    for bb in 0..p {
+                        qf += a[aa * n + i] * st.beta_cov[(aa, bb)] * a[bb * n + i];
+                    }
+                }
+                tr += d[i] * qf;
+            }
+            corr.push(tr);
+        }
+        let a_cols = (0..p).map(|j| a[j * n..(j + 1) * n].to_vec()).collect();
+        (corr, a_cols)
     }
 
     /// Fills `C` at the given `R` diagonal and `G⁻¹`s.
@@ -253,6 +337,9 @@ impl Evaluator for Mme<'_> {
         let beta_cov = DMatrix::from_fn(p, p, |i, j| {
             0.5 * (rhs[(1 + j) * dim + i] + rhs[(1 + i) * dim + j])
         });
+        let c_ub: Vec<f64> = (0..p)
+            .flat_map(|j| rhs[(1 + j) * dim + p..(2 + j) * dim].iter().copied())
+            .collect();
         let ws = self.w.mul(&sol);
         let e: Vec<f64> = fx.y.iter().zip(&ws).map(|(a, b)| a - b).collect();
         let mut ypy: f64 = e.iter().zip(&rinv).map(|(a, b)| a * a * b).sum();
@@ -263,8 +350,16 @@ impl Evaluator for Mme<'_> {
             logdet_g += h.logdet;
         }
         let logdet_r: f64 = r.iter().map(|v| v.ln()).sum();
-        let ll_no_constant = -0.5 * (logdet_r + logdet_g + logdet_c + ypy);
-        let ll = ll_no_constant - 0.5 * (n - p) as f64 * (2.0 * std::f64::consts::PI).ln();
+        let (ll_no_constant, df) = match self.method {
+            // log|V| = log|R| + log|G| + log|C| − log|XᵀV⁻¹X|
+            Method::Ml => {
+                let chol = beta_cov.clone().cholesky().ok_or(EvalFail::SingularC)?;
+                let logdet_bc: f64 = 2.0 * chol.l().diagonal().iter().map(|d| d.ln()).sum::<f64>();
+                (-0.5 * (logdet_r + logdet_g + logdet_c + logdet_bc + ypy), n)
+            }
+            _ => (-0.5 * (logdet_r + logdet_g + logdet_c + ypy), n - p),
+        };
+        let ll = ll_no_constant - 0.5 * df as f64 * (2.0 * std::f64::consts::PI).ln();
         if !ll.is_finite() {
             return Err(EvalFail::NotPd);
         }
@@ -276,6 +371,8 @@ impl Evaluator for Mme<'_> {
             r,
             dr,
             hs,
+            c_ub,
+            beta_cov: beta_cov.clone(),
         });
         Ok(Point {
             x: x.to_vec(),
@@ -367,7 +464,18 @@ impl Evaluator for Mme<'_> {
             let bb: f64 = (0..dim).map(|i| b[a * dim + i] * cb[c * dim + i]).sum();
             0.5 * (ff - bb)
         });
-        let ai = DMatrix::from_fn(k, k, |a, c| 0.5 * (ai[(a, c)] + ai[(c, a)]));
+        let mut ai = DMatrix::from_fn(k, k, |a, c| 0.5 * (ai[(a, c)] + ai[(c, a)]));
+        if self.method == Method::Ml {
+            // tr(V⁻¹V̇) = tr(PV̇) + correction; FᵀV⁻¹F = FᵀPF + (AᵀF)ᵀ C^{ββ} (AᵀF).
+            let (corr, a) = self.ml_corrections(&st);
+            for (sc, c) in score.iter_mut().zip(&corr) {
+                *sc -= 0.5 * c;
+            }
+            let p = self.w.p;
+            let af = DMatrix::from_fn(p, k, |j, c| (0..n).map(|i| a[j][i] * f[c][i]).sum::<f64>());
+            let extra = af.transpose() * &st.beta_cov * &af;
+            ai += 0.5 * extra;
+        }
         self.st = Some(st);
         Ok(ScoreAi { score, ai })
     }
