@@ -124,6 +124,14 @@ fn unidentified_parameters_get_nan_standard_errors_not_zero() {
     let fit = m.fit(&RemlOptions::default()).unwrap();
     let i = fit.names.iter().position(|n| n == "g/sigma^2_2").unwrap();
     assert!(fit.natural_se[i].is_nan(), "{:?}", fit.natural_se);
+    // … and the fit does not say "converged".
+    assert!(!fit.termination.is_converged(), "{}", fit.termination);
+    assert!(
+        matches!(&fit.termination, covreml::reml::Termination::NotIdentified { params }
+            if params.contains(&"g/sigma^2_2".to_string())),
+        "{}",
+        fit.termination
+    );
 }
 
 #[test]

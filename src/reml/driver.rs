@@ -254,6 +254,24 @@ fn finish(
     };
     let ai_inv = covariance_of_estimates(&last_ai, &held);
     let free_se: Vec<f64> = (0..k).map(|i| ai_inv[(i, i)].sqrt()).collect();
+    // A converged fit whose AI matrix does not identify some parameters
+    // (not held at a bound) must not say "converged".
+    let termination = match termination {
+        Termination::Converged | Termination::AtBound { .. } => {
+            let unidentified: Vec<String> = (0..k)
+                .filter(|i| !held.contains(i) && !free_se[*i].is_finite())
+                .map(|i| names[i].clone())
+                .collect();
+            if unidentified.is_empty() {
+                termination
+            } else {
+                Termination::NotIdentified {
+                    params: unidentified,
+                }
+            }
+        }
+        other => other,
+    };
     let jac: Vec<f64> = cur
         .x
         .iter()

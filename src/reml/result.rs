@@ -25,6 +25,14 @@ pub enum Termination {
     /// `V` positive definite) after the maximum number of halvings; the fit
     /// stays at the last accepted point.
     HalvingLimit,
+    /// The convergence criteria were met, but the AI matrix at the estimate
+    /// is singular in the directions of these parameters: the data do not
+    /// identify them (two terms confounded with each other or with the
+    /// residual), so their split is arbitrary and their standard errors NaN.
+    NotIdentified {
+        /// The parameters the AI matrix does not identify.
+        params: Vec<String>,
+    },
     /// The AI step is zero while the score is not: the AI matrix is singular,
     /// so the data do not identify some parameters (for example a `y` with
     /// no variation, or a random term whose design has an empty level).
@@ -46,6 +54,11 @@ impl fmt::Display for Termination {
             Termination::AtBound { params } => write!(f, "at bound ({})", params.join(", ")),
             Termination::HalvingLimit => write!(f, "step halving limit"),
             Termination::Stalled => write!(f, "stalled (parameters not identified)"),
+            Termination::NotIdentified { params } => write!(
+                f,
+                "converged to a point where the data do not identify {}",
+                params.join(", ")
+            ),
         }
     }
 }
