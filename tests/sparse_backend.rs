@@ -163,3 +163,63 @@ fn auto_picks_sparse_when_it_can_and_dense_otherwise() {
         .unwrap_err();
     assert!(e.to_string().contains("residual"), "{e}");
 }
+
+#[test]
+fn a_hundred_thousand_rows_fit_sparse_and_dense_says_how_much_memory_it_needs() {
+    let n = 100_000;
+    let q = 50;
+    let levels: Vec<usize> = (0..n).map(|i| (i * 7919) % q).collect();
+    let effect: Vec<f64> = (0..q)
+        .map(|l| ((l * 37) % 11) as f64 / 10.0 - 0.5)
+        .collect();
+    let y: Vec<f64> = (0..n)
+        .map(|i| 2.0 + effect[levels[i]] + (((i * 104_729) % 997) as f64 / 997.0 - 0.5))
+        .collect();
+    let x = DMatrix::from_element(n, 1, 1.0);
+    let m = MixedModel::with_iid_residual(&y, &x)
+        .unwrap()
+        .random(
+            "g",
+            Incidence::new(levels, q).unwrap(),
+            Box::new(Covariance::<Scalar>::new(q).unwrap()),
+        )
+        .unwrap();
+    let e = m
+        .fit(&RemlOptions::default().backend(Backend::Dense))
+        .unwrap_err();
+    assert!(matches!(e, RemlError::OutOfMemory { .. }), "{e}");
+    assert!(e.to_string().contains("160.0 GB"), "{e}");
+    let fit = m.fit(&RemlOptions::default()).unwrap();
+    assert!(fit.backend.starts_with("sparse"), "{}", fit.backend);
+    assert!(fit.termination.is_converged(), "{}", fit.termination);
+    // The residual is uniform on (−½, ½) over a full period: variance 1/12.
+    let s2e = fit.natural("residual/sigma^2").unwrap();
+    assert!((s2e - 1.0 / 12.0).abs() < 2e-3, "{s2e}");
+}
+
+#[test]
+fn an_aliased_random_term_is_not_identified_on_the_sparse_backend() {
+    // `gen` twice: C stays positive definite (each G⁻¹ is added), but the
+    // split of the genetic variance between the two copies is arbitrary.
+    let t = john_alpha();
+    let gen = Incidence::from_columns(&[t.column("gen").unwrap()]).unwrap();
+    let x = DMatrix::from_element(t.n_rows(), 1, 1.0);
+    let m = MixedModel::with_iid_residual(&t.numeric("yield").unwrap(), &x)
+        .unwrap()
+        .random(
+            "gen",
+            gen.clone(),
+            Box::new(Covariance::<Scalar>::new(24).unwrap()),
+        )
+        .unwrap()
+        .random(
+            "gen_again",
+            gen,
+            Box::new(Covariance::<Scalar>::new(24).unwrap()),
+        )
+        .unwrap();
+    match m.fit(&RemlOptions::default().backend(Backend::Sparse)) {
+        Ok(fit) => assert!(!fit.termination.is_converged(), "{}", fit.termination),
+        Err(e) => assert!(e.to_string().contains("gen"), "{e}"),
+    }
+}

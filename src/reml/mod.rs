@@ -1,15 +1,28 @@
-//! Average-Information REML: marginal and mixed models, fit control, fit
-//! results with standard errors, and post-estimation.
+//! Average-Information REML (and ML): marginal and mixed models, fit
+//! control, fit results with standard errors, evaluation at any point, and
+//! post-estimation.
 //!
-//! The engine works on dense `f64` matrices with faer. Per accepted
-//! iteration it factors `V = L Lᵀ` once, forms `P = V⁻¹ − V⁻¹X (XᵀV⁻¹X)⁻¹ XᵀV⁻¹`
-//! once from the factor, and gets every trace `tr(P ∂V_k)` and AI entry
-//! `½ (∂V_k P y)ᵀ P (∂V_l P y)` in `O(k n²)`. Steps are halved until the
-//! REML log-likelihood does not decrease (beyond its rounding level,
-//! `1e-12·|ℓ|`, where the predicted gain is itself below it) and `V` stays
-//! positive definite. No step moves a variance by more than a factor e⁴ or a
-//! correlation by more than four logits; a variance that falls below
-//! `1e-10·var(y)` is held at its boundary 0 (the fit then ends `AtBound`).
+//! One driver (`driver.rs`) runs the AI iteration over a backend seam
+//! (`Evaluator`): a trial point refactors and returns the
+//! log-likelihood; the score and AI matrix come from a separate call made at
+//! accepted points only. Steps are halved until the log-likelihood does not
+//! decrease (beyond its rounding level, `1e-12·|ℓ|`, where the predicted gain
+//! is itself below it) and the covariance stays positive definite. No step
+//! moves a variance by more than a factor e⁴ or a correlation by more than
+//! four logits; a variance that falls below `1e-10·var(y)` is held at its
+//! boundary 0 (the fit then ends `AtBound`).
+//!
+//! Backends ([`Backend`]):
+//! - **dense** (`dense.rs`): factors `V` (`n × n`) once per point, forms
+//!   `P` from the factor at accepted points; every trace `tr(P ∂V_k)` and AI
+//!   entry costs `O(k n²)`;
+//! - **sparse** (`mme/`): Henderson's mixed-model equations factored by a
+//!   sparse Cholesky, traces from a selected inverse, no `n × n` matrix;
+//!   `Auto` (the default) uses it whenever every `G` has a sparse inverse
+//!   and `R` is diagonal by type.
+//!
+//! `yᵀPy` is always formed from residuals, and `y` is centred when `X` has a
+//! constant column, so that an offset in `y` does not change the estimates.
 
 mod checks;
 mod dense;
