@@ -1,0 +1,53 @@
+//! Sparse Cholesky factorization of a symmetric positive-definite matrix of
+//! fixed pattern, and its selected inverse — the linear algebra under the
+//! mixed-model-equations backend.
+//!
+//! [`SparseCholesky::analyse`] does the symbolic work once (a fill-reducing
+//! ordering `P`, faer's symbolic factor in the simplicial or supernodal
+//! layout, every workspace); [`SparseCholesky::factor`] computes
+//! `P A Pᵀ = L Lᵀ` numerically into the same buffers, again and again; a
+//! non-positive pivot is an error value, never a panic.
+//!
+//! # Selected inversion (Takahashi recurrences)
+//!
+//! With `A = L Lᵀ` (after the permutation) and `Z = A⁻¹`, `Z` is needed only
+//! on the pattern of `L` (for traces such as `tr(A⁻¹ M)` with `M` inside that
+//! pattern). From `Z L = L⁻ᵀ` (upper triangular, diagonal `1/L_jj`), going
+//! backwards over columns `j`, for `i` in the pattern `P_j` of column `j` of
+//! `L` below the diagonal:
+//!
+//! - `Z_ij = −(1/L_jj) Σ_{k ∈ P_j} L_kj Z_ik`,
+//! - `Z_jj = 1/L_jj² − (1/L_jj) Σ_{k ∈ P_j} L_kj Z_kj`.
+//!
+//! Every `Z_ik` read has `i, k ∈ P_j`, and the pattern of a column of `L` is a
+//! clique of the filled graph, so it lies in the pattern of `L + Lᵀ` and has
+//! already been computed (its column is later than `j`). The simplicial
+//! kernel applies this column by column.
+//!
+//! # Supernodal block form
+//!
+//! A supernode is a set `J` of consecutive columns sharing the row pattern `R`
+//! below its diagonal block; faer stores `[L_JJ; L_RJ]` as one dense
+//! column-major block. Going backwards over supernodes, with `Z_RR` gathered
+//! from the (final) blocks of the ancestors:
+//!
+//! - `Y = L_RJ L_JJ⁻¹` (a triangular solve),
+//! - `Z_RJ = −Z_RR Y` (a dense product),
+//! - `Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹ − Yᵀ Z_RJ` (a triangular inverse and two products),
+//!
+//! all with faer's dense kernels (`matmul`, triangular solves), so the work
+//! on a dense fill block runs at dense-matrix speed. `Z` is stored in the
+//! layout of `L` (the diagonal blocks full and symmetric), and
+//! [`SparseCholesky::entry_map`] / [`SparseCholesky::gather`] read it in the
+//! original ordering.
+
+mod cholesky;
+mod entry_map;
+mod error;
+mod options;
+mod selinv;
+
+pub use cholesky::SparseCholesky;
+pub use entry_map::EntryMap;
+pub use error::SparseError;
+pub use options::{Layout, Ordering, SparseOptions};
