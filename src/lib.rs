@@ -49,6 +49,15 @@ pub use transform::Transform;
 /// Re-exports of nalgebra's dimension types used in structure signatures.
 pub use nalgebra::{Const, Dyn};
 
+/// The crate-private sparse Cholesky layer, exposed for its integration
+/// tests and benchmark only; not a public API.
+#[doc(hidden)]
+pub mod __sparse_testing {
+    pub use crate::sparse::{
+        EntryMap, Layout, Ordering, SparseCholesky, SparseError, SparseOptions,
+    };
+}
+
 /// Paths used by the derive macros' generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {

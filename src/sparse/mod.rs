@@ -1,147 +1,53 @@
-//! Sparse Cholesky factorization and selected inverse (temporary dense
-//! stand-in with the final API; replaced by the sparse implementation).
+//! Sparse Cholesky factorization of a symmetric positive-definite matrix of
+//! fixed pattern, and its selected inverse — the linear algebra under the
+//! mixed-model-equations backend.
+//!
+//! [`SparseCholesky::analyse`] does the symbolic work once (a fill-reducing
+//! ordering `P`, faer's symbolic factor in the simplicial or supernodal
+//! layout, every workspace); [`SparseCholesky::factor`] computes
+//! `P A Pᵀ = L Lᵀ` numerically into the same buffers, again and again; a
+//! non-positive pivot is an error value, never a panic.
+//!
+//! # Selected inversion (Takahashi recurrences)
+//!
+//! With `A = L Lᵀ` (after the permutation) and `Z = A⁻¹`, `Z` is needed only
+//! on the pattern of `L` (for traces such as `tr(A⁻¹ M)` with `M` inside that
+//! pattern). From `Z L = L⁻ᵀ` (upper triangular, diagonal `1/L_jj`), going
+//! backwards over columns `j`, for `i` in the pattern `P_j` of column `j` of
+//! `L` below the diagonal:
+//!
+//! - `Z_ij = −(1/L_jj) Σ_{k ∈ P_j} L_kj Z_ik`,
+//! - `Z_jj = 1/L_jj² − (1/L_jj) Σ_{k ∈ P_j} L_kj Z_kj`.
+//!
+//! Every `Z_ik` read has `i, k ∈ P_j`, and the pattern of a column of `L` is a
+//! clique of the filled graph, so it lies in the pattern of `L + Lᵀ` and has
+//! already been computed (its column is later than `j`). The simplicial
+//! kernel applies this column by column.
+//!
+//! # Supernodal block form
+//!
+//! A supernode is a set `J` of consecutive columns sharing the row pattern `R`
+//! below its diagonal block; faer stores `[L_JJ; L_RJ]` as one dense
+//! column-major block. Going backwards over supernodes, with `Z_RR` gathered
+//! from the (final) blocks of the ancestors:
+//!
+//! - `Y = L_RJ L_JJ⁻¹` (a triangular solve),
+//! - `Z_RJ = −Z_RR Y` (a dense product),
+//! - `Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹ − Yᵀ Z_RJ` (a triangular inverse and two products),
+//!
+//! all with faer's dense kernels (`matmul`, triangular solves), so the work
+//! on a dense fill block runs at dense-matrix speed. `Z` is stored in the
+//! layout of `L` (the diagonal blocks full and symmetric), and
+//! [`SparseCholesky::entry_map`] / [`SparseCholesky::gather`] read it in the
+//! original ordering.
 
-use faer::linalg::cholesky::llt::factor;
-use faer::{Mat, MatMut};
-use thiserror::Error;
+mod cholesky;
+mod entry_map;
+mod error;
+mod options;
+mod selinv;
 
-/// Fill-reducing ordering.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) enum Ordering {
-    #[default]
-    Amd,
-    #[allow(dead_code)]
-    Identity,
-}
-
-/// Factor layout.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) enum Layout {
-    #[default]
-    Auto,
-    #[allow(dead_code)]
-    Simplicial,
-    #[allow(dead_code)]
-    Supernodal,
-}
-
-/// Options fixed at analysis.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct SparseOptions {
-    pub ordering: Ordering,
-    pub layout: Layout,
-}
-
-/// Errors of the sparse layer.
-#[derive(Clone, Debug, PartialEq, Error)]
-pub(crate) enum SparseError {
-    #[error("not positive definite (pivot at column {column})")]
-    NotPositiveDefinite { column: usize },
-    #[error("invalid pattern: {reason}")]
-    InvalidPattern { reason: String },
-    #[error("entry ({row}, {col}) is outside the pattern of the factor")]
-    OutOfPattern { row: usize, col: usize },
-}
-
-/// Positions in the selected-inverse storage.
-pub(crate) struct EntryMap(Vec<usize>);
-
-/// Dense stand-in.
-pub(crate) struct SparseCholesky {
-    n: usize,
-    col_ptr: Vec<usize>,
-    row_idx: Vec<usize>,
-    l: Mat<f64>,
-    z: Mat<f64>,
-}
-
-impl SparseCholesky {
-    pub fn analyse(
-        n: usize,
-        col_ptr: &[usize],
-        row_idx: &[usize],
-        _opts: &SparseOptions,
-    ) -> Result<Self, SparseError> {
-        if col_ptr.len() != n + 1 {
-            return Err(SparseError::InvalidPattern {
-                reason: "col_ptr length".into(),
-            });
-        }
-        Ok(SparseCholesky {
-            n,
-            col_ptr: col_ptr.to_vec(),
-            row_idx: row_idx.to_vec(),
-            l: Mat::zeros(n, n),
-            z: Mat::zeros(n, n),
-        })
-    }
-
-    pub fn factor(&mut self, values: &[f64]) -> Result<(), SparseError> {
-        let n = self.n;
-        self.l = Mat::zeros(n, n);
-        for j in 0..n {
-            for p in self.col_ptr[j]..self.col_ptr[j + 1] {
-                self.l[(self.row_idx[p], j)] = values[p];
-            }
-        }
-        let mut mem = faer::dyn_stack::MemBuffer::new(factor::cholesky_in_place_scratch::<f64>(
-            n,
-            faer::Par::Seq,
-            Default::default(),
-        ));
-        factor::cholesky_in_place(
-            self.l.as_mut(),
-            Default::default(),
-            faer::Par::Seq,
-            faer::dyn_stack::MemStack::new(&mut mem),
-            Default::default(),
-        )
-        .map_err(|_| SparseError::NotPositiveDefinite { column: 0 })?;
-        for j in 0..n {
-            for i in 0..j {
-                self.l[(i, j)] = 0.0;
-            }
-        }
-        Ok(())
-    }
-
-    pub fn log_det(&self) -> f64 {
-        (0..self.n).map(|i| self.l[(i, i)].ln()).sum::<f64>() * 2.0
-    }
-
-    pub fn solve_in_place(&self, mut rhs: MatMut<'_, f64>) {
-        use faer::linalg::triangular_solve as ts;
-        ts::solve_lower_triangular_in_place(self.l.as_ref(), rhs.as_mut(), faer::Par::Seq);
-        ts::solve_upper_triangular_in_place(
-            self.l.as_ref().transpose(),
-            rhs.as_mut(),
-            faer::Par::Seq,
-        );
-    }
-
-    pub fn selected_inverse(&mut self) {
-        let mut z = Mat::<f64>::identity(self.n, self.n);
-        self.solve_in_place(z.as_mut());
-        self.z = z;
-    }
-
-    pub fn entry_map(&self, entries: &[(usize, usize)]) -> Result<EntryMap, SparseError> {
-        Ok(EntryMap(
-            entries.iter().map(|&(i, j)| i + j * self.n).collect(),
-        ))
-    }
-
-    pub fn gather(&self, map: &EntryMap, out: &mut [f64]) {
-        for (o, &p) in out.iter_mut().zip(&map.0) {
-            *o = self.z[(p % self.n, p / self.n)];
-        }
-    }
-
-    pub fn nnz_l(&self) -> usize {
-        self.n * (self.n + 1) / 2
-    }
-
-    pub fn is_supernodal(&self) -> bool {
-        false
-    }
-}
+pub use cholesky::SparseCholesky;
+pub use entry_map::EntryMap;
+pub use error::SparseError;
+pub use options::{Layout, Ordering, SparseOptions};

@@ -1,0 +1,448 @@
+//! [`SparseCholesky`]: one symbolic analysis, then numeric factorizations,
+//! solves and selected inversions into buffers allocated once.
+
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::cholesky::llt::factor::LltRegularization;
+use faer::sparse::linalg::cholesky::{
+    factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky,
+    SymbolicCholeskyRaw, SymmetricOrdering,
+};
+use faer::linalg::solvers::LltError;
+use faer::sparse::linalg::SupernodalThreshold;
+use faer::sparse::{FaerError, SparseColMatRef, SymbolicSparseColMat};
+use faer::perm::PermRef;
+use faer::{Conj, MatMut, Par, Side};
+
+use super::entry_map::EntryMap;
+use super::error::SparseError;
+use super::options::{Layout, Ordering, SparseOptions};
+use super::selinv::{SelinvWorkspace, Storage};
+
+/// A symmetric positive-definite matrix of fixed pattern, factored again and
+/// again: `P A Pᵀ = L Lᵀ` with a fill-reducing permutation `P` fixed at analysis.
+pub struct SparseCholesky {
+    n: usize,
+    /// The lower triangle of `A`, original ordering (pattern only).
+    a_lower: SymbolicSparseColMat<usize>,
+    symbolic: SymbolicCholesky<usize>,
+    /// The values of `L`, laid out as faer's symbolic factor says.
+    l_values: Vec<f64>,
+    /// The selected inverse, laid out like `L` (empty until first computed).
+    z_values: Vec<f64>,
+    factor_mem: MemBuffer,
+    selinv_ws: Option<SelinvWorkspace>,
+    /// For each (permuted) column, its supernode (supernodal layout only).
+    col_to_super: Vec<usize>,
+    par: Par,
+    log_det: f64,
+    factored: bool,
+    inverted: bool,
+}
+
+impl std::fmt::Debug for SparseCholesky {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SparseCholesky")
+            .field("n", &self.n)
+            .field("nnz_l", &self.nnz_l())
+            .field("supernodal", &self.is_supernodal())
+            .field("n_supernodes", &self.n_supernodes())
+            .field("factored", &self.factored)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The parallelism of a dense kernel of size `size` under the chosen setting.
+pub(super) fn par_for(par: Par, size: usize) -> Par {
+    if size < 256 {
+        Par::Seq
+    } else {
+        par
+    }
+}
+
+fn oom(what: &'static str) -> impl Fn(FaerError) -> SparseError {
+    move |e| match e {
+        FaerError::IndexOverflow => SparseError::InvalidPattern {
+            reason: format!("{what}: the factor is too large for the index type"),
+        },
+        _ => SparseError::OutOfMemory { what },
+    }
+}
+
+/// Checks that `col_ptr`/`row_idx` are the lower triangle of an `n × n`
+/// matrix, diagonal included, rows strictly increasing within each column.
+fn validate(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<(), SparseError> {
+    let bad = |reason: String| Err(SparseError::InvalidPattern { reason });
+    if col_ptr.len() != n + 1 {
+        return bad(format!(
+            "col_ptr has length {}, expected n + 1 = {}",
+            col_ptr.len(),
+            n + 1
+        ));
+    }
+    if col_ptr[0] != 0 {
+        return bad(format!("col_ptr[0] is {}, expected 0", col_ptr[0]));
+    }
+    if col_ptr[n] != row_idx.len() {
+        return bad(format!(
+            "col_ptr[n] is {} but row_idx has length {}",
+            col_ptr[n],
+            row_idx.len()
+        ));
+    }
+    for j in 0..n {
+        let (p0, p1) = (col_ptr[j], col_ptr[j + 1]);
+        if p1 < p0 || p1 > row_idx.len() {
+            return bad(format!(
+                "col_ptr decreases or overruns at column {j} ({p0} .. {p1})"
+            ));
+        }
+        let rows = &row_idx[p0..p1];
+        if rows.first() != Some(&j) {
+            return bad(format!(
+                "column {j} must start with its diagonal entry (row {j}) and hold only \
+                 rows ≥ {j} (lower triangle); its first row is {:?}",
+                rows.first()
+            ));
+        }
+        for w in rows.windows(2) {
+            if w[1] <= w[0] {
+                return bad(format!(
+                    "rows of column {j} are not strictly increasing ({} then {})",
+                    w[0], w[1]
+                ));
+            }
+        }
+        if let Some(&last) = rows.last() {
+            if last >= n {
+                return bad(format!("row {last} in column {j} is out of range for n = {n}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl SparseCholesky {
+    /// Symbolic analysis, done once: `col_ptr`/`row_idx` give the LOWER
+    /// triangle (diagonal included, rows sorted within each column) of an
+    /// `n × n` symmetric matrix in CSC form, in the original ordering.
+    /// Allocates every buffer the later calls need (the selected-inverse
+    /// storage is allocated at its first use).
+    pub fn analyse(
+        n: usize,
+        col_ptr: &[usize],
+        row_idx: &[usize],
+        opts: &SparseOptions,
+    ) -> Result<Self, SparseError> {
+        validate(n, col_ptr, row_idx)?;
+        let a_lower =
+            SymbolicSparseColMat::new_checked(n, n, col_ptr.to_vec(), None, row_idx.to_vec());
+        let threshold = match opts.layout {
+            Layout::Auto => SupernodalThreshold::AUTO,
+            Layout::Simplicial => SupernodalThreshold::FORCE_SIMPLICIAL,
+            // faer's FORCE_SUPERNODAL (0) still picks simplicial when the flop
+            // count is 0 (a diagonal matrix); −∞ always picks supernodal.
+            Layout::Supernodal => SupernodalThreshold(f64::NEG_INFINITY),
+        };
+        // faer's `SymmetricOrdering::Identity` reads the pattern as the upper
+        // triangle whatever `side` says, so the identity ordering is given as
+        // an explicit (custom) permutation, which honours `side`.
+        let identity: Vec<usize> = (0..n).collect();
+        let ordering = match opts.ordering {
+            Ordering::Amd => SymmetricOrdering::Amd,
+            Ordering::Identity => {
+                SymmetricOrdering::Custom(PermRef::new_checked(&identity, &identity, n))
+            }
+        };
+        let params = CholeskySymbolicParams {
+            supernodal_flop_ratio_threshold: threshold,
+            ..Default::default()
+        };
+        let symbolic = factorize_symbolic_cholesky(a_lower.as_ref(), Side::Lower, ordering, params)
+            .map_err(oom("the symbolic factorization"))?;
+        let par = match opts.threads {
+            0 => faer::get_global_parallelism(),
+            1 => Par::Seq,
+            t => Par::rayon(t),
+        };
+        let mut col_to_super = Vec::new();
+        let mut largest = 1;
+        if let SymbolicCholeskyRaw::Supernodal(sn) = symbolic.raw() {
+            col_to_super.resize(n, 0);
+            for s in 0..sn.n_supernodes() {
+                let (b, e) = (sn.supernode_begin()[s], sn.supernode_end()[s]);
+                largest = largest.max(e - b + sn.supernode(s).pattern().len());
+                col_to_super[b..e].fill(s);
+            }
+        }
+        let req = symbolic.factorize_numeric_llt_scratch::<f64>(par_for(par, largest), Default::default());
+        let factor_mem = MemBuffer::try_new(req)
+            .map_err(|_| SparseError::OutOfMemory { what: "the factorization workspace" })?;
+        let mut l_values = Vec::new();
+        l_values
+            .try_reserve_exact(symbolic.len_val())
+            .map_err(|_| SparseError::OutOfMemory { what: "the values of L" })?;
+        l_values.resize(symbolic.len_val(), 0.0);
+        Ok(Self {
+            n,
+            a_lower,
+            symbolic,
+            l_values,
+            z_values: Vec::new(),
+            factor_mem,
+            selinv_ws: None,
+            col_to_super,
+            par,
+            log_det: f64::NAN,
+            factored: false,
+            inverted: false,
+        })
+    }
+
+    /// The order `n` of the matrix.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// The largest supernode (rows of its block, including the block
+    /// diagonal), or 1 for the simplicial layout.
+    fn largest_block(&self) -> usize {
+        match self.symbolic.raw() {
+            SymbolicCholeskyRaw::Simplicial(_) => 1,
+            SymbolicCholeskyRaw::Supernodal(sn) => (0..sn.n_supernodes())
+                .map(|s| {
+                    sn.supernode_end()[s] - sn.supernode_begin()[s]
+                        + sn.supernode(s).pattern().len()
+                })
+                .max()
+                .unwrap_or(1),
+        }
+    }
+
+    /// Maps a permuted index to the original ordering.
+    fn original(&self, permuted: usize) -> usize {
+        match self.symbolic.perm() {
+            Some(p) => p.arrays().0[permuted],
+            None => permuted,
+        }
+    }
+
+    /// Maps an original index to the permuted ordering.
+    fn permuted(&self, original: usize) -> usize {
+        match self.symbolic.perm() {
+            Some(p) => p.arrays().1[original],
+            None => original,
+        }
+    }
+
+    /// Numeric factorization of `values` (same pattern and order as given to
+    /// [`analyse`](Self::analyse)); no allocation. A non-positive or
+    /// non-finite pivot is `Err(NotPositiveDefinite { .. })`, never a panic.
+    pub fn factor(&mut self, values: &[f64]) -> Result<(), SparseError> {
+        self.factored = false;
+        self.inverted = false;
+        let nnz = self.a_lower.row_idx().len();
+        if values.len() != nnz {
+            return Err(SparseError::InvalidPattern {
+                reason: format!(
+                    "values has length {}, the analysed pattern has {nnz} entries",
+                    values.len()
+                ),
+            });
+        }
+        if let Some(p) = values.iter().position(|v| !v.is_finite()) {
+            let col_ptr = self.a_lower.col_ptr();
+            let column = col_ptr.partition_point(|&c| c <= p) - 1;
+            return Err(SparseError::NotPositiveDefinite { column });
+        }
+        let a = SparseColMatRef::new(self.a_lower.as_ref(), values);
+        let par = par_for(self.par, self.largest_block());
+        let supernodal = self.is_supernodal();
+        let result = self.symbolic.factorize_numeric_llt(
+            &mut self.l_values,
+            a,
+            Side::Lower,
+            LltRegularization::default(),
+            par,
+            MemStack::new(&mut self.factor_mem),
+            Default::default(),
+        )
+        .map(|_| ());
+        match result {
+            Ok(_) => {}
+            Err(LltError::NonPositivePivot { index }) => {
+                // faer reports 1-based pivots in the simplicial layout and
+                // 0-based ones in the supernodal layout.
+                let k = if supernodal { index } else { index.saturating_sub(1) };
+                let column = self.original(k.min(self.n.saturating_sub(1)));
+                return Err(SparseError::NotPositiveDefinite { column });
+            }
+        }
+        let mut log_det = 0.0;
+        let mut bad = None;
+        self.for_each_diagonal(|k, d| {
+            if !(d > 0.0 && d.is_finite()) && bad.is_none() {
+                bad = Some(k);
+            }
+            log_det += d.ln();
+        });
+        if let Some(k) = bad {
+            return Err(SparseError::NotPositiveDefinite { column: self.original(k) });
+        }
+        self.log_det = 2.0 * log_det;
+        self.factored = true;
+        Ok(())
+    }
+
+    /// Calls `f(k, L_kk)` for every (permuted) column `k`.
+    fn for_each_diagonal(&self, mut f: impl FnMut(usize, f64)) {
+        match self.symbolic.raw() {
+            SymbolicCholeskyRaw::Simplicial(sym) => {
+                for (k, &p) in sym.col_ptr()[..self.n].iter().enumerate() {
+                    f(k, self.l_values[p]);
+                }
+            }
+            SymbolicCholeskyRaw::Supernodal(sn) => {
+                for s in 0..sn.n_supernodes() {
+                    let (b, e) = (sn.supernode_begin()[s], sn.supernode_end()[s]);
+                    let rows = e - b + sn.supernode(s).pattern().len();
+                    let base = sn.col_ptr_for_val()[s];
+                    for c in 0..e - b {
+                        f(b + c, self.l_values[base + c * rows + c]);
+                    }
+                }
+            }
+        }
+    }
+
+    fn assert_factored(&self) {
+        assert!(
+            self.factored,
+            "SparseCholesky: call `factor` successfully before using the factor"
+        );
+    }
+
+    /// log det of the factored matrix (`2 Σ log L_jj`); NaN before a
+    /// successful [`factor`](Self::factor).
+    pub fn log_det(&self) -> f64 {
+        if self.factored {
+            self.log_det
+        } else {
+            f64::NAN
+        }
+    }
+
+    /// Solves `A X = B` in place for a dense `B` (`n × m`, original
+    /// ordering). Allocates a workspace of `O(n·m)`.
+    ///
+    /// # Panics
+    /// If the matrix has not been factored, or `rhs` does not have `n` rows.
+    pub fn solve_in_place(&self, rhs: MatMut<'_, f64>) {
+        self.assert_factored();
+        assert_eq!(rhs.nrows(), self.n, "SparseCholesky::solve_in_place: rows of rhs");
+        let m = rhs.ncols();
+        let par = par_for(self.par, m.max(self.largest_block()));
+        let req = self.symbolic.solve_in_place_scratch::<f64>(m, par);
+        let mut mem = MemBuffer::new(req);
+        LltRef::new(&self.symbolic, &self.l_values).solve_in_place_with_conj(
+            Conj::No,
+            rhs,
+            par,
+            MemStack::new(&mut mem),
+        );
+    }
+
+    /// Computes the selected inverse `Z = A⁻¹` on the pattern of `L`
+    /// (Takahashi recurrences), into internal storage laid out like `L`.
+    /// Allocation-free after the first call.
+    ///
+    /// # Panics
+    /// If the matrix has not been factored.
+    pub fn selected_inverse(&mut self) {
+        self.assert_factored();
+        if self.z_values.len() != self.l_values.len() {
+            self.z_values = vec![0.0; self.l_values.len()];
+        }
+        let storage = match self.symbolic.raw() {
+            SymbolicCholeskyRaw::Simplicial(sym) => Storage::Simplicial(sym),
+            SymbolicCholeskyRaw::Supernodal(sn) => Storage::Supernodal(sn, &self.col_to_super),
+        };
+        let ws = self
+            .selinv_ws
+            .get_or_insert_with(|| SelinvWorkspace::new(&storage, self.n));
+        super::selinv::selected_inverse(&storage, &self.l_values, &mut self.z_values, ws, self.par);
+        self.inverted = true;
+    }
+
+    /// Positions, in the selected-inverse storage, of entries `(i, j)` given
+    /// in original indices (either triangle). An entry outside the pattern of
+    /// `L + Lᵀ` is `Err(OutOfPattern)` naming it. Symbolic: compute once per
+    /// pattern, use every iteration.
+    pub fn entry_map(&self, entries: &[(usize, usize)]) -> Result<EntryMap, SparseError> {
+        let mut positions = Vec::with_capacity(entries.len());
+        for &(i, j) in entries {
+            let out = SparseError::OutOfPattern { row: i, col: j };
+            if i >= self.n || j >= self.n {
+                return Err(out);
+            }
+            let (pi, pj) = (self.permuted(i), self.permuted(j));
+            let (r, c) = (pi.max(pj), pi.min(pj));
+            let pos = match self.symbolic.raw() {
+                SymbolicCholeskyRaw::Simplicial(sym) => {
+                    let (p0, p1) = (sym.col_ptr()[c], sym.col_ptr()[c + 1]);
+                    sym.row_idx()[p0..p1].binary_search(&r).ok().map(|k| p0 + k)
+                }
+                SymbolicCholeskyRaw::Supernodal(sn) => {
+                    let s = self.col_to_super[c];
+                    let (b, e) = (sn.supernode_begin()[s], sn.supernode_end()[s]);
+                    let pattern = sn.supernode(s).pattern();
+                    let rows = e - b + pattern.len();
+                    let local_row = if r < e {
+                        Some(r - b)
+                    } else {
+                        pattern.binary_search(&r).ok().map(|k| e - b + k)
+                    };
+                    local_row.map(|lr| sn.col_ptr_for_val()[s] + (c - b) * rows + lr)
+                }
+            };
+            positions.push(pos.ok_or(out)?);
+        }
+        Ok(EntryMap { positions })
+    }
+
+    /// Gathers `Z` at the mapped entries into `out` (same order as given to
+    /// [`entry_map`](Self::entry_map)).
+    ///
+    /// # Panics
+    /// If [`selected_inverse`](Self::selected_inverse) has not been computed
+    /// for the current factor, or `out` has the wrong length.
+    pub fn gather(&self, map: &EntryMap, out: &mut [f64]) {
+        assert!(
+            self.inverted,
+            "SparseCholesky::gather: call `selected_inverse` after `factor` first"
+        );
+        assert_eq!(out.len(), map.positions.len(), "SparseCholesky::gather: length of out");
+        for (o, &p) in out.iter_mut().zip(&map.positions) {
+            *o = self.z_values[p];
+        }
+    }
+
+    /// Number of stored entries of `L` (for the supernodal layout, the dense
+    /// blocks including the strict upper part of their diagonal blocks).
+    pub fn nnz_l(&self) -> usize {
+        self.symbolic.len_val()
+    }
+
+    /// Whether the supernodal layout was chosen.
+    pub fn is_supernodal(&self) -> bool {
+        matches!(self.symbolic.raw(), SymbolicCholeskyRaw::Supernodal(_))
+    }
+
+    /// Number of supernodes (`n` for the simplicial layout).
+    pub fn n_supernodes(&self) -> usize {
+        match self.symbolic.raw() {
+            SymbolicCholeskyRaw::Simplicial(_) => self.n,
+            SymbolicCholeskyRaw::Supernodal(sn) => sn.n_supernodes(),
+        }
+    }
+}

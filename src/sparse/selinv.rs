@@ -1,0 +1,239 @@
+//! The Takahashi recurrences on faer's factor: a scalar kernel for the
+//! simplicial layout and a dense-block kernel for the supernodal layout
+//! (the formulas are in the module docs of [`crate::sparse`]).
+
+use faer::linalg::matmul::matmul;
+use faer::linalg::triangular_solve::{solve_lower_triangular_in_place, solve_upper_triangular_in_place};
+use faer::sparse::linalg::cholesky::simplicial::SymbolicSimplicialCholesky;
+use faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky;
+use faer::reborrow::{Reborrow, ReborrowMut};
+use faer::{Accum, MatMut, MatRef, Par};
+
+use super::cholesky::par_for;
+
+/// The symbolic factor the kernels walk.
+pub(super) enum Storage<'a> {
+    /// Column by column; the diagonal is first in each column, the rows
+    /// below it increase.
+    Simplicial(&'a SymbolicSimplicialCholesky<usize>),
+    /// Dense blocks, with the supernode of every column.
+    Supernodal(&'a SymbolicSupernodalCholesky<usize>, &'a [usize]),
+}
+
+/// Buffers of the recurrences, allocated once.
+#[derive(Debug)]
+pub(super) enum SelinvWorkspace {
+    /// `y` accumulates `Σ_k L_kj Z_ik`; `mark[i]` is the position of row `i`
+    /// in the current column of `L` (or `usize::MAX`).
+    Simplicial { y: Vec<f64>, mark: Vec<usize> },
+    /// Column-major buffers: `zrr` holds `Z_RR`, `y` holds `L_RJ L_JJ⁻¹`,
+    /// `linv` holds `L_JJ⁻¹`; `loc` the local rows of `R` inside an
+    /// ancestor's block.
+    Supernodal { zrr: Vec<f64>, y: Vec<f64>, linv: Vec<f64>, loc: Vec<usize> },
+}
+
+impl SelinvWorkspace {
+    pub(super) fn new(storage: &Storage<'_>, n: usize) -> Self {
+        match storage {
+            Storage::Simplicial(_) => Self::Simplicial {
+                y: vec![0.0; n],
+                mark: vec![usize::MAX; n],
+            },
+            Storage::Supernodal(sn, _) => {
+                let (mut zrr, mut y, mut linv, mut loc) = (0, 0, 0, 0);
+                for s in 0..sn.n_supernodes() {
+                    let w = sn.supernode_end()[s] - sn.supernode_begin()[s];
+                    let m = sn.supernode(s).pattern().len();
+                    zrr = zrr.max(m * m);
+                    y = y.max(m * w);
+                    linv = linv.max(w * w);
+                    loc = loc.max(m);
+                }
+                Self::Supernodal {
+                    zrr: vec![0.0; zrr],
+                    y: vec![0.0; y],
+                    linv: vec![0.0; linv],
+                    loc: vec![0; loc],
+                }
+            }
+        }
+    }
+}
+
+/// Fills `z` (laid out like `l`) with `A⁻¹` on the pattern of `L`.
+pub(super) fn selected_inverse(
+    storage: &Storage<'_>,
+    l: &[f64],
+    z: &mut [f64],
+    ws: &mut SelinvWorkspace,
+    par: Par,
+) {
+    match (storage, ws) {
+        (Storage::Simplicial(sym), SelinvWorkspace::Simplicial { y, mark }) => {
+            simplicial(sym.col_ptr(), sym.row_idx(), l, z, y, mark)
+        }
+        (Storage::Supernodal(sn, col_to_super), SelinvWorkspace::Supernodal { zrr, y, linv, loc }) => {
+            supernodal(sn, col_to_super, l, z, zrr, y, linv, loc, par)
+        }
+        _ => unreachable!("the workspace is built from the same layout"),
+    }
+}
+
+/// Scalar Takahashi recurrences, backwards over columns.
+fn simplicial(
+    col_ptr: &[usize],
+    row_idx: &[usize],
+    l: &[f64],
+    z: &mut [f64],
+    y: &mut [f64],
+    mark: &mut [usize],
+) {
+    let n = col_ptr.len() - 1;
+    for j in (0..n).rev() {
+        let (p0, p1) = (col_ptr[j], col_ptr[j + 1]);
+        let ljj = l[p0];
+        let below = p0 + 1..p1;
+        for p in below.clone() {
+            mark[row_idx[p]] = p;
+            y[row_idx[p]] = 0.0;
+        }
+        // y_i = Σ_{k ∈ P} L_kj Z_ik for i ∈ P, each stored Z entry of the
+        // columns k ∈ P visited once (Z symmetric, stored lower).
+        for p in below.clone() {
+            let (k, lkj) = (row_idx[p], l[p]);
+            let (q0, q1) = (col_ptr[k], col_ptr[k + 1]);
+            let mut yk = lkj * z[q0];
+            for q in q0 + 1..q1 {
+                let r = row_idx[q];
+                let m = mark[r];
+                if m != usize::MAX {
+                    y[r] += lkj * z[q];
+                    yk += l[m] * z[q];
+                }
+            }
+            y[k] += yk;
+        }
+        let mut s = 0.0;
+        for p in below {
+            let i = row_idx[p];
+            let zij = -y[i] / ljj;
+            z[p] = zij;
+            s += l[p] * zij;
+            mark[i] = usize::MAX;
+        }
+        z[p0] = 1.0 / (ljj * ljj) - s / ljj;
+    }
+}
+
+/// Block Takahashi recurrences, backwards over supernodes.
+#[allow(clippy::too_many_arguments)]
+fn supernodal(
+    sn: &SymbolicSupernodalCholesky<usize>,
+    col_to_super: &[usize],
+    l: &[f64],
+    z: &mut [f64],
+    zrr_buf: &mut [f64],
+    y_buf: &mut [f64],
+    linv_buf: &mut [f64],
+    loc: &mut [usize],
+    par: Par,
+) {
+    let begin = sn.supernode_begin();
+    let end = sn.supernode_end();
+    let val_ptr = sn.col_ptr_for_val();
+    for s in (0..sn.n_supernodes()).rev() {
+        let (b, e) = (begin[s], end[s]);
+        let w = e - b;
+        let pattern = sn.supernode(s).pattern();
+        let m = pattern.len();
+        let rows = w + m;
+        let ls = MatRef::from_column_major_slice(&l[val_ptr[s]..val_ptr[s + 1]], rows, w);
+        let (l_jj, l_rj) = ls.split_at_row(w);
+
+        // Z_RR (m × m, column-major), gathered from the blocks of the
+        // ancestors (already final): the rows of R from a column's own
+        // supernode t onwards all lie in t's block.
+        let zrr = &mut zrr_buf[..m * m];
+        let mut a0 = 0;
+        while a0 < m {
+            let t = col_to_super[pattern[a0]];
+            let (tb, te) = (begin[t], end[t]);
+            let t_pattern = sn.supernode(t).pattern();
+            let t_rows = te - tb + t_pattern.len();
+            let mut a1 = a0;
+            while a1 < m && pattern[a1] < te {
+                a1 += 1;
+            }
+            for a in a0..a1 {
+                loc[a] = pattern[a] - tb;
+            }
+            let mut cursor = 0;
+            for a in a1..m {
+                let r = pattern[a];
+                while t_pattern[cursor] < r {
+                    cursor += 1;
+                }
+                debug_assert_eq!(t_pattern[cursor], r, "supernodal pattern not closed");
+                loc[a] = te - tb + cursor;
+            }
+            let zt = &z[val_ptr[t]..val_ptr[t + 1]];
+            for c in a0..a1 {
+                let col = &zt[(pattern[c] - tb) * t_rows..][..t_rows];
+                let dst = &mut zrr[c * m + c..(c + 1) * m];
+                for (d, &r) in dst.iter_mut().zip(&loc[c..m]) {
+                    *d = col[r];
+                }
+            }
+            a0 = a1;
+        }
+        for c in 0..m {
+            for r in c + 1..m {
+                zrr[r * m + c] = zrr[c * m + r];
+            }
+        }
+        let zrr = MatRef::from_column_major_slice(&zrr_buf[..m * m], m, m);
+
+        // Y = L_RJ L_JJ⁻¹ (m × w), from L_JJᵀ Yᵀ = L_RJᵀ.
+        let mut y = MatMut::from_column_major_slice_mut(&mut y_buf[..m * w], m, w);
+        y.copy_from(l_rj);
+        solve_upper_triangular_in_place(
+            l_jj.transpose(),
+            y.rb_mut().transpose_mut(),
+            par_for(par, w.max(m)),
+        );
+        // L_JJ⁻¹.
+        let mut linv = MatMut::from_column_major_slice_mut(&mut linv_buf[..w * w], w, w);
+        linv.fill(0.0);
+        linv.rb_mut().diagonal_mut().column_vector_mut().fill(1.0);
+        solve_lower_triangular_in_place(l_jj, linv.rb_mut(), par_for(par, w));
+
+        let zs = MatMut::from_column_major_slice_mut(&mut z[val_ptr[s]..val_ptr[s + 1]], rows, w);
+        let (mut z_jj, mut z_rj) = zs.split_at_row_mut(w);
+        // Z_RJ = −Z_RR Y.
+        matmul(z_rj.rb_mut(), Accum::Replace, zrr, y.rb(), -1.0, par_for(par, m));
+        // Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹ − Yᵀ Z_RJ.
+        matmul(
+            z_jj.rb_mut(),
+            Accum::Replace,
+            linv.rb().transpose(),
+            linv.rb(),
+            1.0,
+            par_for(par, w),
+        );
+        matmul(
+            z_jj.rb_mut(),
+            Accum::Add,
+            y.rb().transpose(),
+            z_rj.rb(),
+            -1.0,
+            par_for(par, w.max(m)),
+        );
+        // An exactly symmetric diagonal block: mirror the lower triangle.
+        for c in 0..w {
+            for r in c + 1..w {
+                let v = z_jj[(r, c)];
+                z_jj[(c, r)] = v;
+            }
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! The sparse Cholesky layer against faer's dense Cholesky, an independent
+//! algorithm: log-determinants, solves and the selected inverse (Takahashi)
+//! on the factor's pattern, in both layouts and both orderings, on random
+//! sparse SPD matrices and on matrices where supernodes form (a dense block,
+//! an arrowhead, a crossed design `WᵀW + diag(0, λI)`).
+
+use covreml::__sparse_testing::{Layout, Ordering, SparseCholesky, SparseError, SparseOptions};
+use faer::linalg::solvers::{DenseSolveCore, Solve};
+use faer::{Mat, Side};
+use proptest::prelude::*;
+
+/// A small deterministic generator (xorshift64*) for the matrices.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform on [0, 1).
+    fn unif(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// The lower triangle of a dense symmetric matrix as CSC (pattern = the
+/// nonzeros plus the diagonal).
+fn lower_csc(a: &Mat<f64>) -> (Vec<usize>, Vec<usize>, Vec<f64>) {
+    let n = a.nrows();
+    let (mut col_ptr, mut row_idx, mut values) = (vec![0], Vec::new(), Vec::new());
+    for j in 0..n {
+        for i in j..n {
+            if i == j || a[(i, j)] != 0.0 {
+                row_idx.push(i);
+                values.push(a[(i, j)]);
+            }
+        }
+        col_ptr.push(row_idx.len());
+    }
+    (col_ptr, row_idx, values)
+}
+
+/// Random sparse pattern, diagonally dominant (so SPD).
+fn random_spd(n: usize, density: f64, seed: u64) -> Mat<f64> {
+    let mut rng = Rng::new(seed);
+    let mut a = Mat::<f64>::zeros(n, n);
+    for j in 0..n {
+        for i in j + 1..n {
+            if rng.unif() < density {
+                let v = 2.0 * rng.unif() - 1.0;
+                a[(i, j)] = v;
+                a[(j, i)] = v;
+            }
+        }
+    }
+    dominate(&mut a, &mut rng);
+    a
+}
+
+fn dominate(a: &mut Mat<f64>, rng: &mut Rng) {
+    let n = a.nrows();
+    for i in 0..n {
+        let off: f64 = (0..n).filter(|&j| j != i).map(|j| a[(i, j)].abs()).sum();
+        a[(i, i)] = off + 0.5 + rng.unif();
+    }
+}
+
+/// A random sparse matrix whose last `k` rows/columns are dense (a block of
+/// dense columns; `k = 1` is an arrowhead).
+fn dense_tail(n: usize, k: usize, density: f64, seed: u64) -> Mat<f64> {
+    let mut a = random_spd(n, density, seed);
+    let mut rng = Rng::new(seed ^ 0xABCD);
+    for j in n - k..n {
+        for i in 0..n {
+            if i != j {
+                let v = 2.0 * rng.unif() - 1.0;
+                a[(i, j)] = v;
+                a[(j, i)] = v;
+            }
+        }
+    }
+    dominate(&mut a, &mut rng);
+    a
+}
+
+/// `C = [XᵀX XᵀZ; ZᵀX ZᵀZ + λI]` for an intercept, one covariate and two
+/// crossed factors with `qa` and `qb` levels over `nobs` observations.
+fn crossed(nobs: usize, qa: usize, qb: usize, lambda: f64, seed: u64) -> Mat<f64> {
+    let mut rng = Rng::new(seed);
+    let p = 2;
+    let q = p + qa + qb;
+    let mut c = Mat::<f64>::zeros(q, q);
+    for _ in 0..nobs {
+        let x = [1.0, 2.0 * rng.unif() - 1.0];
+        let cols = [p + rng.below(qa), p + qa + rng.below(qb)];
+        let mut w: Vec<(usize, f64)> = vec![(0, x[0]), (1, x[1])];
+        w.extend(cols.iter().map(|&c| (c, 1.0)));
+        for &(i, vi) in &w {
+            for &(j, vj) in &w {
+                c[(i, j)] += vi * vj;
+            }
+        }
+    }
+    for i in p..q {
+        c[(i, i)] += lambda;
+    }
+    c
+}
+
+struct Dense {
+    inv: Mat<f64>,
+    log_det: f64,
+    llt: faer::linalg::solvers::Llt<f64>,
+}
+
+fn dense(a: &Mat<f64>) -> Dense {
+    let llt = a.llt(Side::Lower).expect("the test matrix is SPD");
+    let l = llt.L();
+    let log_det = 2.0 * (0..a.nrows()).map(|i| l[(i, i)].ln()).sum::<f64>();
+    Dense { inv: llt.inverse(), log_det, llt }
+}
+
+fn max_abs(m: &Mat<f64>) -> f64 {
+    let mut r = 0.0f64;
+    for j in 0..m.ncols() {
+        for i in 0..m.nrows() {
+            r = r.max(m[(i, j)].abs());
+        }
+    }
+    r
+}
+
+const ALL: [(Layout, Ordering); 4] = [
+    (Layout::Simplicial, Ordering::Amd),
+    (Layout::Simplicial, Ordering::Identity),
+    (Layout::Supernodal, Ordering::Amd),
+    (Layout::Supernodal, Ordering::Identity),
+];
+
+/// Checks everything against the dense computation; returns, per
+/// configuration, the layout, whether it is supernodal and the number of
+/// supernodes.
+fn check_all(a: &Mat<f64>, seed: u64) -> Vec<(Layout, bool, usize)> {
+    let n = a.nrows();
+    let (col_ptr, row_idx, values) = lower_csc(a);
+    let d = dense(a);
+    let scale = max_abs(&d.inv);
+    let mut rng = Rng::new(seed ^ 0x5151);
+    let mut b = Mat::<f64>::zeros(n, 3);
+    for j in 0..3 {
+        for i in 0..n {
+            b[(i, j)] = 2.0 * rng.unif() - 1.0;
+        }
+    }
+    let x_dense = d.llt.solve(&b);
+    let mut formed = Vec::new();
+    for (layout, ordering) in ALL {
+        let opts = SparseOptions { ordering, layout, threads: 1 };
+        let what = format!("{layout:?}/{ordering:?}, n = {n}");
+        let mut chol = SparseCholesky::analyse(n, &col_ptr, &row_idx, &opts).unwrap();
+        assert_eq!(chol.is_supernodal(), layout == Layout::Supernodal, "{what}");
+        // Factor twice (buffers reused): the second must give the same.
+        for _ in 0..2 {
+            chol.factor(&values).unwrap();
+            let ld = chol.log_det();
+            assert!(
+                (ld - d.log_det).abs() <= 1e-10 * d.log_det.abs().max(1.0),
+                "{what}: log det {ld} vs dense {}",
+                d.log_det
+            );
+            let mut x = b.clone();
+            chol.solve_in_place(x.as_mut());
+            let err = max_abs(&(&x - &x_dense));
+            assert!(err <= 1e-10 * max_abs(&x_dense).max(1e-300), "{what}: solve error {err}");
+
+            chol.selected_inverse();
+            // Every entry of A's pattern (either triangle) is held.
+            let entries: Vec<(usize, usize)> = (0..n)
+                .flat_map(|j| (col_ptr[j]..col_ptr[j + 1]).map(move |p| (j, p)))
+                .flat_map(|(j, p)| [(row_idx[p], j), (j, row_idx[p])])
+                .collect();
+            let map = chol.entry_map(&entries).unwrap();
+            assert_eq!(map.len(), entries.len());
+            let mut got = vec![0.0; entries.len()];
+            chol.gather(&map, &mut got);
+            for (&(i, j), &g) in entries.iter().zip(&got) {
+                let e = d.inv[(i, j)];
+                assert!((g - e).abs() <= 1e-10 * scale, "{what}: Z[{i},{j}] = {g}, dense {e}");
+            }
+            // Every pair: inside the factor's pattern it equals the dense
+            // inverse; outside it is an error naming the entry.
+            let mut held = 0;
+            for i in 0..n {
+                for j in 0..n {
+                    match chol.entry_map(&[(i, j)]) {
+                        Ok(m) => {
+                            let mut g = [0.0];
+                            chol.gather(&m, &mut g);
+                            let e = d.inv[(i, j)];
+                            assert!(
+                                (g[0] - e).abs() <= 1e-10 * scale,
+                                "{what}: Z[{i},{j}] = {}, dense {e}",
+                                g[0]
+                            );
+                            held += 1;
+                        }
+                        Err(err) => {
+                            assert_eq!(err, SparseError::OutOfPattern { row: i, col: j })
+                        }
+                    }
+                }
+            }
+            // L + Lᵀ holds at least A's pattern (2 nnz(A) − n entries), and
+            // exactly 2 nnz(L) − n entries in the simplicial layout.
+            assert!(held >= 2 * values.len() - n, "{what}: {held} entries held");
+            if layout == Layout::Simplicial {
+                assert_eq!(held, 2 * chol.nnz_l() - n, "{what}");
+            }
+        }
+        formed.push((layout, chol.is_supernodal(), chol.n_supernodes()));
+    }
+    formed
+}
+
+fn check_not_pd(a: &Mat<f64>) {
+    let n = a.nrows();
+    let (col_ptr, row_idx, values) = lower_csc(a);
+    for (layout, ordering) in ALL {
+        let opts = SparseOptions { ordering, layout, threads: 1 };
+        let mut chol = SparseCholesky::analyse(n, &col_ptr, &row_idx, &opts).unwrap();
+        // Make column `k` indefinite: a diagonal entry far below zero.
+        let k = n / 2;
+        let mut bad = values.clone();
+        bad[col_ptr[k]] = -10.0 * values[col_ptr[k]];
+        let err = chol.factor(&bad).unwrap_err();
+        assert!(matches!(err, SparseError::NotPositiveDefinite { .. }), "{err}");
+        assert!(chol.log_det().is_nan());
+        // A NaN value is the same error, not a panic.
+        let mut nan = values.clone();
+        nan[col_ptr[n - 1]] = f64::NAN;
+        assert_eq!(
+            chol.factor(&nan).unwrap_err(),
+            SparseError::NotPositiveDefinite { column: n - 1 }
+        );
+        // The same object factors good values afterwards.
+        chol.factor(&values).unwrap();
+        assert!(chol.log_det().is_finite());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_sparse_spd(n in 1usize..60, density in 0.0f64..0.25, seed in any::<u64>()) {
+        let a = random_spd(n, density, seed);
+        check_all(&a, seed);
+        check_not_pd(&a);
+    }
+
+    #[test]
+    fn dense_block_forms_supernodes(n in 12usize..60, k in 1usize..12, seed in any::<u64>()) {
+        let k = k.min(n - 1);
+        let a = dense_tail(n, k, 0.05, seed);
+        for (layout, supernodal, n_super) in check_all(&a, seed) {
+            if layout == Layout::Supernodal {
+                prop_assert!(supernodal);
+                prop_assert!(n_super < n, "no supernode formed: {n_super} of {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn crossed_design(qa in 3usize..25, qb in 2usize..15, per in 2usize..6, seed in any::<u64>()) {
+        let a = crossed(per * (qa + qb), qa, qb, 0.7, seed);
+        let n = a.nrows();
+        for (layout, supernodal, n_super) in check_all(&a, seed) {
+            if layout == Layout::Supernodal {
+                prop_assert!(supernodal);
+                prop_assert!(n_super < n, "no supernode formed: {n_super} of {n}");
+            }
+        }
+        check_not_pd(&a);
+    }
+}
+
+#[test]
+fn arrowhead_and_tridiagonal_patterns() {
+    // Arrowhead: the last column dense, AMD puts it last; no fill.
+    let a = dense_tail(30, 1, 0.0, 7);
+    check_all(&a, 7);
+    // Tridiagonal, identity ordering: L is bidiagonal, so (2, 0) is outside
+    // the pattern of L + Lᵀ and must be refused.
+    let n = 6;
+    let mut t = Mat::<f64>::zeros(n, n);
+    for i in 0..n {
+        t[(i, i)] = 4.0;
+        if i + 1 < n {
+            t[(i + 1, i)] = -1.0;
+            t[(i, i + 1)] = -1.0;
+        }
+    }
+    check_all(&t, 3);
+    let (col_ptr, row_idx, values) = lower_csc(&t);
+    for layout in [Layout::Simplicial, Layout::Supernodal] {
+        let opts = SparseOptions { ordering: Ordering::Identity, layout, threads: 1 };
+        let mut chol = SparseCholesky::analyse(n, &col_ptr, &row_idx, &opts).unwrap();
+        chol.factor(&values).unwrap();
+        chol.selected_inverse();
+        // (The supernodal layout may store it as an explicit zero of a
+        // relaxed supernode; its value is then checked by `check_all`.)
+        if layout == Layout::Simplicial {
+            assert_eq!(
+                chol.entry_map(&[(1, 0), (2, 0)]).unwrap_err(),
+                SparseError::OutOfPattern { row: 2, col: 0 }
+            );
+        }
+        assert_eq!(
+            chol.entry_map(&[(0, 6)]).unwrap_err(),
+            SparseError::OutOfPattern { row: 0, col: 6 }
+        );
+        // Closed form by cofactors: Z_00 = det(T[1.., 1..]) / det(T), with the
+        // determinants of the (4, −1) tridiagonal matrices by recurrence.
+        let det = |m: usize| {
+            // det of the m × m tridiagonal (4, −1): d_m = 4 d_{m−1} − d_{m−2}.
+            let (mut a, mut b) = (1.0f64, 4.0f64);
+            for _ in 1..m {
+                let c = 4.0 * b - a;
+                a = b;
+                b = c;
+            }
+            if m == 0 { 1.0 } else { b }
+        };
+        let map = chol.entry_map(&[(0, 0)]).unwrap();
+        let mut z = [0.0];
+        chol.gather(&map, &mut z);
+        let expected = det(n - 1) / det(n);
+        assert!((z[0] - expected).abs() <= 1e-14 * expected, "{} vs {expected}", z[0]);
+        assert!((chol.log_det() - det(n).ln()).abs() <= 1e-13 * det(n).ln());
+    }
+}
+
+#[test]
+fn invalid_patterns_are_errors() {
+    let opts = SparseOptions::default();
+    let invalid = |n: usize, cp: &[usize], ri: &[usize]| {
+        matches!(
+            SparseCholesky::analyse(n, cp, ri, &opts),
+            Err(SparseError::InvalidPattern { .. })
+        )
+    };
+    // An upper-triangle entry (row 0 in column 1).
+    assert!(invalid(2, &[0, 1, 3], &[0, 0, 1]));
+    // A missing diagonal.
+    assert!(invalid(2, &[0, 1, 1], &[1]));
+    // col_ptr of the wrong length.
+    assert!(invalid(2, &[0, 2], &[0, 1]));
+    // Unsorted rows.
+    assert!(invalid(3, &[0, 3, 4, 5], &[0, 2, 1, 1, 2]));
+    // Row out of range.
+    assert!(invalid(2, &[0, 2, 3], &[0, 5, 1]));
+    // Values of the wrong length.
+    let mut chol = SparseCholesky::analyse(2, &[0, 2, 3], &[0, 1, 1], &opts).unwrap();
+    let err = chol.factor(&[2.0, 1.0]).unwrap_err();
+    assert!(err.to_string().contains("values has length 2"), "{err}");
+    chol.factor(&[2.0, 1.0, 2.0]).unwrap();
+    assert!((chol.log_det() - 3.0f64.ln()).abs() < 1e-15);
+}
