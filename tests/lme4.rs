@@ -180,10 +180,31 @@ fn insteval_sparse() {
     assert!(e.to_string().contains("GB"), "{e}");
     let fit = m.fit(&tight()).unwrap();
     assert!(fit.backend.starts_with("sparse"));
+    let r = reference("insteval");
+    // The department variance is weakly determined (its SE is 63 % of it):
+    // ours is 6e-6 relative from lme4's, and ours is the better optimum —
+    // lme4's point scores a lower REML log-likelihood than ours.
+    let lme4: Vec<f64> = r["varcorr"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["vcov"].as_f64().unwrap())
+        .collect();
+    let at_lme4: Vec<f64> = lme4.iter().map(|v| 0.5 * v.ln()).collect();
+    let ll_lme4 = m.evaluate(&at_lme4, &tight()).unwrap().loglik;
+    assert!(ll_lme4 <= fit.loglik, "{ll_lme4} vs ours {}", fit.loglik);
     check(
         &fit,
-        &reference("insteval"),
+        &r,
         &["s/sigma^2", "d/sigma^2", "dept/sigma^2", "residual/sigma^2"],
-        1e-6,
+        1e-5,
     );
+    for name in ["s/sigma^2", "d/sigma^2", "residual/sigma^2"] {
+        let i = fit.names.iter().position(|n| n == name).unwrap();
+        let want = lme4[["s/sigma^2", "d/sigma^2", "dept/sigma^2", "residual/sigma^2"]
+            .iter()
+            .position(|n| *n == name)
+            .unwrap()];
+        assert!(rel(fit.natural[i], want) < 1e-6, "{name}");
+    }
 }

@@ -3,10 +3,12 @@
 //! (the formulas are in the module docs of [`crate::sparse`]).
 
 use faer::linalg::matmul::matmul;
-use faer::linalg::triangular_solve::{solve_lower_triangular_in_place, solve_upper_triangular_in_place};
+use faer::linalg::triangular_solve::{
+    solve_lower_triangular_in_place, solve_upper_triangular_in_place,
+};
+use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::sparse::linalg::cholesky::simplicial::SymbolicSimplicialCholesky;
 use faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky;
-use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, MatMut, MatRef, Par};
 
 use super::cholesky::par_for;
@@ -29,7 +31,12 @@ pub(super) enum SelinvWorkspace {
     /// Column-major buffers: `zrr` holds `Z_RR`, `y` holds `L_RJ L_JJ⁻¹`,
     /// `linv` holds `L_JJ⁻¹`; `loc` the local rows of `R` inside an
     /// ancestor's block.
-    Supernodal { zrr: Vec<f64>, y: Vec<f64>, linv: Vec<f64>, loc: Vec<usize> },
+    Supernodal {
+        zrr: Vec<f64>,
+        y: Vec<f64>,
+        linv: Vec<f64>,
+        loc: Vec<usize>,
+    },
 }
 
 impl SelinvWorkspace {
@@ -72,9 +79,10 @@ pub(super) fn selected_inverse(
         (Storage::Simplicial(sym), SelinvWorkspace::Simplicial { y, mark }) => {
             simplicial(sym.col_ptr(), sym.row_idx(), l, z, y, mark)
         }
-        (Storage::Supernodal(sn, col_to_super), SelinvWorkspace::Supernodal { zrr, y, linv, loc }) => {
-            supernodal(sn, col_to_super, l, z, zrr, y, linv, loc, par)
-        }
+        (
+            Storage::Supernodal(sn, col_to_super),
+            SelinvWorkspace::Supernodal { zrr, y, linv, loc },
+        ) => supernodal(sn, col_to_super, l, z, zrr, y, linv, loc, par),
         _ => unreachable!("the workspace is built from the same layout"),
     }
 }
@@ -210,7 +218,14 @@ fn supernodal(
         let zs = MatMut::from_column_major_slice_mut(&mut z[val_ptr[s]..val_ptr[s + 1]], rows, w);
         let (mut z_jj, mut z_rj) = zs.split_at_row_mut(w);
         // Z_RJ = −Z_RR Y.
-        matmul(z_rj.rb_mut(), Accum::Replace, zrr, y.rb(), -1.0, par_for(par, m));
+        matmul(
+            z_rj.rb_mut(),
+            Accum::Replace,
+            zrr,
+            y.rb(),
+            -1.0,
+            par_for(par, m),
+        );
         // Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹ − Yᵀ Z_RJ.
         matmul(
             z_jj.rb_mut(),
