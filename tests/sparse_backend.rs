@@ -223,3 +223,59 @@ fn an_aliased_random_term_is_not_identified_on_the_sparse_backend() {
         Err(e) => assert!(e.to_string().contains("gen"), "{e}"),
     }
 }
+
+#[test]
+fn a_relationship_matrix_known_by_its_sparse_inverse() {
+    use covreml::structures::{FixedInverse, InverseData};
+    use covreml::Fixed;
+    // A⁻¹ tridiagonal (2 on the diagonal, −0.9 beside it) for 24 genotypes.
+    let q = 24;
+    let (mut col_ptr, mut row_idx, mut values) = (vec![0], Vec::new(), Vec::new());
+    for j in 0..q {
+        row_idx.push(j);
+        values.push(2.0);
+        if j + 1 < q {
+            row_idx.push(j + 1);
+            values.push(-0.9);
+        }
+        col_ptr.push(row_idx.len());
+    }
+    let data = InverseData::new(q, col_ptr, row_idx, values).unwrap();
+    let a = data.inverse_dense().cholesky().unwrap().inverse();
+    let t = john_alpha();
+    let gen = Incidence::from_columns(&[t.column("gen").unwrap()]).unwrap();
+    let x = DMatrix::from_element(t.n_rows(), 1, 1.0);
+    let y = t.numeric("yield").unwrap();
+    let sparse = MixedModel::with_iid_residual(&y, &x)
+        .unwrap()
+        .random(
+            "gen",
+            gen.clone(),
+            Box::new(Covariance::<Kron<Scalar, FixedInverse>>::new((1, data)).unwrap()),
+        )
+        .unwrap();
+    let dense = MixedModel::with_iid_residual(&y, &x)
+        .unwrap()
+        .random(
+            "gen",
+            gen,
+            Box::new(Covariance::<Kron<Scalar, Fixed>>::new((1, a)).unwrap()),
+        )
+        .unwrap();
+    assert_eq!(
+        sparse.resolve_backend(Backend::Auto).unwrap(),
+        Backend::Sparse
+    );
+    assert_eq!(
+        dense.resolve_backend(Backend::Auto).unwrap(),
+        Backend::Dense
+    );
+    let opts = RemlOptions::default().tolerance(1e-9);
+    let fs = sparse.fit(&opts).unwrap();
+    let fd = dense.fit(&opts).unwrap();
+    assert!(fs.termination.is_converged(), "{}", fs.termination);
+    for (a, b) in fs.natural.iter().zip(&fd.natural) {
+        assert!(rel(*a, *b, b.abs()) < 1e-8, "{a} vs {b}");
+    }
+    assert!(rel(fs.loglik, fd.loglik, fd.loglik.abs()) < 1e-10);
+}
