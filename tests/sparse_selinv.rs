@@ -125,7 +125,11 @@ fn dense(a: &Mat<f64>) -> Dense {
     let llt = a.llt(Side::Lower).expect("the test matrix is SPD");
     let l = llt.L();
     let log_det = 2.0 * (0..a.nrows()).map(|i| l[(i, i)].ln()).sum::<f64>();
-    Dense { inv: llt.inverse(), log_det, llt }
+    Dense {
+        inv: llt.inverse(),
+        log_det,
+        llt,
+    }
 }
 
 fn max_abs(m: &Mat<f64>) -> f64 {
@@ -163,7 +167,11 @@ fn check_all(a: &Mat<f64>, seed: u64) -> Vec<(Layout, bool, usize)> {
     let x_dense = d.llt.solve(&b);
     let mut formed = Vec::new();
     for (layout, ordering) in ALL {
-        let opts = SparseOptions { ordering, layout, threads: 1 };
+        let opts = SparseOptions {
+            ordering,
+            layout,
+            threads: 1,
+        };
         let what = format!("{layout:?}/{ordering:?}, n = {n}");
         let mut chol = SparseCholesky::analyse(n, &col_ptr, &row_idx, &opts).unwrap();
         assert_eq!(chol.is_supernodal(), layout == Layout::Supernodal, "{what}");
@@ -179,7 +187,10 @@ fn check_all(a: &Mat<f64>, seed: u64) -> Vec<(Layout, bool, usize)> {
             let mut x = b.clone();
             chol.solve_in_place(x.as_mut());
             let err = max_abs(&(&x - &x_dense));
-            assert!(err <= 1e-10 * max_abs(&x_dense).max(1e-300), "{what}: solve error {err}");
+            assert!(
+                err <= 1e-10 * max_abs(&x_dense).max(1e-300),
+                "{what}: solve error {err}"
+            );
 
             chol.selected_inverse();
             // Every entry of A's pattern (either triangle) is held.
@@ -193,7 +204,10 @@ fn check_all(a: &Mat<f64>, seed: u64) -> Vec<(Layout, bool, usize)> {
             chol.gather(&map, &mut got);
             for (&(i, j), &g) in entries.iter().zip(&got) {
                 let e = d.inv[(i, j)];
-                assert!((g - e).abs() <= 1e-10 * scale, "{what}: Z[{i},{j}] = {g}, dense {e}");
+                assert!(
+                    (g - e).abs() <= 1e-10 * scale,
+                    "{what}: Z[{i},{j}] = {g}, dense {e}"
+                );
             }
             // Every pair: inside the factor's pattern it equals the dense
             // inverse; outside it is an error naming the entry.
@@ -234,14 +248,21 @@ fn check_not_pd(a: &Mat<f64>) {
     let n = a.nrows();
     let (col_ptr, row_idx, values) = lower_csc(a);
     for (layout, ordering) in ALL {
-        let opts = SparseOptions { ordering, layout, threads: 1 };
+        let opts = SparseOptions {
+            ordering,
+            layout,
+            threads: 1,
+        };
         let mut chol = SparseCholesky::analyse(n, &col_ptr, &row_idx, &opts).unwrap();
         // Make column `k` indefinite: a diagonal entry far below zero.
         let k = n / 2;
         let mut bad = values.clone();
         bad[col_ptr[k]] = -10.0 * values[col_ptr[k]];
         let err = chol.factor(&bad).unwrap_err();
-        assert!(matches!(err, SparseError::NotPositiveDefinite { .. }), "{err}");
+        assert!(
+            matches!(err, SparseError::NotPositiveDefinite { .. }),
+            "{err}"
+        );
         assert!(chol.log_det().is_nan());
         // A NaN value is the same error, not a panic.
         let mut nan = values.clone();
@@ -311,7 +332,11 @@ fn arrowhead_and_tridiagonal_patterns() {
     check_all(&t, 3);
     let (col_ptr, row_idx, values) = lower_csc(&t);
     for layout in [Layout::Simplicial, Layout::Supernodal] {
-        let opts = SparseOptions { ordering: Ordering::Identity, layout, threads: 1 };
+        let opts = SparseOptions {
+            ordering: Ordering::Identity,
+            layout,
+            threads: 1,
+        };
         let mut chol = SparseCholesky::analyse(n, &col_ptr, &row_idx, &opts).unwrap();
         chol.factor(&values).unwrap();
         chol.selected_inverse();
@@ -337,13 +362,21 @@ fn arrowhead_and_tridiagonal_patterns() {
                 a = b;
                 b = c;
             }
-            if m == 0 { 1.0 } else { b }
+            if m == 0 {
+                1.0
+            } else {
+                b
+            }
         };
         let map = chol.entry_map(&[(0, 0)]).unwrap();
         let mut z = [0.0];
         chol.gather(&map, &mut z);
         let expected = det(n - 1) / det(n);
-        assert!((z[0] - expected).abs() <= 1e-14 * expected, "{} vs {expected}", z[0]);
+        assert!(
+            (z[0] - expected).abs() <= 1e-14 * expected,
+            "{} vs {expected}",
+            z[0]
+        );
         assert!((chol.log_det() - det(n).ln()).abs() <= 1e-13 * det(n).ln());
     }
 }

@@ -3,14 +3,14 @@
 
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::LltRegularization;
+use faer::linalg::solvers::LltError;
+use faer::perm::PermRef;
 use faer::sparse::linalg::cholesky::{
     factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky,
     SymbolicCholeskyRaw, SymmetricOrdering,
 };
-use faer::linalg::solvers::LltError;
 use faer::sparse::linalg::SupernodalThreshold;
 use faer::sparse::{FaerError, SparseColMatRef, SymbolicSparseColMat};
-use faer::perm::PermRef;
 use faer::{Conj, MatMut, Par, Side};
 
 use super::entry_map::EntryMap;
@@ -115,7 +115,9 @@ fn validate(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<(), Sparse
         }
         if let Some(&last) = rows.last() {
             if last >= n {
-                return bad(format!("row {last} in column {j} is out of range for n = {n}"));
+                return bad(format!(
+                    "row {last} in column {j} is out of range for n = {n}"
+                ));
             }
         }
     }
@@ -175,13 +177,17 @@ impl SparseCholesky {
                 col_to_super[b..e].fill(s);
             }
         }
-        let req = symbolic.factorize_numeric_llt_scratch::<f64>(par_for(par, largest), Default::default());
-        let factor_mem = MemBuffer::try_new(req)
-            .map_err(|_| SparseError::OutOfMemory { what: "the factorization workspace" })?;
+        let req = symbolic
+            .factorize_numeric_llt_scratch::<f64>(par_for(par, largest), Default::default());
+        let factor_mem = MemBuffer::try_new(req).map_err(|_| SparseError::OutOfMemory {
+            what: "the factorization workspace",
+        })?;
         let mut l_values = Vec::new();
         l_values
             .try_reserve_exact(symbolic.len_val())
-            .map_err(|_| SparseError::OutOfMemory { what: "the values of L" })?;
+            .map_err(|_| SparseError::OutOfMemory {
+                what: "the values of L",
+            })?;
         l_values.resize(symbolic.len_val(), 0.0);
         Ok(Self {
             n,
@@ -258,22 +264,28 @@ impl SparseCholesky {
         let a = SparseColMatRef::new(self.a_lower.as_ref(), values);
         let par = par_for(self.par, self.largest_block());
         let supernodal = self.is_supernodal();
-        let result = self.symbolic.factorize_numeric_llt(
-            &mut self.l_values,
-            a,
-            Side::Lower,
-            LltRegularization::default(),
-            par,
-            MemStack::new(&mut self.factor_mem),
-            Default::default(),
-        )
-        .map(|_| ());
+        let result = self
+            .symbolic
+            .factorize_numeric_llt(
+                &mut self.l_values,
+                a,
+                Side::Lower,
+                LltRegularization::default(),
+                par,
+                MemStack::new(&mut self.factor_mem),
+                Default::default(),
+            )
+            .map(|_| ());
         match result {
             Ok(_) => {}
             Err(LltError::NonPositivePivot { index }) => {
                 // faer reports 1-based pivots in the simplicial layout and
                 // 0-based ones in the supernodal layout.
-                let k = if supernodal { index } else { index.saturating_sub(1) };
+                let k = if supernodal {
+                    index
+                } else {
+                    index.saturating_sub(1)
+                };
                 let column = self.original(k.min(self.n.saturating_sub(1)));
                 return Err(SparseError::NotPositiveDefinite { column });
             }
@@ -287,7 +299,9 @@ impl SparseCholesky {
             log_det += d.ln();
         });
         if let Some(k) = bad {
-            return Err(SparseError::NotPositiveDefinite { column: self.original(k) });
+            return Err(SparseError::NotPositiveDefinite {
+                column: self.original(k),
+            });
         }
         self.log_det = 2.0 * log_det;
         self.factored = true;
@@ -339,7 +353,11 @@ impl SparseCholesky {
     /// If the matrix has not been factored, or `rhs` does not have `n` rows.
     pub fn solve_in_place(&self, rhs: MatMut<'_, f64>) {
         self.assert_factored();
-        assert_eq!(rhs.nrows(), self.n, "SparseCholesky::solve_in_place: rows of rhs");
+        assert_eq!(
+            rhs.nrows(),
+            self.n,
+            "SparseCholesky::solve_in_place: rows of rhs"
+        );
         let m = rhs.ncols();
         let par = par_for(self.par, m.max(self.largest_block()));
         let req = self.symbolic.solve_in_place_scratch::<f64>(m, par);
@@ -421,7 +439,11 @@ impl SparseCholesky {
             self.inverted,
             "SparseCholesky::gather: call `selected_inverse` after `factor` first"
         );
-        assert_eq!(out.len(), map.positions.len(), "SparseCholesky::gather: length of out");
+        assert_eq!(
+            out.len(),
+            map.positions.len(),
+            "SparseCholesky::gather: length of out"
+        );
         for (o, &p) in out.iter_mut().zip(&map.positions) {
             *o = self.z_values[p];
         }
@@ -436,6 +458,27 @@ impl SparseCholesky {
     /// Whether the supernodal layout was chosen.
     pub fn is_supernodal(&self) -> bool {
         matches!(self.symbolic.raw(), SymbolicCholeskyRaw::Supernodal(_))
+    }
+
+    /// The sizes of the supernodes, in elimination order: the number of
+    /// columns and the number of rows below the diagonal block (`(1, rows)`
+    /// per column for the simplicial layout).
+    pub fn supernode_sizes(&self) -> Vec<(usize, usize)> {
+        match self.symbolic.raw() {
+            SymbolicCholeskyRaw::Simplicial(sym) => sym
+                .col_ptr()
+                .windows(2)
+                .map(|w| (1, w[1] - w[0] - 1))
+                .collect(),
+            SymbolicCholeskyRaw::Supernodal(sn) => (0..sn.n_supernodes())
+                .map(|s| {
+                    (
+                        sn.supernode_end()[s] - sn.supernode_begin()[s],
+                        sn.supernode(s).pattern().len(),
+                    )
+                })
+                .collect(),
+        }
     }
 
     /// Number of supernodes (`n` for the simplicial layout).

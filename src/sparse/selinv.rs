@@ -3,10 +3,11 @@
 //! (the formulas are in the module docs of [`crate::sparse`]).
 
 use faer::linalg::matmul::matmul;
-use faer::linalg::triangular_solve::{solve_lower_triangular_in_place, solve_upper_triangular_in_place};
+use faer::linalg::matmul::triangular::{self as tri, BlockStructure::*};
+use faer::linalg::triangular_inverse::invert_lower_triangular;
+use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::sparse::linalg::cholesky::simplicial::SymbolicSimplicialCholesky;
 use faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky;
-use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, MatMut, MatRef, Par};
 
 use super::cholesky::par_for;
@@ -29,7 +30,12 @@ pub(super) enum SelinvWorkspace {
     /// Column-major buffers: `zrr` holds `Z_RR`, `y` holds `L_RJ L_JJ⁻¹`,
     /// `linv` holds `L_JJ⁻¹`; `loc` the local rows of `R` inside an
     /// ancestor's block.
-    Supernodal { zrr: Vec<f64>, y: Vec<f64>, linv: Vec<f64>, loc: Vec<usize> },
+    Supernodal {
+        zrr: Vec<f64>,
+        y: Vec<f64>,
+        linv: Vec<f64>,
+        loc: Vec<usize>,
+    },
 }
 
 impl SelinvWorkspace {
@@ -72,9 +78,10 @@ pub(super) fn selected_inverse(
         (Storage::Simplicial(sym), SelinvWorkspace::Simplicial { y, mark }) => {
             simplicial(sym.col_ptr(), sym.row_idx(), l, z, y, mark)
         }
-        (Storage::Supernodal(sn, col_to_super), SelinvWorkspace::Supernodal { zrr, y, linv, loc }) => {
-            supernodal(sn, col_to_super, l, z, zrr, y, linv, loc, par)
-        }
+        (
+            Storage::Supernodal(sn, col_to_super),
+            SelinvWorkspace::Supernodal { zrr, y, linv, loc },
+        ) => supernodal(sn, col_to_super, l, z, zrr, y, linv, loc, par),
         _ => unreachable!("the workspace is built from the same layout"),
     }
 }
@@ -193,38 +200,55 @@ fn supernodal(
         }
         let zrr = MatRef::from_column_major_slice(&zrr_buf[..m * m], m, m);
 
-        // Y = L_RJ L_JJ⁻¹ (m × w), from L_JJᵀ Yᵀ = L_RJᵀ.
+        // L_JJ⁻¹ (lower triangular).
+        let mut linv = MatMut::from_column_major_slice_mut(&mut linv_buf[..w * w], w, w);
+        invert_lower_triangular(linv.rb_mut(), l_jj, par_for(par, w));
+        let linv = linv.rb();
+        // Y = L_RJ L_JJ⁻¹ (m × w).
         let mut y = MatMut::from_column_major_slice_mut(&mut y_buf[..m * w], m, w);
-        y.copy_from(l_rj);
-        solve_upper_triangular_in_place(
-            l_jj.transpose(),
-            y.rb_mut().transpose_mut(),
+        tri::matmul(
+            y.rb_mut(),
+            Rectangular,
+            Accum::Replace,
+            l_rj,
+            Rectangular,
+            linv,
+            TriangularLower,
+            1.0,
             par_for(par, w.max(m)),
         );
-        // L_JJ⁻¹.
-        let mut linv = MatMut::from_column_major_slice_mut(&mut linv_buf[..w * w], w, w);
-        linv.fill(0.0);
-        linv.rb_mut().diagonal_mut().column_vector_mut().fill(1.0);
-        solve_lower_triangular_in_place(l_jj, linv.rb_mut(), par_for(par, w));
 
         let zs = MatMut::from_column_major_slice_mut(&mut z[val_ptr[s]..val_ptr[s + 1]], rows, w);
         let (mut z_jj, mut z_rj) = zs.split_at_row_mut(w);
         // Z_RJ = −Z_RR Y.
-        matmul(z_rj.rb_mut(), Accum::Replace, zrr, y.rb(), -1.0, par_for(par, m));
-        // Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹ − Yᵀ Z_RJ.
         matmul(
-            z_jj.rb_mut(),
+            z_rj.rb_mut(),
             Accum::Replace,
-            linv.rb().transpose(),
-            linv.rb(),
+            zrr,
+            y.rb(),
+            -1.0,
+            par_for(par, m),
+        );
+        // Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹ − Yᵀ Z_RJ, lower triangle only.
+        tri::matmul(
+            z_jj.rb_mut(),
+            TriangularLower,
+            Accum::Replace,
+            linv.transpose(),
+            TriangularUpper,
+            linv,
+            TriangularLower,
             1.0,
             par_for(par, w),
         );
-        matmul(
+        tri::matmul(
             z_jj.rb_mut(),
+            TriangularLower,
             Accum::Add,
             y.rb().transpose(),
+            Rectangular,
             z_rj.rb(),
+            Rectangular,
             -1.0,
             par_for(par, w.max(m)),
         );
