@@ -52,6 +52,8 @@ struct Mme {
     values: Vec<f64>,
 }
 
+// Index loops mirror the block formulas of C.
+#[allow(clippy::needless_range_loop)]
 fn build(rows: usize, levels: &[usize], lambda: f64, seed: u64) -> Mme {
     let p = 2;
     let mut rng = Rng(seed);
