@@ -460,6 +460,27 @@ impl SparseCholesky {
         matches!(self.symbolic.raw(), SymbolicCholeskyRaw::Supernodal(_))
     }
 
+    /// The sizes of the supernodes, in elimination order: the number of
+    /// columns and the number of rows below the diagonal block (`(1, rows)`
+    /// per column for the simplicial layout).
+    pub fn supernode_sizes(&self) -> Vec<(usize, usize)> {
+        match self.symbolic.raw() {
+            SymbolicCholeskyRaw::Simplicial(sym) => sym
+                .col_ptr()
+                .windows(2)
+                .map(|w| (1, w[1] - w[0] - 1))
+                .collect(),
+            SymbolicCholeskyRaw::Supernodal(sn) => (0..sn.n_supernodes())
+                .map(|s| {
+                    (
+                        sn.supernode_end()[s] - sn.supernode_begin()[s],
+                        sn.supernode(s).pattern().len(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
     /// Number of supernodes (`n` for the simplicial layout).
     pub fn n_supernodes(&self) -> usize {
         match self.symbolic.raw() {

@@ -1,7 +1,7 @@
 //! [`EntryMap`]: where requested entries of the selected inverse are stored.
 
-/// Positions, in the selected-inverse storage of one [`SparseCholesky`]
-/// (`super::SparseCholesky`), of a list of entries; built once per pattern by
+/// Positions, in the selected-inverse storage of one
+/// [`SparseCholesky`](super::SparseCholesky), of a list of entries; built once per pattern by
 /// [`SparseCholesky::entry_map`](super::SparseCholesky::entry_map).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryMap {

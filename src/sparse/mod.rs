@@ -31,12 +31,14 @@
 //! column-major block. Going backwards over supernodes, with `Z_RR` gathered
 //! from the (final) blocks of the ancestors:
 //!
-//! - `Y = L_RJ L_JJ⁻¹` (a triangular solve),
+//! - `L_JJ⁻¹` (a dense triangular inverse) and `Y = L_RJ L_JJ⁻¹`,
 //! - `Z_RJ = −Z_RR Y` (a dense product),
-//! - `Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹ − Yᵀ Z_RJ` (a triangular inverse and two products),
+//! - `Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹ − Yᵀ Z_RJ` (two products, lower triangle only),
 //!
-//! all with faer's dense kernels (`matmul`, triangular solves), so the work
-//! on a dense fill block runs at dense-matrix speed. `Z` is stored in the
+//! which is the scalar recurrence applied to the block columns
+//! (`Z_RJ L_JJ + Z_RR L_RJ = 0` and `Z_JJ L_JJ + Z_RJᵀ L_RJ = L_JJ⁻ᵀ` from
+//! `Z L = L⁻ᵀ`), all with faer's dense kernels (`matmul`, triangular
+//! inverse), so the work on a dense fill block runs at dense-matrix speed. `Z` is stored in the
 //! layout of `L` (the diagonal blocks full and symmetric), and
 //! [`SparseCholesky::entry_map`] / [`SparseCholesky::gather`] read it in the
 //! original ordering.

@@ -3,9 +3,8 @@
 //! (the formulas are in the module docs of [`crate::sparse`]).
 
 use faer::linalg::matmul::matmul;
-use faer::linalg::triangular_solve::{
-    solve_lower_triangular_in_place, solve_upper_triangular_in_place,
-};
+use faer::linalg::matmul::triangular::{self as tri, BlockStructure::*};
+use faer::linalg::triangular_inverse::invert_lower_triangular;
 use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::sparse::linalg::cholesky::simplicial::SymbolicSimplicialCholesky;
 use faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky;
@@ -201,19 +200,23 @@ fn supernodal(
         }
         let zrr = MatRef::from_column_major_slice(&zrr_buf[..m * m], m, m);
 
-        // Y = L_RJ L_JJ⁻¹ (m × w), from L_JJᵀ Yᵀ = L_RJᵀ.
+        // L_JJ⁻¹ (lower triangular).
+        let mut linv = MatMut::from_column_major_slice_mut(&mut linv_buf[..w * w], w, w);
+        invert_lower_triangular(linv.rb_mut(), l_jj, par_for(par, w));
+        let linv = linv.rb();
+        // Y = L_RJ L_JJ⁻¹ (m × w).
         let mut y = MatMut::from_column_major_slice_mut(&mut y_buf[..m * w], m, w);
-        y.copy_from(l_rj);
-        solve_upper_triangular_in_place(
-            l_jj.transpose(),
-            y.rb_mut().transpose_mut(),
+        tri::matmul(
+            y.rb_mut(),
+            Rectangular,
+            Accum::Replace,
+            l_rj,
+            Rectangular,
+            linv,
+            TriangularLower,
+            1.0,
             par_for(par, w.max(m)),
         );
-        // L_JJ⁻¹.
-        let mut linv = MatMut::from_column_major_slice_mut(&mut linv_buf[..w * w], w, w);
-        linv.fill(0.0);
-        linv.rb_mut().diagonal_mut().column_vector_mut().fill(1.0);
-        solve_lower_triangular_in_place(l_jj, linv.rb_mut(), par_for(par, w));
 
         let zs = MatMut::from_column_major_slice_mut(&mut z[val_ptr[s]..val_ptr[s + 1]], rows, w);
         let (mut z_jj, mut z_rj) = zs.split_at_row_mut(w);
@@ -226,20 +229,26 @@ fn supernodal(
             -1.0,
             par_for(par, m),
         );
-        // Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹ − Yᵀ Z_RJ.
-        matmul(
+        // Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹ − Yᵀ Z_RJ, lower triangle only.
+        tri::matmul(
             z_jj.rb_mut(),
+            TriangularLower,
             Accum::Replace,
-            linv.rb().transpose(),
-            linv.rb(),
+            linv.transpose(),
+            TriangularUpper,
+            linv,
+            TriangularLower,
             1.0,
             par_for(par, w),
         );
-        matmul(
+        tri::matmul(
             z_jj.rb_mut(),
+            TriangularLower,
             Accum::Add,
             y.rb().transpose(),
+            Rectangular,
             z_rj.rb(),
+            Rectangular,
             -1.0,
             par_for(par, w.max(m)),
         );
