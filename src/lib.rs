@@ -14,6 +14,7 @@ mod gradcheck;
 mod model;
 pub mod ops;
 mod param;
+pub mod pedigree;
 mod param_table;
 mod real;
 pub mod reml;
@@ -41,6 +42,7 @@ pub use structures::{
     CompoundSymmetric, Diagonal, EqualEntry, Equicorrelation, Fixed, Identity, LowerTriangular,
     Scalar, Unconstrained, AR1,
 };
+pub use structures::{FactorAnalytic, FA};
 pub use transform::Transform;
 
 /// Re-exports of nalgebra's dimension types used in structure signatures.
