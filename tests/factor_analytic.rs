@@ -184,9 +184,9 @@ fn loadings(fit: &RemlFit, e_n: usize, k: usize) -> (DMatrix<f64>, DMatrix<f64>)
 /// simulated one, after choosing each column's sign.
 ///
 /// The tolerance: with `G` genotypes the loadings are estimated with
-/// standard errors of order `|λ|/√G` (about 0.06–0.1 here, as the fit
-/// reports); four standard errors is a two-sided 6·10⁻⁵ tail per loading,
-/// and the seed is fixed.
+/// standard errors of order `|λ|/√G` (about 0.07–0.15 here with 120–150
+/// genotypes, as the fit reports); four standard errors is a two-sided
+/// 6·10⁻⁵ tail per loading, and the seed is fixed.
 fn assert_recovered(fit: &RemlFit, truth: &DMatrix<f64>) {
     let (e_n, k) = truth.shape();
     let (l, se) = loadings(fit, e_n, k);
@@ -194,7 +194,7 @@ fn assert_recovered(fit: &RemlFit, truth: &DMatrix<f64>) {
         let sign = if l.column(j).dot(&truth.column(j)) < 0.0 { -1.0 } else { 1.0 };
         for i in j..e_n {
             let (est, s, t) = (sign * l[(i, j)], se[(i, j)], truth[(i, j)]);
-            assert!(s.is_finite() && s > 0.0 && s < 0.25, "λ_{i}_{j}: SE {s}");
+            assert!(s.is_finite() && s > 0.0 && s < 0.3, "λ_{i}_{j}: SE {s}");
             assert!(
                 (est - t).abs() <= 4.0 * s,
                 "λ_{i}_{j}: estimate {est:.4} ± {s:.4}, simulated {t}\n{fit:?}"
@@ -207,8 +207,8 @@ fn assert_recovered(fit: &RemlFit, truth: &DMatrix<f64>) {
 fn fa1_recovers_simulated_loadings() {
     let truth = DMatrix::from_column_slice(4, 1, &[1.0, 0.7, -0.5, 1.3]);
     let psi = [0.2, 0.3, 0.25, 0.15];
-    let (y, x, z) = simulate(&truth, &psi, 0.5, 200, 2, "fa1 trial");
-    let g = Covariance::<Kron<Identity, FactorAnalytic<1>>>::new((200, 4)).unwrap();
+    let (y, x, z) = simulate(&truth, &psi, 0.5, 150, 2, "fa1 trial");
+    let g = Covariance::<Kron<Identity, FactorAnalytic<1>>>::new((150, 4)).unwrap();
     let f = fit(&y, &x, &z, Box::new(g));
     assert!(f.termination.is_converged(), "{}", f.termination);
     assert_recovered(&f, &truth);
@@ -227,8 +227,8 @@ fn fa2_recovers_simulated_loadings() {
         0.6, 1.0,
     ]);
     let psi = [0.2, 0.15, 0.25, 0.2, 0.1];
-    let (y, x, z) = simulate(&truth, &psi, 0.4, 200, 2, "fa2 trial");
-    let g = Covariance::<Kron<Identity, FactorAnalytic<2>>>::new((200, 5)).unwrap();
+    let (y, x, z) = simulate(&truth, &psi, 0.4, 120, 2, "fa2 trial");
+    let g = Covariance::<Kron<Identity, FactorAnalytic<2>>>::new((120, 5)).unwrap();
     let f = fit(&y, &x, &z, Box::new(g));
     assert!(f.termination.is_converged(), "{}", f.termination);
     assert_recovered(&f, &truth);

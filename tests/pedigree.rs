@@ -154,7 +154,8 @@ fn malformed_pedigrees_are_errors_naming_the_animals() {
     let e = Pedigree::from_columns(&["x", "y"], &["s", "m"], &["m", "s"]).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "animal `s` is used both as a sire (of `x`) and as a dam (of `y`)"
+        // rows in order: `m` is x's dam, then y's sire
+        "animal `m` is used both as a sire (of `y`) and as a dam (of `x`)"
     );
     let e = Pedigree::from_columns(&["x"], &["s"], &["s"]).unwrap_err();
     assert!(matches!(e, PedigreeError::SexConflict { ref animal, .. } if animal == "s"), "{e}");
@@ -178,9 +179,13 @@ fn the_sparse_inverse_has_linear_fill() {
     let p = Pedigree::from_columns(&animal, &sire, &dam).unwrap();
     let ainv = p.a_inverse();
     assert!(ainv.nnz() <= 3 * n, "nnz {}", ainv.nnz());
-    // F_i = ½ A(a0, a_{i−1}) → 1 − 2^{−(i−1)} … approaches 1 but stays < 1
+    // F_i = ½ A(a0, a_{i−1}), A(a0, a_i) = ½ (1 + A(a0, a_{i−1})) with
+    // A(a0, a1) = ½: A(a0, a_i) = 1 − 2^{−i}, F_i = ½ − 2^{−i}
     let f = p.inbreeding();
-    assert!(f[n - 1] > 0.99 && f[n - 1] < 1.0);
+    for i in 2..30 {
+        assert!((f[i] - (0.5 - 0.5f64.powi(i as i32))).abs() < 1e-15, "F[{i}] = {}", f[i]);
+    }
+    assert!(f[n - 1] <= 0.5 && f[n - 1] > 0.5 - 1e-15);
 }
 
 // ---- random pedigrees with inbreeding -------------------------------------
