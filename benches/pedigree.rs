@@ -24,7 +24,12 @@ impl Rng {
 }
 
 /// `(animal, sire, dam)` ids of the simulated pedigree, rows shuffled.
-fn simulate(per_generation: usize, generations: usize, sires: usize, dams: usize) -> [Vec<String>; 3] {
+fn simulate(
+    per_generation: usize,
+    generations: usize,
+    sires: usize,
+    dams: usize,
+) -> [Vec<String>; 3] {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut rows: Vec<(usize, Option<usize>, Option<usize>)> = Vec::new();
     let mut previous: Vec<usize> = Vec::new();
@@ -39,9 +44,8 @@ fn simulate(per_generation: usize, generations: usize, sires: usize, dams: usize
             .map(|_| females[rng.below(females.len())])
             .collect();
         for i in 0..per_generation {
-            let mut parent = |pool: &[usize]| {
-                (g > 0 && rng.below(20) != 0).then(|| pool[rng.below(pool.len())])
-            };
+            let mut parent =
+                |pool: &[usize]| (g > 0 && rng.below(20) != 0).then(|| pool[rng.below(pool.len())]);
             let s = parent(&chosen_sires);
             let d = parent(&chosen_dams);
             rows.push((first + i, s, d));
@@ -80,7 +84,11 @@ fn vm_hwm_mb() -> f64 {
 fn main() {
     let runs = 7;
     let [a, s, d] = simulate(20_000, 5, 100, 10_000);
-    println!("simulated pedigree: {} rows; peak RSS after simulation {:.1} MB", a.len(), vm_hwm_mb());
+    println!(
+        "simulated pedigree: {} rows; peak RSS after simulation {:.1} MB",
+        a.len(),
+        vm_hwm_mb()
+    );
     let (mut t_read, mut t_f, mut t_ainv) = (Vec::new(), Vec::new(), Vec::new());
     let mut last = None;
     for _ in 0..runs {

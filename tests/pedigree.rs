@@ -61,13 +61,22 @@ fn mrode_table_2_1_printed_values() {
     let a = p.a_matrix().unwrap();
     assert_close_entries(&a, &mrode_a(), PRINTED, 0.0, "A (Mrode Table 2.1)");
     let ainv = p.a_inverse();
-    assert_close_entries(&ainv.to_dense(), &mrode_a_inverse(), PRINTED, 0.0, "A⁻¹ (Mrode)");
+    assert_close_entries(
+        &ainv.to_dense(),
+        &mrode_a_inverse(),
+        PRINTED,
+        0.0,
+        "A⁻¹ (Mrode)",
+    );
     // F₅ = ½ A₃₄ = 1/8, F₆ = ½ A₂₅ = 1/8 (printed as 0.125)
     let f = p.inbreeding();
     assert_eq!(f, [0.0, 0.0, 0.0, 0.0, 0.125, 0.125]);
     // d_i by hand: founders 1, both parents 1/2, one parent 3/4, and for 6
     // (5 × 2) ½ − ¼ F₅ = 15/32; A⁻¹₆₆ = 32/15 = 2.1333…
-    assert_eq!(p.mendelian_variances(), [1.0, 1.0, 0.5, 0.75, 0.5, 15.0 / 32.0]);
+    assert_eq!(
+        p.mendelian_variances(),
+        [1.0, 1.0, 0.5, 0.75, 0.5, 15.0 / 32.0]
+    );
     assert!((ainv.get(5, 5) - 32.0 / 15.0).abs() < 1e-15);
     assert!((ainv.get(4, 1) - 8.0 / 15.0).abs() < 1e-15);
     // the exact values behind the rounded ones: A₃₆ = 9/16, A₅₆ = 11/16
@@ -122,13 +131,24 @@ fn from_table_and_incidence() {
 #[test]
 fn malformed_pedigrees_are_errors_naming_the_animals() {
     let e = Pedigree::from_columns(&["a", "b"], &["0"], &["0", "0"]).unwrap_err();
-    assert!(matches!(e, PedigreeError::RaggedColumns { animals: 2, sires: 1, dams: 2 }));
+    assert!(matches!(
+        e,
+        PedigreeError::RaggedColumns {
+            animals: 2,
+            sires: 1,
+            dams: 2
+        }
+    ));
     let e = Pedigree::from_columns(&["a", "NA"], &["0", "a"], &["0", "0"]).unwrap_err();
-    assert_eq!(e.to_string(), "pedigree row 1: the animal id `NA` is a missing-value code");
+    assert_eq!(
+        e.to_string(),
+        "pedigree row 1: the animal id `NA` is a missing-value code"
+    );
     // listed twice: identical rows are accepted, different parents are not
     let p = Pedigree::from_columns(&["a", "b", "b"], &["0", "a", "a"], &["0", "0", "0"]).unwrap();
     assert_eq!(p.len(), 2);
-    let e = Pedigree::from_columns(&["a", "b", "b"], &["0", "a", "0"], &["0", "0", "0"]).unwrap_err();
+    let e =
+        Pedigree::from_columns(&["a", "b", "b"], &["0", "a", "0"], &["0", "0", "0"]).unwrap_err();
     assert!(e.to_string().contains("animal `b` is listed twice"), "{e}");
     // an animal is its own parent
     let e = Pedigree::from_columns(&["a"], &["a"], &["0"]).unwrap_err();
@@ -158,7 +178,10 @@ fn malformed_pedigrees_are_errors_naming_the_animals() {
         "animal `m` is used both as a sire (of `y`) and as a dam (of `x`)"
     );
     let e = Pedigree::from_columns(&["x"], &["s"], &["s"]).unwrap_err();
-    assert!(matches!(e, PedigreeError::SexConflict { ref animal, .. } if animal == "s"), "{e}");
+    assert!(
+        matches!(e, PedigreeError::SexConflict { ref animal, .. } if animal == "s"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -183,7 +206,11 @@ fn the_sparse_inverse_has_linear_fill() {
     // A(a0, a1) = ½: A(a0, a_i) = 1 − 2^{−i}, F_i = ½ − 2^{−i}
     let f = p.inbreeding();
     for i in 2..30 {
-        assert!((f[i] - (0.5 - 0.5f64.powi(i as i32))).abs() < 1e-15, "F[{i}] = {}", f[i]);
+        assert!(
+            (f[i] - (0.5 - 0.5f64.powi(i as i32))).abs() < 1e-15,
+            "F[{i}] = {}",
+            f[i]
+        );
     }
     assert!(f[n - 1] <= 0.5 && f[n - 1] > 0.5 - 1e-15);
 }
@@ -244,7 +271,10 @@ fn random_pedigrees_are_mostly_inbred() {
             p.inbreeding().iter().any(|&f| f > 0.0)
         })
         .count();
-    assert!(inbred >= 35, "only {inbred} of 50 random pedigrees are inbred");
+    assert!(
+        inbred >= 35,
+        "only {inbred} of 50 random pedigrees are inbred"
+    );
 }
 
 proptest! {
@@ -384,11 +414,20 @@ fn genomic_errors() {
         "marker matrix, individual 1, marker 0: 3 is not a genotype 0, 1 or 2"
     );
     let e = genomic_relationship(&dmatrix![0.0, f64::NAN; 1.0, 2.0]).unwrap_err();
-    assert!(matches!(e, PedigreeError::InvalidGenotype { row: 0, col: 1, .. }), "{e}");
+    assert!(
+        matches!(e, PedigreeError::InvalidGenotype { row: 0, col: 1, .. }),
+        "{e}"
+    );
     let e = genomic_relationship(&dmatrix![2.0, 0.0; 2.0, 0.0]).unwrap_err();
-    assert!(matches!(e, PedigreeError::NoPolymorphicMarker { rows: 2, cols: 2 }), "{e}");
+    assert!(
+        matches!(e, PedigreeError::NoPolymorphicMarker { rows: 2, cols: 2 }),
+        "{e}"
+    );
     let e = genomic_relationship(&DMatrix::zeros(0, 3)).unwrap_err();
-    assert!(matches!(e, PedigreeError::NoPolymorphicMarker { .. }), "{e}");
+    assert!(
+        matches!(e, PedigreeError::NoPolymorphicMarker { .. }),
+        "{e}"
+    );
 }
 
 // ---- an animal model: the dense engine with A as a fixed operand ----------
@@ -429,9 +468,14 @@ fn mrode_example_3_1_blup_through_dense_a_and_through_sparse_a_inverse() {
     lower_right += &ainv * (s2e / s2a);
     let rhs = w.transpose() * nalgebra::DVector::from_row_slice(&y);
     let sol = c.lu().solve(&rhs).unwrap();
-    let printed = [4.359, 3.404, 0.098, -0.019, -0.041, -0.009, -0.186, 0.177, -0.249, 0.183];
+    let printed = [
+        4.359, 3.404, 0.098, -0.019, -0.041, -0.009, -0.186, 0.177, -0.249, 0.183,
+    ];
     for (k, (s, want)) in sol.iter().zip(printed).enumerate() {
-        assert!((s - want).abs() <= PRINTED, "MME solution {k}: {s} vs printed {want}");
+        assert!(
+            (s - want).abs() <= PRINTED,
+            "MME solution {k}: {s} vs printed {want}"
+        );
     }
 
     // 2. The dense engine with G = σ²_a A as Kron<Scalar(1), Fixed(A)>.
@@ -450,6 +494,12 @@ fn mrode_example_3_1_blup_through_dense_a_and_through_sparse_a_inverse() {
         assert!((post.marginal.beta[k] - sol[k]).abs() < 1e-8, "β{k}");
     }
     for a in 0..8 {
-        assert!((u[a] - sol[2 + a]).abs() < 1e-8, "animal {}: {} vs {}", a + 1, u[a], sol[2 + a]);
+        assert!(
+            (u[a] - sol[2 + a]).abs() < 1e-8,
+            "animal {}: {} vs {}",
+            a + 1,
+            u[a],
+            sol[2 + a]
+        );
     }
 }

@@ -9,7 +9,7 @@
 //! - `b_i/4` to `(p, q)` for each pair of known parents `p, q` (both orders
 //!   and `p = q`).
 //!
-//! At most six lower-triangle entries per animal: `O(n)` memory, no
+//! At most six triplets (four new lower-triangle entries) per animal: `O(n)` memory, no
 //! `n × n` storage.
 
 use super::{Pedigree, SymmetricCsc};

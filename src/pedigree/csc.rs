@@ -212,7 +212,13 @@ mod tests {
     fn triplets_are_summed_and_sorted() {
         let m = SymmetricCsc::from_lower_triplets(
             3,
-            &[(2, 0, 1.0), (0, 0, 1.0), (2, 0, 0.5), (1, 1, 2.0), (0, 0, 3.0)],
+            &[
+                (2, 0, 1.0),
+                (0, 0, 1.0),
+                (2, 0, 0.5),
+                (1, 1, 2.0),
+                (0, 0, 3.0),
+            ],
         );
         assert_eq!(m.col_ptr(), [0, 2, 3, 3]);
         assert_eq!(m.row_idx(), [0, 2, 1]);

@@ -8,7 +8,9 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum PedigreeError {
     /// The animal, sire and dam columns have different lengths.
-    #[error("the pedigree columns differ in length: {animals} animals, {sires} sires, {dams} dams")]
+    #[error(
+        "the pedigree columns differ in length: {animals} animals, {sires} sires, {dams} dams"
+    )]
     RaggedColumns {
         /// Length of the animal column.
         animals: usize,

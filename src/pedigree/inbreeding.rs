@@ -50,7 +50,9 @@ impl Pedigree {
         let mut heap: BinaryHeap<usize> = BinaryHeap::new();
         for i in 0..n {
             let (s, m) = (self.sire(i), self.dam(i));
-            d[i] = 1.0 - s.map_or(0.0, |s| 0.25 * (1.0 + f[s])) - m.map_or(0.0, |m| 0.25 * (1.0 + f[m]));
+            d[i] = 1.0
+                - s.map_or(0.0, |s| 0.25 * (1.0 + f[s]))
+                - m.map_or(0.0, |m| 0.25 * (1.0 + f[m]));
             if s.is_none() || m.is_none() {
                 // one parent unknown: no common ancestor of the parents
                 f[i] = 0.0;

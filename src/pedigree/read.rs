@@ -129,8 +129,14 @@ impl Pedigree {
             new_of[old] = new;
         }
         let sorted_ids: Vec<String> = order.iter().map(|&o| ids[o].clone()).collect();
-        let sire = order.iter().map(|&o| links[o][0].map(|p| new_of[p])).collect();
-        let dam = order.iter().map(|&o| links[o][1].map(|p| new_of[p])).collect();
+        let sire = order
+            .iter()
+            .map(|&o| links[o][0].map(|p| new_of[p]))
+            .collect();
+        let dam = order
+            .iter()
+            .map(|&o| links[o][1].map(|p| new_of[p]))
+            .collect();
         let index = sorted_ids
             .iter()
             .enumerate()
@@ -160,7 +166,11 @@ impl Pedigree {
         sire: &str,
         dam: &str,
     ) -> Result<Self, PedigreeError> {
-        Self::from_columns(table.column(animal)?, table.column(sire)?, table.column(dam)?)
+        Self::from_columns(
+            table.column(animal)?,
+            table.column(sire)?,
+            table.column(dam)?,
+        )
     }
 
     /// Number of animals (listed ones and founders added from parents).
@@ -253,7 +263,10 @@ fn check_roles(ids: &[String], links: &[[Option<usize>; 2]]) -> Result<(), Pedig
 
 /// Depth-first topological order, parents (sire, then dam) before each
 /// animal, animals taken in input order; a loop is an error naming it.
-fn parents_first(ids: &[String], links: &[[Option<usize>; 2]]) -> Result<Vec<usize>, PedigreeError> {
+fn parents_first(
+    ids: &[String],
+    links: &[[Option<usize>; 2]],
+) -> Result<Vec<usize>, PedigreeError> {
     const NEW: u8 = 0;
     const OPEN: u8 = 1;
     const DONE: u8 = 2;
