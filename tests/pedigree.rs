@@ -205,12 +205,9 @@ fn the_sparse_inverse_has_linear_fill() {
     // F_i = ½ A(a0, a_{i−1}), A(a0, a_i) = ½ (1 + A(a0, a_{i−1})) with
     // A(a0, a1) = ½: A(a0, a_i) = 1 − 2^{−i}, F_i = ½ − 2^{−i}
     let f = p.inbreeding();
-    for i in 2..30 {
-        assert!(
-            (f[i] - (0.5 - 0.5f64.powi(i as i32))).abs() < 1e-15,
-            "F[{i}] = {}",
-            f[i]
-        );
+    for (i, fi) in f.iter().enumerate().take(30).skip(2) {
+        let want = 0.5 - 0.5f64.powi(i as i32);
+        assert!((fi - want).abs() < 1e-15, "F[{i}] = {fi}, expected {want}");
     }
     assert!(f[n - 1] <= 0.5 && f[n - 1] > 0.5 - 1e-15);
 }

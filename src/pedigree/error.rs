@@ -28,22 +28,18 @@ pub enum PedigreeError {
         id: String,
     },
     /// An animal listed twice with different parents.
-    #[error("animal `{animal}` is listed twice with different parents: (sire `{first_sire}`, dam `{first_dam}`) in row {first_row} and (sire `{sire}`, dam `{dam}`) in row {row}")]
+    #[error("animal `{animal}` is listed twice with different parents: ({first_parents}) in row {first_row} and ({parents}) in row {row}")]
     DuplicateAnimal {
         /// The animal.
         animal: String,
         /// 0-based row of the first listing.
         first_row: usize,
-        /// Sire of the first listing (`0` if unknown).
-        first_sire: String,
-        /// Dam of the first listing (`0` if unknown).
-        first_dam: String,
+        /// Parents of the first listing, as `sire X, dam Y` (`0` if unknown).
+        first_parents: String,
         /// 0-based row of the conflicting listing.
         row: usize,
-        /// Sire of the conflicting listing.
-        sire: String,
-        /// Dam of the conflicting listing.
-        dam: String,
+        /// Parents of the conflicting listing.
+        parents: String,
     },
     /// An animal used both as a sire and as a dam.
     #[error("animal `{animal}` is used both as a sire (of `{as_sire_of}`) and as a dam (of `{as_dam_of}`)")]

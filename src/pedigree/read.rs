@@ -86,15 +86,16 @@ impl Pedigree {
             match index.get(a_text) {
                 Some(&k) if parents[k] == pd => {}
                 Some(&k) => {
-                    let show = |p: &Option<String>| p.clone().unwrap_or_else(|| "0".into());
+                    let show = |p: &[Option<String>; 2]| {
+                        let t = |x: &Option<String>| x.clone().unwrap_or_else(|| "0".into());
+                        format!("sire `{}`, dam `{}`", t(&p[0]), t(&p[1]))
+                    };
                     return Err(PedigreeError::DuplicateAnimal {
                         animal: a_text.to_string(),
                         first_row: row_of[k],
-                        first_sire: show(&parents[k][0]),
-                        first_dam: show(&parents[k][1]),
+                        first_parents: show(&parents[k]),
                         row,
-                        sire: show(&pd[0]),
-                        dam: show(&pd[1]),
+                        parents: show(&pd),
                     });
                 }
                 None => {
@@ -107,9 +108,9 @@ impl Pedigree {
         }
         let listed = ids.len();
         let mut links: Vec<[Option<usize>; 2]> = Vec::with_capacity(listed);
-        for k in 0..listed {
+        for pd in &parents {
             let mut l = [None, None];
-            for (slot, p) in l.iter_mut().zip(&parents[k]) {
+            for (slot, p) in l.iter_mut().zip(pd) {
                 if let Some(p) = p {
                     let j = *index.entry(p.clone()).or_insert_with(|| {
                         ids.push(p.clone());
