@@ -22,7 +22,10 @@ fn is_unknown(s: &str) -> bool {
 }
 
 /// A pedigree sorted so that parents precede offspring; animals are indexed
-/// `0..len()` in that order.
+/// `0..len()` in that order. The order is the input order wherever it
+/// already has parents first; an animal listed before one of its parents is
+/// moved after it (depth-first, parents first, sire before dam, so a founder
+/// added from the parent columns comes just before its first offspring).
 ///
 /// ```
 /// use covreml::pedigree::Pedigree;
@@ -52,7 +55,8 @@ enum Role {
 
 impl Pedigree {
     /// Reads a pedigree from its animal, sire and dam columns (texts are
-    /// trimmed; see the [module docs](self) for unknown parents and order).
+    /// trimmed; unknown parents are `0`, `NA`, `.` or empty, see
+    /// [`UNKNOWN_PARENT`]; the order is explained on [`Pedigree`]).
     pub fn from_columns<S: AsRef<str>>(
         animal: &[S],
         sire: &[S],
