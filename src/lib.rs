@@ -15,6 +15,7 @@ mod model;
 pub mod ops;
 mod param;
 mod param_table;
+pub mod pedigree;
 mod real;
 pub mod reml;
 mod sparse;
@@ -44,6 +45,7 @@ pub use structures::{
     CompoundSymmetric, Diagonal, EqualEntry, Equicorrelation, Fixed, Identity, LowerTriangular,
     Scalar, Unconstrained, AR1,
 };
+pub use structures::{FactorAnalytic, FA};
 pub use transform::Transform;
 
 /// Re-exports of nalgebra's dimension types used in structure signatures.
