@@ -6,9 +6,11 @@ mod design;
 mod error;
 mod john_alpha;
 mod models;
+mod nlme_models;
 
 pub use csv::Table;
 pub use design::{dummy, Dummy, DummyOptions, Incidence, ModelMatrix, INTERACTION_SEPARATOR};
 pub use error::DataError;
 pub use john_alpha::{john_alpha, JOHN_ALPHA_CSV};
 pub use models::{ar1_repeated_model, crossed_model, john_alpha_model};
+pub use nlme_models::{bodyweight_car1_model, orthodont_car1_model, orthodont_us_model};

@@ -13,9 +13,11 @@ mod diagonal;
 mod equal_entry;
 mod equicorrelation;
 mod fixed;
+pub mod grouped;
 mod identity;
 mod lower_triangular;
 mod scalar;
+pub mod spatial;
 mod unconstrained;
 
 pub use ar1::AR1;
