@@ -392,7 +392,7 @@ fn isotropic_exponential_in_one_dimension_is_car1_with_a_nugget() {
     let t = [0.0, 0.7, 2.0, 3.5, 3.6];
     let coords = Coordinates::new(&[&t]).unwrap();
     let s = GroupedTimes::new(&["g"; 5], &t).unwrap();
-    let (s2, range, nugget) = (2.5, 1.8, 0.15);
+    let (s2, range, nugget): (f64, f64, f64) = (2.5, 1.8, 0.15);
     let iso = Isotropic::<Exponential>::value(&coords, &[s2, range, nugget]);
     let car1 = CAR1::value(&s, &[s2 * (1.0 - nugget), (-1.0 / range).exp()]);
     let expected = car1 + DMatrix::identity(5, 5) * (s2 * nugget);
@@ -401,7 +401,7 @@ fn isotropic_exponential_in_one_dimension_is_car1_with_a_nugget() {
     let g = Isotropic::<Gaussian>::value(&coords, &[1.0, 1.0, 0.0]);
     assert!((g[(0, 1)] - (-0.49f64).exp()).abs() < 1e-15);
     let sp = Isotropic::<Spherical>::value(&coords, &[1.0, 2.8, 0.0]); // u = 0.25, then 2/2.8
-    assert!((sp[(0, 1)] - (1.0 - 0.375 + 0.5 * 0.015625)).abs() < 1e-15);
+    assert!((sp[(0, 1)] - (1.0 - 0.375 + 0.5 * 0.015625f64)).abs() < 1e-15);
     let u: f64 = 2.0 / 2.8;
     assert!((sp[(0, 2)] - (1.0 - 1.5 * u + 0.5 * u.powi(3))).abs() < 1e-15);
     assert_eq!(sp[(0, 3)], 0.0);
