@@ -30,7 +30,10 @@ fn main() {
     let mut extra = Map::new();
     if let Some(phi) = fit.natural("residual/phi") {
         // the correlation of two visits of one subject two years apart
-        extra.insert("residual_correlation_2_years_apart".into(), json!(phi * phi));
+        extra.insert(
+            "residual_correlation_2_years_apart".into(),
+            json!(phi * phi),
+        );
     }
     common::report(
         "Orthodont: distance ~ age + Sex + (1|Subject), CAR1(age | Subject) residual, REML",

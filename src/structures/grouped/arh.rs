@@ -49,7 +49,11 @@ impl Structure for ARH {
     }
     fn param_specs(shape: &GroupedTimes) -> Vec<ParamSpec> {
         let mut specs = super::level_variances(&shape.level_labels());
-        specs.push(ParamSpec::new("rho", 0.0, Transform::correlation(-1.0, 1.0)));
+        specs.push(ParamSpec::new(
+            "rho",
+            0.0,
+            Transform::correlation(-1.0, 1.0),
+        ));
         specs
     }
     fn value<T: Real>(shape: &GroupedTimes, theta: &[T]) -> DMatrix<T> {

@@ -54,7 +54,11 @@ impl Structure for CSH {
     fn value<T: Real>(shape: &GroupedTimes, theta: &[T]) -> DMatrix<T> {
         let nl = shape.levels().len();
         let rho = theta[nl];
-        super::heterogeneous(shape, &theta[..nl], |i, j| if i == j { T::one() } else { rho })
+        super::heterogeneous(
+            shape,
+            &theta[..nl],
+            |i, j| if i == j { T::one() } else { rho },
+        )
     }
     fn jacobian<T: Real>(shape: &GroupedTimes, theta: &[T]) -> Option<Vec<DMatrix<T>>> {
         let nl = shape.levels().len();

@@ -74,7 +74,13 @@ pub(crate) fn within<T: Real>(
 /// A parameter-name suffix from a level label: whitespace and `/` become `_`.
 pub(crate) fn label(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_whitespace() || c == '/' { '_' } else { c })
+        .map(|c| {
+            if c.is_whitespace() || c == '/' {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect()
 }
 

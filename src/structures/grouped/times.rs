@@ -58,11 +58,7 @@ impl GroupedTimes {
     fn build<S: AsRef<str>>(groups: &[S], times: &[f64], column: &str) -> Result<Self, DataError> {
         if groups.len() != times.len() {
             return Err(DataError::InvalidDesign {
-                reason: format!(
-                    "{} group labels but {} times",
-                    groups.len(),
-                    times.len()
-                ),
+                reason: format!("{} group labels but {} times", groups.len(), times.len()),
             });
         }
         if groups.is_empty() {
@@ -78,11 +74,7 @@ impl GroupedTimes {
             });
         }
         let names: BTreeMap<&str, usize> = groups.iter().map(|g| (g.as_ref(), 0)).collect();
-        let index: BTreeMap<&str, usize> = names
-            .keys()
-            .enumerate()
-            .map(|(i, k)| (*k, i))
-            .collect();
+        let index: BTreeMap<&str, usize> = names.keys().enumerate().map(|(i, k)| (*k, i)).collect();
         let group: Vec<usize> = groups.iter().map(|g| index[g.as_ref()]).collect();
         let mut levels = times.to_vec();
         levels.sort_by(f64::total_cmp);
@@ -220,7 +212,10 @@ impl GroupedTimes {
         self.members
             .iter()
             .map(|rows| {
-                let lo = rows.iter().map(|&r| self.time[r]).fold(f64::INFINITY, f64::min);
+                let lo = rows
+                    .iter()
+                    .map(|&r| self.time[r])
+                    .fold(f64::INFINITY, f64::min);
                 let hi = rows
                     .iter()
                     .map(|&r| self.time[r])

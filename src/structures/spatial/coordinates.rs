@@ -62,7 +62,9 @@ impl Coordinates {
             }
         }
         let dim = axes.len();
-        let points = (0..n).flat_map(|i| axes.iter().map(move |a| a[i])).collect();
+        let points = (0..n)
+            .flat_map(|i| axes.iter().map(move |a| a[i]))
+            .collect();
         Ok(Coordinates { points, dim })
     }
 
