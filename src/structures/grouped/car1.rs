@@ -17,7 +17,7 @@ leaf! {
     /// use covreml::structures::grouped::{GroupedTimes, CAR1};
     /// use covreml::{Covariance, Structure};
     /// let s = GroupedTimes::new(&["a", "b", "a"], &[1.0, 2.0, 3.5]).unwrap();
-    /// let v = CAR1::value(&s, &[2.0, 0.5]); // σ² = 2, φ = 0.5
+    /// let v = CAR1::value(&s, &[2.0f64, 0.5]); // σ² = 2, φ = 0.5
     /// assert!((v[(0, 2)] - 0.3535533905932738).abs() < 1e-15); // 2 · 0.5^2.5
     /// assert_eq!(v[(0, 1)], 0.0);
     /// assert_eq!(v[(1, 1)], 2.0);

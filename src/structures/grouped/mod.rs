@@ -5,12 +5,12 @@
 //!
 //! | structure | within-group entry `V_ij` | nlme / ASReml |
 //! |---|---|---|
-//! | [`RepeatedAR1`] | `σ² ρ^|tᵢ−tⱼ|`, integer `t` | `corAR1` / `ar1` |
-//! | [`CAR1`] | `σ² φ^|tᵢ−tⱼ|`, real `t` | `corCAR1` / `exp` |
+//! | [`RepeatedAR1`] | `σ² ρ^\|tᵢ−tⱼ\|`, integer `t` | `corAR1` / `ar1` |
+//! | [`CAR1`] | `σ² φ^\|tᵢ−tⱼ\|`, real `t` | `corCAR1` / `exp` |
 //! | [`RepeatedCS`] | `σ² (ρ + (1−ρ) δᵢⱼ)` | `corCompSymm` / `cor` |
 //! | [`RepeatedUnstructured`] | `Σ[lᵢ, lⱼ]` over the time levels | `us` |
 //! | [`CSH`] | `σ_{lᵢ} σ_{lⱼ} (ρ + (1−ρ) δᵢⱼ)` | `csh` |
-//! | [`ARH`] | `σ_{lᵢ} σ_{lⱼ} ρ^|tᵢ−tⱼ|` | `arh` |
+//! | [`ARH`] | `σ_{lᵢ} σ_{lⱼ} ρ^\|tᵢ−tⱼ\|` | `arh` |
 //! | [`CorGH`] | `σ_{lᵢ} σ_{lⱼ} C[lᵢ, lⱼ]` | `corSymm × varIdent` / `corgh` |
 //! | [`VarIdent`] | `σ²_{lᵢ} δᵢⱼ` (diagonal) | `varIdent` / `idh` |
 //!

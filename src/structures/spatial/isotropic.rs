@@ -24,10 +24,10 @@ use std::marker::PhantomData;
 /// use covreml::{Covariance, Structure};
 /// let xy = Coordinates::new(&[&[0.0, 3.0, 0.0], &[0.0, 4.0, 1.0]]).unwrap();
 /// // σ² = 2, range 5, nugget 0.2: between the first two points (5 apart)
-/// let v = Isotropic::<Exponential>::value(&xy, &[2.0, 5.0, 0.2]);
+/// let v = Isotropic::<Exponential>::value(&xy, &[2.0f64, 5.0, 0.2]);
 /// assert!((v[(0, 1)] - 1.6 * (-1f64).exp()).abs() < 1e-15);
 /// assert_eq!(v[(1, 1)], 2.0);
-/// let s = Isotropic::<Spherical>::value(&xy, &[2.0, 2.0, 0.2]); // d = 1: u = 0.5
+/// let s = Isotropic::<Spherical>::value(&xy, &[2.0f64, 2.0, 0.2]); // d = 1: u = 0.5
 /// assert!((s[(0, 2)] - 1.6 * 0.3125).abs() < 1e-15);
 /// assert_eq!(s[(0, 1)], 0.0); // beyond the range
 /// let c = Covariance::<Isotropic<Exponential>>::new(xy).unwrap();

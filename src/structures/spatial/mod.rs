@@ -4,7 +4,7 @@
 //!
 //! | structure | `V_ij` | nlme / ASReml |
 //! |---|---|---|
-//! | [`AR1xAR1`] | `σ² ρ_r^|rᵢ−rⱼ| ρ_c^|cᵢ−cⱼ|` on row and column indices | `ar1(row):ar1(col)` |
+//! | [`AR1xAR1`] | `σ² ρ_r^\|rᵢ−rⱼ\| ρ_c^\|cᵢ−cⱼ\|` on row and column indices | `ar1(row):ar1(col)` |
 //! | [`Isotropic<Exponential>`] | `σ² ((1−ν) e^{−d/r} + ν δᵢⱼ)` | `corExp(nugget = TRUE)` |
 //! | [`Isotropic<Gaussian>`] | `σ² ((1−ν) e^{−(d/r)²} + ν δᵢⱼ)` | `corGaus(nugget = TRUE)` |
 //! | [`Isotropic<Spherical>`] | `σ² ((1−ν) (1 − 1.5 d/r + 0.5 (d/r)³)₊ + ν δᵢⱼ)` | `corSpher(nugget = TRUE)` |
