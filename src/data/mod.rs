@@ -6,6 +6,7 @@ mod design;
 mod error;
 mod john_alpha;
 mod models;
+mod nlme_models;
 mod sparse_design;
 
 pub use csv::Table;
@@ -16,3 +17,4 @@ pub use models::{
     ar1_repeated_model, crossed_model, intercepts_model, john_alpha_model, sleepstudy_model,
 };
 pub use sparse_design::SparseDesign;
+pub use nlme_models::{bodyweight_car1_model, orthodont_car1_model, orthodont_us_model};

@@ -15,9 +15,11 @@ mod equicorrelation;
 mod factor_analytic;
 mod fixed;
 mod fixed_inverse;
+pub mod grouped;
 mod identity;
 mod lower_triangular;
 mod scalar;
+pub mod spatial;
 mod unconstrained;
 
 pub use ar1::AR1;

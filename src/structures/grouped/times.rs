@@ -1,0 +1,228 @@
+//! [`GroupedTimes`]: the group and the time of every row, the runtime shape
+//! of the repeated-measures structures.
+
+use crate::data::{DataError, Table};
+use crate::CovError;
+use std::collections::BTreeMap;
+
+/// The largest lag between visit indices of one group that the integer-time
+/// structures accept (they tabulate `ρ^0 … ρ^lag`).
+const MAX_LAG: usize = 1 << 20;
+
+/// The group and the time of every row of the data, in row order.
+///
+/// Groups are numbered in the lexicographic order of their names and the
+/// distinct times (the *levels*) in increasing order, so that nothing
+/// depends on the order of the rows.
+///
+/// ```
+/// use covreml::data::Table;
+/// use covreml::structures::grouped::GroupedTimes;
+/// let t = Table::parse("id,age\nb,10\na,8\nb,8\na,12\n").unwrap();
+/// let s = GroupedTimes::from_columns(&t, "id", "age").unwrap();
+/// assert_eq!(s.len(), 4);
+/// assert_eq!(s.group_names(), ["a", "b"]);
+/// assert_eq!(s.groups(), [1, 0, 1, 0]);
+/// assert_eq!(s.levels(), [8.0, 10.0, 12.0]);
+/// assert_eq!(s.level_of_rows(), [1, 0, 0, 2]);
+/// assert_eq!(s.level_labels(), ["8", "10", "12"]);
+/// // unknown columns and non-numeric times are errors naming the column
+/// assert!(GroupedTimes::from_columns(&t, "subject", "age").unwrap_err().to_string().contains("subject"));
+/// assert!(GroupedTimes::from_columns(&t, "age", "id").unwrap_err().to_string().contains("`b` is not a number"));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupedTimes {
+    group: Vec<usize>,
+    group_names: Vec<String>,
+    time: Vec<f64>,
+    levels: Vec<f64>,
+    level: Vec<usize>,
+    members: Vec<Vec<usize>>,
+}
+
+impl GroupedTimes {
+    /// From the group label and the time of every row.
+    ///
+    /// Errors: lengths that differ, no rows, or a time that is NaN or infinite.
+    pub fn new<S: AsRef<str>>(groups: &[S], times: &[f64]) -> Result<Self, DataError> {
+        Self::build(groups, times, "time")
+    }
+
+    /// From the columns `group` (any text) and `time` (numbers) of a table.
+    pub fn from_columns(table: &Table, group: &str, time: &str) -> Result<Self, DataError> {
+        let g = table.column(group)?;
+        let t = table.numeric(time)?;
+        Self::build(g, &t, time)
+    }
+
+    fn build<S: AsRef<str>>(groups: &[S], times: &[f64], column: &str) -> Result<Self, DataError> {
+        if groups.len() != times.len() {
+            return Err(DataError::InvalidDesign {
+                reason: format!("{} group labels but {} times", groups.len(), times.len()),
+            });
+        }
+        if groups.is_empty() {
+            return Err(DataError::InvalidDesign {
+                reason: "no rows: a grouped structure needs at least one observation".into(),
+            });
+        }
+        if let Some(row) = times.iter().position(|t| !t.is_finite()) {
+            return Err(DataError::NotNumeric {
+                column: column.to_string(),
+                row,
+                value: times[row].to_string(),
+            });
+        }
+        let names: BTreeMap<&str, usize> = groups.iter().map(|g| (g.as_ref(), 0)).collect();
+        let index: BTreeMap<&str, usize> = names.keys().enumerate().map(|(i, k)| (*k, i)).collect();
+        let group: Vec<usize> = groups.iter().map(|g| index[g.as_ref()]).collect();
+        let mut levels = times.to_vec();
+        levels.sort_by(f64::total_cmp);
+        levels.dedup();
+        let level = times
+            .iter()
+            .map(|t| levels.partition_point(|l| l < t))
+            .collect();
+        let mut members = vec![Vec::new(); index.len()];
+        for (row, &g) in group.iter().enumerate() {
+            members[g].push(row);
+        }
+        Ok(GroupedTimes {
+            group,
+            group_names: index.keys().map(|k| k.to_string()).collect(),
+            time: times.to_vec(),
+            levels,
+            level,
+            members,
+        })
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.group.len()
+    }
+
+    /// Whether there are no rows (never true for a built shape).
+    pub fn is_empty(&self) -> bool {
+        self.group.is_empty()
+    }
+
+    /// Number of groups.
+    pub fn n_groups(&self) -> usize {
+        self.group_names.len()
+    }
+
+    /// The group names, in lexicographic order (group `k` is `group_names()[k]`).
+    pub fn group_names(&self) -> &[String] {
+        &self.group_names
+    }
+
+    /// The group of every row.
+    pub fn groups(&self) -> &[usize] {
+        &self.group
+    }
+
+    /// The time of every row.
+    pub fn times(&self) -> &[f64] {
+        &self.time
+    }
+
+    /// The distinct times, increasing.
+    pub fn levels(&self) -> &[f64] {
+        &self.levels
+    }
+
+    /// The level (index into [`levels`](Self::levels)) of every row.
+    pub fn level_of_rows(&self) -> &[usize] {
+        &self.level
+    }
+
+    /// The levels as text (`8`, `10.5`), for parameter names.
+    pub fn level_labels(&self) -> Vec<String> {
+        self.levels
+            .iter()
+            .map(|l| super::label(&l.to_string()))
+            .collect()
+    }
+
+    /// The rows of every group, in row order.
+    pub fn members(&self) -> &[Vec<usize>] {
+        &self.members
+    }
+
+    /// The number of rows of the largest group.
+    pub fn max_group_size(&self) -> usize {
+        self.members.iter().map(Vec::len).max().unwrap_or(0)
+    }
+
+    /// Error unless every group has distinct times.
+    pub(crate) fn require_distinct_times(&self, structure: &'static str) -> Result<(), CovError> {
+        for (g, rows) in self.members.iter().enumerate() {
+            let mut seen: BTreeMap<usize, usize> = BTreeMap::new();
+            for &r in rows {
+                if let Some(first) = seen.insert(self.level[r], r) {
+                    return Err(CovError::InvalidShape {
+                        structure,
+                        reason: format!(
+                            "group `{}` has time {} twice (rows {first} and {r}); \
+                             {structure} needs distinct times within each group",
+                            self.group_names[g], self.time[r]
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Error unless every time is a whole number (a visit index).
+    pub(crate) fn require_integer_times(&self, structure: &'static str) -> Result<(), CovError> {
+        match self
+            .time
+            .iter()
+            .position(|t| t.fract() != 0.0 || t.abs() > 2f64.powi(52))
+        {
+            Some(r) => Err(CovError::InvalidShape {
+                structure,
+                reason: format!(
+                    "row {r} has time {}; {structure} needs whole-number visit indices \
+                     (use CAR1 for continuous times)",
+                    self.time[r]
+                ),
+            }),
+            None if self.max_lag() > MAX_LAG => Err(CovError::InvalidShape {
+                structure,
+                reason: format!(
+                    "times {} apart within a group; {structure} takes visit indices \
+                     at most {MAX_LAG} apart",
+                    self.max_lag()
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// `|tᵢ − tⱼ|` as a whole number (for integer times).
+    pub(crate) fn lag(&self, i: usize, j: usize) -> usize {
+        (self.time[i] - self.time[j]).abs() as usize
+    }
+
+    /// The largest lag within a group (integer times).
+    pub(crate) fn max_lag(&self) -> usize {
+        self.members
+            .iter()
+            .map(|rows| {
+                let lo = rows
+                    .iter()
+                    .map(|&r| self.time[r])
+                    .fold(f64::INFINITY, f64::min);
+                let hi = rows
+                    .iter()
+                    .map(|&r| self.time[r])
+                    .fold(f64::NEG_INFINITY, f64::max);
+                (hi - lo) as usize
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}
