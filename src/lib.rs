@@ -8,6 +8,7 @@ extern crate self as covreml;
 mod covariance;
 mod custom;
 pub mod data;
+pub mod formula;
 mod display;
 mod error;
 mod gradcheck;
