@@ -9,6 +9,7 @@ mod covariance;
 mod custom;
 pub mod data;
 pub mod formula;
+pub mod inference;
 mod display;
 mod error;
 mod gradcheck;

@@ -61,7 +61,7 @@ pub(crate) fn unknown(table: &Table, v: &Var, formula: &str) -> FormulaError {
         .names()
         .iter()
         .map(|n| (distance(&n.to_lowercase(), &v.name.to_lowercase()), n))
-        .filter(|(d, n)| *d <= 2.max(n.chars().count() / 3))
+        .filter(|(d, n)| *d <= 2usize.max(n.chars().count() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, n)| n.clone());
     FormulaError::UnknownColumn {

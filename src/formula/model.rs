@@ -226,7 +226,10 @@ impl FormulaModel {
 
         // Residual.
         let (r, residual_levels): (Box<dyn CovarianceModel>, _) = match residual {
-            Residual::Iid => (Box::new(cov(Covariance::<Scalar>::new(n), "residual")?), None),
+            Residual::Iid => (
+                Box::new(cov(Covariance::<Scalar>::new(n), "residual")?) as Box<dyn CovarianceModel>,
+                None,
+            ),
             Residual::Diag(v) => {
                 let t = columns::text(table, v, "")?;
                 let Column::Categorical { codes, levels } = columns::categorical(t) else {
@@ -236,7 +239,10 @@ impl FormulaModel {
                     codes,
                     names: levels.clone(),
                 };
-                (Box::new(cov(Covariance::<LevelVariance>::new(shape), "residual")?), Some(levels))
+                (
+                    Box::new(cov(Covariance::<LevelVariance>::new(shape), "residual")?) as Box<dyn CovarianceModel>,
+                    Some(levels),
+                )
             }
         };
         let mut model = MixedModel::new(&y, &x, r)
@@ -290,7 +296,7 @@ impl FormulaModel {
             }
             let kc = values.len();
             let (z, g): (RandomDesign, Box<dyn CovarianceModel>) = if kc == 1 {
-                let g = Box::new(cov(Covariance::<Scalar>::new(q), &name)?);
+                let g: Box<dyn CovarianceModel> = Box::new(cov(Covariance::<Scalar>::new(q), &name)?);
                 match &values[0] {
                     None => (RandomDesign::Incidence(inc.clone()), g),
                     Some(x) => (RandomDesign::Dense(slope_design(&inc, &[Some(x.clone())])), g),
@@ -300,7 +306,7 @@ impl FormulaModel {
                     .and_then(|c| c.with_operand_names(&["cov"]));
                 (
                     RandomDesign::Dense(slope_design(&inc, &values)),
-                    Box::new(cov(g, &name)?),
+                    Box::new(cov(g, &name)?) as Box<dyn CovarianceModel>,
                 )
             };
             model = model.random(&name, z, g)?;

@@ -76,7 +76,7 @@ impl fmt::Display for Summary<'_> {
             let block = &vcs[i..j];
             let vars: Vec<&super::VarianceComponent> =
                 block.iter().filter(|w| w.var2.is_none()).collect();
-            for (a, w) in vars.iter().enumerate() {
+            for w in &vars {
                 let sd = w.value.max(0.0).sqrt();
                 let corr: Vec<String> = block
                     .iter()
@@ -86,7 +86,6 @@ impl fmt::Display for Summary<'_> {
                         format!("{:.3}", c.value / (w.value * other).sqrt())
                     })
                     .collect();
-                let _ = a;
                 let group = if w.group == last_group { String::new() } else { w.group.clone() };
                 last_group = w.group.clone();
                 rows.push([
@@ -144,9 +143,10 @@ impl fmt::Display for Summary<'_> {
             cells.iter().map(|c| c[1].len()).max().unwrap_or(0).max(10),
             cells.iter().map(|c| c[2].len()).max().unwrap_or(0).max(7),
         ];
-        writeln!(f, "{:<nw$} {:>a$} {:>b$} {:>c$}", "", "Estimate", "Std. Error", "t value", a = cw[0], b = cw[1], c = cw[2])?;
-        for (name, c) in fit.beta_names.iter().zip(&cells) {
-            writeln!(f, "{name:<nw$} {:>a$} {:>b$} {:>c$}", c[0], c[1], c[2], a = cw[0], b = cw[1], c = cw[2])?;
+        let (w0, w1, w2) = (cw[0], cw[1], cw[2]);
+        writeln!(f, "{:<nw$} {:>w0$} {:>w1$} {:>w2$}", "", "Estimate", "Std. Error", "t value")?;
+        for (name, cell) in fit.beta_names.iter().zip(&cells) {
+            writeln!(f, "{name:<nw$} {:>w0$} {:>w1$} {:>w2$}", cell[0], cell[1], cell[2])?;
         }
         writeln!(f)?;
         writeln!(

@@ -211,6 +211,19 @@ fn random_spec(text: &str, r: &RandomTerm) -> Result<Vec<RandomSpec>, FormulaErr
     Ok(out)
 }
 
+/// The variables of `e` in order of appearance, each once.
+fn collect_vars(e: &Expr, out: &mut Vec<(String, bool)>) {
+    match e {
+        Expr::Var(v) => {
+            if !out.iter().any(|(n, a)| *n == v.name && *a == v.as_factor) {
+                out.push((v.name.clone(), v.as_factor));
+            }
+        }
+        Expr::Interaction(es) | Expr::Cross(es) => es.iter().for_each(|e| collect_vars(e, out)),
+        Expr::One(_) | Expr::Zero(_) => {}
+    }
+}
+
 /// Expands a parsed formula into terms.
 pub(crate) fn terms(f: &Formula) -> Result<Terms, FormulaError> {
     let mut intercept = true;
@@ -234,7 +247,24 @@ pub(crate) fn terms(f: &Formula) -> Result<Terms, FormulaError> {
             }
         }
     }
-    // R's order: by degree, first-seen order within a degree.
+    // Variables within a term in order of first appearance in the formula
+    // (R writes `f + trt:f` as `f:trt`); terms by degree, first-seen order
+    // within a degree.
+    let mut order: Vec<(String, bool)> = Vec::new();
+    for (_, item) in &f.items {
+        if let Item::Fixed(e) = item {
+            collect_vars(e, &mut order);
+        }
+    }
+    let rank = |v: &Var| {
+        order
+            .iter()
+            .position(|(n, a)| *n == v.name && *a == v.as_factor)
+            .unwrap_or(usize::MAX)
+    };
+    for t in &mut fixed {
+        t.vars.sort_by_key(|v| rank(v));
+    }
     fixed.sort_by_key(|t| t.vars.len());
     Ok(Terms {
         intercept,
