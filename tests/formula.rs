@@ -68,7 +68,12 @@ fn john_alpha_is_the_hand_built_model() {
         assert!(rel(a.natural[i], vc["vcov"].as_f64().unwrap()) < 1e-6);
     }
     assert!(rel(a.loglik, r["loglik"].as_f64().unwrap()) < 1e-9);
-    let names: Vec<&str> = r["beta_names"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let names: Vec<&str> = r["beta_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     assert_eq!(a.beta_names, names);
 }
 
@@ -83,7 +88,10 @@ fn crossed_2000_is_the_hand_built_model() {
     assert_eq!(a.beta_names, ["(Intercept)", "x1"]);
     let r = &json("r/references.json")["fits"]["crossed_2000"]["reml"];
     for (i, vc) in r["varcorr"].as_array().unwrap().iter().enumerate() {
-        assert!(rel(a.natural[i], vc["vcov"].as_f64().unwrap()) < 1e-6, "{i}");
+        assert!(
+            rel(a.natural[i], vc["vcov"].as_f64().unwrap()) < 1e-6,
+            "{i}"
+        );
     }
 }
 
@@ -143,11 +151,18 @@ fn sleepstudy_random_slopes_match_lme4_and_the_hand_built_model() {
         .find(|f| f["name"] == "sleepstudy")
         .unwrap();
     // lme4's VarCorr rows: var(Intercept), var(Days), cov, residual
-    let vc: Vec<f64> = r["varcorr"].as_array().unwrap().iter().map(|v| v["vcov"].as_f64().unwrap()).collect();
+    let vc: Vec<f64> = r["varcorr"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["vcov"].as_f64().unwrap())
+        .collect();
     let ours = f.variance_components(&fit);
     let pick = |v1: &str, v2: Option<&str>| {
         ours.iter()
-            .find(|c| c.var1.as_deref() == Some(v1) && c.var2.as_deref() == v2 && c.group == "Subject")
+            .find(|c| {
+                c.var1.as_deref() == Some(v1) && c.var2.as_deref() == v2 && c.group == "Subject"
+            })
             .unwrap()
             .value
     };
@@ -161,7 +176,10 @@ fn sleepstudy_random_slopes_match_lme4_and_the_hand_built_model() {
     }
     assert!(rel(fit.loglik, r["loglik_reml"].as_f64().unwrap()) < 1e-9);
     let text = Summary::new(&f, &fit).to_string();
-    assert!(text.contains("Number of obs: 180, groups:  Subject, 18"), "{text}");
+    assert!(
+        text.contains("Number of obs: 180, groups:  Subject, 18"),
+        "{text}"
+    );
     // lme4 prints the correlation 0.066 for this fit
     assert!(text.contains("0.066"), "{text}");
 }
@@ -171,18 +189,38 @@ fn dyestuff_and_penicillin_match_lme4() {
     let lme4 = json("fits_lme4.json");
     for (name, file, formula) in [
         ("dyestuff", "Dyestuff.csv", "Yield ~ 1 + (1 | Batch)"),
-        ("penicillin", "Penicillin.csv", "diameter ~ 1 + (1 | plate) + (1 | sample)"),
+        (
+            "penicillin",
+            "Penicillin.csv",
+            "diameter ~ 1 + (1 | plate) + (1 | sample)",
+        ),
     ] {
-        let r = lme4["fits"].as_array().unwrap().iter().find(|f| f["name"] == name).unwrap();
+        let r = lme4["fits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap();
         let m = FormulaModel::new(formula, &data(file)).unwrap();
         let fit = m.fit(&tight()).unwrap();
-        for (vc, ours) in r["varcorr"].as_array().unwrap().iter().zip(m.variance_components(&fit)) {
+        for (vc, ours) in r["varcorr"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(m.variance_components(&fit))
+        {
             let grp = vc["grp"].as_str().unwrap();
             assert_eq!(ours.group, grp);
-            assert!(rel(ours.value, vc["vcov"].as_f64().unwrap()) < 1e-6, "{name} {grp}");
+            assert!(
+                rel(ours.value, vc["vcov"].as_f64().unwrap()) < 1e-6,
+                "{name} {grp}"
+            );
         }
         assert!(rel(fit.beta[0], r["beta"]["(Intercept)"].as_f64().unwrap()) < 1e-6);
-        assert!(rel(fit.loglik, r["loglik_reml"].as_f64().unwrap()) < 1e-9, "{name}");
+        assert!(
+            rel(fit.loglik, r["loglik_reml"].as_f64().unwrap()) < 1e-9,
+            "{name}"
+        );
     }
 }
 
@@ -190,7 +228,8 @@ fn dyestuff_and_penicillin_match_lme4() {
 fn uncorrelated_and_nested_terms_expand_as_lme4_does() {
     let t = data("sleepstudy.csv");
     let a = FormulaModel::new("Reaction ~ Days + (Days || Subject)", &t).unwrap();
-    let b = FormulaModel::new("Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)", &t).unwrap();
+    let b =
+        FormulaModel::new("Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)", &t).unwrap();
     assert_eq!(
         a.mixed().param_names(),
         ["Subject/sigma^2", "Subject.1/sigma^2", "residual/sigma^2"]
@@ -205,7 +244,11 @@ fn uncorrelated_and_nested_terms_expand_as_lme4_does() {
     let nested = FormulaModel::new("yield ~ 1 + (1 | rep/block)", &j).unwrap();
     let spelled = FormulaModel::new("yield ~ 1 + (1 | rep) + (1 | rep:block)", &j).unwrap();
     assert_eq!(nested.mixed().param_names(), spelled.mixed().param_names());
-    assert_same_fit(&nested.fit(&tight()).unwrap(), &spelled.fit(&tight()).unwrap(), 1e-12);
+    assert_same_fit(
+        &nested.fit(&tight()).unwrap(),
+        &spelled.fit(&tight()).unwrap(),
+        1e-12,
+    );
 }
 
 #[test]
@@ -220,14 +263,23 @@ fn coefficient_names_and_contrasts_follow_r() {
     assert_eq!(names("y ~ 0 + trt + x"), ["trtA", "trtB", "x"]);
     assert_eq!(names("y ~ trt - 1"), ["trtA", "trtB"]);
     // levels of a numeric factor sort as numbers: 1 < 2 < 10
-    assert_eq!(names("y ~ factor(dose)"), ["(Intercept)", "factor(dose)2", "factor(dose)10"]);
+    assert_eq!(
+        names("y ~ factor(dose)"),
+        ["(Intercept)", "factor(dose)2", "factor(dose)10"]
+    );
     // R's rule: a factor is coded by contrasts when the term without it is
     // in the model (checked against R 4.2.2 model.matrix)
     assert_eq!(names("y ~ x + x:trt"), ["(Intercept)", "x", "x:trtB"]);
     assert_eq!(names("y ~ x:trt"), ["(Intercept)", "x:trtA", "x:trtB"]);
-    assert_eq!(names("y ~ trt*g"), ["(Intercept)", "trtB", "gb", "gc", "trtB:gb", "trtB:gc"]);
+    assert_eq!(
+        names("y ~ trt*g"),
+        ["(Intercept)", "trtB", "gb", "gc", "trtB:gb", "trtB:gc"]
+    );
     // variables in an interaction in order of first appearance in the formula
-    assert_eq!(names("y ~ g + trt:g"), ["(Intercept)", "gb", "gc", "ga:trtB", "gb:trtB", "gc:trtB"]);
+    assert_eq!(
+        names("y ~ g + trt:g"),
+        ["(Intercept)", "gb", "gc", "ga:trtB", "gb:trtB", "gc:trtB"]
+    );
     // a numeric column stays numeric: one slope
     assert_eq!(names("y ~ dose"), ["(Intercept)", "dose"]);
     // grouping by a numeric column is categorical
@@ -245,7 +297,14 @@ fn diag_residual_equals_the_typed_kron_diagonal() {
     let r = Covariance::<Kron<Diagonal, Identity>>::new((3, 24)).unwrap();
     let hand = common::john_alpha::model(Box::new(r), false);
     let (a, b) = (f.fit(&tight()).unwrap(), hand.fit(&tight()).unwrap());
-    assert_eq!(a.names[2..], ["residual/sigma^2_R1", "residual/sigma^2_R2", "residual/sigma^2_R3"]);
+    assert_eq!(
+        a.names[2..],
+        [
+            "residual/sigma^2_R1",
+            "residual/sigma^2_R2",
+            "residual/sigma^2_R3"
+        ]
+    );
     for i in 0..a.natural.len() {
         assert!(rel(a.natural[i], b.natural[i]) < 1e-8, "{}", a.names[i]);
     }
@@ -274,8 +333,14 @@ fn predictions_use_blups_for_known_levels_and_the_population_for_new_ones() {
     let j = john_alpha();
     let m = FormulaModel::new("yield ~ rep + (1|gen)", &j).unwrap();
     let fit = m.fit(&RemlOptions::default()).unwrap();
-    let e = m.predict(&fit, &Table::parse("rep,gen\nR9,G01\n").unwrap()).unwrap_err();
-    assert!(e.to_string().contains("`R9` is not a level of the fixed effect `rep`"), "{e}");
+    let e = m
+        .predict(&fit, &Table::parse("rep,gen\nR9,G01\n").unwrap())
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("`R9` is not a level of the fixed effect `rep`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -284,7 +349,10 @@ fn likelihood_ratio_test_matches_anova_refit_false() {
     let r = &json("r/references.json")["lrt"]["sleepstudy_slope"];
     let t = data("sleepstudy.csv");
     let fit = |f: &str| FormulaModel::new(f, &t).unwrap().fit(&tight()).unwrap();
-    let (m0, m1) = (fit(r["m0"].as_str().unwrap()), fit(r["m1"].as_str().unwrap()));
+    let (m0, m1) = (
+        fit(r["m0"].as_str().unwrap()),
+        fit(r["m1"].as_str().unwrap()),
+    );
     let lrt = likelihood_ratio(&m0, &m1).unwrap();
     let reml = &r["reml"];
     assert_eq!(lrt.df as u64, reml["df"].as_u64().unwrap());
@@ -301,7 +369,11 @@ fn likelihood_ratio_test_matches_anova_refit_false() {
 fn ml_fits_match_lme4_reml_false() {
     let refs = json("r/references.json");
     for (name, f) in refs["fits"].as_object().unwrap() {
-        let m = FormulaModel::new(f["formula"].as_str().unwrap(), &data(f["data"].as_str().unwrap())).unwrap();
+        let m = FormulaModel::new(
+            f["formula"].as_str().unwrap(),
+            &data(f["data"].as_str().unwrap()),
+        )
+        .unwrap();
         let fit = m.fit(&ml_options()).unwrap();
         let r = &f["ml"];
         for vc in r["varcorr"].as_array().unwrap() {
@@ -312,10 +384,16 @@ fn ml_fits_match_lme4_reml_false() {
                 .any(|c| c.group == vc["grp"].as_str().unwrap() && rel(c.value, v) < 1e-6);
             assert!(found, "{name}: {vc}");
         }
-        assert!(rel(fit.loglik, r["loglik"].as_f64().unwrap()) < 1e-9, "{name}");
+        assert!(
+            rel(fit.loglik, r["loglik"].as_f64().unwrap()) < 1e-9,
+            "{name}"
+        );
         for (j, b) in r["beta"].as_array().unwrap().iter().enumerate() {
             assert!(rel(fit.beta[j], b.as_f64().unwrap()) < 1e-6, "{name}");
-            assert!(rel(fit.beta_se[j], r["beta_se"][j].as_f64().unwrap()) < 1e-6, "{name}");
+            assert!(
+                rel(fit.beta_se[j], r["beta_se"][j].as_f64().unwrap()) < 1e-6,
+                "{name}"
+            );
         }
     }
 }
@@ -325,8 +403,16 @@ fn ml_fits_match_lme4_reml_false() {
 fn ml_likelihood_ratio_matches_anova() {
     let r = &json("r/references.json")["lrt"]["sleepstudy_slope"];
     let t = data("sleepstudy.csv");
-    let fit = |f: &str| FormulaModel::new(f, &t).unwrap().fit(&ml_options()).unwrap();
-    let (m0, m1) = (fit(r["m0"].as_str().unwrap()), fit(r["m1"].as_str().unwrap()));
+    let fit = |f: &str| {
+        FormulaModel::new(f, &t)
+            .unwrap()
+            .fit(&ml_options())
+            .unwrap()
+    };
+    let (m0, m1) = (
+        fit(r["m0"].as_str().unwrap()),
+        fit(r["m1"].as_str().unwrap()),
+    );
     let lrt = likelihood_ratio(&m0, &m1).unwrap();
     assert!(rel(lrt.statistic, r["ml"]["chisq"].as_f64().unwrap()) < 1e-6);
     assert!(rel(lrt.p_value, r["ml"]["p_value"].as_f64().unwrap()) < 1e-5);
@@ -349,24 +435,53 @@ fn malformed_formulas_point_at_the_token() {
         e.to_string(),
         "column 18: no column `blok` (did you mean `block`?); the columns are: plot, rep, block, gen, yield, row, col"
     );
-    assert!(matches!(err("yield ~ rep + (1|gen"), FormulaError::Syntax { .. }));
-    assert!(err("yield ~ rep + (1|gen))").to_string().contains("unbalanced"));
-    assert!(err("yield ~ (rep + gen)").to_string().contains("parentheses around fixed-effect terms"));
+    assert!(matches!(
+        err("yield ~ rep + (1|gen"),
+        FormulaError::Syntax { .. }
+    ));
+    assert!(err("yield ~ rep + (1|gen))")
+        .to_string()
+        .contains("unbalanced"));
+    assert!(err("yield ~ (rep + gen)")
+        .to_string()
+        .contains("parentheses around fixed-effect terms"));
     // the response and random slopes must be numbers
     let e = err("gen ~ rep + (1|block)");
-    assert!(e.to_string().contains("`gen` must be numeric (it is the response), but row 1 holds `G11`"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("`gen` must be numeric (it is the response), but row 1 holds `G11`"),
+        "{e}"
+    );
     let e = err("yield ~ 1 + (gen | block)");
-    assert!(e.to_string().contains("`gen` must be numeric (it is a random slope"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("`gen` must be numeric (it is a random slope"),
+        "{e}"
+    );
     // factor() of a name only; categorical slopes not yet
-    assert!(matches!(err("yield ~ factor(1)"), FormulaError::Syntax { .. }));
-    assert!(err("yield ~ 1 + (factor(row) | block)").to_string().contains("categorical coefficients"));
+    assert!(matches!(
+        err("yield ~ factor(1)"),
+        FormulaError::Syntax { .. }
+    ));
+    assert!(err("yield ~ 1 + (factor(row) | block)")
+        .to_string()
+        .contains("categorical coefficients"));
     // empty models
     assert!(matches!(err("yield ~ 0"), FormulaError::EmptyModel { .. }));
-    assert!(matches!(err("yield ~ 0 + (1|gen)"), FormulaError::EmptyModel { .. }));
+    assert!(matches!(
+        err("yield ~ 0 + (1|gen)"),
+        FormulaError::EmptyModel { .. }
+    ));
     assert!(matches!(err("yield ~"), FormulaError::Syntax { .. }));
     // aliased columns are named
     let e = err("yield ~ rep + rep:block + block");
-    assert!(matches!(e, FormulaError::RankDeficient { .. } | FormulaError::Model(_)), "{e}");
+    assert!(
+        matches!(
+            e,
+            FormulaError::RankDeficient { .. } | FormulaError::Model(_)
+        ),
+        "{e}"
+    );
     // residual keywords that are not yet available
     let e = FormulaModel::with_residual("yield ~ rep", "cs(gen)", &t).unwrap_err();
     assert!(matches!(e, FormulaError::NotYetAvailable { .. }), "{e}");
@@ -375,7 +490,10 @@ fn malformed_formulas_point_at_the_token() {
 }
 
 fn small_table() -> Table {
-    Table::parse("y,x,f,g\n1.0,0.5,a,u\n2.0,1.5,b,u\n2.5,2.5,a,v\n4.0,3.0,b,v\n5.5,1.0,c,w\n6.0,0.2,c,w\n").unwrap()
+    Table::parse(
+        "y,x,f,g\n1.0,0.5,a,u\n2.0,1.5,b,u\n2.5,2.5,a,v\n4.0,3.0,b,v\n5.5,1.0,c,w\n6.0,0.2,c,w\n",
+    )
+    .unwrap()
 }
 
 proptest! {

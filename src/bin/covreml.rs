@@ -145,17 +145,16 @@ fn parse_args(argv: &[String]) -> Result<Args, Failure> {
                     v.parse::<f64>()
                         .ok()
                         .filter(|t| t.is_finite() && *t > 0.0)
-                        .ok_or_else(|| usage(format!("--tolerance needs a positive number, not `{v}`")))?,
+                        .ok_or_else(|| {
+                            usage(format!("--tolerance needs a positive number, not `{v}`"))
+                        })?,
                 );
             }
             "--max-iter" => {
                 let v = value("--max-iter")?;
-                a.max_iter = Some(
-                    v.parse::<usize>()
-                        .ok()
-                        .filter(|&n| n > 0)
-                        .ok_or_else(|| usage(format!("--max-iter needs a positive integer, not `{v}`")))?,
-                );
+                a.max_iter = Some(v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                    usage(format!("--max-iter needs a positive integer, not `{v}`"))
+                })?);
             }
             "--json" => a.json = true,
             "--quiet" | "-q" => a.quiet = true,
@@ -218,11 +217,16 @@ fn formula_failure(formula: &str, residual: &str, e: FormulaError) -> Failure {
         // The span is in the formula, or in the residual keyword for
         // residual errors.
         let in_residual = match &e {
-            FormulaError::UnknownColumn { name, at, .. } => formula.get(at.start..at.end) != Some(name.as_str()),
+            FormulaError::UnknownColumn { name, at, .. } => {
+                formula.get(at.start..at.end) != Some(name.as_str())
+            }
             _ => covreml::formula::Residual::parse(residual).is_err(),
         };
         let text = if in_residual { residual } else { formula };
-        message.push_str(&format!("\n  {}", span.underline(text).replace('\n', "\n  ")));
+        message.push_str(&format!(
+            "\n  {}",
+            span.underline(text).replace('\n', "\n  ")
+        ));
     }
     failed(message)
 }

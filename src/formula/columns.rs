@@ -51,8 +51,14 @@ pub(crate) fn sorted_levels(values: &[String]) -> Vec<String> {
 }
 
 /// The text of column `v`, or an error pointing at `v` listing the columns.
-pub(crate) fn text<'t>(table: &'t Table, v: &Var, formula: &str) -> Result<&'t [String], FormulaError> {
-    table.column(&v.name).map_err(|_| unknown(table, v, formula))
+pub(crate) fn text<'t>(
+    table: &'t Table,
+    v: &Var,
+    formula: &str,
+) -> Result<&'t [String], FormulaError> {
+    table
+        .column(&v.name)
+        .map_err(|_| unknown(table, v, formula))
 }
 
 /// The error for a name that is not a column.
@@ -84,14 +90,16 @@ pub(crate) fn numbers(
     t.iter()
         .enumerate()
         .map(|(row, s)| {
-            s.trim().parse::<f64>().map_err(|_| FormulaError::NotNumeric {
-                at: v.span,
-                column: v.span.column(formula),
-                name: v.name.clone(),
-                reason: reason.into(),
-                row: row + 1,
-                value: s.clone(),
-            })
+            s.trim()
+                .parse::<f64>()
+                .map_err(|_| FormulaError::NotNumeric {
+                    at: v.span,
+                    column: v.span.column(formula),
+                    name: v.name.clone(),
+                    reason: reason.into(),
+                    row: row + 1,
+                    value: s.clone(),
+                })
         })
         .collect()
 }
@@ -142,7 +150,10 @@ mod tests {
 
     #[test]
     fn levels_sort_numerically_when_numbers() {
-        let v: Vec<String> = ["10", "9", "10", "x1"].iter().map(|s| s.to_string()).collect();
+        let v: Vec<String> = ["10", "9", "10", "x1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(sorted_levels(&v[..3]), ["9", "10"]);
         assert_eq!(sorted_levels(&v), ["10", "9", "x1"]);
         assert_eq!(distance("blok", "block"), 1);

@@ -120,12 +120,20 @@ impl FormulaModel {
 
     /// Builds the model of `formula` on `table` with the residual keyword
     /// `residual` (see [`Residual::parse`]).
-    pub fn with_residual(formula: &str, residual: &str, table: &Table) -> Result<Self, FormulaError> {
+    pub fn with_residual(
+        formula: &str,
+        residual: &str,
+        table: &Table,
+    ) -> Result<Self, FormulaError> {
         Self::build(&parse(formula)?, &Residual::parse(residual)?, table)
     }
 
     /// Builds the model of a parsed formula.
-    pub fn build(formula: &Formula, residual: &Residual, table: &Table) -> Result<Self, FormulaError> {
+    pub fn build(
+        formula: &Formula,
+        residual: &Residual,
+        table: &Table,
+    ) -> Result<Self, FormulaError> {
         let text = formula.text.as_str();
         let ts = terms(formula)?;
         let n = table.n_rows();
@@ -171,7 +179,10 @@ impl FormulaModel {
                                 .enumerate()
                                 .skip(skip)
                                 .map(|(l, name)| {
-                                    let ind = codes.iter().map(|&c| f64::from(u8::from(c == l))).collect();
+                                    let ind = codes
+                                        .iter()
+                                        .map(|&c| f64::from(u8::from(c == l)))
+                                        .collect();
                                     (Part::Level(v.clone(), name.clone()), ind)
                                 })
                                 .collect(),
@@ -181,13 +192,18 @@ impl FormulaModel {
             }
             empty_present |= full_coded_main;
             // Cartesian product, first variable varying fastest.
-            let total: usize = codings.iter().map(Vec::len).product();
+            let total: usize = codings
+                .iter()
+                .try_fold(1usize, |a, c| a.checked_mul(c.len()))
+                .unwrap_or(usize::MAX);
             if total.saturating_mul(n) > 1 << 31 {
                 let at = term.vars[0].span;
                 return Err(FormulaError::unsupported(
                     text,
                     at,
-                    format!("the term has {total} columns, too many for a dense design of {n} rows"),
+                    format!(
+                        "the term has {total} columns, too many for a dense design of {n} rows"
+                    ),
                 ));
             }
             for idx in 0..total {
@@ -227,7 +243,8 @@ impl FormulaModel {
         // Residual.
         let (r, residual_levels): (Box<dyn CovarianceModel>, _) = match residual {
             Residual::Iid => (
-                Box::new(cov(Covariance::<Scalar>::new(n), "residual")?) as Box<dyn CovarianceModel>,
+                Box::new(cov(Covariance::<Scalar>::new(n), "residual")?)
+                    as Box<dyn CovarianceModel>,
                 None,
             ),
             Residual::Diag(v) => {
@@ -240,7 +257,8 @@ impl FormulaModel {
                     names: levels.clone(),
                 };
                 (
-                    Box::new(cov(Covariance::<LevelVariance>::new(shape), "residual")?) as Box<dyn CovarianceModel>,
+                    Box::new(cov(Covariance::<LevelVariance>::new(shape), "residual")?)
+                        as Box<dyn CovarianceModel>,
                     Some(levels),
                 )
             }
@@ -258,7 +276,12 @@ impl FormulaModel {
             }
             let inc = Incidence::from_columns(&group_text)?;
             let q = inc.n_levels();
-            let base = spec.group.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join(":");
+            let base = spec
+                .group
+                .iter()
+                .map(|g| g.name.as_str())
+                .collect::<Vec<_>>()
+                .join(":");
             let mut name = base.clone();
             let mut k = 0;
             while name == "residual" || infos.iter().any(|t| t.name == name) {
@@ -296,10 +319,14 @@ impl FormulaModel {
             }
             let kc = values.len();
             let (z, g): (RandomDesign, Box<dyn CovarianceModel>) = if kc == 1 {
-                let g: Box<dyn CovarianceModel> = Box::new(cov(Covariance::<Scalar>::new(q), &name)?);
+                let g: Box<dyn CovarianceModel> =
+                    Box::new(cov(Covariance::<Scalar>::new(q), &name)?);
                 match &values[0] {
                     None => (RandomDesign::Incidence(inc.clone()), g),
-                    Some(x) => (RandomDesign::Dense(slope_design(&inc, &[Some(x.clone())])), g),
+                    Some(x) => (
+                        RandomDesign::Dense(slope_design(&inc, &[Some(x.clone())])),
+                        g,
+                    ),
                 }
             } else {
                 let g = Covariance::<Kron<Unconstrained, Identity>>::new((kc, q))
@@ -318,9 +345,6 @@ impl FormulaModel {
                 slopes,
                 group_vars: spec.group.clone(),
             });
-        }
-        if ts.random.is_empty() && matches!(residual, Residual::Iid) {
-            // A linear model: allowed (REML σ² of least squares).
         }
         Ok(FormulaModel {
             formula: formula.clone(),

@@ -117,7 +117,11 @@ impl<'a> Parser<'a> {
             let mut inner = self.name(&format!("a column name inside `{}(`", v.name))?;
             let close = self.expect(
                 &Tok::Close,
-                &format!("`)` to close `{}(` at column {}", v.name, open.column(self.text)),
+                &format!(
+                    "`)` to close `{}(` at column {}",
+                    v.name,
+                    open.column(self.text)
+                ),
             )?;
             inner.as_factor = true;
             inner.span = Span::new(v.span.start, close.end);
@@ -301,11 +305,17 @@ mod tests {
         let e = parse("y ~ x + z)").unwrap_err();
         assert!(e.to_string().contains("unbalanced"), "{e}");
         let e = parse("y x").unwrap_err();
-        assert_eq!(e.to_string(), "column 3: expected `~` after the response, found `x`");
+        assert_eq!(
+            e.to_string(),
+            "column 3: expected `~` after the response, found `x`"
+        );
         let e = parse("y ~ 2 + x").unwrap_err();
         assert!(e.to_string().contains("only `1`"), "{e}");
         let e = parse("y ~ (x)").unwrap_err();
-        assert!(e.to_string().contains("parentheses around fixed-effect"), "{e}");
+        assert!(
+            e.to_string().contains("parentheses around fixed-effect"),
+            "{e}"
+        );
         let e = parse("y ~ (1 | )").unwrap_err();
         assert!(e.to_string().contains("grouping column"), "{e}");
     }

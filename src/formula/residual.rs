@@ -30,7 +30,8 @@ impl Residual {
     /// ```
     pub fn parse(text: &str) -> Result<Self, FormulaError> {
         let mut p = Parser::new(text)?;
-        let key = p.name("a residual keyword: iid, diag(f), ar1(t | g), car1(t | g), cs(g), us(t | g)")?;
+        let key =
+            p.name("a residual keyword: iid, diag(f), ar1(t | g), car1(t | g), cs(g), us(t | g)")?;
         let known = ["iid", "diag", "ar1", "car1", "cs", "us"];
         if !known.contains(&key.name.as_str()) {
             return Err(FormulaError::syntax(
@@ -46,7 +47,10 @@ impl Residual {
             p.expect(&Tok::Open, &format!("`(` after `{}`", key.name))?;
             let first = p.name("a column name")?;
             let second = if matches!(key.name.as_str(), "ar1" | "car1" | "us") {
-                p.expect(&Tok::Bar, &format!("`|` and the grouping column: `{}(time | group)`", key.name))?;
+                p.expect(
+                    &Tok::Bar,
+                    &format!("`|` and the grouping column: `{}(time | group)`", key.name),
+                )?;
                 Some(p.name("the grouping column")?)
             } else {
                 None

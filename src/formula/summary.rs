@@ -53,10 +53,14 @@ impl fmt::Display for Summary<'_> {
         let (m, fit) = (self.model, self.fit);
         writeln!(f, "Linear mixed model fit by REML (covreml)")?;
         writeln!(f, "Formula: {}", m.formula())?;
-        writeln!(f, "Residual: {}", match m.residual() {
-            super::Residual::Iid => "iid".to_string(),
-            super::Residual::Diag(v) => format!("diag({})", v.name),
-        })?;
+        writeln!(
+            f,
+            "Residual: {}",
+            match m.residual() {
+                super::Residual::Iid => "iid".to_string(),
+                super::Residual::Diag(v) => format!("diag({})", v.name),
+            }
+        )?;
         writeln!(f)?;
         writeln!(f, "REML criterion at convergence: {:.4}", -2.0 * fit.loglik)?;
         writeln!(f)?;
@@ -82,11 +86,18 @@ impl fmt::Display for Summary<'_> {
                     .iter()
                     .filter(|c| c.var1 == w.var1 && c.var2.is_some())
                     .map(|c| {
-                        let other = vars.iter().find(|o| o.var1 == c.var2).map_or(f64::NAN, |o| o.value);
+                        let other = vars
+                            .iter()
+                            .find(|o| o.var1 == c.var2)
+                            .map_or(f64::NAN, |o| o.value);
                         format!("{:.3}", c.value / (w.value * other).sqrt())
                     })
                     .collect();
-                let group = if w.group == last_group { String::new() } else { w.group.clone() };
+                let group = if w.group == last_group {
+                    String::new()
+                } else {
+                    w.group.clone()
+                };
                 last_group = w.group.clone();
                 rows.push([
                     group,
@@ -111,8 +122,17 @@ impl fmt::Display for Summary<'_> {
             writeln!(
                 f,
                 " {:<w0$} {:<w1$} {:>w2$} {:>w3$} {:>w4$} {}",
-                r[0], r[1], r[2], r[3], r[4], r[5],
-                w0 = width[0], w1 = width[1], w2 = width[2], w3 = width[3], w4 = width[4]
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                w0 = width[0],
+                w1 = width[1],
+                w2 = width[2],
+                w3 = width[3],
+                w4 = width[4]
             )
         };
         line(f, &head.map(String::from))?;
@@ -134,9 +154,20 @@ impl fmt::Display for Summary<'_> {
 
         // Fixed effects.
         writeln!(f, "Fixed effects:")?;
-        let nw = fit.beta_names.iter().map(|s| s.chars().count()).max().unwrap_or(0);
+        let nw = fit
+            .beta_names
+            .iter()
+            .map(|s| s.chars().count())
+            .max()
+            .unwrap_or(0);
         let cells: Vec<[String; 3]> = (0..fit.beta.len())
-            .map(|j| [sig(fit.beta[j]), sig(fit.beta_se[j]), format!("{:.3}", fit.beta[j] / fit.beta_se[j])])
+            .map(|j| {
+                [
+                    sig(fit.beta[j]),
+                    sig(fit.beta_se[j]),
+                    format!("{:.3}", fit.beta[j] / fit.beta_se[j]),
+                ]
+            })
             .collect();
         let cw = [
             cells.iter().map(|c| c[0].len()).max().unwrap_or(0).max(8),
@@ -144,9 +175,17 @@ impl fmt::Display for Summary<'_> {
             cells.iter().map(|c| c[2].len()).max().unwrap_or(0).max(7),
         ];
         let (w0, w1, w2) = (cw[0], cw[1], cw[2]);
-        writeln!(f, "{:<nw$} {:>w0$} {:>w1$} {:>w2$}", "", "Estimate", "Std. Error", "t value")?;
+        writeln!(
+            f,
+            "{:<nw$} {:>w0$} {:>w1$} {:>w2$}",
+            "", "Estimate", "Std. Error", "t value"
+        )?;
         for (name, cell) in fit.beta_names.iter().zip(&cells) {
-            writeln!(f, "{name:<nw$} {:>w0$} {:>w1$} {:>w2$}", cell[0], cell[1], cell[2])?;
+            writeln!(
+                f,
+                "{name:<nw$} {:>w0$} {:>w1$} {:>w2$}",
+                cell[0], cell[1], cell[2]
+            )?;
         }
         writeln!(f)?;
         writeln!(

@@ -89,13 +89,11 @@ fn expand(text: &str, e: &Expr) -> Result<Expanded, FormulaError> {
                             vars.push(v.clone());
                         }
                     }
-                    other => {
-                        return Err(FormulaError::unsupported(
-                            text,
-                            other.span(),
-                            "`1` or `0` inside an interaction; interactions join column names (`a:b`)",
-                        ))
-                    }
+                    other => return Err(FormulaError::unsupported(
+                        text,
+                        other.span(),
+                        "`1` or `0` inside an interaction; interactions join column names (`a:b`)",
+                    )),
                 }
             }
             Ok(Expanded::Terms(vec![Term { vars }]))

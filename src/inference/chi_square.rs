@@ -103,7 +103,10 @@ mod tests {
             // df = 2: e^{−x/2}; df = 4: e^{−x/2}(1 + x/2)
             let e2 = (-x / 2.0f64).exp();
             assert!((chi_square_sf(x, 2) / e2 - 1.0).abs() < 1e-12, "{x}");
-            assert!((chi_square_sf(x, 4) / (e2 * (1.0 + x / 2.0)) - 1.0).abs() < 1e-12, "{x}");
+            assert!(
+                (chi_square_sf(x, 4) / (e2 * (1.0 + x / 2.0)) - 1.0).abs() < 1e-12,
+                "{x}"
+            );
         }
         assert_eq!(chi_square_sf(0.0, 3), 1.0);
     }
