@@ -476,7 +476,11 @@ fn malformed_formulas_point_at_the_token() {
     // the same factor twice: the second copy's columns are aliased, and named
     let e = err("yield ~ block + factor(block)");
     assert!(matches!(e, FormulaError::RankDeficient { .. }), "{e}");
-    assert!(e.to_string().contains("`factor(block)B2`, `factor(block)B3`"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("`factor(block)B2`, `factor(block)B3`"),
+        "{e}"
+    );
     // residual keywords that are not yet available
     let e = FormulaModel::with_residual("yield ~ rep", "cs(gen)", &t).unwrap_err();
     assert!(matches!(e, FormulaError::NotYetAvailable { .. }), "{e}");

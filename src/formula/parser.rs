@@ -13,7 +13,7 @@ use super::lexer::{lex, Tok};
 /// assert_eq!(f.response.name, "Reaction");
 /// assert_eq!(f.items.len(), 2);
 /// let e = parse("y ~ x + (1 | g").unwrap_err();
-/// assert_eq!(e.to_string(), "column 14: expected `)` to close the `(` at column 9, found end of formula");
+/// assert_eq!(e.to_string(), "column 15: expected `)` to close the `(` at column 9, found end of formula");
 /// ```
 pub fn parse(text: &str) -> Result<Formula, FormulaError> {
     let mut p = Parser::new(text)?;
