@@ -1,0 +1,77 @@
+//! The syntax tree of a formula, as written (before `*` and `/` are
+//! expanded into terms).
+
+use super::error::Span;
+
+/// A column named in a formula.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Var {
+    /// The column name.
+    pub name: String,
+    /// Where it is written.
+    pub span: Span,
+    /// Written as `factor(name)`: categorical whatever the column holds.
+    pub as_factor: bool,
+}
+
+/// A fixed-effect expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// `1`: the intercept.
+    One(Span),
+    /// `0`: no intercept.
+    Zero(Span),
+    /// A column.
+    Var(Var),
+    /// `a:b:…`: the interaction only.
+    Interaction(Vec<Expr>),
+    /// `a*b*…`: main effects and all interactions.
+    Cross(Vec<Expr>),
+}
+
+impl Expr {
+    /// The span covering the expression.
+    pub fn span(&self) -> Span {
+        match self {
+            Expr::One(s) | Expr::Zero(s) => *s,
+            Expr::Var(v) => v.span,
+            Expr::Interaction(es) | Expr::Cross(es) => {
+                let (a, b) = (es[0].span(), es[es.len() - 1].span());
+                Span::new(a.start, b.end)
+            }
+        }
+    }
+}
+
+/// A random term `(lhs | group)` or `(lhs || group)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RandomTerm {
+    /// The coefficients: signed expressions (`true` for `+`).
+    pub lhs: Vec<(bool, Expr)>,
+    /// `|` (correlated) rather than `||` (uncorrelated).
+    pub correlated: bool,
+    /// The grouping, outermost first: `g1/g2:g3` is `[[g1], [g2, g3]]`.
+    pub groups: Vec<Vec<Var>>,
+    /// The whole term, parentheses included.
+    pub span: Span,
+}
+
+/// One signed item of the right-hand side.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// A fixed-effect expression.
+    Fixed(Expr),
+    /// A random term.
+    Random(RandomTerm),
+}
+
+/// A parsed formula `response ~ items`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Formula {
+    /// The text parsed.
+    pub text: String,
+    /// The response column.
+    pub response: Var,
+    /// The items with their signs (`true` for `+`), in order.
+    pub items: Vec<(bool, Item)>,
+}

@@ -1,0 +1,87 @@
+//! lme4-style model formulas: a formula plus a [`Table`](crate::data::Table)
+//! builds a [`MixedModel`](crate::MixedModel) whose structures are the
+//! library's typed structures behind `Box<dyn CovarianceModel>`.
+//!
+//! ```
+//! use covreml::data::john_alpha;
+//! use covreml::formula::FormulaModel;
+//! let m = FormulaModel::new("yield ~ rep + (1 | gen) + (1 | rep:block)", &john_alpha()).unwrap();
+//! assert_eq!(m.mixed().param_names(), ["gen/sigma^2", "rep:block/sigma^2", "residual/sigma^2"]);
+//! ```
+//!
+//! # The grammar
+//!
+//! ```text
+//! formula  := name '~' sum
+//! sum      := ['+' | '-'] item (('+' | '-') item)*
+//! item     := '(' sum ('|' | '||') groups ')'         random term
+//!           | product                                 fixed term(s)
+//! product  := inter ('*' inter)*                      a*b = a + b + a:b
+//! inter    := atom (':' atom)*                        a:b = the interaction only
+//! atom     := name | 'factor(' name ')' | '1' | '0'
+//! groups   := gterm ('/' gterm)*                      g1/g2 = g1 + g1:g2
+//! gterm    := name (':' name)*
+//! name     := letters, digits, '_' and '.', not starting with a digit,
+//!             or any text between backticks: `my column`
+//! ```
+//!
+//! **Fixed effects.** An intercept is included unless the formula has `0`
+//! or `- 1`. A column whose every value is a number is **numeric**; any
+//! other column is **categorical**, and `factor(x)` declares a numeric
+//! column categorical. Categorical columns get treatment contrasts (the
+//! first level dropped) whenever the term's margin is in the model, else
+//! one column per level (R's rule; without an intercept the first factor
+//! gets all its levels). Levels are sorted numerically when they are all
+//! numbers, else by their text. Coefficients are named as lme4 names them:
+//! `(Intercept)`, `x`, `trtB`, `x:trtB`, `factor(dose)2`. Terms are ordered
+//! by degree (main effects, then two-way interactions, …); columns of an
+//! interaction that no observation has are dropped.
+//!
+//! **Random terms.** The grouping side is always categorical (a column of
+//! numbers works: `(1 | school)`); `g1:g2` groups by the level
+//! combinations that occur, `g1/g2` expands to `(… | g1) + (… | g1:g2)`.
+//! The left side lists the coefficients: an intercept unless `0` or `- 1`,
+//! and numeric slope columns (or products `x:z`).
+//!
+//! | term | `Z` | `G` |
+//! |---|---|---|
+//! | `(1 \| g)` | indicator of the `q` levels ([`Incidence`](crate::data::Incidence)) | `σ² I_q` ([`Scalar`](crate::Scalar)) |
+//! | `(0 + x \| g)` | `x` in the level's column (dense `n × q`) | `σ² I_q` |
+//! | `(1 + x \| g)` | coefficient-major dense `n × 2q` | `Σ ⊗ I_q`, `Σ` 2 × 2 ([`Unconstrained`](crate::Unconstrained) ⊗ [`Identity`](crate::Identity)) |
+//! | `(1 + x \|\| g)` | as `(1 \| g) + (0 + x \| g)` | one `σ² I_q` per coefficient |
+//!
+//! In a correlated term, column `a·q + l` of `Z` is coefficient `a`
+//! (intercept first, then the slopes in formula order) for level `l`, which
+//! is the order `Σ ⊗ I_q` needs; BLUPs come in the same order. Terms are
+//! named by their grouping (`Subject`, `rep:block`), with `.1`, `.2` added
+//! when several share one (lme4's `Subject.1`). Parameters are named
+//! `term/sigma^2`, and `term/cov/sigma^2_i_j` for `Σ_ij` of a correlated
+//! term.
+//!
+//! **Residual** ([`Residual::parse`], the CLI's `--residual`): `iid`
+//! (default, `σ² I`) or `diag(f)` (a variance per level of `f`). The grammar
+//! also reserves `ar1(visit | subject)`, `car1(time | subject)`,
+//! `cs(subject)` and `us(time | subject)`, which give a "not yet available"
+//! error.
+//!
+//! **Errors** point at the token: `column 18: no column `blok` (did you
+//! mean `block`?); the columns are: …`; [`FormulaError::span`] gives the
+//! byte range and [`Span::underline`] draws it.
+
+mod ast;
+mod columns;
+mod error;
+mod level_variance;
+mod lexer;
+mod model;
+mod parser;
+mod residual;
+mod summary;
+mod terms;
+
+pub use ast::{Expr, Formula, Item, RandomTerm, Var};
+pub use error::{FormulaError, Span};
+pub use model::{FormulaModel, RandomTermInfo, VarianceComponent};
+pub use parser::parse;
+pub use residual::Residual;
+pub use summary::Summary;

@@ -1,0 +1,592 @@
+//! A formula plus a table builds a [`FormulaModel`]: the
+//! [`MixedModel`] with its fixed-effect columns named as lme4 names them,
+//! and what prediction and reports need (levels, coefficient recipes).
+//!
+//! Random terms: `(1 | g)` is an indicator design with `G = σ² I_q`;
+//! a term with `k ≥ 2` coefficients, `(1 + x | g)`, has
+//! `G = Σ ⊗ I_q` (`Kron<Unconstrained, Identity>`, `Σ` the `k × k`
+//! covariance of the coefficients) and a dense design whose columns are
+//! **coefficient-major**: column `a·q + l` holds coefficient `a` (the
+//! intercept first, then the slopes in formula order) for level `l`. The
+//! BLUPs of the term follow the same order.
+
+use super::ast::{Formula, Var};
+use super::columns::{self, label, Column};
+use super::error::FormulaError;
+use super::level_variance::{LevelVariance, Levels};
+use super::parser::parse;
+use super::residual::Residual;
+use super::terms::{terms, Coef, Term};
+use crate::data::{Incidence, Table, INTERACTION_SEPARATOR};
+use crate::ops::Kron;
+use crate::reml::{Iteration, MixedModel, RandomDesign, RemlError, RemlFit, RemlOptions};
+use crate::{Covariance, CovarianceModel, Identity, Scalar, Unconstrained};
+use nalgebra::DMatrix;
+use std::collections::HashMap;
+
+/// One factor of a fixed-effect column: a numeric column, or the indicator
+/// of one level of a categorical column.
+#[derive(Clone, Debug, PartialEq)]
+enum Part {
+    Numeric(Var),
+    Level(Var, String),
+}
+
+/// A column of `X`: its lme4 name and how to compute it from a table.
+#[derive(Clone, Debug, PartialEq)]
+struct FixedColumn {
+    name: String,
+    parts: Vec<Part>,
+}
+
+/// A random term of a formula model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RandomTermInfo {
+    /// The term's name (the grouping columns joined by `:`, with `.1`, `.2`
+    /// appended when several terms share a grouping, as lme4 does).
+    pub name: String,
+    /// The grouping columns.
+    pub group: Vec<String>,
+    /// The level names (the grouping columns' values joined by `⋈`), in
+    /// the order of the design's columns.
+    pub levels: Vec<String>,
+    /// The coefficients: `(Intercept)` and slope names.
+    pub coefficients: Vec<String>,
+    /// Slope columns of each coefficient (`None` for the intercept).
+    slopes: Vec<Option<Vec<Var>>>,
+    group_vars: Vec<Var>,
+}
+
+/// One variance or covariance of the fitted model, as lme4's `VarCorr`
+/// lists them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VarianceComponent {
+    /// The term (`Residual` for the residual).
+    pub group: String,
+    /// The coefficient (`(Intercept)`, a slope; the level for a `diag(f)`
+    /// residual; `None` for an iid residual).
+    pub var1: Option<String>,
+    /// The second coefficient of a covariance, `None` for a variance.
+    pub var2: Option<String>,
+    /// The variance or covariance.
+    pub value: f64,
+    /// Its standard error (from the inverse AI matrix).
+    pub se: f64,
+    /// The parameter's name in the fit.
+    pub param: String,
+}
+
+/// A mixed model built from an lme4-style formula.
+///
+/// ```
+/// use covreml::data::{john_alpha, Table};
+/// use covreml::formula::FormulaModel;
+/// use covreml::reml::RemlOptions;
+/// let m = FormulaModel::new("yield ~ rep + (1|gen) + (1|rep:block)", &john_alpha()).unwrap();
+/// assert_eq!(m.fixed_names(), ["(Intercept)", "repR2", "repR3"]);
+/// let fit = m.fit(&RemlOptions::default().tolerance(1e-8)).unwrap();
+/// // lme4: σ²_gen = 0.14290, σ²_block = 0.07022, σ²_e = 0.08162 (tests/data/fits.json)
+/// assert!((fit.natural("gen/sigma^2").unwrap() - 0.14290).abs() < 1e-4);
+/// assert_eq!(m.terms()[1].levels.len(), 18);
+/// ```
+pub struct FormulaModel {
+    formula: Formula,
+    residual: Residual,
+    response: String,
+    fixed: Vec<FixedColumn>,
+    /// Training levels of the categorical fixed-effect columns.
+    fixed_levels: HashMap<String, Vec<String>>,
+    terms: Vec<RandomTermInfo>,
+    residual_levels: Option<Vec<String>>,
+    n: usize,
+    model: MixedModel,
+}
+
+impl std::fmt::Debug for FormulaModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FormulaModel")
+            .field("formula", &self.formula.text)
+            .field("residual", &self.residual)
+            .field("model", &self.model)
+            .finish()
+    }
+}
+
+impl FormulaModel {
+    /// Builds the model of `formula` on `table` with an iid residual.
+    pub fn new(formula: &str, table: &Table) -> Result<Self, FormulaError> {
+        Self::build(&parse(formula)?, &Residual::Iid, table)
+    }
+
+    /// Builds the model of `formula` on `table` with the residual keyword
+    /// `residual` (see [`Residual::parse`]).
+    pub fn with_residual(
+        formula: &str,
+        residual: &str,
+        table: &Table,
+    ) -> Result<Self, FormulaError> {
+        Self::build(&parse(formula)?, &Residual::parse(residual)?, table)
+    }
+
+    /// Builds the model of a parsed formula.
+    pub fn build(
+        formula: &Formula,
+        residual: &Residual,
+        table: &Table,
+    ) -> Result<Self, FormulaError> {
+        let text = formula.text.as_str();
+        let ts = terms(formula)?;
+        let n = table.n_rows();
+        let y = columns::numbers(table, &formula.response, text, "it is the response")?;
+
+        // Fixed effects.
+        let mut fixed: Vec<(FixedColumn, Vec<f64>)> = Vec::new();
+        let mut fixed_levels = HashMap::new();
+        if ts.intercept {
+            fixed.push((
+                FixedColumn {
+                    name: "(Intercept)".into(),
+                    parts: Vec::new(),
+                },
+                vec![1.0; n],
+            ));
+        }
+        let mut cache: HashMap<(String, bool), Column> = HashMap::new();
+        let mut empty_present = ts.intercept;
+        for term in &ts.fixed {
+            let mut codings: Vec<Vec<(Part, Vec<f64>)>> = Vec::new();
+            let mut full_coded_main = false;
+            for (i, v) in term.vars.iter().enumerate() {
+                let key = (v.name.clone(), v.as_factor);
+                if !cache.contains_key(&key) {
+                    cache.insert(key.clone(), columns::column(table, v, text)?);
+                }
+                match &cache[&key] {
+                    Column::Numeric(x) => codings.push(vec![(Part::Numeric(v.clone()), x.clone())]),
+                    Column::Categorical { codes, levels } => {
+                        fixed_levels.insert(v.name.clone(), levels.clone());
+                        let margin = term.without(i);
+                        let contrasts = if margin.vars.is_empty() {
+                            empty_present
+                        } else {
+                            ts.fixed.iter().any(|t: &Term| t.same(&margin))
+                        };
+                        full_coded_main |= margin.vars.is_empty() && !contrasts;
+                        let skip = usize::from(contrasts);
+                        codings.push(
+                            levels
+                                .iter()
+                                .enumerate()
+                                .skip(skip)
+                                .map(|(l, name)| {
+                                    let ind = codes
+                                        .iter()
+                                        .map(|&c| f64::from(u8::from(c == l)))
+                                        .collect();
+                                    (Part::Level(v.clone(), name.clone()), ind)
+                                })
+                                .collect(),
+                        );
+                    }
+                }
+            }
+            empty_present |= full_coded_main;
+            // Cartesian product, first variable varying fastest.
+            let total: usize = codings
+                .iter()
+                .try_fold(1usize, |a, c| a.checked_mul(c.len()))
+                .unwrap_or(usize::MAX);
+            if total.saturating_mul(n) > 1 << 31 {
+                let at = term.vars[0].span;
+                return Err(FormulaError::unsupported(
+                    text,
+                    at,
+                    format!(
+                        "the term has {total} columns, too many for a dense design of {n} rows"
+                    ),
+                ));
+            }
+            for idx in 0..total {
+                let mut rem = idx;
+                let mut parts = Vec::with_capacity(codings.len());
+                let mut values = vec![1.0; n];
+                for c in &codings {
+                    let (part, x) = &c[rem % c.len()];
+                    rem /= c.len();
+                    parts.push(part.clone());
+                    values.iter_mut().zip(x).for_each(|(a, b)| *a *= b);
+                }
+                if values.iter().all(|&v| v == 0.0) {
+                    continue; // a level combination that does not occur
+                }
+                let name = parts
+                    .iter()
+                    .map(|p| match p {
+                        Part::Numeric(v) => label(v),
+                        Part::Level(v, l) => format!("{}{l}", label(v)),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(":");
+                fixed.push((FixedColumn { name, parts }, values));
+            }
+        }
+        if fixed.is_empty() {
+            return Err(FormulaError::EmptyModel {
+                reason: format!(
+                    "`{text}` has no fixed effects; REML needs at least one column in X (remove `0 +` or `- 1`, or add a column)"
+                ),
+            });
+        }
+        let x = DMatrix::from_fn(n, fixed.len(), |i, j| fixed[j].1[i]);
+        let names: Vec<&str> = fixed.iter().map(|(c, _)| c.name.as_str()).collect();
+
+        // Residual.
+        let (r, residual_levels): (Box<dyn CovarianceModel>, _) = match residual {
+            Residual::Iid => (
+                Box::new(cov(Covariance::<Scalar>::new(n), "residual")?)
+                    as Box<dyn CovarianceModel>,
+                None,
+            ),
+            Residual::Diag(v) => {
+                let t = columns::text(table, v, "")?;
+                let Column::Categorical { codes, levels } = columns::categorical(t) else {
+                    unreachable!("categorical() returns a categorical column")
+                };
+                let shape = Levels {
+                    codes,
+                    names: levels.clone(),
+                };
+                (
+                    Box::new(cov(Covariance::<LevelVariance>::new(shape), "residual")?)
+                        as Box<dyn CovarianceModel>,
+                    Some(levels),
+                )
+            }
+        };
+        let mut model = MixedModel::new(&y, &x, r)
+            .map_err(|e| rank_error(e, &names))?
+            .with_fixed_names(&names)?;
+
+        // Random terms.
+        let mut infos: Vec<RandomTermInfo> = Vec::new();
+        for spec in &ts.random {
+            let mut group_text = Vec::with_capacity(spec.group.len());
+            for g in &spec.group {
+                group_text.push(columns::text(table, g, text)?);
+            }
+            let inc = Incidence::from_columns(&group_text)?;
+            let q = inc.n_levels();
+            let base = spec
+                .group
+                .iter()
+                .map(|g| g.name.as_str())
+                .collect::<Vec<_>>()
+                .join(":");
+            let mut name = base.clone();
+            let mut k = 0;
+            while name == "residual" || infos.iter().any(|t| t.name == name) {
+                k += 1;
+                name = format!("{base}.{k}");
+            }
+            let mut coefficients = Vec::new();
+            let mut slopes = Vec::new();
+            let mut values: Vec<Option<Vec<f64>>> = Vec::new();
+            for c in &spec.coefs {
+                match c {
+                    Coef::Intercept => {
+                        coefficients.push("(Intercept)".to_string());
+                        slopes.push(None);
+                        values.push(None);
+                    }
+                    Coef::Slope(t) => {
+                        let mut x = vec![1.0; n];
+                        for v in &t.vars {
+                            if v.as_factor {
+                                return Err(FormulaError::unsupported(
+                                    text,
+                                    v.span,
+                                    "categorical coefficients inside a random term are not supported yet; use a numeric column",
+                                ));
+                            }
+                            let col = columns::numbers(table, v, text, "it is a random slope (categorical coefficients inside a random term are not supported yet)")?;
+                            x.iter_mut().zip(&col).for_each(|(a, b)| *a *= b);
+                        }
+                        coefficients.push(t.vars.iter().map(label).collect::<Vec<_>>().join(":"));
+                        slopes.push(Some(t.vars.clone()));
+                        values.push(Some(x));
+                    }
+                }
+            }
+            let kc = values.len();
+            let (z, g): (RandomDesign, Box<dyn CovarianceModel>) = if kc == 1 {
+                let g: Box<dyn CovarianceModel> =
+                    Box::new(cov(Covariance::<Scalar>::new(q), &name)?);
+                match &values[0] {
+                    None => (RandomDesign::Incidence(inc.clone()), g),
+                    Some(x) => (
+                        RandomDesign::Dense(slope_design(&inc, &[Some(x.clone())])),
+                        g,
+                    ),
+                }
+            } else {
+                let g = Covariance::<Kron<Unconstrained, Identity>>::new((kc, q))
+                    .and_then(|c| c.with_operand_names(&["cov"]));
+                (
+                    RandomDesign::Dense(slope_design(&inc, &values)),
+                    Box::new(cov(g, &name)?) as Box<dyn CovarianceModel>,
+                )
+            };
+            model = model.random(&name, z, g)?;
+            infos.push(RandomTermInfo {
+                name,
+                group: spec.group.iter().map(|g| g.name.clone()).collect(),
+                levels: inc.level_names().to_vec(),
+                coefficients,
+                slopes,
+                group_vars: spec.group.clone(),
+            });
+        }
+        Ok(FormulaModel {
+            formula: formula.clone(),
+            residual: residual.clone(),
+            response: formula.response.name.clone(),
+            fixed: fixed.into_iter().map(|(c, _)| c).collect(),
+            fixed_levels,
+            terms: infos,
+            residual_levels,
+            n,
+            model,
+        })
+    }
+
+    /// The formula text.
+    pub fn formula(&self) -> &str {
+        &self.formula.text
+    }
+    /// The residual structure.
+    pub fn residual(&self) -> &Residual {
+        &self.residual
+    }
+    /// The response column.
+    pub fn response(&self) -> &str {
+        &self.response
+    }
+    /// Number of observations.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+    /// The fixed-effect names (lme4's: `(Intercept)`, `x`, `trtB`, `x:trtB`).
+    pub fn fixed_names(&self) -> Vec<String> {
+        self.fixed.iter().map(|c| c.name.clone()).collect()
+    }
+    /// The random terms, in the order of the model's parameters.
+    pub fn terms(&self) -> &[RandomTermInfo] {
+        &self.terms
+    }
+    /// The underlying mixed model.
+    pub fn mixed(&self) -> &MixedModel {
+        &self.model
+    }
+    /// Fits by AI-REML.
+    pub fn fit(&self, opts: &RemlOptions) -> Result<RemlFit, RemlError> {
+        self.model.fit(opts)
+    }
+    /// Fits by AI-REML, calling `observer` after every iteration.
+    pub fn fit_with(
+        &self,
+        opts: &RemlOptions,
+        observer: impl FnMut(&Iteration),
+    ) -> Result<RemlFit, RemlError> {
+        self.model.fit_with(opts, observer)
+    }
+
+    /// The variances and covariances of `fit` (a fit of this model), term
+    /// by term as lme4's `VarCorr` lists them: for a term with several
+    /// coefficients, the variances and covariances in row-major
+    /// lower-triangle order; the residual last.
+    pub fn variance_components(&self, fit: &RemlFit) -> Vec<VarianceComponent> {
+        let mut out = Vec::with_capacity(fit.natural.len());
+        let mut k = 0;
+        let mut push = |group: &str, var1: Option<String>, var2: Option<String>| {
+            if k < fit.natural.len() {
+                out.push(VarianceComponent {
+                    group: group.to_string(),
+                    var1,
+                    var2,
+                    value: fit.natural[k],
+                    se: fit.natural_se[k],
+                    param: fit.names[k].clone(),
+                });
+            }
+            k += 1;
+        };
+        for t in &self.terms {
+            let c = &t.coefficients;
+            if c.len() == 1 {
+                push(&t.name, Some(c[0].clone()), None);
+            } else {
+                for i in 0..c.len() {
+                    for j in 0..=i {
+                        let var2 = (i != j).then(|| c[j].clone());
+                        push(&t.name, Some(c[i].clone()), var2);
+                    }
+                }
+            }
+        }
+        match &self.residual_levels {
+            None => push("Residual", None, None),
+            Some(levels) => {
+                for l in levels {
+                    push("Residual", Some(l.clone()), None);
+                }
+            }
+        }
+        out
+    }
+
+    /// Predictions for the rows of `new` from the fit `fit` of this model:
+    /// `x β̂` plus, for each random term, the BLUPs of the row's level
+    /// (times its slopes). A level the model has not seen contributes 0 —
+    /// the population value, as lme4's `allow.new.levels = TRUE`. Levels of
+    /// a categorical fixed effect must be known.
+    ///
+    /// ```
+    /// use covreml::data::{john_alpha, Table};
+    /// use covreml::formula::FormulaModel;
+    /// use covreml::reml::RemlOptions;
+    /// let m = FormulaModel::new("yield ~ rep + (1|gen)", &john_alpha()).unwrap();
+    /// let fit = m.fit(&RemlOptions::default()).unwrap();
+    /// let new = Table::parse("rep,gen\nR1,G01\nR1,new\n").unwrap();
+    /// let p = m.predict(&fit, &new).unwrap();
+    /// // a new genotype gets the population value: the intercept
+    /// assert!((p[1] - fit.beta[0]).abs() < 1e-12);
+    /// assert!(p[0] != p[1]);
+    /// ```
+    pub fn predict(&self, fit: &RemlFit, new: &Table) -> Result<Vec<f64>, FormulaError> {
+        let text = self.formula.text.as_str();
+        let m = new.n_rows();
+        let mut pred = vec![0.0; m];
+        for (col, b) in self.fixed.iter().zip(&fit.beta) {
+            let mut x = vec![*b; m];
+            for part in &col.parts {
+                match part {
+                    Part::Numeric(v) => {
+                        let c = columns::numbers(new, v, text, "it is a numeric fixed effect")?;
+                        x.iter_mut().zip(&c).for_each(|(a, b)| *a *= b);
+                    }
+                    Part::Level(v, level) => {
+                        let t = columns::text(new, v, text)?;
+                        let known = self.fixed_levels.get(&v.name);
+                        for (row, (a, s)) in x.iter_mut().zip(t).enumerate() {
+                            if known.is_some_and(|k| !k.contains(s)) {
+                                return Err(FormulaError::unsupported(
+                                    text,
+                                    v.span,
+                                    format!(
+                                        "row {} of the new data: `{s}` is not a level of the fixed effect `{}` (its levels are: {})",
+                                        row + 1,
+                                        v.name,
+                                        known.map(|k| k.join(", ")).unwrap_or_default()
+                                    ),
+                                ));
+                            }
+                            if s != level {
+                                *a = 0.0;
+                            }
+                        }
+                    }
+                }
+            }
+            pred.iter_mut().zip(&x).for_each(|(p, v)| *p += v);
+        }
+        if self.terms.is_empty() {
+            return Ok(pred);
+        }
+        let post = self.model.post(fit)?;
+        for (t, blup) in self.terms.iter().zip(&post.blups) {
+            let q = t.levels.len();
+            let index: HashMap<&str, usize> = t
+                .levels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.as_str(), i))
+                .collect();
+            let mut group_text = Vec::new();
+            for g in &t.group_vars {
+                group_text.push(columns::text(new, g, text)?);
+            }
+            let mut slope_values = Vec::new();
+            for s in &t.slopes {
+                slope_values.push(match s {
+                    None => None,
+                    Some(vars) => {
+                        let mut x = vec![1.0; m];
+                        for v in vars {
+                            let c = columns::numbers(new, v, text, "it is a random slope")?;
+                            x.iter_mut().zip(&c).for_each(|(a, b)| *a *= b);
+                        }
+                        Some(x)
+                    }
+                });
+            }
+            for (i, p) in pred.iter_mut().enumerate() {
+                let key = group_text
+                    .iter()
+                    .map(|c| c[i].as_str())
+                    .collect::<Vec<_>>()
+                    .join(INTERACTION_SEPARATOR);
+                if let Some(&l) = index.get(key.as_str()) {
+                    for (a, s) in slope_values.iter().enumerate() {
+                        let x = s.as_ref().map_or(1.0, |s| s[i]);
+                        *p += x * blup.values[a * q + l];
+                    }
+                }
+            }
+        }
+        Ok(pred)
+    }
+}
+
+/// The dense coefficient-major design of a term: column `a·q + l` holds
+/// coefficient `a`'s value (1 for the intercept) on the rows of level `l`.
+fn slope_design(inc: &Incidence, values: &[Option<Vec<f64>>]) -> DMatrix<f64> {
+    let (n, q) = (inc.len(), inc.n_levels());
+    let mut z = DMatrix::zeros(n, values.len() * q);
+    for (a, v) in values.iter().enumerate() {
+        for (i, &l) in inc.levels().iter().enumerate() {
+            z[(i, a * q + l)] = v.as_ref().map_or(1.0, |v| v[i]);
+        }
+    }
+    z
+}
+
+fn cov<S: crate::Structure>(
+    c: Result<Covariance<S>, crate::CovError>,
+    term: &str,
+) -> Result<Covariance<S>, FormulaError> {
+    c.map_err(|e| {
+        FormulaError::Model(RemlError::StructureFailed {
+            term: term.to_string(),
+            source: e,
+        })
+    })
+}
+
+/// A rank-deficiency error with the columns' names instead of indices.
+fn rank_error(e: RemlError, names: &[&str]) -> FormulaError {
+    match e {
+        RemlError::RankDeficient { columns } => FormulaError::RankDeficient {
+            columns: columns
+                .split(", ")
+                .map(|c| {
+                    c.parse::<usize>()
+                        .ok()
+                        .and_then(|i| names.get(i))
+                        .map_or(c.to_string(), |s| format!("`{s}`"))
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        },
+        other => FormulaError::Model(other),
+    }
+}

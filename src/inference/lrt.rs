@@ -1,0 +1,82 @@
+//! Likelihood-ratio test of two nested fits: `2(ℓ₁ − ℓ₀)` against χ² with
+//! the difference of the parameter counts as degrees of freedom, as R's
+//! `anova(m0, m1)` reports it (no boundary correction).
+//!
+//! REML likelihoods are comparable only between models with the same fixed
+//! effects (same `X`, same `n`): the test refuses others.
+
+use crate::reml::RemlFit;
+use thiserror::Error;
+
+/// Why two fits cannot be compared.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum InferenceError {
+    /// The fits are not of nested models on the same data.
+    #[error("the fits are not comparable: {reason}")]
+    NotComparable {
+        /// What differs.
+        reason: String,
+    },
+}
+
+/// The result of [`likelihood_ratio`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct LikelihoodRatio {
+    /// `2(ℓ₁ − ℓ₀)`.
+    pub statistic: f64,
+    /// Difference of the numbers of parameters.
+    pub df: usize,
+    /// `P(χ²(df) > statistic)`.
+    pub p_value: f64,
+    /// The two log-likelihoods (smaller model first).
+    pub loglik: [f64; 2],
+    /// The two parameter counts (fixed effects plus variance parameters).
+    pub n_params: [usize; 2],
+}
+
+/// Tests the smaller model `m0` against the larger `m1`, both REML fits
+/// with the same fixed effects on the same data.
+///
+/// ```
+/// use covreml::data::john_alpha;
+/// use covreml::formula::FormulaModel;
+/// use covreml::inference::likelihood_ratio;
+/// use covreml::reml::RemlOptions;
+/// let t = john_alpha();
+/// let opts = RemlOptions::default().tolerance(1e-8);
+/// let m0 = FormulaModel::new("yield ~ rep + (1|gen)", &t).unwrap().fit(&opts).unwrap();
+/// let m1 = FormulaModel::new("yield ~ rep + (1|gen) + (1|rep:block)", &t).unwrap().fit(&opts).unwrap();
+/// let lrt = likelihood_ratio(&m0, &m1).unwrap();
+/// assert_eq!(lrt.df, 1);
+/// assert!((lrt.statistic - 2.0 * (m1.loglik - m0.loglik)).abs() < 1e-12);
+/// assert!(lrt.p_value > 0.0 && lrt.p_value < 1.0);
+/// ```
+pub fn likelihood_ratio(m0: &RemlFit, m1: &RemlFit) -> Result<LikelihoodRatio, InferenceError> {
+    let bad = |reason: String| Err(InferenceError::NotComparable { reason });
+    if m0.n != m1.n {
+        return bad(format!("{} and {} observations", m0.n, m1.n));
+    }
+    if m0.beta_names != m1.beta_names {
+        return bad(format!(
+            "the fixed effects differ ({} vs {}); REML likelihoods compare only models with the same fixed effects (an ML fit is needed)",
+            m0.beta_names.join(", "),
+            m1.beta_names.join(", ")
+        ));
+    }
+    let (k0, k1) = (m0.p + m0.names.len(), m1.p + m1.names.len());
+    if k1 <= k0 {
+        return bad(format!(
+            "the second model must have more parameters than the first ({k1} vs {k0})"
+        ));
+    }
+    let statistic = (2.0 * (m1.loglik - m0.loglik)).max(0.0);
+    let df = k1 - k0;
+    Ok(LikelihoodRatio {
+        statistic,
+        df,
+        p_value: super::chi_square_sf(statistic, df),
+        loglik: [m0.loglik, m1.loglik],
+        n_params: [k0, k1],
+    })
+}
