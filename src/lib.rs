@@ -17,6 +17,7 @@ mod param;
 mod param_table;
 mod real;
 pub mod reml;
+pub mod static_structure;
 pub mod structure;
 pub mod structures;
 mod transform;
@@ -36,6 +37,7 @@ pub use param::{ParamName, ParamSpec};
 pub use param_table::ParamTable;
 pub use real::Real;
 pub use reml::{MarginalModel, MixedModel, RemlError, RemlFit, RemlOptions, Termination};
+pub use static_structure::StaticStructure;
 pub use structure::Structure;
 pub use structures::{
     CompoundSymmetric, Diagonal, EqualEntry, Equicorrelation, Fixed, Identity, LowerTriangular,

@@ -45,6 +45,21 @@ pub trait Operands: Copy + Default + fmt::Debug + Send + Sync + 'static {
     fn values_and_jacobians<T: Real>(shape: &Self::Shape, theta: &[T]) -> Vec<ValueJac<T>>;
     /// Each operand's [`Structure::diagonal`]; `None` unless every operand is diagonal.
     fn diagonals<T: Real>(shape: &Self::Shape, theta: &[T]) -> Option<Vec<Diagonals<T>>>;
+    /// Each operand's [`Structure::default_transforms`], in order, without
+    /// building names. The default reads the transforms from `param_specs`.
+    fn default_transforms<T: Real>(
+        shape: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        mut dtheta: Option<&mut [T]>,
+    ) {
+        for (k, s) in Self::param_specs(shape).iter().enumerate() {
+            theta[k] = s.transform.forward(free[k]);
+            if let Some(d) = dtheta.as_deref_mut() {
+                d[k] = s.transform.derivative(free[k]);
+            }
+        }
+    }
 }
 
 /// The name operand `i` of type `S` takes: its label, or `op_i`.
@@ -189,6 +204,25 @@ macro_rules! operands_impl {
                 )+
                 debug_assert_eq!(off, theta.len());
                 Some(out)
+            }
+            fn default_transforms<T: Real>(
+                shape: &Self::Shape,
+                free: &[T],
+                theta: &mut [T],
+                mut dtheta: Option<&mut [T]>,
+            ) {
+                let mut off = 0;
+                $(
+                    let k = $o::param_count(&shape.$i);
+                    $o::default_transforms(
+                        &shape.$i,
+                        &free[off..off + k],
+                        &mut theta[off..off + k],
+                        dtheta.as_deref_mut().map(|d| &mut d[off..off + k]),
+                    );
+                    off += k;
+                )+
+                debug_assert_eq!(off, theta.len());
             }
         }
     };
