@@ -20,7 +20,7 @@ use covreml::{
     Equicorrelation, Hadamard, Identity, Inverse, Kron, Product, Propagate, Real, Scalar, Stack,
     StaticStructure, Structure, Sum, Transpose, Unconstrained, AR1,
 };
-use nalgebra::{DMatrix, DefaultAllocator, Dim, Matrix, RawStorage, SMatrix};
+use nalgebra::{DMatrix, DefaultAllocator, Dim, DimName, Matrix, RawStorage, SMatrix};
 use num_dual::Dual64;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -87,7 +87,7 @@ trait TestScalar: Real {
     /// Bit patterns of the parts (one for floats, two for `Dual64`).
     fn parts(self) -> Vec<f64>;
     /// The precision of one part, for ulp distances.
-    fn epsilon() -> f64;
+    fn precision() -> f64;
 }
 
 impl TestScalar for f32 {
@@ -97,7 +97,7 @@ impl TestScalar for f32 {
     fn parts(self) -> Vec<f64> {
         vec![self as f64]
     }
-    fn epsilon() -> f64 {
+    fn precision() -> f64 {
         f32::EPSILON as f64
     }
 }
@@ -109,7 +109,7 @@ impl TestScalar for f64 {
     fn parts(self) -> Vec<f64> {
         vec![self]
     }
-    fn epsilon() -> f64 {
+    fn precision() -> f64 {
         f64::EPSILON
     }
 }
@@ -121,7 +121,7 @@ impl TestScalar for Dual64 {
     fn parts(self) -> Vec<f64> {
         vec![self.re, self.eps]
     }
-    fn epsilon() -> f64 {
+    fn precision() -> f64 {
         f64::EPSILON
     }
 }
@@ -159,7 +159,7 @@ fn assert_same<T: TestScalar, R: Dim, C: Dim, S: RawStorage<T, R, C>>(
                     y[p]
                 ),
                 Some(u) => assert!(
-                    (x[p] - y[p]).abs() <= u * T::epsilon() * s[p],
+                    (x[p] - y[p]).abs() <= u * T::precision() * s[p],
                     "{what}: entry {k} part {p}: static {} dynamic {}",
                     x[p],
                     y[p]
@@ -174,103 +174,107 @@ fn assert_same<T: TestScalar, R: Dim, C: Dim, S: RawStorage<T, R, C>>(
 /// Static against dynamic at the free values `free`, over `T`:
 /// natural-scale value and Jacobian against `Structure::value`/`jacobian`,
 /// free-scale value and Jacobian against `Covariance`.
-fn static_equals_dynamic<S, T, const N: usize>(free: [f64; N], ulps: Option<f64>)
-where
-    S: StaticStructure + Structure<NParams = Const<N>>,
-    T: TestScalar,
-    DefaultAllocator: Allocates<S::SRows, S::SCols, Const<N>>,
-{
-    let name = std::any::type_name::<S>();
-    let shape = S::Shape::default();
-    let x: [T; N] = std::array::from_fn(|i| T::at(free[i], i));
+macro_rules! static_equals_dynamic {
+    ($s:ty, $t:ty, $n:literal, $free:expr, $ulps:expr $(,)?) => {{
+        type S = $s;
+        type T = $t;
+        const N: usize = $n;
+        let free: [f64; N] = $free;
+        let ulps: Option<f64> = $ulps;
+        let name = std::any::type_name::<S>();
+        let shape = <S as Structure>::Shape::default();
+        let x: [T; N] = std::array::from_fn(|i| T::at(free[i], i));
 
-    // natural scale
-    let theta = S::natural_s(x);
-    let theta: [T; N] = std::array::from_fn(|i| theta[i]);
-    assert_same(
-        &format!("{name} value_s"),
-        &S::value_s(theta),
-        &S::value(&shape, &theta),
-        ulps,
-    );
-    let js = S::jacobian_s(theta);
-    let jd = S::jacobian(&shape, &theta).expect("a closed form");
-    assert_eq!(js.len(), jd.len());
-    for (k, (s, d)) in js.iter().zip(&jd).enumerate() {
-        assert_same(&format!("{name} jacobian_s[{k}]"), s, d, ulps);
-    }
-    let (v2, j2) = S::value_and_jacobian_s(theta);
-    assert_eq!(v2, S::value_s(theta));
-    assert_eq!(j2, js);
+        // natural scale
+        let theta = S::natural_s(x);
+        let theta: [T; N] = std::array::from_fn(|i| theta[i]);
+        assert_same(
+            &format!("{name} value_s"),
+            &S::value_s(theta),
+            &S::value(&shape, &theta),
+            ulps,
+        );
+        let js = S::jacobian_s(theta);
+        let jd = S::jacobian(&shape, &theta).expect("a closed form");
+        assert_eq!(js.len(), jd.len());
+        for (k, (s, d)) in js.iter().zip(&jd).enumerate() {
+            assert_same(&format!("{name} jacobian_s[{k}]"), s, d, ulps);
+        }
+        let (v2, j2) = S::value_and_jacobian_s(theta);
+        assert_eq!(v2, S::value_s(theta));
+        assert_eq!(j2, js);
 
-    // free scale, default transforms, against the runtime layer
-    let cov = Covariance::<S>::new(shape).expect("a valid shape");
-    assert_same(
-        &format!("{name} value_free_s"),
-        &S::value_free_s(x),
-        &cov.value_in(&x).expect("finite"),
-        ulps,
-    );
-    let (vs, js) = S::jacobian_free_s(x);
-    let (vd, jd) = cov.value_and_jacobian_in(&x).expect("finite");
-    assert_same(&format!("{name} jacobian_free_s value"), &vs, &vd, ulps);
-    for (k, (s, d)) in js.iter().zip(&jd).enumerate() {
-        assert_same(&format!("{name} jacobian_free_s[{k}]"), s, d, ulps);
-    }
+        // free scale, default transforms, against the runtime layer
+        let cov = Covariance::<S>::new(shape).expect("a valid shape");
+        assert_same(
+            &format!("{name} value_free_s"),
+            &S::value_free_s(x),
+            &cov.value_in(&x).expect("finite"),
+            ulps,
+        );
+        let (vs, js) = S::jacobian_free_s(x);
+        let (vd, jd) = cov.value_and_jacobian_in(&x).expect("finite");
+        assert_same(&format!("{name} jacobian_free_s value"), &vs, &vd, ulps);
+        for (k, (s, d)) in js.iter().zip(&jd).enumerate() {
+            assert_same(&format!("{name} jacobian_free_s[{k}]"), s, d, ulps);
+        }
+    }};
 }
 
 /// The one-pass dual Jacobian (f64): bit for bit the runtime layer's one-pass
 /// Jacobian, and within rounding of the closed form.
-fn one_pass_dual<S, const N: usize>(free: [f64; N])
-where
-    S: StaticStructure + Structure<NParams = Const<N>>,
-    DefaultAllocator: Allocates<S::SRows, S::SCols, Const<N>>,
-{
-    let name = std::any::type_name::<S>();
-    let (v, dual) = S::dual_jacobian_free_s(free);
-    let cov = Covariance::<S>::new(S::Shape::default()).unwrap();
-    let reference = cov.dual_jacobian_one_pass(free).unwrap();
-    assert_same(
-        &format!("{name} dual value"),
-        &v,
-        &cov.value(&free).unwrap(),
-        None,
-    );
-    let (_, closed) = S::jacobian_free_s(free);
-    for k in 0..N {
-        assert_same(&format!("{name} dual[{k}]"), &dual[k], &reference[k], None);
-        let scale = closed[k].abs().max().max(1.0);
-        assert!(
-            (&dual[k] - &closed[k]).abs().max() <= 1e-13 * scale,
-            "{name} dual vs closed form [{k}]"
+macro_rules! one_pass_dual {
+    ($s:ty, $n:literal, $free:expr $(,)?) => {{
+        type S = $s;
+        const N: usize = $n;
+        let free: [f64; N] = $free;
+        let name = std::any::type_name::<S>();
+        let (v, dual) = S::dual_jacobian_free_s(free);
+        let cov = Covariance::<S>::new(<S as Structure>::Shape::default()).unwrap();
+        let reference = cov.dual_jacobian_one_pass(free).unwrap();
+        assert_same(
+            &format!("{name} dual value"),
+            &v,
+            &cov.value(&free).unwrap(),
+            None,
         );
-    }
+        let (_, closed) = S::jacobian_free_s(free);
+        for k in 0..N {
+            assert_same(&format!("{name} dual[{k}]"), &dual[k], &reference[k], None);
+            let scale = closed[k].abs().max().max(1.0);
+            assert!(
+                (&dual[k] - &closed[k]).abs().max() <= 1e-13 * scale,
+                "{name} dual vs closed form [{k}]"
+            );
+        }
+    }};
 }
 
 /// Zero heap allocations for the static value, closed-form Jacobian and
 /// one-pass dual Jacobian, natural and free scale, over `T`.
-fn no_allocation<S, T, const N: usize>(free: [f64; N])
-where
-    S: StaticStructure + Structure<NParams = Const<N>>,
-    T: TestScalar,
-    DefaultAllocator: Allocates<S::SRows, S::SCols, Const<N>>,
-{
-    let name = std::any::type_name::<S>();
-    let x: [T; N] = std::array::from_fn(|i| T::at(free[i], i));
-    let (_, n) = allocations(|| S::value_s(black_box(x)));
-    assert_eq!(n, 0, "{name} value_s allocates");
-    let (_, n) = allocations(|| S::jacobian_s(black_box(x)));
-    assert_eq!(n, 0, "{name} jacobian_s allocates");
-    let (_, n) = allocations(|| S::value_and_jacobian_s(black_box(x)));
-    assert_eq!(n, 0, "{name} value_and_jacobian_s allocates");
-    let (_, n) = allocations(|| S::natural_s(black_box(x)));
-    assert_eq!(n, 0, "{name} natural_s allocates");
-    let (_, n) = allocations(|| S::value_free_s(black_box(x)));
-    assert_eq!(n, 0, "{name} value_free_s allocates");
-    let (_, n) = allocations(|| S::jacobian_free_s(black_box(x)));
-    assert_eq!(n, 0, "{name} jacobian_free_s allocates");
-    let (_, n) = allocations(|| S::dual_jacobian_free_s(black_box(free)));
-    assert_eq!(n, 0, "{name} dual_jacobian_free_s allocates");
+macro_rules! no_allocation {
+    ($s:ty, $t:ty, $n:literal, $free:expr $(,)?) => {{
+        type S = $s;
+        type T = $t;
+        const N: usize = $n;
+        let free: [f64; N] = $free;
+        let name = std::any::type_name::<S>();
+        let x: [T; N] = std::array::from_fn(|i| T::at(free[i], i));
+        let (_, n) = allocations(|| S::value_s(black_box(x)));
+        assert_eq!(n, 0, "{name} value_s allocates");
+        let (_, n) = allocations(|| S::jacobian_s(black_box(x)));
+        assert_eq!(n, 0, "{name} jacobian_s allocates");
+        let (_, n) = allocations(|| S::value_and_jacobian_s(black_box(x)));
+        assert_eq!(n, 0, "{name} value_and_jacobian_s allocates");
+        let (_, n) = allocations(|| S::natural_s(black_box(x)));
+        assert_eq!(n, 0, "{name} natural_s allocates");
+        let (_, n) = allocations(|| S::value_free_s(black_box(x)));
+        assert_eq!(n, 0, "{name} value_free_s allocates");
+        let (_, n) = allocations(|| S::jacobian_free_s(black_box(x)));
+        assert_eq!(n, 0, "{name} jacobian_free_s allocates");
+        let (_, n) = allocations(|| S::dual_jacobian_free_s(black_box(free)));
+        assert_eq!(n, 0, "{name} dual_jacobian_free_s allocates");
+    }};
 }
 
 // ---------------------------------------------------------------- the cases
@@ -314,14 +318,14 @@ macro_rules! suite {
             #[test]
             fn leaves_equal_dynamic_bit_for_bit() {
                 for p in P3 {
-                    static_equals_dynamic::<AR1<Const<4>>, $t, 2>([p[0], p[1]], None);
-                    static_equals_dynamic::<CompoundSymmetric<Const<3>>, $t, 2>([p[0], p[1]], None);
-                    static_equals_dynamic::<Equicorrelation<Const<4>>, $t, 1>([p[1]], None);
-                    static_equals_dynamic::<Scalar<Const<3>>, $t, 1>([p[2]], None);
-                    static_equals_dynamic::<EqualEntry<Const<2>, Const<3>>, $t, 1>([p[0]], None);
-                    static_equals_dynamic::<Diagonal<Const<3>>, $t, 3>(p, None);
-                    static_equals_dynamic::<Identity<Const<3>>, $t, 0>([], None);
-                    static_equals_dynamic::<Unconstrained<Const<3>>, $t, 6>(
+                    static_equals_dynamic!(AR1<Const<4>>, $t, 2, [p[0], p[1]], None);
+                    static_equals_dynamic!(CompoundSymmetric<Const<3>>, $t, 2, [p[0], p[1]], None);
+                    static_equals_dynamic!(Equicorrelation<Const<4>>, $t, 1, [p[1]], None);
+                    static_equals_dynamic!(Scalar<Const<3>>, $t, 1, [p[2]], None);
+                    static_equals_dynamic!(EqualEntry<Const<2>, Const<3>>, $t, 1, [p[0]], None);
+                    static_equals_dynamic!(Diagonal<Const<3>>, $t, 3, p, None);
+                    static_equals_dynamic!(Identity<Const<3>>, $t, 0, [], None);
+                    static_equals_dynamic!(Unconstrained<Const<3>>, $t, 6,
                         [p[0], p[1], p[2], -p[2], 0.5 * p[1], p[0] - 0.2],
                         None,
                     );
@@ -331,42 +335,27 @@ macro_rules! suite {
             #[test]
             fn operators_equal_dynamic_bit_for_bit() {
                 for p in P3 {
-                    static_equals_dynamic::<K32, $t, 3>(p, None);
-                    static_equals_dynamic::<Nested, $t, 9>(
+                    static_equals_dynamic!(K32, $t, 3, p, None);
+                    static_equals_dynamic!(Nested, $t, 9,
                         [p[0], p[1], p[2], 0.1, -0.2, 0.3, p[2], p[1], -0.5],
                         None,
                     );
-                    static_equals_dynamic::<Sum<(AR1<Const<4>>, Scalar<Const<4>>)>, $t, 3>(p, None);
-                    static_equals_dynamic::<
-                        Hadamard<Equicorrelation<Const<4>>, CompoundSymmetric<Const<4>>>,
-                        $t,
-                        3,
-                    >(p, None);
-                    static_equals_dynamic::<
-                        BlockDiag<(AR1<Const<2>>, CompoundSymmetric<Const<3>>, Identity<Const<1>>)>,
-                        $t,
-                        4,
-                    >([p[0], p[1], p[2], -p[1]], None);
-                    static_equals_dynamic::<
-                        Kron<Named<AR1<Const<2>>, Time>, Named<Scalar<Const<2>>, Subject>>,
-                        $t,
-                        3,
-                    >(p, None);
-                    static_equals_dynamic::<Transpose<EqualEntry<Const<2>, Const<3>>>, $t, 1>(
+                    static_equals_dynamic!(Sum<(AR1<Const<4>>, Scalar<Const<4>>)>, $t, 3, p, None);
+                    static_equals_dynamic!(
+                        Hadamard<Equicorrelation<Const<4>>, CompoundSymmetric<Const<4>>>, $t, 3, p, None);
+                    static_equals_dynamic!(
+                        BlockDiag<(AR1<Const<2>>, CompoundSymmetric<Const<3>>, Identity<Const<1>>)>, $t, 4, [p[0], p[1], p[2], -p[1]], None);
+                    static_equals_dynamic!(
+                        Kron<Named<AR1<Const<2>>, Time>, Named<Scalar<Const<2>>, Subject>>, $t, 3, p, None);
+                    static_equals_dynamic!(Transpose<EqualEntry<Const<2>, Const<3>>>, $t, 1,
                         [p[1]],
                         None,
                     );
-                    static_equals_dynamic::<
-                        Augment<(EqualEntry<Const<2>, Const<3>>, Scalar<Const<2>>)>,
-                        $t,
-                        2,
-                    >([p[0], p[2]], None);
-                    static_equals_dynamic::<
-                        Stack<(EqualEntry<Const<2>, Const<3>>, Scalar<Const<3>>)>,
-                        $t,
-                        2,
-                    >([p[0], p[2]], None);
-                    static_equals_dynamic::<Deep, $t, 5>([p[0], p[1], p[2], -p[0], p[1]], None);
+                    static_equals_dynamic!(
+                        Augment<(EqualEntry<Const<2>, Const<3>>, Scalar<Const<2>>)>, $t, 2, [p[0], p[2]], None);
+                    static_equals_dynamic!(
+                        Stack<(EqualEntry<Const<2>, Const<3>>, Scalar<Const<3>>)>, $t, 2, [p[0], p[2]], None);
+                    static_equals_dynamic!(Deep, $t, 6, [p[0], p[1], p[2], -p[0], p[1], 0.3], None);
                 }
             }
 
@@ -374,43 +363,37 @@ macro_rules! suite {
             fn matrix_product_operators_equal_dynamic_to_a_few_ulps() {
                 let u = Some(PRODUCT_ULPS);
                 for p in P3 {
-                    static_equals_dynamic::<Product<AR1<Const<3>>, CompoundSymmetric<Const<3>>>, $t, 4>(
+                    static_equals_dynamic!(Product<AR1<Const<3>>, CompoundSymmetric<Const<3>>>, $t, 4,
                         [p[0], p[1], p[2], -p[0]],
                         u,
                     );
-                    static_equals_dynamic::<
-                        Propagate<EqualEntry<Const<4>, Const<2>>, Unconstrained<Const<2>>>,
-                        $t,
-                        4,
-                    >([p[0], p[1], p[2], -p[1]], u);
-                    static_equals_dynamic::<Gram<Unconstrained<Const<2>>>, $t, 3>(p, u);
-                    static_equals_dynamic::<Gram<Transpose<EqualEntry<Const<3>, Const<2>>>, Outer>, $t, 1>(
+                    static_equals_dynamic!(
+                        Propagate<EqualEntry<Const<4>, Const<2>>, Unconstrained<Const<2>>>, $t, 4, [p[0], p[1], p[2], -p[1]], u);
+                    static_equals_dynamic!(Gram<Unconstrained<Const<2>>>, $t, 3, p, u);
+                    static_equals_dynamic!(Gram<Transpose<EqualEntry<Const<3>, Const<2>>>, Outer>, $t, 1,
                         [p[1]],
                         u,
                     );
-                    static_equals_dynamic::<Inverse<AR1<Const<3>>>, $t, 2>([p[0], 0.3 * p[1]], u);
+                    static_equals_dynamic!(Inverse<AR1<Const<3>>>, $t, 2, [p[0], 0.3 * p[1]], u);
                 }
             }
 
             #[test]
             fn nothing_allocates() {
-                no_allocation::<Nested, $t, 9>([0.2, 0.4, -0.1, 0.1, -0.2, 0.3, 0.0, 0.5, -0.5]);
-                no_allocation::<K32, $t, 3>([0.2, 0.4, -0.1]);
-                no_allocation::<Deep, $t, 5>([0.2, 0.4, -0.1, 0.3, 0.1]);
-                no_allocation::<Unconstrained<Const<3>>, $t, 6>([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]);
-                no_allocation::<Hadamard<Equicorrelation<Const<4>>, CompoundSymmetric<Const<4>>>, $t, 3>(
+                no_allocation!(Nested, $t, 9, [0.2, 0.4, -0.1, 0.1, -0.2, 0.3, 0.0, 0.5, -0.5]);
+                no_allocation!(K32, $t, 3, [0.2, 0.4, -0.1]);
+                no_allocation!(Deep, $t, 6, [0.2, 0.4, -0.1, 0.3, 0.1, -0.2]);
+                no_allocation!(Unconstrained<Const<3>>, $t, 6, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]);
+                no_allocation!(Hadamard<Equicorrelation<Const<4>>, CompoundSymmetric<Const<4>>>, $t, 3,
                     [0.2, 0.4, -0.1],
                 );
-                no_allocation::<
-                    Augment<(Stack<(EqualEntry<Const<2>, Const<3>>, Scalar<Const<3>>)>, Transpose<EqualEntry<Const<3>, Const<5>>>)>,
-                    $t,
-                    3,
-                >([0.2, 0.4, -0.1]);
-                no_allocation::<Propagate<EqualEntry<Const<4>, Const<2>>, Unconstrained<Const<2>>>, $t, 4>(
+                no_allocation!(
+                    Augment<(Stack<(EqualEntry<Const<2>, Const<3>>, Scalar<Const<3>>)>, Transpose<EqualEntry<Const<3>, Const<5>>>)>, $t, 3, [0.2, 0.4, -0.1]);
+                no_allocation!(Propagate<EqualEntry<Const<4>, Const<2>>, Unconstrained<Const<2>>>, $t, 4,
                     [0.2, 0.4, -0.1, 0.3],
                 );
-                no_allocation::<Inverse<Gram<Unconstrained<Const<2>>, Outer>>, $t, 3>([0.2, 0.4, -0.1]);
-                no_allocation::<Product<AR1<Const<3>>, CompoundSymmetric<Const<3>>>, $t, 4>(
+                no_allocation!(Inverse<Gram<Unconstrained<Const<2>>, Outer>>, $t, 3, [0.2, 0.4, -0.1]);
+                no_allocation!(Product<AR1<Const<3>>, CompoundSymmetric<Const<3>>>, $t, 4,
                     [0.2, 0.4, -0.1, 0.3],
                 );
             }
@@ -423,11 +406,23 @@ suite!(f32_suite: f32, f64_suite: f64, dual64_suite: Dual64);
 #[test]
 fn one_pass_dual_jacobians_match_the_runtime_layer_and_the_closed_form() {
     for p in P3 {
-        one_pass_dual::<K32, 3>(p);
-        one_pass_dual::<Nested, 9>([p[0], p[1], p[2], 0.1, -0.2, 0.3, p[2], p[1], -0.5]);
-        one_pass_dual::<Deep, 5>([p[0], p[1], p[2], -p[0], p[1]]);
-        one_pass_dual::<Hadamard<Equicorrelation<Const<4>>, CompoundSymmetric<Const<4>>>, 3>(p);
-        one_pass_dual::<Unconstrained<Const<3>>, 6>([p[0], p[1], p[2], -p[2], 0.5, 0.1]);
+        one_pass_dual!(K32, 3, p);
+        one_pass_dual!(
+            Nested,
+            9,
+            [p[0], p[1], p[2], 0.1, -0.2, 0.3, p[2], p[1], -0.5]
+        );
+        one_pass_dual!(Deep, 6, [p[0], p[1], p[2], -p[0], p[1], 0.3]);
+        one_pass_dual!(
+            Hadamard<Equicorrelation<Const<4>>, CompoundSymmetric<Const<4>>>,
+            3,
+            p
+        );
+        one_pass_dual!(
+            Unconstrained<Const<3>>,
+            6,
+            [p[0], p[1], p[2], -p[2], 0.5, 0.1]
+        );
     }
 }
 
@@ -459,8 +454,9 @@ fn static_sizes_match_the_runtime_dims() {
     where
         DefaultAllocator: Allocates<S::SRows, S::SCols, S::NParams>,
     {
-        let v: StaticValue<f64, S> = StaticValue::<f64, S>::zeros();
-        assert_eq!(v.shape(), S::dims(&S::Shape::default()));
+        let v: StaticValue<f64, S> =
+            StaticValue::<f64, S>::zeros_generic(S::SRows::name(), S::SCols::name());
+        assert_eq!(v.shape(), S::dims(&<S as Structure>::Shape::default()));
         v.shape()
     }
     assert_eq!(dims::<Nested>(), (6, 6));

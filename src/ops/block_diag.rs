@@ -62,7 +62,7 @@ impl<L: Operands> Structure for BlockDiag<L> {
             .fold((0, 0), |a, d| (a.0 + d.0, a.1 + d.1))
     }
     fn param_count(shape: &Self::Shape) -> usize {
-        L::param_counts(shape).iter().sum()
+        L::param_count_total(shape)
     }
     fn param_specs(shape: &Self::Shape) -> Vec<ParamSpec> {
         L::param_specs(shape)

@@ -134,7 +134,7 @@ macro_rules! concat_structure {
                 dims::<L>(shape, $columns)
             }
             fn param_count(shape: &Self::Shape) -> usize {
-                L::param_counts(shape).iter().sum()
+                L::param_count_total(shape)
             }
             fn param_specs(shape: &Self::Shape) -> Vec<ParamSpec> {
                 L::param_specs(shape)

@@ -45,6 +45,10 @@ pub trait Operands: Copy + Default + fmt::Debug + Send + Sync + 'static {
     fn values_and_jacobians<T: Real>(shape: &Self::Shape, theta: &[T]) -> Vec<ValueJac<T>>;
     /// Each operand's [`Structure::diagonal`]; `None` unless every operand is diagonal.
     fn diagonals<T: Real>(shape: &Self::Shape, theta: &[T]) -> Option<Vec<Diagonals<T>>>;
+    /// Total parameter count, without allocating.
+    fn param_count_total(shape: &Self::Shape) -> usize {
+        Self::param_counts(shape).iter().sum()
+    }
     /// Each operand's [`Structure::default_transforms`], in order, without
     /// building names. The default reads the transforms from `param_specs`.
     fn default_transforms<T: Real>(
@@ -204,6 +208,9 @@ macro_rules! operands_impl {
                 )+
                 debug_assert_eq!(off, theta.len());
                 Some(out)
+            }
+            fn param_count_total(shape: &Self::Shape) -> usize {
+                0 $(+ $o::param_count(&shape.$i))+
             }
             fn default_transforms<T: Real>(
                 shape: &Self::Shape,

@@ -75,7 +75,7 @@ impl<L: Operands + AllSameRows + AllSameCols> Structure for Sum<L> {
         out_dims(&L::dims(shape))
     }
     fn param_count(shape: &Self::Shape) -> usize {
-        L::param_counts(shape).iter().sum()
+        L::param_count_total(shape)
     }
     fn param_specs(shape: &Self::Shape) -> Vec<ParamSpec> {
         L::param_specs(shape)
