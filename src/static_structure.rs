@@ -34,7 +34,7 @@
 //! assert_eq!(v[(0, 1)], 0.0);
 //! let j = K::jacobian_s([2.0, 0.5, 3.0]);
 //! assert_eq!(j.len(), 3);
-//! assert_eq!(j[1][(0, 2)], 6.0); // ∂/∂ρ: 1 · 3 on the first off-diagonal block
+//! assert_eq!(j[1][(0, 2)], 6.0); // ∂/∂ρ: σ² · 3 on the first off-diagonal block
 //! ```
 
 use crate::structure::ParamArray;
@@ -188,7 +188,7 @@ where
     /// let (v2, closed) = K::jacobian_free_s([0.2, 0.4, -0.1]);
     /// assert_eq!(v, v2);
     /// for k in 0..3 {
-    ///     assert!((dual[k] - closed[k]).abs().max() < 1e-15);
+    ///     assert!((dual[k] - closed[k]).abs().max() < 1e-14);
     /// }
     /// ```
     fn dual_jacobian_free_s<F, const N: usize>(
