@@ -89,7 +89,7 @@ fn hand_hadamard_jacobian(t: [f64; 3]) -> [SMatrix<f64, 4, 4>; 3] {
 }
 
 fn hand_unconstrained_value(t: [f64; 6]) -> SMatrix<f64, 3, 3> {
-    SMatrix::new(t[0], t[1], t[3], t[1], t[2], t[4], t[3], t[4], t[5])
+    SMatrix::<f64, 3, 3>::new(t[0], t[1], t[3], t[1], t[2], t[4], t[3], t[4], t[5])
 }
 
 fn hand_unconstrained_jacobian(_: [f64; 6]) -> [SMatrix<f64, 3, 3>; 6] {
@@ -124,62 +124,69 @@ struct Row {
     dyn_jac: f64,
 }
 
-fn measure<S, const N: usize, const R: usize, const C: usize, const K: usize>(
-    name: &'static str,
-    theta: [f64; N],
-    hand_value: fn([f64; N]) -> SMatrix<f64, R, C>,
-    hand_jac: fn([f64; N]) -> [SMatrix<f64, R, C>; K],
-) -> Row
-where
-    S: StaticStructure<SRows = Const<R>, SCols = Const<C>> + Structure<NParams = Const<N>>,
-{
-    // the static and hand-written results agree (so both compute the same thing)
-    assert!(
-        (S::value_s(theta) - hand_value(theta)).abs().max() < 1e-14,
-        "{name}"
-    );
-    let js = S::jacobian_s(theta);
-    for (k, h) in hand_jac(theta).iter().enumerate() {
-        assert!((js[k] - h).abs().max() < 1e-14, "{name} ∂{k}");
-    }
-    let free: [f64; N] = std::array::from_fn(|i| 0.1 * i as f64 - 0.2);
-    let cov = Covariance::<S>::new(S::Shape::default()).unwrap();
-    let shape = S::Shape::default();
-    Row {
-        name,
-        hand_value: ns(|| hand_value(black_box(theta))),
-        static_value: ns(|| S::value_s(black_box(theta))),
-        hand_jac: ns(|| hand_jac(black_box(theta))),
-        static_jac: ns(|| S::jacobian_s(black_box(theta))),
-        static_free_jac: ns(|| S::jacobian_free_s(black_box(free))),
-        static_dual: ns(|| S::dual_jacobian_free_s(black_box(free))),
-        dyn_value: ns(|| cov.value(black_box(&free)).unwrap()),
-        dyn_value_static: ns(|| S::value_static(&shape, black_box(free))),
-        dyn_jac: ns(|| cov.jacobian(black_box(&free)).unwrap()),
-    }
+/// Times one structure type `$s` (free-parameter count `$n`) against its
+/// hand-written value and closed-form Jacobian at natural parameters `$theta`.
+macro_rules! measure {
+    ($s:ty, $n:literal, $name:expr, $theta:expr, $hand_value:expr, $hand_jac:expr $(,)?) => {{
+        type S = $s;
+        let name: &'static str = $name;
+        let theta: [f64; $n] = $theta;
+        // the static and hand-written results agree (both compute the same thing)
+        assert!(
+            (S::value_s(theta) - $hand_value(theta)).abs().max() < 1e-14,
+            "{name}"
+        );
+        let js = S::jacobian_s(theta);
+        for (k, h) in $hand_jac(theta).iter().enumerate() {
+            assert!((js[k] - h).abs().max() < 1e-14, "{name} ∂{k}");
+        }
+        let free: [f64; $n] = std::array::from_fn(|i| 0.1 * i as f64 - 0.2);
+        let shape = <S as Structure>::Shape::default();
+        let cov = Covariance::<S>::new(shape).unwrap();
+        Row {
+            name,
+            hand_value: ns(|| $hand_value(black_box(theta))),
+            static_value: ns(|| S::value_s(black_box(theta))),
+            hand_jac: ns(|| $hand_jac(black_box(theta))),
+            static_jac: ns(|| S::jacobian_s(black_box(theta))),
+            static_free_jac: ns(|| S::jacobian_free_s(black_box(free))),
+            static_dual: ns(|| S::dual_jacobian_free_s(black_box(free))),
+            dyn_value: ns(|| cov.value(black_box(&free)).unwrap()),
+            dyn_value_static: ns(|| S::value_static(&shape, black_box(free))),
+            dyn_jac: ns(|| cov.jacobian(black_box(&free)).unwrap()),
+        }
+    }};
 }
 
 fn main() {
     let rows = [
-        measure::<Kron<AR1<Const<3>>, Scalar<Const<2>>>, 3, 6, 6, 3>(
+        measure!(
+            Kron<AR1<Const<3>>, Scalar<Const<2>>>,
+            3,
             "`Kron<AR1<3>, Scalar<2>>`",
             [1.3, 0.4, 0.8],
             hand_kron_value,
             hand_kron_jacobian,
         ),
-        measure::<Sum<(AR1<Const<4>>, Scalar<Const<4>>)>, 3, 4, 4, 3>(
+        measure!(
+            Sum<(AR1<Const<4>>, Scalar<Const<4>>)>,
+            3,
             "`Sum<(AR1<4>, Scalar<4>)>`",
             [1.3, 0.4, 0.8],
             hand_sum_value,
             hand_sum_jacobian,
         ),
-        measure::<Hadamard<Equicorrelation<Const<4>>, CompoundSymmetric<Const<4>>>, 3, 4, 4, 3>(
+        measure!(
+            Hadamard<Equicorrelation<Const<4>>, CompoundSymmetric<Const<4>>>,
+            3,
             "`Hadamard<Equicorrelation<4>, CompoundSymmetric<4>>`",
             [0.3, 1.3, 0.4],
             hand_hadamard_value,
             hand_hadamard_jacobian,
         ),
-        measure::<Unconstrained<Const<3>>, 6, 3, 3, 6>(
+        measure!(
+            Unconstrained<Const<3>>,
+            6,
             "`Unconstrained<3>`",
             [1.3, 0.4, 0.8, -0.2, 0.1, 2.0],
             hand_unconstrained_value,
