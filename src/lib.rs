@@ -22,6 +22,7 @@ mod real;
 pub mod reml;
 mod sparse;
 mod sparse_inverse;
+pub mod static_structure;
 pub mod structure;
 pub mod structures;
 mod transform;
@@ -42,6 +43,7 @@ pub use param_table::ParamTable;
 pub use real::Real;
 pub use reml::{MarginalModel, MixedModel, RemlError, RemlFit, RemlOptions, Termination};
 pub use sparse_inverse::SparseInverse;
+pub use static_structure::StaticStructure;
 pub use structure::Structure;
 pub use structures::{
     CompoundSymmetric, Diagonal, EqualEntry, Equicorrelation, Fixed, Identity, LowerTriangular,

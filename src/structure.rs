@@ -134,14 +134,39 @@ pub trait Structure: Copy + Default + fmt::Debug + Send + Sync + 'static {
     where
         Self::NParams: ParamArray,
     {
-        let specs = Self::param_specs(shape);
-        let theta: Vec<T> = free
-            .as_ref()
-            .iter()
-            .zip(&specs)
-            .map(|(&x, s)| s.transform.forward(x))
-            .collect();
+        let free = free.as_ref();
+        let mut theta = vec![T::zero(); free.len()];
+        Self::default_transforms(shape, free, &mut theta, None);
         Self::value(shape, &theta)
+    }
+
+    /// Applies the default transforms (those of
+    /// [`param_specs`](Self::param_specs)) to the free values `free`:
+    /// `theta[k] = t_k(free[k])` and, when given, `dtheta[k] = t_k'(free[k])`.
+    ///
+    /// The built-in leaves and operators build no parameter table (no names,
+    /// no allocation) here; the default reads the transforms from
+    /// `param_specs`.
+    ///
+    /// ```
+    /// use covreml::{Structure, AR1};
+    /// let (mut theta, mut d) = ([0.0; 2], [0.0; 2]);
+    /// <AR1>::default_transforms(&3, &[0.5, 0.0], &mut theta, Some(&mut d));
+    /// assert_eq!(theta, [1f64.exp(), 0.0]);
+    /// assert_eq!(d, [2.0 * 1f64.exp(), 0.5]);
+    /// ```
+    fn default_transforms<T: Real>(
+        shape: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        mut dtheta: Option<&mut [T]>,
+    ) {
+        for (k, s) in Self::param_specs(shape).iter().enumerate() {
+            theta[k] = s.transform.forward(free[k]);
+            if let Some(d) = dtheta.as_deref_mut() {
+                d[k] = s.transform.derivative(free[k]);
+            }
+        }
     }
 }
 

@@ -112,3 +112,29 @@ pub fn broadcast<T: Real>(m: &nalgebra::DMatrix<T>, r: usize, c: usize) -> nalge
         m.clone()
     }
 }
+
+/// Splits an optional slice of transform derivatives at `k`.
+pub(crate) fn split_opt<T>(d: Option<&mut [T]>, k: usize) -> (Option<&mut [T]>, Option<&mut [T]>) {
+    match d {
+        Some(d) => {
+            let (a, b) = d.split_at_mut(k);
+            (Some(a), Some(b))
+        }
+        None => (None, None),
+    }
+}
+
+/// [`Structure::default_transforms`] of `A` then `B`, without building names.
+pub fn default_transforms<A: Structure, B: Structure, T: Real>(
+    shape: &(A::Shape, B::Shape),
+    free: &[T],
+    theta: &mut [T],
+    dtheta: Option<&mut [T]>,
+) {
+    let k = A::param_count(&shape.0);
+    let (fa, fb) = free.split_at(k);
+    let (ta, tb) = theta.split_at_mut(k);
+    let (da, db) = split_opt(dtheta, k);
+    A::default_transforms(&shape.0, fa, ta, da);
+    B::default_transforms(&shape.1, fb, tb, db);
+}

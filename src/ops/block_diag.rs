@@ -44,6 +44,15 @@ impl<L: Operands> Structure for BlockDiag<L> {
     const NAME: &'static str = "BlockDiag";
     const OPERANDS: usize = L::LEN;
 
+    fn default_transforms<T: Real>(
+        shape: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        L::default_transforms(shape, free, theta, dtheta)
+    }
+
     fn check_shape(shape: &Self::Shape) -> Result<(), CovError> {
         L::check_shapes(shape)
     }
@@ -53,7 +62,7 @@ impl<L: Operands> Structure for BlockDiag<L> {
             .fold((0, 0), |a, d| (a.0 + d.0, a.1 + d.1))
     }
     fn param_count(shape: &Self::Shape) -> usize {
-        L::param_counts(shape).iter().sum()
+        L::param_count_total(shape)
     }
     fn param_specs(shape: &Self::Shape) -> Vec<ParamSpec> {
         L::param_specs(shape)
@@ -114,5 +123,54 @@ impl<L: Operands> Structure for BlockDiag<L> {
         Some(crate::SparseInverse::block_diag(&L::sparse_inverses(
             shape, theta,
         )?))
+    }
+}
+
+/// Static evaluation of a block-diagonal matrix of static operands
+/// (see [`StaticStructure`](crate::StaticStructure)): its sizes are the sums.
+mod static_eval {
+    use super::*;
+    use crate::ops::static_operands::{mode, Place};
+    use crate::ops::{StaticOperands, StaticSums};
+    use crate::static_structure::{
+        Allocates, StaticCount, StaticJacobian, StaticStructure, StaticValue,
+    };
+    use nalgebra::DefaultAllocator;
+
+    type Out<T, L> = Place<
+        T,
+        <L as StaticSums>::Rows,
+        <L as StaticSums>::Cols,
+        <L as Operands>::NParams,
+        { mode::DIAGONAL },
+    >;
+
+    impl<L: StaticOperands> StaticStructure for BlockDiag<L>
+    where
+        <L as Operands>::NParams: StaticCount,
+        DefaultAllocator:
+            Allocates<<L as StaticSums>::Rows, <L as StaticSums>::Cols, <L as Operands>::NParams>,
+    {
+        type SRows = <L as StaticSums>::Rows;
+        type SCols = <L as StaticSums>::Cols;
+        #[inline]
+        fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
+            let mut out = Out::<T, L>::new(false);
+            L::visit(theta, false, &mut out);
+            out.value
+        }
+        #[inline]
+        fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
+            Self::value_and_jacobian_slice(theta).1
+        }
+        #[inline]
+        fn value_and_jacobian_slice<T: Real>(
+            theta: &[T],
+        ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
+            let mut out = Out::<T, L>::new(true);
+            L::visit(theta, true, &mut out);
+            let jac = out.jacobian.unwrap_or_else(|| unreachable!("asked for"));
+            (out.value, jac)
+        }
     }
 }

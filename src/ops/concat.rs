@@ -118,6 +118,15 @@ macro_rules! concat_structure {
             const NAME: &'static str = stringify!($op);
             const OPERANDS: usize = L::LEN;
 
+            fn default_transforms<T: Real>(
+                shape: &Self::Shape,
+                free: &[T],
+                theta: &mut [T],
+                dtheta: Option<&mut [T]>,
+            ) {
+                L::default_transforms(shape, free, theta, dtheta)
+            }
+
             fn check_shape(shape: &Self::Shape) -> Result<(), CovError> {
                 check::<L>(Self::NAME, shape, $columns)
             }
@@ -125,7 +134,7 @@ macro_rules! concat_structure {
                 dims::<L>(shape, $columns)
             }
             fn param_count(shape: &Self::Shape) -> usize {
-                L::param_counts(shape).iter().sum()
+                L::param_count_total(shape)
             }
             fn param_specs(shape: &Self::Shape) -> Vec<ParamSpec> {
                 L::param_specs(shape)
@@ -162,3 +171,86 @@ concat_structure!(
     nalgebra::Dyn,
     <L as AllSameCols>::Cols
 );
+
+/// Static evaluation of static operands side by side (`Augment`) or
+/// on top of each other (`Stack`); see [`StaticStructure`](crate::StaticStructure).
+mod static_eval {
+    use super::*;
+    use crate::ops::static_operands::{mode, Place};
+    use crate::ops::{StaticOperands, StaticSums};
+    use crate::static_structure::{
+        Allocates, StaticCount, StaticJacobian, StaticStructure, StaticValue,
+    };
+    use nalgebra::DefaultAllocator;
+
+    type Columns<T, L> = Place<
+        T,
+        <L as StaticOperands>::Rows0,
+        <L as StaticSums>::Cols,
+        <L as Operands>::NParams,
+        { mode::COLUMNS },
+    >;
+
+    impl<L: StaticOperands + AllSameRows> StaticStructure for Augment<L>
+    where
+        <L as Operands>::NParams: StaticCount,
+        DefaultAllocator: Allocates<L::Rows0, <L as StaticSums>::Cols, <L as Operands>::NParams>,
+    {
+        type SRows = L::Rows0;
+        type SCols = <L as StaticSums>::Cols;
+        #[inline]
+        fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
+            let mut out = Columns::<T, L>::new(false);
+            L::visit(theta, false, &mut out);
+            out.value
+        }
+        #[inline]
+        fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
+            Self::value_and_jacobian_slice(theta).1
+        }
+        #[inline]
+        fn value_and_jacobian_slice<T: Real>(
+            theta: &[T],
+        ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
+            let mut out = Columns::<T, L>::new(true);
+            L::visit(theta, true, &mut out);
+            let jac = out.jacobian.unwrap_or_else(|| unreachable!("asked for"));
+            (out.value, jac)
+        }
+    }
+    type Rows<T, L> = Place<
+        T,
+        <L as StaticSums>::Rows,
+        <L as StaticOperands>::Cols0,
+        <L as Operands>::NParams,
+        { mode::ROWS },
+    >;
+
+    impl<L: StaticOperands + AllSameCols> StaticStructure for Stack<L>
+    where
+        <L as Operands>::NParams: StaticCount,
+        DefaultAllocator: Allocates<<L as StaticSums>::Rows, L::Cols0, <L as Operands>::NParams>,
+    {
+        type SRows = <L as StaticSums>::Rows;
+        type SCols = L::Cols0;
+        #[inline]
+        fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
+            let mut out = Rows::<T, L>::new(false);
+            L::visit(theta, false, &mut out);
+            out.value
+        }
+        #[inline]
+        fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
+            Self::value_and_jacobian_slice(theta).1
+        }
+        #[inline]
+        fn value_and_jacobian_slice<T: Real>(
+            theta: &[T],
+        ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
+            let mut out = Rows::<T, L>::new(true);
+            L::visit(theta, true, &mut out);
+            let jac = out.jacobian.unwrap_or_else(|| unreachable!("asked for"));
+            (out.value, jac)
+        }
+    }
+}

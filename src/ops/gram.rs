@@ -58,6 +58,15 @@ impl<X: Structure, K: GramKind> Structure for Gram<X, K> {
     const NAME: &'static str = "Gram";
     const OPERANDS: usize = 1;
 
+    fn default_transforms<T: Real>(
+        shape: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        X::default_transforms(shape, free, theta, dtheta)
+    }
+
     fn check_shape(shape: &Self::Shape) -> Result<(), crate::CovError> {
         X::check_shape(shape)
     }
@@ -96,5 +105,72 @@ impl<X: Structure, K: GramKind> Structure for Gram<X, K> {
                 .collect()
         });
         (gram::<T, K>(&x), jac)
+    }
+}
+
+/// Static evaluation of `XᵀX` and `XXᵀ` for a static operand (see
+/// [`StaticStructure`](crate::StaticStructure)).
+mod static_eval {
+    use super::*;
+    use crate::static_structure::{Allocates, StaticJacobian, StaticStructure, StaticValue};
+    use nalgebra::DefaultAllocator;
+
+    impl<X: StaticStructure> StaticStructure for Gram<X, Inner>
+    where
+        DefaultAllocator:
+            Allocates<X::SRows, X::SCols, X::NParams> + Allocates<X::SCols, X::SCols, X::NParams>,
+    {
+        type SRows = X::SCols;
+        type SCols = X::SCols;
+        #[inline]
+        fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
+            let x = X::value_slice(theta);
+            x.tr_mul(&x)
+        }
+        #[inline]
+        fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
+            Self::value_and_jacobian_slice(theta).1
+        }
+        #[inline]
+        fn value_and_jacobian_slice<T: Real>(
+            theta: &[T],
+        ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
+            let (x, jx) = X::value_and_jacobian_slice(theta);
+            let jac = crate::static_structure::jacobian_from_fn(|k| {
+                let half: StaticValue<T, Self> = jx[k].tr_mul(&x);
+                half.transpose() + half
+            });
+            (x.tr_mul(&x), jac)
+        }
+    }
+
+    impl<X: StaticStructure> StaticStructure for Gram<X, Outer>
+    where
+        DefaultAllocator: Allocates<X::SRows, X::SCols, X::NParams>
+            + Allocates<X::SRows, X::SRows, X::NParams>
+            + Allocates<X::SCols, X::SRows, X::NParams>,
+    {
+        type SRows = X::SRows;
+        type SCols = X::SRows;
+        #[inline]
+        fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
+            let x = X::value_slice(theta);
+            &x * x.transpose()
+        }
+        #[inline]
+        fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
+            Self::value_and_jacobian_slice(theta).1
+        }
+        #[inline]
+        fn value_and_jacobian_slice<T: Real>(
+            theta: &[T],
+        ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
+            let (x, jx) = X::value_and_jacobian_slice(theta);
+            let jac = crate::static_structure::jacobian_from_fn(|k| {
+                let half: StaticValue<T, Self> = &jx[k] * x.transpose();
+                half.transpose() + half
+            });
+            (&x * x.transpose(), jac)
+        }
     }
 }

@@ -53,6 +53,15 @@ where
     const NAME: &'static str = "Hadamard";
     const OPERANDS: usize = 2;
 
+    fn default_transforms<T: Real>(
+        shape: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        binary::default_transforms::<A, B, T>(shape, free, theta, dtheta)
+    }
+
     fn check_shape(shape: &Self::Shape) -> Result<(), crate::CovError> {
         binary::check::<A, B>(Self::NAME, shape, |a, b| {
             a == b || is_scalar(a) || is_scalar(b)
@@ -91,5 +100,78 @@ where
             out
         });
         (a.component_mul(&b), jac)
+    }
+}
+
+/// Static evaluation of `A ∘ B` for static operands of equal sizes (see
+/// [`StaticStructure`](crate::StaticStructure)).
+mod static_eval {
+    use super::*;
+    use crate::static_structure::{
+        Allocates, StaticCount, StaticJacobian, StaticStructure, StaticValue,
+    };
+    use nalgebra::{DefaultAllocator, DimName};
+
+    impl<A: StaticStructure, B: StaticStructure> StaticStructure for Hadamard<A, B>
+    where
+        Self: Structure<NParams: StaticCount, Shape: Default>,
+        A::SRows: SameSize<B::SRows>,
+        A::SCols: SameSize<B::SCols>,
+        DefaultAllocator: Allocates<A::SRows, A::SCols, A::NParams>
+            + Allocates<B::SRows, B::SCols, B::NParams>
+            + Allocates<A::SRows, A::SCols, <Self as Structure>::NParams>,
+    {
+        type SRows = A::SRows;
+        type SCols = A::SCols;
+        #[inline]
+        fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
+            let (ta, tb) = theta.split_at(<A::NParams as DimName>::DIM);
+            let (a, b) = (A::value_slice(ta), B::value_slice(tb));
+            StaticValue::<T, Self>::from_fn_generic(A::SRows::name(), A::SCols::name(), |i, j| {
+                a[(i, j)] * b[(i, j)]
+            })
+        }
+        #[inline]
+        fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
+            Self::value_and_jacobian_slice(theta).1
+        }
+        #[inline]
+        fn value_and_jacobian_slice<T: Real>(
+            theta: &[T],
+        ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
+            let na = <A::NParams as DimName>::DIM;
+            let (ta, tb) = theta.split_at(na);
+            let (a, ja) = A::value_and_jacobian_slice(ta);
+            let (b, jb) = B::value_and_jacobian_slice(tb);
+            let jac = StaticJacobian::<T, Self>::from_fn_generic(
+                <<Self as Structure>::NParams as DimName>::name(),
+                nalgebra::U1,
+                |k, _| {
+                    if k < na {
+                        let d = &ja[k];
+                        StaticValue::<T, Self>::from_fn_generic(
+                            A::SRows::name(),
+                            A::SCols::name(),
+                            |i, j| d[(i, j)] * b[(i, j)],
+                        )
+                    } else {
+                        let d = &jb[k - na];
+                        StaticValue::<T, Self>::from_fn_generic(
+                            A::SRows::name(),
+                            A::SCols::name(),
+                            |i, j| a[(i, j)] * d[(i, j)],
+                        )
+                    }
+                },
+            );
+            (
+                StaticValue::<T, Self>::from_fn_generic(
+                    A::SRows::name(),
+                    A::SCols::name(),
+                    |i, j| a[(i, j)] * b[(i, j)],
+                ),
+                jac,
+            )
+        }
     }
 }

@@ -53,6 +53,15 @@ where
     const NAME: &'static str = "Kron";
     const OPERANDS: usize = 2;
 
+    fn default_transforms<T: Real>(
+        shape: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        binary::default_transforms::<A, B, T>(shape, free, theta, dtheta)
+    }
+
     fn check_shape(shape: &Self::Shape) -> Result<(), crate::CovError> {
         binary::check::<A, B>(Self::NAME, shape, |_, _| true)
     }
@@ -109,5 +118,61 @@ where
         let a = A::sparse_inverse(&shape.0, ta)?;
         let b = B::sparse_inverse(&shape.1, tb)?;
         Some(crate::SparseInverse::kron(&a, &b))
+    }
+}
+
+/// Static evaluation of `A ⊗ B` for static operands (see
+/// [`StaticStructure`](crate::StaticStructure)).
+mod static_eval {
+    use super::*;
+    use crate::static_structure::{
+        Allocates, StaticCount, StaticJacobian, StaticStructure, StaticValue,
+    };
+    use nalgebra::{DefaultAllocator, DimName};
+    use nalgebra::{DimMul, DimProd};
+
+    impl<A: StaticStructure, B: StaticStructure> StaticStructure for Kron<A, B>
+    where
+        Self: Structure<NParams: StaticCount, Shape: Default>,
+        A::SRows: DimMul<B::SRows>,
+        A::SCols: DimMul<B::SCols>,
+        DimProd<A::SRows, B::SRows>: DimName,
+        DimProd<A::SCols, B::SCols>: DimName,
+        DefaultAllocator: Allocates<A::SRows, A::SCols, A::NParams>
+            + Allocates<B::SRows, B::SCols, B::NParams>
+            + Allocates<
+                DimProd<A::SRows, B::SRows>,
+                DimProd<A::SCols, B::SCols>,
+                <Self as Structure>::NParams,
+            >,
+    {
+        type SRows = DimProd<A::SRows, B::SRows>;
+        type SCols = DimProd<A::SCols, B::SCols>;
+        #[inline]
+        fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
+            let (ta, tb) = theta.split_at(<A::NParams as DimName>::DIM);
+            A::value_slice(ta).kronecker(&B::value_slice(tb))
+        }
+        #[inline]
+        fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
+            Self::value_and_jacobian_slice(theta).1
+        }
+        #[inline]
+        fn value_and_jacobian_slice<T: Real>(
+            theta: &[T],
+        ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
+            let na = <A::NParams as DimName>::DIM;
+            let (ta, tb) = theta.split_at(na);
+            let (a, ja) = A::value_and_jacobian_slice(ta);
+            let (b, jb) = B::value_and_jacobian_slice(tb);
+            let jac = crate::static_structure::jacobian_from_fn(|k| {
+                if k < na {
+                    ja[k].kronecker(&b)
+                } else {
+                    a.kronecker(&jb[k - na])
+                }
+            });
+            (a.kronecker(&b), jac)
+        }
     }
 }

@@ -33,6 +33,7 @@ mod operands;
 mod product;
 mod propagate;
 pub mod size;
+mod static_operands;
 mod sum;
 mod transpose;
 mod unary;
@@ -47,6 +48,7 @@ pub use named::{Label, Named};
 pub use operands::{AllSameCols, AllSameRows, Operands, ParamSum, ValueJac};
 pub use product::Product;
 pub use propagate::Propagate;
+pub use static_operands::{StaticOperands, StaticSums};
 pub use sum::Sum;
 pub use transpose::Transpose;
 

@@ -44,6 +44,15 @@ impl<S: Structure, L: Label> Structure for Named<S, L> {
     const LABEL: Option<&'static str> = Some(L::NAME);
     const OPERANDS: usize = S::OPERANDS;
 
+    fn default_transforms<T: Real>(
+        shape: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        S::default_transforms(shape, free, theta, dtheta)
+    }
+
     fn check_shape(shape: &Self::Shape) -> Result<(), CovError> {
         S::check_shape(shape)
     }
@@ -79,5 +88,35 @@ impl<S: Structure, L: Label> Structure for Named<S, L> {
         theta: &[T],
     ) -> Option<crate::SparseInverse<T>> {
         S::sparse_inverse(shape, theta)
+    }
+}
+
+/// Static evaluation of a named static structure: that of the structure (see
+/// [`StaticStructure`](crate::StaticStructure)).
+mod static_eval {
+    use super::*;
+    use crate::static_structure::{Allocates, StaticJacobian, StaticStructure, StaticValue};
+    use nalgebra::DefaultAllocator;
+
+    impl<S: StaticStructure, L: Label> StaticStructure for Named<S, L>
+    where
+        DefaultAllocator: Allocates<S::SRows, S::SCols, S::NParams>,
+    {
+        type SRows = S::SRows;
+        type SCols = S::SCols;
+        #[inline]
+        fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
+            S::value_slice(theta)
+        }
+        #[inline]
+        fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
+            S::jacobian_slice(theta)
+        }
+        #[inline]
+        fn value_and_jacobian_slice<T: Real>(
+            theta: &[T],
+        ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
+            S::value_and_jacobian_slice(theta)
+        }
     }
 }

@@ -50,6 +50,25 @@ pub trait Operands: Copy + Default + fmt::Debug + Send + Sync + 'static {
         shape: &Self::Shape,
         theta: &[T],
     ) -> Option<Vec<crate::SparseInverse<T>>>;
+    /// Total parameter count, without allocating.
+    fn param_count_total(shape: &Self::Shape) -> usize {
+        Self::param_counts(shape).iter().sum()
+    }
+    /// Each operand's [`Structure::default_transforms`], in order, without
+    /// building names. The default reads the transforms from `param_specs`.
+    fn default_transforms<T: Real>(
+        shape: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        mut dtheta: Option<&mut [T]>,
+    ) {
+        for (k, s) in Self::param_specs(shape).iter().enumerate() {
+            theta[k] = s.transform.forward(free[k]);
+            if let Some(d) = dtheta.as_deref_mut() {
+                d[k] = s.transform.derivative(free[k]);
+            }
+        }
+    }
 }
 
 /// The name operand `i` of type `S` takes: its label, or `op_i`.
@@ -208,6 +227,28 @@ macro_rules! operands_impl {
                 )+
                 debug_assert_eq!(off, theta.len());
                 Some(out)
+            }
+            fn param_count_total(shape: &Self::Shape) -> usize {
+                0 $(+ $o::param_count(&shape.$i))+
+            }
+            fn default_transforms<T: Real>(
+                shape: &Self::Shape,
+                free: &[T],
+                theta: &mut [T],
+                mut dtheta: Option<&mut [T]>,
+            ) {
+                let mut off = 0;
+                $(
+                    let k = $o::param_count(&shape.$i);
+                    $o::default_transforms(
+                        &shape.$i,
+                        &free[off..off + k],
+                        &mut theta[off..off + k],
+                        dtheta.as_deref_mut().map(|d| &mut d[off..off + k]),
+                    );
+                    off += k;
+                )+
+                debug_assert_eq!(off, theta.len());
             }
         }
     };

@@ -33,6 +33,15 @@ where
     const NAME: &'static str = "Product";
     const OPERANDS: usize = 2;
 
+    fn default_transforms<T: Real>(
+        shape: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        binary::default_transforms::<A, B, T>(shape, free, theta, dtheta)
+    }
+
     fn check_shape(shape: &Self::Shape) -> Result<(), crate::CovError> {
         binary::check::<A, B>(Self::NAME, shape, |a, b| a.1 == b.0)
     }
@@ -63,5 +72,53 @@ where
             out
         });
         (a * b, jac)
+    }
+}
+
+/// Static evaluation of `A B` for static operands (see
+/// [`StaticStructure`](crate::StaticStructure)).
+mod static_eval {
+    use super::*;
+    use crate::static_structure::{
+        Allocates, StaticCount, StaticJacobian, StaticStructure, StaticValue,
+    };
+    use nalgebra::{DefaultAllocator, DimName};
+
+    impl<A: StaticStructure, B: StaticStructure<SRows = <A as StaticStructure>::SCols>>
+        StaticStructure for Product<A, B>
+    where
+        Self: Structure<NParams: StaticCount, Shape: Default>,
+        DefaultAllocator: Allocates<A::SRows, A::SCols, A::NParams>
+            + Allocates<B::SRows, B::SCols, B::NParams>
+            + Allocates<A::SRows, B::SCols, <Self as Structure>::NParams>,
+    {
+        type SRows = A::SRows;
+        type SCols = B::SCols;
+        #[inline]
+        fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
+            let (ta, tb) = theta.split_at(<A::NParams as DimName>::DIM);
+            A::value_slice(ta) * B::value_slice(tb)
+        }
+        #[inline]
+        fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
+            Self::value_and_jacobian_slice(theta).1
+        }
+        #[inline]
+        fn value_and_jacobian_slice<T: Real>(
+            theta: &[T],
+        ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
+            let na = <A::NParams as DimName>::DIM;
+            let (ta, tb) = theta.split_at(na);
+            let (a, ja) = A::value_and_jacobian_slice(ta);
+            let (b, jb) = B::value_and_jacobian_slice(tb);
+            let jac = crate::static_structure::jacobian_from_fn(|k| {
+                if k < na {
+                    &ja[k] * &b
+                } else {
+                    &a * &jb[k - na]
+                }
+            });
+            (a * b, jac)
+        }
     }
 }

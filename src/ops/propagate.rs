@@ -38,6 +38,15 @@ where
     const NAME: &'static str = "Propagate";
     const OPERANDS: usize = 2;
 
+    fn default_transforms<T: Real>(
+        shape: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        binary::default_transforms::<Z, G, T>(shape, free, theta, dtheta)
+    }
+
     fn check_shape(shape: &Self::Shape) -> Result<(), crate::CovError> {
         binary::check::<Z, G>(Self::NAME, shape, |z, g| g.0 == g.1 && z.1 == g.0)
     }
@@ -77,5 +86,68 @@ where
             out
         });
         (zg * zt, jac)
+    }
+}
+
+/// Static evaluation of `Z G Zᵀ` for static operands (see
+/// [`StaticStructure`](crate::StaticStructure)).
+mod static_eval {
+    use super::*;
+    use crate::static_structure::{
+        Allocates, StaticCount, StaticJacobian, StaticStructure, StaticValue,
+    };
+    use nalgebra::allocator::Allocator;
+    use nalgebra::{DefaultAllocator, DimName};
+
+    type Zt<T, Z> =
+        nalgebra::OMatrix<T, <Z as StaticStructure>::SCols, <Z as StaticStructure>::SRows>;
+
+    impl<Z, G> StaticStructure for Propagate<Z, G>
+    where
+        Z: StaticStructure,
+        G: StaticStructure<
+            SRows = <Z as StaticStructure>::SCols,
+            SCols = <Z as StaticStructure>::SCols,
+        >,
+        Self: Structure<NParams: StaticCount, Shape: Default>,
+        DefaultAllocator: Allocates<Z::SRows, Z::SCols, Z::NParams>
+            + Allocates<G::SRows, G::SCols, G::NParams>
+            + Allocates<Z::SRows, Z::SRows, <Self as Structure>::NParams>
+            + Allocator<Z::SCols, Z::SRows>,
+    {
+        type SRows = Z::SRows;
+        type SCols = Z::SRows;
+        #[inline]
+        fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
+            let (tz, tg) = theta.split_at(<Z::NParams as DimName>::DIM);
+            let z = Z::value_slice(tz);
+            let zt: Zt<T, Z> = z.transpose();
+            &z * G::value_slice(tg) * zt
+        }
+        #[inline]
+        fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
+            Self::value_and_jacobian_slice(theta).1
+        }
+        #[inline]
+        fn value_and_jacobian_slice<T: Real>(
+            theta: &[T],
+        ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
+            let nz = <Z::NParams as DimName>::DIM;
+            let (tz, tg) = theta.split_at(nz);
+            let (z, jz) = Z::value_and_jacobian_slice(tz);
+            let (g, jg) = G::value_and_jacobian_slice(tg);
+            let zt: Zt<T, Z> = z.transpose();
+            let jac = crate::static_structure::jacobian_from_fn(|k| {
+                if k < nz {
+                    let dz = &jz[k];
+                    let half = dz * &g * &zt;
+                    let other: StaticValue<T, Self> = dz * g.transpose() * &zt;
+                    half + other.transpose()
+                } else {
+                    &z * &jg[k - nz] * &zt
+                }
+            });
+            (&z * &g * zt, jac)
+        }
     }
 }

@@ -27,6 +27,20 @@ fn out_dims(dims: &[(usize, usize)]) -> (usize, usize) {
         .unwrap_or((1, 1))
 }
 
+/// `Σ m` (each `1 × 1` term broadcast to `r × c`), starting from the first
+/// term rather than from zeros.
+fn sum_of<T: Real>(terms: impl IntoIterator<Item = DMatrix<T>>, r: usize, c: usize) -> DMatrix<T> {
+    let mut terms = terms.into_iter();
+    let Some(first) = terms.next() else {
+        return DMatrix::zeros(r, c);
+    };
+    let mut acc = broadcast_owned(first, r, c);
+    for m in terms {
+        add_broadcast(&mut acc, &m);
+    }
+    acc
+}
+
 impl<L: Operands + AllSameRows + AllSameCols> Structure for Sum<L> {
     type Rows = <L as AllSameRows>::Rows;
     type Cols = <L as AllSameCols>::Cols;
@@ -34,6 +48,15 @@ impl<L: Operands + AllSameRows + AllSameCols> Structure for Sum<L> {
     type Shape = L::Shape;
     const NAME: &'static str = "Sum";
     const OPERANDS: usize = L::LEN;
+
+    fn default_transforms<T: Real>(
+        shape: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        L::default_transforms(shape, free, theta, dtheta)
+    }
 
     fn check_shape(shape: &Self::Shape) -> Result<(), CovError> {
         L::check_shapes(shape)?;
@@ -52,18 +75,14 @@ impl<L: Operands + AllSameRows + AllSameCols> Structure for Sum<L> {
         out_dims(&L::dims(shape))
     }
     fn param_count(shape: &Self::Shape) -> usize {
-        L::param_counts(shape).iter().sum()
+        L::param_count_total(shape)
     }
     fn param_specs(shape: &Self::Shape) -> Vec<ParamSpec> {
         L::param_specs(shape)
     }
     fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {
         let (r, c) = Self::dims(shape);
-        let mut acc = DMatrix::zeros(r, c);
-        for m in L::values(shape, theta) {
-            add_broadcast(&mut acc, &m);
-        }
-        acc
+        sum_of(L::values(shape, theta), r, c)
     }
     fn jacobian<T: Real>(shape: &Self::Shape, theta: &[T]) -> Option<Vec<DMatrix<T>>> {
         Self::value_and_jacobian(shape, theta).1
@@ -75,11 +94,7 @@ impl<L: Operands + AllSameRows + AllSameCols> Structure for Sum<L> {
         let (r, c) = Self::dims(shape);
         let mut parts = L::values_and_jacobians(shape, theta);
         let jac = concat_jacobians(&mut parts, |_, d| broadcast_owned(d, r, c));
-        let mut value = DMatrix::zeros(r, c);
-        for (m, _) in &parts {
-            add_broadcast(&mut value, m);
-        }
-        (value, jac)
+        (sum_of(parts.into_iter().map(|(m, _)| m), r, c), jac)
     }
     fn diagonal<T: Real>(
         shape: &Self::Shape,
@@ -97,5 +112,53 @@ impl<L: Operands + AllSameRows + AllSameCols> Structure for Sum<L> {
             jac.extend(dj);
         }
         Some((value, jac))
+    }
+}
+
+/// Static evaluation of a sum of static operands (see
+/// [`StaticStructure`](crate::StaticStructure)): operands of equal static sizes.
+mod static_eval {
+    use super::*;
+    use crate::ops::static_operands::{mode, Place};
+    use crate::ops::StaticOperands;
+    use crate::static_structure::{
+        Allocates, StaticCount, StaticJacobian, StaticStructure, StaticValue,
+    };
+    use nalgebra::DefaultAllocator;
+
+    type Out<T, L> = Place<
+        T,
+        <L as StaticOperands>::Rows0,
+        <L as StaticOperands>::Cols0,
+        <L as Operands>::NParams,
+        { mode::SUM },
+    >;
+
+    impl<L: StaticOperands + AllSameRows + AllSameCols> StaticStructure for Sum<L>
+    where
+        <L as Operands>::NParams: StaticCount,
+        DefaultAllocator: Allocates<L::Rows0, L::Cols0, <L as Operands>::NParams>,
+    {
+        type SRows = L::Rows0;
+        type SCols = L::Cols0;
+        #[inline]
+        fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
+            let mut out = Out::<T, L>::new(false);
+            L::visit(theta, false, &mut out);
+            out.value
+        }
+        #[inline]
+        fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
+            Self::value_and_jacobian_slice(theta).1
+        }
+        #[inline]
+        fn value_and_jacobian_slice<T: Real>(
+            theta: &[T],
+        ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
+            let mut out = Out::<T, L>::new(true);
+            L::visit(theta, true, &mut out);
+            let jac = out.jacobian.unwrap_or_else(|| unreachable!("asked for"));
+            (out.value, jac)
+        }
     }
 }

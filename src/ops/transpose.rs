@@ -25,6 +25,15 @@ impl<A: Structure> Structure for Transpose<A> {
     const NAME: &'static str = "Transpose";
     const OPERANDS: usize = 1;
 
+    fn default_transforms<T: Real>(
+        shape: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        A::default_transforms(shape, free, theta, dtheta)
+    }
+
     fn check_shape(shape: &Self::Shape) -> Result<(), crate::CovError> {
         A::check_shape(shape)
     }
@@ -53,5 +62,41 @@ impl<A: Structure> Structure for Transpose<A> {
             a.transpose(),
             ja.map(|j| j.iter().map(|d| d.transpose()).collect()),
         )
+    }
+}
+
+/// Static evaluation of `Aᵀ` for a static operand (see
+/// [`StaticStructure`](crate::StaticStructure)).
+mod static_eval {
+    use super::*;
+    use crate::static_structure::{Allocates, StaticJacobian, StaticStructure, StaticValue};
+    use nalgebra::DefaultAllocator;
+
+    impl<A: StaticStructure> StaticStructure for Transpose<A>
+    where
+        DefaultAllocator:
+            Allocates<A::SRows, A::SCols, A::NParams> + Allocates<A::SCols, A::SRows, A::NParams>,
+    {
+        type SRows = A::SCols;
+        type SCols = A::SRows;
+        #[inline]
+        fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
+            A::value_slice(theta).transpose()
+        }
+        #[inline]
+        fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
+            let ja = A::jacobian_slice(theta);
+            crate::static_structure::jacobian_from_fn(|k| ja[k].transpose())
+        }
+        #[inline]
+        fn value_and_jacobian_slice<T: Real>(
+            theta: &[T],
+        ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
+            let (a, ja) = A::value_and_jacobian_slice(theta);
+            (
+                a.transpose(),
+                crate::static_structure::jacobian_from_fn(|k| ja[k].transpose()),
+            )
+        }
     }
 }

@@ -46,6 +46,18 @@ impl<N: Size> Structure for AR1<N> {
     type Shape = N::Shape;
     const NAME: &'static str = "AR1";
 
+    fn default_transforms<T: Real>(
+        _: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        super::apply_transforms(free, theta, dtheta, |k| match k {
+            0 => super::LeafTransform::Variance,
+            _ => super::LeafTransform::Correlation(-1.0, 1.0),
+        });
+    }
+
     fn dims(shape: &Self::Shape) -> (usize, usize) {
         (N::get(shape), N::get(shape))
     }
@@ -128,4 +140,56 @@ impl<N: Size> Structure for AR1<N> {
             logdet_jacobian: vec![T::c(n as f64) / s2, -two * rho * nm1 / omr],
         })
     }
+}
+
+/// Static evaluation (`AR1<Const<N>>`): the same formulas into stack-allocated
+/// matrices; see [`StaticStructure`](crate::StaticStructure).
+impl<const N: usize> crate::StaticStructure for AR1<nalgebra::Const<N>> {
+    type SRows = nalgebra::Const<N>;
+    type SCols = nalgebra::Const<N>;
+    #[inline]
+    fn value_slice<T: Real>(theta: &[T]) -> nalgebra::SMatrix<T, N, N> {
+        let p = static_powers::<T, N>(theta[1]);
+        nalgebra::SMatrix::from_fn(|i, j| theta[0] * p[i.abs_diff(j)])
+    }
+    #[inline]
+    fn jacobian_slice<T: Real>(theta: &[T]) -> crate::static_structure::StaticJacobian<T, Self> {
+        static_jacobian::<T, N>(theta[0], &static_powers::<T, N>(theta[1]))
+    }
+    #[inline]
+    fn value_and_jacobian_slice<T: Real>(
+        theta: &[T],
+    ) -> (
+        nalgebra::SMatrix<T, N, N>,
+        crate::static_structure::StaticJacobian<T, Self>,
+    ) {
+        let p = static_powers::<T, N>(theta[1]);
+        let v = nalgebra::SMatrix::from_fn(|i, j| theta[0] * p[i.abs_diff(j)]);
+        (v, static_jacobian::<T, N>(theta[0], &p))
+    }
+}
+
+/// `ρ^0 … ρ^{N−1}` by repeated multiplication, on the stack.
+#[inline]
+fn static_powers<T: Real, const N: usize>(rho: T) -> [T; N] {
+    let mut p = [T::zero(); N];
+    let mut acc = T::one();
+    for x in &mut p {
+        *x = acc;
+        acc *= rho;
+    }
+    p
+}
+
+#[inline]
+fn static_jacobian<T: Real, const N: usize>(
+    s2: T,
+    p: &[T; N],
+) -> nalgebra::SVector<nalgebra::SMatrix<T, N, N>, 2> {
+    let d_s2 = nalgebra::SMatrix::from_fn(|i, j| p[i.abs_diff(j)]);
+    let d_rho = nalgebra::SMatrix::from_fn(|i, j| match i.abs_diff(j) {
+        0 => T::zero(),
+        k => s2 * T::c(k as f64) * p[k - 1],
+    });
+    nalgebra::SVector::from([d_s2, d_rho])
 }

@@ -30,6 +30,19 @@ impl<N: Size> Structure for CompoundSymmetric<N> {
     type Shape = N::Shape;
     const NAME: &'static str = "CompoundSymmetric";
 
+    fn default_transforms<T: Real>(
+        shape: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        let lo = -1.0 / (N::get(shape) as f64 - 1.0);
+        super::apply_transforms(free, theta, dtheta, |k| match k {
+            0 => super::LeafTransform::Variance,
+            _ => super::LeafTransform::Correlation(lo, 1.0),
+        });
+    }
+
     fn check_shape(shape: &Self::Shape) -> Result<(), CovError> {
         super::need_two(Self::NAME, N::get(shape))
     }
@@ -68,5 +81,29 @@ impl<N: Size> Structure for CompoundSymmetric<N> {
         // Small and dense: the dense inverse.
         let (v, jac) = Self::value_and_jacobian(shape, theta);
         crate::SparseInverse::from_dense(&v, &jac?)
+    }
+}
+
+/// Static evaluation (`CompoundSymmetric<Const<N>>`): the same formulas into stack-allocated
+/// matrices; see [`StaticStructure`](crate::StaticStructure).
+impl<const N: usize> crate::StaticStructure for CompoundSymmetric<nalgebra::Const<N>> {
+    type SRows = nalgebra::Const<N>;
+    type SCols = nalgebra::Const<N>;
+    #[inline]
+    fn value_slice<T: Real>(theta: &[T]) -> nalgebra::SMatrix<T, N, N> {
+        let (s2, rho) = (theta[0], theta[1]);
+        nalgebra::SMatrix::from_fn(|i, j| if i == j { s2 } else { s2 * rho })
+    }
+    #[inline]
+    fn jacobian_slice<T: Real>(theta: &[T]) -> crate::static_structure::StaticJacobian<T, Self> {
+        let (s2, rho) = (theta[0], theta[1]);
+        crate::static_structure::jacobian_from_fn(|k| {
+            nalgebra::SMatrix::from_fn(|i, j| match (k, i == j) {
+                (0, true) => T::one(),
+                (0, false) => rho,
+                (_, true) => T::zero(),
+                (_, false) => s2,
+            })
+        })
     }
 }

@@ -28,6 +28,15 @@ impl<N: Size> Structure for Diagonal<N> {
     type Shape = N::Shape;
     const NAME: &'static str = "Diagonal";
 
+    fn default_transforms<T: Real>(
+        _: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        super::apply_transforms(free, theta, dtheta, |_| super::LeafTransform::Variance);
+    }
+
     fn dims(shape: &Self::Shape) -> (usize, usize) {
         (N::get(shape), N::get(shape))
     }
@@ -55,5 +64,24 @@ impl<N: Size> Structure for Diagonal<N> {
                 .collect()
         };
         Some((theta[..n].to_vec(), (0..n).map(unit).collect()))
+    }
+}
+
+/// Static evaluation (`Diagonal<Const<N>>`): the same formulas into stack-allocated
+/// matrices; see [`StaticStructure`](crate::StaticStructure).
+impl<const N: usize> crate::StaticStructure for Diagonal<nalgebra::Const<N>> {
+    type SRows = nalgebra::Const<N>;
+    type SCols = nalgebra::Const<N>;
+    #[inline]
+    fn value_slice<T: Real>(theta: &[T]) -> nalgebra::SMatrix<T, N, N> {
+        nalgebra::SMatrix::from_fn(|i, j| if i == j { theta[i] } else { T::zero() })
+    }
+    #[inline]
+    fn jacobian_slice<T: Real>(_: &[T]) -> crate::static_structure::StaticJacobian<T, Self> {
+        crate::static_structure::jacobian_from_fn(|k| {
+            let mut m = nalgebra::SMatrix::zeros();
+            m[(k, k)] = T::one();
+            m
+        })
     }
 }

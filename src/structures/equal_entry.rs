@@ -29,6 +29,15 @@ impl<N: Size, M: Size> Structure for EqualEntry<N, M> {
     type Shape = (N::Shape, M::Shape);
     const NAME: &'static str = "EqualEntry";
 
+    fn default_transforms<T: Real>(
+        _: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        super::apply_transforms(free, theta, dtheta, |_| super::LeafTransform::Variance);
+    }
+
     fn dims(shape: &Self::Shape) -> (usize, usize) {
         (N::get(&shape.0), M::get(&shape.1))
     }
@@ -45,5 +54,22 @@ impl<N: Size, M: Size> Structure for EqualEntry<N, M> {
     fn jacobian<T: Real>(shape: &Self::Shape, _: &[T]) -> Option<Vec<DMatrix<T>>> {
         let (r, c) = Self::dims(shape);
         Some(vec![super::ones(r, c)])
+    }
+}
+
+/// Static evaluation (`EqualEntry<Const<N>, Const<M>>`): the same formulas into stack-allocated
+/// matrices; see [`StaticStructure`](crate::StaticStructure).
+impl<const N: usize, const M: usize> crate::StaticStructure
+    for EqualEntry<nalgebra::Const<N>, nalgebra::Const<M>>
+{
+    type SRows = nalgebra::Const<N>;
+    type SCols = nalgebra::Const<M>;
+    #[inline]
+    fn value_slice<T: Real>(theta: &[T]) -> nalgebra::SMatrix<T, N, M> {
+        nalgebra::SMatrix::from_element(theta[0])
+    }
+    #[inline]
+    fn jacobian_slice<T: Real>(_: &[T]) -> crate::static_structure::StaticJacobian<T, Self> {
+        crate::static_structure::jacobian_from_fn(|_| nalgebra::SMatrix::from_element(T::one()))
     }
 }

@@ -32,6 +32,18 @@ impl<N: Size> Structure for Equicorrelation<N> {
     type Shape = N::Shape;
     const NAME: &'static str = "Equicorrelation";
 
+    fn default_transforms<T: Real>(
+        shape: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        let lo = -1.0 / (N::get(shape) as f64 - 1.0);
+        super::apply_transforms(free, theta, dtheta, |_| {
+            super::LeafTransform::Correlation(lo, 1.0)
+        });
+    }
+
     fn check_shape(shape: &Self::Shape) -> Result<(), CovError> {
         super::need_two(Self::NAME, N::get(shape))
     }
@@ -62,5 +74,22 @@ impl<N: Size> Structure for Equicorrelation<N> {
         // Small and dense: the dense inverse.
         let (v, jac) = Self::value_and_jacobian(shape, theta);
         crate::SparseInverse::from_dense(&v, &jac?)
+    }
+}
+
+/// Static evaluation (`Equicorrelation<Const<N>>`): the same formulas into stack-allocated
+/// matrices; see [`StaticStructure`](crate::StaticStructure).
+impl<const N: usize> crate::StaticStructure for Equicorrelation<nalgebra::Const<N>> {
+    type SRows = nalgebra::Const<N>;
+    type SCols = nalgebra::Const<N>;
+    #[inline]
+    fn value_slice<T: Real>(theta: &[T]) -> nalgebra::SMatrix<T, N, N> {
+        nalgebra::SMatrix::from_fn(|i, j| if i == j { T::one() } else { theta[0] })
+    }
+    #[inline]
+    fn jacobian_slice<T: Real>(_: &[T]) -> crate::static_structure::StaticJacobian<T, Self> {
+        crate::static_structure::jacobian_from_fn(|_| {
+            nalgebra::SMatrix::from_fn(|i, j| if i == j { T::zero() } else { T::one() })
+        })
     }
 }

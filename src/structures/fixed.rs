@@ -31,6 +31,15 @@ impl Structure for Fixed {
     type Shape = DMatrix<f64>;
     const NAME: &'static str = "Fixed";
 
+    fn default_transforms<T: Real>(
+        _: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        let _ = (free, theta, dtheta);
+    }
+
     fn check_shape(shape: &Self::Shape) -> Result<(), crate::CovError> {
         if let Some(x) = shape.iter().find(|x| !x.is_finite()) {
             return Err(crate::CovError::InvalidShape {

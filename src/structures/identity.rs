@@ -24,6 +24,15 @@ impl<N: Size> Structure for Identity<N> {
     type Shape = N::Shape;
     const NAME: &'static str = "Identity";
 
+    fn default_transforms<T: Real>(
+        _: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        let _ = (free, theta, dtheta);
+    }
+
     fn dims(shape: &Self::Shape) -> (usize, usize) {
         (N::get(shape), N::get(shape))
     }
@@ -42,5 +51,20 @@ impl<N: Size> Structure for Identity<N> {
     }
     fn diagonal<T: Real>(shape: &Self::Shape, _: &[T]) -> Option<Diagonals<T>> {
         Some((vec![T::one(); N::get(shape)], Vec::new()))
+    }
+}
+
+/// Static evaluation (`Identity<Const<N>>`): the same formulas into stack-allocated
+/// matrices; see [`StaticStructure`](crate::StaticStructure).
+impl<const N: usize> crate::StaticStructure for Identity<Const<N>> {
+    type SRows = Const<N>;
+    type SCols = Const<N>;
+    #[inline]
+    fn value_slice<T: Real>(_: &[T]) -> nalgebra::SMatrix<T, N, N> {
+        nalgebra::SMatrix::identity()
+    }
+    #[inline]
+    fn jacobian_slice<T: Real>(_: &[T]) -> crate::static_structure::StaticJacobian<T, Self> {
+        crate::static_structure::jacobian_from_fn(|_| nalgebra::SMatrix::zeros())
     }
 }

@@ -36,6 +36,15 @@ impl<N: Size, M: Size> Structure for LowerTriangular<N, M> {
     type Shape = (N::Shape, M::Shape);
     const NAME: &'static str = "LowerTriangular";
 
+    fn default_transforms<T: Real>(
+        _: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        super::apply_transforms(free, theta, dtheta, |_| super::LeafTransform::Identity);
+    }
+
     fn dims(shape: &Self::Shape) -> (usize, usize) {
         (N::get(&shape.0), M::get(&shape.1))
     }

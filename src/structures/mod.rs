@@ -95,3 +95,65 @@ pub(crate) fn need_two(structure: &'static str, n: usize) -> Result<(), crate::C
         Ok(())
     }
 }
+
+/// The default transforms of the built-in leaves, applied without building a
+/// parameter table (no allocation): bit for bit what
+/// [`Transform::forward`](crate::Transform::forward) and
+/// [`derivative`](crate::Transform::derivative) give for the transforms
+/// that `param_specs` lists.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum LeafTransform {
+    /// `e^{2x}`, for variances.
+    Variance,
+    /// `x`.
+    Identity,
+    /// Sigmoid, then onto `(lo, hi)`: [`Transform::correlation`](crate::Transform::correlation).
+    Correlation(f64, f64),
+}
+
+impl LeafTransform {
+    fn forward<T: crate::Real>(self, x: T) -> T {
+        use crate::Transform;
+        match self {
+            LeafTransform::Variance => Transform::ExpPow2.forward(x),
+            LeafTransform::Identity => x,
+            LeafTransform::Correlation(lo, hi) => {
+                let s = Transform::Sigmoid.forward(x);
+                Transform::ScaleShift { a: hi - lo, b: lo }.forward(s)
+            }
+        }
+    }
+
+    fn derivative<T: crate::Real>(self, x: T) -> T {
+        use crate::Transform;
+        match self {
+            LeafTransform::Variance => Transform::ExpPow2.derivative(x),
+            LeafTransform::Identity => T::one(),
+            LeafTransform::Correlation(lo, hi) => {
+                // the same steps as `Transform::Chain`'s derivative
+                let mut d = T::one();
+                d *= Transform::Sigmoid.derivative(x);
+                let v = Transform::Sigmoid.forward(x);
+                d *= Transform::ScaleShift { a: hi - lo, b: lo }.derivative(v);
+                d
+            }
+        }
+    }
+}
+
+/// `theta[k] = t_k(free[k])` (and `dtheta[k] = t_k'(free[k])`) with the leaf
+/// transform `t_k = tf(k)`.
+pub(crate) fn apply_transforms<T: crate::Real>(
+    free: &[T],
+    theta: &mut [T],
+    mut dtheta: Option<&mut [T]>,
+    tf: impl Fn(usize) -> LeafTransform,
+) {
+    for (k, (t, &x)) in theta.iter_mut().zip(free).enumerate() {
+        let f = tf(k);
+        *t = f.forward(x);
+        if let Some(d) = dtheta.as_deref_mut() {
+            d[k] = f.derivative(x);
+        }
+    }
+}

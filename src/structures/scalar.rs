@@ -30,6 +30,15 @@ impl<N: Size> Structure for Scalar<N> {
     type Shape = N::Shape;
     const NAME: &'static str = "Scalar";
 
+    fn default_transforms<T: Real>(
+        _: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        super::apply_transforms(free, theta, dtheta, |_| super::LeafTransform::Variance);
+    }
+
     fn dims(shape: &Self::Shape) -> (usize, usize) {
         (N::get(shape), N::get(shape))
     }
@@ -50,5 +59,20 @@ impl<N: Size> Structure for Scalar<N> {
     fn diagonal<T: Real>(shape: &Self::Shape, theta: &[T]) -> Option<Diagonals<T>> {
         let n = N::get(shape);
         Some((vec![theta[0]; n], vec![vec![T::one(); n]]))
+    }
+}
+
+/// Static evaluation (`Scalar<Const<N>>`): the same formulas into stack-allocated
+/// matrices; see [`StaticStructure`](crate::StaticStructure).
+impl<const N: usize> crate::StaticStructure for Scalar<nalgebra::Const<N>> {
+    type SRows = nalgebra::Const<N>;
+    type SCols = nalgebra::Const<N>;
+    #[inline]
+    fn value_slice<T: Real>(theta: &[T]) -> nalgebra::SMatrix<T, N, N> {
+        nalgebra::SMatrix::from_diagonal_element(theta[0])
+    }
+    #[inline]
+    fn jacobian_slice<T: Real>(_: &[T]) -> crate::static_structure::StaticJacobian<T, Self> {
+        crate::static_structure::jacobian_from_fn(|_| nalgebra::SMatrix::identity())
     }
 }

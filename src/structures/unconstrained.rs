@@ -58,6 +58,29 @@ impl<N: Size + TriangularNumber> Structure for Unconstrained<N> {
     type Shape = N::Shape;
     const NAME: &'static str = "Unconstrained";
 
+    fn default_transforms<T: Real>(
+        _: &Self::Shape,
+        free: &[T],
+        theta: &mut [T],
+        dtheta: Option<&mut [T]>,
+    ) {
+        // parameter k is entry (i, j), j ≤ i, in row-major order: a variance
+        // exactly when it is a row's diagonal entry, k = i(i+3)/2
+        super::apply_transforms(free, theta, dtheta, |k| {
+            let mut end = 0; // index of row i's diagonal entry
+            let mut i = 0;
+            while end < k {
+                i += 1;
+                end += i + 1;
+            }
+            if end == k {
+                super::LeafTransform::Variance
+            } else {
+                super::LeafTransform::Identity
+            }
+        });
+    }
+
     fn dims(shape: &Self::Shape) -> (usize, usize) {
         (N::get(shape), N::get(shape))
     }
@@ -111,4 +134,55 @@ impl<N: Size + TriangularNumber> Structure for Unconstrained<N> {
         let (v, jac) = Self::value_and_jacobian(shape, theta);
         crate::SparseInverse::from_dense(&v, &jac?)
     }
+}
+
+/// Static evaluation (`Unconstrained<Const<N>>`): the same formulas into stack-allocated
+/// matrices; see [`StaticStructure`](crate::StaticStructure).
+macro_rules! static_unconstrained {
+    ($($n:literal)*) => {$(
+        impl crate::StaticStructure for Unconstrained<Const<$n>> {
+            type SRows = Const<$n>;
+            type SCols = Const<$n>;
+            #[inline]
+            fn value_slice<T: Real>(theta: &[T]) -> nalgebra::SMatrix<T, $n, $n> {
+                static_value::<T, $n>(theta)
+            }
+            #[inline]
+            fn jacobian_slice<T: Real>(
+                _: &[T],
+            ) -> crate::static_structure::StaticJacobian<T, Self> {
+                crate::static_structure::jacobian_from_fn(|k| static_unit::<T, $n>(k))
+            }
+        }
+    )*};
+}
+static_unconstrained!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+
+#[inline]
+fn static_value<T: Real, const N: usize>(theta: &[T]) -> nalgebra::SMatrix<T, N, N> {
+    let mut v = nalgebra::SMatrix::zeros();
+    let mut k = 0;
+    for i in 0..N {
+        for j in 0..=i {
+            v[(i, j)] = theta[k];
+            v[(j, i)] = theta[k];
+            k += 1;
+        }
+    }
+    v
+}
+
+/// `∂V/∂θ_k`: parameter `k` is entry `(i, j)`, `j ≤ i`, in row-major order.
+#[inline]
+fn static_unit<T: Real, const N: usize>(k: usize) -> nalgebra::SMatrix<T, N, N> {
+    let (mut i, mut first) = (0, 0);
+    while first + i < k {
+        first += i + 1;
+        i += 1;
+    }
+    let j = k - first;
+    let mut m = nalgebra::SMatrix::zeros();
+    m[(i, j)] = T::one();
+    m[(j, i)] = T::one();
+    m
 }

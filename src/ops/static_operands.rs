@@ -1,0 +1,204 @@
+//! Operand lists of static structures: the tuple side of the static
+//! evaluation of `Sum`, `BlockDiag`, `Augment` and `Stack`.
+//!
+//! Every operand is evaluated into its own stack-allocated matrix and handed
+//! to a visitor that adds it (`Sum`) or copies it (`BlockDiag`, `Augment`,
+//! `Stack`) into the operator's output at its offset.
+
+use super::operands::Operands;
+use crate::static_structure::{
+    jacobian_from_fn, zeros, Allocates, OperandVisitor, StaticStructure,
+};
+use crate::Real;
+use nalgebra::{DefaultAllocator, DimAdd, DimName, DimSum, OMatrix, OVector};
+
+/// Total rows and columns of a tuple of static structures (as types).
+pub trait StaticSums {
+    /// Sum of the operands' row counts.
+    type Rows: DimName;
+    /// Sum of the operands' column counts.
+    type Cols: DimName;
+}
+
+/// A tuple of two or more static structures: the operand list of a static
+/// `Sum`, `BlockDiag`, `Augment` or `Stack`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a list of structures with static sizes",
+    note = "static evaluation needs every operand's sizes in its type: give each leaf a size `Const<N>`"
+)]
+pub trait StaticOperands: Operands<Shape: Default> + StaticSums {
+    /// Rows of the first operand.
+    type Rows0: DimName;
+    /// Columns of the first operand.
+    type Cols0: DimName;
+    /// Evaluates each operand at its share of the natural parameters `theta`
+    /// (with its Jacobian if `jacobians`) and hands it to `visitor`.
+    fn visit<T: Real, V: OperandVisitor<T>>(theta: &[T], jacobians: bool, visitor: &mut V);
+}
+
+macro_rules! static_sums {
+    ($a:ident) => {
+        impl<$a: StaticStructure> StaticSums for ($a,)
+        where
+            DefaultAllocator: Allocates<$a::SRows, $a::SCols, $a::NParams>,
+        {
+            type Rows = $a::SRows;
+            type Cols = $a::SCols;
+        }
+    };
+    ($a:ident $($rest:ident)+) => {
+        impl<$a: StaticStructure, $($rest),+> StaticSums for ($a, $($rest),+)
+        where
+            DefaultAllocator: Allocates<$a::SRows, $a::SCols, $a::NParams>,
+            ($($rest,)+): StaticSums,
+            $a::SRows: DimAdd<<($($rest,)+) as StaticSums>::Rows>,
+            $a::SCols: DimAdd<<($($rest,)+) as StaticSums>::Cols>,
+            DimSum<$a::SRows, <($($rest,)+) as StaticSums>::Rows>: DimName,
+            DimSum<$a::SCols, <($($rest,)+) as StaticSums>::Cols>: DimName,
+        {
+            type Rows = DimSum<$a::SRows, <($($rest,)+) as StaticSums>::Rows>;
+            type Cols = DimSum<$a::SCols, <($($rest,)+) as StaticSums>::Cols>;
+        }
+        static_sums!($($rest)+);
+    };
+}
+static_sums!(O0 O1 O2 O3 O4 O5 O6 O7);
+
+macro_rules! static_operands {
+    ($o0:ident $($o:ident)*) => {
+        impl<$o0: StaticStructure, $($o: StaticStructure),*> StaticOperands for ($o0, $($o,)*)
+        where
+            ($o0, $($o,)*): Operands<Shape: Default> + StaticSums,
+            DefaultAllocator: Allocates<$o0::SRows, $o0::SCols, $o0::NParams>,
+            $(DefaultAllocator: Allocates<$o::SRows, $o::SCols, $o::NParams>,)*
+        {
+            type Rows0 = $o0::SRows;
+            type Cols0 = $o0::SCols;
+            #[inline]
+            fn visit<T: Real, V: OperandVisitor<T>>(theta: &[T], jacobians: bool, visitor: &mut V) {
+                let mut off = 0;
+                visit_one::<$o0, T, V>(theta, &mut off, jacobians, visitor);
+                $(visit_one::<$o, T, V>(theta, &mut off, jacobians, visitor);)*
+                debug_assert_eq!(off, theta.len());
+            }
+        }
+    };
+}
+static_operands!(O0 O1);
+static_operands!(O0 O1 O2);
+static_operands!(O0 O1 O2 O3);
+static_operands!(O0 O1 O2 O3 O4);
+static_operands!(O0 O1 O2 O3 O4 O5);
+static_operands!(O0 O1 O2 O3 O4 O5 O6);
+static_operands!(O0 O1 O2 O3 O4 O5 O6 O7);
+
+#[inline]
+fn visit_one<S: StaticStructure, T: Real, V: OperandVisitor<T>>(
+    theta: &[T],
+    off: &mut usize,
+    jacobians: bool,
+    visitor: &mut V,
+) where
+    DefaultAllocator: Allocates<S::SRows, S::SCols, S::NParams>,
+{
+    let k = <S::NParams as DimName>::DIM;
+    let t = &theta[*off..*off + k];
+    if jacobians {
+        let (v, j) = S::value_and_jacobian_slice(t);
+        visitor.visit::<S>(*off, &v, Some(&j));
+    } else {
+        visitor.visit::<S>(*off, &S::value_slice(t), None);
+    }
+    *off += k;
+}
+
+/// How [`Place`] puts operands into the output.
+pub(crate) mod mode {
+    /// Added, all at the top-left corner (`Sum`; equal sizes).
+    pub const SUM: u8 = 0;
+    /// Copied along the diagonal (`BlockDiag`).
+    pub const DIAGONAL: u8 = 1;
+    /// Copied side by side (`Augment`; equal row counts).
+    pub const COLUMNS: u8 = 2;
+    /// Copied on top of each other (`Stack`; equal column counts).
+    pub const ROWS: u8 = 3;
+}
+
+/// The output of a static list operator, filled operand by operand.
+pub(crate) struct Place<T: Real, R: DimName, C: DimName, P: DimName, const MODE: u8>
+where
+    DefaultAllocator: Allocates<R, C, P>,
+{
+    pub value: OMatrix<T, R, C>,
+    pub jacobian: Option<OVector<OMatrix<T, R, C>, P>>,
+    at: (usize, usize),
+    first: bool,
+}
+
+impl<T: Real, R: DimName, C: DimName, P: DimName, const MODE: u8> Place<T, R, C, P, MODE>
+where
+    DefaultAllocator: Allocates<R, C, P>,
+{
+    #[inline]
+    pub fn new(jacobians: bool) -> Self {
+        Place {
+            value: zeros(),
+            jacobian: jacobians.then(|| jacobian_from_fn(|_| zeros())),
+            at: (0, 0),
+            first: true,
+        }
+    }
+}
+
+impl<T: Real, R: DimName, C: DimName, P: DimName, const MODE: u8> OperandVisitor<T>
+    for Place<T, R, C, P, MODE>
+where
+    DefaultAllocator: Allocates<R, C, P>,
+{
+    #[inline]
+    fn visit<S: StaticStructure>(
+        &mut self,
+        param_offset: usize,
+        value: &crate::static_structure::StaticValue<T, S>,
+        jacobian: Option<&crate::static_structure::StaticJacobian<T, S>>,
+    ) where
+        DefaultAllocator: Allocates<S::SRows, S::SCols, S::NParams>,
+    {
+        const {
+            let (r, c) = (<S::SRows as DimName>::DIM, <S::SCols as DimName>::DIM);
+            let fits = match MODE {
+                mode::SUM => r == R::DIM && c == C::DIM,
+                mode::COLUMNS => r == R::DIM,
+                mode::ROWS => c == C::DIM,
+                _ => true,
+            };
+            assert!(
+                fits,
+                "static operand sizes do not fit: Sum needs equal sizes, Augment equal row counts, Stack equal column counts"
+            );
+        }
+        let shape = (S::SRows::name(), S::SCols::name());
+        let mut view = self.value.generic_view_mut(self.at, shape);
+        if MODE == mode::SUM && !self.first {
+            view += value;
+        } else {
+            // the first term of a sum is copied, as the dynamic `Sum` does
+            view.copy_from(value);
+        }
+        self.first = false;
+        if let (Some(out), Some(jac)) = (self.jacobian.as_mut(), jacobian) {
+            for (k, d) in jac.iter().enumerate() {
+                out[param_offset + k]
+                    .generic_view_mut(self.at, shape)
+                    .copy_from(d);
+            }
+        }
+        let (r, c) = (<S::SRows as DimName>::DIM, <S::SCols as DimName>::DIM);
+        match MODE {
+            mode::DIAGONAL => self.at = (self.at.0 + r, self.at.1 + c),
+            mode::COLUMNS => self.at.1 += c,
+            mode::ROWS => self.at.0 += r,
+            _ => {}
+        }
+    }
+}
