@@ -90,6 +90,75 @@ impl<S: Structure> Covariance<S> {
         }
     }
 
+    /// The free vector whose natural values are `natural` (one per free
+    /// parameter, in [`free_names`](Self::free_names) order), with an error
+    /// naming the parameter whose transform does not reach its value.
+    ///
+    /// ```
+    /// use covreml::{Covariance, AR1};
+    /// let ar1 = Covariance::<AR1>::new(3).unwrap();
+    /// let x = ar1.free_from_natural(&[4.0, 0.5]).unwrap(); // σ² = 4, ρ = ½
+    /// assert!((x[0] - 2f64.ln() ).abs() < 1e-15);          // e^{2x} = 4
+    /// assert!(ar1.free_from_natural(&[-1.0, 0.5]).is_err()); // no negative variance
+    /// ```
+    pub fn free_from_natural(&self, natural: &[f64]) -> Result<Vec<f64>, CovError> {
+        self.check_len(natural)?;
+        let free_pos = (0..self.specs.len()).filter(|&i| !self.fixed[i]);
+        free_pos
+            .zip(natural)
+            .map(|(i, &v)| {
+                let x = self.to_free(i, v)?;
+                if x.is_finite() {
+                    Ok(x)
+                } else {
+                    Err(CovError::NotInRange {
+                        name: self.specs[i].name.to_string(),
+                        value: v,
+                        transform: self.specs[i].transform.to_string(),
+                    })
+                }
+            })
+            .collect()
+    }
+
+    /// The matrix at free parameters given on the **natural** scale
+    /// (variances, correlations), in [`free_names`](Self::free_names) order.
+    ///
+    /// ```
+    /// use covreml::{Covariance, AR1};
+    /// let ar1 = Covariance::<AR1>::new(3).unwrap();
+    /// let v = ar1.value_natural(&[4.0, 0.5]).unwrap(); // σ² = 4, ρ = ½
+    /// assert!((v[(0, 0)] - 4.0).abs() < 1e-14);
+    /// assert!((v[(0, 2)] - 1.0).abs() < 1e-14); // 4 · ½²
+    /// ```
+    pub fn value_natural(&self, natural: &[f64]) -> Result<DMatrix<f64>, CovError> {
+        self.value(&self.free_from_natural(natural)?)
+    }
+
+    /// `∂V/∂θ_k` with respect to the **natural** value of each free
+    /// parameter, at natural values `natural` (closed form).
+    ///
+    /// ```
+    /// use covreml::{Covariance, Scalar};
+    /// let s = Covariance::<Scalar>::new(2).unwrap();
+    /// let d = s.jacobian_natural(&[3.0]).unwrap();
+    /// assert_eq!(d[0][(1, 1)], 1.0); // ∂(σ² I)/∂σ² = I
+    /// ```
+    pub fn jacobian_natural(&self, natural: &[f64]) -> Result<Vec<DMatrix<f64>>, CovError> {
+        let free = self.free_from_natural(natural)?;
+        let theta = self.natural(&free)?;
+        let (v, jac) = S::value_and_jacobian(&self.shape, &theta);
+        self.check_output(&v, jac.as_deref())?;
+        self.finite_matrix(&v, &free)?;
+        let jac = jac.ok_or(CovError::NoClosedForm { structure: S::NAME })?;
+        Ok(jac
+            .into_iter()
+            .zip(&self.fixed)
+            .filter(|(_, &f)| !f)
+            .map(|(d, _)| d)
+            .collect())
+    }
+
     /// The matrix at the defaults (the default start of a fit), with the
     /// same checks as [`value`](Self::value).
     pub fn value_at_defaults(&self) -> Result<DMatrix<f64>, CovError> {
