@@ -140,7 +140,11 @@ fn one_scalar_bound_for_every_parameter() {
     let model = MarginalModel::new(&y, &x, Box::new(v)).unwrap();
     // Unbounded, σ² is the sample variance 2.5 (x = ln 2.5 / 2 ≈ 0.458).
     let fit = model
-        .fit(&RemlOptions::default().tolerance(1e-10).bounds_all(-1.0, 0.2))
+        .fit(
+            &RemlOptions::default()
+                .tolerance(1e-10)
+                .bounds_all(-1.0, 0.2),
+        )
         .unwrap();
     assert!((fit.free[0] - 0.2).abs() < 1e-12, "{:?}", fit.free);
     assert!((fit.natural[0] - 0.4f64.exp()).abs() < 1e-12);
@@ -155,7 +159,10 @@ fn fixed_constructors_and_reexports() {
     let z = Fixed::from_rows(&[[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]);
     let same = covreml::nalgebra::dmatrix![1.0, 0.0; 1.0, 1.0; 0.0, 1.0];
     assert_eq!(z, same);
-    assert_eq!(Fixed::from_row_slice(3, 2, z.transpose().as_slice()).unwrap(), z);
+    assert_eq!(
+        Fixed::from_row_slice(3, 2, z.transpose().as_slice()).unwrap(),
+        z
+    );
     assert!(matches!(
         Fixed::from_row_slice(2, 3, &[1.0; 5]),
         Err(CovError::InvalidShape { .. })
@@ -232,13 +239,19 @@ fn blups_carry_level_names_and_standard_errors() {
         let ybar = group.iter().sum::<f64>() / group.len() as f64;
         let want = su * n / (n * su + se) * (ybar - mean);
         let got = b.get(level).unwrap();
-        assert!((got - want).abs() < 1e-8 * (1.0 + want.abs()), "{level}: {got} vs {want}");
+        assert!(
+            (got - want).abs() < 1e-8 * (1.0 + want.abs()),
+            "{level}: {got} vs {want}"
+        );
     }
     let rows: Vec<(&str, f64, f64)> = b.rows().collect();
     assert_eq!(rows.len(), 6);
     for (level, v, s) in rows {
         assert_eq!(b.get(level), Some(v));
-        assert!((s - pev_diag.sqrt()).abs() < 1e-8 * pev_diag.sqrt(), "{level}: se {s}");
+        assert!(
+            (s - pev_diag.sqrt()).abs() < 1e-8 * pev_diag.sqrt(),
+            "{level}: se {s}"
+        );
     }
     assert!(b.get("G").is_none());
 }
@@ -248,7 +261,10 @@ fn blups_carry_level_names_and_standard_errors() {
 #[test]
 fn explicit_levels_reference_and_prefix() {
     use covreml::data::{Levels, ModelMatrix};
-    let trt: Vec<String> = ["B", "A", "B", "C", "A"].iter().map(|s| s.to_string()).collect();
+    let trt: Vec<String> = ["B", "A", "B", "C", "A"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let d = Levels::new(&["C", "B", "A", "D"])
         .reference("B")
         .prefix("trt")
@@ -263,12 +279,21 @@ fn explicit_levels_reference_and_prefix() {
         0.0, 1.0, 0.0
     ];
     assert_eq!(d.matrix, want);
-    assert_eq!(Levels::sorted(&trt).dummy(&trt).unwrap().names, ["A", "B", "C"]);
-    assert!(Levels::new(&["A", "B", "C"]).reference("Z").dummy(&trt).is_err());
+    assert_eq!(
+        Levels::sorted(&trt).dummy(&trt).unwrap().names,
+        ["A", "B", "C"]
+    );
+    assert!(Levels::new(&["A", "B", "C"])
+        .reference("Z")
+        .dummy(&trt)
+        .is_err());
     assert!(Levels::new(&["A", "A", "B", "C"]).dummy(&trt).is_err());
     // Two factors with the same level names collide without prefixes.
     let unprefixed = Levels::sorted(&trt).reference("A");
-    let x = ModelMatrix::new(5).intercept().dummy(unprefixed.dummy(&trt).unwrap()).unwrap();
+    let x = ModelMatrix::new(5)
+        .intercept()
+        .dummy(unprefixed.dummy(&trt).unwrap())
+        .unwrap();
     assert!(x.dummy(unprefixed.dummy(&trt).unwrap()).is_err());
 }
 

@@ -73,12 +73,16 @@ impl Levels {
             }
         }
         let dropped = match &self.reference {
-            Some(r) => Some(*index.get(r.as_str()).ok_or_else(|| DataError::InvalidDesign {
-                reason: format!(
-                    "the reference level `{r}` is not among the levels {}",
-                    self.order.join(", ")
-                ),
-            })?),
+            Some(r) => Some(
+                *index
+                    .get(r.as_str())
+                    .ok_or_else(|| DataError::InvalidDesign {
+                        reason: format!(
+                            "the reference level `{r}` is not among the levels {}",
+                            self.order.join(", ")
+                        ),
+                    })?,
+            ),
             None => None,
         };
         let kept: Vec<usize> = (0..self.order.len())

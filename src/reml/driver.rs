@@ -153,7 +153,10 @@ fn setup(params: &ParamInfo, fx: &Fixed, opts: &RemlOptions) -> Result<Setup, Re
         .lower
         .clone()
         .unwrap_or_else(|| vec![opts.lower_all; k]);
-    let hi = opts.upper.clone().unwrap_or_else(|| vec![opts.upper_all; k]);
+    let hi = opts
+        .upper
+        .clone()
+        .unwrap_or_else(|| vec![opts.upper_all; k]);
     check_len("lower", &lo, names)?;
     check_len("upper", &hi, names)?;
     for i in 0..k {
