@@ -63,6 +63,23 @@ pub mod __sparse_testing {
         EntryMap, Layout, Ordering, SparseCholesky, SparseError, SparseOptions,
     };
 }
+/// The nalgebra version covreml uses, so that a user builds `Fixed`
+/// operands and reads results without pinning the same version.
+///
+/// ```
+/// let z = covreml::nalgebra::dmatrix![1.0, 0.0; 0.0, 1.0];
+/// assert_eq!(z.nrows(), 2);
+/// ```
+pub use nalgebra;
+
+/// The num-dual version covreml uses, for dual-number evaluation.
+///
+/// ```
+/// use covreml::num_dual::{Dual64, DualNum};
+/// let x = Dual64::from_re(2.0).derivative();
+/// assert_eq!(x.powi(2).eps, 4.0);
+/// ```
+pub use num_dual;
 
 /// Paths used by the derive macros' generated code; not a public API.
 #[doc(hidden)]

@@ -60,6 +60,17 @@ impl ParamName {
             _ => false,
         }
     }
+
+    /// Replaces the last segment of the operand path `prefix` by `to`, when
+    /// this name lies under `prefix` (renames a nested operand).
+    pub(crate) fn rename_at(&mut self, prefix: &[&str], to: &str) -> bool {
+        let n = prefix.len();
+        if n == 0 || self.path.len() < n || self.path[..n].iter().zip(prefix).any(|(a, b)| a != b) {
+            return false;
+        }
+        self.path[n - 1] = Cow::Owned(to.to_owned());
+        true
+    }
 }
 
 impl fmt::Display for ParamName {

@@ -58,6 +58,12 @@ fn check_name(what: &str, lit: &LitStr, errors: &mut Errors) {
 
 /// The string literal inside `e`, or an error saying how to write it.
 fn string_literal(what: &str, e: &Expr, errors: &mut Errors) -> Option<LitStr> {
+    // A `$s:literal` passed through `macro_rules!` arrives wrapped in an
+    // invisible group: look inside it.
+    let mut e = e;
+    while let Expr::Group(g) = e {
+        e = &g.expr;
+    }
     match e {
         Expr::Lit(ExprLit {
             lit: Lit::Str(s), ..

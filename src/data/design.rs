@@ -313,6 +313,7 @@ impl ModelMatrix {
                 ),
             });
         }
+        self.check_new_name(name)?;
         self.names.push(name.into());
         self.columns.push(values.to_vec());
         Ok(self)
@@ -324,6 +325,9 @@ impl ModelMatrix {
                 reason: format!("dummy has {} rows, expected {}", d.matrix.nrows(), self.n),
             });
         }
+        for name in &d.names {
+            self.check_new_name(name)?;
+        }
         for (j, name) in d.names.into_iter().enumerate() {
             self.names.push(name);
             self.columns
@@ -334,6 +338,18 @@ impl ModelMatrix {
     /// Column names.
     pub fn names(&self) -> &[String] {
         &self.names
+    }
+    /// Refuses a column name that is already used (two factors with the
+    /// same level names: give them prefixes with [`Levels::prefix`](super::Levels::prefix)).
+    fn check_new_name(&self, name: &str) -> Result<(), DataError> {
+        if self.names.iter().any(|n| n == name) {
+            return Err(DataError::InvalidDesign {
+                reason: format!(
+                    "column name `{name}` is already used; prefix the factor's levels with its name"
+                ),
+            });
+        }
+        Ok(())
     }
     /// The `n × p` matrix.
     pub fn matrix(&self) -> DMatrix<f64> {

@@ -5,6 +5,7 @@ mod csv;
 mod design;
 mod error;
 mod john_alpha;
+mod levels;
 mod models;
 mod nlme_models;
 mod sparse_design;
@@ -13,6 +14,7 @@ pub use csv::Table;
 pub use design::{dummy, Dummy, DummyOptions, Incidence, ModelMatrix, INTERACTION_SEPARATOR};
 pub use error::DataError;
 pub use john_alpha::{john_alpha, JOHN_ALPHA_CSV};
+pub use levels::Levels;
 pub use models::{
     ar1_repeated_model, crossed_model, intercepts_model, john_alpha_model, sleepstudy_model,
 };

@@ -123,14 +123,15 @@ pub fn intercepts_model(
     let mut x = ModelMatrix::new(n).intercept();
     let mut beta_names = vec!["(Intercept)".to_string()];
     for f in fixed_factors {
-        let d = dummy(
+        let mut d = dummy(
             &[t.column(f)?],
             DummyOptions {
                 drop_first: true,
                 drop_empty: true,
             },
         )?;
-        beta_names.extend(d.names.iter().map(|l| format!("{f}{l}")));
+        d.names = d.names.iter().map(|l| format!("{f}{l}")).collect();
+        beta_names.extend(d.names.iter().cloned());
         x = x.dummy(d)?;
     }
     let names: Vec<&str> = beta_names.iter().map(|s| s.as_str()).collect();

@@ -153,8 +153,11 @@ fn setup(params: &ParamInfo, fx: &Fixed, opts: &RemlOptions) -> Result<Setup, Re
     let lo = opts
         .lower
         .clone()
-        .unwrap_or_else(|| vec![f64::NEG_INFINITY; k]);
-    let hi = opts.upper.clone().unwrap_or_else(|| vec![f64::INFINITY; k]);
+        .unwrap_or_else(|| vec![opts.lower_all; k]);
+    let hi = opts
+        .upper
+        .clone()
+        .unwrap_or_else(|| vec![opts.upper_all; k]);
     check_len("lower", &lo, names)?;
     check_len("upper", &hi, names)?;
     for i in 0..k {

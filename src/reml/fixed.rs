@@ -60,6 +60,13 @@ impl Fixed {
                 expected: format!("{} (the columns of X)", self.p()),
             });
         }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(d) = names.iter().find(|n| !seen.insert(**n)) {
+            return Err(RemlError::InvalidOption {
+                option: "fixed-effect names",
+                reason: format!("`{d}` names two columns of X; names must be distinct"),
+            });
+        }
         self.names = names.iter().map(|s| s.to_string()).collect();
         Ok(())
     }

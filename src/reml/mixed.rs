@@ -61,6 +61,16 @@ impl RandomDesign {
         }
     }
 
+    /// The name of each column (level): an incidence's level names, a
+    /// sparse design's column names, `0, 1, …` for a dense matrix.
+    pub fn level_names(&self) -> Vec<String> {
+        match self {
+            RandomDesign::Incidence(i) => i.level_names().to_vec(),
+            RandomDesign::Dense(m) => (0..m.ncols()).map(|j| j.to_string()).collect(),
+            RandomDesign::Sparse(s) => s.names().to_vec(),
+        }
+    }
+
     /// The dense `n × q` matrix.
     pub fn to_dense(&self) -> DMatrix<f64> {
         match self {
@@ -362,10 +372,12 @@ impl MixedModel {
     /// Post-estimation with a chosen backend.
     pub fn post_with(&self, fit: &RemlFit, backend: Backend) -> Result<MixedPost, RemlError> {
         driver::check_len("parameters", &fit.free, &self.params().names)?;
-        match self.resolve_backend(backend)? {
+        let mut post = match self.resolve_backend(backend)? {
             Backend::Sparse => Mme::new(self, &self.fixed, &Default::default())?.post(&fit.free),
             _ => self.dense_post(&fit.free),
-        }
+        }?;
+        post.label_levels(self.terms.iter().map(|t| t.z.level_names()));
+        Ok(post)
     }
 
     pub(crate) fn params(&self) -> ParamInfo {

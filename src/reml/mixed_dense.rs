@@ -36,6 +36,7 @@ impl MixedModel {
             }
             blups.push(Blup {
                 term: t.name.clone(),
+                levels: Vec::new(),
                 values: u.as_slice().to_vec(),
                 pev,
             });

@@ -49,7 +49,8 @@ pub use result::{Evaluation, Iteration, RemlFit, Termination};
 
 /// The time of one faer Cholesky factorization plus inverse of an `n × n`
 /// SPD matrix, in seconds (median of `reps` runs): the floor a dense REML
-/// iteration cannot beat. Used by the benchmark.
+/// iteration cannot beat. Used by the benchmark; not part of the API.
+#[doc(hidden)]
 pub fn cholesky_inverse_floor_seconds(n: usize, reps: usize) -> f64 {
     use faer::Mat;
     let a = Mat::<f64>::from_fn(n, n, |i, j| {

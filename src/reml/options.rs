@@ -70,6 +70,10 @@ pub struct RemlOptions {
     pub lower: Option<Vec<f64>>,
     /// Upper bounds on the free scale (`+∞` for none).
     pub upper: Option<Vec<f64>>,
+    /// The lower bound of every parameter that `lower` does not give.
+    pub lower_all: f64,
+    /// The upper bound of every parameter that `upper` does not give.
+    pub upper_all: f64,
     /// Converged when the Euclidean norm of the score (over the parameters
     /// not held at a bound) is below this …
     pub tol_score: f64,
@@ -98,6 +102,8 @@ impl Default for RemlOptions {
             step_size: 1.0,
             lower: None,
             upper: None,
+            lower_all: f64::NEG_INFINITY,
+            upper_all: f64::INFINITY,
             tol_score: 1e-4,
             tol_step: 1e-4,
             tol_loglik: 1e-4,
@@ -130,6 +136,21 @@ impl RemlOptions {
     pub fn bounds(mut self, lower: Vec<f64>, upper: Vec<f64>) -> Self {
         self.lower = Some(lower);
         self.upper = Some(upper);
+        self
+    }
+    /// One lower and one upper bound (free scale) for every parameter.
+    ///
+    /// ```
+    /// use covreml::reml::RemlOptions;
+    /// let opts = RemlOptions::default().bounds_all(-10.0, 10.0);
+    /// assert_eq!((opts.lower_all, opts.upper_all), (-10.0, 10.0));
+    /// assert!(opts.lower.is_none());
+    /// ```
+    pub fn bounds_all(mut self, lower: f64, upper: f64) -> Self {
+        self.lower = None;
+        self.upper = None;
+        self.lower_all = lower;
+        self.upper_all = upper;
         self
     }
     /// The same tolerance for the score norm, step norm and log-likelihood change.

@@ -41,6 +41,10 @@ impl MarginalPost {
 pub struct Blup {
     /// The term.
     pub term: String,
+    /// The level (column of `Z`) of each value: the level names of an
+    /// `Incidence`, the column names of a `SparseDesign`, `0, 1, …` for a
+    /// dense `Z`.
+    pub levels: Vec<String>,
     /// `û`, one value per column of `Z`.
     pub values: Vec<f64>,
     /// `Var(u − û)`.
@@ -48,6 +52,28 @@ pub struct Blup {
 }
 
 impl Blup {
+    /// Standard errors of prediction, `√PEV_ii`, beside each value.
+    pub fn standard_errors(&self) -> Vec<f64> {
+        (0..self.values.len())
+            .map(|i| self.pev[(i, i)].max(0.0).sqrt())
+            .collect()
+    }
+
+    /// The BLUP of the level called `level`.
+    pub fn get(&self, level: &str) -> Option<f64> {
+        let i = self.levels.iter().position(|l| l == level)?;
+        self.values.get(i).copied()
+    }
+
+    /// `(level, BLUP, standard error)` rows, in column order of `Z`.
+    pub fn rows(&self) -> impl Iterator<Item = (&str, f64, f64)> + '_ {
+        self.levels
+            .iter()
+            .zip(&self.values)
+            .zip(self.standard_errors())
+            .map(|((l, &v), se)| (l.as_str(), v, se))
+    }
+
     /// Mean over all pairs `a < b` of the variance of the difference of
     /// BLUPs, `PEV_aa + PEV_bb − 2 PEV_ab` (`NaN` with fewer than 2 levels).
     pub fn mean_variance_of_difference(&self) -> f64 {
@@ -78,6 +104,13 @@ pub struct MixedPost {
 }
 
 impl MixedPost {
+    /// Writes each term's level names into its BLUP, in term order.
+    pub(crate) fn label_levels(&mut self, levels: impl Iterator<Item = Vec<String>>) {
+        for (b, l) in self.blups.iter_mut().zip(levels) {
+            b.levels = l;
+        }
+    }
+
     /// The BLUP of the term called `name`.
     pub fn blup(&self, name: &str) -> Option<&Blup> {
         self.blups.iter().find(|b| b.term == name)

@@ -22,6 +22,54 @@ impl Fixed {
     pub fn scalar(x: f64) -> DMatrix<f64> {
         DMatrix::from_element(1, 1, x)
     }
+
+    /// A matrix from its rows, all of length `C`.
+    ///
+    /// ```
+    /// use covreml::Fixed;
+    /// let z = Fixed::from_rows(&[[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]);
+    /// assert_eq!((z.nrows(), z.ncols()), (3, 2));
+    /// assert_eq!(z[(1, 1)], 1.0);
+    /// ```
+    pub fn from_rows<const C: usize>(rows: &[[f64; C]]) -> DMatrix<f64> {
+        DMatrix::from_fn(rows.len(), C, |i, j| rows[i][j])
+    }
+
+    /// A column vector (an `n × 1` matrix).
+    ///
+    /// ```
+    /// let x = covreml::Fixed::column(&[1.0, 2.0, 3.0]);
+    /// assert_eq!((x.nrows(), x.ncols()), (3, 1));
+    /// ```
+    pub fn column(values: &[f64]) -> DMatrix<f64> {
+        DMatrix::from_column_slice(values.len(), 1, values)
+    }
+
+    /// An `nrows × ncols` matrix from its entries in row-major order; an error
+    /// naming both sizes when the count does not match.
+    ///
+    /// ```
+    /// use covreml::Fixed;
+    /// let z = Fixed::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]).unwrap();
+    /// assert_eq!(z[(0, 1)], 2.0);
+    /// assert!(Fixed::from_row_slice(2, 2, &[1.0, 2.0, 3.0]).is_err());
+    /// ```
+    pub fn from_row_slice(
+        nrows: usize,
+        ncols: usize,
+        values: &[f64],
+    ) -> Result<DMatrix<f64>, crate::CovError> {
+        if nrows.checked_mul(ncols) != Some(values.len()) {
+            return Err(crate::CovError::InvalidShape {
+                structure: Self::NAME,
+                reason: format!(
+                    "{} values cannot fill a {nrows}×{ncols} matrix",
+                    values.len()
+                ),
+            });
+        }
+        Ok(DMatrix::from_row_slice(nrows, ncols, values))
+    }
 }
 
 impl Structure for Fixed {

@@ -47,6 +47,7 @@ impl Mme<'_> {
             let pev = DMatrix::from_fn(q, q, |i, j| 0.5 * (pev[(i, j)] + pev[(j, i)]));
             blups.push(Blup {
                 term: term.name.clone(),
+                levels: Vec::new(),
                 values: u,
                 pev,
             });

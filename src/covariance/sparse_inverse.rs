@@ -1,0 +1,81 @@
+//! `V⁻¹` on a fixed sparse pattern with its derivatives, for structures
+//! that provide one, mapped onto the free parameters.
+
+use super::Covariance;
+use crate::{CovError, Structure};
+
+impl<S: Structure> Covariance<S> {
+    /// For a structure with a sparse inverse (see
+    /// [`Structure::sparse_inverse`]): `V⁻¹` on its fixed pattern, `∂V⁻¹/∂x_k`
+    /// and `∂log|V|/∂x_k` for each free parameter, and `log|V|`. `None` for
+    /// other structures (a free vector of the wrong length is `Some(Err(…))`).
+    ///
+    /// ```
+    /// use covreml::{Covariance, Scalar};
+    /// let g = Covariance::<Scalar>::new(3).unwrap();
+    /// let inv = g.sparse_inverse(&[0.5]).unwrap().unwrap(); // σ² = e
+    /// assert!((inv.values[0] - (-1f64).exp()).abs() < 1e-15);
+    /// assert!((inv.logdet - 3.0).abs() < 1e-15);
+    /// assert!((inv.logdet_jacobian[0] - 6.0).abs() < 1e-15); // 3 · d(2x)/dx
+    /// ```
+    pub fn sparse_inverse(
+        &self,
+        free: &[f64],
+    ) -> Option<Result<crate::SparseInverse<f64>, CovError>> {
+        let full = match self.full_free(free) {
+            Ok(f) => f,
+            Err(e) => return Some(Err(e)),
+        };
+        let theta: Vec<f64> = full
+            .iter()
+            .zip(&self.specs)
+            .map(|(&x, s)| s.transform.forward(x))
+            .collect();
+        let mut inv = S::sparse_inverse(&self.shape, &theta)?;
+        let n = self.dims().0;
+        let nnz = inv.row_idx.len();
+        if inv.n != n
+            || inv.col_ptr.len() != n + 1
+            || inv.col_ptr.last() != Some(&nnz)
+            || inv.values.len() != nnz
+            || inv.jacobian.len() != self.specs.len()
+            || inv.logdet_jacobian.len() != self.specs.len()
+            || inv.jacobian.iter().any(|g| g.len() != nnz)
+        {
+            return Some(Err(CovError::WrongOutput {
+                structure: S::NAME.to_owned(),
+                details: format!(
+                    "a sparse inverse of order {} with {} entries and {} derivatives, but declares {n} rows and {} parameters",
+                    inv.n,
+                    inv.values.len(),
+                    inv.jacobian.len(),
+                    self.specs.len()
+                ),
+            }));
+        }
+        if !inv.logdet.is_finite() || inv.values.iter().any(|x| !x.is_finite()) {
+            return Some(Err(self.non_finite(free)));
+        }
+        let keep: Vec<(f64, bool)> = full
+            .iter()
+            .zip(&self.specs)
+            .zip(&self.fixed)
+            .map(|((&x, s), &f)| (s.transform.derivative(x), f))
+            .collect();
+        let jac = std::mem::take(&mut inv.jacobian);
+        inv.jacobian = jac
+            .into_iter()
+            .zip(&keep)
+            .filter(|(_, (_, f))| !f)
+            .map(|(g, (t, _))| g.into_iter().map(|v| v * t).collect())
+            .collect();
+        let dl = std::mem::take(&mut inv.logdet_jacobian);
+        inv.logdet_jacobian = dl
+            .into_iter()
+            .zip(&keep)
+            .filter(|(_, (_, f))| !f)
+            .map(|(g, (t, _))| g * t)
+            .collect();
+        Some(Ok(inv))
+    }
+}
