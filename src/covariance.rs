@@ -186,14 +186,21 @@ impl<S: Structure> Covariance<S> {
     /// Fixes parameter `name` at the natural-scale value `natural_value`.
     pub fn fix_natural(&mut self, name: &str, natural_value: f64) -> Result<&mut Self, CovError> {
         let i = self.index_of(name)?;
+        finite(name, natural_value)?;
         let t = &self.specs[i].transform;
         let x = t.inverse(natural_value);
         let back = t.forward(x);
-        if x.is_finite() && (back - natural_value).abs() > 1e-9 * (1.0 + natural_value.abs()) {
+        if !x.is_finite() || (back - natural_value).abs() > 1e-9 * (1.0 + natural_value.abs()) {
+            let (lo, hi) = t.range();
             return Err(CovError::NotInRange {
                 name: name.to_owned(),
                 value: natural_value,
                 transform: t.to_string(),
+                range: if lo == hi {
+                    format!("only {}", crate::display::num(lo))
+                } else {
+                    format!("({}, {})", crate::display::num(lo), crate::display::num(hi))
+                },
             });
         }
         self.fix(name, x)
@@ -263,13 +270,30 @@ impl<S: Structure> Covariance<S> {
         Ok(self)
     }
 
-    fn check_len<T>(&self, free: &[T]) -> Result<(), CovError> {
+    /// A free vector of the right length with finite entries: a NaN or
+    /// infinite input is named as such, not blamed on the matrix.
+    fn check_len<T: Real>(&self, free: &[T]) -> Result<(), CovError> {
         let expected = self.n_free();
         if free.len() != expected {
             return Err(CovError::WrongParamCount {
                 expected,
                 got: free.len(),
                 names: self.free_names().join(", "),
+            });
+        }
+        if let Some(i) = free.iter().position(|x| !x.is_finite()) {
+            let x = free[i];
+            #[allow(clippy::eq_op)] // x != x is the generic NaN test
+            let value = if x != x {
+                f64::NAN
+            } else if x > T::c(0.0) {
+                f64::INFINITY
+            } else {
+                f64::NEG_INFINITY
+            };
+            return Err(CovError::NotFinite {
+                name: self.free_names()[i].clone(),
+                value,
             });
         }
         Ok(())
@@ -331,9 +355,18 @@ impl<S: Structure> Covariance<S> {
     /// parameter must be given; names that are not free parameters are errors.
     pub fn free_from_map(&self, map: &HashMap<String, f64>) -> Result<Vec<f64>, CovError> {
         let free = self.free_names();
-        if let Some(unknown) = map.keys().find(|k| !free.contains(k)) {
+        let fixed = self.fixed_names();
+        let mut not_free: Vec<&String> = map.keys().filter(|k| !free.contains(k)).collect();
+        not_free.sort();
+        if let Some(f) = not_free.iter().find(|k| fixed.contains(k)) {
+            return Err(CovError::FixedParam {
+                name: f.to_string(),
+                free: free.join(", "),
+            });
+        }
+        if let Some(unknown) = not_free.first() {
             return Err(CovError::UnknownParam {
-                name: unknown.clone(),
+                name: unknown.to_string(),
                 known: free.join(", "),
             });
         }
@@ -422,8 +455,15 @@ impl<S: Structure> Covariance<S> {
             params: self
                 .free_names()
                 .iter()
-                .zip(free)
-                .map(|(n, x)| format!("{n} = {x}"))
+                .zip(free.iter().zip(self.free_specs()))
+                .map(|(n, (x, s))| {
+                    let v = real_to_f64(*x);
+                    format!(
+                        "{n} = {} (natural {})",
+                        crate::display::num(v),
+                        crate::display::num(s.transform.forward(v))
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
         }
@@ -670,4 +710,9 @@ fn finite(name: &str, value: f64) -> Result<(), CovError> {
             value,
         })
     }
+}
+
+/// The real part of a scalar as `f64` (for messages; `NaN` if it has none).
+fn real_to_f64<T: Real>(x: T) -> f64 {
+    nalgebra::try_convert(x).unwrap_or(f64::NAN)
 }

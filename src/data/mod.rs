@@ -1,14 +1,16 @@
-//! Data helpers: a tiny CSV reader, design matrices from categorical
+//! Data helpers: CSV tables with missing values, design matrices from categorical
 //! columns, the embedded john.alpha data.
 
 mod csv;
 mod design;
 mod error;
 mod john_alpha;
+mod missing;
 mod models;
 
 pub use csv::Table;
 pub use design::{dummy, Dummy, DummyOptions, Incidence, ModelMatrix, INTERACTION_SEPARATOR};
 pub use error::DataError;
 pub use john_alpha::{john_alpha, JOHN_ALPHA_CSV};
+pub use missing::{is_missing_value, CompleteRows, NaAction, MISSING_VALUES};
 pub use models::{ar1_repeated_model, crossed_model, john_alpha_model};

@@ -349,13 +349,7 @@ fn norm(v: &[f64]) -> f64 {
 
 /// `name = free (natural)` for messages.
 pub(crate) fn describe_point(names: &[String], tr: &[Transform], x: &[f64]) -> String {
-    names
-        .iter()
-        .zip(tr)
-        .zip(x)
-        .map(|((n, t), v)| format!("{n} = {v} (natural {})", t.forward(*v)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    super::describe::describe_point(names, tr, x)
 }
 
 fn check_len(what: &'static str, v: &[f64], names: &[String]) -> Result<(), RemlError> {
@@ -382,33 +376,7 @@ pub(crate) fn fit(
     let tr = prob.transforms();
     let k = names.len();
     let (n, p) = (fx.n(), fx.p());
-    let x0 = opts.start.clone().unwrap_or_else(|| prob.defaults());
-    check_len("start", &x0, &names)?;
-    let lo = opts
-        .lower
-        .clone()
-        .unwrap_or_else(|| vec![f64::NEG_INFINITY; k]);
-    let hi = opts.upper.clone().unwrap_or_else(|| vec![f64::INFINITY; k]);
-    check_len("lower", &lo, &names)?;
-    check_len("upper", &hi, &names)?;
-    for i in 0..k {
-        if !x0[i].is_finite() {
-            return Err(RemlError::NotFinite {
-                operand: "start".into(),
-                position: names[i].clone(),
-                value: x0[i],
-            });
-        }
-        if lo[i].is_nan() || hi[i].is_nan() || lo[i] > hi[i] || x0[i] < lo[i] || x0[i] > hi[i] {
-            return Err(RemlError::InvalidOption {
-                option: "bounds",
-                reason: format!(
-                    "{}: need lower ≤ start ≤ upper, got {} ≤ {} ≤ {}",
-                    names[i], lo[i], x0[i], hi[i]
-                ),
-            });
-        }
-    }
+    let super::options::Validated { start: x0, lower: lo, upper: hi, warnings } = opts.validate(&names, &prob.defaults())?;
     // A positive parameter (variance) is held at the boundary once its
     // natural value falls below BOUNDARY · var(y): 0 for all practical
     // purposes, and the point where e^{2x} would otherwise creep towards
@@ -427,18 +395,6 @@ pub(crate) fn fit(
             }
         })
         .collect();
-    if !(opts.step_size > 0.0 && opts.step_size.is_finite()) {
-        return Err(RemlError::InvalidOption {
-            option: "step_size",
-            reason: format!("must be positive and finite, got {}", opts.step_size),
-        });
-    }
-    if opts.max_iter == 0 {
-        return Err(RemlError::InvalidOption {
-            option: "max_iter",
-            reason: "must be at least 1".into(),
-        });
-    }
 
     let mut ws = Workspace::new(n);
     let mut cur = match evaluate(prob, fx, &x0, &mut ws) {
@@ -605,6 +561,7 @@ pub(crate) fn fit(
         history,
         ai: last_ai,
         ai_inverse_natural,
+        warnings,
         seconds: t0.elapsed().as_secs_f64(),
     })
 }

@@ -12,8 +12,10 @@
 //! `1e-10·var(y)` is held at its boundary 0 (the fit then ends `AtBound`).
 
 mod checks;
+mod describe;
 mod engine;
 mod error;
+mod identify;
 mod linalg;
 mod marginal;
 mod mixed;
