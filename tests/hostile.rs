@@ -10,8 +10,8 @@
 use covreml::data::{
     dummy, john_alpha, DataError, DummyOptions, Incidence, ModelMatrix, NaAction, Table,
 };
-use covreml::reml::{MarginalModel, MixedModel, RemlError, RemlFit, RemlOptions};
 use covreml::ops::Kron;
+use covreml::reml::{MarginalModel, MixedModel, RemlError, RemlFit, RemlOptions};
 use covreml::{
     CovError, Covariance, CovarianceModel, Diagonal, Equicorrelation, Scalar, Unconstrained, AR1,
 };
@@ -43,7 +43,14 @@ fn csv_quoted_commas_and_doubled_quotes_are_one_field() {
     assert_eq!(t.numeric("y").unwrap(), [1.0, 2.0]);
     // a quoted comma that would have split into a matching field count
     let t = Table::parse("a,b\n\"1,5\"\n").unwrap_err();
-    assert_eq!(t, DataError::RaggedRow { line: 2, expected: 2, got: 1 });
+    assert_eq!(
+        t,
+        DataError::RaggedRow {
+            line: 2,
+            expected: 2,
+            got: 1
+        }
+    );
 }
 
 #[test]
@@ -74,7 +81,10 @@ fn csv_quoted_newlines_header_only_and_duplicate_names() {
     );
     assert_eq!(Table::parse("").unwrap_err(), DataError::Empty);
     let e = Table::parse("a,b\n\"open,1\n").unwrap_err();
-    assert!(matches!(e, DataError::Malformed { .. } | DataError::RaggedRow { .. }), "{e}");
+    assert!(
+        matches!(e, DataError::Malformed { .. } | DataError::RaggedRow { .. }),
+        "{e}"
+    );
 }
 
 #[test]
@@ -85,7 +95,10 @@ fn csv_missing_values_are_missing_and_rows_name_file_lines() {
         t.numeric_opt("y").unwrap(),
         [Some(1.5), None, None, Some(4.5), Some(2.0), Some(3.0)]
     );
-    assert_eq!(t.is_missing("g").unwrap(), [false, false, false, true, false, false]);
+    assert_eq!(
+        t.is_missing("g").unwrap(),
+        [false, false, false, true, false, false]
+    );
     assert_eq!(
         t.numeric("y").unwrap_err().to_string(),
         "column `y`, line 3: missing value (``)"
@@ -106,17 +119,17 @@ fn csv_missing_values_are_missing_and_rows_name_file_lines() {
     // the model builders refuse a missing value with its column and line
     let jt = john_alpha::text_with_missing_yield(4);
     let e = covreml::data::john_alpha_model(&Table::parse(&jt).unwrap()).unwrap_err();
-    assert_eq!(e.to_string(), "data: column `yield`, line 6: missing value (`NA`)");
+    assert_eq!(
+        e.to_string(),
+        "data: column `yield`, line 6: missing value (`NA`)"
+    );
     // and build from the complete rows when asked
     let t = Table::parse(&jt).unwrap();
     let c = t
         .complete_rows(&["yield", "rep", "block", "gen"], NaAction::Omit)
         .unwrap();
     assert_eq!((c.dropped, c.table.n_rows()), (1, 71));
-    assert_eq!(
-        covreml::data::john_alpha_model(&c.table).unwrap().n(),
-        71
-    );
+    assert_eq!(covreml::data::john_alpha_model(&c.table).unwrap().n(), 71);
 }
 
 mod john_alpha {
@@ -223,7 +236,9 @@ fn rows_are_one_based_everywhere() {
 fn invalid_options_are_refused_and_a_start_outside_bounds_is_projected() {
     let y = [1.0, 2.0, 4.0, 3.0, 5.0];
     let m = MarginalModel::new(&y, &ones(5), scalar(5)).unwrap();
-    let e = m.fit(&RemlOptions::default().tolerance(f64::NAN)).unwrap_err();
+    let e = m
+        .fit(&RemlOptions::default().tolerance(f64::NAN))
+        .unwrap_err();
     assert_eq!(
         e.to_string(),
         "invalid option `tol_score`: must be a number ≥ 0, got NaN"
@@ -269,10 +284,19 @@ fn not_positive_definite_summarises_many_parameters() {
     let e = m.fit(&RemlOptions::default().start(start)).unwrap_err();
     let s = e.to_string();
     assert!(matches!(e, RemlError::NotPositiveDefinite { .. }), "{s}");
-    assert!(s.starts_with("V is not positive definite at 66 parameters; the 6 farthest"), "{s}");
+    assert!(
+        s.starts_with("V is not positive definite at 66 parameters; the 6 farthest"),
+        "{s}"
+    );
     // the largest off-diagonal is 1 + 119/1024, the seventh 1 + 113/1024
-    assert!(s.contains("sigma^2_10_9 = 1.1162109375 (natural 1.1162109375)"), "{s}");
-    assert!(s.ends_with("the other 60 have |free| ≤ 1.1103515625"), "{s}");
+    assert!(
+        s.contains("sigma^2_10_9 = 1.1162109375 (natural 1.1162109375)"),
+        "{s}"
+    );
+    assert!(
+        s.ends_with("the other 60 have |free| ≤ 1.1103515625"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -382,7 +406,11 @@ fn a_factor_with_one_level_and_a_term_without_columns_are_refused() {
         .unwrap()
         .random("c", DMatrix::from_element(6, 1, 2.0), scalar(1))
         .unwrap_err();
-    not_identified(e, "c", "every column of its design Z is a linear combination of the columns of X");
+    not_identified(
+        e,
+        "c",
+        "every column of its design Z is a linear combination of the columns of X",
+    );
     let g: Box<dyn CovarianceModel> = Box::new(Covariance::<covreml::Identity>::new(0).unwrap());
     let e = MixedModel::with_iid_residual(&y, &ones(6))
         .unwrap()
@@ -398,7 +426,11 @@ fn a_parameter_on_levels_that_never_occur_is_refused() {
     let z = Incidence::new(vec![0, 0, 0, 2, 2, 2], 3).unwrap();
     let e = MixedModel::with_iid_residual(&y, &ones(6))
         .unwrap()
-        .random("g", z.clone(), Box::new(Covariance::<Diagonal>::new(3).unwrap()))
+        .random(
+            "g",
+            z.clone(),
+            Box::new(Covariance::<Diagonal>::new(3).unwrap()),
+        )
         .unwrap_err();
     not_identified(
         e,
@@ -417,7 +449,10 @@ fn a_parameter_on_levels_that_never_occur_is_refused() {
 /// REML log-likelihood of `y ~ 1` with `V = σ² I` at σ² = s² (the sample
 /// variance): `−½[(n−1) ln 2π + (n−1) ln s² + ln n + (n−1)]`.
 fn iid_loglik(n: f64, s2: f64) -> f64 {
-    -0.5 * ((n - 1.0) * (2.0 * std::f64::consts::PI).ln() + (n - 1.0) * s2.ln() + n.ln() + (n - 1.0))
+    -0.5 * ((n - 1.0) * (2.0 * std::f64::consts::PI).ln()
+        + (n - 1.0) * s2.ln()
+        + n.ln()
+        + (n - 1.0))
 }
 
 fn check_offset(c: f64) {
@@ -426,9 +461,17 @@ fn check_offset(c: f64) {
         .unwrap()
         .fit(&tight())
         .unwrap();
-    assert!(rel(fit.natural[0], 2.5) < 1e-9, "c = {c:e}: σ² = {}", fit.natural[0]);
+    assert!(
+        rel(fit.natural[0], 2.5) < 1e-9,
+        "c = {c:e}: σ² = {}",
+        fit.natural[0]
+    );
     let want = iid_loglik(5.0, 2.5);
-    assert!(rel(fit.loglik, want) < 1e-9, "c = {c:e}: ℓ = {} vs {want}", fit.loglik);
+    assert!(
+        rel(fit.loglik, want) < 1e-9,
+        "c = {c:e}: ℓ = {} vs {want}",
+        fit.loglik
+    );
     assert!(rel(fit.beta[0], 3.0 + c) < 1e-12, "c = {c:e}");
 
     let (y, z) = one_way_data();
@@ -439,8 +482,16 @@ fn check_offset(c: f64) {
         .unwrap()
         .fit(&tight())
         .unwrap();
-    assert!(rel(fit.natural[0], 1.471_111_111_111_111) < 1e-9, "c = {c:e}: {:?}", fit.natural);
-    assert!(rel(fit.natural[1], 0.093_333_333_333_333) < 1e-9, "c = {c:e}: {:?}", fit.natural);
+    assert!(
+        rel(fit.natural[0], 1.471_111_111_111_111) < 1e-9,
+        "c = {c:e}: {:?}",
+        fit.natural
+    );
+    assert!(
+        rel(fit.natural[1], 0.093_333_333_333_333) < 1e-9,
+        "c = {c:e}: {:?}",
+        fit.natural
+    );
 }
 
 #[test]
@@ -496,7 +547,11 @@ fn permuting_rows_changes_no_estimate() {
     let t = john_alpha();
     let base = john_alpha_fit(&t);
     // the exact optimum of tests/data/fits.json (independent R computation)
-    for (v, want) in base.natural.iter().zip([0.142901973, 0.070218318, 0.081617174]) {
+    for (v, want) in base
+        .natural
+        .iter()
+        .zip([0.142901973, 0.070218318, 0.081617174])
+    {
         assert!(rel(*v, want) < 1e-7, "{v} vs {want}");
     }
     for seed in [1usize, 7, 31] {
@@ -544,7 +599,12 @@ fn permuting_rows_with_a_diagonal_residual_changes_no_estimate() {
     let xp = DMatrix::from_fn(12, 2, |i, j| x[(perm[i], j)]);
     let fit = fit_of(&yp, &xp);
     for i in 0..3 {
-        assert!(rel(fit.natural[i], base.natural[i]) < 1e-10, "{:?} vs {:?}", fit.natural, base.natural);
+        assert!(
+            rel(fit.natural[i], base.natural[i]) < 1e-10,
+            "{:?} vs {:?}",
+            fit.natural,
+            base.natural
+        );
     }
 }
 
@@ -568,10 +628,16 @@ mod no_panics {
     fn structure(kind: u8, q: usize) -> Option<Box<dyn CovarianceModel>> {
         match kind % 5 {
             0 => Covariance::<Scalar>::new(q).ok().map(|c| Box::new(c) as _),
-            1 => Covariance::<Diagonal>::new(q).ok().map(|c| Box::new(c) as _),
+            1 => Covariance::<Diagonal>::new(q)
+                .ok()
+                .map(|c| Box::new(c) as _),
             2 => Covariance::<AR1>::new(q).ok().map(|c| Box::new(c) as _),
-            3 => Covariance::<Unconstrained>::new(q).ok().map(|c| Box::new(c) as _),
-            _ => Covariance::<Equicorrelation>::new(q).ok().map(|c| Box::new(c) as _),
+            3 => Covariance::<Unconstrained>::new(q)
+                .ok()
+                .map(|c| Box::new(c) as _),
+            _ => Covariance::<Equicorrelation>::new(q)
+                .ok()
+                .map(|c| Box::new(c) as _),
         }
     }
 

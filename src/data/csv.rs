@@ -242,7 +242,11 @@ mod tests {
     #[test]
     fn every_line_ending_gives_the_same_table() {
         let lf = Table::parse("y,g\n1,a\n2,b\n").unwrap();
-        for text in ["y,g\r1,a\r2,b\r", "y,g\r\n1,a\r\n2,b\r\n", "\u{feff}y,g\n1,a\n2,b"] {
+        for text in [
+            "y,g\r1,a\r2,b\r",
+            "y,g\r\n1,a\r\n2,b\r\n",
+            "\u{feff}y,g\n1,a\n2,b",
+        ] {
             let t = Table::parse(text).unwrap();
             assert_eq!(t.names(), lf.names(), "{text:?}");
             assert_eq!(t.column("g").unwrap(), ["a", "b"], "{text:?}");

@@ -27,7 +27,13 @@ pub(crate) fn describe_point(names: &[String], tr: &[Transform], x: &[f64]) -> S
     let mut order: Vec<usize> = (0..k).collect();
     // NaN first: it is what matters most.
     order.sort_by(|&a, &b| {
-        let key = |i: usize| if x[i].is_nan() { f64::INFINITY } else { x[i].abs() };
+        let key = |i: usize| {
+            if x[i].is_nan() {
+                f64::INFINITY
+            } else {
+                x[i].abs()
+            }
+        };
         key(b).total_cmp(&key(a)).then(a.cmp(&b))
     });
     let (shown, rest) = order.split_at(LISTED);

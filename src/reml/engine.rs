@@ -376,7 +376,12 @@ pub(crate) fn fit(
     let tr = prob.transforms();
     let k = names.len();
     let (n, p) = (fx.n(), fx.p());
-    let super::options::Validated { start: x0, lower: lo, upper: hi, warnings } = opts.validate(&names, &prob.defaults())?;
+    let super::options::Validated {
+        start: x0,
+        lower: lo,
+        upper: hi,
+        warnings,
+    } = opts.validate(&names, &prob.defaults())?;
     // A positive parameter (variance) is held at the boundary once its
     // natural value falls below BOUNDARY · var(y): 0 for all practical
     // purposes, and the point where e^{2x} would otherwise creep towards

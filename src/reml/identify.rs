@@ -81,7 +81,9 @@ pub(crate) fn check_term<'a>(
     let occurs: Vec<bool> = match &counts {
         Some(c) => c.iter().map(|&k| k > 0).collect(),
         None => match z {
-            RandomDesign::Dense(m) => (0..q).map(|j| m.column(j).iter().any(|v| *v != 0.0)).collect(),
+            RandomDesign::Dense(m) => (0..q)
+                .map(|j| m.column(j).iter().any(|v| *v != 0.0))
+                .collect(),
             RandomDesign::Incidence(_) => vec![true; q],
         },
     };
@@ -95,12 +97,19 @@ pub(crate) fn check_term<'a>(
             })
         };
         if zero_at(d) && dg2.as_ref().is_none_or(|d2| zero_at(&d2[k])) {
-            let empty: Vec<String> = (0..q).filter(|&i| !occurs[i]).map(|i| i.to_string()).collect();
+            let empty: Vec<String> = (0..q)
+                .filter(|&i| !occurs[i])
+                .map(|i| i.to_string())
+                .collect();
             return Err(fail(format!(
                 "parameter `{name}/{}` of G acts only on levels without observations \
                  (empty levels, 0-based: {})",
                 names[k],
-                if empty.is_empty() { "none".to_string() } else { empty.join(", ") }
+                if empty.is_empty() {
+                    "none".to_string()
+                } else {
+                    empty.join(", ")
+                }
             )));
         }
     }
@@ -190,7 +199,9 @@ fn same_design(a: &RandomDesign, b: &RandomDesign) -> bool {
     }
     match (indicator_levels(a), indicator_levels(b)) {
         (Some(x), Some(y)) => x == y,
-        (None, None) => matches!((a, b), (RandomDesign::Dense(x), RandomDesign::Dense(y)) if x == y),
+        (None, None) => {
+            matches!((a, b), (RandomDesign::Dense(x), RandomDesign::Dense(y)) if x == y)
+        }
         _ => false,
     }
 }

@@ -183,7 +183,14 @@ impl MixedModel {
             }
             RandomDesign::Incidence(_) => None,
         };
-        super::identify::check_term(&self.fixed, &*self.residual, self.terms.iter().map(|t| (t.name.as_str(), &t.z, &*t.g)), name, &z, &*g)?;
+        super::identify::check_term(
+            &self.fixed,
+            &*self.residual,
+            self.terms.iter().map(|t| (t.name.as_str(), &t.z, &*t.g)),
+            name,
+            &z,
+            &*g,
+        )?;
         self.terms.push(Term {
             name: name.to_string(),
             z,

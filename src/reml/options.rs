@@ -179,7 +179,11 @@ impl RemlOptions {
                     value: x,
                 });
             }
-            if lo.is_nan() || hi.is_nan() || lo > hi || lo == f64::INFINITY || hi == f64::NEG_INFINITY
+            if lo.is_nan()
+                || hi.is_nan()
+                || lo > hi
+                || lo == f64::INFINITY
+                || hi == f64::NEG_INFINITY
             {
                 return Err(RemlError::InvalidOption {
                     option: "bounds",
