@@ -233,7 +233,7 @@ fn data_errors() {
         .numeric("b")
         .unwrap_err()
         .to_string()
-        .contains("`x` is not a number"));
+        .contains("`x` is not a finite number"));
     assert!(t
         .column("c")
         .unwrap_err()

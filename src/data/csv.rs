@@ -53,6 +53,18 @@ impl Table {
 
     fn from_bytes(bytes: &[u8]) -> Result<Self, DataError> {
         let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+        // The reader counts lines at LF: a file with CR-only line endings
+        // (classic Mac) is read with its CRs as LFs, so rows keep their lines.
+        let cr_only: Vec<u8>;
+        let bytes = if bytes.contains(&b'\r') && !bytes.contains(&b'\n') {
+            cr_only = bytes
+                .iter()
+                .map(|&b| if b == b'\r' { b'\n' } else { b })
+                .collect();
+            &cr_only[..]
+        } else {
+            bytes
+        };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)

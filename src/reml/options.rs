@@ -170,8 +170,8 @@ impl RemlOptions {
         }
         let mut warnings = Vec::new();
         let mut projected = start;
-        for i in 0..k {
-            let (lo, hi, x) = (lower[i], upper[i], projected[i]);
+        for (i, p) in projected.iter_mut().enumerate() {
+            let (lo, hi, x) = (lower[i], upper[i], *p);
             if !x.is_finite() {
                 return Err(RemlError::NotFinite {
                     operand: "start".into(),
@@ -205,7 +205,7 @@ impl RemlOptions {
                     num(hi),
                     num(to)
                 ));
-                projected[i] = to;
+                *p = to;
             }
         }
         Ok(Validated {
