@@ -62,6 +62,7 @@ mod tests {
         assert_eq!(num(0.0), "0");
         assert_eq!(num(f64::NAN), "NaN");
         assert_eq!(num(f64::NEG_INFINITY), "-inf");
-        assert_eq!(num(&0.25), "0.25");
+        let quarter = 0.25;
+        assert_eq!(num(quarter), "0.25");
     }
 }

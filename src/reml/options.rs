@@ -248,8 +248,10 @@ mod tests {
             e.to_string(),
             "invalid option `tol_score`: must be a number ≥ 0, got NaN"
         );
-        let mut o = RemlOptions::default();
-        o.tol_loglik = -1e-300;
+        let o = RemlOptions {
+            tol_loglik: -1e-300,
+            ..RemlOptions::default()
+        };
         let e = o.validate(&names(), &d).unwrap_err();
         assert_eq!(
             e.to_string(),
