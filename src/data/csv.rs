@@ -53,15 +53,25 @@ impl Table {
 
     fn from_bytes(bytes: &[u8]) -> Result<Self, DataError> {
         let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-        // The reader counts lines at LF: a file with CR-only line endings
-        // (classic Mac) is read with its CRs as LFs, so rows keep their lines.
-        let cr_only: Vec<u8>;
-        let bytes = if bytes.contains(&b'\r') && !bytes.contains(&b'\n') {
-            cr_only = bytes
-                .iter()
-                .map(|&b| if b == b'\r' { b'\n' } else { b })
-                .collect();
-            &cr_only[..]
+        // The reader counts lines at LF, and puts a record that follows a
+        // CRLF on the line before: CRLF and lone CR line endings are read as
+        // LF, so that every row keeps its line number.
+        let normalised: Vec<u8>;
+        let bytes = if bytes.contains(&b'\r') {
+            let mut out = Vec::with_capacity(bytes.len());
+            let mut it = bytes.iter().peekable();
+            while let Some(&b) = it.next() {
+                if b == b'\r' {
+                    if it.peek() == Some(&&b'\n') {
+                        it.next();
+                    }
+                    out.push(b'\n');
+                } else {
+                    out.push(b);
+                }
+            }
+            normalised = out;
+            &normalised[..]
         } else {
             bytes
         };
