@@ -24,6 +24,15 @@ pub enum CovError {
         /// The structure's parameter names, comma separated.
         known: String,
     },
+    /// A fixed parameter named where only free parameters are expected (a
+    /// name → value map of the free parameters).
+    #[error("parameter `{name}` is fixed, not free; the free parameters are: {free}")]
+    FixedParam {
+        /// The name given.
+        name: String,
+        /// The free parameter names, comma separated.
+        free: String,
+    },
     /// Two parameters with the same (namespaced) name, for example two
     /// operands with the same label; names must identify parameters.
     #[error("two parameters are named `{name}`; give the operands distinct names")]
@@ -38,8 +47,12 @@ pub enum CovError {
         name: String,
     },
     /// A natural value that the parameter's transform cannot reach (for
-    /// example a negative variance, or any value but 1 for `Pow(0)`).
-    #[error("parameter `{name}` cannot take the natural value {value}: its transform {transform} does not reach it")]
+    /// example a variance ≤ 0, a correlation ≥ 1, or any value but 1 for
+    /// `Pow(0)`).
+    #[error(
+        "parameter `{name}` = {} is out of range: its transform {transform} reaches {range}",
+        crate::display::num(.value)
+    )]
     NotInRange {
         /// The parameter.
         name: String,
@@ -47,6 +60,8 @@ pub enum CovError {
         value: f64,
         /// The transform, as text.
         transform: String,
+        /// The values it reaches, as text (`(0, inf)`).
+        range: String,
     },
     /// A free parameter missing from a name → value map.
     #[error("missing free parameter(s): {names}")]
@@ -82,12 +97,14 @@ pub enum CovError {
         /// The structure type.
         structure: &'static str,
     },
-    /// The matrix came out with NaN or infinite entries (a singular operand of
-    /// `Inverse`, or a transform that overflowed).
+    /// The matrix came out with NaN or infinite entries at finite
+    /// parameters (a singular operand of `Inverse`, a transform that
+    /// overflowed, a data operand holding NaN, or a user structure that
+    /// produced them). A NaN or infinite parameter is [`CovError::NotFinite`].
     #[error(
         "{structure}: the matrix or its Jacobian has non-finite entries at these parameters ({params}): \
-         a singular Inverse operand, a transform that overflowed, or a user structure whose value \
-         does not have its declared size"
+         a singular Inverse operand, a transform that overflowed (natural values are shown), \
+         a data operand with NaN or infinite entries, or a user structure that returned them"
     )]
     NonFiniteMatrix {
         /// The structure type.
@@ -105,7 +122,7 @@ pub enum CovError {
         details: String,
     },
     /// A parameter value that is NaN or infinite.
-    #[error("parameter `{name}` is not finite ({value})")]
+    #[error("parameter `{name}` is not finite ({})", crate::display::num(.value))]
     NotFinite {
         /// The parameter.
         name: String,

@@ -96,6 +96,44 @@ impl Transform {
         }
     }
 
+    /// The natural values the transform reaches as `x` runs over ℝ, as an
+    /// interval `(lo, hi)` (endpoints are limits, not reached, except the 0 of
+    /// an even integer power): `(0, ∞)` for the exponentials, `(0, 1)` for the
+    /// sigmoid.
+    pub(crate) fn range(&self) -> (f64, f64) {
+        self.image((f64::NEG_INFINITY, f64::INFINITY))
+    }
+
+    /// The image of the open interval `(lo, hi)`.
+    fn image(&self, (lo, hi): (f64, f64)) -> (f64, f64) {
+        let sorted = |a: f64, b: f64| if a <= b { (a, b) } else { (b, a) };
+        match self {
+            Transform::Identity => (lo, hi),
+            Transform::Exp | Transform::Exp2 | Transform::Exp10 | Transform::ExpPow2 => {
+                (self.forward(lo), self.forward(hi))
+            }
+            Transform::Sigmoid => (sigmoid(lo), sigmoid(hi)),
+            Transform::ScaleShift { a, b } if *a == 0.0 => (*b, *b),
+            Transform::ScaleShift { a, b } => sorted(a * lo + b, a * hi + b),
+            Transform::Pow(p) if *p == 0.0 => (1.0, 1.0),
+            Transform::Pow(p) if p.fract() == 0.0 && p.abs() < i32::MAX as f64 => {
+                let (a, b) = sorted(power(lo, *p), power(hi, *p));
+                if *p as i64 % 2 == 0 && lo < 0.0 && hi > 0.0 {
+                    // an even power folds the interval at 0
+                    if *p > 0.0 {
+                        (0.0, power(lo, *p).max(power(hi, *p)))
+                    } else {
+                        (power(lo, *p).min(power(hi, *p)), f64::INFINITY)
+                    }
+                } else {
+                    (a, b)
+                }
+            }
+            Transform::Pow(p) => sorted(lo.max(0.0).powf(*p), hi.max(0.0).powf(*p)),
+            Transform::Chain(ts) => ts.iter().fold((lo, hi), |r, t| t.image(r)),
+        }
+    }
+
     /// `dθ/dx` at the free value `x`.
     pub fn derivative<T: Real>(&self, x: T) -> T {
         match self {
@@ -227,6 +265,19 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn ranges_are_the_images_of_the_real_line() {
+        let inf = f64::INFINITY;
+        assert_eq!(Transform::ExpPow2.range(), (0.0, inf));
+        assert_eq!(Transform::Sigmoid.range(), (0.0, 1.0));
+        assert_eq!(Transform::correlation(-1.0, 1.0).range(), (-1.0, 1.0));
+        assert_eq!(Transform::correlation(-0.25, 1.0).range(), (-0.25, 1.0));
+        assert_eq!(Transform::Pow(2.0).range(), (0.0, inf));
+        assert_eq!(Transform::Pow(3.0).range(), (-inf, inf));
+        assert_eq!(Transform::Pow(0.5).range(), (0.0, inf));
+        assert_eq!(Transform::Identity.range(), (-inf, inf));
     }
 
     #[test]

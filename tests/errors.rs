@@ -115,22 +115,27 @@ fn non_finite_fix_values_are_errors_and_change_nothing() {
         let e = cov.set_default("time/rho", v).map(|_| ()).unwrap_err();
         assert!(matches!(e, CovError::NotFinite { .. }));
     }
-    // natural values outside the transform's range have no finite free value
+    // natural values outside the transform's range have no finite free
+    // value: out of range, with the range; a NaN is not finite
     for (name, natural) in [
         ("time/rho", 1.0),
         ("time/rho", -1.0),
         ("time/rho", 1.5),
         ("subject/sigma^2", 0.0),
         ("subject/sigma^2", -1.0),
-        ("subject/sigma^2", f64::NAN),
     ] {
         let e = cov.fix_natural(name, natural).map(|_| ()).unwrap_err();
         assert!(
-            matches!(&e, CovError::NotFinite { name: n, .. } if n == name),
+            matches!(&e, CovError::NotInRange { name: n, .. } if n == name),
             "{name} = {natural}: {e:?}"
         );
-        mentions(&e, &[name]);
+        mentions(&e, &[name, "out of range"]);
     }
+    let e = cov
+        .fix_natural("subject/sigma^2", f64::NAN)
+        .map(|_| ())
+        .unwrap_err();
+    assert!(matches!(&e, CovError::NotFinite { .. }), "{e:?}");
     assert_eq!(cov.n_free(), 3);
     assert_eq!(cov.free_defaults(), [0.0, 0.0, 0.0]);
     // and a valid natural value works
@@ -170,7 +175,7 @@ fn free_from_map_rejects_unknown_fixed_and_missing_names() {
             ("time/rho", 0.0),
         ]))
         .unwrap_err();
-    assert!(matches!(&e, CovError::UnknownParam { name, .. } if name == "time/rho"));
+    assert!(matches!(&e, CovError::FixedParam { name, .. } if name == "time/rho"));
 
     let e = cov.free_from_map(&map(&[])).unwrap_err();
     assert_eq!(

@@ -57,7 +57,7 @@ fn non_finite_values() {
     let mut y = y6();
     y[2] = f64::NAN;
     let e = MarginalModel::new(&y, &ones(6), scalar(6)).unwrap_err();
-    assert_eq!(e.to_string(), "y has a non-finite value (NaN) at row 2");
+    assert_eq!(e.to_string(), "y has a non-finite value (NaN) at row 3");
     let mut x = ones(6);
     x[(4, 0)] = f64::INFINITY;
     let e = MarginalModel::new(&y6(), &x, scalar(6)).unwrap_err();
@@ -233,7 +233,7 @@ fn data_errors() {
         .numeric("b")
         .unwrap_err()
         .to_string()
-        .contains("`x` is not a number"));
+        .contains("`x` is not a finite number"));
     assert!(t
         .column("c")
         .unwrap_err()

@@ -83,8 +83,15 @@ impl<S: Structure> Covariance<S> {
             params: self
                 .free_names()
                 .iter()
-                .zip(free)
-                .map(|(n, x)| format!("{n} = {x}"))
+                .zip(free.iter().zip(self.free_specs()))
+                .map(|(n, (x, s))| {
+                    let v = real_to_f64(*x);
+                    format!(
+                        "{n} = {} (natural {})",
+                        crate::display::num(v),
+                        crate::display::num(s.transform.forward(v))
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
         }
@@ -106,18 +113,7 @@ impl<S: Structure> Covariance<S> {
         let free_pos = (0..self.specs.len()).filter(|&i| !self.fixed[i]);
         free_pos
             .zip(natural)
-            .map(|(i, &v)| {
-                let x = self.to_free(i, v)?;
-                if x.is_finite() {
-                    Ok(x)
-                } else {
-                    Err(CovError::NotInRange {
-                        name: self.specs[i].name.to_string(),
-                        value: v,
-                        transform: self.specs[i].transform.to_string(),
-                    })
-                }
-            })
+            .map(|(i, &v)| self.to_free(i, v))
             .collect()
     }
 
@@ -279,4 +275,9 @@ where
     ) -> Result<DMatrix<T>, CovError> {
         self.value_in(free.as_ref())
     }
+}
+
+/// The real part of a scalar as `f64` (for messages; `NaN` if it has none).
+fn real_to_f64<T: Real>(x: T) -> f64 {
+    nalgebra::try_convert(x).unwrap_or(f64::NAN)
 }

@@ -101,15 +101,23 @@ impl<S: Structure> Covariance<S> {
     /// The free value of parameter `i` whose natural value is `natural_value`,
     /// or an error naming it when its transform does not reach that value.
     pub(crate) fn to_free(&self, i: usize, natural_value: f64) -> Result<f64, CovError> {
+        let name = self.specs[i].name.to_string();
+        super::finite(&name, natural_value)?;
         let t = &self.specs[i].transform;
         let x = t.inverse(natural_value);
         let back = t.forward(x);
         let off = (back - natural_value).abs() > 1e-9 * (1.0 + natural_value.abs());
-        if x.is_finite() && off {
+        if !x.is_finite() || off {
+            let (lo, hi) = t.range();
             return Err(CovError::NotInRange {
-                name: self.specs[i].name.to_string(),
+                name,
                 value: natural_value,
                 transform: t.to_string(),
+                range: if lo == hi {
+                    format!("only {}", crate::display::num(lo))
+                } else {
+                    format!("({}, {})", crate::display::num(lo), crate::display::num(hi))
+                },
             });
         }
         Ok(x)
@@ -209,13 +217,30 @@ impl<S: Structure> Covariance<S> {
         Ok(self)
     }
 
-    pub(crate) fn check_len<T>(&self, free: &[T]) -> Result<(), CovError> {
+    /// A free vector of the right length with finite entries: a NaN or
+    /// infinite input is named as such, not blamed on the matrix.
+    pub(crate) fn check_len<T: Real>(&self, free: &[T]) -> Result<(), CovError> {
         let expected = self.n_free();
         if free.len() != expected {
             return Err(CovError::WrongParamCount {
                 expected,
                 got: free.len(),
                 names: self.free_names().join(", "),
+            });
+        }
+        if let Some(i) = free.iter().position(|x| !x.is_finite()) {
+            let x = free[i];
+            #[allow(clippy::eq_op)] // x != x is the generic NaN test
+            let value = if x != x {
+                f64::NAN
+            } else if x > T::c(0.0) {
+                f64::INFINITY
+            } else {
+                f64::NEG_INFINITY
+            };
+            return Err(CovError::NotFinite {
+                name: self.free_names()[i].clone(),
+                value,
             });
         }
         Ok(())
@@ -277,9 +302,18 @@ impl<S: Structure> Covariance<S> {
     /// parameter must be given; names that are not free parameters are errors.
     pub fn free_from_map(&self, map: &HashMap<String, f64>) -> Result<Vec<f64>, CovError> {
         let free = self.free_names();
-        if let Some(unknown) = map.keys().find(|k| !free.contains(k)) {
+        let fixed = self.fixed_names();
+        let mut not_free: Vec<&String> = map.keys().filter(|k| !free.contains(k)).collect();
+        not_free.sort();
+        if let Some(f) = not_free.iter().find(|k| fixed.contains(k)) {
+            return Err(CovError::FixedParam {
+                name: f.to_string(),
+                free: free.join(", "),
+            });
+        }
+        if let Some(unknown) = not_free.first() {
             return Err(CovError::UnknownParam {
-                name: unknown.clone(),
+                name: unknown.to_string(),
                 known: free.join(", "),
             });
         }

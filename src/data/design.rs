@@ -191,7 +191,7 @@ impl Incidence {
     pub fn new(levels: Vec<usize>, n_levels: usize) -> Result<Self, DataError> {
         if let Some(row) = levels.iter().position(|&l| l >= n_levels) {
             return Err(DataError::LevelOutOfRange {
-                row,
+                row: row + 1,
                 level: levels[row],
                 n_levels,
             });

@@ -35,15 +35,44 @@ pub enum DataError {
         /// The table's columns, comma separated.
         available: String,
     },
-    /// A value that is not a number in a numeric column.
-    #[error("column `{column}`, row {row}: `{value}` is not a number")]
+    /// A value that is not a finite number in a numeric column.
+    #[error("column `{column}`, line {line}: `{value}` is not a finite number")]
     NotNumeric {
         /// The column.
         column: String,
-        /// 0-based data row.
-        row: usize,
+        /// 1-based line of the file.
+        line: usize,
         /// The text.
         value: String,
+    },
+    /// A missing value (see [`MISSING_VALUES`](crate::data::MISSING_VALUES))
+    /// where a value is needed.
+    #[error("column `{column}`, line {line}: missing value (`{value}`)")]
+    MissingValue {
+        /// The column.
+        column: String,
+        /// 1-based line of the file.
+        line: usize,
+        /// The text as written.
+        value: String,
+    },
+    /// Two columns with the same name in a header.
+    #[error("columns {first} and {second} are both named `{name}`; column names must be unique")]
+    DuplicateColumn {
+        /// The repeated name.
+        name: String,
+        /// 1-based position of the first.
+        first: usize,
+        /// 1-based position of the second.
+        second: usize,
+    },
+    /// Text that is not valid CSV (an unterminated quote) or not UTF-8.
+    #[error("line {line}: {reason}")]
+    Malformed {
+        /// 1-based line of the file.
+        line: usize,
+        /// What is wrong.
+        reason: String,
     },
     /// Columns of different lengths, or no columns, given to a design.
     #[error("invalid design: {reason}")]
@@ -54,7 +83,7 @@ pub enum DataError {
     /// A level index outside `0..n_levels`.
     #[error("row {row}: level {level} is outside 0..{n_levels}")]
     LevelOutOfRange {
-        /// 0-based row.
+        /// 1-based row.
         row: usize,
         /// The level given.
         level: usize,

@@ -1,4 +1,4 @@
-//! Data helpers: a tiny CSV reader, design matrices from categorical
+//! Data helpers: CSV tables with missing values, design matrices from categorical
 //! columns, the embedded john.alpha data.
 
 mod csv;
@@ -6,6 +6,7 @@ mod design;
 mod error;
 mod john_alpha;
 mod levels;
+mod missing;
 mod models;
 mod nlme_models;
 mod sparse_design;
@@ -20,3 +21,4 @@ pub use models::{
 };
 pub use sparse_design::SparseDesign;
 pub use nlme_models::{bodyweight_car1_model, orthodont_car1_model, orthodont_us_model};
+pub use missing::{is_missing_value, CompleteRows, NaAction, MISSING_VALUES};

@@ -1,7 +1,11 @@
 //! The models of the shared reference data sets, built from their tables:
 //! what the examples, tests and benchmark fit.
+//!
+//! A missing value in a column a model uses is refused, naming the column
+//! and the file line; to drop incomplete rows instead (R's `na.omit`), build
+//! from `table.complete_rows(&columns, NaAction::Omit)?.table`.
 
-use super::{dummy, DataError, DummyOptions, Incidence, ModelMatrix, Table};
+use super::{dummy, DataError, DummyOptions, Incidence, ModelMatrix, NaAction, Table};
 use crate::ops::Kron;
 use crate::reml::{MarginalModel, MixedModel, RemlError};
 use crate::{Covariance, Identity, Scalar, Unconstrained, AR1};
@@ -24,6 +28,7 @@ fn scalar(n: usize) -> Result<Box<Covariance<Scalar>>, RemlError> {
 /// assert_eq!(m.param_names(), ["gen/sigma^2", "rep:block/sigma^2", "residual/sigma^2"]);
 /// ```
 pub fn john_alpha_model(t: &Table) -> Result<MixedModel, RemlError> {
+    refuse_missing(t, &["yield", "rep", "block", "gen"])?;
     let n = t.n_rows();
     let rep = t.column("rep")?;
     let block = t.column("block")?;
@@ -48,6 +53,7 @@ pub fn john_alpha_model(t: &Table) -> Result<MixedModel, RemlError> {
 /// (parameters `time/sigma^2`, `time/rho`). The rows
 /// must be subject-major with times `0, 1, …, t−1` within each subject.
 pub fn ar1_repeated_model(t: &Table) -> Result<MarginalModel, RemlError> {
+    refuse_missing(t, &["y", "time", "x", "subject"])?;
     let n = t.n_rows();
     let time = t.numeric("time")?;
     let subject = t.column("subject")?;
@@ -64,7 +70,8 @@ pub fn ar1_repeated_model(t: &Table) -> Result<MarginalModel, RemlError> {
         if !ok {
             return Err(DataError::InvalidDesign {
                 reason: format!(
-                    "row {i}: rows must be subject-major with times 0..{n_times} within each subject"
+                    "line {}: rows must be subject-major with times 0..{n_times} within each subject",
+                    t.lines()[i]
                 ),
             }
             .into());
@@ -86,6 +93,7 @@ pub fn ar1_repeated_model(t: &Table) -> Result<MarginalModel, RemlError> {
 /// crossed_2000: `y ~ 1 + x1`, random `f1` and `f2` (scaled identity
 /// each), residual `σ²_e I` ([`MixedModel::with_iid_residual`]).
 pub fn crossed_model(t: &Table) -> Result<MixedModel, RemlError> {
+    refuse_missing(t, &["y", "x1", "f1", "f2"])?;
     let n = t.n_rows();
     let x = ModelMatrix::new(n)
         .intercept()
@@ -177,4 +185,9 @@ pub fn sleepstudy_model(t: &Table) -> Result<MixedModel, RemlError> {
 /// The column names of a model matrix, borrowed.
 fn names(x: &ModelMatrix) -> Vec<&str> {
     x.names().iter().map(|s| s.as_str()).collect()
+}
+
+/// Errors at the first missing value in `columns` (column and file line).
+fn refuse_missing(t: &Table, columns: &[&str]) -> Result<(), DataError> {
+    t.complete_rows(columns, NaAction::Fail).map(|_| ())
 }

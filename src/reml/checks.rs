@@ -13,7 +13,7 @@ pub(crate) fn check_finite_matrix(operand: &str, m: &DMatrix<f64>) -> Result<(),
             if !v.is_finite() {
                 return Err(RemlError::NotFinite {
                     operand: operand.to_string(),
-                    position: format!("({i}, {j})"),
+                    position: format!("({}, {})", i + 1, j + 1),
                     value: v,
                 });
             }
@@ -28,7 +28,7 @@ pub(crate) fn check_fixed(y: &[f64], x: &DMatrix<f64>) -> Result<Fixed, RemlErro
     if let Some(i) = y.iter().position(|v| !v.is_finite()) {
         return Err(RemlError::NotFinite {
             operand: "y".into(),
-            position: format!("row {i}"),
+            position: format!("row {}", i + 1),
             value: y[i],
         });
     }

@@ -22,6 +22,7 @@ struct Setup {
     x0: Vec<f64>,
     lo: Vec<f64>,
     hi: Vec<f64>,
+    warnings: Vec<String>,
 }
 
 /// Runs the AI-REML iteration with the backend `ev`.
@@ -126,6 +127,7 @@ pub(crate) fn fit(
     }
     Ok(finish(
         params,
+        setup.warnings,
         opts.method,
         ev.describe(),
         fx,
@@ -142,45 +144,16 @@ pub(crate) fn fit(
 /// purposes, and the point where `e^{2x}` would otherwise creep towards
 /// underflow with a score and an AI row that vanish with it.
 fn setup(params: &ParamInfo, fx: &Fixed, opts: &RemlOptions) -> Result<Setup, RemlError> {
-    let names = &params.names;
     let tr = &params.transforms;
-    let k = names.len();
-    let x0 = opts
-        .start
-        .clone()
-        .unwrap_or_else(|| params.defaults.clone());
-    check_len("start", &x0, names)?;
-    let lo = opts
-        .lower
-        .clone()
-        .unwrap_or_else(|| vec![opts.lower_all; k]);
-    let hi = opts
-        .upper
-        .clone()
-        .unwrap_or_else(|| vec![opts.upper_all; k]);
-    check_len("lower", &lo, names)?;
-    check_len("upper", &hi, names)?;
-    for i in 0..k {
-        if !x0[i].is_finite() {
-            return Err(RemlError::NotFinite {
-                operand: "start".into(),
-                position: names[i].clone(),
-                value: x0[i],
-            });
-        }
-        if lo[i].is_nan() || hi[i].is_nan() || lo[i] > hi[i] || x0[i] < lo[i] || x0[i] > hi[i] {
-            return Err(RemlError::InvalidOption {
-                option: "bounds",
-                reason: format!(
-                    "{}: need lower ≤ start ≤ upper, got {} ≤ {} ≤ {}",
-                    names[i], lo[i], x0[i], hi[i]
-                ),
-            });
-        }
-    }
+    let super::options::Validated {
+        start: x0,
+        lower: lo,
+        upper: hi,
+        warnings,
+    } = opts.validate(&params.names, &params.defaults)?;
     let var_y = fx.var_y();
     let floor = BOUNDARY * if var_y > 0.0 { var_y } else { 1.0 };
-    let lo = (0..k)
+    let lo = (0..lo.len())
         .map(|i| {
             if is_positive_scale(&tr[i]) {
                 lo[i].max(tr[i].inverse(floor).min(x0[i]))
@@ -189,19 +162,12 @@ fn setup(params: &ParamInfo, fx: &Fixed, opts: &RemlOptions) -> Result<Setup, Re
             }
         })
         .collect();
-    if !(opts.step_size > 0.0 && opts.step_size.is_finite()) {
-        return Err(RemlError::InvalidOption {
-            option: "step_size",
-            reason: format!("must be positive and finite, got {}", opts.step_size),
-        });
-    }
-    if opts.max_iter == 0 {
-        return Err(RemlError::InvalidOption {
-            option: "max_iter",
-            reason: "must be at least 1".into(),
-        });
-    }
-    Ok(Setup { x0, lo, hi })
+    Ok(Setup {
+        x0,
+        lo,
+        hi,
+        warnings,
+    })
 }
 
 /// Step halving: the log-likelihood must not decrease and `V` must stay
@@ -238,6 +204,7 @@ fn line_search(
 #[allow(clippy::too_many_arguments)]
 fn finish(
     params: &ParamInfo,
+    warnings: Vec<String>,
     method: super::Method,
     backend: String,
     fx: &Fixed,
@@ -309,6 +276,7 @@ fn finish(
         ai_inverse_natural,
         method,
         backend,
+        warnings,
         seconds: t0.elapsed().as_secs_f64(),
     }
 }
@@ -475,13 +443,7 @@ fn norm(v: &[f64]) -> f64 {
 
 /// `name = free (natural)` for messages.
 pub(crate) fn describe_point(names: &[String], tr: &[Transform], x: &[f64]) -> String {
-    names
-        .iter()
-        .zip(tr)
-        .zip(x)
-        .map(|((n, t), v)| format!("{n} = {v} (natural {})", t.forward(*v)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    super::describe::describe_point(names, tr, x)
 }
 
 pub(crate) fn check_len(what: &'static str, v: &[f64], names: &[String]) -> Result<(), RemlError> {

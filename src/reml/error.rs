@@ -21,11 +21,11 @@ pub enum RemlError {
         got: String,
     },
     /// An operand holds NaN or an infinite value.
-    #[error("{operand} has a non-finite value ({value}) at {position}")]
+    #[error("{operand} has a non-finite value ({}) at {position}", crate::display::num(.value))]
     NotFinite {
         /// The operand.
         operand: String,
-        /// Where (`row 3`, `(3, 1)`).
+        /// Where (`row 3`, 1-based; `(3, 1)`, 1-based row and column).
         position: String,
         /// The value.
         value: f64,
@@ -80,6 +80,28 @@ pub enum RemlError {
     #[error("invalid model: {reason}")]
     InvalidModel {
         /// What is wrong.
+        reason: String,
+    },
+    /// A name asked of a fit or post-estimation result that it does not
+    /// have.
+    #[error("no {what} `{name}`; the {what}s are: {available}")]
+    UnknownName {
+        /// `parameter`, `fixed effect`, `random term`.
+        what: &'static str,
+        /// The name asked for.
+        name: String,
+        /// The names there are, comma separated.
+        available: String,
+    },
+    /// A model the data do not identify, found from the design before
+    /// fitting (a term confounded with the residual, a term added twice, a
+    /// factor with one level, a term without columns, a parameter that acts
+    /// only on levels that never occur).
+    #[error("term `{term}` is not identified: {reason}")]
+    NotIdentified {
+        /// The random term.
+        term: String,
+        /// Why, in words.
         reason: String,
     },
     /// An error of a covariance structure.

@@ -222,6 +222,14 @@ impl MixedModel {
         if let RandomDesign::Dense(m) = &z {
             check_finite_matrix(&format!("Z of `{name}`"), m)?;
         }
+        super::identify::check_term(
+            &self.fixed,
+            &*self.residual,
+            self.terms.iter().map(|t| (t.name.as_str(), &t.z, &*t.g)),
+            name,
+            &z,
+            &*g,
+        )?;
         self.terms.push(Term {
             name: name.to_string(),
             z,

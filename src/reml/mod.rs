@@ -26,10 +26,12 @@
 
 mod checks;
 mod dense;
+mod describe;
 mod driver;
 mod error;
 mod evaluator;
 mod fixed;
+mod identify;
 mod linalg;
 mod marginal;
 mod mixed;

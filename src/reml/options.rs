@@ -1,6 +1,7 @@
 //! Fit control: start values, iteration limit, step size, bounds,
 //! tolerances, Jacobian method, printed trace.
 
+use super::RemlError;
 use crate::JacobianMethod;
 
 /// The likelihood that is maximised.
@@ -184,5 +185,179 @@ impl RemlOptions {
     pub fn trace(mut self, on: bool) -> Self {
         self.trace = on;
         self
+    }
+}
+
+/// The start and bounds a fit runs with, after [`RemlOptions::validate`].
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Validated {
+    /// Start values (free scale), projected onto the bounds.
+    pub start: Vec<f64>,
+    /// Lower bounds (free scale, `-∞` for none).
+    pub lower: Vec<f64>,
+    /// Upper bounds (free scale, `+∞` for none).
+    pub upper: Vec<f64>,
+    /// What was changed and why (a start projected onto its bounds).
+    pub warnings: Vec<String>,
+}
+
+impl RemlOptions {
+    /// Checks every option against the model's free parameters `names`
+    /// (with their `defaults`, the default start): lengths of `start`,
+    /// `lower`, `upper`; finite start; bounds that are not NaN with
+    /// `lower ≤ upper`; `max_iter ≥ 1`; a positive finite `step_size`;
+    /// tolerances that are not NaN and not negative. A start outside its
+    /// bounds is projected onto them, with a warning naming the parameter.
+    pub(crate) fn validate(
+        &self,
+        names: &[String],
+        defaults: &[f64],
+    ) -> Result<Validated, RemlError> {
+        use crate::display::num;
+        let k = names.len();
+        let start = self.start.clone().unwrap_or_else(|| defaults.to_vec());
+        check_len("start", &start, names)?;
+        let lower = self
+            .lower
+            .clone()
+            .unwrap_or_else(|| vec![self.lower_all; k]);
+        let upper = self.upper.clone().unwrap_or_else(|| vec![self.upper_all; k]);
+        check_len("lower", &lower, names)?;
+        check_len("upper", &upper, names)?;
+        for (option, v) in [
+            ("tol_score", self.tol_score),
+            ("tol_step", self.tol_step),
+            ("tol_loglik", self.tol_loglik),
+        ] {
+            if v.is_nan() || v < 0.0 {
+                return Err(RemlError::InvalidOption {
+                    option,
+                    reason: format!("must be a number ≥ 0, got {}", num(v)),
+                });
+            }
+        }
+        if !(self.step_size > 0.0 && self.step_size.is_finite()) {
+            return Err(RemlError::InvalidOption {
+                option: "step_size",
+                reason: format!("must be positive and finite, got {}", num(self.step_size)),
+            });
+        }
+        if self.max_iter == 0 {
+            return Err(RemlError::InvalidOption {
+                option: "max_iter",
+                reason: "must be at least 1".into(),
+            });
+        }
+        let mut warnings = Vec::new();
+        let mut projected = start;
+        for (i, p) in projected.iter_mut().enumerate() {
+            let (lo, hi, x) = (lower[i], upper[i], *p);
+            if !x.is_finite() {
+                return Err(RemlError::NotFinite {
+                    operand: "start".into(),
+                    position: names[i].clone(),
+                    value: x,
+                });
+            }
+            if lo.is_nan()
+                || hi.is_nan()
+                || lo > hi
+                || lo == f64::INFINITY
+                || hi == f64::NEG_INFINITY
+            {
+                return Err(RemlError::InvalidOption {
+                    option: "bounds",
+                    reason: format!(
+                        "{}: need lower ≤ upper with a finite point between, got lower {} and upper {}",
+                        names[i],
+                        num(lo),
+                        num(hi)
+                    ),
+                });
+            }
+            if x < lo || x > hi {
+                let to = x.clamp(lo, hi);
+                warnings.push(format!(
+                    "the start of {} ({}) is outside its bounds [{}, {}]: started at {}",
+                    names[i],
+                    num(x),
+                    num(lo),
+                    num(hi),
+                    num(to)
+                ));
+                *p = to;
+            }
+        }
+        Ok(Validated {
+            start: projected,
+            lower,
+            upper,
+            warnings,
+        })
+    }
+}
+
+fn check_len(what: &'static str, v: &[f64], names: &[String]) -> Result<(), RemlError> {
+    if v.len() != names.len() {
+        return Err(RemlError::WrongLength {
+            what,
+            expected: names.len(),
+            got: v.len(),
+            names: names.join(", "),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> Vec<String> {
+        vec!["a/sigma^2".into(), "residual/sigma^2".into()]
+    }
+
+    #[test]
+    fn invalid_options_are_named() {
+        let d = [0.0, 0.0];
+        let e = RemlOptions::default()
+            .tolerance(f64::NAN)
+            .validate(&names(), &d)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid option `tol_score`: must be a number ≥ 0, got NaN"
+        );
+        let o = RemlOptions {
+            tol_loglik: -1e-300,
+            ..RemlOptions::default()
+        };
+        let e = o.validate(&names(), &d).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid option `tol_loglik`: must be a number ≥ 0, got -1e-300"
+        );
+        let e = RemlOptions::default()
+            .bounds(vec![f64::NAN, 0.0], vec![1.0, 1.0])
+            .validate(&names(), &d)
+            .unwrap_err();
+        assert!(e.to_string().contains("a/sigma^2"), "{e}");
+    }
+
+    #[test]
+    fn a_start_outside_the_bounds_is_projected_with_a_warning() {
+        let v = RemlOptions::default()
+            .start(vec![3.0, -2.0])
+            .bounds(vec![-1.0, -1.0], vec![1.0, 1.0])
+            .validate(&names(), &[0.0, 0.0])
+            .unwrap();
+        assert_eq!(v.start, [1.0, -1.0]);
+        assert_eq!(
+            v.warnings,
+            [
+                "the start of a/sigma^2 (3) is outside its bounds [-1, 1]: started at 1",
+                "the start of residual/sigma^2 (-2) is outside its bounds [-1, 1]: started at -1"
+            ]
+        );
     }
 }

@@ -115,4 +115,19 @@ impl MixedPost {
     pub fn blup(&self, name: &str) -> Option<&Blup> {
         self.blups.iter().find(|b| b.term == name)
     }
+    /// The BLUP of the term called `name`, or an error that lists the terms
+    /// there are.
+    pub fn blup_of(&self, name: &str) -> Result<&Blup, super::RemlError> {
+        self.blup(name)
+            .ok_or_else(|| super::RemlError::UnknownName {
+                what: "random term",
+                name: name.to_string(),
+                available: self
+                    .blups
+                    .iter()
+                    .map(|b| b.term.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
 }

@@ -1,5 +1,6 @@
 //! The fit result, the per-iteration history and how a fit ended.
 
+use super::RemlError;
 use nalgebra::DMatrix;
 use std::fmt;
 
@@ -173,6 +174,9 @@ pub struct RemlFit {
     /// The backend that computed the fit (`dense V (n = …)` or
     /// `sparse MME (order …, nnz(L) …)`).
     pub backend: String,
+    /// What the fit changed or doubts, in words (a start outside its bounds
+    /// that was projected onto them); empty when there is nothing to say.
+    pub warnings: Vec<String>,
     /// Wall-clock seconds of the fit.
     pub seconds: f64,
 }
@@ -189,6 +193,41 @@ impl RemlFit {
     /// The free value of the parameter called `name`.
     pub fn free(&self, name: &str) -> Option<f64> {
         self.index(name).map(|i| self.free[i])
+    }
+    /// The natural value of the parameter called `name`, or an error that
+    /// lists the parameters there are.
+    pub fn natural_of(&self, name: &str) -> Result<f64, RemlError> {
+        self.lookup(name).map(|i| self.natural[i])
+    }
+    /// The natural-scale standard error of the parameter called `name`, or
+    /// an error that lists the parameters there are.
+    pub fn natural_se_of(&self, name: &str) -> Result<f64, RemlError> {
+        self.lookup(name).map(|i| self.natural_se[i])
+    }
+    /// The free value of the parameter called `name`, or an error that lists
+    /// the parameters there are.
+    pub fn free_of(&self, name: &str) -> Result<f64, RemlError> {
+        self.lookup(name).map(|i| self.free[i])
+    }
+    /// The fixed effect (BLUE) called `name`, or an error that lists the
+    /// fixed effects there are.
+    pub fn beta_of(&self, name: &str) -> Result<f64, RemlError> {
+        self.beta_names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| self.beta[i])
+            .ok_or_else(|| RemlError::UnknownName {
+                what: "fixed effect",
+                name: name.to_string(),
+                available: self.beta_names.join(", "),
+            })
+    }
+    fn lookup(&self, name: &str) -> Result<usize, RemlError> {
+        self.index(name).ok_or_else(|| RemlError::UnknownName {
+            what: "parameter",
+            name: name.to_string(),
+            available: self.names.join(", "),
+        })
     }
     /// Seconds per iteration.
     pub fn seconds_per_iteration(&self) -> f64 {
@@ -243,6 +282,10 @@ impl fmt::Display for RemlFit {
             self.loglik_no_constant,
             self.aic,
             self.bic
-        )
+        )?;
+        for w in &self.warnings {
+            writeln!(f, "  warning: {w}")?;
+        }
+        Ok(())
     }
 }

@@ -69,7 +69,7 @@ impl GroupedTimes {
         if let Some(row) = times.iter().position(|t| !t.is_finite()) {
             return Err(DataError::NotNumeric {
                 column: column.to_string(),
-                row,
+                line: row + 2,
                 value: times[row].to_string(),
             });
         }

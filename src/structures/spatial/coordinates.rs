@@ -56,7 +56,7 @@ impl Coordinates {
             if let Some(row) = a.iter().position(|x| !x.is_finite()) {
                 return Err(DataError::NotNumeric {
                     column: name.clone(),
-                    row,
+                    line: row + 2,
                     value: a[row].to_string(),
                 });
             }

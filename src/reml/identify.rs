@@ -1,0 +1,272 @@
+//! Models the data cannot identify, found from the design alone before any
+//! fit: a random term
+//!
+//! - without columns;
+//! - of a factor with one level (lme4 refuses these too), or whose design
+//!   lies in the span of the fixed effects;
+//! - with one observation per level while the residual is diagonal with a
+//!   parameter that does the same (`Z Ġ Zᵀ` and `Ṙ` span the same
+//!   direction: the split between the two variances is arbitrary);
+//! - added twice with the same design and covariance parameters that
+//!   duplicate each other (`Ġ₁` and `Ġ₂` linearly dependent);
+//! - with a free parameter of `G` whose derivative is zero on every level
+//!   that occurs (a `Diagonal` variance of a level without observations).
+//!
+//! Derivatives are taken at the structures' defaults (and, for the last
+//! check, at a second point as well, so that a derivative that vanishes at
+//! one point by accident is not taken for one that is always zero).
+
+use super::checks::dependent_columns;
+use super::fixed::Fixed;
+use super::mixed::RandomDesign;
+use super::RemlError;
+use crate::{CovarianceModel, JacobianMethod};
+use nalgebra::DMatrix;
+
+/// A random term already in the model: its name, design and covariance.
+pub(crate) type Existing<'a> = (&'a str, &'a RandomDesign, &'a dyn CovarianceModel);
+
+/// Checks the new term `name` (design `z`, covariance `g`) against the fixed
+/// effects, the residual and the terms already in the model.
+pub(crate) fn check_term<'a>(
+    fixed: &Fixed,
+    residual: &dyn CovarianceModel,
+    existing: impl IntoIterator<Item = Existing<'a>>,
+    name: &str,
+    z: &RandomDesign,
+    g: &dyn CovarianceModel,
+) -> Result<(), RemlError> {
+    let fail = |reason: String| RemlError::NotIdentified {
+        term: name.to_string(),
+        reason,
+    };
+    let (n, q) = z.dims();
+    if q == 0 {
+        return Err(fail("its design Z has no columns".into()));
+    }
+    let levels = indicator_levels(z);
+    let counts = levels.as_ref().map(|l| {
+        let mut c = vec![0usize; q];
+        for &i in l {
+            c[i] += 1;
+        }
+        c
+    });
+    if let Some(c) = &counts {
+        let occurring = c.iter().filter(|&&k| k > 0).count();
+        if occurring == 1 {
+            return Err(fail(
+                "its factor has one level that occurs: one random effect is confounded with the \
+                 fixed effects and its variance is not identified (a grouping factor needs at \
+                 least 2 levels)"
+                    .into(),
+            ));
+        }
+    } else if in_span_of_x(fixed, z) {
+        return Err(fail(
+            "every column of its design Z is a linear combination of the columns of X: \
+             the random effects are confounded with the fixed effects"
+                .into(),
+        ));
+    }
+    if g.n_free() == 0 {
+        return Ok(());
+    }
+    let names = g.free_names();
+
+    // A parameter that acts only on levels without observations.
+    let occurs: Vec<bool> = match &counts {
+        Some(c) => c.iter().map(|&k| k > 0).collect(),
+        None => match z {
+            RandomDesign::Dense(m) => (0..q)
+                .map(|j| m.column(j).iter().any(|v| *v != 0.0))
+                .collect(),
+            RandomDesign::Sparse(s) => {
+                let mut o = vec![false; q];
+                for r in 0..s.dims().0 {
+                    for &c in s.row(r).0 {
+                        o[c] = true;
+                    }
+                }
+                o
+            }
+            RandomDesign::Incidence(_) => vec![true; q],
+        },
+    };
+    if occurs.iter().all(|&o| o) {
+        return Ok(());
+    }
+    // A diagonal G (the common large case) in O(q): parameter k acts on the
+    // levels where its derivative is nonzero.
+    if let Some(Ok((_, dd))) = g.diagonal_f64(&g.free_defaults()) {
+        for (k, d) in dd.iter().enumerate() {
+            if d.iter().zip(&occurs).all(|(v, &o)| !o || *v == 0.0) {
+                let empty: Vec<String> = (0..q)
+                    .filter(|&i| !occurs[i])
+                    .map(|i| i.to_string())
+                    .collect();
+                return Err(fail(format!(
+                    "parameter `{name}/{}` of G acts only on levels without observations \
+                     (empty levels, 0-based: {})",
+                    names[k],
+                    empty.join(", ")
+                )));
+            }
+        }
+        return Ok(());
+    }
+    // Otherwise from the dense Jacobian, for G of moderate size only.
+    if q > 2000 {
+        return Ok(());
+    }
+    let Some(dg) = jacobian(g, &g.free_defaults()) else {
+        return Ok(());
+    };
+    let shifted: Vec<f64> = g.free_defaults().iter().map(|x| x + 0.25).collect();
+    let dg2 = jacobian(g, &shifted);
+    for (k, d) in dg.iter().enumerate() {
+        let zero_at = |d: &DMatrix<f64>| {
+            let scale = d.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            (0..q).all(|i| {
+                (0..q).all(|j| !(occurs[i] && occurs[j]) || d[(i, j)].abs() <= 1e-14 * scale)
+            })
+        };
+        if zero_at(d) && dg2.as_ref().is_none_or(|d2| zero_at(&d2[k])) {
+            let empty: Vec<String> = (0..q)
+                .filter(|&i| !occurs[i])
+                .map(|i| i.to_string())
+                .collect();
+            return Err(fail(format!(
+                "parameter `{name}/{}` of G acts only on levels without observations \
+                 (empty levels, 0-based: {})",
+                names[k],
+                if empty.is_empty() {
+                    "none".to_string()
+                } else {
+                    empty.join(", ")
+                }
+            )));
+        }
+    }
+
+    // The same design twice, with covariance parameters that duplicate each other.
+    for (other, oz, og) in existing {
+        if !same_design(z, oz) || og.n_free() == 0 {
+            continue;
+        }
+        let Some(odg) = jacobian(og, &og.free_defaults()) else {
+            continue;
+        };
+        let cols: Vec<&DMatrix<f64>> = odg.iter().chain(&dg).collect();
+        let m = DMatrix::from_fn(q * q, cols.len(), |r, c| cols[c].as_slice()[r]);
+        if let Some(&bad) = dependent_columns(&m).iter().find(|&&c| c >= odg.len()) {
+            return Err(fail(format!(
+                "it has the same design Z as term `{other}`, and its parameter `{name}/{}` \
+                 duplicates a parameter of `{other}`: the variance split between the two terms \
+                 is arbitrary (the same term added twice?)",
+                names[bad - odg.len()]
+            )));
+        }
+    }
+
+    // One observation per level, against a diagonal residual.
+    if let (Some(l), Some(c)) = (&levels, &counts) {
+        if c.iter().all(|&k| k == 1) {
+            let r0 = residual.free_defaults();
+            if let Some(Ok((_, dr))) = residual.diagonal_f64(&r0) {
+                let diag: Vec<(usize, Vec<f64>)> = dg
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| is_diagonal(d))
+                    .map(|(k, d)| (k, l.iter().map(|&i| d[(i, i)]).collect()))
+                    .collect();
+                let cols: Vec<&Vec<f64>> = dr.iter().chain(diag.iter().map(|(_, v)| v)).collect();
+                let m = DMatrix::from_fn(n, cols.len(), |r, c| cols[c][r]);
+                if let Some(&bad) = dependent_columns(&m).iter().find(|&&c| c >= dr.len()) {
+                    return Err(fail(format!(
+                        "every level has exactly one observation, so its parameter `{name}/{}` \
+                         is confounded with the residual variance ({}): drop the term or the \
+                         residual parameter",
+                        names[diag[bad - dr.len()].0],
+                        residual
+                            .free_names()
+                            .iter()
+                            .map(|p| format!("residual/{p}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `∂G/∂x_k` at `x` (closed form, else dual numbers); `None` if neither works.
+fn jacobian(g: &dyn CovarianceModel, x: &[f64]) -> Option<Vec<DMatrix<f64>>> {
+    g.value_and_jacobian_f64(x, JacobianMethod::ClosedForm)
+        .or_else(|_| g.value_and_jacobian_f64(x, JacobianMethod::DualNumbers))
+        .ok()
+        .map(|(_, d)| d)
+}
+
+/// The level of each row when `z` is an indicator design (one 1 per row,
+/// zeros elsewhere).
+fn indicator_levels(z: &RandomDesign) -> Option<Vec<usize>> {
+    match z {
+        RandomDesign::Incidence(i) => Some(i.levels().to_vec()),
+        RandomDesign::Dense(m) => (0..m.nrows())
+            .map(|r| {
+                let row = m.row(r);
+                let ones: Vec<usize> = (0..m.ncols()).filter(|&j| row[j] != 0.0).collect();
+                match ones.as_slice() {
+                    [j] if row[*j] == 1.0 => Some(*j),
+                    _ => None,
+                }
+            })
+            .collect(),
+        RandomDesign::Sparse(s) => (0..s.dims().0)
+            .map(|r| match s.row(r) {
+                ([j], [v]) if *v == 1.0 => Some(*j),
+                _ => None,
+            })
+            .collect(),
+    }
+}
+
+fn same_design(a: &RandomDesign, b: &RandomDesign) -> bool {
+    if a.dims() != b.dims() {
+        return false;
+    }
+    match (indicator_levels(a), indicator_levels(b)) {
+        (Some(x), Some(y)) => x == y,
+        (None, None) => {
+            matches!((a, b), (RandomDesign::Dense(x), RandomDesign::Dense(y)) if x == y)
+        }
+        _ => false,
+    }
+}
+
+fn is_diagonal(d: &DMatrix<f64>) -> bool {
+    (0..d.ncols()).all(|j| (0..d.nrows()).all(|i| i == j || d[(i, j)] == 0.0))
+}
+
+/// Whether every column of a dense, non-indicator `z` lies in the span of
+/// the columns of `X` (checked only when it is cheap: `n q p ≤ 10⁸`).
+fn in_span_of_x(fixed: &Fixed, z: &RandomDesign) -> bool {
+    let RandomDesign::Dense(zm) = z else {
+        return false;
+    };
+    let (n, p, q) = (fixed.n(), fixed.p(), zm.ncols());
+    if p == 0 || n.saturating_mul(q).saturating_mul(p + q) > 100_000_000 {
+        return false;
+    }
+    let m = DMatrix::from_fn(n, p + q, |i, j| {
+        if j < p {
+            fixed.x[(i, j)]
+        } else {
+            zm[(i, j - p)]
+        }
+    });
+    dependent_columns(&m).iter().filter(|&&c| c >= p).count() == q
+}
