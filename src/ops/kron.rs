@@ -155,7 +155,18 @@ mod static_eval {
         }
         #[inline]
         fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
-            Self::value_and_jacobian_slice(theta).1
+            // as `value_and_jacobian_slice`, without forming the value
+            let na = <A::NParams as DimName>::DIM;
+            let (ta, tb) = theta.split_at(na);
+            let (a, ja) = A::value_and_jacobian_slice(ta);
+            let (b, jb) = B::value_and_jacobian_slice(tb);
+            crate::static_structure::jacobian_from_fn(|k| {
+                if k < na {
+                    ja[k].kronecker(&b)
+                } else {
+                    a.kronecker(&jb[k - na])
+                }
+            })
         }
         #[inline]
         fn value_and_jacobian_slice<T: Real>(
