@@ -104,7 +104,8 @@ pub enum CovError {
     #[error(
         "{structure}: the matrix or its Jacobian has non-finite entries at these parameters ({params}): \
          a singular Inverse operand, a transform that overflowed (natural values are shown), \
-         a data operand with NaN or infinite entries, or a user structure that returned them"
+         a data operand with NaN or infinite entries, or a user structure that returned them \
+         or whose value does not have its declared size"
     )]
     NonFiniteMatrix {
         /// The structure type.

@@ -702,7 +702,7 @@ fn errors_name_the_column_the_group_and_the_rows() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("column `age`, row 3: `x` is not a number"),
+        e.contains("column `age`, line 4: `x` is not a finite number"),
         "{e}"
     );
     let e = GroupedTimes::new(&["a", "b"], &[1.0, f64::NAN])

@@ -148,10 +148,12 @@ fn one_scalar_bound_for_every_parameter() {
         .unwrap();
     assert!((fit.free[0] - 0.2).abs() < 1e-12, "{:?}", fit.free);
     assert!((fit.natural[0] - 0.4f64.exp()).abs() < 1e-12);
-    // A default start outside the bounds is refused.
-    assert!(model
+    // A default start outside the bounds is projected onto them, with a warning.
+    let fit = model
         .fit(&RemlOptions::default().bounds_all(0.5, 1.0))
-        .is_err());
+        .unwrap();
+    assert!(!fit.warnings.is_empty());
+    assert!(fit.free[0] >= 0.5 && fit.free[0] <= 1.0, "{:?}", fit.free);
 }
 
 #[test]

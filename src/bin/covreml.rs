@@ -181,11 +181,6 @@ fn parse_args(argv: &[String]) -> Result<Args, Failure> {
 }
 
 /// The fit options for the chosen method and backend.
-///
-/// Wiring point for the engine's `Method` and `Backend` options: when
-/// `RemlOptions` has them, `Method::Ml` becomes
-/// `opts.method(covreml::reml::Method::Ml)` and each backend
-/// `opts.backend(covreml::reml::Backend::…)` here, and the errors go.
 fn options(a: &Args) -> Result<RemlOptions, Failure> {
     let mut opts = RemlOptions::default();
     if let Some(t) = a.tolerance {
@@ -194,20 +189,15 @@ fn options(a: &Args) -> Result<RemlOptions, Failure> {
     if let Some(n) = a.max_iter {
         opts = opts.max_iter(n);
     }
-    if a.method == Method::Ml {
-        return Err(failed(
-            "--method ml is not yet available: this build fits by REML only (use --method reml)",
-        ));
-    }
-    match a.backend {
-        // Today's engine is the dense one: `auto` and `dense` both run it.
-        Backend::Auto | Backend::Dense => {}
-        Backend::Sparse => {
-            return Err(failed(
-                "--backend sparse is not yet available: this build has the dense backend only (use --backend auto or dense)",
-            ))
-        }
-    }
+    opts = opts.method(match a.method {
+        Method::Ml => covreml::reml::Method::Ml,
+        Method::Reml => covreml::reml::Method::Reml,
+    });
+    opts = opts.backend(match a.backend {
+        Backend::Auto => covreml::reml::Backend::Auto,
+        Backend::Dense => covreml::reml::Backend::Dense,
+        Backend::Sparse => covreml::reml::Backend::Sparse,
+    });
     Ok(opts)
 }
 

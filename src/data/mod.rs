@@ -16,9 +16,9 @@ pub use design::{dummy, Dummy, DummyOptions, Incidence, ModelMatrix, INTERACTION
 pub use error::DataError;
 pub use john_alpha::{john_alpha, JOHN_ALPHA_CSV};
 pub use levels::Levels;
+pub use missing::{is_missing_value, CompleteRows, NaAction, MISSING_VALUES};
 pub use models::{
     ar1_repeated_model, crossed_model, intercepts_model, john_alpha_model, sleepstudy_model,
 };
-pub use sparse_design::SparseDesign;
 pub use nlme_models::{bodyweight_car1_model, orthodont_car1_model, orthodont_us_model};
-pub use missing::{is_missing_value, CompleteRows, NaAction, MISSING_VALUES};
+pub use sparse_design::SparseDesign;

@@ -324,7 +324,7 @@ impl FormulaModel {
                 match &values[0] {
                     None => (RandomDesign::Incidence(inc.clone()), g),
                     Some(x) => (
-                        RandomDesign::Dense(slope_design(&inc, &[Some(x.clone())])),
+                        RandomDesign::Sparse(slope_design(&inc, &[Some(x.clone())])),
                         g,
                     ),
                 }
@@ -332,7 +332,7 @@ impl FormulaModel {
                 let g = Covariance::<Kron<Unconstrained, Identity>>::new((kc, q))
                     .and_then(|c| c.with_operand_names(&["cov"]));
                 (
-                    RandomDesign::Dense(slope_design(&inc, &values)),
+                    RandomDesign::Sparse(slope_design(&inc, &values)),
                     Box::new(cov(g, &name)?) as Box<dyn CovarianceModel>,
                 )
             };
@@ -549,15 +549,25 @@ impl FormulaModel {
 
 /// The dense coefficient-major design of a term: column `a·q + l` holds
 /// coefficient `a`'s value (1 for the intercept) on the rows of level `l`.
-fn slope_design(inc: &Incidence, values: &[Option<Vec<f64>>]) -> DMatrix<f64> {
+fn slope_design(inc: &Incidence, values: &[Option<Vec<f64>>]) -> crate::data::SparseDesign {
     let (n, q) = (inc.len(), inc.n_levels());
-    let mut z = DMatrix::zeros(n, values.len() * q);
-    for (a, v) in values.iter().enumerate() {
-        for (i, &l) in inc.levels().iter().enumerate() {
-            z[(i, a * q + l)] = v.as_ref().map_or(1.0, |v| v[i]);
-        }
-    }
-    z
+    let rows: Vec<Vec<(usize, f64)>> = (0..n)
+        .map(|i| {
+            let l = inc.levels()[i];
+            values
+                .iter()
+                .enumerate()
+                .map(|(a, v)| (a * q + l, v.as_ref().map_or(1.0, |v| v[i])))
+                .collect()
+        })
+        .collect();
+    let names = values
+        .iter()
+        .enumerate()
+        .flat_map(|(a, _)| inc.level_names().iter().map(move |l| format!("{a}:{l}")))
+        .collect();
+    crate::data::SparseDesign::from_rows(values.len() * q, &rows, names)
+        .expect("columns in range and increasing by construction")
 }
 
 fn cov<S: crate::Structure>(

@@ -73,6 +73,24 @@ pub(crate) fn check_term<'a>(
         return Ok(());
     }
     let names = g.free_names();
+    let x0 = g.free_defaults();
+    // Derivatives of G at its defaults: diagonals when G is diagonal by type
+    // (O(q), any size), else dense matrices for a G of moderate size only.
+    let diag_d: Option<Vec<Vec<f64>>> = match g.diagonal_f64(&x0) {
+        Some(Ok((_, dd))) => Some(dd),
+        _ => None,
+    };
+    let dense = || -> Option<Vec<DMatrix<f64>>> {
+        match &diag_d {
+            Some(dd) if q <= DENSE_LIMIT => Some(
+                dd.iter()
+                    .map(|d| DMatrix::from_diagonal(&nalgebra::DVector::from_column_slice(d)))
+                    .collect(),
+            ),
+            None if q <= DENSE_LIMIT => jacobian(g, &x0),
+            _ => None,
+        }
+    };
 
     // A parameter that acts only on levels without observations.
     let occurs: Vec<bool> = match &counts {
@@ -93,59 +111,50 @@ pub(crate) fn check_term<'a>(
             RandomDesign::Incidence(_) => vec![true; q],
         },
     };
-    if occurs.iter().all(|&o| o) {
-        return Ok(());
-    }
-    // A diagonal G (the common large case) in O(q): parameter k acts on the
-    // levels where its derivative is nonzero.
-    if let Some(Ok((_, dd))) = g.diagonal_f64(&g.free_defaults()) {
-        for (k, d) in dd.iter().enumerate() {
-            if d.iter().zip(&occurs).all(|(v, &o)| !o || *v == 0.0) {
-                let empty: Vec<String> = (0..q)
-                    .filter(|&i| !occurs[i])
-                    .map(|i| i.to_string())
-                    .collect();
-                return Err(fail(format!(
-                    "parameter `{name}/{}` of G acts only on levels without observations \
-                     (empty levels, 0-based: {})",
-                    names[k],
-                    empty.join(", ")
-                )));
-            }
-        }
-        return Ok(());
-    }
-    // Otherwise from the dense Jacobian, for G of moderate size only.
-    if q > 2000 {
-        return Ok(());
-    }
-    let Some(dg) = jacobian(g, &g.free_defaults()) else {
-        return Ok(());
-    };
-    let shifted: Vec<f64> = g.free_defaults().iter().map(|x| x + 0.25).collect();
-    let dg2 = jacobian(g, &shifted);
-    for (k, d) in dg.iter().enumerate() {
-        let zero_at = |d: &DMatrix<f64>| {
-            let scale = d.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            (0..q).all(|i| {
-                (0..q).all(|j| !(occurs[i] && occurs[j]) || d[(i, j)].abs() <= 1e-14 * scale)
-            })
-        };
-        if zero_at(d) && dg2.as_ref().is_none_or(|d2| zero_at(&d2[k])) {
-            let empty: Vec<String> = (0..q)
-                .filter(|&i| !occurs[i])
-                .map(|i| i.to_string())
-                .collect();
-            return Err(fail(format!(
-                "parameter `{name}/{}` of G acts only on levels without observations \
-                 (empty levels, 0-based: {})",
-                names[k],
-                if empty.is_empty() {
-                    "none".to_string()
-                } else {
-                    empty.join(", ")
+    if !occurs.iter().all(|&o| o) {
+        if let Some(dd) = &diag_d {
+            for (k, d) in dd.iter().enumerate() {
+                if d.iter().zip(&occurs).all(|(v, &o)| !o || *v == 0.0) {
+                    let empty: Vec<String> = (0..q)
+                        .filter(|&i| !occurs[i])
+                        .map(|i| i.to_string())
+                        .collect();
+                    return Err(fail(format!(
+                        "parameter `{name}/{}` of G acts only on levels without observations \
+                         (empty levels, 0-based: {})",
+                        names[k],
+                        empty.join(", ")
+                    )));
                 }
-            )));
+            }
+        } else if let Some(dg) = dense() {
+            let shifted: Vec<f64> = g.free_defaults().iter().map(|x| x + 0.25).collect();
+            let dg2 = jacobian(g, &shifted);
+            for (k, d) in dg.iter().enumerate() {
+                let zero_at = |d: &DMatrix<f64>| {
+                    let scale = d.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                    (0..q).all(|i| {
+                        (0..q)
+                            .all(|j| !(occurs[i] && occurs[j]) || d[(i, j)].abs() <= 1e-14 * scale)
+                    })
+                };
+                if zero_at(d) && dg2.as_ref().is_none_or(|d2| zero_at(&d2[k])) {
+                    let empty: Vec<String> = (0..q)
+                        .filter(|&i| !occurs[i])
+                        .map(|i| i.to_string())
+                        .collect();
+                    return Err(fail(format!(
+                        "parameter `{name}/{}` of G acts only on levels without observations \
+                     (empty levels, 0-based: {})",
+                        names[k],
+                        if empty.is_empty() {
+                            "none".to_string()
+                        } else {
+                            empty.join(", ")
+                        }
+                    )));
+                }
+            }
         }
     }
 
@@ -154,7 +163,13 @@ pub(crate) fn check_term<'a>(
         if !same_design(z, oz) || og.n_free() == 0 {
             continue;
         }
+        if q > DENSE_LIMIT {
+            continue;
+        }
         let Some(odg) = jacobian(og, &og.free_defaults()) else {
+            continue;
+        };
+        let Some(dg) = dense() else {
             continue;
         };
         let cols: Vec<&DMatrix<f64>> = odg.iter().chain(&dg).collect();
@@ -174,12 +189,21 @@ pub(crate) fn check_term<'a>(
         if c.iter().all(|&k| k == 1) {
             let r0 = residual.free_defaults();
             if let Some(Ok((_, dr))) = residual.diagonal_f64(&r0) {
-                let diag: Vec<(usize, Vec<f64>)> = dg
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, d)| is_diagonal(d))
-                    .map(|(k, d)| (k, l.iter().map(|&i| d[(i, i)]).collect()))
-                    .collect();
+                // Each diagonal derivative of G, read at the level of every row.
+                let diag: Vec<(usize, Vec<f64>)> = match &diag_d {
+                    Some(dd) => dd
+                        .iter()
+                        .enumerate()
+                        .map(|(k, d)| (k, l.iter().map(|&i| d[i]).collect()))
+                        .collect(),
+                    None => dense()
+                        .unwrap_or_default()
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, d)| is_diagonal(d))
+                        .map(|(k, d)| (k, l.iter().map(|&i| d[(i, i)]).collect()))
+                        .collect(),
+                };
                 let cols: Vec<&Vec<f64>> = dr.iter().chain(diag.iter().map(|(_, v)| v)).collect();
                 let m = DMatrix::from_fn(n, cols.len(), |r, c| cols[c][r]);
                 if let Some(&bad) = dependent_columns(&m).iter().find(|&&c| c >= dr.len()) {
@@ -201,6 +225,9 @@ pub(crate) fn check_term<'a>(
     }
     Ok(())
 }
+
+/// Dense derivatives of `G` are formed for checks only up to this order.
+const DENSE_LIMIT: usize = 2000;
 
 /// `∂G/∂x_k` at `x` (closed form, else dual numbers); `None` if neither works.
 fn jacobian(g: &dyn CovarianceModel, x: &[f64]) -> Option<Vec<DMatrix<f64>>> {

@@ -221,7 +221,10 @@ impl RemlOptions {
             .lower
             .clone()
             .unwrap_or_else(|| vec![self.lower_all; k]);
-        let upper = self.upper.clone().unwrap_or_else(|| vec![self.upper_all; k]);
+        let upper = self
+            .upper
+            .clone()
+            .unwrap_or_else(|| vec![self.upper_all; k]);
         check_len("lower", &lower, names)?;
         check_len("upper", &upper, names)?;
         for (option, v) in [

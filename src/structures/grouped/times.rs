@@ -28,7 +28,7 @@ const MAX_LAG: usize = 1 << 20;
 /// assert_eq!(s.level_labels(), ["8", "10", "12"]);
 /// // unknown columns and non-numeric times are errors naming the column
 /// assert!(GroupedTimes::from_columns(&t, "subject", "age").unwrap_err().to_string().contains("subject"));
-/// assert!(GroupedTimes::from_columns(&t, "age", "id").unwrap_err().to_string().contains("`b` is not a number"));
+/// assert!(GroupedTimes::from_columns(&t, "age", "id").unwrap_err().to_string().contains("`b` is not a finite number"));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct GroupedTimes {
