@@ -168,7 +168,7 @@ impl Table {
         Ok(self.columns[self.index(name)?].as_slice())
     }
 
-    /// Which values of a column are missing (one of [`MISSING_VALUES`]).
+    /// Which values of a column are missing (one of [`MISSING_VALUES`](super::MISSING_VALUES)).
     pub fn is_missing(&self, name: &str) -> Result<Vec<bool>, DataError> {
         Ok(self
             .column(name)?

@@ -407,8 +407,7 @@ impl Evaluator for Mme<'_> {
             }
             for (kk, dh) in h.jacobian.iter().enumerate() {
                 let mut trace = 0.0;
-                for (e, (&q, &d)) in pos.iter().zip(dh).enumerate() {
-                    let _ = e;
+                for (&q, &d) in pos.iter().zip(dh) {
                     trace += zc[q] * d;
                 }
                 // off-diagonal entries count twice

@@ -44,8 +44,8 @@ impl Pattern {
             }
         }
         for j in 0..p {
-            for r in j..dim {
-                if r < p || used[r] {
+            for (r, &u) in used.iter().enumerate().skip(j) {
+                if r < p || u {
                     keys.push(key(r, j));
                 }
             }
@@ -131,10 +131,10 @@ impl Pattern {
 pub(crate) fn quad_form(h: &SparseInverse<f64>, m: &[f64], u: &[f64]) -> f64 {
     let mut s = 0.0;
     for j in 0..h.n {
-        for q in h.col_ptr[j]..h.col_ptr[j + 1] {
-            let i = h.row_idx[q];
+        let r = h.col_ptr[j]..h.col_ptr[j + 1];
+        for (&i, &mq) in h.row_idx[r.clone()].iter().zip(&m[r]) {
             let f = if i == j { 1.0 } else { 2.0 };
-            s += f * m[q] * u[i] * u[j];
+            s += f * mq * u[i] * u[j];
         }
     }
     s
@@ -144,11 +144,11 @@ pub(crate) fn quad_form(h: &SparseInverse<f64>, m: &[f64], u: &[f64]) -> f64 {
 pub(crate) fn sym_matvec(h: &SparseInverse<f64>, m: &[f64], u: &[f64]) -> Vec<f64> {
     let mut out = vec![0.0; h.n];
     for j in 0..h.n {
-        for q in h.col_ptr[j]..h.col_ptr[j + 1] {
-            let i = h.row_idx[q];
-            out[i] += m[q] * u[j];
+        let r = h.col_ptr[j]..h.col_ptr[j + 1];
+        for (&i, &mq) in h.row_idx[r.clone()].iter().zip(&m[r]) {
+            out[i] += mq * u[j];
             if i != j {
-                out[j] += m[q] * u[i];
+                out[j] += mq * u[i];
             }
         }
     }
