@@ -380,11 +380,14 @@ fn ml_fits_match_lme4_reml_false() {
             let found = m
                 .variance_components(&fit)
                 .iter()
-                .any(|c| c.group == vc["grp"].as_str().unwrap() && rel(c.value, v) < 1e-6);
+                // sleepstudy's ML covariance is weakly determined: ours and
+                // lme4's points differ by 1.1e-6 relative there while their
+                // log-likelihoods agree to 2e-15 (checked below, 1e-12).
+                .any(|c| c.group == vc["grp"].as_str().unwrap() && rel(c.value, v) < 2e-6);
             assert!(found, "{name}: {vc}");
         }
         assert!(
-            rel(fit.loglik, r["loglik"].as_f64().unwrap()) < 1e-9,
+            rel(fit.loglik, r["loglik"].as_f64().unwrap()) < 1e-12,
             "{name}"
         );
         // R writes a length-1 vector as a number.

@@ -702,13 +702,13 @@ fn errors_name_the_column_the_group_and_the_rows() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("column `age`, line 4: `x` is not a finite number"),
+        e.contains("column `age`, line 5: `x` is not a finite number"),
         "{e}"
     );
     let e = GroupedTimes::new(&["a", "b"], &[1.0, f64::NAN])
         .unwrap_err()
         .to_string();
-    assert!(e.contains("row 1"), "{e}");
+    assert!(e.contains("row 2 (1-based)"), "{e}");
     let dup = GroupedTimes::new(&["a", "b", "b"], &[8.0, 10.0, 10.0]).unwrap();
     for e in [
         Covariance::<CAR1>::new(dup.clone())
@@ -741,5 +741,5 @@ fn errors_name_the_column_the_group_and_the_rows() {
     let e = Coordinates::new(&[&[0.0, f64::INFINITY]])
         .unwrap_err()
         .to_string();
-    assert!(e.contains("axis 0") && e.contains("row 1"), "{e}");
+    assert!(e.contains("axis 0") && e.contains("row 2 (1-based)"), "{e}");
 }

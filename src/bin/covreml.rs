@@ -243,6 +243,7 @@ fn fit(model: &FormulaModel, opts: &RemlOptions, quiet: bool) -> Result<RemlFit,
 }
 
 fn fit_json(model: &FormulaModel, fit: &RemlFit, data: &str) -> Value {
+    let ml = fit.method == covreml::reml::Method::Ml;
     let groups: serde_json::Map<String, Value> = model
         .terms()
         .iter()
@@ -266,7 +267,7 @@ fn fit_json(model: &FormulaModel, fit: &RemlFit, data: &str) -> Value {
             covreml::formula::Residual::Diag(v) => format!("diag({})", v.name),
             _ => "iid".to_string(),
         },
-        "method": "REML",
+        "method": method_name(fit),
         "n": fit.n,
         "groups": groups,
         "parameters": fit.names,
@@ -276,9 +277,13 @@ fn fit_json(model: &FormulaModel, fit: &RemlFit, data: &str) -> Value {
         "beta_names": fit.beta_names,
         "beta": fit.beta,
         "beta_standard_errors": fit.beta_se,
-        "loglik_reml_full": fit.loglik,
-        "loglik_reml_without_2pi_constant": fit.loglik_no_constant,
-        "reml_criterion": -2.0 * fit.loglik,
+        "loglik": fit.loglik,
+        "loglik_without_2pi_constant": fit.loglik_no_constant,
+        "loglik_reml_full": if ml { None } else { Some(fit.loglik) },
+        "loglik_reml_without_2pi_constant": if ml { None } else { Some(fit.loglik_no_constant) },
+        "reml_criterion": if ml { None } else { Some(-2.0 * fit.loglik) },
+        "deviance": if ml { Some(-2.0 * fit.loglik) } else { None },
+        "backend": fit.backend,
         "aic": fit.aic,
         "bic": fit.bic,
         "iterations": fit.iterations,
@@ -321,7 +326,7 @@ fn run(argv: &[String]) -> Result<(), Failure> {
             "{}",
             json!({
                 "models": a.formulas,
-                "method": "REML",
+                "method": method_name(&fits[0]),
                 "loglik": lrt.loglik,
                 "n_params": lrt.n_params,
                 "statistic": lrt.statistic,
@@ -354,5 +359,13 @@ fn main() -> ExitCode {
             eprintln!("error: {}", f.message);
             ExitCode::from(f.status)
         }
+    }
+}
+
+/// `"REML"` or `"ML"`, as the fit was made.
+fn method_name(fit: &covreml::reml::RemlFit) -> &'static str {
+    match fit.method {
+        covreml::reml::Method::Ml => "ML",
+        _ => "REML",
     }
 }

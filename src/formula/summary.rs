@@ -51,7 +51,12 @@ fn sig(x: f64) -> String {
 impl fmt::Display for Summary<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (m, fit) = (self.model, self.fit);
-        writeln!(f, "Linear mixed model fit by REML (covreml)")?;
+        let ml = fit.method == crate::reml::Method::Ml;
+        writeln!(
+            f,
+            "Linear mixed model fit by {} (covreml)",
+            if ml { "maximum likelihood" } else { "REML" }
+        )?;
         writeln!(f, "Formula: {}", m.formula())?;
         writeln!(
             f,
@@ -62,7 +67,11 @@ impl fmt::Display for Summary<'_> {
             }
         )?;
         writeln!(f)?;
-        writeln!(f, "REML criterion at convergence: {:.4}", -2.0 * fit.loglik)?;
+        if ml {
+            writeln!(f, "deviance (−2 log-likelihood): {:.4}", -2.0 * fit.loglik)?;
+        } else {
+            writeln!(f, "REML criterion at convergence: {:.4}", -2.0 * fit.loglik)?;
+        }
         writeln!(f)?;
 
         // Random effects table.

@@ -67,10 +67,12 @@ impl GroupedTimes {
             });
         }
         if let Some(row) = times.iter().position(|t| !t.is_finite()) {
-            return Err(DataError::NotNumeric {
-                column: column.to_string(),
-                line: row + 2,
-                value: times[row].to_string(),
+            return Err(DataError::InvalidDesign {
+                reason: format!(
+                    "column `{column}`, row {} (1-based): time {} is not a finite number",
+                    row + 1,
+                    times[row]
+                ),
             });
         }
         let names: BTreeMap<&str, usize> = groups.iter().map(|g| (g.as_ref(), 0)).collect();

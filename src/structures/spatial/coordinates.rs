@@ -54,10 +54,12 @@ impl Coordinates {
         }
         for (a, name) in axes.iter().zip(names) {
             if let Some(row) = a.iter().position(|x| !x.is_finite()) {
-                return Err(DataError::NotNumeric {
-                    column: name.clone(),
-                    line: row + 2,
-                    value: a[row].to_string(),
+                return Err(DataError::InvalidDesign {
+                    reason: format!(
+                        "column `{name}`, row {} (1-based): coordinate {} is not a finite number",
+                        row + 1,
+                        a[row]
+                    ),
                 });
             }
         }
