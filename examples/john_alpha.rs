@@ -27,25 +27,18 @@ fn main() {
         "mean_variance_of_difference_of_gen_blups".into(),
         json!(gen.mean_variance_of_difference()),
     );
-    if !as_json {
-        let names = table.column("gen").map(|c| {
-            covreml::data::Incidence::from_columns(&[c])
-                .map(|z| z.level_names().to_vec())
-                .unwrap_or_default()
-        });
-        if let Ok(names) = names {
-            let blups: Vec<String> = names
-                .iter()
-                .zip(&gen.values)
-                .map(|(n, v)| format!("{n} {v:+.4}"))
-                .collect();
-            extra.insert("gen BLUPs".into(), json!(blups.join("  ")));
-        }
-    }
     common::report(
         "john.alpha: yield ~ rep + (1|gen) + (1|rep:block), REML",
         &fit,
         extra,
         as_json,
     );
+    if !as_json {
+        // Genotype BLUPs with their standard errors (√PEV), labelled by level.
+        let line: Vec<String> = gen
+            .rows()
+            .map(|(level, v, se)| format!("{level} {v:+.4} ({se:.4})"))
+            .collect();
+        println!("gen BLUPs (s.e.): {}", line.join("  "));
+    }
 }
