@@ -1,4 +1,5 @@
 //! `cargo bench --bench fits`: median REML fit time and time per iteration
+//! on the dense backend
 //! for john.alpha and crossed_2000, beside the time of one faer Cholesky
 //! plus inverse of an n × n SPD matrix measured in the same run (the floor
 //! of a dense AI-REML iteration).
@@ -14,7 +15,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn bench(name: &str, model: &MixedModel, runs: usize) {
-    let opts = RemlOptions::default();
+    // The dense backend, against its floor (the sparse backend is in
+    // `cargo bench --bench mme`).
+    let opts = RemlOptions::default().backend(covreml::reml::Backend::Dense);
     let n = model.n();
     let _ = model.fit(&opts).expect("warm-up fit");
     let mut total = Vec::new();
