@@ -140,3 +140,48 @@ fn ml_sparse_equals_dense() {
         assert!((a - b).abs() < 1e-7 * (1.0 + b.abs()), "AI {a} vs {b}");
     }
 }
+
+/// Satterthwaite F tests against lmerTest (`tests/data/r/references.json`,
+/// made by `tests/data/r/make_references.R`).
+#[test]
+fn satterthwaite_f_tests_match_lmertest() {
+    use covreml::inference::satterthwaite;
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/r/references.json"
+    ))
+    .unwrap();
+    let refs: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let tight = RemlOptions::default().tolerance(1e-10);
+    let check = |got: covreml::inference::FTest, r: &serde_json::Value| {
+        let (f, df) = (r["f"].as_f64().unwrap(), r["den_df"].as_f64().unwrap());
+        assert_eq!(got.num_df as f64, r["num_df"].as_f64().unwrap());
+        assert!((got.f - f).abs() < 1e-6 * f, "F {} vs {f}", got.f);
+        assert!(
+            (got.den_df - df).abs() < 1e-4 * df,
+            "df {} vs {df}",
+            got.den_df
+        );
+    };
+    let ja = john_alpha_model(&john_alpha()).unwrap();
+    let fit = ja.fit(&tight).unwrap();
+    let l = DMatrix::from_row_slice(2, 3, &[0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
+    check(
+        satterthwaite(&ja, &fit, &l).unwrap(),
+        &refs["f_tests"]["john_alpha"]["satterthwaite"]["rep"],
+    );
+    let sleep = sleepstudy_model(
+        &Table::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/lme4/sleepstudy.csv"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let fit = sleep.fit(&tight).unwrap();
+    let l = DMatrix::from_row_slice(1, 2, &[0.0, 1.0]);
+    check(
+        satterthwaite(&sleep, &fit, &l).unwrap(),
+        &refs["f_tests"]["sleepstudy"]["satterthwaite"]["Days"],
+    );
+}

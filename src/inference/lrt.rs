@@ -18,6 +18,12 @@ pub enum InferenceError {
         /// What differs.
         reason: String,
     },
+    /// A test that cannot be computed for this fit or hypothesis.
+    #[error("the test cannot be computed: {reason}")]
+    Invalid {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// The result of [`likelihood_ratio`].

@@ -313,6 +313,7 @@ pub(crate) fn evaluate_at(
         beta_se: (0..pt.beta.len())
             .map(|i| pt.beta_cov[(i, i)].max(0.0).sqrt())
             .collect(),
+        beta_cov: pt.beta_cov.clone(),
         score: sa.score,
         ai: sa.ai,
         backend: ev.describe(),

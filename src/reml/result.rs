@@ -113,6 +113,8 @@ pub struct Evaluation {
     pub beta: Vec<f64>,
     /// Its standard errors, `sqrt diag (Xᵀ V⁻¹ X)⁻¹`.
     pub beta_se: Vec<f64>,
+    /// Its covariance `(Xᵀ V⁻¹ X)⁻¹`.
+    pub beta_cov: DMatrix<f64>,
     /// Score (gradient of the log-likelihood) on the free scale.
     pub score: Vec<f64>,
     /// Average-information matrix on the free scale.
