@@ -224,17 +224,18 @@ fn errors_are_messages_with_a_status() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // A residual keyword naming a column that does not exist.
     let out = run(&[
         "fit",
         "john_alpha.csv",
         "--formula",
         "yield ~ rep + (1|gen)",
         "--residual",
-        "ar1(row | rep)",
+        "ar1(visit | rep)",
     ]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("`ar1` is not yet available"), "{err}");
+    assert!(err.contains("visit"), "{err}");
 
     let out = run(&["fit", "john_alpha.csv"]);
     assert_eq!(out.status.code(), Some(2));
@@ -273,4 +274,47 @@ fn diag_residual_from_the_command_line() {
             "residual/sigma^2_R3"
         ]
     );
+}
+
+/// nlme's corCAR1 within subject from the command line: Orthodont against
+/// `tests/data/nlme/fits_nlme.json` (nlme 3.1-162, REML).
+#[test]
+fn car1_residual_keyword_matches_nlme() {
+    let out = run(&[
+        "fit",
+        "nlme/Orthodont.csv",
+        "--formula",
+        "distance ~ age + Sex + (1|Subject)",
+        "--residual",
+        "car1(age | Subject)",
+        "--json",
+        "--tolerance",
+        "1e-10",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/nlme/fits_nlme.json"
+    ))
+    .unwrap();
+    let refs: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let r = &refs["fits"][0];
+    assert_eq!(r["name"], "orthodont_car1");
+    let ll = v["loglik"].as_f64().unwrap();
+    let want = r["loglik_reml"].as_f64().unwrap();
+    assert!((ll - want).abs() < 1e-6 * want.abs(), "{ll} vs nlme {want}");
+    assert_eq!(v["residual"], "car1(age | Subject)");
+    // The age slope (the intercept and the sex effect depend on which sex
+    // is the reference level: nlme's is Male, ours the first in order).
+    let names = v["beta_names"].as_array().unwrap();
+    let i = names.iter().position(|n| n == "age").unwrap();
+    let w = r["beta"]["age"].as_f64().unwrap();
+    let b = v["beta"][i].as_f64().unwrap();
+    assert!((b - w).abs() < 1e-6 * w.abs(), "age {b} vs nlme {w}");
 }

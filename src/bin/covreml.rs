@@ -263,10 +263,7 @@ fn fit_json(model: &FormulaModel, fit: &RemlFit, data: &str) -> Value {
         "model": model.formula(),
         "data": data,
         "formula": model.formula(),
-        "residual": match model.residual() {
-            covreml::formula::Residual::Diag(v) => format!("diag({})", v.name),
-            _ => "iid".to_string(),
-        },
+        "residual": model.residual().to_string(),
         "method": method_name(fit),
         "n": fit.n,
         "groups": groups,

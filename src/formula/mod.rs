@@ -59,10 +59,11 @@
 //! term.
 //!
 //! **Residual** ([`Residual::parse`], the CLI's `--residual`): `iid`
-//! (default, `σ² I`) or `diag(f)` (a variance per level of `f`). The grammar
-//! also reserves `ar1(visit | subject)`, `car1(time | subject)`,
-//! `cs(subject)` and `us(time | subject)`, which give a "not yet available"
-//! error.
+//! (default, `σ² I`), `diag(f)` (a variance per level of `f`), and within
+//! the levels of a grouping column, in any row order: `ar1(visit | subject)`,
+//! `car1(time | subject)` (nlme's `corCAR1`), `cs(subject)` and
+//! `us(time | subject)` (the structures of
+//! [`structures::grouped`](crate::structures::grouped)).
 //!
 //! **Errors** point at the token: `column 18: no column `blok` (did you
 //! mean `block`?); the columns are: …`; [`FormulaError::span`] gives the

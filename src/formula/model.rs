@@ -20,6 +20,9 @@ use super::terms::{terms, Coef, Term};
 use crate::data::{Incidence, Table, INTERACTION_SEPARATOR};
 use crate::ops::Kron;
 use crate::reml::{Iteration, MixedModel, RandomDesign, RemlError, RemlFit, RemlOptions};
+use crate::structures::grouped::{
+    GroupedTimes, RepeatedAR1, RepeatedCS, RepeatedUnstructured, CAR1,
+};
 use crate::{Covariance, CovarianceModel, Identity, Scalar, Unconstrained};
 use nalgebra::DMatrix;
 use std::collections::HashMap;
@@ -260,6 +263,42 @@ impl FormulaModel {
                     Box::new(cov(Covariance::<LevelVariance>::new(shape), "residual")?)
                         as Box<dyn CovarianceModel>,
                     Some(levels),
+                )
+            }
+            Residual::Ar1 { time, group } => {
+                let shape = GroupedTimes::from_columns(table, &group.name, &time.name)?;
+                (
+                    Box::new(cov(Covariance::<RepeatedAR1>::new(shape), "residual")?)
+                        as Box<dyn CovarianceModel>,
+                    None,
+                )
+            }
+            Residual::Car1 { time, group } => {
+                let shape = GroupedTimes::from_columns(table, &group.name, &time.name)?;
+                (
+                    Box::new(cov(Covariance::<CAR1>::new(shape), "residual")?)
+                        as Box<dyn CovarianceModel>,
+                    None,
+                )
+            }
+            Residual::Us { time, group } => {
+                let shape = GroupedTimes::from_columns(table, &group.name, &time.name)?;
+                (
+                    Box::new(cov(
+                        Covariance::<RepeatedUnstructured>::new(shape),
+                        "residual",
+                    )?) as Box<dyn CovarianceModel>,
+                    None,
+                )
+            }
+            Residual::Cs { group } => {
+                // Compound symmetry ignores the times: every row at time 0.
+                let groups = table.column(&group.name)?;
+                let shape = GroupedTimes::new(groups, &vec![0.0; groups.len()])?;
+                (
+                    Box::new(cov(Covariance::<RepeatedCS>::new(shape), "residual")?)
+                        as Box<dyn CovarianceModel>,
+                    None,
                 )
             }
         };

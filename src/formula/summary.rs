@@ -58,14 +58,7 @@ impl fmt::Display for Summary<'_> {
             if ml { "maximum likelihood" } else { "REML" }
         )?;
         writeln!(f, "Formula: {}", m.formula())?;
-        writeln!(
-            f,
-            "Residual: {}",
-            match m.residual() {
-                super::Residual::Iid => "iid".to_string(),
-                super::Residual::Diag(v) => format!("diag({})", v.name),
-            }
-        )?;
+        writeln!(f, "Residual: {}", m.residual())?;
         writeln!(f)?;
         if ml {
             writeln!(f, "deviance (−2 log-likelihood): {:.4}", -2.0 * fit.loglik)?;
