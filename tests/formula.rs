@@ -484,8 +484,11 @@ fn malformed_formulas_point_at_the_token() {
         "{e}"
     );
     // a residual keyword with a column that does not exist
+    let e = FormulaModel::with_residual("yield ~ rep", "cs(subject)", &t).unwrap_err();
+    assert!(e.to_string().contains("subject"), "{e}");
+    // a grouping with one row per group: compound symmetry needs two rows
     let e = FormulaModel::with_residual("yield ~ rep", "cs(plot)", &t).unwrap_err();
-    assert!(e.to_string().contains("plot"), "{e}");
+    assert!(e.to_string().contains("RepeatedCS"), "{e}");
     let _ = Span::new(0, 0);
 }
 
