@@ -20,6 +20,8 @@ mod param_table;
 pub mod pedigree;
 mod real;
 pub mod reml;
+#[cfg(feature = "serde")]
+mod serde_support;
 mod sparse;
 mod sparse_inverse;
 pub mod static_structure;

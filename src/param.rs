@@ -82,12 +82,41 @@ impl fmt::Display for ParamName {
     }
 }
 
+/// Written as its path string (`"op_0/time/rho"`) and read back by
+/// splitting at `/`.
+#[cfg(feature = "serde")]
+impl serde::Serialize for ParamName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for ParamName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let mut parts: Vec<String> = text.split('/').map(str::to_owned).collect();
+        let local = parts.pop().unwrap_or_default();
+        if local.is_empty() || parts.iter().any(String::is_empty) {
+            return Err(serde::de::Error::custom(format!(
+                "`{text}` is not a parameter name (`a/b/name`, no empty parts)"
+            )));
+        }
+        Ok(ParamName {
+            path: parts.into_iter().map(Cow::Owned).collect(),
+            local: Cow::Owned(local),
+        })
+    }
+}
+
 /// One row of a parameter table: name, default on the free scale, transform.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ParamSpec {
     /// The parameter's (possibly namespaced) name.
     pub name: ParamName,
     /// The default free value; a fixed parameter stays at it.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub default: f64,
     /// Free → natural map.
     pub transform: Transform,

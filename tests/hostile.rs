@@ -200,7 +200,7 @@ fn non_finite_inputs_are_named_and_huge_values_print_short() {
     assert!(e.to_string().contains("sigma^2 = 400 (natural inf)"), "{e}");
     let e = s.value(&[200.0]).unwrap();
     assert_eq!(e[(0, 0)], (400.0f64).exp());
-    let e = MarginalModel::new(&[1.0, 2.0, 1e300 * 1e10], &ones(3), scalar(3)).unwrap_err();
+    let e = MarginalModel::new(&[1.0, 2.0, 1e300 * 1e10], ones(3), scalar(3)).unwrap_err();
     assert_eq!(e.to_string(), "y has a non-finite value (inf) at row 3");
 }
 
@@ -222,7 +222,7 @@ fn a_fixed_parameter_in_a_free_map_is_called_fixed() {
 fn rows_are_one_based_everywhere() {
     let mut y = vec![1.0, 1.5, 1.2, 3.0, 2.6, 3.3];
     y[2] = f64::NAN;
-    let e = MarginalModel::new(&y, &ones(6), scalar(6)).unwrap_err();
+    let e = MarginalModel::new(&y, ones(6), scalar(6)).unwrap_err();
     assert_eq!(e.to_string(), "y has a non-finite value (NaN) at row 3");
     let mut x = ones(6);
     x[(0, 0)] = f64::INFINITY;
@@ -235,7 +235,7 @@ fn rows_are_one_based_everywhere() {
 #[test]
 fn invalid_options_are_refused_and_a_start_outside_bounds_is_projected() {
     let y = [1.0, 2.0, 4.0, 3.0, 5.0];
-    let m = MarginalModel::new(&y, &ones(5), scalar(5)).unwrap();
+    let m = MarginalModel::new(&y, ones(5), scalar(5)).unwrap();
     let e = m
         .fit(&RemlOptions::default().tolerance(f64::NAN))
         .unwrap_err();
@@ -266,7 +266,7 @@ fn not_positive_definite_summarises_many_parameters() {
     let v = Covariance::<Unconstrained>::new(11).unwrap();
     let names = v.free_names();
     let y: Vec<f64> = (0..11).map(|i| (i * i % 7) as f64).collect();
-    let m = MarginalModel::new(&y, &ones(11), Box::new(v)).unwrap();
+    let m = MarginalModel::new(&y, ones(11), Box::new(v)).unwrap();
     let start: Vec<f64> = names
         .iter()
         .map(|n| {
@@ -339,7 +339,7 @@ fn one_way_data() -> (Vec<f64>, Incidence) {
 
 fn one_way() -> MixedModel {
     let (y, z) = one_way_data();
-    MixedModel::with_iid_residual(&y, &ones(6))
+    MixedModel::with_iid_residual(&y, ones(6))
         .unwrap()
         .random("group", z, scalar(2))
         .unwrap()
@@ -358,13 +358,13 @@ fn not_identified(e: RemlError, term: &str, says: &str) {
 fn one_observation_per_level_is_confounded_with_the_residual() {
     let (y, _) = one_way_data();
     let z = Incidence::new(vec![3, 1, 0, 2, 5, 4], 6).unwrap();
-    let e = MixedModel::with_iid_residual(&y, &ones(6))
+    let e = MixedModel::with_iid_residual(&y, ones(6))
         .unwrap()
         .random("plot", z.clone(), scalar(6))
         .unwrap_err();
     not_identified(e, "plot", "every level has exactly one observation, so its parameter `plot/sigma^2` is confounded with the residual variance (residual/sigma^2)");
     // the same design as a dense matrix
-    let e = MixedModel::with_iid_residual(&y, &ones(6))
+    let e = MixedModel::with_iid_residual(&y, ones(6))
         .unwrap()
         .random("plot", z.to_dense(), scalar(6))
         .unwrap_err();
@@ -372,7 +372,7 @@ fn one_observation_per_level_is_confounded_with_the_residual() {
     // with the residual variance fixed, the term is identified
     let mut r = Covariance::<Scalar>::new(6).unwrap();
     r.fix_natural("sigma^2", 0.01).unwrap();
-    assert!(MixedModel::new(&y, &ones(6), Box::new(r))
+    assert!(MixedModel::new(&y, ones(6), Box::new(r))
         .unwrap()
         .random("plot", z, scalar(6))
         .is_ok());
@@ -396,13 +396,13 @@ fn the_same_term_twice_is_refused() {
 #[test]
 fn a_factor_with_one_level_and_a_term_without_columns_are_refused() {
     let (y, _) = one_way_data();
-    let e = MixedModel::with_iid_residual(&y, &ones(6))
+    let e = MixedModel::with_iid_residual(&y, ones(6))
         .unwrap()
         .random("site", Incidence::new(vec![0; 6], 1).unwrap(), scalar(1))
         .unwrap_err();
     not_identified(e, "site", "its factor has one level that occurs");
     // a dense Z in the span of X (a multiple of the intercept)
-    let e = MixedModel::with_iid_residual(&y, &ones(6))
+    let e = MixedModel::with_iid_residual(&y, ones(6))
         .unwrap()
         .random("c", DMatrix::from_element(6, 1, 2.0), scalar(1))
         .unwrap_err();
@@ -412,7 +412,7 @@ fn a_factor_with_one_level_and_a_term_without_columns_are_refused() {
         "every column of its design Z is a linear combination of the columns of X",
     );
     let g: Box<dyn CovarianceModel> = Box::new(Covariance::<covreml::Identity>::new(0).unwrap());
-    let e = MixedModel::with_iid_residual(&y, &ones(6))
+    let e = MixedModel::with_iid_residual(&y, ones(6))
         .unwrap()
         .random("none", DMatrix::zeros(6, 0), g)
         .unwrap_err();
@@ -424,7 +424,7 @@ fn a_parameter_on_levels_that_never_occur_is_refused() {
     let (y, _) = one_way_data();
     // level 1 of 3 never occurs: Diagonal's sigma^2_1 acts on nothing observed
     let z = Incidence::new(vec![0, 0, 0, 2, 2, 2], 3).unwrap();
-    let e = MixedModel::with_iid_residual(&y, &ones(6))
+    let e = MixedModel::with_iid_residual(&y, ones(6))
         .unwrap()
         .random(
             "g",
@@ -438,7 +438,7 @@ fn a_parameter_on_levels_that_never_occur_is_refused() {
         "parameter `g/sigma^2_1` of G acts only on levels without observations (empty levels, 0-based: 1)",
     );
     // a scaled identity over the same levels is identified
-    assert!(MixedModel::with_iid_residual(&y, &ones(6))
+    assert!(MixedModel::with_iid_residual(&y, ones(6))
         .unwrap()
         .random("g", z, scalar(3))
         .is_ok());
@@ -457,7 +457,7 @@ fn iid_loglik(n: f64, s2: f64) -> f64 {
 
 fn check_offset(c: f64) {
     let y: Vec<f64> = [1.0, 2.0, 4.0, 3.0, 5.0].iter().map(|v| v + c).collect();
-    let fit = MarginalModel::new(&y, &ones(5), scalar(5))
+    let fit = MarginalModel::new(&y, ones(5), scalar(5))
         .unwrap()
         .fit(&tight())
         .unwrap();
@@ -491,7 +491,7 @@ fn check_offset(c: f64) {
         / 4.0;
     let msb: f64 = 3.0 * means.iter().map(|m| (m - grand).powi(2)).sum::<f64>();
     let y: Vec<f64> = base.iter().map(|v| v + c).collect();
-    let fit = MixedModel::with_iid_residual(&y, &ones(6))
+    let fit = MixedModel::with_iid_residual(&y, ones(6))
         .unwrap()
         .random("group", z, scalar(2))
         .unwrap()
@@ -529,7 +529,7 @@ fn scaling_y_scales_variances_by_c_squared() {
     let (y, z) = one_way_data();
     for c in [1e8, 1e-8, 3.0] {
         let yc: Vec<f64> = y.iter().map(|v| v * c).collect();
-        let fit = MixedModel::with_iid_residual(&yc, &ones(6))
+        let fit = MixedModel::with_iid_residual(&yc, ones(6))
             .unwrap()
             .random("group", z.clone(), scalar(2))
             .unwrap()

@@ -15,7 +15,7 @@ fn one_way(y: &[f64], groups: usize) -> MixedModel {
     let n = y.len();
     let m = n / groups;
     let z = Incidence::new((0..n).map(|i| i / m).collect(), groups).unwrap();
-    MixedModel::with_iid_residual(y, &DMatrix::from_element(n, 1, 1.0))
+    MixedModel::with_iid_residual(y, DMatrix::from_element(n, 1, 1.0))
         .unwrap()
         .random("g", z, Box::new(Covariance::<Scalar>::new(groups).unwrap()))
         .unwrap()
@@ -118,7 +118,7 @@ fn unidentified_parameters_get_nan_standard_errors_not_zero() {
     let y = [1.0, 2.0, 3.5, 2.1, 1.1, 2.9, 3.9, 1.9, 1.2, 2.2];
     let z = Incidence::new(vec![0, 0, 0, 0, 0, 1, 1, 1, 1, 1], 3).unwrap();
     // Since issue 8 the design alone shows it: the term is refused before fitting.
-    let e = MixedModel::with_iid_residual(&y, &DMatrix::from_element(10, 1, 1.0))
+    let e = MixedModel::with_iid_residual(&y, DMatrix::from_element(10, 1, 1.0))
         .unwrap()
         .random("g", z, Box::new(Covariance::<Diagonal>::new(3).unwrap()))
         .unwrap_err();

@@ -19,12 +19,12 @@ fn scalar(n: usize) -> Box<Covariance<Scalar>> {
 
 #[test]
 fn mismatched_lengths() {
-    let e = MarginalModel::new(&y6(), &ones(5), scalar(6)).unwrap_err();
+    let e = MarginalModel::new(&y6(), ones(5), scalar(6)).unwrap_err();
     assert!(matches!(e, RemlError::DimensionMismatch { .. }), "{e}");
     assert!(e.to_string().contains("X"), "{e}");
-    let e = MarginalModel::new(&y6(), &ones(6), scalar(7)).unwrap_err();
+    let e = MarginalModel::new(&y6(), ones(6), scalar(7)).unwrap_err();
     assert!(e.to_string().contains("V is 7 × 7"), "{e}");
-    let e = MixedModel::new(&y6(), &ones(6), scalar(6))
+    let e = MixedModel::new(&y6(), ones(6), scalar(6))
         .unwrap()
         .random(
             "g",
@@ -33,7 +33,7 @@ fn mismatched_lengths() {
         )
         .unwrap_err();
     assert!(e.to_string().contains("Z of `g`"), "{e}");
-    let e = MixedModel::new(&y6(), &ones(6), scalar(6))
+    let e = MixedModel::new(&y6(), ones(6), scalar(6))
         .unwrap()
         .random(
             "g",
@@ -45,7 +45,7 @@ fn mismatched_lengths() {
         e.to_string().contains("G of `g` is 3 × 3, expected 2 × 2"),
         "{e}"
     );
-    let e = MixedModel::new(&y6(), &ones(6), scalar(6))
+    let e = MixedModel::new(&y6(), ones(6), scalar(6))
         .unwrap()
         .random("g", DMatrix::from_element(6, 2, 0.5), scalar(3))
         .unwrap_err();
@@ -56,7 +56,7 @@ fn mismatched_lengths() {
 fn non_finite_values() {
     let mut y = y6();
     y[2] = f64::NAN;
-    let e = MarginalModel::new(&y, &ones(6), scalar(6)).unwrap_err();
+    let e = MarginalModel::new(&y, ones(6), scalar(6)).unwrap_err();
     assert_eq!(e.to_string(), "y has a non-finite value (NaN) at row 3");
     let mut x = ones(6);
     x[(4, 0)] = f64::INFINITY;
@@ -64,12 +64,12 @@ fn non_finite_values() {
     assert!(matches!(e, RemlError::NotFinite { .. }), "{e}");
     let mut z = DMatrix::from_element(6, 2, 0.5);
     z[(0, 1)] = f64::NEG_INFINITY;
-    let e = MixedModel::new(&y6(), &ones(6), scalar(6))
+    let e = MixedModel::new(&y6(), ones(6), scalar(6))
         .unwrap()
         .random("g", z, scalar(2))
         .unwrap_err();
     assert!(e.to_string().contains("Z of `g`"), "{e}");
-    let m = MarginalModel::new(&y6(), &ones(6), scalar(6)).unwrap();
+    let m = MarginalModel::new(&y6(), ones(6), scalar(6)).unwrap();
     let e = m
         .fit(&RemlOptions::default().start(vec![f64::NAN]))
         .unwrap_err();
@@ -78,7 +78,7 @@ fn non_finite_values() {
 
 #[test]
 fn too_few_rows_and_rank_deficiency() {
-    let e = MarginalModel::new(&[1.0, 2.0], &DMatrix::identity(2, 2), scalar(2)).unwrap_err();
+    let e = MarginalModel::new(&[1.0, 2.0], DMatrix::identity(2, 2), scalar(2)).unwrap_err();
     assert_eq!(e, RemlError::TooFewRows { rows: 2, cols: 2 });
     // Intercept plus both dummy columns: column 2 = column 0 − column 1.
     let f: Vec<String> = ["a", "a", "b", "b", "a", "b"]
@@ -91,17 +91,17 @@ fn too_few_rows_and_rank_deficiency() {
     assert_eq!(
         e,
         RemlError::RankDeficient {
-            columns: "2".into()
+            columns: "`beta[2]`".into()
         }
     );
     let zero = DMatrix::from_fn(6, 2, |_, j| if j == 0 { 1.0 } else { 0.0 });
     let e = MarginalModel::new(&y6(), &zero, scalar(6)).unwrap_err();
-    assert!(e.to_string().contains("column(s) 1"), "{e}");
+    assert!(e.to_string().contains("column(s) `beta[1]`"), "{e}");
 }
 
 #[test]
 fn wrong_start_and_bounds() {
-    let m = MarginalModel::new(&y6(), &ones(6), scalar(6)).unwrap();
+    let m = MarginalModel::new(&y6(), ones(6), scalar(6)).unwrap();
     let e = m
         .fit(&RemlOptions::default().start(vec![0.0, 1.0]))
         .unwrap_err();
@@ -139,7 +139,7 @@ fn wrong_start_and_bounds() {
 fn not_positive_definite_at_start_names_the_parameters() {
     // An AR1 with ρ → 1 on the free scale is singular in floating point.
     let v = Covariance::<AR1>::new(6).unwrap();
-    let m = MarginalModel::new(&y6(), &ones(6), Box::new(v)).unwrap();
+    let m = MarginalModel::new(&y6(), ones(6), Box::new(v)).unwrap();
     let e = m
         .fit(&RemlOptions::default().start(vec![0.0, 40.0]))
         .unwrap_err();
@@ -154,7 +154,7 @@ fn bounds_hold_and_are_reported() {
     // upper bound on the group variance stops it there.
     let y = y6();
     let z = Incidence::new(vec![0, 0, 0, 1, 1, 1], 2).unwrap();
-    let m = MixedModel::new(&y, &ones(6), scalar(6))
+    let m = MixedModel::new(&y, ones(6), scalar(6))
         .unwrap()
         .random("g", z, scalar(2))
         .unwrap();

@@ -69,7 +69,7 @@ fn a_structure_of_the_wrong_size_inside_operators_is_an_error_not_a_panic() {
 fn a_random_term_of_the_wrong_size_fails_the_fit_cleanly() {
     let y = [1.0, 2.0, 3.5, 2.1, 1.1, 2.9, 3.9, 1.9];
     let z = Incidence::new(vec![0, 0, 1, 1, 2, 2, 3, 3], 4).unwrap();
-    let m = MixedModel::with_iid_residual(&y, &DMatrix::from_element(8, 1, 1.0))
+    let m = MixedModel::with_iid_residual(&y, DMatrix::from_element(8, 1, 1.0))
         .unwrap()
         .random("g", z, Box::new(Covariance::<Shrunk>::new(4).unwrap()))
         .unwrap();

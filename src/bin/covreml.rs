@@ -12,9 +12,9 @@
 //! usage error.
 
 use covreml::data::Table;
-use covreml::formula::{FormulaError, FormulaModel, Summary};
+use covreml::formula::{parse, FormulaError, FormulaModel, Residual, Summary};
 use covreml::inference::likelihood_ratio;
-use covreml::reml::{RemlFit, RemlOptions};
+use covreml::reml::{Aliased, RemlFit, RemlOptions};
 use serde_json::{json, Value};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -22,15 +22,19 @@ use std::time::Instant;
 
 const USAGE: &str = "\
 usage:
-  covreml fit DATA.csv --formula \"y ~ x + (1|g)\" [--residual iid|\"diag(f)\"]
+  covreml fit DATA.csv --formula \"y ~ x + (1|g)\" [--residual KEYWORD]
           [--method reml|ml] [--backend auto|dense|sparse] [--tolerance T]
-          [--max-iter N] [--json] [--quiet]
+          [--max-iter N] [--drop-aliased] [--json] [--quiet]
   covreml lrt DATA.csv --formula \"M0\" --formula \"M1\" [options as for fit]
   covreml help
 
 The formula grammar (lme4's): y ~ 1 + x + f + f:g + a*b, 0 + / - 1, factor(x),
 random terms (1|g), (1|g1:g2), (1|g1/g2), (1 + x|g), (1 + x||g), (0 + x|g).
-Residual: iid (default) or diag(f), a variance per level of f.";
+Residual: iid (default); diag(f), a variance per level of f; ar1(t | g) and
+car1(t | g), autocorrelation in time t within g; cs(g), compound symmetry
+within g; us(t | g), unstructured within g.
+--drop-aliased drops fixed-effect columns that are linear combinations of the
+columns before them (as lme4 does) instead of refusing the model.";
 
 /// A failure and its exit status.
 struct Failure {
@@ -76,6 +80,7 @@ struct Args {
     max_iter: Option<usize>,
     json: bool,
     quiet: bool,
+    drop_aliased: bool,
 }
 
 fn parse_args(argv: &[String]) -> Result<Args, Failure> {
@@ -93,6 +98,7 @@ fn parse_args(argv: &[String]) -> Result<Args, Failure> {
             max_iter: None,
             json: false,
             quiet: false,
+            drop_aliased: false,
         });
     }
     if !matches!(command.as_str(), "fit" | "lrt") {
@@ -109,6 +115,7 @@ fn parse_args(argv: &[String]) -> Result<Args, Failure> {
         max_iter: None,
         json: false,
         quiet: false,
+        drop_aliased: false,
     };
     let mut data = None;
     while let Some(arg) = it.next() {
@@ -120,6 +127,7 @@ fn parse_args(argv: &[String]) -> Result<Args, Failure> {
         match arg.as_str() {
             "--formula" | "-f" => a.formulas.push(value("--formula")?),
             "--residual" => a.residual = value("--residual")?,
+            "--drop-aliased" => a.drop_aliased = true,
             "--method" => {
                 a.method = match value("--method")?.as_str() {
                     "reml" | "REML" => Method::Reml,
@@ -285,6 +293,7 @@ fn fit_json(model: &FormulaModel, fit: &RemlFit, data: &str) -> Value {
         "bic": fit.bic,
         "iterations": fit.iterations,
         "termination": fit.termination.to_string(),
+        "warnings": fit.warnings,
         "converged": fit.termination.is_converged(),
         "fit_seconds": fit.seconds,
         "seconds_per_iteration": fit.seconds_per_iteration(),
@@ -301,7 +310,16 @@ fn run(argv: &[String]) -> Result<(), Failure> {
     let table = Table::read(&a.data).map_err(|e| failed(e.to_string()))?;
     let mut models = Vec::new();
     for f in &a.formulas {
-        let m = FormulaModel::with_residual(f, &a.residual, &table)
+        let aliased = if a.drop_aliased {
+            Aliased::Drop
+        } else {
+            Aliased::Error
+        };
+        let m = parse(f)
+            .and_then(|parsed| {
+                let residual = Residual::parse(&a.residual)?;
+                FormulaModel::build_with(&parsed, &residual, &table, aliased)
+            })
             .map_err(|e| formula_failure(f, &a.residual, e))?;
         models.push(m);
     }

@@ -67,6 +67,7 @@ impl<S: Structure> fmt::Debug for Covariance<S> {
 
 /// How the Jacobian with respect to the free parameters is computed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum JacobianMethod {
     /// The closed form of each structure (the default); structures without
     /// one fall back to dual numbers.

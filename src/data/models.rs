@@ -43,7 +43,7 @@ pub fn john_alpha_model(t: &Table) -> Result<MixedModel, RemlError> {
     let zg = Incidence::from_columns(&[gen])?;
     let zb = Incidence::from_columns(&[rep, block])?;
     let (qg, qb) = (zg.n_levels(), zb.n_levels());
-    MixedModel::with_iid_residual(&t.numeric("yield")?, &x.matrix())?
+    MixedModel::with_iid_residual(&t.numeric("yield")?, x.matrix())?
         .with_fixed_names(&names(&x))?
         .random("gen", zg, scalar(qg)?)?
         .random("rep:block", zb, scalar(qb)?)
@@ -87,7 +87,7 @@ pub fn ar1_repeated_model(t: &Table) -> Result<MarginalModel, RemlError> {
             term: "V".into(),
             source: e,
         })?;
-    MarginalModel::new(&t.numeric("y")?, &x.matrix(), Box::new(v))?.with_fixed_names(&names(&x))
+    MarginalModel::new(&t.numeric("y")?, x.matrix(), Box::new(v))?.with_fixed_names(&names(&x))
 }
 
 /// crossed_2000: `y ~ 1 + x1`, random `f1` and `f2` (scaled identity
@@ -101,7 +101,7 @@ pub fn crossed_model(t: &Table) -> Result<MixedModel, RemlError> {
     let f1 = Incidence::from_columns(&[t.column("f1")?])?;
     let f2 = Incidence::from_columns(&[t.column("f2")?])?;
     let (q1, q2) = (f1.n_levels(), f2.n_levels());
-    MixedModel::with_iid_residual(&t.numeric("y")?, &x.matrix())?
+    MixedModel::with_iid_residual(&t.numeric("y")?, x.matrix())?
         .with_fixed_names(&names(&x))?
         .random("f1", f1, scalar(q1)?)?
         .random("f2", f2, scalar(q2)?)
@@ -144,7 +144,7 @@ pub fn intercepts_model(
     }
     let names: Vec<&str> = beta_names.iter().map(|s| s.as_str()).collect();
     let mut m =
-        MixedModel::with_iid_residual(&t.numeric(y)?, &x.matrix())?.with_fixed_names(&names)?;
+        MixedModel::with_iid_residual(&t.numeric(y)?, x.matrix())?.with_fixed_names(&names)?;
     for cols in random {
         let columns = cols
             .iter()
@@ -177,7 +177,7 @@ pub fn sleepstudy_model(t: &Table) -> Result<MixedModel, RemlError> {
             term: "Subject".into(),
             source: e,
         })?;
-    MixedModel::with_iid_residual(&t.numeric("Reaction")?, &x.matrix())?
+    MixedModel::with_iid_residual(&t.numeric("Reaction")?, x.matrix())?
         .with_fixed_names(&names(&x))?
         .random("Subject", z, Box::new(cov))
 }

@@ -34,7 +34,7 @@ fn mixed(
     residual: Box<dyn CovarianceModel>,
 ) -> Result<MixedModel, RemlError> {
     let names: Vec<&str> = x.names().iter().map(String::as_str).collect();
-    MixedModel::new(y, &x.matrix(), residual)?.with_fixed_names(&names)
+    MixedModel::new(y, x.matrix(), residual)?.with_fixed_names(&names)
 }
 
 /// nlme's `lme(distance ~ age + Sex, random = ~ 1 | Subject,

@@ -19,7 +19,9 @@ use super::residual::Residual;
 use super::terms::{terms, Coef, Term};
 use crate::data::{Incidence, Table, INTERACTION_SEPARATOR};
 use crate::ops::Kron;
-use crate::reml::{Iteration, MixedModel, RandomDesign, RemlError, RemlFit, RemlOptions};
+use crate::reml::{
+    Aliased, FixedEffects, Iteration, MixedModel, RandomDesign, RemlError, RemlFit, RemlOptions,
+};
 use crate::structures::grouped::{
     GroupedTimes, RepeatedAR1, RepeatedCS, RepeatedUnstructured, CAR1,
 };
@@ -63,6 +65,7 @@ pub struct RandomTermInfo {
 /// One variance or covariance of the fitted model, as lme4's `VarCorr`
 /// lists them.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct VarianceComponent {
     /// The term (`Residual` for the residual).
     pub group: String,
@@ -72,8 +75,10 @@ pub struct VarianceComponent {
     /// The second coefficient of a covariance, `None` for a variance.
     pub var2: Option<String>,
     /// The variance or covariance.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub value: f64,
     /// Its standard error (from the inverse AI matrix).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub se: f64,
     /// The parameter's name in the fit.
     pub param: String,
@@ -131,11 +136,39 @@ impl FormulaModel {
         Self::build(&parse(formula)?, &Residual::parse(residual)?, table)
     }
 
-    /// Builds the model of a parsed formula.
+    /// Builds the model of a parsed formula; aliased fixed-effect columns
+    /// are an error ([`build_with`](Self::build_with) can drop them).
     pub fn build(
         formula: &Formula,
         residual: &Residual,
         table: &Table,
+    ) -> Result<Self, FormulaError> {
+        Self::build_with(formula, residual, table, Aliased::Error)
+    }
+
+    /// Builds the model of a parsed formula with a policy for fixed-effect
+    /// columns that are linear combinations of the columns before them:
+    /// [`Aliased::Drop`] drops them as lme4 does, and the fit's warnings
+    /// name them.
+    ///
+    /// ```
+    /// use covreml::data::Table;
+    /// use covreml::formula::{parse, FormulaModel, Residual};
+    /// use covreml::reml::{Aliased, RemlOptions};
+    /// // `z` = 2·`x`: aliased.
+    /// let t = Table::parse("y,x,z,g\n1.2,1,2,a\n2.1,2,4,a\n2.9,3,6,b\n4.4,4,8,b\n5.1,5,10,c\n5.8,6,12,c\n").unwrap();
+    /// let f = parse("y ~ x + z + (1 | g)").unwrap();
+    /// assert!(FormulaModel::build(&f, &Residual::Iid, &t).is_err());
+    /// let m = FormulaModel::build_with(&f, &Residual::Iid, &t, Aliased::Drop).unwrap();
+    /// assert_eq!(m.fixed_names(), ["(Intercept)", "x"]);
+    /// let fit = m.fit(&RemlOptions::default()).unwrap();
+    /// assert!(fit.warnings[0].contains("`z`"));
+    /// ```
+    pub fn build_with(
+        formula: &Formula,
+        residual: &Residual,
+        table: &Table,
+        aliased: Aliased,
     ) -> Result<Self, FormulaError> {
         let text = formula.text.as_str();
         let ts = terms(formula)?;
@@ -302,9 +335,11 @@ impl FormulaModel {
                 )
             }
         };
-        let mut model = MixedModel::new(&y, &x, r)
-            .map_err(|e| rank_error(e, &names))?
-            .with_fixed_names(&names)?;
+        let fe = FixedEffects::new(x).named(&names).aliased(aliased);
+        let mut model = MixedModel::new(&y, fe, r).map_err(rank_error)?;
+        // Columns the policy dropped leave the fixed part too.
+        let kept = model.fixed_names();
+        fixed.retain(|(c, _)| kept.contains(&c.name));
 
         // Random terms.
         let mut infos: Vec<RandomTermInfo> = Vec::new();
@@ -621,21 +656,10 @@ fn cov<S: crate::Structure>(
     })
 }
 
-/// A rank-deficiency error with the columns' names instead of indices.
-fn rank_error(e: RemlError, names: &[&str]) -> FormulaError {
+/// A rank-deficiency error as the formula layer's own.
+fn rank_error(e: RemlError) -> FormulaError {
     match e {
-        RemlError::RankDeficient { columns } => FormulaError::RankDeficient {
-            columns: columns
-                .split(", ")
-                .map(|c| {
-                    c.parse::<usize>()
-                        .ok()
-                        .and_then(|i| names.get(i))
-                        .map_or(c.to_string(), |s| format!("`{s}`"))
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-        },
+        RemlError::RankDeficient { columns } => FormulaError::RankDeficient { columns },
         other => FormulaError::Model(other),
     }
 }

@@ -201,6 +201,10 @@ impl fmt::Display for Summary<'_> {
             fit.termination,
             fit.iterations,
             fit.seconds * 1e3
-        )
+        )?;
+        for w in &fit.warnings {
+            writeln!(f, "Warning: {w}")?;
+        }
+        Ok(())
     }
 }

@@ -28,14 +28,18 @@ pub enum InferenceError {
 
 /// The result of [`likelihood_ratio`].
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LikelihoodRatio {
     /// `2(ℓ₁ − ℓ₀)`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub statistic: f64,
     /// Difference of the numbers of parameters.
     pub df: usize,
     /// `P(χ²(df) > statistic)`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub p_value: f64,
     /// The two log-likelihoods (smaller model first).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats_2"))]
     pub loglik: [f64; 2],
     /// The two parameter counts (fixed effects plus variance parameters).
     pub n_params: [usize; 2],

@@ -16,12 +16,15 @@ use nalgebra::DMatrix;
 
 /// A Wald F test of `Lβ = 0`.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FTest {
     /// The F statistic.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub f: f64,
     /// Numerator degrees of freedom (the rows of `L`).
     pub num_df: usize,
     /// Satterthwaite's denominator degrees of freedom.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub den_df: f64,
 }
 

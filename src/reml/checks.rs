@@ -1,6 +1,7 @@
 //! Validation of user input: sizes, finiteness, rank of `X`.
 
 use super::fixed::Fixed;
+use super::fixed_effects::{Aliased, FixedEffects};
 use super::RemlError;
 use faer::Mat;
 use nalgebra::DMatrix;
@@ -22,8 +23,11 @@ pub(crate) fn check_finite_matrix(operand: &str, m: &DMatrix<f64>) -> Result<(),
     Ok(())
 }
 
-/// Checks `y` and `X` and converts them for the engine.
-pub(crate) fn check_fixed(y: &[f64], x: &DMatrix<f64>) -> Result<Fixed, RemlError> {
+/// Checks `y` and the fixed effects and converts them for the engine:
+/// sizes, finiteness, names, and aliased columns (refused or dropped, as the
+/// [`Aliased`] policy says).
+pub(crate) fn check_fixed(y: &[f64], fe: FixedEffects) -> Result<Fixed, RemlError> {
+    let FixedEffects { x, names, aliased } = fe;
     let n = y.len();
     if let Some(i) = y.iter().position(|v| !v.is_finite()) {
         return Err(RemlError::NotFinite {
@@ -39,27 +43,79 @@ pub(crate) fn check_fixed(y: &[f64], x: &DMatrix<f64>) -> Result<Fixed, RemlErro
             got: format!("{} × {}", x.nrows(), x.ncols()),
         });
     }
-    check_finite_matrix("X", x)?;
+    check_finite_matrix("X", &x)?;
+    if aliased == Aliased::Error && x.nrows() <= x.ncols() {
+        return Err(RemlError::TooFewRows {
+            rows: x.nrows(),
+            cols: x.ncols(),
+        });
+    }
+    let names: Vec<String> = match names {
+        Some(v) => {
+            check_names(&v, x.ncols())?;
+            v
+        }
+        None => (0..x.ncols()).map(|j| format!("beta[{j}]")).collect(),
+    };
+    let bad = dependent_columns(&x);
+    let listed = |cols: &[usize]| {
+        cols.iter()
+            .map(|&c| format!("`{}`", names[c]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut notes = Vec::new();
+    let (x, names) = if bad.is_empty() {
+        (x, names)
+    } else if aliased == Aliased::Error {
+        return Err(RemlError::RankDeficient {
+            columns: listed(&bad),
+        });
+    } else {
+        notes.push(format!(
+            "fixed-effect column(s) {} dropped: linear combinations of the columns before them \
+             (FixedEffects::drop_aliased)",
+            listed(&bad)
+        ));
+        let keep: Vec<usize> = (0..x.ncols()).filter(|j| !bad.contains(j)).collect();
+        let kept = DMatrix::from_fn(n, keep.len(), |i, j| x[(i, keep[j])]);
+        let kept_names = keep.iter().map(|&j| names[j].clone()).collect();
+        (kept, kept_names)
+    };
     if x.nrows() <= x.ncols() {
         return Err(RemlError::TooFewRows {
             rows: x.nrows(),
             cols: x.ncols(),
         });
     }
-    let bad = dependent_columns(x);
-    if !bad.is_empty() {
-        return Err(RemlError::RankDeficient {
-            columns: bad
-                .iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
+    let mut fixed = Fixed::new(y.to_vec(), Mat::from_fn(n, x.ncols(), |i, j| x[(i, j)]));
+    fixed.names = names;
+    fixed.notes = notes;
+    Ok(fixed)
+}
+
+/// Errors unless `names` has one distinct name per column of `X`.
+pub(crate) fn check_names<S: AsRef<str>>(names: &[S], p: usize) -> Result<(), RemlError> {
+    if names.len() != p {
+        return Err(RemlError::DimensionMismatch {
+            operand: "fixed-effect names".into(),
+            got: names.len().to_string(),
+            expected: format!("{p} (the columns of X)"),
         });
     }
-    Ok(Fixed::new(
-        y.to_vec(),
-        Mat::from_fn(n, x.ncols(), |i, j| x[(i, j)]),
-    ))
+    let mut seen = std::collections::HashSet::new();
+    for d in names {
+        if !seen.insert(d.as_ref()) {
+            return Err(RemlError::InvalidOption {
+                option: "fixed-effect names",
+                reason: format!(
+                    "`{}` names two columns of X; names must be distinct",
+                    d.as_ref()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Columns of `x` (0-based) that are numerically in the span of the columns

@@ -149,8 +149,10 @@ fn setup(params: &ParamInfo, fx: &Fixed, opts: &RemlOptions) -> Result<Setup, Re
         start: x0,
         lower: lo,
         upper: hi,
-        warnings,
+        warnings: option_warnings,
     } = opts.validate(&params.names, &params.defaults)?;
+    let mut warnings = fx.notes.clone();
+    warnings.extend(option_warnings);
     let var_y = fx.var_y();
     let floor = BOUNDARY * if var_y > 0.0 { var_y } else { 1.0 };
     let lo = (0..lo.len())

@@ -22,6 +22,9 @@ pub(crate) struct Fixed {
     pub names: Vec<String>,
     /// `(column j, c / X[·, j])`: the shift and the coefficient it moves.
     pub shift: Option<(usize, f64)>,
+    /// What was done to the design the user gave (dropped columns), for the
+    /// fit's warnings.
+    pub notes: Vec<String>,
 }
 
 impl Fixed {
@@ -48,25 +51,13 @@ impl Fixed {
             x,
             names,
             shift,
+            notes: Vec::new(),
         }
     }
 
     /// Names the columns of `X`; the number of names must match.
     pub fn set_names(&mut self, names: &[&str]) -> Result<(), RemlError> {
-        if names.len() != self.p() {
-            return Err(RemlError::DimensionMismatch {
-                operand: "fixed-effect names".into(),
-                got: names.len().to_string(),
-                expected: format!("{} (the columns of X)", self.p()),
-            });
-        }
-        let mut seen = std::collections::HashSet::new();
-        if let Some(d) = names.iter().find(|n| !seen.insert(**n)) {
-            return Err(RemlError::InvalidOption {
-                option: "fixed-effect names",
-                reason: format!("`{d}` names two columns of X; names must be distinct"),
-            });
-        }
+        super::checks::check_names(names, self.p())?;
         self.names = names.iter().map(|s| s.to_string()).collect();
         Ok(())
     }

@@ -5,13 +5,13 @@ use super::dense::{Dense, Derivatives, Problem};
 use super::driver;
 use super::evaluator::ParamInfo;
 use super::fixed::Fixed;
+use super::fixed_effects::FixedEffects;
 use super::linalg;
 use super::post::MarginalPost;
 use super::{Iteration, RemlError, RemlFit, RemlOptions};
 use crate::model::Checked;
 use crate::{CovarianceModel, JacobianMethod};
 use faer::{Mat, MatRef};
-use nalgebra::DMatrix;
 
 /// A marginal model `y ~ N(Xβ, V(θ))`: REML estimation of the free
 /// parameters of `V`.
@@ -52,10 +52,10 @@ impl MarginalModel {
     /// is rank deficient.
     pub fn new(
         y: &[f64],
-        x: &DMatrix<f64>,
+        x: impl Into<FixedEffects>,
         v: Box<dyn CovarianceModel>,
     ) -> Result<Self, RemlError> {
-        let fixed = check_fixed(y, x)?;
+        let fixed = check_fixed(y, x.into())?;
         let n = fixed.n();
         if v.dims() != (n, n) {
             return Err(RemlError::DimensionMismatch {
@@ -120,9 +120,15 @@ impl MarginalModel {
     /// Post-estimation at the free parameters of a fit: BLUE, marginal
     /// predictions and residuals.
     pub fn post(&self, fit: &RemlFit) -> Result<MarginalPost, RemlError> {
-        driver::check_len("parameters", &fit.free, &self.params().names)?;
+        self.post_at(&fit.free)
+    }
+
+    /// Post-estimation at any free parameters `free` (not only a fit's
+    /// estimate): BLUE, marginal predictions and residuals given `θ`.
+    pub fn post_at(&self, free: &[f64]) -> Result<MarginalPost, RemlError> {
+        driver::check_len("parameters", free, &self.params().names)?;
         let mut ev = Dense::new(self, &self.fixed)?;
-        let (pt, _, _) = ev.p_at(&fit.free)?;
+        let (pt, _, _) = ev.p_at(free)?;
         Ok(MarginalPost::new(&self.fixed, &pt))
     }
 }

@@ -11,6 +11,7 @@ use super::dense::{self, Dense};
 use super::driver;
 use super::evaluator::{Evaluator, ParamInfo};
 use super::fixed::Fixed;
+use super::fixed_effects::FixedEffects;
 use super::linalg;
 use super::mme::Mme;
 use super::options::{Backend, Method};
@@ -157,10 +158,10 @@ impl MixedModel {
     /// [`random`](Self::random).
     pub fn new(
         y: &[f64],
-        x: &DMatrix<f64>,
+        x: impl Into<FixedEffects>,
         residual: Box<dyn CovarianceModel>,
     ) -> Result<Self, RemlError> {
-        let fixed = check_fixed(y, x)?;
+        let fixed = check_fixed(y, x.into())?;
         let n = fixed.n();
         if residual.dims() != (n, n) {
             return Err(RemlError::DimensionMismatch {
@@ -181,7 +182,7 @@ impl MixedModel {
     /// transform `e^{2x}`, default 0): shorthand for a
     /// [`Scalar`](crate::Scalar) residual. Like every residual that is
     /// diagonal by type, it is handled in `O(n)`, never as a dense matrix.
-    pub fn with_iid_residual(y: &[f64], x: &DMatrix<f64>) -> Result<Self, RemlError> {
+    pub fn with_iid_residual(y: &[f64], x: impl Into<FixedEffects>) -> Result<Self, RemlError> {
         let n = y.len();
         let r = Covariance::<Scalar>::new(n).map_err(cov_err("residual"))?;
         Self::new(y, x, Box::new(r))
@@ -243,6 +244,11 @@ impl MixedModel {
     pub fn with_fixed_names(mut self, names: &[&str]) -> Result<Self, RemlError> {
         self.fixed.set_names(names)?;
         Ok(self)
+    }
+
+    /// The names of the fixed effects (the columns of `X` the model kept).
+    pub fn fixed_names(&self) -> Vec<String> {
+        self.fixed.names.clone()
     }
 
     /// Number of observations.
@@ -379,10 +385,33 @@ impl MixedModel {
 
     /// Post-estimation with a chosen backend.
     pub fn post_with(&self, fit: &RemlFit, backend: Backend) -> Result<MixedPost, RemlError> {
-        driver::check_len("parameters", &fit.free, &self.params().names)?;
+        self.post_at(&fit.free, backend)
+    }
+
+    /// Post-estimation at any free parameters `free` (not only a fit's
+    /// estimate): BLUE, predictions, residuals, BLUPs and PEV given `θ`,
+    /// for profiles and diagnostics.
+    ///
+    /// ```
+    /// use covreml::data::{john_alpha, john_alpha_model};
+    /// use covreml::reml::{Backend, RemlOptions};
+    /// let m = john_alpha_model(&john_alpha()).unwrap();
+    /// let fit = m.fit(&RemlOptions::default()).unwrap();
+    /// // At the estimate, the same as `post`.
+    /// let a = m.post_at(&fit.free, Backend::Auto).unwrap();
+    /// assert_eq!(a.marginal.beta, m.post(&fit).unwrap().marginal.beta);
+    /// // With the genotype variance 100 times smaller, the BLUPs shrink.
+    /// let mut x = fit.free.clone();
+    /// x[0] -= 0.5 * 100f64.ln();
+    /// let b = m.post_at(&x, Backend::Auto).unwrap();
+    /// let norm = |v: &[f64]| v.iter().map(|u| u * u).sum::<f64>();
+    /// assert!(norm(&b.blups[0].values) < 0.1 * norm(&a.blups[0].values));
+    /// ```
+    pub fn post_at(&self, free: &[f64], backend: Backend) -> Result<MixedPost, RemlError> {
+        driver::check_len("parameters", free, &self.params().names)?;
         let mut post = match self.resolve_backend(backend)? {
-            Backend::Sparse => Mme::new(self, &self.fixed, &Default::default())?.post(&fit.free),
-            _ => self.dense_post(&fit.free),
+            Backend::Sparse => Mme::new(self, &self.fixed, &Default::default())?.post(free),
+            _ => self.dense_post(free),
         }?;
         post.label_levels(self.terms.iter().map(|t| t.z.level_names()));
         Ok(post)

@@ -31,6 +31,7 @@ mod driver;
 mod error;
 mod evaluator;
 mod fixed;
+mod fixed_effects;
 mod identify;
 mod linalg;
 mod marginal;
@@ -43,6 +44,7 @@ mod result;
 mod trace;
 
 pub use error::RemlError;
+pub use fixed_effects::{Aliased, FixedEffects};
 pub use marginal::MarginalModel;
 pub use mixed::{MixedModel, RandomDesign};
 pub use options::{Backend, Method, RemlOptions};

@@ -13,6 +13,7 @@ use crate::JacobianMethod;
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Method {
     /// Restricted maximum likelihood (the default):
     /// `ℓ = −½[(n − p) log 2π + log|V| + log|XᵀV⁻¹X| + yᵀPy]`.
@@ -34,6 +35,7 @@ pub enum Method {
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Backend {
     /// Sparse whenever every `G` has a sparse inverse and `R` is diagonal
     /// by type; dense otherwise.
@@ -60,27 +62,37 @@ pub enum Backend {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RemlOptions {
     /// Start values on the free scale; `None` uses the structures' defaults.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::opt_floats"))]
     pub start: Option<Vec<f64>>,
     /// Maximum number of iterations (score and AI evaluations).
     pub max_iter: usize,
     /// Multiplier of the AI (Newton) step, in `(0, 1]` typically.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub step_size: f64,
     /// Lower bounds on the free scale (`-∞` for none).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::opt_floats"))]
     pub lower: Option<Vec<f64>>,
     /// Upper bounds on the free scale (`+∞` for none).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::opt_floats"))]
     pub upper: Option<Vec<f64>>,
     /// The lower bound of every parameter that `lower` does not give.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub lower_all: f64,
     /// The upper bound of every parameter that `upper` does not give.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub upper_all: f64,
     /// Converged when the Euclidean norm of the score (over the parameters
     /// not held at a bound) is below this …
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub tol_score: f64,
     /// … and the norm of the proposed step is below this …
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub tol_step: f64,
     /// … and the absolute change of the log-likelihood is below this.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub tol_loglik: f64,
     /// Maximum number of step halvings per iteration before giving up.
     pub max_halvings: usize,

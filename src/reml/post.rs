@@ -7,14 +7,19 @@ use nalgebra::DMatrix;
 
 /// Marginal post-estimation quantities.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MarginalPost {
     /// BLUE of the fixed effects.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub beta: Vec<f64>,
     /// Covariance of the BLUE, `(Xᵀ V⁻¹ X)⁻¹`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::matrix"))]
     pub beta_cov: DMatrix<f64>,
     /// Marginal predictions `X β̂`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub fitted: Vec<f64>,
     /// Marginal residuals `y − X β̂`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub residuals: Vec<f64>,
 }
 
@@ -38,6 +43,7 @@ impl MarginalPost {
 /// The BLUP of one random term, `û = G Zᵀ P y`, with its prediction-error
 /// variance `PEV = G − G Zᵀ P Z G`.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Blup {
     /// The term.
     pub term: String,
@@ -46,8 +52,10 @@ pub struct Blup {
     /// dense `Z`.
     pub levels: Vec<String>,
     /// `û`, one value per column of `Z`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub values: Vec<f64>,
     /// `Var(u − û)`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::matrix"))]
     pub pev: DMatrix<f64>,
 }
 
@@ -92,14 +100,17 @@ impl Blup {
 
 /// Mixed-model post-estimation quantities.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MixedPost {
     /// BLUE, marginal predictions and residuals.
     pub marginal: MarginalPost,
     /// One BLUP per random term, in the order the terms were added.
     pub blups: Vec<Blup>,
     /// Conditional predictions `X β̂ + Σ Z_i û_i`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub conditional_fitted: Vec<f64>,
     /// Conditional residuals `y − X β̂ − Σ Z_i û_i`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub conditional_residuals: Vec<f64>,
 }
 

@@ -7,6 +7,7 @@ use std::fmt;
 /// How a fit ended.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Termination {
     /// The score norm, the proposed step norm and the log-likelihood change
     /// were all below their tolerances (so never at the first iteration,
@@ -67,28 +68,39 @@ impl fmt::Display for Termination {
 /// One iteration: the accepted point, its score and AI matrix, and the step
 /// taken from it (empty for the last point).
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Iteration {
     /// 1-based iteration number.
     pub iter: usize,
     /// Free parameters.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub free: Vec<f64>,
     /// Natural parameters.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub natural: Vec<f64>,
     /// Fixed effects (BLUE) at this point.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub beta: Vec<f64>,
     /// Full REML log-likelihood.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub loglik: f64,
     /// Change of the log-likelihood from the previous iteration (`NaN` for the first).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub loglik_change: f64,
     /// Score (gradient of the log-likelihood) on the free scale.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub score: Vec<f64>,
     /// Euclidean norm of the score over the parameters not held at a bound.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub score_norm: f64,
     /// Average-information matrix on the free scale.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::matrix"))]
     pub ai: DMatrix<f64>,
     /// Step taken from this point after halvings (empty if none was taken).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub step: Vec<f64>,
     /// Euclidean norm of the proposed (full) step.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub step_norm: f64,
     /// Number of halvings the step needed.
     pub halvings: usize,
@@ -98,26 +110,36 @@ pub struct Iteration {
 /// necessarily an optimum): torch-openreml's `ai_step` inputs, for profiles,
 /// tests and diagnostics.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Evaluation {
     /// Names of the free parameters.
     pub names: Vec<String>,
     /// The free parameters evaluated at.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub free: Vec<f64>,
     /// The same on the natural scale.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub natural: Vec<f64>,
     /// Full REML log-likelihood.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub loglik: f64,
     /// REML log-likelihood without `−(n−p)/2 · log 2π`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub loglik_no_constant: f64,
     /// GLS estimate of β at this point.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub beta: Vec<f64>,
     /// Its standard errors, `sqrt diag (Xᵀ V⁻¹ X)⁻¹`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub beta_se: Vec<f64>,
     /// Its covariance `(Xᵀ V⁻¹ X)⁻¹`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::matrix"))]
     pub beta_cov: DMatrix<f64>,
     /// Score (gradient of the log-likelihood) on the free scale.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub score: Vec<f64>,
     /// Average-information matrix on the free scale.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::matrix"))]
     pub ai: DMatrix<f64>,
     /// The backend that computed it.
     pub backend: String,
@@ -125,35 +147,46 @@ pub struct Evaluation {
 
 /// The result of a REML fit.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RemlFit {
     /// Names of the free parameters (`term/param`).
     pub names: Vec<String>,
     /// Estimates on the free scale.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub free: Vec<f64>,
     /// Estimates on the natural scale.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub natural: Vec<f64>,
     /// Standard errors on the natural scale (delta method on the inverse AI);
     /// NaN for parameters held at a bound or not identified by the data.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub natural_se: Vec<f64>,
     /// Standard errors on the free scale: square roots of the diagonal of
     /// the AI matrix inverted over the parameters not held at a bound; NaN
     /// for held or unidentified parameters.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub free_se: Vec<f64>,
     /// Fixed effects (BLUE).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub beta: Vec<f64>,
     /// Standard errors of `beta`: `sqrt diag (Xᵀ V⁻¹ X)⁻¹`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub beta_se: Vec<f64>,
     /// Names of the fixed effects (the columns of `X`; `beta[j]` unless named).
     pub beta_names: Vec<String>,
     /// The full log-likelihood as lme4 and nlme report it: REML, or ML for
     /// a fit with [`Method::Ml`](super::Method::Ml).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub loglik: f64,
     /// The same without its `2π` term, `−(n−p)/2 · log 2π` for REML
     /// (torch-openreml's convention) or `−n/2 · log 2π` for ML.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub loglik_no_constant: f64,
     /// `−2ℓ + 2(p + k)` with `k` free variance parameters (lme4's REML convention).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub aic: f64,
     /// `−2ℓ + (p + k) log n` (lme4's REML convention).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub bic: f64,
     /// Number of observations.
     pub n: usize,
@@ -166,8 +199,10 @@ pub struct RemlFit {
     /// Every iteration.
     pub history: Vec<Iteration>,
     /// AI matrix at the estimate, free scale.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::matrix"))]
     pub ai: DMatrix<f64>,
     /// Inverse AI matrix at the estimate, natural scale.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::matrix"))]
     pub ai_inverse_natural: DMatrix<f64>,
     /// The likelihood maximised: [`Method::Reml`](super::Method::Reml)
     /// (then `loglik` is the REML log-likelihood) or
@@ -180,6 +215,7 @@ pub struct RemlFit {
     /// that was projected onto them); empty when there is nothing to say.
     pub warnings: Vec<String>,
     /// Wall-clock seconds of the fit.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub seconds: f64,
 }
 
