@@ -50,34 +50,3 @@ pub use mixed::{MixedModel, RandomDesign};
 pub use options::{Backend, Method, RemlOptions};
 pub use post::{Blup, MarginalPost, MixedPost};
 pub use result::{Evaluation, Iteration, RemlFit, Termination};
-
-/// The time of one faer Cholesky factorization plus inverse of an `n × n`
-/// SPD matrix, in seconds (median of `reps` runs): the floor a dense REML
-/// iteration cannot beat. Used by the benchmark; not part of the API.
-#[doc(hidden)]
-pub fn cholesky_inverse_floor_seconds(n: usize, reps: usize) -> f64 {
-    use faer::Mat;
-    let a = Mat::<f64>::from_fn(n, n, |i, j| {
-        // 𝐈 + an AR(1) correlation with ρ = ½: SPD.
-        let d = i.abs_diff(j) as i32;
-        0.5f64.powi(d) + if i == j { 1.0 } else { 0.0 }
-    });
-    let mut out = Mat::<f64>::zeros(n, n);
-    let mut f = a.clone();
-    let mut times = Vec::with_capacity(reps.max(1));
-    // One untimed run first: the buffers are touched (no page faults in the
-    // timed runs, as in a fit, whose buffers are reused across iterations).
-    for r in 0..=reps.max(1) {
-        f.copy_from(&a);
-        let t = std::time::Instant::now();
-        let ok = linalg::cholesky_in_place(f.as_mut());
-        linalg::inverse_from_factor(f.as_ref(), out.as_mut());
-        let s = t.elapsed().as_secs_f64();
-        assert!(ok, "the floor matrix is SPD by construction");
-        if r > 0 {
-            times.push(s);
-        }
-    }
-    times.sort_by(|a, b| a.total_cmp(b));
-    times[times.len() / 2]
-}
