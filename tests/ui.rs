@@ -6,6 +6,8 @@
 #[test]
 fn ui() {
     let t = trybuild::TestCases::new();
+    // Compile-fail cases only: trybuild then runs `cargo check`, not a full
+    // build of the dependencies. What must compile is tested as ordinary
+    // integration tests (`tests/structures/user_structure.rs`).
     t.compile_fail("ui-tests/*/*.rs");
-    t.pass("ui-tests/pass/*.rs");
 }

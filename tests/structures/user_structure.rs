@@ -1,4 +1,7 @@
-// A user structure in a downstream crate: derives, `Custom`, value.
+//! A user structure in a downstream crate: the derives expand to paths that
+//! work outside covreml (formerly a trybuild pass test; every integration
+//! test is a downstream crate).
+
 use covreml::{Covariance, Custom, Label, Real, Structure, Transform};
 use nalgebra::DMatrix;
 
@@ -14,7 +17,9 @@ impl Custom for MyAr1 {
         (*n, *n)
     }
     fn value<T: Real>(n: &usize, theta: &[T]) -> DMatrix<T> {
-        DMatrix::from_fn(*n, *n, |i, j| theta[0] * theta[1].powi(i.abs_diff(j) as i32))
+        DMatrix::from_fn(*n, *n, |i, j| {
+            theta[0] * theta[1].powi(i.abs_diff(j) as i32)
+        })
     }
 }
 
@@ -22,9 +27,13 @@ impl Custom for MyAr1 {
 #[label("time")]
 struct Time;
 
-fn main() {
+#[test]
+fn derives_and_custom_work_in_a_downstream_crate() {
     let c = Covariance::<MyAr1>::new(3).unwrap();
     assert_eq!(c.value(&[0.0, 0.0]).unwrap(), DMatrix::identity(3, 3));
-    assert_eq!(<MyAr1 as Structure>::value_static(&2, [0.0f32, 0.0]), DMatrix::identity(2, 2));
+    assert_eq!(
+        <MyAr1 as Structure>::value_static(&2, [0.0f32, 0.0]),
+        DMatrix::identity(2, 2)
+    );
     assert_eq!(<Time as Label>::NAME, "time");
 }

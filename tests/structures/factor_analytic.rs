@@ -4,9 +4,7 @@
 //! engine: `FA(1)` and `FA(2)` recover the simulated loadings up to sign,
 //! and a saturated `FA` reaches the `Unconstrained` log-likelihood.
 
-mod common;
-
-use common::{assert_closed_form_matches_dual, max_abs, SplitMix};
+use crate::common::{assert_closed_form_matches_dual, max_abs, SplitMix};
 use covreml::data::Incidence;
 use covreml::reml::{MixedModel, RemlFit, RemlOptions};
 use covreml::{

@@ -5,8 +5,6 @@
 //! predicts for new data, and reports malformed formulas as errors that
 //! point at the token — never a panic.
 
-mod common;
-
 use covreml::data::{crossed_model, john_alpha, john_alpha_model, Table};
 use covreml::formula::{parse, FormulaError, FormulaModel, Span, Summary};
 use covreml::inference::likelihood_ratio;
@@ -295,7 +293,7 @@ fn diag_residual_equals_the_typed_kron_diagonal() {
     let f = FormulaModel::with_residual("yield ~ rep + (1|gen) + (1|rep:block)", "diag(rep)", &t)
         .unwrap();
     let r = Covariance::<Kron<Diagonal, Identity>>::new((3, 24)).unwrap();
-    let hand = common::john_alpha::model(Box::new(r), false);
+    let hand = crate::common::john_alpha::model(Box::new(r), false);
     let (a, b) = (f.fit(&tight()).unwrap(), hand.fit(&tight()).unwrap());
     assert_eq!(
         a.names[2..],

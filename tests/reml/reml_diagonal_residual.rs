@@ -5,15 +5,13 @@
 //! data matrix, which is not diagonal by type), and the one with dual-number
 //! Jacobians.
 
-mod common;
-
 use covreml::ops::{Kron, Sum};
 use covreml::reml::{MixedModel, RemlFit, RemlOptions, Termination};
 use covreml::{Covariance, CovarianceModel, Diagonal, Fixed, Identity, JacobianMethod};
 use nalgebra::DMatrix;
 
 fn model(residual: Box<dyn CovarianceModel>) -> MixedModel {
-    common::john_alpha::model(residual, false)
+    crate::common::john_alpha::model(residual, false)
 }
 
 fn tight() -> RemlOptions {

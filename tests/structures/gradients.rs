@@ -5,9 +5,7 @@
 //! variances (free ±10..±20). Tolerances are relative to the magnitude of the
 //! entries. Fixed-parameter variants too.
 
-mod common;
-
-use common::{
+use crate::common::{
     assert_close_scaled, assert_closed_form_matches_dual, assert_closed_form_matches_dual_with,
     max_abs,
 };
@@ -371,7 +369,7 @@ fn fixed_variant<S: Structure>(
     assert_eq!(closed.len(), kept.len());
     let global = dual_all.iter().map(max_abs).fold(0.0, f64::max);
     for ((c, d), t) in closed.iter().zip(kept).zip(&t_free) {
-        assert_close_scaled(c, d, RTOL, RTOL * t + common::FLOOR * global, &what);
+        assert_close_scaled(c, d, RTOL, RTOL * t + crate::common::FLOOR * global, &what);
     }
     assert_close_scaled(
         &cov.value(&free).unwrap(),

@@ -12,9 +12,7 @@
 //!   irrelevant, and equal to the dense `Kron<AR1, AR1>` on a complete grid;
 //! - clear errors for unknown columns, non-numeric times and duplicate times.
 
-mod common;
-
-use common::{assert_close_scaled, assert_closed_form_matches_dual, SplitMix};
+use crate::common::{assert_close_scaled, assert_closed_form_matches_dual, SplitMix};
 use covreml::data::{bodyweight_car1_model, orthodont_car1_model, orthodont_us_model, Table};
 use covreml::reml::{MixedModel, RemlFit, RemlOptions};
 use covreml::structures::grouped::{
@@ -29,9 +27,9 @@ use nalgebra::DMatrix;
 use proptest::prelude::*;
 use serde_json::Value;
 
-const ORTHODONT: &str = include_str!("data/nlme/Orthodont.csv");
-const BODYWEIGHT: &str = include_str!("data/nlme/BodyWeight.csv");
-const FITS: &str = include_str!("data/nlme/fits_nlme.json");
+const ORTHODONT: &str = include_str!("../data/nlme/Orthodont.csv");
+const BODYWEIGHT: &str = include_str!("../data/nlme/BodyWeight.csv");
+const FITS: &str = include_str!("../data/nlme/fits_nlme.json");
 
 // ---- nlme reference fits ------------------------------------------------
 

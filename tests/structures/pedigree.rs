@@ -6,9 +6,7 @@
 //! animals; VanRaden's genomic relationship matrix against a hand-worked
 //! case.
 
-mod common;
-
-use common::{assert_close_entries, SplitMix};
+use crate::common::{assert_close_entries, SplitMix};
 use covreml::data::Table;
 use covreml::pedigree::{genomic_relationship, Pedigree, PedigreeError};
 use nalgebra::{dmatrix, DMatrix};

@@ -9,9 +9,7 @@
 //! python3 tests/gen/random_trees.py > tests/gen/compositions_generated.rs
 //! ```
 
-mod common;
-
-use common::{assert_closed_form_matches_dual, SplitMix};
+use crate::common::{assert_closed_form_matches_dual, SplitMix};
 use covreml::ops::{Gram, Label, Named, Outer};
 use covreml::{
     Augment, BlockDiag, CompoundSymmetric, CovError, Covariance, Diagonal, EqualEntry,
@@ -97,7 +95,7 @@ macro_rules! trees {
     };
 }
 
-include!("gen/compositions_generated.rs");
+include!("../gen/compositions_generated.rs");
 
 // ---------------------------------------------------------------------------
 // Runtime size errors: operands that do not fit give `SizeMismatch`, naming

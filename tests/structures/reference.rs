@@ -4,9 +4,7 @@
 //! `f32` with a looser tolerance. No case is silently skipped: the set of ids
 //! handled must equal the set in the file.
 
-mod common;
-
-use common::{assert_close_entries, assert_close_scaled, assert_jacobians_close};
+use crate::common::{assert_close_entries, assert_close_scaled, assert_jacobians_close};
 use covreml::ops::{Gram, Label, Named, Outer};
 use covreml::{
     Augment, BlockDiag, CompoundSymmetric, Covariance, Diagonal, Equicorrelation, Fixed, Hadamard,

@@ -1,8 +1,6 @@
 //! john.alpha: REML fit against lme4, the exact optimum, the AI standard
 //! errors and the mean variance of BLUP differences in `tests/data/fits.json`.
 
-mod common;
-
 use covreml::data::john_alpha;
 
 use covreml::reml::{MixedModel, RemlOptions, Termination};
@@ -17,7 +15,7 @@ fn reference() -> Value {
 }
 
 fn model() -> MixedModel {
-    common::john_alpha::model(Box::new(Covariance::<Scalar>::new(72).unwrap()), false)
+    crate::common::john_alpha::model(Box::new(Covariance::<Scalar>::new(72).unwrap()), false)
 }
 
 fn rel(a: f64, b: f64) -> f64 {
@@ -136,7 +134,8 @@ fn iid_residual_path_equals_scalar_residual_model() {
 
 #[test]
 fn dense_z_path_equals_incidence_path() {
-    let m = common::john_alpha::model(Box::new(Covariance::<Scalar>::new(72).unwrap()), true);
+    let m =
+        crate::common::john_alpha::model(Box::new(Covariance::<Scalar>::new(72).unwrap()), true);
     let a = m.fit(&RemlOptions::default()).unwrap();
     let b = model().fit(&RemlOptions::default()).unwrap();
     for i in 0..3 {

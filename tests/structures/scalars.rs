@@ -7,9 +7,7 @@
 //! identities, inverses); for dual numbers, the derivative part of the value
 //! is the directional derivative given by the `f64` closed form.
 
-mod common;
-
-use common::SplitMix;
+use crate::common::SplitMix;
 use covreml::ops::{Gram, Outer};
 use covreml::{
     Augment, BlockDiag, CompoundSymmetric, Covariance, Diagonal, EqualEntry, Equicorrelation,

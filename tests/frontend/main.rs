@@ -1,0 +1,10 @@
+//! The front door: lme4-style formulas and the `covreml` command.
+//!
+//! One test binary per layer (each binary costs a link of the whole crate);
+//! every file here is a module.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cli;
+mod formula;
