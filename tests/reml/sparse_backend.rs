@@ -40,8 +40,16 @@ fn random_model(seed: u64, n: usize, kinds: &[u8], hetero: bool) -> MixedModel {
     let mut m = MixedModel::new(&y, &x, residual).unwrap();
     for (t, &kind) in kinds.iter().enumerate() {
         let q = 2 + (next() % 6) as usize;
+        // The first q rows visit every level (an empty level is refused as
+        // unidentified, rightly: not what this test is about).
         let levels: Vec<usize> = (0..n)
-            .map(|i| (i * (t + 1) + (next() % 3) as usize) % q)
+            .map(|i| {
+                if i < q {
+                    i
+                } else {
+                    (i * (t + 1) + (next() % 3) as usize) % q
+                }
+            })
             .collect();
         let inc = Incidence::new(levels, q).unwrap();
         let name = format!("t{t}");

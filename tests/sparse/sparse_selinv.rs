@@ -407,3 +407,67 @@ fn invalid_patterns_are_errors() {
     chol.factor(&[2.0, 1.0, 2.0]).unwrap();
     assert!((chol.log_det() - 3.0f64.ln()).abs() < 1e-15);
 }
+
+/// `analyse_best` keeps the cheaper of AMD and a structural candidate, and
+/// the factor, solves and selected inverse under the chosen ordering are
+/// still the dense ones.
+#[test]
+fn analyse_best_keeps_the_cheaper_ordering_and_stays_exact() {
+    // Heavily crossed: 120 × 30 levels, 20 observations per level of `a`.
+    let (qa, qb) = (120, 30);
+    let a = crossed(20 * qa, qa, qb, 0.7, 42);
+    let n = a.nrows();
+    let (col_ptr, row_idx, values) = lower_csc(&a);
+    let opts = SparseOptions {
+        ordering: Ordering::Amd,
+        layout: Layout::Auto,
+        threads: 1,
+    };
+    // The larger term first, the smaller next, the two fixed effects last:
+    // the fill is confined to the 30 + 2 trailing columns.
+    let by_levels: Vec<usize> = (2..2 + qa).chain(2 + qa..n).chain(0..2).collect();
+    let amd = SparseCholesky::analyse(n, &col_ptr, &row_idx, &opts).unwrap();
+    let mut best =
+        SparseCholesky::analyse_best(n, &col_ptr, &row_idx, &opts, &[by_levels.clone()]).unwrap();
+    let structural = {
+        let id = SparseOptions {
+            ordering: Ordering::Identity,
+            ..opts
+        };
+        // The same ordering, applied by hand: permute A and factor it as given.
+        let p = Mat::<f64>::from_fn(n, n, |i, j| a[(by_levels[i], by_levels[j])]);
+        let (cp, ri, _) = lower_csc(&p);
+        SparseCholesky::analyse(n, &cp, &ri, &id).unwrap()
+    };
+    assert!(
+        best.nnz_l() <= amd.nnz_l().min(structural.nnz_l()),
+        "best {} vs AMD {} and structural {}",
+        best.nnz_l(),
+        amd.nnz_l(),
+        structural.nnz_l()
+    );
+    let d = dense(&a);
+    best.factor(&values).unwrap();
+    assert!((best.log_det() - d.log_det).abs() <= 1e-10 * d.log_det.abs());
+    let mut x = Mat::<f64>::from_fn(n, 1, |i, _| (i as f64).sin());
+    let x_dense = d.llt.solve(&x);
+    best.solve_in_place(x.as_mut());
+    assert!(max_abs(&(&x - &x_dense)) <= 1e-10 * max_abs(&x_dense));
+    best.selected_inverse();
+    let rows = &row_idx;
+    let entries: Vec<(usize, usize)> = (0..n)
+        .flat_map(|j| (col_ptr[j]..col_ptr[j + 1]).map(move |p| (rows[p], j)))
+        .collect();
+    let map = best.entry_map(&entries).unwrap();
+    let mut got = vec![0.0; entries.len()];
+    best.gather(&map, &mut got);
+    let scale = max_abs(&d.inv);
+    for (&(i, j), &g) in entries.iter().zip(&got) {
+        assert!((g - d.inv[(i, j)]).abs() <= 1e-10 * scale, "Z[{i},{j}]");
+    }
+    // A candidate that is not a permutation is an error, not a panic.
+    let mut bad = by_levels;
+    bad[0] = bad[1];
+    let e = SparseCholesky::analyse_best(n, &col_ptr, &row_idx, &opts, &[bad]).unwrap_err();
+    assert!(e.to_string().contains("not a permutation"), "{e}");
+}

@@ -21,6 +21,7 @@
 //! pattern of the factor: a selected inverse gives it.
 
 mod design;
+mod ordering;
 mod pattern;
 mod post;
 
@@ -110,8 +111,14 @@ impl<'a> Mme<'a> {
         }
         let w = RowDesign::new(fx, &model.terms)?;
         let pat = Pattern::new(&w, &hs);
-        let chol =
-            SparseCholesky::analyse(w.dim, &pat.col_ptr, &pat.row_idx, opts).map_err(sparse_err)?;
+        let chol = SparseCholesky::analyse_best(
+            w.dim,
+            &pat.col_ptr,
+            &pat.row_idx,
+            opts,
+            &[ordering::terms_by_levels(&w)],
+        )
+        .map_err(sparse_err)?;
         let zmap = chol.entry_map(&pat.entries()).map_err(sparse_err)?;
         let mut h_chol = Vec::with_capacity(hs.len());
         for h in &hs {
