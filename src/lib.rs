@@ -35,7 +35,7 @@ pub use error::CovError;
 pub use gradcheck::GradientCheck;
 pub use model::CovarianceModel;
 pub use ops::{
-    Augment, BlockDiag, Gram, Hadamard, Inverse, Kron, Label, Named, Product, Propagate, Stack,
+    Adapter, Augment, BlockDiag, Gram, Hadamard, Inverse, Kron, Label, Named, Product, Propagate, Stack,
     Sum, Transpose,
 };
 pub use param::{ParamName, ParamSpec};
