@@ -93,7 +93,10 @@ fn dense_of(inv: &SparseInverse<f64>, values: &[f64]) -> DMatrix<f64> {
 /// The sparse inverse and its derivatives against the dense value and
 /// (closed-form) Jacobian: `V⁻¹`, `−V⁻¹ V̇_k V⁻¹`, `log|V|`, `tr(V⁻¹ V̇_k)`.
 fn check_sparse_inverse<S: Structure>(c: &Covariance<S>, free: &[f64]) {
-    let inv = c.sparse_inverse(free).expect("has a sparse inverse").unwrap();
+    let inv = c
+        .sparse_inverse(free)
+        .expect("has a sparse inverse")
+        .unwrap();
     let (v, dv) = c.value_and_jacobian(free).unwrap();
     let vinv = v.clone().try_inverse().unwrap();
     close(&dense_of(&inv, &inv.values), &vinv, 1e-9);
@@ -118,7 +121,10 @@ fn names_defaults_and_static_counts() {
     assert_eq!(b.names(), ["s", "r"]);
     assert_eq!(b.free_defaults(), [0.0, 0.2]);
     assert_eq!(b.dims(), (6, 6));
-    assert_eq!(<Adapter<Kron<AR1, AR1>, Linear>>::static_param_count(), None);
+    assert_eq!(
+        <Adapter<Kron<AR1, AR1>, Linear>>::static_param_count(),
+        None
+    );
 }
 
 /// The adapted value against the adaptee built at the expanded free vector
@@ -221,10 +227,7 @@ fn penicillin() -> (Vec<f64>, SparseDesign) {
         let mut levels = c.to_vec();
         levels.sort();
         levels.dedup();
-        let idx: Vec<usize> = c
-            .iter()
-            .map(|v| levels.binary_search(v).unwrap())
-            .collect();
+        let idx: Vec<usize> = c.iter().map(|v| levels.binary_search(v).unwrap()).collect();
         (idx, levels)
     };
     let (plate, plates) = codes("plate");
@@ -249,7 +252,10 @@ fn shared_variance_fit_equals_the_model_without_adapter() {
         .unwrap()
         .adapt(
             vec![ParamSpec::variance("s2")],
-            &[("plate/sigma^2", "s2".into()), ("sample/sigma^2", "s2".into())],
+            &[
+                ("plate/sigma^2", "s2".into()),
+                ("sample/sigma^2", "s2".into()),
+            ],
         )
         .unwrap();
     let adapted = MixedModel::with_iid_residual(&y, &x)
@@ -271,7 +277,12 @@ fn shared_variance_fit_equals_the_model_without_adapter() {
         for (u, v) in a.natural.iter().zip(&p.natural) {
             assert!((u - v).abs() < 1e-6 * v.abs(), "{backend:?}: {u} vs {v}");
         }
-        assert!((a.loglik - p.loglik).abs() < 1e-8, "{} vs {}", a.loglik, p.loglik);
+        assert!(
+            (a.loglik - p.loglik).abs() < 1e-8,
+            "{} vs {}",
+            a.loglik,
+            p.loglik
+        );
         assert!((a.beta[0] - p.beta[0]).abs() < 1e-8);
         assert!((a.beta_se[0] - p.beta_se[0]).abs() < 1e-6 * p.beta_se[0]);
         fits.push(a);
@@ -297,7 +308,10 @@ fn bad_maps_are_errors_naming_the_parameter() {
         ],
         specs(),
     );
-    assert!(matches!(&e, CovError::UnknownParam { name, .. } if name == "A/sigma2"), "{e}");
+    assert!(
+        matches!(&e, CovError::UnknownParam { name, .. } if name == "A/sigma2"),
+        "{e}"
+    );
     assert!(e.to_string().contains("A/sigma^2, B/sigma^2, B/rho"), "{e}");
 
     // an unknown new name
@@ -309,18 +323,32 @@ fn bad_maps_are_errors_naming_the_parameter() {
         ],
         specs(),
     );
-    assert!(matches!(&e, CovError::UnknownParam { name, known } if name == "s" && known == "s2"), "{e}");
+    assert!(
+        matches!(&e, CovError::UnknownParam { name, known } if name == "s" && known == "s2"),
+        "{e}"
+    );
 
     // an adaptee parameter left unmapped, without a constant
-    let e = err(&[("A/sigma^2", "s2".into()), ("B/sigma^2", "s2".into())], specs());
-    assert_eq!(e, CovError::UnmappedParam { name: "B/rho".into() });
+    let e = err(
+        &[("A/sigma^2", "s2".into()), ("B/sigma^2", "s2".into())],
+        specs(),
+    );
+    assert_eq!(
+        e,
+        CovError::UnmappedParam {
+            name: "B/rho".into()
+        }
+    );
     assert!(e.to_string().contains("`B/rho`"));
 
     // … unless it is fixed in the adaptee: then it keeps its value
     let mut fixed = g.clone();
     fixed.fix_natural("B/rho", 0.5).unwrap();
     let ok = fixed
-        .adapt(specs(), &[("A/sigma^2", "s2".into()), ("B/sigma^2", "s2".into())])
+        .adapt(
+            specs(),
+            &[("A/sigma^2", "s2".into()), ("B/sigma^2", "s2".into())],
+        )
         .unwrap();
     let v = ok.value(&[0.0]).unwrap();
     assert!((v[(2, 3)] - 0.5).abs() < 1e-12 && (v[(2, 4)] - 0.25).abs() < 1e-12);
@@ -352,21 +380,35 @@ fn bad_maps_are_errors_naming_the_parameter() {
         ],
         specs(),
     );
-    assert!(matches!(&e, CovError::InvalidMap { .. }) && e.to_string().contains("`A/sigma^2`"), "{e}");
+    assert!(
+        matches!(&e, CovError::InvalidMap { .. }) && e.to_string().contains("`A/sigma^2`"),
+        "{e}"
+    );
 
     // two new parameters with one name
     let e = err(
-        &[("A/sigma^2", "s2".into()), ("B/sigma^2", "s2".into()), ("B/rho", 0.5.into())],
+        &[
+            ("A/sigma^2", "s2".into()),
+            ("B/sigma^2", "s2".into()),
+            ("B/rho", 0.5.into()),
+        ],
         vec![ParamSpec::variance("s2"), ParamSpec::variance("s2")],
     );
     assert_eq!(e, CovError::DuplicateParam { name: "s2".into() });
 
     // a non-finite constant
     let e = err(
-        &[("A/sigma^2", "s2".into()), ("B/sigma^2", "s2".into()), ("B/rho", f64::NAN.into())],
+        &[
+            ("A/sigma^2", "s2".into()),
+            ("B/sigma^2", "s2".into()),
+            ("B/rho", f64::NAN.into()),
+        ],
         specs(),
     );
-    assert!(matches!(&e, CovError::NotFinite { name, .. } if name == "B/rho"), "{e}");
+    assert!(
+        matches!(&e, CovError::NotFinite { name, .. } if name == "B/rho"),
+        "{e}"
+    );
 }
 
 /// A tie table that does not fit its adaptee.
@@ -395,7 +437,11 @@ impl TieTable for Unused {
 fn bad_tie_tables_are_errors() {
     let e = Covariance::<Adapter<Kron<AR1, AR1>, Tie<TooShort>>>::new(((2, 2), ())).unwrap_err();
     assert!(matches!(e, CovError::InvalidMap { .. }), "{e}");
-    assert!(e.to_string().contains("2 entries but the adaptee has 4 parameters"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("2 entries but the adaptee has 4 parameters"),
+        "{e}"
+    );
     let e = Covariance::<Adapter<Kron<AR1, AR1>, Tie<Unused>>>::new(((2, 2), ())).unwrap_err();
     assert_eq!(
         e,
@@ -403,5 +449,27 @@ fn bad_tie_tables_are_errors() {
             name: "c".into(),
             used: "a, b".into()
         }
+    );
+}
+
+#[test]
+fn a_constant_out_of_range_is_named() {
+    let g = Covariance::<BlockDiag<(Scalar, AR1)>>::new((2, 3))
+        .unwrap()
+        .with_operand_names(&["A", "B"])
+        .unwrap();
+    let e = g
+        .adapt(
+            vec![ParamSpec::variance("s2")],
+            &[
+                ("A/sigma^2", "s2".into()),
+                ("B/sigma^2", "s2".into()),
+                ("B/rho", 1.5.into()),
+            ],
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&e, CovError::NotInRange { name, .. } if name == "B/rho"),
+        "{e}"
     );
 }

@@ -78,7 +78,8 @@ pub struct Adapter<S, M>(PhantomData<(S, M)>);
 
 super::zst_impls!(Adapter<S, M>);
 
-/// `Σ_k J[k, j] · items[k]` for each new parameter `j`, skipping zeros of `J`.
+/// `Σ_k J[k, j] · items[k]` for each new parameter `j`, skipping zeros of
+/// `J` (`items` non-empty).
 fn chain<T: Real, X: Clone>(
     jac: &DMatrix<T>,
     items: &[X],
@@ -99,10 +100,8 @@ fn chain<T: Real, X: Clone>(
         .collect()
 }
 
+/// `Σ_k J[k, j] · d_k` for matrices (`d` non-empty).
 fn chain_matrices<T: Real>(jac: &DMatrix<T>, d: &[DMatrix<T>]) -> Vec<DMatrix<T>> {
-    if d.is_empty() {
-        return (0..jac.ncols()).map(|_| DMatrix::zeros(0, 0)).collect();
-    }
     chain(
         jac,
         d,
@@ -111,10 +110,8 @@ fn chain_matrices<T: Real>(jac: &DMatrix<T>, d: &[DMatrix<T>]) -> Vec<DMatrix<T>
     )
 }
 
+/// `Σ_k J[k, j] · d_k` for vectors (`d` non-empty).
 fn chain_vectors<T: Real>(jac: &DMatrix<T>, d: &[Vec<T>]) -> Vec<Vec<T>> {
-    if d.is_empty() {
-        return vec![Vec::new(); jac.ncols()];
-    }
     chain(
         jac,
         d,

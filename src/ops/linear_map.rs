@@ -89,7 +89,9 @@ impl LinearMap {
             )));
         }
         if matrix.iter().chain(offset.iter()).any(|x| !x.is_finite()) {
-            return Err(invalid("the matrix or the offset has non-finite entries".into()));
+            return Err(invalid(
+                "the matrix or the offset has non-finite entries".into(),
+            ));
         }
         crate::covariance::unique_names(&specs)?;
         for s in &specs {
@@ -181,11 +183,14 @@ impl<S: Structure> Covariance<S> {
     /// scale, transforms); `map` gives, for adaptee parameters by name (as
     /// [`names`](Self::names) shows them, operand renames included), the new
     /// parameter or natural constant each becomes. Adaptee parameters fixed
-    /// in `self` and left out of `map` stay at their fixed value.
+    /// in `self` and left out of `map` stay at their fixed value; the
+    /// defaults and transforms of the adaptee's free parameters give way to
+    /// those of `specs`.
     ///
     /// Errors name the parameter: an unknown adaptee name or new name
     /// ([`CovError::UnknownParam`]), an adaptee parameter mapped twice
-    /// ([`CovError::InvalidMap`]), a free adaptee parameter left unmapped
+    /// ([`CovError::InvalidMap`]), a constant out of the adaptee parameter's
+    /// range ([`CovError::NotInRange`]), a free adaptee parameter left unmapped
     /// ([`CovError::UnmappedParam`]), a new parameter never used
     /// ([`CovError::UnusedParam`]).
     ///
@@ -246,7 +251,8 @@ impl<S: Structure> Covariance<S> {
                     matrix[(k, column(name)?)] = *a;
                 }
                 Target::Natural(c) => {
-                    crate::covariance::finite(key, *c)?;
+                    // in the range of the adaptee parameter's transform
+                    self.to_free(k, *c)?;
                     offset[k] = *c;
                 }
             }
