@@ -50,7 +50,9 @@ fn kron_shared() -> Covariance<KronShared> {
 /// `AR1 ⊗ AR1` with operands `time` and `space`, adapted by names:
 /// `time/sigma^2 = s`, `space/sigma^2 = 1`, both ρ = `r`, and a diagonal
 /// scaled by `2s` beside it in a block-diagonal matrix.
-fn by_names() -> Covariance<Adapter<BlockDiag<(Kron<AR1, AR1>, Diagonal)>, Linear>> {
+type ByNames = Adapter<BlockDiag<(Kron<AR1, AR1>, Diagonal)>, Linear>;
+
+fn by_names() -> Covariance<ByNames> {
     let g = Covariance::<BlockDiag<(Kron<AR1, AR1>, Diagonal)>>::new(((2, 2), 2))
         .unwrap()
         .with_operand_names(&["k", "d"])
@@ -81,10 +83,10 @@ fn close(a: &DMatrix<f64>, b: &DMatrix<f64>, rtol: f64) {
 fn dense_of(inv: &SparseInverse<f64>, values: &[f64]) -> DMatrix<f64> {
     let mut m = DMatrix::zeros(inv.n, inv.n);
     for j in 0..inv.n {
-        for p in inv.col_ptr[j]..inv.col_ptr[j + 1] {
-            let i = inv.row_idx[p];
-            m[(i, j)] = values[p];
-            m[(j, i)] = values[p];
+        let (from, to) = (inv.col_ptr[j], inv.col_ptr[j + 1]);
+        for (&i, &x) in inv.row_idx[from..to].iter().zip(&values[from..to]) {
+            m[(i, j)] = x;
+            m[(j, i)] = x;
         }
     }
     m
