@@ -9,7 +9,9 @@
 //! - a REML fit with one variance shared by two blocks (Penicillin, plate and
 //!   sample stacked in one term) equals the fit of the model written without
 //!   an Adapter (`Scalar` over the 30 stacked levels), on the sparse and the
-//!   dense backends;
+//!   dense backends, by names (`Linear`) and by type (`TieAll`); and
+//!   `diag(I ⊗ AR1, I ⊗ AR1)` with σ² and ρ tied (`Tie`) fits as the
+//!   ar1_repeated model `I ⊗ AR1`;
 //! - bad maps are errors naming the parameter.
 
 use covreml::data::{SparseDesign, Table};
@@ -264,11 +266,22 @@ fn shared_variance_fit_equals_the_model_without_adapter() {
         .unwrap()
         .random("ps", z.clone(), Box::new(g))
         .unwrap();
+    let typed = MixedModel::with_iid_residual(&y, &x)
+        .unwrap()
+        .random(
+            "ps",
+            z.clone(),
+            Box::new(
+                Covariance::<Adapter<BlockDiag<(Scalar, Scalar)>, TieAll>>::new(((24, 6), ()))
+                    .unwrap(),
+            ),
+        )
+        .unwrap();
     let plain = MixedModel::with_iid_residual(&y, &x)
         .unwrap()
         .random("ps", z, Box::new(Covariance::<Scalar>::new(30).unwrap()))
         .unwrap();
-    assert!(adapted.sparse_support().is_ok());
+    assert!(adapted.sparse_support().is_ok() && typed.sparse_support().is_ok());
     let mut fits = Vec::new();
     for backend in [Backend::Sparse, Backend::Dense] {
         let opts = RemlOptions::default().tolerance(1e-10).backend(backend);
@@ -287,6 +300,16 @@ fn shared_variance_fit_equals_the_model_without_adapter() {
         );
         assert!((a.beta[0] - p.beta[0]).abs() < 1e-8);
         assert!((a.beta_se[0] - p.beta_se[0]).abs() < 1e-6 * p.beta_se[0]);
+        // the typed form (TieAll) gives the same fit
+        let t = typed.fit(&opts).unwrap();
+        assert_eq!(t.names, ["ps/sigma^2", "residual/sigma^2"]);
+        assert!(
+            (t.loglik - p.loglik).abs() < 1e-8,
+            "{} vs {}",
+            t.loglik,
+            p.loglik
+        );
+        assert!((t.natural[0] - p.natural[0]).abs() < 1e-6 * p.natural[0]);
         fits.push(a);
     }
     assert!((fits[0].loglik - fits[1].loglik).abs() < 1e-8);
@@ -474,4 +497,58 @@ fn a_constant_out_of_range_is_named() {
         matches!(&e, CovError::NotInRange { name, .. } if name == "B/rho"),
         "{e}"
     );
+}
+
+/// σ² and ρ shared by the AR(1)s of two groups of subjects.
+#[derive(Clone, Copy, Default, Debug)]
+struct SharedAr1;
+impl TieTable for SharedAr1 {
+    const NAMES: &'static [&'static str] = &["sigma^2", "rho"];
+    // op_0/op_1/sigma^2, op_0/op_1/rho, op_1/op_1/sigma^2, op_1/op_1/rho
+    // (the Identity operands have no parameters)
+    const SOURCES: &'static [Source] = &[
+        Source::Param(0),
+        Source::Param(1),
+        Source::Param(0),
+        Source::Param(1),
+    ];
+    type NParams = Const<2>;
+}
+
+/// ar1_repeated (40 subjects × 6 times): `V = diag(I₂₅ ⊗ AR1, I₁₅ ⊗ AR1)`
+/// with one σ² and one ρ for both groups (`Tie`) is the model
+/// `I₄₀ ⊗ AR1` of `data::ar1_repeated_model`, written without an Adapter.
+#[test]
+fn shared_ar1_fit_equals_the_built_in_model() {
+    use covreml::data::ar1_repeated_model;
+    use covreml::{Identity, MarginalModel};
+    let t = Table::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/ar1_repeated.csv"
+    ))
+    .unwrap();
+    let y = t.numeric("y").unwrap();
+    let (time, xs) = (t.numeric("time").unwrap(), t.numeric("x").unwrap());
+    let x = DMatrix::from_fn(y.len(), 3, |i, j| [1.0, time[i], xs[i]][j]);
+    type Groups = BlockDiag<(Kron<Identity, AR1>, Kron<Identity, AR1>)>;
+    let v = Covariance::<Adapter<Groups, Tie<SharedAr1>>>::new((((25, 6), (15, 6)), ())).unwrap();
+    let adapted = MarginalModel::new(&y, &x, Box::new(v)).unwrap();
+    let plain = ar1_repeated_model(&t).unwrap();
+    let opts = RemlOptions::default().tolerance(1e-10);
+    let (a, p) = (adapted.fit(&opts).unwrap(), plain.fit(&opts).unwrap());
+    assert!(a.termination.is_converged() && p.termination.is_converged());
+    assert_eq!(a.names, ["sigma^2", "rho"]);
+    assert_eq!(p.names, ["time/sigma^2", "time/rho"]);
+    for (u, v) in a.natural.iter().zip(&p.natural) {
+        assert!((u - v).abs() < 1e-6 * v.abs(), "{u} vs {v}");
+    }
+    assert!(
+        (a.loglik - p.loglik).abs() < 1e-8,
+        "{} vs {}",
+        a.loglik,
+        p.loglik
+    );
+    for (u, v) in a.beta.iter().zip(&p.beta) {
+        assert!((u - v).abs() < 1e-8 * (1.0 + v.abs()), "{u} vs {v}");
+    }
 }
