@@ -15,10 +15,10 @@
 //! - bad maps are errors naming the parameter.
 
 use covreml::data::{SparseDesign, Table};
-use covreml::ops::{Adapter, Linear, Source, Target, Tie, TieAll, TieTable};
+use covreml::ops::{Adapter, Linear, ParamMap, Source, Target, Tie, TieAll, TieTable};
 use covreml::reml::{Backend, MixedModel, RemlOptions};
 use covreml::{
-    BlockDiag, Const, CovError, Covariance, Diagonal, Kron, ParamSpec, Scalar, SparseInverse,
+    BlockDiag, Const, CovError, Covariance, Diagonal, Kron, ParamSpec, Real, Scalar, SparseInverse,
     Structure, Transform, AR1,
 };
 use nalgebra::DMatrix;
@@ -187,12 +187,63 @@ fn check_gradients_at(x: f64, y: f64) {
     assert_eq!(dd[0], dv[0].diagonal().as_slice());
 }
 
+/// A nonlinear map written by hand: `θ = (φ₀, φ₀·φ₁)` for the two
+/// variances of `diag(σ²₀ I, σ²₁ I)`, `φ₁` a ratio (transform `eˣ`).
+#[derive(Clone, Copy, Default, Debug)]
+struct Ratio;
+impl ParamMap for Ratio {
+    type NParams = Const<2>;
+    type Shape = ();
+    const NAME: &'static str = "Ratio";
+    fn check(_: &(), adaptee: &[ParamSpec]) -> Result<(), CovError> {
+        assert_eq!(adaptee.len(), 2);
+        Ok(())
+    }
+    fn param_specs(_: &(), _: &[ParamSpec]) -> Vec<ParamSpec> {
+        vec![
+            ParamSpec::variance("s2"),
+            ParamSpec::new("ratio", 0.0, Transform::Exp),
+        ]
+    }
+    fn param_count(_: &(), _: usize) -> usize {
+        2
+    }
+    fn map<T: Real>(_: &(), phi: &[T], theta: &mut [T]) {
+        theta[0] = phi[0];
+        theta[1] = phi[0] * phi[1];
+    }
+    fn jacobian<T: Real>(_: &(), phi: &[T], _: usize) -> DMatrix<T> {
+        DMatrix::from_row_slice(2, 2, &[T::one(), T::zero(), phi[1], phi[0]])
+    }
+}
+
+type RatioBlocks = Adapter<BlockDiag<(Scalar, Scalar)>, Ratio>;
+
+/// The nonlinear map and an Adapter nested in an operator, against dual
+/// numbers and by hand.
+fn check_nonlinear_at(x: f64, y: f64) {
+    let g = Covariance::<RatioBlocks>::new(((2, 1), ())).unwrap();
+    let c = g.check_gradients(&[x, y]).unwrap();
+    assert!(c.passes(1e-300, 1e-10), "{c}");
+    let (s2, ratio) = ((2.0 * x).exp(), y.exp());
+    let v = g.value(&[x, y]).unwrap();
+    assert!((v[(1, 1)] - s2).abs() <= 1e-14 * s2);
+    assert!((v[(2, 2)] - s2 * ratio).abs() <= 1e-14 * s2 * ratio);
+    // Kron<Adapter, AR1>: the adapter's parameters under op_0
+    let k = Covariance::<Kron<Shared3, AR1>>::new((((1, 1, 1), ()), 2)).unwrap();
+    assert_eq!(k.names(), ["op_0/sigma^2", "op_1/sigma^2", "op_1/rho"]);
+    let c = k.check_gradients(&[x, 0.1, y]).unwrap();
+    assert!(c.passes(1e-300, 1e-10), "{c}");
+}
+
 #[test]
 fn jacobian_at_the_default_start_and_edges() {
     check_gradients_at(0.0, 0.0);
+    check_nonlinear_at(0.0, 0.0);
     for &x in &[-12.0, 12.0, -6.0, 6.0] {
         for &y in &[-12.0, 12.0, 0.0] {
             check_gradients_at(x, y);
+            check_nonlinear_at(x, y);
         }
     }
 }
@@ -204,6 +255,10 @@ fn sparse_inverse_passes_through() {
         check_sparse_inverse(&shared3(), &[x]);
         check_sparse_inverse(&kron_shared(), &[x, y]);
         check_sparse_inverse(&by_names(), &[x, y]);
+        check_sparse_inverse(
+            &Covariance::<RatioBlocks>::new(((2, 1), ())).unwrap(),
+            &[x, y],
+        );
     }
 }
 
@@ -213,6 +268,7 @@ proptest! {
     #[test]
     fn jacobian_matches_dual_numbers(x in -4.0..4.0f64, y in -4.0..4.0f64) {
         check_gradients_at(x, y);
+        check_nonlinear_at(x, y);
         check_values(x, y);
     }
 }

@@ -52,6 +52,18 @@ pub trait ParamMap: Copy + Default + fmt::Debug + Send + Sync + 'static {
 
     /// `∂θ_k/∂φ_j` as a `theta.len() × phi.len()` matrix (row `k`, column `j`).
     fn jacobian<T: Real>(shape: &Self::Shape, phi: &[T], n_theta: usize) -> DMatrix<T>;
+
+    /// The entries `(k, j)` of `∂θ/∂φ` that may be nonzero at some `φ`,
+    /// whatever the parameters: the chain rule sums over these only. The
+    /// default is every entry. (A pattern, not a test of the values: a dual
+    /// number compares by its real part only, so a value test would drop
+    /// derivative parts.)
+    fn nonzeros(shape: &Self::Shape, n_theta: usize) -> Vec<(usize, usize)> {
+        let n_phi = Self::param_count(shape, n_theta);
+        (0..n_theta)
+            .flat_map(|k| (0..n_phi).map(move |j| (k, j)))
+            .collect()
+    }
 }
 
 /// The structure `S` with parameters `φ` mapped onto its own by `M`:
@@ -78,70 +90,62 @@ pub struct Adapter<S, M>(PhantomData<(S, M)>);
 
 super::zst_impls!(Adapter<S, M>);
 
-/// `Σ_k J[k, j] · items[k]` for each new parameter `j`, skipping zeros of
-/// `J` (`items` non-empty).
-fn chain<T: Real, X: Clone>(
-    jac: &DMatrix<T>,
-    items: &[X],
-    zero: impl Fn(&X) -> X,
-    axpy: impl Fn(&mut X, T, &X),
-) -> Vec<X> {
-    (0..jac.ncols())
-        .map(|j| {
-            let mut acc = zero(&items[0]);
-            for (k, item) in items.iter().enumerate() {
-                let c = jac[(k, j)];
-                if c != T::zero() {
-                    axpy(&mut acc, c, item);
-                }
-            }
-            acc
+/// The Jacobian `∂θ/∂φ` with its structural nonzeros.
+struct MapJacobian<T: Real> {
+    jac: DMatrix<T>,
+    nonzeros: Vec<(usize, usize)>,
+}
+
+impl<T: Real> MapJacobian<T> {
+    /// Number of new parameters.
+    fn n_phi(&self) -> usize {
+        self.jac.ncols()
+    }
+
+    /// `Σ_k J[k, j] · items[k]` for each new parameter `j`, over the
+    /// structural nonzeros of `J`; `zero` is the item of an unused column.
+    fn chain<X: Clone>(&self, items: &[X], zero: X, axpy: impl Fn(&mut X, T, &X)) -> Vec<X> {
+        let mut out = vec![zero; self.n_phi()];
+        for &(k, j) in &self.nonzeros {
+            axpy(&mut out[j], self.jac[(k, j)], &items[k]);
+        }
+        out
+    }
+
+    /// `Σ_k J[k, j] · d_k` for matrices of size `shape`.
+    fn matrices(&self, d: &[DMatrix<T>], shape: (usize, usize)) -> Vec<DMatrix<T>> {
+        self.chain(d, DMatrix::zeros(shape.0, shape.1), |acc, c, m| {
+            *acc += m * c
         })
-        .collect()
-}
+    }
 
-/// `Σ_k J[k, j] · d_k` for matrices (`d` non-empty).
-fn chain_matrices<T: Real>(jac: &DMatrix<T>, d: &[DMatrix<T>]) -> Vec<DMatrix<T>> {
-    chain(
-        jac,
-        d,
-        |m| DMatrix::zeros(m.nrows(), m.ncols()),
-        |acc, c, m| *acc += m * c,
-    )
-}
-
-/// `Σ_k J[k, j] · d_k` for vectors (`d` non-empty).
-fn chain_vectors<T: Real>(jac: &DMatrix<T>, d: &[Vec<T>]) -> Vec<Vec<T>> {
-    chain(
-        jac,
-        d,
-        |v| vec![T::zero(); v.len()],
-        |acc, c, v| {
+    /// `Σ_k J[k, j] · d_k` for vectors of length `n`.
+    fn vectors(&self, d: &[Vec<T>], n: usize) -> Vec<Vec<T>> {
+        self.chain(d, vec![T::zero(); n], |acc, c, v| {
             for (a, &x) in acc.iter_mut().zip(v) {
                 *a += c * x;
             }
-        },
-    )
-}
-
-fn chain_scalars<T: Real>(jac: &DMatrix<T>, d: &[T]) -> Vec<T> {
-    (0..jac.ncols())
-        .map(|j| {
-            d.iter()
-                .enumerate()
-                .fold(T::zero(), |s, (k, &x)| s + jac[(k, j)] * x)
         })
-        .collect()
+    }
+
+    /// `Σ_k J[k, j] · d_k` for scalars.
+    fn scalars(&self, d: &[T]) -> Vec<T> {
+        self.chain(d, T::zero(), |acc, c, &x| *acc += c * x)
+    }
 }
 
 impl<S: Structure, M: ParamMap> Adapter<S, M> {
     /// The adaptee's natural parameters and `∂θ/∂φ` at the new natural
     /// parameters `phi`.
-    fn mapped<T: Real>(shape: &(S::Shape, M::Shape), phi: &[T]) -> (Vec<T>, DMatrix<T>) {
+    fn mapped<T: Real>(shape: &(S::Shape, M::Shape), phi: &[T]) -> (Vec<T>, MapJacobian<T>) {
         let n = S::param_count(&shape.0);
         let mut theta = vec![T::zero(); n];
         M::map(&shape.1, phi, &mut theta);
-        (theta, M::jacobian(&shape.1, phi, n))
+        let jac = MapJacobian {
+            jac: M::jacobian(&shape.1, phi, n),
+            nonzeros: M::nonzeros(&shape.1, n),
+        };
+        (theta, jac)
     }
 }
 
@@ -181,34 +185,20 @@ impl<S: Structure, M: ParamMap> Structure for Adapter<S, M> {
     ) -> (DMatrix<T>, Option<Vec<DMatrix<T>>>) {
         let (theta, jac) = Self::mapped(shape, phi);
         let (v, d) = S::value_and_jacobian(&shape.0, &theta);
-        let d = d.map(|d| {
-            if d.is_empty() {
-                vec![DMatrix::zeros(v.nrows(), v.ncols()); jac.ncols()]
-            } else {
-                chain_matrices(&jac, &d)
-            }
-        });
+        let d = d.map(|d| jac.matrices(&d, v.shape()));
         (v, d)
     }
     fn diagonal<T: Real>(shape: &Self::Shape, phi: &[T]) -> Option<Diagonals<T>> {
         let (theta, jac) = Self::mapped(shape, phi);
         let (d, dd) = S::diagonal(&shape.0, &theta)?;
-        let dd = if dd.is_empty() {
-            vec![vec![T::zero(); d.len()]; jac.ncols()]
-        } else {
-            chain_vectors(&jac, &dd)
-        };
+        let dd = jac.vectors(&dd, d.len());
         Some((d, dd))
     }
     fn sparse_inverse<T: Real>(shape: &Self::Shape, phi: &[T]) -> Option<SparseInverse<T>> {
         let (theta, jac) = Self::mapped(shape, phi);
         let mut inv = S::sparse_inverse(&shape.0, &theta)?;
-        inv.jacobian = if inv.jacobian.is_empty() {
-            vec![vec![T::zero(); inv.values.len()]; jac.ncols()]
-        } else {
-            chain_vectors(&jac, &inv.jacobian)
-        };
-        inv.logdet_jacobian = chain_scalars(&jac, &inv.logdet_jacobian);
+        inv.jacobian = jac.vectors(&inv.jacobian, inv.values.len());
+        inv.logdet_jacobian = jac.scalars(&inv.logdet_jacobian);
         Some(inv)
     }
 }

@@ -173,6 +173,13 @@ impl ParamMap for Linear {
     fn jacobian<T: Real>(map: &LinearMap, _: &[T], _: usize) -> DMatrix<T> {
         map.matrix.map(T::c)
     }
+    fn nonzeros(map: &LinearMap, _: usize) -> Vec<(usize, usize)> {
+        let m = &map.matrix;
+        (0..m.nrows())
+            .flat_map(|k| (0..m.ncols()).map(move |j| (k, j)))
+            .filter(|&(k, j)| m[(k, j)] != 0.0)
+            .collect()
+    }
 }
 
 impl<S: Structure> Covariance<S> {

@@ -47,6 +47,9 @@ impl ParamMap for TieAll {
     fn jacobian<T: Real>(_: &(), _: &[T], n_theta: usize) -> DMatrix<T> {
         DMatrix::from_element(n_theta, 1, T::one())
     }
+    fn nonzeros(_: &(), n_theta: usize) -> Vec<(usize, usize)> {
+        (0..n_theta).map(|k| (k, 0)).collect()
+    }
 }
 
 /// Where an adaptee parameter takes its value from, in a [`TieTable`].
@@ -204,5 +207,15 @@ impl<Table: TieTable> ParamMap for Tie<Table> {
             }
         }
         jac
+    }
+    fn nonzeros(_: &(), _: usize) -> Vec<(usize, usize)> {
+        Table::SOURCES
+            .iter()
+            .enumerate()
+            .filter_map(|(k, s)| match *s {
+                Source::Param(j) => Some((k, j)),
+                Source::Natural(_) => None,
+            })
+            .collect()
     }
 }
