@@ -122,6 +122,33 @@ pub enum CovError {
         /// What was returned and what was declared.
         details: String,
     },
+    /// A parameter of an [`Adapter`](crate::ops::Adapter)'s adaptee that the
+    /// map feeds from no new parameter and no constant.
+    #[error(
+        "adaptee parameter `{name}` is not mapped: map it to a new parameter or to a constant, or fix it in the adaptee"
+    )]
+    UnmappedParam {
+        /// The adaptee parameter.
+        name: String,
+    },
+    /// A new parameter of an [`Adapter`](crate::ops::Adapter) that feeds no
+    /// adaptee parameter (it could not be estimated).
+    #[error("new parameter `{name}` feeds no adaptee parameter; the map uses: {used}")]
+    UnusedParam {
+        /// The new parameter.
+        name: String,
+        /// The new parameters the map does use, comma separated.
+        used: String,
+    },
+    /// A parameter map of an [`Adapter`](crate::ops::Adapter) whose sizes or
+    /// entries do not fit the adaptee.
+    #[error("invalid parameter map for {adaptee}: {details}")]
+    InvalidMap {
+        /// The adaptee structure.
+        adaptee: &'static str,
+        /// What does not fit, with the sizes or the parameter named.
+        details: String,
+    },
     /// A parameter value that is NaN or infinite.
     #[error("parameter `{name}` is not finite ({})", crate::display::num(.value))]
     NotFinite {

@@ -37,8 +37,8 @@ pub use error::CovError;
 pub use gradcheck::GradientCheck;
 pub use model::CovarianceModel;
 pub use ops::{
-    Augment, BlockDiag, Gram, Hadamard, Inverse, Kron, Label, Named, Product, Propagate, Stack,
-    Sum, Transpose,
+    Adapter, Augment, BlockDiag, Gram, Hadamard, Inverse, Kron, Label, Named, Product, Propagate,
+    Stack, Sum, Transpose,
 };
 pub use param::{ParamName, ParamSpec};
 pub use param_table::ParamTable;

@@ -20,7 +20,9 @@
 //! | [`Inverse<A>`](Inverse) | `A⁻¹` |
 //! | [`Transpose<A>`](Transpose) | `Aᵀ` |
 //! | [`Named<S, L>`](Named) | `S`, named `L::NAME` as an operand |
+//! | [`Adapter<S, M>`](Adapter) | `S` at `θ = m(φ)`: new parameters `φ` (tied, linked, renamed) |
 
+mod adapter;
 mod binary;
 mod block_diag;
 mod concat;
@@ -28,6 +30,7 @@ mod gram;
 mod hadamard;
 mod inverse;
 mod kron;
+mod linear_map;
 mod named;
 mod operands;
 mod product;
@@ -35,21 +38,25 @@ mod propagate;
 pub mod size;
 mod static_operands;
 mod sum;
+mod tie;
 mod transpose;
 mod unary;
 
+pub use adapter::{Adapter, ParamMap};
 pub use block_diag::BlockDiag;
 pub use concat::{Augment, Stack};
 pub use gram::{Gram, GramKind, Inner, Outer};
 pub use hadamard::Hadamard;
 pub use inverse::Inverse;
 pub use kron::Kron;
+pub use linear_map::{Linear, LinearMap, Target};
 pub use named::{Label, Named};
 pub use operands::{AllSameCols, AllSameRows, Operands, ParamSum, ValueJac};
 pub use product::Product;
 pub use propagate::Propagate;
 pub use static_operands::{StaticOperands, StaticSums};
 pub use sum::Sum;
+pub use tie::{Source, Tie, TieAll, TieTable};
 pub use transpose::Transpose;
 
 /// `Clone`, `Copy`, `Default` and `Debug` for a zero-sized operator type,
