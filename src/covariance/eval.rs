@@ -27,7 +27,9 @@ impl<S: Structure> Covariance<S> {
         m: &DMatrix<T>,
         free: &[T],
     ) -> Result<(), CovError> {
-        if m.iter().all(|x| x.is_finite()) {
+        // over the contiguous storage: a plain slice loop, not nalgebra's
+        // strided iterator (several times fewer instructions per entry)
+        if m.as_slice().iter().all(|x| x.is_finite()) {
             Ok(())
         } else {
             Err(self.non_finite(free))
@@ -201,7 +203,11 @@ impl<S: Structure> Covariance<S> {
             .into_iter()
             .zip(full.iter().zip(&self.specs).zip(&self.fixed))
             .filter(|(_, (_, &f))| !f)
-            .map(|(d, ((&x, s), _))| d * s.transform.derivative(x))
+            .map(|(mut d, ((&x, s), _))| {
+                // in place: the same products as `d * t`, without a new matrix
+                d *= s.transform.derivative(x);
+                d
+            })
             .collect();
         for d in &out {
             self.finite_matrix(d, free)?;
