@@ -84,19 +84,6 @@ fn powers<const N: usize>(rho: f64) -> [f64; N] {
     p
 }
 
-/// `σ² ρ^|i−j|` and its two derivatives, by hand.
-fn ar1<const N: usize>(s2: f64, rho: f64) -> [SMatrix<f64, N, N>; 3] {
-    let p = powers::<N>(rho);
-    [
-        SMatrix::from_fn(|i, j| s2 * p[i.abs_diff(j)]),
-        SMatrix::from_fn(|i, j| p[i.abs_diff(j)]),
-        SMatrix::from_fn(|i, j| match i.abs_diff(j) {
-            0 => 0.0,
-            k => s2 * k as f64 * p[k - 1],
-        }),
-    ]
-}
-
 // `AR1<3> ⊗ σ_s² I_2` entry by entry: entry (i, j) is
 // `σ² ρ^|i/2 − j/2| σ_s²` where i and j have the same parity, else 0 (a
 // direct closed form; nalgebra's `kronecker` of the two factors is slower).
@@ -135,8 +122,15 @@ fn hand_sum_value(t: [f64; 3]) -> SMatrix<f64, 4, 4> {
 }
 
 fn hand_sum_jacobian(t: [f64; 3]) -> [SMatrix<f64, 4, 4>; 3] {
-    let [_, da_s2, da_rho] = ar1::<4>(t[0], t[1]);
-    [da_s2, da_rho, SMatrix::identity()]
+    let (s2, p) = (t[0], powers::<4>(t[1]));
+    [
+        SMatrix::from_fn(|i, j| p[i.abs_diff(j)]),
+        SMatrix::from_fn(|i, j| match i.abs_diff(j) {
+            0 => 0.0,
+            k => s2 * k as f64 * p[k - 1],
+        }),
+        SMatrix::identity(),
+    ]
 }
 
 fn hand_hadamard_value(t: [f64; 3]) -> SMatrix<f64, 4, 4> {

@@ -27,9 +27,9 @@ impl<S: Structure> Covariance<S> {
         m: &DMatrix<T>,
         free: &[T],
     ) -> Result<(), CovError> {
-        // over the contiguous storage: a plain slice loop, not nalgebra's
-        // strided iterator (several times fewer instructions per entry)
-        if m.as_slice().iter().all(|x| x.is_finite()) {
+        // a branch-free pass over the contiguous storage (not nalgebra's
+        // strided iterator, and no early exit): the compiler vectorises it
+        if m.as_slice().iter().fold(true, |ok, x| ok & x.is_finite()) {
             Ok(())
         } else {
             Err(self.non_finite(free))
