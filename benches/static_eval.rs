@@ -111,7 +111,13 @@ fn hand_kron_jacobian(t: [f64; 3]) -> [SMatrix<f64, 6, 6>; 3] {
     let p = powers::<3>(t[1]);
     [
         kron_pattern(|k| p[k] * s),
-        kron_pattern(|k| if k == 0 { 0.0 } else { s2 * k as f64 * p[k - 1] * s }),
+        kron_pattern(|k| {
+            if k == 0 {
+                0.0
+            } else {
+                s2 * k as f64 * p[k - 1] * s
+            }
+        }),
         kron_pattern(|k| s2 * p[k]),
     ]
 }
@@ -156,7 +162,13 @@ fn hand_unconstrained_jacobian(_: [f64; 6]) -> [SMatrix<f64, 3, 3>; 6] {
     const AT: [(usize, usize); 6] = [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1), (2, 2)];
     std::array::from_fn(|k| {
         let (a, b) = AT[k];
-        SMatrix::from_fn(|i, j| if (i, j) == (a, b) || (j, i) == (a, b) { 1.0 } else { 0.0 })
+        SMatrix::from_fn(|i, j| {
+            if (i, j) == (a, b) || (j, i) == (a, b) {
+                1.0
+            } else {
+                0.0
+            }
+        })
     })
 }
 
@@ -204,9 +216,7 @@ macro_rules! measure {
             static_free_jac: plan.ns(row, "fj", || S::jacobian_free_s(black_box(free))),
             static_dual: plan.ns(row, "dj", || S::dual_jacobian_free_s(black_box(free))),
             dyn_value: plan.ns(row, "cv", || cov.value(black_box(&free)).unwrap()),
-            dyn_value_static: plan.ns(row, "vs", || {
-                S::value_static(&shape, black_box(free))
-            }),
+            dyn_value_static: plan.ns(row, "vs", || S::value_static(&shape, black_box(free))),
             dyn_jac: plan.ns(row, "cj", || cov.jacobian(black_box(&free)).unwrap()),
         }
     }};

@@ -127,8 +127,7 @@ mod static_eval {
     use super::*;
     use crate::ops::static_operands::binary_jacobian_into;
     use crate::static_structure::{
-        zero_jacobian, zeros, Allocates, StaticCount, StaticJacobian, StaticStructure,
-        StaticValue,
+        zero_jacobian, zeros, Allocates, StaticCount, StaticJacobian, StaticStructure, StaticValue,
     };
     use nalgebra::{allocator::Allocator, DefaultAllocator, DimName, OMatrix};
     use nalgebra::{DimMul, DimProd};

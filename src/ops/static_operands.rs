@@ -143,6 +143,12 @@ pub(crate) mod mode {
     pub const ROWS: u8 = 3;
 }
 
+/// `P` matrices `R × C`: a list operator's Jacobian.
+type Jacobian<T, R, C, P> = OVector<OMatrix<T, R, C>, P>;
+
+/// A list operator's value and Jacobian.
+type ValueAndJacobian<T, R, C, P> = (OMatrix<T, R, C>, Jacobian<T, R, C, P>);
+
 /// The output of a static list operator, filled operand by operand in place
 /// (through `&mut`, so nothing is built and then copied), and the evaluation
 /// of `Sum`, `BlockDiag`, `Augment` and `Stack` ([`value`](Place::value),
@@ -152,7 +158,7 @@ where
     DefaultAllocator: Allocates<R, C, P>,
 {
     value: Option<&'a mut OMatrix<T, R, C>>,
-    jacobian: Option<&'a mut OVector<OMatrix<T, R, C>, P>>,
+    jacobian: Option<&'a mut Jacobian<T, R, C, P>>,
     at: (usize, usize),
     first: bool,
 }
@@ -166,7 +172,7 @@ where
     fn fill<L: StaticOperands>(
         theta: &[T],
         value: Option<&'a mut OMatrix<T, R, C>>,
-        jacobian: Option<&'a mut OVector<OMatrix<T, R, C>, P>>,
+        jacobian: Option<&'a mut Jacobian<T, R, C, P>>,
     ) {
         let (values, jacobians) = (value.is_some(), jacobian.is_some());
         let mut place = Place::<T, R, C, P, MODE> {
@@ -188,7 +194,7 @@ where
 
     /// The operator's Jacobian at `theta` (the operands' values are not formed).
     #[inline]
-    pub fn jacobian<L: StaticOperands>(theta: &[T]) -> OVector<OMatrix<T, R, C>, P> {
+    pub fn jacobian<L: StaticOperands>(theta: &[T]) -> Jacobian<T, R, C, P> {
         let mut j = zero_jacobian();
         Place::<T, R, C, P, MODE>::fill::<L>(theta, None, Some(&mut j));
         j
@@ -198,7 +204,7 @@ where
     #[inline]
     pub fn value_and_jacobian<L: StaticOperands>(
         theta: &[T],
-    ) -> (OMatrix<T, R, C>, OVector<OMatrix<T, R, C>, P>) {
+    ) -> ValueAndJacobian<T, R, C, P> {
         let (mut v, mut j) = (zeros(), zero_jacobian());
         Place::<T, R, C, P, MODE>::fill::<L>(theta, Some(&mut v), Some(&mut j));
         (v, j)
