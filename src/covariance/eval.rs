@@ -204,8 +204,10 @@ impl<S: Structure> Covariance<S> {
             .zip(full.iter().zip(&self.specs).zip(&self.fixed))
             .filter(|(_, (_, &f))| !f)
             .map(|(mut d, ((&x, s), _))| {
-                // in place: the same products as `d * t`, without a new matrix
-                d *= s.transform.derivative(x);
+                // in place and over the contiguous storage: the same products
+                // as `d * t`, without a new matrix or a strided iterator
+                let t = s.transform.derivative(x);
+                d.as_mut_slice().iter_mut().for_each(|e| *e *= t);
                 d
             })
             .collect();

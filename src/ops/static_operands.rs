@@ -202,9 +202,7 @@ where
 
     /// The operator's value and Jacobian at `theta`.
     #[inline]
-    pub fn value_and_jacobian<L: StaticOperands>(
-        theta: &[T],
-    ) -> ValueAndJacobian<T, R, C, P> {
+    pub fn value_and_jacobian<L: StaticOperands>(theta: &[T]) -> ValueAndJacobian<T, R, C, P> {
         let (mut v, mut j) = (zeros(), zero_jacobian());
         Place::<T, R, C, P, MODE>::fill::<L>(theta, Some(&mut v), Some(&mut j));
         (v, j)
