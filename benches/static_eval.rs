@@ -4,6 +4,14 @@
 //! `std::hint::black_box`).
 //!
 //! Run: `cargo bench --bench static_eval`
+//!
+//! Instruction counts (stable under load): `STATIC_EVAL_CELL=<row>/<column>`
+//! times only that cell (row 0–3 as in the table; column `hv`, `sv`, `hj`,
+//! `sj`, `fj`, `dj`, `cv`, `vs`, `cj`), `STATIC_EVAL_RUNS` and
+//! `STATIC_EVAL_EVALS` set the repetitions; run it under
+//! `valgrind --tool=callgrind` at two repetition counts and divide the
+//! difference in instructions by the difference in evaluations
+//! (`benches/static_eval_callgrind.sh` does this).
 
 use covreml::ops::{Hadamard, Kron, Sum};
 use covreml::{
@@ -17,62 +25,118 @@ use std::time::Instant;
 const RUNS: usize = 7;
 const EVALS: usize = 200_000;
 
-/// Median time of one call of `f`, in ns.
-fn ns<R>(mut f: impl FnMut() -> R) -> f64 {
-    let mut t: Vec<f64> = (0..RUNS)
-        .map(|_| {
-            let s = Instant::now();
-            for _ in 0..EVALS {
-                black_box(f());
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Which cells to time: all, or the one `STATIC_EVAL_CELL=<row>/<column>` names.
+struct Plan {
+    cell: Option<(usize, String)>,
+    runs: usize,
+    evals: usize,
+}
+
+impl Plan {
+    fn from_env() -> Self {
+        let cell = std::env::var("STATIC_EVAL_CELL").ok().map(|c| {
+            let (r, col) = c.split_once('/').expect("STATIC_EVAL_CELL=<row>/<column>");
+            (r.parse().expect("row number"), col.to_owned())
+        });
+        Plan {
+            cell,
+            runs: env_usize("STATIC_EVAL_RUNS", RUNS),
+            evals: env_usize("STATIC_EVAL_EVALS", EVALS),
+        }
+    }
+
+    /// Median time of one call of `f`, in ns (`NaN` for a cell not asked for).
+    fn ns<R>(&self, row: usize, column: &str, mut f: impl FnMut() -> R) -> f64 {
+        if let Some((r, c)) = &self.cell {
+            if (*r, c.as_str()) != (row, column) {
+                return f64::NAN;
             }
-            s.elapsed().as_secs_f64() * 1e9 / EVALS as f64
-        })
-        .collect();
-    t.sort_by(|a, b| a.total_cmp(b));
-    t[RUNS / 2]
+        }
+        let mut t: Vec<f64> = (0..self.runs)
+            .map(|_| {
+                let s = Instant::now();
+                for _ in 0..self.evals {
+                    black_box(f());
+                }
+                s.elapsed().as_secs_f64() * 1e9 / self.evals as f64
+            })
+            .collect();
+        t.sort_by(|a, b| a.total_cmp(b));
+        t[self.runs / 2]
+    }
 }
 
 // ------------------------------------------------------------ hand-written
 
-/// `σ² ρ^|i−j|` and its two derivatives, by hand.
-fn ar1<const N: usize>(s2: f64, rho: f64) -> [SMatrix<f64, N, N>; 3] {
+/// `ρ^0 … ρ^{N−1}`.
+fn powers<const N: usize>(rho: f64) -> [f64; N] {
     let mut p = [1.0; N];
     for k in 1..N {
         p[k] = p[k - 1] * rho;
     }
+    p
+}
+
+// `AR1<3> ⊗ σ_s² I_2` entry by entry: entry (i, j) is
+// `σ² ρ^|i/2 − j/2| σ_s²` where i and j have the same parity, else 0 (a
+// direct closed form; nalgebra's `kronecker` of the two factors is slower).
+
+/// The 6 × 6 matrix with `f(|i/2 − j/2|)` where `i`, `j` have the same parity.
+#[inline]
+fn kron_pattern(f: impl Fn(usize) -> f64) -> SMatrix<f64, 6, 6> {
+    SMatrix::from_fn(|i, j| {
+        if i % 2 == j % 2 {
+            f((i / 2).abs_diff(j / 2))
+        } else {
+            0.0
+        }
+    })
+}
+
+fn hand_kron_value(t: [f64; 3]) -> SMatrix<f64, 6, 6> {
+    let (s2, s) = (t[0], t[2]);
+    let p = powers::<3>(t[1]);
+    kron_pattern(|k| s2 * p[k] * s)
+}
+
+fn hand_kron_jacobian(t: [f64; 3]) -> [SMatrix<f64, 6, 6>; 3] {
+    let (s2, s) = (t[0], t[2]);
+    let p = powers::<3>(t[1]);
     [
-        SMatrix::from_fn(|i, j| s2 * p[i.abs_diff(j)]),
+        kron_pattern(|k| p[k] * s),
+        kron_pattern(|k| {
+            if k == 0 {
+                0.0
+            } else {
+                s2 * k as f64 * p[k - 1] * s
+            }
+        }),
+        kron_pattern(|k| s2 * p[k]),
+    ]
+}
+
+fn hand_sum_value(t: [f64; 3]) -> SMatrix<f64, 4, 4> {
+    let p = powers::<4>(t[1]);
+    SMatrix::from_fn(|i, j| t[0] * p[i.abs_diff(j)] + if i == j { t[2] } else { 0.0 })
+}
+
+fn hand_sum_jacobian(t: [f64; 3]) -> [SMatrix<f64, 4, 4>; 3] {
+    let (s2, p) = (t[0], powers::<4>(t[1]));
+    [
         SMatrix::from_fn(|i, j| p[i.abs_diff(j)]),
         SMatrix::from_fn(|i, j| match i.abs_diff(j) {
             0 => 0.0,
             k => s2 * k as f64 * p[k - 1],
         }),
+        SMatrix::identity(),
     ]
-}
-
-fn hand_kron_value(t: [f64; 3]) -> SMatrix<f64, 6, 6> {
-    let a = SMatrix::<f64, 3, 3>::from_fn(|i, j| t[0] * t[1].powi(i.abs_diff(j) as i32));
-    a.kronecker(&SMatrix::<f64, 2, 2>::from_diagonal_element(t[2]))
-}
-
-fn hand_kron_jacobian(t: [f64; 3]) -> [SMatrix<f64, 6, 6>; 3] {
-    let [a, da_s2, da_rho] = ar1::<3>(t[0], t[1]);
-    let b = SMatrix::<f64, 2, 2>::from_diagonal_element(t[2]);
-    [
-        da_s2.kronecker(&b),
-        da_rho.kronecker(&b),
-        a.kronecker(&SMatrix::<f64, 2, 2>::identity()),
-    ]
-}
-
-fn hand_sum_value(t: [f64; 3]) -> SMatrix<f64, 4, 4> {
-    let a = SMatrix::<f64, 4, 4>::from_fn(|i, j| t[0] * t[1].powi(i.abs_diff(j) as i32));
-    a + SMatrix::<f64, 4, 4>::from_diagonal_element(t[2])
-}
-
-fn hand_sum_jacobian(t: [f64; 3]) -> [SMatrix<f64, 4, 4>; 3] {
-    let [_, da_s2, da_rho] = ar1::<4>(t[0], t[1]);
-    [da_s2, da_rho, SMatrix::identity()]
 }
 
 fn hand_hadamard_value(t: [f64; 3]) -> SMatrix<f64, 4, 4> {
@@ -93,20 +157,19 @@ fn hand_unconstrained_value(t: [f64; 6]) -> SMatrix<f64, 3, 3> {
 }
 
 fn hand_unconstrained_jacobian(_: [f64; 6]) -> [SMatrix<f64, 3, 3>; 6] {
-    let unit = |i: usize, j: usize| {
-        let mut m = SMatrix::<f64, 3, 3>::zeros();
-        m[(i, j)] = 1.0;
-        m[(j, i)] = 1.0;
-        m
-    };
-    [
-        unit(0, 0),
-        unit(1, 0),
-        unit(1, 1),
-        unit(2, 0),
-        unit(2, 1),
-        unit(2, 2),
-    ]
+    // the derivative by the k-th lower-triangle entry (column-major by rows
+    // of the lower triangle: (0,0), (1,0), (1,1), (2,0), (2,1), (2,2))
+    const AT: [(usize, usize); 6] = [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1), (2, 2)];
+    std::array::from_fn(|k| {
+        let (a, b) = AT[k];
+        SMatrix::from_fn(|i, j| {
+            if (i, j) == (a, b) || (j, i) == (a, b) {
+                1.0
+            } else {
+                0.0
+            }
+        })
+    })
 }
 
 // ------------------------------------------------------------ table
@@ -127,7 +190,8 @@ struct Row {
 /// Times one structure type `$s` (free-parameter count `$n`) against its
 /// hand-written value and closed-form Jacobian at natural parameters `$theta`.
 macro_rules! measure {
-    ($s:ty, $n:literal, $name:expr, $theta:expr, $hand_value:expr, $hand_jac:expr $(,)?) => {{
+    ($plan:expr, $row:expr, $s:ty, $n:literal, $name:expr, $theta:expr, $hand_value:expr, $hand_jac:expr $(,)?) => {{
+        let (plan, row): (&Plan, usize) = (&$plan, $row);
         type S = $s;
         let name: &'static str = $name;
         let theta: [f64; $n] = $theta;
@@ -145,22 +209,25 @@ macro_rules! measure {
         let cov = Covariance::<S>::new(shape).unwrap();
         Row {
             name,
-            hand_value: ns(|| $hand_value(black_box(theta))),
-            static_value: ns(|| S::value_s(black_box(theta))),
-            hand_jac: ns(|| $hand_jac(black_box(theta))),
-            static_jac: ns(|| S::jacobian_s(black_box(theta))),
-            static_free_jac: ns(|| S::jacobian_free_s(black_box(free))),
-            static_dual: ns(|| S::dual_jacobian_free_s(black_box(free))),
-            dyn_value: ns(|| cov.value(black_box(&free)).unwrap()),
-            dyn_value_static: ns(|| S::value_static(&shape, black_box(free))),
-            dyn_jac: ns(|| cov.jacobian(black_box(&free)).unwrap()),
+            hand_value: plan.ns(row, "hv", || $hand_value(black_box(theta))),
+            static_value: plan.ns(row, "sv", || S::value_s(black_box(theta))),
+            hand_jac: plan.ns(row, "hj", || $hand_jac(black_box(theta))),
+            static_jac: plan.ns(row, "sj", || S::jacobian_s(black_box(theta))),
+            static_free_jac: plan.ns(row, "fj", || S::jacobian_free_s(black_box(free))),
+            static_dual: plan.ns(row, "dj", || S::dual_jacobian_free_s(black_box(free))),
+            dyn_value: plan.ns(row, "cv", || cov.value(black_box(&free)).unwrap()),
+            dyn_value_static: plan.ns(row, "vs", || S::value_static(&shape, black_box(free))),
+            dyn_jac: plan.ns(row, "cj", || cov.jacobian(black_box(&free)).unwrap()),
         }
     }};
 }
 
 fn main() {
+    let plan = Plan::from_env();
     let rows = [
         measure!(
+            plan,
+            0,
             Kron<AR1<Const<3>>, Scalar<Const<2>>>,
             3,
             "`Kron<AR1<3>, Scalar<2>>`",
@@ -169,6 +236,8 @@ fn main() {
             hand_kron_jacobian,
         ),
         measure!(
+            plan,
+            1,
             Sum<(AR1<Const<4>>, Scalar<Const<4>>)>,
             3,
             "`Sum<(AR1<4>, Scalar<4>)>`",
@@ -177,6 +246,8 @@ fn main() {
             hand_sum_jacobian,
         ),
         measure!(
+            plan,
+            2,
             Hadamard<Equicorrelation<Const<4>>, CompoundSymmetric<Const<4>>>,
             3,
             "`Hadamard<Equicorrelation<4>, CompoundSymmetric<4>>`",
@@ -185,6 +256,8 @@ fn main() {
             hand_hadamard_jacobian,
         ),
         measure!(
+            plan,
+            3,
             Unconstrained<Const<3>>,
             6,
             "`Unconstrained<3>`",
@@ -193,7 +266,8 @@ fn main() {
             hand_unconstrained_jacobian,
         ),
     ];
-    println!("ns per evaluation, median of {RUNS} runs of {EVALS} evaluations (release build)\n");
+    let (runs, evals) = (plan.runs, plan.evals);
+    println!("ns per evaluation, median of {runs} runs of {evals} evaluations (release build)\n");
     println!("| structure | hand value | static `value_s` | ratio | hand Jacobian | static `jacobian_s` | ratio | static `jacobian_free_s` | static `dual_jacobian_free_s` | dynamic `Covariance::value` | dynamic `Structure::value_static` | dynamic `Covariance::jacobian` |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in &rows {

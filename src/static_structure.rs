@@ -215,11 +215,11 @@ where
 /// the visitor that [`StaticOperands`](crate::ops::StaticOperands) walks.
 pub trait OperandVisitor<T: Real> {
     /// Receives operand `S` (its parameters start at `param_offset`) with its
-    /// value and, if asked for, its Jacobian.
+    /// value and its Jacobian, each if asked for.
     fn visit<S: StaticStructure>(
         &mut self,
         param_offset: usize,
-        value: &StaticValue<T, S>,
+        value: Option<&StaticValue<T, S>>,
         jacobian: Option<&StaticJacobian<T, S>>,
     ) where
         DefaultAllocator: Allocates<S::SRows, S::SCols, S::NParams>;
@@ -234,6 +234,17 @@ where
     DefaultAllocator: Allocates<R, C, P>,
 {
     OVector::from_fn_generic(P::name(), Const::<1>, |k, _| f(k))
+}
+
+/// The zero Jacobian `[0, …, 0]` (`P` matrices `R × C`), for operators to
+/// fill in place.
+#[inline]
+pub(crate) fn zero_jacobian<T: Real, R: DimName, C: DimName, P: DimName>(
+) -> OVector<OMatrix<T, R, C>, P>
+where
+    DefaultAllocator: Allocates<R, C, P>,
+{
+    jacobian_from_fn(|_| zeros())
 }
 
 /// The `R × C` zero matrix (static sizes).

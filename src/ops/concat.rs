@@ -183,7 +183,8 @@ mod static_eval {
     };
     use nalgebra::DefaultAllocator;
 
-    type Columns<T, L> = Place<
+    type Columns<'a, T, L> = Place<
+        'a,
         T,
         <L as StaticOperands>::Rows0,
         <L as StaticSums>::Cols,
@@ -200,25 +201,21 @@ mod static_eval {
         type SCols = <L as StaticSums>::Cols;
         #[inline]
         fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
-            let mut out = Columns::<T, L>::new(false);
-            L::visit(theta, false, &mut out);
-            out.value
+            Columns::<T, L>::value::<L>(theta)
         }
         #[inline]
         fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
-            Self::value_and_jacobian_slice(theta).1
+            Columns::<T, L>::jacobian::<L>(theta)
         }
         #[inline]
         fn value_and_jacobian_slice<T: Real>(
             theta: &[T],
         ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
-            let mut out = Columns::<T, L>::new(true);
-            L::visit(theta, true, &mut out);
-            let jac = out.jacobian.unwrap_or_else(|| unreachable!("asked for"));
-            (out.value, jac)
+            Columns::<T, L>::value_and_jacobian::<L>(theta)
         }
     }
-    type Rows<T, L> = Place<
+    type Rows<'a, T, L> = Place<
+        'a,
         T,
         <L as StaticSums>::Rows,
         <L as StaticOperands>::Cols0,
@@ -235,22 +232,17 @@ mod static_eval {
         type SCols = L::Cols0;
         #[inline]
         fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
-            let mut out = Rows::<T, L>::new(false);
-            L::visit(theta, false, &mut out);
-            out.value
+            Rows::<T, L>::value::<L>(theta)
         }
         #[inline]
         fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
-            Self::value_and_jacobian_slice(theta).1
+            Rows::<T, L>::jacobian::<L>(theta)
         }
         #[inline]
         fn value_and_jacobian_slice<T: Real>(
             theta: &[T],
         ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
-            let mut out = Rows::<T, L>::new(true);
-            L::visit(theta, true, &mut out);
-            let jac = out.jacobian.unwrap_or_else(|| unreachable!("asked for"));
-            (out.value, jac)
+            Rows::<T, L>::value_and_jacobian::<L>(theta)
         }
     }
 }

@@ -107,10 +107,32 @@ where
 /// [`StaticStructure`](crate::StaticStructure)).
 mod static_eval {
     use super::*;
+    use crate::ops::static_operands::binary_jacobian_into;
     use crate::static_structure::{
-        Allocates, StaticCount, StaticJacobian, StaticStructure, StaticValue,
+        zero_jacobian, zeros, Allocates, StaticCount, StaticJacobian, StaticStructure, StaticValue,
     };
-    use nalgebra::{DefaultAllocator, DimName};
+    use nalgebra::{allocator::Allocator, DefaultAllocator, DimName, OMatrix};
+
+    /// `out = a ∘ b` entry by entry, written in place.
+    #[inline]
+    fn hadamard_into<T: Real, R1, C1, R2, C2, R, C>(
+        a: &OMatrix<T, R1, C1>,
+        b: &OMatrix<T, R2, C2>,
+        out: &mut OMatrix<T, R, C>,
+    ) where
+        R1: DimName,
+        C1: DimName,
+        R2: DimName,
+        C2: DimName,
+        R: DimName,
+        C: DimName,
+        DefaultAllocator: Allocator<R1, C1> + Allocator<R2, C2> + Allocator<R, C>,
+    {
+        let (a, b) = (a.as_slice(), b.as_slice());
+        for (k, x) in out.as_mut_slice().iter_mut().enumerate() {
+            *x = a[k] * b[k];
+        }
+    }
 
     impl<A: StaticStructure, B: StaticStructure> StaticStructure for Hadamard<A, B>
     where
@@ -126,52 +148,25 @@ mod static_eval {
         #[inline]
         fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
             let (ta, tb) = theta.split_at(<A::NParams as DimName>::DIM);
-            let (a, b) = (A::value_slice(ta), B::value_slice(tb));
-            StaticValue::<T, Self>::from_fn_generic(A::SRows::name(), A::SCols::name(), |i, j| {
-                a[(i, j)] * b[(i, j)]
-            })
+            let mut v = zeros();
+            hadamard_into(&A::value_slice(ta), &B::value_slice(tb), &mut v);
+            v
         }
         #[inline]
         fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
-            Self::value_and_jacobian_slice(theta).1
+            let mut jac: StaticJacobian<T, Self> = zero_jacobian();
+            binary_jacobian_into::<A, B, T, _, _>(theta, jac.as_mut_slice(), hadamard_into);
+            jac
         }
         #[inline]
         fn value_and_jacobian_slice<T: Real>(
             theta: &[T],
         ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
-            let na = <A::NParams as DimName>::DIM;
-            let (ta, tb) = theta.split_at(na);
-            let (a, ja) = A::value_and_jacobian_slice(ta);
-            let (b, jb) = B::value_and_jacobian_slice(tb);
-            let jac = StaticJacobian::<T, Self>::from_fn_generic(
-                <<Self as Structure>::NParams as DimName>::name(),
-                nalgebra::U1,
-                |k, _| {
-                    if k < na {
-                        let d = &ja[k];
-                        StaticValue::<T, Self>::from_fn_generic(
-                            A::SRows::name(),
-                            A::SCols::name(),
-                            |i, j| d[(i, j)] * b[(i, j)],
-                        )
-                    } else {
-                        let d = &jb[k - na];
-                        StaticValue::<T, Self>::from_fn_generic(
-                            A::SRows::name(),
-                            A::SCols::name(),
-                            |i, j| a[(i, j)] * d[(i, j)],
-                        )
-                    }
-                },
-            );
-            (
-                StaticValue::<T, Self>::from_fn_generic(
-                    A::SRows::name(),
-                    A::SCols::name(),
-                    |i, j| a[(i, j)] * b[(i, j)],
-                ),
-                jac,
-            )
+            let (mut v, mut jac): (_, StaticJacobian<T, Self>) = (zeros(), zero_jacobian());
+            let (a, b) =
+                binary_jacobian_into::<A, B, T, _, _>(theta, jac.as_mut_slice(), hadamard_into);
+            hadamard_into(&a, &b, &mut v);
+            (v, jac)
         }
     }
 }

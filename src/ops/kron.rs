@@ -125,11 +125,41 @@ where
 /// [`StaticStructure`](crate::StaticStructure)).
 mod static_eval {
     use super::*;
+    use crate::ops::static_operands::binary_jacobian_into;
     use crate::static_structure::{
-        Allocates, StaticCount, StaticJacobian, StaticStructure, StaticValue,
+        zero_jacobian, zeros, Allocates, StaticCount, StaticJacobian, StaticStructure, StaticValue,
     };
-    use nalgebra::{DefaultAllocator, DimName};
+    use nalgebra::{allocator::Allocator, DefaultAllocator, DimName, OMatrix};
     use nalgebra::{DimMul, DimProd};
+
+    /// `out = a ⊗ b`, written in place (the entries and their order of
+    /// nalgebra's `kronecker`, without building and copying a matrix).
+    #[inline]
+    fn kron_into<T: Real, R1, C1, R2, C2, R, C>(
+        a: &OMatrix<T, R1, C1>,
+        b: &OMatrix<T, R2, C2>,
+        out: &mut OMatrix<T, R, C>,
+    ) where
+        R1: DimName,
+        C1: DimName,
+        R2: DimName,
+        C2: DimName,
+        R: DimName,
+        C: DimName,
+        DefaultAllocator: Allocator<R1, C1> + Allocator<R2, C2> + Allocator<R, C>,
+    {
+        let (p, q) = (R2::DIM, C2::DIM);
+        for j1 in 0..C1::DIM {
+            for j2 in 0..q {
+                for i1 in 0..R1::DIM {
+                    let coeff = a[(i1, j1)];
+                    for i2 in 0..p {
+                        out[(i1 * p + i2, j1 * q + j2)] = coeff * b[(i2, j2)];
+                    }
+                }
+            }
+        }
+    }
 
     impl<A: StaticStructure, B: StaticStructure> StaticStructure for Kron<A, B>
     where
@@ -151,39 +181,26 @@ mod static_eval {
         #[inline]
         fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
             let (ta, tb) = theta.split_at(<A::NParams as DimName>::DIM);
-            A::value_slice(ta).kronecker(&B::value_slice(tb))
+            let mut v = zeros();
+            kron_into(&A::value_slice(ta), &B::value_slice(tb), &mut v);
+            v
         }
         #[inline]
         fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
             // as `value_and_jacobian_slice`, without forming the value
-            let na = <A::NParams as DimName>::DIM;
-            let (ta, tb) = theta.split_at(na);
-            let (a, ja) = A::value_and_jacobian_slice(ta);
-            let (b, jb) = B::value_and_jacobian_slice(tb);
-            crate::static_structure::jacobian_from_fn(|k| {
-                if k < na {
-                    ja[k].kronecker(&b)
-                } else {
-                    a.kronecker(&jb[k - na])
-                }
-            })
+            let mut jac: StaticJacobian<T, Self> = zero_jacobian();
+            binary_jacobian_into::<A, B, T, _, _>(theta, jac.as_mut_slice(), kron_into);
+            jac
         }
         #[inline]
         fn value_and_jacobian_slice<T: Real>(
             theta: &[T],
         ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
-            let na = <A::NParams as DimName>::DIM;
-            let (ta, tb) = theta.split_at(na);
-            let (a, ja) = A::value_and_jacobian_slice(ta);
-            let (b, jb) = B::value_and_jacobian_slice(tb);
-            let jac = crate::static_structure::jacobian_from_fn(|k| {
-                if k < na {
-                    ja[k].kronecker(&b)
-                } else {
-                    a.kronecker(&jb[k - na])
-                }
-            });
-            (a.kronecker(&b), jac)
+            let (mut v, mut jac): (_, StaticJacobian<T, Self>) = (zeros(), zero_jacobian());
+            let (a, b) =
+                binary_jacobian_into::<A, B, T, _, _>(theta, jac.as_mut_slice(), kron_into);
+            kron_into(&a, &b, &mut v);
+            (v, jac)
         }
     }
 }

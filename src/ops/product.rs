@@ -79,8 +79,9 @@ where
 /// [`StaticStructure`](crate::StaticStructure)).
 mod static_eval {
     use super::*;
+    use crate::ops::static_operands::binary_jacobian_into;
     use crate::static_structure::{
-        Allocates, StaticCount, StaticJacobian, StaticStructure, StaticValue,
+        zero_jacobian, Allocates, StaticCount, StaticJacobian, StaticStructure, StaticValue,
     };
     use nalgebra::{DefaultAllocator, DimName};
 
@@ -101,23 +102,21 @@ mod static_eval {
         }
         #[inline]
         fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
-            Self::value_and_jacobian_slice(theta).1
+            let mut jac: StaticJacobian<T, Self> = zero_jacobian();
+            binary_jacobian_into::<A, B, T, _, _>(theta, jac.as_mut_slice(), |x, y, out| {
+                *out = x * y
+            });
+            jac
         }
         #[inline]
         fn value_and_jacobian_slice<T: Real>(
             theta: &[T],
         ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
-            let na = <A::NParams as DimName>::DIM;
-            let (ta, tb) = theta.split_at(na);
-            let (a, ja) = A::value_and_jacobian_slice(ta);
-            let (b, jb) = B::value_and_jacobian_slice(tb);
-            let jac = crate::static_structure::jacobian_from_fn(|k| {
-                if k < na {
-                    &ja[k] * &b
-                } else {
-                    &a * &jb[k - na]
-                }
-            });
+            let mut jac: StaticJacobian<T, Self> = zero_jacobian();
+            let (a, b) =
+                binary_jacobian_into::<A, B, T, _, _>(theta, jac.as_mut_slice(), |x, y, out| {
+                    *out = x * y
+                });
             (a * b, jac)
         }
     }

@@ -3,13 +3,17 @@
 //!
 //! Every operand is evaluated into its own stack-allocated matrix and handed
 //! to a visitor that adds it (`Sum`) or copies it (`BlockDiag`, `Augment`,
-//! `Stack`) into the operator's output at its offset.
+//! `Stack`) into the operator's output at its offset; [`Place`] is that
+//! visitor and the one implementation of the four operators' evaluation.
+//! [`binary_jacobian_into`] is the shared Jacobian of the bilinear binary
+//! operators (`Kron`, `Hadamard`, `Product`).
 
 use super::operands::Operands;
 use crate::static_structure::{
-    jacobian_from_fn, zeros, Allocates, OperandVisitor, StaticStructure,
+    zero_jacobian, zeros, Allocates, OperandVisitor, StaticStructure, StaticValue,
 };
 use crate::Real;
+use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, DimAdd, DimName, DimSum, OMatrix, OVector};
 
 /// Total rows and columns of a tuple of static structures (as types).
@@ -32,8 +36,14 @@ pub trait StaticOperands: Operands<Shape: Default> + StaticSums {
     /// Columns of the first operand.
     type Cols0: DimName;
     /// Evaluates each operand at its share of the natural parameters `theta`
-    /// (with its Jacobian if `jacobians`) and hands it to `visitor`.
-    fn visit<T: Real, V: OperandVisitor<T>>(theta: &[T], jacobians: bool, visitor: &mut V);
+    /// (its value if `values`, its Jacobian if `jacobians`) and hands it to
+    /// `visitor`.
+    fn visit<T: Real, V: OperandVisitor<T>>(
+        theta: &[T],
+        values: bool,
+        jacobians: bool,
+        visitor: &mut V,
+    );
 }
 
 macro_rules! static_sums {
@@ -75,10 +85,15 @@ macro_rules! static_operands {
             type Rows0 = $o0::SRows;
             type Cols0 = $o0::SCols;
             #[inline]
-            fn visit<T: Real, V: OperandVisitor<T>>(theta: &[T], jacobians: bool, visitor: &mut V) {
+            fn visit<T: Real, V: OperandVisitor<T>>(
+                theta: &[T],
+                values: bool,
+                jacobians: bool,
+                visitor: &mut V,
+            ) {
                 let mut off = 0;
-                visit_one::<$o0, T, V>(theta, &mut off, jacobians, visitor);
-                $(visit_one::<$o, T, V>(theta, &mut off, jacobians, visitor);)*
+                visit_one::<$o0, T, V>(theta, &mut off, values, jacobians, visitor);
+                $(visit_one::<$o, T, V>(theta, &mut off, values, jacobians, visitor);)*
                 debug_assert_eq!(off, theta.len());
             }
         }
@@ -96,6 +111,7 @@ static_operands!(O0 O1 O2 O3 O4 O5 O6 O7);
 fn visit_one<S: StaticStructure, T: Real, V: OperandVisitor<T>>(
     theta: &[T],
     off: &mut usize,
+    values: bool,
     jacobians: bool,
     visitor: &mut V,
 ) where
@@ -103,11 +119,14 @@ fn visit_one<S: StaticStructure, T: Real, V: OperandVisitor<T>>(
 {
     let k = <S::NParams as DimName>::DIM;
     let t = &theta[*off..*off + k];
-    if jacobians {
-        let (v, j) = S::value_and_jacobian_slice(t);
-        visitor.visit::<S>(*off, &v, Some(&j));
-    } else {
-        visitor.visit::<S>(*off, &S::value_slice(t), None);
+    match (values, jacobians) {
+        (true, true) => {
+            let (v, j) = S::value_and_jacobian_slice(t);
+            visitor.visit::<S>(*off, Some(&v), Some(&j));
+        }
+        (true, false) => visitor.visit::<S>(*off, Some(&S::value_slice(t)), None),
+        (false, true) => visitor.visit::<S>(*off, None, Some(&S::jacobian_slice(t))),
+        (false, false) => {}
     }
     *off += k;
 }
@@ -124,34 +143,74 @@ pub(crate) mod mode {
     pub const ROWS: u8 = 3;
 }
 
-/// The output of a static list operator, filled operand by operand.
-pub(crate) struct Place<T: Real, R: DimName, C: DimName, P: DimName, const MODE: u8>
+/// `P` matrices `R × C`: a list operator's Jacobian.
+type Jacobian<T, R, C, P> = OVector<OMatrix<T, R, C>, P>;
+
+/// A list operator's value and Jacobian.
+type ValueAndJacobian<T, R, C, P> = (OMatrix<T, R, C>, Jacobian<T, R, C, P>);
+
+/// The output of a static list operator, filled operand by operand in place
+/// (through `&mut`, so nothing is built and then copied), and the evaluation
+/// of `Sum`, `BlockDiag`, `Augment` and `Stack` ([`value`](Place::value),
+/// [`jacobian`](Place::jacobian), [`value_and_jacobian`](Place::value_and_jacobian)).
+pub(crate) struct Place<'a, T: Real, R: DimName, C: DimName, P: DimName, const MODE: u8>
 where
     DefaultAllocator: Allocates<R, C, P>,
 {
-    pub value: OMatrix<T, R, C>,
-    pub jacobian: Option<OVector<OMatrix<T, R, C>, P>>,
+    value: Option<&'a mut OMatrix<T, R, C>>,
+    jacobian: Option<&'a mut Jacobian<T, R, C, P>>,
     at: (usize, usize),
     first: bool,
 }
 
-impl<T: Real, R: DimName, C: DimName, P: DimName, const MODE: u8> Place<T, R, C, P, MODE>
+impl<'a, T: Real, R: DimName, C: DimName, P: DimName, const MODE: u8> Place<'a, T, R, C, P, MODE>
 where
     DefaultAllocator: Allocates<R, C, P>,
 {
+    /// Visits the operands `L` into `value` and `jacobian` (those given).
     #[inline]
-    pub fn new(jacobians: bool) -> Self {
-        Place {
-            value: zeros(),
-            jacobian: jacobians.then(|| jacobian_from_fn(|_| zeros())),
+    fn fill<L: StaticOperands>(
+        theta: &[T],
+        value: Option<&'a mut OMatrix<T, R, C>>,
+        jacobian: Option<&'a mut Jacobian<T, R, C, P>>,
+    ) {
+        let (values, jacobians) = (value.is_some(), jacobian.is_some());
+        let mut place = Place::<T, R, C, P, MODE> {
+            value,
+            jacobian,
             at: (0, 0),
             first: true,
-        }
+        };
+        L::visit(theta, values, jacobians, &mut place);
+    }
+
+    /// The operator's value at the natural parameters `theta`.
+    #[inline]
+    pub fn value<L: StaticOperands>(theta: &[T]) -> OMatrix<T, R, C> {
+        let mut v = zeros();
+        Place::<T, R, C, P, MODE>::fill::<L>(theta, Some(&mut v), None);
+        v
+    }
+
+    /// The operator's Jacobian at `theta` (the operands' values are not formed).
+    #[inline]
+    pub fn jacobian<L: StaticOperands>(theta: &[T]) -> Jacobian<T, R, C, P> {
+        let mut j = zero_jacobian();
+        Place::<T, R, C, P, MODE>::fill::<L>(theta, None, Some(&mut j));
+        j
+    }
+
+    /// The operator's value and Jacobian at `theta`.
+    #[inline]
+    pub fn value_and_jacobian<L: StaticOperands>(theta: &[T]) -> ValueAndJacobian<T, R, C, P> {
+        let (mut v, mut j) = (zeros(), zero_jacobian());
+        Place::<T, R, C, P, MODE>::fill::<L>(theta, Some(&mut v), Some(&mut j));
+        (v, j)
     }
 }
 
 impl<T: Real, R: DimName, C: DimName, P: DimName, const MODE: u8> OperandVisitor<T>
-    for Place<T, R, C, P, MODE>
+    for Place<'_, T, R, C, P, MODE>
 where
     DefaultAllocator: Allocates<R, C, P>,
 {
@@ -159,7 +218,7 @@ where
     fn visit<S: StaticStructure>(
         &mut self,
         param_offset: usize,
-        value: &crate::static_structure::StaticValue<T, S>,
+        value: Option<&StaticValue<T, S>>,
         jacobian: Option<&crate::static_structure::StaticJacobian<T, S>>,
     ) where
         DefaultAllocator: Allocates<S::SRows, S::SCols, S::NParams>,
@@ -178,15 +237,17 @@ where
             );
         }
         let shape = (S::SRows::name(), S::SCols::name());
-        let mut view = self.value.generic_view_mut(self.at, shape);
-        if MODE == mode::SUM && !self.first {
-            view += value;
-        } else {
-            // the first term of a sum is copied, as the dynamic `Sum` does
-            view.copy_from(value);
+        if let (Some(out), Some(value)) = (self.value.as_deref_mut(), value) {
+            let mut view = out.generic_view_mut(self.at, shape);
+            if MODE == mode::SUM && !self.first {
+                view += value;
+            } else {
+                // the first term of a sum is copied, as the dynamic `Sum` does
+                view.copy_from(value);
+            }
         }
         self.first = false;
-        if let (Some(out), Some(jac)) = (self.jacobian.as_mut(), jacobian) {
+        if let (Some(out), Some(jac)) = (self.jacobian.as_deref_mut(), jacobian) {
             for (k, d) in jac.iter().enumerate() {
                 out[param_offset + k]
                     .generic_view_mut(self.at, shape)
@@ -201,4 +262,38 @@ where
             _ => {}
         }
     }
+}
+
+/// The Jacobian of a bilinear binary operator `V = f(A, B)` (`Kron`,
+/// `Hadamard`, `Product`) written in place: `jac[k] = f(∂A/∂θ_k, B)` for
+/// `A`'s parameters, then `f(A, ∂B/∂θ_k)` for `B`'s, with `f(x, y, out)`
+/// writing into `out`. Returns the operands' values `(A, B)`.
+#[inline]
+pub(crate) fn binary_jacobian_into<A, B, T, R, C>(
+    theta: &[T],
+    jac: &mut [OMatrix<T, R, C>],
+    f: impl Fn(&StaticValue<T, A>, &StaticValue<T, B>, &mut OMatrix<T, R, C>),
+) -> (StaticValue<T, A>, StaticValue<T, B>)
+where
+    A: StaticStructure,
+    B: StaticStructure,
+    T: Real,
+    R: DimName,
+    C: DimName,
+    DefaultAllocator: Allocates<A::SRows, A::SCols, A::NParams>
+        + Allocates<B::SRows, B::SCols, B::NParams>
+        + Allocator<R, C>,
+{
+    let na = <A::NParams as DimName>::DIM;
+    let (ta, tb) = theta.split_at(na);
+    let (a, ja) = A::value_and_jacobian_slice(ta);
+    let (b, jb) = B::value_and_jacobian_slice(tb);
+    let (out_a, out_b) = jac.split_at_mut(na);
+    for (out, d) in out_a.iter_mut().zip(ja.iter()) {
+        f(d, &b, out);
+    }
+    for (out, d) in out_b.iter_mut().zip(jb.iter()) {
+        f(&a, d, out);
+    }
+    (a, b)
 }

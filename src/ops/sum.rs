@@ -126,7 +126,8 @@ mod static_eval {
     };
     use nalgebra::DefaultAllocator;
 
-    type Out<T, L> = Place<
+    type Out<'a, T, L> = Place<
+        'a,
         T,
         <L as StaticOperands>::Rows0,
         <L as StaticOperands>::Cols0,
@@ -143,22 +144,17 @@ mod static_eval {
         type SCols = L::Cols0;
         #[inline]
         fn value_slice<T: Real>(theta: &[T]) -> StaticValue<T, Self> {
-            let mut out = Out::<T, L>::new(false);
-            L::visit(theta, false, &mut out);
-            out.value
+            Out::<T, L>::value::<L>(theta)
         }
         #[inline]
         fn jacobian_slice<T: Real>(theta: &[T]) -> StaticJacobian<T, Self> {
-            Self::value_and_jacobian_slice(theta).1
+            Out::<T, L>::jacobian::<L>(theta)
         }
         #[inline]
         fn value_and_jacobian_slice<T: Real>(
             theta: &[T],
         ) -> (StaticValue<T, Self>, StaticJacobian<T, Self>) {
-            let mut out = Out::<T, L>::new(true);
-            L::visit(theta, true, &mut out);
-            let jac = out.jacobian.unwrap_or_else(|| unreachable!("asked for"));
-            (out.value, jac)
+            Out::<T, L>::value_and_jacobian::<L>(theta)
         }
     }
 }
