@@ -427,8 +427,14 @@ fn analyse_best_keeps_the_cheaper_ordering_and_stays_exact() {
     // the fill is confined to the 30 + 2 trailing columns.
     let by_levels: Vec<usize> = (2..2 + qa).chain(2 + qa..n).chain(0..2).collect();
     let amd = SparseCholesky::analyse(n, &col_ptr, &row_idx, &opts).unwrap();
-    let mut best =
-        SparseCholesky::analyse_best(n, &col_ptr, &row_idx, &opts, &[by_levels.clone()]).unwrap();
+    let mut best = SparseCholesky::analyse_best(
+        n,
+        &col_ptr,
+        &row_idx,
+        &opts,
+        std::slice::from_ref(&by_levels),
+    )
+    .unwrap();
     let structural = {
         let id = SparseOptions {
             ordering: Ordering::Identity,

@@ -8,6 +8,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod adapter;
 mod compositions;
 mod derive;
 mod diagonal;
