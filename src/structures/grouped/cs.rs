@@ -64,7 +64,10 @@ impl Structure for RepeatedCS {
         Some(vec![d_s2, d_rho])
     }
     /// Block diagonal over the groups: each group's small dense inverse.
-    fn sparse_inverse<T: Real>(shape: &GroupedTimes, theta: &[T]) -> Option<crate::SparseInverse<T>> {
+    fn sparse_inverse<T: Real>(
+        shape: &GroupedTimes,
+        theta: &[T],
+    ) -> Option<crate::SparseInverse<T>> {
         super::block_inverse::<Self, T>(shape, theta)
     }
 }
