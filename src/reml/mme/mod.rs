@@ -352,6 +352,25 @@ impl<'a> Mme<'a> {
             .collect()
     }
 
+    /// `M v` for a symmetric `M` on `Q`'s pattern (elementwise when `Q` is
+    /// diagonal: one entry per column, the diagonal).
+    fn qmul(&self, rq: &SparseInverse<f64>, m: &[f64], v: &[f64]) -> Vec<f64> {
+        if self.q_chol.is_none() {
+            m.iter().zip(v).map(|(a, b)| a * b).collect()
+        } else {
+            sym_matvec(rq, m, v)
+        }
+    }
+
+    /// `vᵀ M v` for a symmetric `M` on `Q`'s pattern.
+    fn qquad(&self, rq: &SparseInverse<f64>, m: &[f64], v: &[f64]) -> f64 {
+        if self.q_chol.is_none() {
+            m.iter().zip(v).map(|(a, b)| a * b * b).sum()
+        } else {
+            quad_form(rq, m, v)
+        }
+    }
+
     /// `R v` for the columns `v`: a solve with the factor of `Q`, or a
     /// division by the diagonal.
     fn r_mul(&self, rq: &SparseInverse<f64>, v: &[f64]) -> Vec<f64> {
@@ -438,7 +457,7 @@ impl Evaluator for Mme<'_> {
         }
         let logdet_c = self.chol.log_det();
         // [WᵀQy, e_1 … e_p]: the solution and the β block of C⁻¹.
-        let qy = sym_matvec(&rq, &rq.values, &fx.y);
+        let qy = self.qmul(&rq, &rq.values, &fx.y);
         let mut rhs = self.w.tmul_weighted(&self.ones, &[&qy]);
         rhs.resize(dim * (1 + p), 0.0);
         for j in 0..p {
@@ -454,7 +473,7 @@ impl Evaluator for Mme<'_> {
             .collect();
         let ws = self.w.mul(&sol);
         let e: Vec<f64> = fx.y.iter().zip(&ws).map(|(a, b)| a - b).collect();
-        let mut ypy: f64 = quad_form(&rq, &rq.values, &e);
+        let mut ypy: f64 = self.qquad(&rq, &rq.values, &e);
         let mut logdet_g = 0.0;
         for (t, h) in hs.iter().enumerate() {
             let u = &sol[self.w.offsets[t]..self.w.offsets[t + 1]];
@@ -557,17 +576,17 @@ impl Evaluator for Mme<'_> {
                 for (&(k, _, _), &c) in self.pat.q_off.iter().zip(&cross) {
                     trace += 2.0 * dq[k] * c;
                 }
-                let quad = quad_form(rq, dq, &st.e);
+                let quad = self.qquad(rq, dq, &st.e);
                 score.push(-0.5 * (rq.logdet_jacobian[kk] + trace + quad));
                 // f = ṘQê = −R(Ḣê)
-                let he = sym_matvec(rq, dq, &st.e);
+                let he = self.qmul(rq, dq, &st.e);
                 let mut fc = self.r_mul(rq, &he);
                 fc.iter_mut().for_each(|v| *v = -*v);
                 f.push(fc);
             }
         }
         // AI = ½ (FᵀQF − BᵀC⁻¹B), B = WᵀQF
-        let qf: Vec<Vec<f64>> = f.iter().map(|c| sym_matvec(rq, &rq.values, c)).collect();
+        let qf: Vec<Vec<f64>> = f.iter().map(|c| self.qmul(rq, &rq.values, c)).collect();
         let fr: Vec<&[f64]> = qf.iter().map(|c| c.as_slice()).collect();
         let b = self.w.tmul_weighted(&self.ones, &fr);
         let mut cb = b.clone();
