@@ -350,10 +350,9 @@ fn grouped_models(t: &Table) -> Vec<(&'static str, MixedModel)> {
     let g = visits(t);
     let ages = GroupedTimes::from_columns(t, "Subject", "age").unwrap();
     let sex = Levels::from_column(t, "Sex").unwrap();
-    fn b<S: Structure>(s: S::Shape) -> Box<dyn CovarianceModel>
+    fn b<S: Structure + 'static>(s: S::Shape) -> Box<dyn CovarianceModel>
     where
         S::Shape: 'static,
-        S: 'static,
     {
         Box::new(Covariance::<S>::new(s).unwrap())
     }
@@ -574,11 +573,11 @@ fn gxe_model<const K: usize>() -> MixedModel {
     let mut y = Vec::new();
     let mut env = Vec::new();
     let mut level = Vec::new();
-    for e in 0..ne {
-        for g in 0..ng {
+    for (e, &le) in load.iter().enumerate() {
+        for (g, &fg) in f.iter().enumerate() {
             let specific = 0.7 * normal();
             for _ in 0..nrep {
-                y.push(10.0 + e as f64 + load[e] * f[g] + specific + 0.5 * normal());
+                y.push(10.0 + e as f64 + le * fg + specific + 0.5 * normal());
                 env.push(e);
                 level.push(e * ng + g);
             }

@@ -247,9 +247,9 @@ impl<'a> Mme<'a> {
             // −Σ_ab (MᵀḢM)_ab C^{ββ}_ab (Σ_i ṙ_i a_iᵀC^{ββ}a_i for a diagonal R)
             let hm: Vec<Vec<f64>> = m_cols.iter().map(|c| sym_matvec(rq, dq, c)).collect();
             let mut tr = 0.0;
-            for aa in 0..p {
-                for bb in 0..p {
-                    let mhm: f64 = m_cols[aa].iter().zip(&hm[bb]).map(|(x, y)| x * y).sum();
+            for (aa, ma) in m_cols.iter().enumerate() {
+                for (bb, hb) in hm.iter().enumerate() {
+                    let mhm: f64 = ma.iter().zip(hb).map(|(x, y)| x * y).sum();
                     tr -= mhm * st.beta_cov[(aa, bb)];
                 }
             }
