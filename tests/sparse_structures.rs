@@ -650,3 +650,28 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn post_estimation_with_a_grouped_residual_sparse_equals_dense() {
+    // BLUPs, their prediction-error variances and the conditional fit with
+    // an AR1 residual: the sparse MME against the dense V
+    let t = orthodont("post");
+    let m = orthodont_model(
+        &t,
+        Box::new(Covariance::<RepeatedAR1>::new(visits(&t)).unwrap()),
+        true,
+    );
+    let fit = m.fit(&opts(Backend::Dense)).unwrap();
+    let s = m.post_with(&fit, Backend::Sparse).unwrap();
+    let d = m.post_with(&fit, Backend::Dense).unwrap();
+    let (bs, bd) = (&s.blups[0], &d.blups[0]);
+    let scale = bd.values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    for (a, b) in bs.values.iter().zip(&bd.values) {
+        assert!((a - b).abs() < 1e-8 * scale, "BLUP {a} vs {b}");
+    }
+    let dp = (&bs.pev - &bd.pev).abs().max();
+    assert!(dp < 1e-8 * max_abs(&bd.pev), "PEV off by {dp:e}");
+    for (a, b) in s.conditional_fitted.iter().zip(&d.conditional_fitted) {
+        assert!(rel(*a, *b) < 1e-9, "conditional fit {a} vs {b}");
+    }
+}
