@@ -230,6 +230,73 @@ impl<T: Real> SparseInverse<T> {
     }
 }
 
+impl<T: Real> SparseInverse<T> {
+    /// The block-diagonal inverse of blocks that share their parameters
+    /// (each block has all of them): derivatives of the blocks side by side
+    /// for every parameter, `log|V| = Σ log|V_b|`, `∂log|V| = Σ ∂log|V_b|`.
+    pub(crate) fn shared_block_diag(blocks: &[Self], n_params: usize) -> Self {
+        let mut out = SparseInverse {
+            n: 0,
+            col_ptr: vec![0],
+            row_idx: Vec::new(),
+            values: Vec::new(),
+            jacobian: vec![Vec::new(); n_params],
+            logdet: T::zero(),
+            logdet_jacobian: vec![T::zero(); n_params],
+        };
+        for b in blocks {
+            for j in 0..b.n {
+                let r = b.col_ptr[j]..b.col_ptr[j + 1];
+                out.row_idx
+                    .extend(b.row_idx[r.clone()].iter().map(|&i| i + out.n));
+                out.col_ptr.push(out.row_idx.len());
+            }
+            out.values.extend_from_slice(&b.values);
+            for (o, d) in out.jacobian.iter_mut().zip(&b.jacobian) {
+                o.extend_from_slice(d);
+            }
+            out.logdet += b.logdet;
+            for (o, &d) in out.logdet_jacobian.iter_mut().zip(&b.logdet_jacobian) {
+                *o += d;
+            }
+            out.n += b.n;
+        }
+        out
+    }
+
+    /// The same matrix with index `k` renamed `to[k]` (a permutation of
+    /// `0..n`): `V'[to[a], to[b]] = V[a, b]`, lower triangle, rows sorted
+    /// within each column.
+    pub(crate) fn relabel(&self, to: &[usize]) -> Self {
+        let mut ent: Vec<(usize, usize, usize)> = self
+            .entries()
+            .enumerate()
+            .map(|(q, (i, j))| {
+                let (a, b) = (to[i], to[j]);
+                (a.min(b), a.max(b), q)
+            })
+            .collect();
+        ent.sort_unstable();
+        let mut col_ptr = vec![0; self.n + 1];
+        for e in &ent {
+            col_ptr[e.0 + 1] += 1;
+        }
+        for j in 0..self.n {
+            col_ptr[j + 1] += col_ptr[j];
+        }
+        let pick = |v: &[T]| -> Vec<T> { ent.iter().map(|e| v[e.2]).collect() };
+        SparseInverse {
+            n: self.n,
+            col_ptr,
+            row_idx: ent.iter().map(|e| e.1).collect(),
+            values: pick(&self.values),
+            jacobian: self.jacobian.iter().map(|d| pick(d)).collect(),
+            logdet: self.logdet,
+            logdet_jacobian: self.logdet_jacobian.clone(),
+        }
+    }
+}
+
 fn dense_of<T: Real>(n: usize, col_ptr: &[usize], row_idx: &[usize], v: &[T]) -> DMatrix<T> {
     let mut m = DMatrix::zeros(n, n);
     for j in 0..n {

@@ -320,17 +320,13 @@ impl MixedModel {
     }
 
     /// Whether the sparse (mixed-model-equations) backend can fit this
-    /// model, and if not, why: every `G` needs a sparse inverse
-    /// ([`Structure::sparse_inverse`](crate::Structure::sparse_inverse)) and
-    /// `R` must be diagonal by type.
+    /// model, and if not, why: every `G` and the residual `R` need a sparse
+    /// inverse ([`Structure::sparse_inverse`](crate::Structure::sparse_inverse);
+    /// a residual that is diagonal by type has one).
     pub fn sparse_support(&self) -> Result<(), String> {
-        let r = &self.residual;
-        let x0 = r.free_defaults();
-        if r.diagonal_f64(&x0).is_none() {
-            return Err(
-                "the residual is not diagonal by type (the sparse backend needs R⁻¹ diagonal)"
-                    .into(),
-            );
+        let x0 = self.residual.free_defaults();
+        if super::mme::residual_inverse(self, &x0).is_none() {
+            return Err(super::mme::RESIDUAL_UNAVAILABLE.into());
         }
         for t in &self.terms {
             if t.g.sparse_inverse_f64(&t.g.free_defaults()).is_none() {

@@ -18,8 +18,8 @@
 //!   entry costs `O(k n²)`;
 //! - **sparse** (`mme/`): Henderson's mixed-model equations factored by a
 //!   sparse Cholesky, traces from a selected inverse, no `n × n` matrix;
-//!   `Auto` (the default) uses it whenever every `G` has a sparse inverse
-//!   and `R` is diagonal by type.
+//!   `Auto` (the default) uses it whenever every `G` and `R` have a sparse
+//!   inverse (`R` diagonal by type, grouped, or on a complete field grid).
 //!
 //! `yᵀPy` is always formed from residuals, and `y` is centred when `X` has a
 //! constant column, so that an offset in `y` does not change the estimates.

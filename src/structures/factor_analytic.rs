@@ -140,4 +140,13 @@ impl<const K: usize, N: Size> Structure for FactorAnalytic<K, N> {
         }
         Some(out)
     }
+    /// Small and dense: the dense inverse (so that `Kron<FA, Identity>`
+    /// has the sparse inverse `FA⁻¹ ⊗ I`).
+    fn sparse_inverse<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+    ) -> Option<crate::SparseInverse<T>> {
+        let (v, jac) = Self::value_and_jacobian(shape, theta);
+        crate::SparseInverse::from_dense(&v, &jac?)
+    }
 }

@@ -20,3 +20,4 @@ mod reml_diagonal_residual;
 mod reml_errors;
 mod reml_john_alpha;
 mod sparse_backend;
+mod sparse_structures;

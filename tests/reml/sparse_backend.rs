@@ -163,8 +163,14 @@ fn auto_picks_sparse_when_it_can_and_dense_otherwise() {
         .unwrap_err();
     assert!(matches!(e, RemlError::BackendUnavailable { .. }), "{e}");
     assert!(e.to_string().contains("`gen`"), "{e}");
-    // A residual that is not diagonal by type.
-    let r = Covariance::<AR1>::new(n).unwrap();
+    // A residual without a sparse inverse (an isotropic spatial kernel:
+    // its inverse is dense).
+    let pos: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let xy = covreml::structures::spatial::Coordinates::new(&[&pos, &vec![0.0; n]]).unwrap();
+    let r = Covariance::<
+        covreml::structures::spatial::Isotropic<covreml::structures::spatial::Exponential>,
+    >::new(xy)
+    .unwrap();
     let m = MixedModel::new(&t.numeric("yield").unwrap(), &x, Box::new(r)).unwrap();
     let e = m
         .fit(&RemlOptions::default().backend(Backend::Sparse))

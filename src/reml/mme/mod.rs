@@ -1,24 +1,31 @@
 //! The sparse backend: AI-REML on Henderson's mixed-model equations
 //!
-//! `C = [XᵀR⁻¹X, XᵀR⁻¹Z; ZᵀR⁻¹X, ZᵀR⁻¹Z + G⁻¹]` (order `p + Σ q_i`),
+//! `C = WᵀQW + blockdiag(0, G⁻¹)` with `W = [X Z]` and `Q = R⁻¹` (order
+//! `p + Σ q_i`), factored by a sparse Cholesky whose pattern is analysed
+//! once. The residual enters through its sparse inverse `Q` (diagonal for a
+//! residual that is diagonal by type; block-sparse for the grouped and
+//! spatial structures). No `n × n` dense matrix exists on this path: memory
+//! is `O(nnz(L) + n·(p + m) + nnz(Q)·(p + m)²)`.
 //!
-//! factored by a sparse Cholesky whose pattern is analysed once. No
-//! `n × n` matrix exists on this path: memory is `O(nnz(L) + n·(p + m))`.
-//!
-//! With `ŝ = [β̂; û] = C⁻¹WᵀR⁻¹y` and `ê = y − Wŝ`:
+//! With `ŝ = [β̂; û] = C⁻¹WᵀQy` and `ê = y − Wŝ` (so that `Py = Qê`):
 //!
 //! - `ℓ = −½[(n − p) log 2π + log|R| + log|G| + log|C| + yᵀPy]` with the
-//!   stable `yᵀPy = êᵀR⁻¹ê + ûᵀG⁻¹û`;
+//!   stable `yᵀPy = êᵀQê + ûᵀG⁻¹û`;
 //! - for a parameter of `G` (with `Ḣ = ∂G⁻¹/∂θ`):
 //!   `∂ℓ/∂θ = −½[∂log|G| + tr(C^{uu}Ḣ) + ûᵀḢû]`, working variate
 //!   `f = Z Ġ G⁻¹ û = −Z G Ḣ û`;
-//! - for a parameter of the diagonal `R`: `∂ℓ/∂θ = −½[tr(R⁻¹Ṙ) −
-//!   Σ_i ṙ_i h_i / r_i² − Σ_i ṙ_i ê_i² / r_i²]` with `h_i = w_iᵀC⁻¹w_i`,
-//!   working variate `f = Ṙ R⁻¹ ê`;
-//! - `AI = ½(FᵀR⁻¹F − BᵀC⁻¹B)`, `B = WᵀR⁻¹F`: one multi-column solve.
+//! - for a parameter of `R` (with `Ḣ = ∂Q/∂θ = −QṘQ`):
+//!   `∂ℓ/∂θ = −½[∂log|R| + tr(C⁻¹WᵀḢW) + êᵀḢê]`, where
+//!   `tr(C⁻¹WᵀḢW) = Σ_{(i,j)} Ḣ_ij w_iᵀC⁻¹w_j (×2 if i ≠ j)` over the stored
+//!   entries of `Q`, and working variate `f = ṘPy = ṘQê = −R(Ḣê)` (a solve
+//!   with the factor of `Q`; `−Ḣ_ii ê_i / Q_ii` for a diagonal `Q`, which is
+//!   `ṙ_i ê_i / r_i`);
+//! - `AI = ½(FᵀQF − BᵀC⁻¹B)`, `B = WᵀQF`: one multi-column solve.
 //!
 //! The traces need `C⁻¹` only on the pattern of `C`, which lies inside the
-//! pattern of the factor: a selected inverse gives it.
+//! pattern of the factor: a selected inverse gives it (every `w_iᵀC⁻¹w_j`
+//! with `Q_ij` stored reads `C⁻¹` on positions of `C`'s pattern, which
+//! includes the products of rows `i` and `j`).
 
 mod design;
 mod ordering;
@@ -43,9 +50,8 @@ struct State {
     sol: Vec<f64>,
     /// `ê = y − W ŝ`.
     e: Vec<f64>,
-    /// The diagonal of `R` and its derivatives (free parameters of `R`).
-    r: Vec<f64>,
-    dr: Vec<Vec<f64>>,
+    /// `Q = R⁻¹` with `∂Q/∂x_k`, `log|R|` and its derivatives.
+    q: SparseInverse<f64>,
     /// Each term's `G⁻¹`.
     hs: Vec<SparseInverse<f64>>,
     /// `C^{uβ}`, the `u` rows of the `β` columns of `C⁻¹` (`(dim − p) × p`,
@@ -67,8 +73,32 @@ pub(crate) struct Mme<'a> {
     values: Vec<f64>,
     /// Per term with a non-diagonal `G⁻¹`: its factorization, for `G v`.
     h_chol: Vec<Option<SparseCholesky>>,
+    /// For a non-diagonal `Q`: its factorization, for `R v` (factored at
+    /// every evaluation, which also checks that `Q` is positive definite).
+    q_chol: Option<SparseCholesky>,
+    /// `n` ones (`Wᵀ v` through the weighted product).
+    ones: Vec<f64>,
     st: Option<State>,
     method: Method,
+}
+
+/// Why a residual cannot go to the sparse backend.
+pub(crate) const RESIDUAL_UNAVAILABLE: &str =
+    "the residual has no sparse inverse (it is neither diagonal by type nor has \
+     Structure::sparse_inverse; isotropic spatial kernels and AR1xAR1 with missing plots have dense inverses)";
+
+/// `Q = R⁻¹` of the residual at its free parameters `xr`: from the diagonal
+/// when the residual is diagonal by type (also for a model that gives a
+/// diagonal but no sparse inverse), else its sparse inverse; `None` if it has
+/// neither.
+pub(crate) fn residual_inverse(
+    model: &MixedModel,
+    xr: &[f64],
+) -> Option<Result<SparseInverse<f64>, crate::CovError>> {
+    if let Some(d) = model.residual.diagonal_f64(xr) {
+        return Some(d.map(|(r, dr)| SparseInverse::from_diagonal(&r, &dr)));
+    }
+    model.residual.sparse_inverse_f64(xr)
 }
 
 fn sparse_err(e: SparseError) -> RemlError {
@@ -104,13 +134,22 @@ impl<'a> Mme<'a> {
             }
         }
         let xr = parts[model.terms.len()];
-        if model.residual.diagonal_f64(xr).is_none() {
-            return Err(unavailable(
-                "the residual is not diagonal by type".to_string(),
-            ));
-        }
+        let q = match residual_inverse(model, xr) {
+            Some(q) => q.map_err(cov_err("residual"))?,
+            None => return Err(unavailable(RESIDUAL_UNAVAILABLE.to_string())),
+        };
         let w = RowDesign::new(fx, &model.terms)?;
-        let pat = Pattern::new(&w, &hs);
+        let pat = Pattern::new(&w, &hs, &q).ok_or_else(|| {
+            unavailable("the sparse inverse of the residual lacks a diagonal entry".into())
+        })?;
+        let q_chol = if q.nnz() == q.n {
+            None
+        } else {
+            Some(
+                SparseCholesky::analyse(q.n, &q.col_ptr, &q.row_idx, &SparseOptions::default())
+                    .map_err(sparse_err)?,
+            )
+        };
         let chol = SparseCholesky::analyse_best(
             w.dim,
             &pat.col_ptr,
@@ -141,6 +180,8 @@ impl<'a> Mme<'a> {
             zmap,
             values,
             h_chol,
+            q_chol,
+            ones: vec![1.0; fx.n()],
             st: None,
             method: Method::Reml,
         })
@@ -177,8 +218,8 @@ impl<'a> Mme<'a> {
             }
             out
         };
-        // A = R⁻¹(X + Z U S), n × p (column major)
-        let mut a = vec![0.0; n * p];
+        // M = X + Z U S, n × p (column major); A = Q M
+        let mut m = vec![0.0; n * p];
         for i in 0..n {
             let (cols, vals) = self.w.row(i);
             for j in 0..p {
@@ -186,9 +227,11 @@ impl<'a> Mme<'a> {
                 for (&c, &w) in cols[p..].iter().zip(&vals[p..]) {
                     v += w * us[j * q + c as usize - p];
                 }
-                a[j * n + i] = v / st.r[i];
+                m[j * n + i] = v;
             }
         }
+        let rq = &st.q;
+        let m_cols: Vec<&[f64]> = (0..p).map(|j| &m[j * n..(j + 1) * n]).collect();
         let mut corr = Vec::new();
         for (t, h) in st.hs.iter().enumerate() {
             let (lo, hi) = (self.w.offsets[t] - p, self.w.offsets[t + 1] - p);
@@ -206,43 +249,63 @@ impl<'a> Mme<'a> {
                 corr.push(-tr);
             }
         }
-        for d in &st.dr {
-            // Σ_i ṙ_i a_iᵀ C^{ββ} a_i
+        for dq in &rq.jacobian {
+            // tr(AᵀṘA C^{ββ}) with ṘA = −RḢRA = −RḢM and AᵀR = Mᵀ:
+            // −Σ_ab (MᵀḢM)_ab C^{ββ}_ab (Σ_i ṙ_i a_iᵀC^{ββ}a_i for a diagonal R)
+            let hm: Vec<Vec<f64>> = m_cols.iter().map(|c| sym_matvec(rq, dq, c)).collect();
             let mut tr = 0.0;
-            for i in 0..n {
-                let mut qf = 0.0;
-                for aa in 0..p {
-                    for bb in 0..p {
-                        qf += a[aa * n + i] * st.beta_cov[(aa, bb)] * a[bb * n + i];
-                    }
+            for (aa, ma) in m_cols.iter().enumerate() {
+                for (bb, hb) in hm.iter().enumerate() {
+                    let mhm: f64 = ma.iter().zip(hb).map(|(x, y)| x * y).sum();
+                    tr -= mhm * st.beta_cov[(aa, bb)];
                 }
-                tr += d[i] * qf;
             }
             corr.push(tr);
         }
-        let a_cols = (0..p).map(|j| a[j * n..(j + 1) * n].to_vec()).collect();
+        let a_cols = m_cols
+            .iter()
+            .map(|c| sym_matvec(rq, &rq.values, c))
+            .collect();
         (corr, a_cols)
     }
 
-    /// Fills `C` at the given `R` diagonal and `G⁻¹`s.
-    fn assemble(&mut self, r: &[f64], hs: &[SparseInverse<f64>]) {
-        let constant = r.iter().all(|&v| v == r[0]);
+    /// Fills `C` at the given `Q = R⁻¹` and `G⁻¹`s.
+    fn assemble(&mut self, rq: &SparseInverse<f64>, hs: &[SparseInverse<f64>]) {
+        let d0 = rq.values[self.pat.q_diag[0]];
+        let constant =
+            self.pat.q_off.is_empty() && self.pat.q_diag.iter().all(|&k| rq.values[k] == d0);
         if constant {
-            let ri = 1.0 / r[0];
             for (v, &a) in self.values.iter_mut().zip(&self.pat.wtw) {
-                *v = a * ri;
+                *v = a * d0;
             }
         } else {
             self.values.fill(0.0);
-            for (i, &ri) in r.iter().enumerate() {
+            for (i, &k) in self.pat.q_diag.iter().enumerate() {
                 let (_, vals) = self.w.row(i);
                 let sc = &self.pat.scatter[self.pat.scatter_ptr[i]..self.pat.scatter_ptr[i + 1]];
-                let inv = 1.0 / ri;
+                let inv = rq.values[k];
                 let mut q = 0;
                 for a in 0..vals.len() {
                     let va = vals[a] * inv;
                     for &vb in &vals[..=a] {
                         self.values[sc[q] as usize] += va * vb;
+                        q += 1;
+                    }
+                }
+            }
+            // Q_ij, i > j: v·w_ix·w_jy at lower(x, y) for every pair, twice
+            // when x = y (the pair (j, i) gives the transpose).
+            for (e, &(k, i, j)) in self.pat.q_off.iter().enumerate() {
+                let v = rq.values[k];
+                let (ci, vi) = self.w.row(i as usize);
+                let (cj, vj) = self.w.row(j as usize);
+                let sc = &self.pat.cross[self.pat.cross_ptr[e]..self.pat.cross_ptr[e + 1]];
+                let mut q = 0;
+                for (&x, &wx) in ci.iter().zip(vi) {
+                    let a = v * wx;
+                    for (&y, &wy) in cj.iter().zip(vj) {
+                        let f = if x == y { 2.0 } else { 1.0 };
+                        self.values[sc[q] as usize] += f * a * wy;
                         q += 1;
                     }
                 }
@@ -270,6 +333,66 @@ impl<'a> Mme<'a> {
             super::dense::evaluate_or_error(self, x)?;
         }
         Ok(())
+    }
+
+    /// `w_iᵀ C⁻¹ w_j` for every off-diagonal entry `(i, j)` of `Q`, from
+    /// `C⁻¹` on the pattern.
+    fn cross_leverages(&self, zc: &[f64]) -> Vec<f64> {
+        self.pat
+            .q_off
+            .iter()
+            .enumerate()
+            .map(|(e, &(_, i, j))| {
+                let (_, vi) = self.w.row(i as usize);
+                let (_, vj) = self.w.row(j as usize);
+                let sc = &self.pat.cross[self.pat.cross_ptr[e]..self.pat.cross_ptr[e + 1]];
+                let mut s = 0.0;
+                let mut q = 0;
+                for &wx in vi {
+                    for &wy in vj {
+                        s += wx * wy * zc[sc[q] as usize];
+                        q += 1;
+                    }
+                }
+                s
+            })
+            .collect()
+    }
+
+    /// `M v` for a symmetric `M` on `Q`'s pattern (elementwise when `Q` is
+    /// diagonal: one entry per column, the diagonal).
+    fn qmul(&self, rq: &SparseInverse<f64>, m: &[f64], v: &[f64]) -> Vec<f64> {
+        if self.q_chol.is_none() {
+            m.iter().zip(v).map(|(a, b)| a * b).collect()
+        } else {
+            sym_matvec(rq, m, v)
+        }
+    }
+
+    /// `vᵀ M v` for a symmetric `M` on `Q`'s pattern.
+    fn qquad(&self, rq: &SparseInverse<f64>, m: &[f64], v: &[f64]) -> f64 {
+        if self.q_chol.is_none() {
+            m.iter().zip(v).map(|(a, b)| a * b * b).sum()
+        } else {
+            quad_form(rq, m, v)
+        }
+    }
+
+    /// `R v` for the columns `v`: a solve with the factor of `Q`, or a
+    /// division by the diagonal.
+    fn r_mul(&self, rq: &SparseInverse<f64>, v: &[f64]) -> Vec<f64> {
+        match &self.q_chol {
+            None => v
+                .iter()
+                .zip(&self.pat.q_diag)
+                .map(|(a, &k)| a / rq.values[k])
+                .collect(),
+            Some(c) => {
+                let mut m = Mat::<f64>::from_fn(v.len(), 1, |i, _| v[i]);
+                c.solve_in_place(m.as_mut());
+                m.col_as_slice(0).to_vec()
+            }
+        }
     }
 
     /// `h_i = w_iᵀ C⁻¹ w_i` for every row, from `C⁻¹` on the pattern.
@@ -301,17 +424,25 @@ impl Evaluator for Mme<'_> {
         let (n, p, dim) = (self.w.n, self.w.p, self.w.dim);
         let parts = model.split(x);
         let xr = parts[model.terms.len()];
-        let (r, dr) = match model.residual.diagonal_f64(xr) {
-            Some(d) => d.map_err(|e| EvalFail::Model(cov_err("residual")(e)))?,
-            None => {
-                return Err(EvalFail::Model(RemlError::BackendUnavailable {
-                    backend: "sparse",
-                    reason: "the residual is not diagonal by type".into(),
-                }))
-            }
+        // `None` here (the residual had a sparse inverse at its defaults)
+        // means a dense-inverse structure that is not positive definite.
+        let rq = match residual_inverse(model, xr) {
+            Some(q) => q.map_err(|e| EvalFail::Model(cov_err("residual")(e)))?,
+            None => return Err(EvalFail::NotPd),
         };
-        if r.iter().any(|v| !(*v > 0.0 && v.is_finite())) {
+        if !rq.logdet.is_finite()
+            || self
+                .pat
+                .q_diag
+                .iter()
+                .any(|&k| !(rq.values[k] > 0.0 && rq.values[k].is_finite()))
+        {
             return Err(EvalFail::NotPd);
+        }
+        if let Some(c) = self.q_chol.as_mut() {
+            if c.factor(&rq.values).is_err() {
+                return Err(EvalFail::NotPd);
+            }
         }
         let mut hs = Vec::with_capacity(model.terms.len());
         for (t, xs) in model.terms.iter().zip(&parts) {
@@ -327,14 +458,14 @@ impl Evaluator for Mme<'_> {
             }
             hs.push(h);
         }
-        self.assemble(&r, &hs);
+        self.assemble(&rq, &hs);
         if self.chol.factor(&self.values).is_err() {
             return Err(EvalFail::NotPd);
         }
         let logdet_c = self.chol.log_det();
-        // [WᵀR⁻¹y, e_1 … e_p]: the solution and the β block of C⁻¹.
-        let rinv: Vec<f64> = r.iter().map(|v| 1.0 / v).collect();
-        let mut rhs = self.w.tmul_weighted(&rinv, &[&fx.y]);
+        // [WᵀQy, e_1 … e_p]: the solution and the β block of C⁻¹.
+        let qy = self.qmul(&rq, &rq.values, &fx.y);
+        let mut rhs = self.w.tmul_weighted(&self.ones, &[&qy]);
         rhs.resize(dim * (1 + p), 0.0);
         for j in 0..p {
             rhs[(1 + j) * dim + j] = 1.0;
@@ -349,14 +480,14 @@ impl Evaluator for Mme<'_> {
             .collect();
         let ws = self.w.mul(&sol);
         let e: Vec<f64> = fx.y.iter().zip(&ws).map(|(a, b)| a - b).collect();
-        let mut ypy: f64 = e.iter().zip(&rinv).map(|(a, b)| a * a * b).sum();
+        let mut ypy: f64 = self.qquad(&rq, &rq.values, &e);
         let mut logdet_g = 0.0;
         for (t, h) in hs.iter().enumerate() {
             let u = &sol[self.w.offsets[t]..self.w.offsets[t + 1]];
             ypy += quad_form(h, &h.values, u);
             logdet_g += h.logdet;
         }
-        let logdet_r: f64 = r.iter().map(|v| v.ln()).sum();
+        let logdet_r = rq.logdet;
         let (ll_no_constant, df) = match self.method {
             // log|V| = log|R| + log|G| + log|C| − log|XᵀV⁻¹X|
             Method::Ml => {
@@ -375,8 +506,7 @@ impl Evaluator for Mme<'_> {
             x: x.to_vec(),
             sol,
             e,
-            r,
-            dr,
+            q: rq,
             hs,
             c_ub,
             beta_cov: beta_cov.clone(),
@@ -440,33 +570,37 @@ impl Evaluator for Mme<'_> {
                 f.push(zf);
             }
         }
-        let rinv: Vec<f64> = st.r.iter().map(|v| 1.0 / v).collect();
-        if !st.dr.is_empty() {
+        let rq = &st.q;
+        if rq.n_params() > 0 {
             let lev = self.leverages(&zc);
-            for d in &st.dr {
-                let mut tr1 = 0.0;
-                let mut tr2 = 0.0;
-                let mut quad = 0.0;
-                let mut fc = Vec::with_capacity(n);
-                for i in 0..n {
-                    let (di, ri, ei) = (d[i], rinv[i], st.e[i]);
-                    tr1 += di * ri;
-                    tr2 += di * ri * ri * lev[i];
-                    quad += di * ei * ei * ri * ri;
-                    fc.push(di * ei * ri);
+            let cross = self.cross_leverages(&zc);
+            for (kk, dq) in rq.jacobian.iter().enumerate() {
+                // tr(C⁻¹WᵀḢW) = Σ_i Ḣ_ii h_i + 2 Σ_{i>j} Ḣ_ij w_iᵀC⁻¹w_j
+                let mut trace = 0.0;
+                for (&k, &h) in self.pat.q_diag.iter().zip(&lev) {
+                    trace += dq[k] * h;
                 }
-                score.push(-0.5 * (tr1 - tr2 - quad));
+                for (&(k, _, _), &c) in self.pat.q_off.iter().zip(&cross) {
+                    trace += 2.0 * dq[k] * c;
+                }
+                let quad = self.qquad(rq, dq, &st.e);
+                score.push(-0.5 * (rq.logdet_jacobian[kk] + trace + quad));
+                // f = ṘQê = −R(Ḣê)
+                let he = self.qmul(rq, dq, &st.e);
+                let mut fc = self.r_mul(rq, &he);
+                fc.iter_mut().for_each(|v| *v = -*v);
                 f.push(fc);
             }
         }
-        // AI = ½ (FᵀR⁻¹F − BᵀC⁻¹B), B = WᵀR⁻¹F
-        let fr: Vec<&[f64]> = f.iter().map(|c| c.as_slice()).collect();
-        let b = self.w.tmul_weighted(&rinv, &fr);
+        // AI = ½ (FᵀQF − BᵀC⁻¹B), B = WᵀQF
+        let qf: Vec<Vec<f64>> = f.iter().map(|c| self.qmul(rq, &rq.values, c)).collect();
+        let fr: Vec<&[f64]> = qf.iter().map(|c| c.as_slice()).collect();
+        let b = self.w.tmul_weighted(&self.ones, &fr);
         let mut cb = b.clone();
         self.solve(&mut cb, k);
         let dim = self.w.dim;
         let ai = DMatrix::from_fn(k, k, |a, c| {
-            let ff: f64 = (0..n).map(|i| f[a][i] * rinv[i] * f[c][i]).sum();
+            let ff: f64 = (0..n).map(|i| f[a][i] * qf[c][i]).sum();
             let bb: f64 = (0..dim).map(|i| b[a * dim + i] * cb[c * dim + i]).sum();
             0.5 * (ff - bb)
         });

@@ -1,9 +1,11 @@
 //! The fixed nonzero pattern of the mixed-model equations
-//! `C = WᵀR⁻¹W + blockdiag(0, G₁⁻¹, …, G_m⁻¹)` (lower triangle, compressed
-//! columns), and the maps that fill it: for every row of `W`, the positions
-//! of its products `w_a w_b` (`a ≥ b`), and for every term, the positions of
-//! the entries of `G⁻¹`. Built once per model; explicit zeros are kept, so
-//! the pattern never changes between iterations.
+//! `C = WᵀQW + blockdiag(0, G₁⁻¹, …, G_m⁻¹)` with `Q = R⁻¹` (lower
+//! triangle, compressed columns), and the maps that fill it: for every row
+//! of `W`, the positions of its products `w_a w_b` (`a ≥ b`, the diagonal
+//! entries `Q_ii`); for every off-diagonal entry `Q_ij` (`i > j`), the
+//! positions of the products `w_ix w_jy` over all pairs; and for every term,
+//! the positions of the entries of `G⁻¹`. Built once per model; explicit
+//! zeros are kept, so the pattern never changes between iterations.
 
 use super::design::RowDesign;
 use crate::SparseInverse;
@@ -21,11 +23,21 @@ pub(crate) struct Pattern {
     pub g_pos: Vec<Vec<usize>>,
     /// `WᵀW` on the pattern (the products with unit weights).
     pub wtw: Vec<f64>,
+    /// Position in `Q`'s values of its diagonal entry `Q_ii`, per row.
+    pub q_diag: Vec<usize>,
+    /// The off-diagonal entries of `Q`: `(position in Q's values, i, j)`, `i > j`.
+    pub q_off: Vec<(usize, u32, u32)>,
+    /// Start of each off-diagonal entry's products in `cross`.
+    pub cross_ptr: Vec<usize>,
+    /// For entry `(i, j)` of `q_off`: the position of `lower(x, y)` for
+    /// every `x` of row `i` (outer) and `y` of row `j` (inner).
+    pub cross: Vec<u32>,
 }
 
 impl Pattern {
-    /// Builds the pattern from `W` and the patterns of the `G⁻¹`s.
-    pub fn new(w: &RowDesign, hs: &[SparseInverse<f64>]) -> Self {
+    /// Builds the pattern from `W`, the patterns of the `G⁻¹`s and of `Q`.
+    /// `None` if `Q` lacks a diagonal entry.
+    pub fn new(w: &RowDesign, hs: &[SparseInverse<f64>], q: &SparseInverse<f64>) -> Option<Self> {
         let (n, p, dim) = (w.n, w.p, w.dim);
         // Keys `col << 32 | row` of the lower triangle. The X × X block is
         // dense, X × Z is dense over the columns that occur, and every
@@ -42,6 +54,26 @@ impl Pattern {
                     keys.push(key(ca as usize, cb as usize));
                 }
             }
+        }
+        let mut q_diag = vec![usize::MAX; n];
+        let mut q_off = Vec::new();
+        for (pos, (i, j)) in q.entries().enumerate() {
+            if i == j {
+                q_diag[i] = pos;
+                continue;
+            }
+            q_off.push((pos, i as u32, j as u32));
+            let (ci, _) = w.row(i);
+            let (cj, _) = w.row(j);
+            for &a in &ci[p.min(ci.len())..] {
+                for &b in &cj[p.min(cj.len())..] {
+                    let (a, b) = (a as usize, b as usize);
+                    keys.push(key(a.max(b), a.min(b)));
+                }
+            }
+        }
+        if q_diag.contains(&usize::MAX) {
+            return None;
         }
         for j in 0..p {
             for (r, &u) in used.iter().enumerate().skip(j) {
@@ -102,14 +134,32 @@ impl Pattern {
             .zip(&w.offsets)
             .map(|(h, &off)| h.entries().map(|(r, c)| pos(off + r, off + c)).collect())
             .collect();
-        Pattern {
+        let mut cross_ptr = Vec::with_capacity(q_off.len() + 1);
+        cross_ptr.push(0);
+        let mut cross = Vec::new();
+        for &(_, i, j) in &q_off {
+            let (ci, _) = w.row(i as usize);
+            let (cj, _) = w.row(j as usize);
+            for &a in ci {
+                for &b in cj {
+                    let (a, b) = (a as usize, b as usize);
+                    cross.push(pos(a.max(b), a.min(b)) as u32);
+                }
+            }
+            cross_ptr.push(cross.len());
+        }
+        Some(Pattern {
             col_ptr,
             row_idx,
             scatter_ptr,
             scatter,
             g_pos,
             wtw,
-        }
+            q_diag,
+            q_off,
+            cross_ptr,
+            cross,
+        })
     }
 
     /// Number of stored entries.

@@ -72,4 +72,11 @@ impl Structure for RepeatedAR1 {
         });
         Some(vec![d_s2, d_rho])
     }
+    /// Block diagonal over the groups: each group's small dense inverse.
+    fn sparse_inverse<T: Real>(
+        shape: &GroupedTimes,
+        theta: &[T],
+    ) -> Option<crate::SparseInverse<T>> {
+        super::block_inverse::<Self, T>(shape, theta)
+    }
 }

@@ -70,4 +70,11 @@ impl Structure for ARH {
         };
         Some(super::heterogeneous_jacobian(shape, &theta[..nl], 1, corr))
     }
+    /// Block diagonal over the groups: each group's small dense inverse.
+    fn sparse_inverse<T: Real>(
+        shape: &GroupedTimes,
+        theta: &[T],
+    ) -> Option<crate::SparseInverse<T>> {
+        super::block_inverse::<Self, T>(shape, theta)
+    }
 }

@@ -71,6 +71,13 @@ impl Structure for CAR1 {
         });
         Some(vec![d_s2, d_phi])
     }
+    /// Block diagonal over the groups: each group's small dense inverse.
+    fn sparse_inverse<T: Real>(
+        shape: &GroupedTimes,
+        theta: &[T],
+    ) -> Option<crate::SparseInverse<T>> {
+        super::block_inverse::<Self, T>(shape, theta)
+    }
 }
 
 /// `φ^d` for `d ≥ 0`: 1 at `d = 0`, `φ` itself at `d = 1`.

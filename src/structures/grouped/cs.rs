@@ -63,4 +63,11 @@ impl Structure for RepeatedCS {
         let d_rho = within(shape, |i, j| if i == j { T::zero() } else { s2 });
         Some(vec![d_s2, d_rho])
     }
+    /// Block diagonal over the groups: each group's small dense inverse.
+    fn sparse_inverse<T: Real>(
+        shape: &GroupedTimes,
+        theta: &[T],
+    ) -> Option<crate::SparseInverse<T>> {
+        super::block_inverse::<Self, T>(shape, theta)
+    }
 }

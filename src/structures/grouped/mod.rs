@@ -40,7 +40,7 @@ pub use times::GroupedTimes;
 pub use unstructured::RepeatedUnstructured;
 pub use var_ident::VarIdent;
 
-use crate::Real;
+use crate::{Real, SparseInverse, Structure};
 use nalgebra::DMatrix;
 
 /// Declares a zero-sized structure type with the usual derives.
@@ -69,6 +69,29 @@ pub(crate) fn within<T: Real>(
         }
     }
     m
+}
+
+/// The sparse inverse of a grouped structure: rows of different groups are
+/// uncorrelated, so `V⁻¹` is block diagonal over the groups (in data-row
+/// order, any row order), each block the small dense inverse of the group's
+/// own matrix (with `−V_g⁻¹ V̇_g V_g⁻¹`, `log|V_g|`, `tr(V_g⁻¹ V̇_g)`), the
+/// log-determinant the sum over groups. `None` without a closed-form
+/// Jacobian, or if a group's matrix is not positive definite.
+pub(crate) fn block_inverse<S, T>(shape: &GroupedTimes, theta: &[T]) -> Option<SparseInverse<T>>
+where
+    S: Structure<Shape = GroupedTimes>,
+    T: Real,
+{
+    let mut blocks = Vec::with_capacity(shape.n_groups());
+    let mut order = Vec::with_capacity(shape.len());
+    for rows in shape.members() {
+        let sub = shape.restrict(rows);
+        let (v, jac) = S::value_and_jacobian(&sub, theta);
+        blocks.push(SparseInverse::from_dense(&v, &jac?)?);
+        order.extend_from_slice(rows);
+    }
+    let joined = SparseInverse::shared_block_diag(&blocks, theta.len());
+    Some(joined.relabel(&order))
 }
 
 /// A parameter-name suffix from a level label: whitespace and `/` become `_`.

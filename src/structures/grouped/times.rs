@@ -157,6 +157,21 @@ impl GroupedTimes {
         self.members.iter().map(Vec::len).max().unwrap_or(0)
     }
 
+    /// The rows `rows` (of one group) as a shape of their own: one group,
+    /// the same levels (so that level-indexed parameters keep their
+    /// meaning).
+    pub(crate) fn restrict(&self, rows: &[usize]) -> GroupedTimes {
+        let g = self.group[rows[0]];
+        GroupedTimes {
+            group: vec![0; rows.len()],
+            group_names: vec![self.group_names[g].clone()],
+            time: rows.iter().map(|&r| self.time[r]).collect(),
+            levels: self.levels.clone(),
+            level: rows.iter().map(|&r| self.level[r]).collect(),
+            members: vec![(0..rows.len()).collect()],
+        }
+    }
+
     /// Error unless every group has distinct times.
     pub(crate) fn require_distinct_times(&self, structure: &'static str) -> Result<(), CovError> {
         for (g, rows) in self.members.iter().enumerate() {

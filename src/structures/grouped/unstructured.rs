@@ -93,4 +93,11 @@ impl Structure for RepeatedUnstructured {
         }
         Some(out)
     }
+    /// Block diagonal over the groups: each group's small dense inverse.
+    fn sparse_inverse<T: Real>(
+        shape: &GroupedTimes,
+        theta: &[T],
+    ) -> Option<crate::SparseInverse<T>> {
+        super::block_inverse::<Self, T>(shape, theta)
+    }
 }

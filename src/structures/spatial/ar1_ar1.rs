@@ -78,4 +78,30 @@ impl Structure for AR1xAR1 {
         }
         Some(out)
     }
+    /// On a complete grid, `V⁻¹ = AR1(σ², ρ_r)⁻¹ ⊗ AR1(1, ρ_c)⁻¹` (the
+    /// tridiagonal inverses; nonzero pattern the 9-point stencil), mapped to
+    /// the data rows. `None` with missing plots: the inverse of `V` on the
+    /// observed plots is dense.
+    fn sparse_inverse<T: Real>(shape: &Grid, theta: &[T]) -> Option<crate::SparseInverse<T>> {
+        let (r, c) = (shape.rows(), shape.cols());
+        let (mr, mc) = shape.max_lags();
+        let (nr, nc) = (mr + 1, mc + 1);
+        if nr * nc != shape.len() {
+            return None;
+        }
+        let r0 = r.iter().copied().min()?;
+        let c0 = c.iter().copied().min()?;
+        let a = <crate::AR1 as Structure>::sparse_inverse(&nr, &[theta[0], theta[1]])?;
+        let b = <crate::AR1 as Structure>::sparse_inverse(&nc, &[T::one(), theta[2]])?;
+        let mut k = crate::SparseInverse::kron(&a, &b);
+        // parameters of the product: σ², ρ_r, (the unit variance of b), ρ_c
+        k.jacobian.remove(2);
+        k.logdet_jacobian.remove(2);
+        // grid cell (row-major) → data row
+        let mut to = vec![0; shape.len()];
+        for (i, (&ri, &ci)) in r.iter().zip(c).enumerate() {
+            to[(ri - r0) as usize * nc + (ci - c0) as usize] = i;
+        }
+        Some(k.relabel(&to))
+    }
 }
