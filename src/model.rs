@@ -40,6 +40,18 @@ pub trait CovarianceModel: Send + Sync {
         let _ = free;
         None
     }
+    /// For a matrix whose inverse is sparse once completed to more cells:
+    /// the completed `V⁻¹` and the cell of each row (see
+    /// [`Covariance::sparse_inverse_completed`]). `None` (the default) means
+    /// "no such form".
+    #[allow(clippy::type_complexity)]
+    fn sparse_inverse_completed_f64(
+        &self,
+        free: &[f64],
+    ) -> Option<Result<(SparseInverse<f64>, Vec<usize>), CovError>> {
+        let _ = free;
+        None
+    }
 }
 
 impl<S: Structure> CovarianceModel for Covariance<S> {
@@ -73,6 +85,12 @@ impl<S: Structure> CovarianceModel for Covariance<S> {
     }
     fn sparse_inverse_f64(&self, free: &[f64]) -> Option<Result<SparseInverse<f64>, CovError>> {
         self.sparse_inverse(free)
+    }
+    fn sparse_inverse_completed_f64(
+        &self,
+        free: &[f64],
+    ) -> Option<Result<(SparseInverse<f64>, Vec<usize>), CovError>> {
+        self.sparse_inverse_completed(free)
     }
 }
 
@@ -190,8 +208,43 @@ impl CovarianceModel for Checked {
     }
     fn sparse_inverse_f64(&self, free: &[f64]) -> Option<Result<SparseInverse<f64>, CovError>> {
         let out = self.inner.sparse_inverse_f64(free)?;
-        let (n, k) = (self.dims().0, self.n_free());
-        Some(out.and_then(|inv| {
+        Some(out.and_then(|inv| self.check_sparse(inv, self.dims().0)))
+    }
+    fn sparse_inverse_completed_f64(
+        &self,
+        free: &[f64],
+    ) -> Option<Result<(SparseInverse<f64>, Vec<usize>), CovError>> {
+        let out = self.inner.sparse_inverse_completed_f64(free)?;
+        let n = self.dims().0;
+        Some(out.and_then(|(inv, cells)| {
+            let m = inv.n;
+            let inv = self.check_sparse(inv, m)?;
+            let mut seen = vec![false; m];
+            let ok = cells.len() == n
+                && cells
+                    .iter()
+                    .all(|&c| c < m && !std::mem::replace(&mut seen[c], true));
+            if ok {
+                Ok((inv, cells))
+            } else {
+                Err(self.wrong(format!(
+                    "a completed sparse inverse whose cells are not {n} distinct cells of {m}"
+                )))
+            }
+        }))
+    }
+}
+
+impl Checked {
+    /// Checks a sparse inverse of order `n`: pattern, value and derivative
+    /// counts.
+    fn check_sparse(
+        &self,
+        inv: SparseInverse<f64>,
+        n: usize,
+    ) -> Result<SparseInverse<f64>, CovError> {
+        let k = self.n_free();
+        {
             let nnz = inv.row_idx.len();
             let pattern_ok = inv.n == n
                 && inv.col_ptr.len() == n + 1
@@ -200,7 +253,9 @@ impl CovarianceModel for Checked {
                 && inv.col_ptr.windows(2).all(|w| w[0] <= w[1])
                 && (0..n).all(|j| {
                     let r = &inv.row_idx[inv.col_ptr[j]..inv.col_ptr[j + 1]];
-                    r.first() == Some(&j) && r.windows(2).all(|w| w[0] < w[1]) && r.iter().all(|&i| i < n)
+                    r.first() == Some(&j)
+                        && r.windows(2).all(|w| w[0] < w[1])
+                        && r.iter().all(|&i| i < n)
                 });
             if !pattern_ok
                 || inv.values.len() != nnz
@@ -214,6 +269,6 @@ impl CovarianceModel for Checked {
             } else {
                 Ok(inv)
             }
-        }))
+        }
     }
 }

@@ -118,6 +118,22 @@ pub trait Structure: Copy + Default + fmt::Debug + Send + Sync + 'static {
         Some(SparseInverse::from_diagonal(&d, &dd))
     }
 
+    /// For a matrix whose inverse is sparse only once it is completed to a
+    /// larger set of cells — `AR1 ⊗ AR1` over a field trial's full grid when
+    /// some plots are missing: `(Q, cell)` with `Q` the sparse inverse over
+    /// all cells (in the form of [`sparse_inverse`](Self::sparse_inverse))
+    /// and `cell[i]` the cell of row `i`; the cells no row maps to are the
+    /// missing ones. The sparse backend fits such a residual exactly by
+    /// adding one fixed effect per missing cell. `None` (the default) when
+    /// the structure has no such form.
+    fn sparse_inverse_completed<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+    ) -> Option<(SparseInverse<T>, Vec<usize>)> {
+        let _ = (shape, theta);
+        None
+    }
+
     /// The matrix at the **free** parameters `free`, with the default
     /// transforms, where the type fixes the parameter count: a vector of the
     /// wrong length does not compile.

@@ -31,8 +31,60 @@ impl<S: Structure> Covariance<S> {
             .zip(&self.specs)
             .map(|(&x, s)| s.transform.forward(x))
             .collect();
-        let mut inv = S::sparse_inverse(&self.shape, &theta)?;
+        let inv = S::sparse_inverse(&self.shape, &theta)?;
+        Some(self.map_sparse_inverse(inv, &full, free, self.dims().0))
+    }
+
+    /// For a structure whose inverse is sparse once completed to more cells
+    /// (see [`Structure::sparse_inverse_completed`]): the completed `V⁻¹`
+    /// on the free parameters, as [`sparse_inverse`](Self::sparse_inverse)
+    /// gives it, and the cell of each row.
+    #[allow(clippy::type_complexity)]
+    pub fn sparse_inverse_completed(
+        &self,
+        free: &[f64],
+    ) -> Option<Result<(crate::SparseInverse<f64>, Vec<usize>), CovError>> {
+        let full = match self.full_free(free) {
+            Ok(f) => f,
+            Err(e) => return Some(Err(e)),
+        };
+        let theta: Vec<f64> = full
+            .iter()
+            .zip(&self.specs)
+            .map(|(&x, s)| s.transform.forward(x))
+            .collect();
+        let (inv, cells) = S::sparse_inverse_completed(&self.shape, &theta)?;
         let n = self.dims().0;
+        let m = inv.n;
+        let mut seen = vec![false; m];
+        let cells_ok = cells.len() == n
+            && cells
+                .iter()
+                .all(|&c| c < m && !std::mem::replace(&mut seen[c], true));
+        if !cells_ok {
+            return Some(Err(CovError::WrongOutput {
+                structure: S::NAME.to_owned(),
+                details: format!(
+                    "a completed sparse inverse of order {m} whose {} cells are not {n} distinct cells",
+                    cells.len()
+                ),
+            }));
+        }
+        Some(
+            self.map_sparse_inverse(inv, &full, free, m)
+                .map(|inv| (inv, cells)),
+        )
+    }
+
+    /// Checks a sparse inverse of order `n` from the structure and maps its
+    /// derivatives from the natural parameters to the free ones.
+    fn map_sparse_inverse(
+        &self,
+        mut inv: crate::SparseInverse<f64>,
+        full: &[f64],
+        free: &[f64],
+        n: usize,
+    ) -> Result<crate::SparseInverse<f64>, CovError> {
         let nnz = inv.row_idx.len();
         if inv.n != n
             || inv.col_ptr.len() != n + 1
@@ -42,7 +94,7 @@ impl<S: Structure> Covariance<S> {
             || inv.logdet_jacobian.len() != self.specs.len()
             || inv.jacobian.iter().any(|g| g.len() != nnz)
         {
-            return Some(Err(CovError::WrongOutput {
+            return Err(CovError::WrongOutput {
                 structure: S::NAME.to_owned(),
                 details: format!(
                     "a sparse inverse of order {} with {} entries and {} derivatives, but declares {n} rows and {} parameters",
@@ -51,10 +103,10 @@ impl<S: Structure> Covariance<S> {
                     inv.jacobian.len(),
                     self.specs.len()
                 ),
-            }));
+            });
         }
         if !inv.logdet.is_finite() || inv.values.iter().any(|x| !x.is_finite()) {
-            return Some(Err(self.non_finite(free)));
+            return Err(self.non_finite(free));
         }
         let keep: Vec<(f64, bool)> = full
             .iter()
@@ -76,6 +128,6 @@ impl<S: Structure> Covariance<S> {
             .filter(|(_, (_, f))| !f)
             .map(|(g, (t, _))| g * t)
             .collect();
-        Some(Ok(inv))
+        Ok(inv)
     }
 }

@@ -339,6 +339,13 @@ impl MixedModel {
         Ok(())
     }
 
+    /// Whether the residual reaches the sparse backend only completed to
+    /// more cells (a field trial with missing plots).
+    fn residual_completed(&self) -> bool {
+        let x0 = self.residual.free_defaults();
+        matches!(super::mme::residual_inverse(self, &x0), Some(Ok((_, m))) if m > 0)
+    }
+
     /// The backend `choice` resolves to: `Auto` is sparse whenever the
     /// model allows it.
     pub fn resolve_backend(&self, choice: Backend) -> Result<Backend, RemlError> {
@@ -364,7 +371,17 @@ impl MixedModel {
         choice: Backend,
         method: Method,
     ) -> Result<Box<dyn Evaluator + '_>, RemlError> {
-        Ok(match self.resolve_backend(choice)? {
+        let mut backend = self.resolve_backend(choice)?;
+        if backend == Backend::Sparse && method == Method::Ml && self.residual_completed() {
+            if choice == Backend::Sparse {
+                return Err(RemlError::BackendUnavailable {
+                    backend: "sparse",
+                    reason: super::mme::ML_COMPLETED.into(),
+                });
+            }
+            backend = Backend::Dense;
+        }
+        Ok(match backend {
             Backend::Sparse => {
                 Box::new(Mme::new(self, &self.fixed, &Default::default())?.with_method(method))
             }

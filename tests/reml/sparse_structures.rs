@@ -542,15 +542,65 @@ fn field_trial_ar1xar1_complete_grid_sparse_equals_dense_in_any_row_order() {
 }
 
 #[test]
-fn field_trial_with_missing_plots_stays_on_the_dense_backend() {
-    // ~8 % of the plots missing: the sparse backend has no sparse inverse of
-    // R on the observed plots; Auto picks dense, forcing sparse names the residual
+fn field_trial_with_missing_plots_sparse_equals_dense_in_any_row_order() {
+    // ~8 % of the plots missing: R on the observed plots has a dense
+    // inverse; the sparse backend completes the grid with one fixed effect
+    // per missing plot, which leaves REML, β, its covariance and the BLUPs
+    // exactly those of the observed data.
     let missing = [3, 17, 18, 40, 55, 61, 77, 90, 102, 119];
-    let m = trial_model(&field_trial(&missing));
-    assert_eq!(m.resolve_backend(Backend::Auto).unwrap(), Backend::Dense);
-    let e = m.fit(&opts(Backend::Sparse)).unwrap_err();
+    let plots = field_trial(&missing);
+    let m = trial_model(&plots);
+    assert_eq!(m.resolve_backend(Backend::Auto).unwrap(), Backend::Sparse);
+    for x in [vec![0.0; 4], vec![-0.3, 0.2, 0.6, -0.4]] {
+        let s = m.evaluate(&x, &opts(Backend::Sparse)).unwrap();
+        let d = m.evaluate(&x, &opts(Backend::Dense)).unwrap();
+        let w = format!("missing plots at {x:?}");
+        assert!(
+            rel(s.loglik, d.loglik) < 1e-10,
+            "{w}: {} vs {}",
+            s.loglik,
+            d.loglik
+        );
+        let sc = d.score.iter().fold(1.0f64, |a, v| a.max(v.abs()));
+        for (a, b) in s.score.iter().zip(&d.score) {
+            assert!((a - b).abs() < 1e-9 * sc, "{w}: score {a} vs {b}");
+        }
+        let ai = max_abs(&d.ai).max(1.0);
+        assert!((&s.ai - &d.ai).abs().max() < 1e-9 * ai, "{w}: AI");
+        for (a, b) in s.beta.iter().zip(&d.beta) {
+            assert!(rel(*a, *b) < 1e-10, "{w}: β {a} vs {b}");
+        }
+        assert!((&s.beta_cov - &d.beta_cov).abs().max() < 1e-10 * max_abs(&d.beta_cov));
+    }
+    let a = same_fits(&m, 1e-8, "field trial, missing plots");
+    let mut sh = plots.clone();
+    shuffle(&mut sh, "field rows, missing");
+    let shuffled = trial_model(&sh);
+    let b = same_fits(&shuffled, 1e-8, "field trial, missing plots, shuffled");
+    assert!(rel(a.loglik, b.loglik) < 1e-9);
+    // BLUPs and PEV at the estimate, sparse = dense.
+    let ps = m.post_at(&a.free, Backend::Sparse).unwrap();
+    let pd = m.post_at(&a.free, Backend::Dense).unwrap();
+    for (bs, bd) in ps.blups.iter().zip(&pd.blups) {
+        for (u, v) in bs.values.iter().zip(&bd.values) {
+            assert!((u - v).abs() < 1e-9, "BLUP {u} vs {v}");
+        }
+        assert!((&bs.pev - &bd.pev).abs().max() < 1e-9 * max_abs(&bd.pev));
+    }
+    for (u, v) in ps.conditional_fitted.iter().zip(&pd.conditional_fitted) {
+        assert!((u - v).abs() < 1e-9);
+    }
+    // ML is not invariant under the completion: Auto fits it densely and
+    // forcing the sparse backend says why.
+    let ml = m
+        .evaluate(&[0.0; 4], &opts(Backend::Auto).method(Method::Ml))
+        .unwrap();
+    assert!(!ml.backend.starts_with("sparse"), "{}", ml.backend);
+    let e = m
+        .fit(&opts(Backend::Sparse).method(Method::Ml))
+        .unwrap_err();
     assert!(matches!(e, RemlError::BackendUnavailable { .. }), "{e}");
-    assert!(e.to_string().contains("residual"), "{e}");
+    assert!(e.to_string().contains("missing plots"), "{e}");
 }
 
 // ---- factor-analytic G ------------------------------------------------------

@@ -166,4 +166,21 @@ impl RowDesign {
         }
         out
     }
+
+    /// Appends `m` rows for the missing cells of a completed residual: zero
+    /// in `X` and `Z`, and a 1 in a new column of their own, placed after
+    /// every term's unknowns (fixed effects that fit those rows exactly).
+    pub fn complete(&mut self, m: usize) {
+        for k in 0..m {
+            for j in 0..self.p {
+                self.col.push(j as u32);
+                self.val.push(0.0);
+            }
+            self.col.push((self.dim + k) as u32);
+            self.val.push(1.0);
+            self.row_ptr.push(self.col.len());
+        }
+        self.n += m;
+        self.dim += m;
+    }
 }

@@ -78,27 +78,67 @@ pub(crate) struct Mme<'a> {
     q_chol: Option<SparseCholesky>,
     /// `n` ones (`Wᵀ v` through the weighted product).
     ones: Vec<f64>,
+    /// The response, with a 0 for each missing cell of a completed residual.
+    y: Vec<f64>,
+    /// Missing cells of a completed residual (rows `n..` of `W`, and as
+    /// many indicator fixed effects after the terms' unknowns).
+    missing: usize,
     st: Option<State>,
     method: Method,
 }
 
+/// Why an ML fit with a completed residual cannot go to the sparse backend.
+pub(crate) const ML_COMPLETED: &str =
+    "ML with a residual completed to more cells (a field trial with \
+     missing plots) is not invariant under the completion; the dense backend fits it";
+
 /// Why a residual cannot go to the sparse backend.
 pub(crate) const RESIDUAL_UNAVAILABLE: &str =
     "the residual has no sparse inverse (it is neither diagonal by type nor has \
-     Structure::sparse_inverse; isotropic spatial kernels and AR1xAR1 with missing plots have dense inverses)";
+     Structure::sparse_inverse; isotropic spatial kernels have dense inverses)";
 
-/// `Q = R⁻¹` of the residual at its free parameters `xr`: from the diagonal
-/// when the residual is diagonal by type (also for a model that gives a
-/// diagonal but no sparse inverse), else its sparse inverse; `None` if it has
-/// neither.
+/// `Q = R⁻¹` of the residual at its free parameters `xr` and the number of
+/// missing cells it was completed with: from the diagonal when the residual
+/// is diagonal by type (also for a model that gives a diagonal but no sparse
+/// inverse), else its sparse inverse, else its completed sparse inverse
+/// (rows `n..` are then the missing cells); `None` if it has none.
+///
+/// A completed residual is fitted exactly by augmenting the data with one
+/// row per missing cell (`y = 0`, `X` and `Z` rows zero) and one fixed
+/// effect per missing cell (its indicator): with `X* = [X D]`,
+/// `log|V_g| + log|X*ᵀV_g⁻¹X*| = log|V| + log|XᵀV⁻¹X|` (a Schur complement
+/// on the indicator block), `y*ᵀP*y* = yᵀPy`, `n* − p* = n − p`, and the
+/// `β` block of `C⁻¹` is `(XᵀV⁻¹X)⁻¹`, so REML, β, its covariance, BLUPs and
+/// PEV are those of the observed data. ML is not invariant this way and is
+/// refused (the dense backend fits it).
 pub(crate) fn residual_inverse(
     model: &MixedModel,
     xr: &[f64],
-) -> Option<Result<SparseInverse<f64>, crate::CovError>> {
+) -> Option<Result<(SparseInverse<f64>, usize), crate::CovError>> {
     if let Some(d) = model.residual.diagonal_f64(xr) {
-        return Some(d.map(|(r, dr)| SparseInverse::from_diagonal(&r, &dr)));
+        return Some(d.map(|(r, dr)| (SparseInverse::from_diagonal(&r, &dr), 0)));
     }
-    model.residual.sparse_inverse_f64(xr)
+    if let Some(q) = model.residual.sparse_inverse_f64(xr) {
+        return Some(q.map(|q| (q, 0)));
+    }
+    // Sparse only on completed cells (a field trial with missing plots):
+    // the observed rows first, in data order, then the missing cells.
+    Some(
+        model
+            .residual
+            .sparse_inverse_completed_f64(xr)?
+            .map(|(q, cells)| {
+                let mut to = vec![usize::MAX; q.n];
+                for (i, &c) in cells.iter().enumerate() {
+                    to[c] = i;
+                }
+                let missing = to.iter_mut().filter(|t| **t == usize::MAX);
+                for (next, t) in (cells.len()..).zip(missing) {
+                    *t = next;
+                }
+                (q.relabel(&to), q.n - cells.len())
+            }),
+    )
 }
 
 fn sparse_err(e: SparseError) -> RemlError {
@@ -134,11 +174,14 @@ impl<'a> Mme<'a> {
             }
         }
         let xr = parts[model.terms.len()];
-        let q = match residual_inverse(model, xr) {
+        let (q, missing) = match residual_inverse(model, xr) {
             Some(q) => q.map_err(cov_err("residual"))?,
             None => return Err(unavailable(RESIDUAL_UNAVAILABLE.to_string())),
         };
-        let w = RowDesign::new(fx, &model.terms)?;
+        let mut w = RowDesign::new(fx, &model.terms)?;
+        w.complete(missing);
+        let mut y = fx.y.clone();
+        y.resize(w.n, 0.0);
         let pat = Pattern::new(&w, &hs, &q).ok_or_else(|| {
             unavailable("the sparse inverse of the residual lacks a diagonal entry".into())
         })?;
@@ -171,6 +214,7 @@ impl<'a> Mme<'a> {
             });
         }
         let values = vec![0.0; pat.nnz()];
+        let rows = w.n;
         Ok(Mme {
             model,
             fx,
@@ -181,7 +225,9 @@ impl<'a> Mme<'a> {
             values,
             h_chol,
             q_chol,
-            ones: vec![1.0; fx.n()],
+            ones: vec![1.0; rows],
+            y,
+            missing,
             st: None,
             method: Method::Reml,
         })
@@ -427,9 +473,15 @@ impl Evaluator for Mme<'_> {
         // `None` here (the residual had a sparse inverse at its defaults)
         // means a dense-inverse structure that is not positive definite.
         let rq = match residual_inverse(model, xr) {
-            Some(q) => q.map_err(|e| EvalFail::Model(cov_err("residual")(e)))?,
+            Some(q) => q.map_err(|e| EvalFail::Model(cov_err("residual")(e)))?.0,
             None => return Err(EvalFail::NotPd),
         };
+        if self.missing > 0 && self.method == Method::Ml {
+            return Err(EvalFail::Model(RemlError::BackendUnavailable {
+                backend: "sparse",
+                reason: ML_COMPLETED.into(),
+            }));
+        }
         if !rq.logdet.is_finite()
             || self
                 .pat
@@ -464,7 +516,7 @@ impl Evaluator for Mme<'_> {
         }
         let logdet_c = self.chol.log_det();
         // [WᵀQy, e_1 … e_p]: the solution and the β block of C⁻¹.
-        let qy = self.qmul(&rq, &rq.values, &fx.y);
+        let qy = self.qmul(&rq, &rq.values, &self.y);
         let mut rhs = self.w.tmul_weighted(&self.ones, &[&qy]);
         rhs.resize(dim * (1 + p), 0.0);
         for j in 0..p {
@@ -479,7 +531,7 @@ impl Evaluator for Mme<'_> {
             .flat_map(|j| rhs[(1 + j) * dim + p..(2 + j) * dim].iter().copied())
             .collect();
         let ws = self.w.mul(&sol);
-        let e: Vec<f64> = fx.y.iter().zip(&ws).map(|(a, b)| a - b).collect();
+        let e: Vec<f64> = self.y.iter().zip(&ws).map(|(a, b)| a - b).collect();
         let mut ypy: f64 = self.qquad(&rq, &rq.values, &e);
         let mut logdet_g = 0.0;
         for (t, h) in hs.iter().enumerate() {
@@ -495,7 +547,9 @@ impl Evaluator for Mme<'_> {
                 let logdet_bc: f64 = 2.0 * chol.l().diagonal().iter().map(|d| d.ln()).sum::<f64>();
                 (-0.5 * (logdet_r + logdet_g + logdet_c + logdet_bc + ypy), n)
             }
-            _ => (-0.5 * (logdet_r + logdet_g + logdet_c + ypy), n - p),
+            // n − p of the observed data (the completion adds as many rows
+            // as fixed effects).
+            _ => (-0.5 * (logdet_r + logdet_g + logdet_c + ypy), fx.n() - p),
         };
         let ll = ll_no_constant - 0.5 * df as f64 * (2.0 * std::f64::consts::PI).ln();
         if !ll.is_finite() {

@@ -20,6 +20,8 @@ pub(super) fn terms_by_levels(w: &RowDesign) -> Vec<usize> {
     for t in terms {
         order.extend(w.offsets[t]..w.offsets[t + 1]);
     }
+    // The indicators of a completed residual's missing cells, then X.
+    order.extend(w.offsets[m]..w.dim);
     order.extend(0..w.p);
     order
 }

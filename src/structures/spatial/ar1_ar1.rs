@@ -83,12 +83,28 @@ impl Structure for AR1xAR1 {
     /// the data rows. `None` with missing plots: the inverse of `V` on the
     /// observed plots is dense.
     fn sparse_inverse<T: Real>(shape: &Grid, theta: &[T]) -> Option<crate::SparseInverse<T>> {
+        let (k, cells) = Self::sparse_inverse_completed(shape, theta)?;
+        if k.n != shape.len() {
+            return None; // missing plots: sparse only on the completed grid
+        }
+        // grid cell (row-major) → data row
+        let mut to = vec![0; shape.len()];
+        for (i, &cell) in cells.iter().enumerate() {
+            to[cell] = i;
+        }
+        Some(k.relabel(&to))
+    }
+
+    /// The full grid's inverse, `σ⁻² AR1(ρ_r)⁻¹ ⊗ AR1(ρ_c)⁻¹` (row-major
+    /// cells), and the cell of each plot; the cells without a plot are the
+    /// missing plots.
+    fn sparse_inverse_completed<T: Real>(
+        shape: &Grid,
+        theta: &[T],
+    ) -> Option<(crate::SparseInverse<T>, Vec<usize>)> {
         let (r, c) = (shape.rows(), shape.cols());
         let (mr, mc) = shape.max_lags();
         let (nr, nc) = (mr + 1, mc + 1);
-        if nr * nc != shape.len() {
-            return None;
-        }
         let r0 = r.iter().copied().min()?;
         let c0 = c.iter().copied().min()?;
         let a = <crate::AR1 as Structure>::sparse_inverse(&nr, &[theta[0], theta[1]])?;
@@ -97,11 +113,11 @@ impl Structure for AR1xAR1 {
         // parameters of the product: σ², ρ_r, (the unit variance of b), ρ_c
         k.jacobian.remove(2);
         k.logdet_jacobian.remove(2);
-        // grid cell (row-major) → data row
-        let mut to = vec![0; shape.len()];
-        for (i, (&ri, &ci)) in r.iter().zip(c).enumerate() {
-            to[(ri - r0) as usize * nc + (ci - c0) as usize] = i;
-        }
-        Some(k.relabel(&to))
+        let cells = r
+            .iter()
+            .zip(c)
+            .map(|(&ri, &ci)| (ri - r0) as usize * nc + (ci - c0) as usize)
+            .collect();
+        Some((k, cells))
     }
 }
