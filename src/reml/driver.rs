@@ -21,6 +21,10 @@ const ROUNDING: f64 = 1e-12;
 /// the log-likelihood is noise (see the convergence test in [`fit`]).
 const CONVERGED_GAIN: f64 = 10.0;
 
+/// The log-likelihood magnitude from which the score may be rounding noise
+/// (sums over ~10⁵ rows and more); below it the score criterion is exact.
+const LARGE_LOGLIK: f64 = 1e5;
+
 /// The validated start and bounds of a fit.
 struct Setup {
     x0: Vec<f64>,
@@ -69,12 +73,14 @@ pub(crate) fn fit(
         let change = cur.ll - prev_ll;
         let predicted: f64 = 0.5 * score.iter().zip(&step).map(|(a, b)| a * b).sum::<f64>();
         // The score of a log-likelihood summed over a million rows carries
-        // rounding noise above any fixed tolerance; once the step is small,
+        // rounding noise above any fixed tolerance; on such data (|ℓ| ≥ 1e5),
+        // once the step is small,
         // the log-likelihood has stopped changing and the quadratic model
         // promises less than the rounding level of the log-likelihood more,
         // the score is noise and the fit has converged.
         let noise = ROUNDING * cur.ll.abs().max(1.0);
-        let score_ok = score_norm <= opts.tol_score || predicted.abs() <= CONVERGED_GAIN * noise;
+        let score_ok = score_norm <= opts.tol_score
+            || (cur.ll.abs() >= LARGE_LOGLIK && predicted.abs() <= CONVERGED_GAIN * noise);
         let converged = score_ok && step_norm <= opts.tol_step && change.abs() <= opts.tol_loglik;
         history.push(Iteration {
             iter: it,

@@ -85,10 +85,10 @@ pub struct RemlOptions {
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub upper_all: f64,
     /// Converged when the Euclidean norm of the score (over the parameters
-    /// not held at a bound) is below this (or, on large data where the score
-    /// carries rounding noise above it, when the gain its Newton step
-    /// predicts, `½ sᵀ AI⁻¹ s`, is below ten rounding levels of the
-    /// log-likelihood, `1e-11 · |ℓ|`) …
+    /// not held at a bound) is below this (or, on large data, `|ℓ| ≥ 1e5`,
+    /// where the score carries rounding noise above it, when the gain its
+    /// Newton step predicts, `½ sᵀ AI⁻¹ s`, is below ten rounding levels of
+    /// the log-likelihood, `1e-11 · |ℓ|`) …
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub tol_score: f64,
     /// … and the norm of the proposed step is below this …
