@@ -232,15 +232,10 @@ impl<S: Structure> Covariance<S> {
     /// assert!(Covariance::<covreml::AR1>::new(3).unwrap().diagonal(&[0.0, 0.0]).is_none());
     /// ```
     pub fn diagonal(&self, free: &[f64]) -> Option<Result<Diagonals<f64>, CovError>> {
-        let full = match self.full_free(free) {
-            Ok(f) => f,
+        let (full, theta) = match self.full_and_natural(free) {
+            Ok(v) => v,
             Err(e) => return Some(Err(e)),
         };
-        let theta: Vec<f64> = full
-            .iter()
-            .zip(&self.specs)
-            .map(|(&x, s)| s.transform.forward(x))
-            .collect();
         let (d, jac) = S::diagonal(&self.shape, &theta)?;
         let n = self.dims().0;
         if d.len() != n || jac.len() != self.specs.len() || jac.iter().any(|g| g.len() != n) {

@@ -266,6 +266,18 @@ impl<S: Structure> Covariance<S> {
     }
 
     /// The parameter vector as asked: with or without the fixed parameters,
+    /// The full parameter vector (fixed ones included) on the free scale and
+    /// on the natural scale, from the free parameters `free`.
+    pub(crate) fn full_and_natural(&self, free: &[f64]) -> Result<(Vec<f64>, Vec<f64>), CovError> {
+        let full = self.full_free(free)?;
+        let theta = full
+            .iter()
+            .zip(&self.specs)
+            .map(|(&x, s)| s.transform.forward(x))
+            .collect();
+        Ok((full, theta))
+    }
+
     /// on the free or the natural scale.
     pub fn params<T: Real>(
         &self,

@@ -22,15 +22,10 @@ impl<S: Structure> Covariance<S> {
         &self,
         free: &[f64],
     ) -> Option<Result<crate::SparseInverse<f64>, CovError>> {
-        let full = match self.full_free(free) {
-            Ok(f) => f,
+        let (full, theta) = match self.full_and_natural(free) {
+            Ok(v) => v,
             Err(e) => return Some(Err(e)),
         };
-        let theta: Vec<f64> = full
-            .iter()
-            .zip(&self.specs)
-            .map(|(&x, s)| s.transform.forward(x))
-            .collect();
         let inv = S::sparse_inverse(&self.shape, &theta)?;
         Some(self.map_sparse_inverse(inv, &full, free, self.dims().0))
     }
@@ -44,15 +39,10 @@ impl<S: Structure> Covariance<S> {
         &self,
         free: &[f64],
     ) -> Option<Result<(crate::SparseInverse<f64>, Vec<usize>), CovError>> {
-        let full = match self.full_free(free) {
-            Ok(f) => f,
+        let (full, theta) = match self.full_and_natural(free) {
+            Ok(v) => v,
             Err(e) => return Some(Err(e)),
         };
-        let theta: Vec<f64> = full
-            .iter()
-            .zip(&self.specs)
-            .map(|(&x, s)| s.transform.forward(x))
-            .collect();
         let (inv, cells) = S::sparse_inverse_completed(&self.shape, &theta)?;
         let n = self.dims().0;
         let m = inv.n;
