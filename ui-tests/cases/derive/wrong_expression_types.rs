@@ -10,8 +10,8 @@ impl covreml::Custom for WrongTypes {
     fn dims(n: &usize) -> (usize, usize) {
         (*n, *n)
     }
-    fn value<T: covreml::Real>(n: &usize, theta: &[T]) -> nalgebra::DMatrix<T> {
-        nalgebra::DMatrix::from_element(*n, *n, theta[0])
+    fn value<T: covreml::Real>(n: &usize, theta: &[T]) -> covreml::nalgebra::DMatrix<T> {
+        covreml::nalgebra::DMatrix::from_element(*n, *n, theta[0])
     }
 }
 
