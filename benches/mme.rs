@@ -6,7 +6,8 @@
 //! Rows: sleepstudy (random slopes), Penicillin, crossed_2000, InstEval,
 //! synthetic crossed models `y ~ 1 + x + (1|f1) + (1|f2)` at n = 16,000 and
 //! at the MovieLens-1M shape (1,000,000 rows, 6,040 × 3,706 levels).
-//! `--quick` skips the million-row model.
+//! `--quick` skips the million-row model; other arguments select rows by
+//! name (`cargo bench --bench mme -- movielens` runs only that one).
 
 use covreml::data::{crossed_model, intercepts_model, sleepstudy_model, Incidence, Table};
 use covreml::reml::{Backend, MixedModel, RemlOptions};
@@ -32,7 +33,17 @@ fn peak_rss_mb() -> f64 {
 }
 
 fn bench(name: &str, build: &dyn Fn() -> MixedModel, runs: usize, reference: &str) {
-    let opts = RemlOptions::default().backend(Backend::Sparse);
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    if !wanted.is_empty() && !wanted.iter().any(|w| name.contains(w.as_str())) {
+        return;
+    }
+    let opts = RemlOptions::default()
+        .backend(Backend::Sparse)
+        .trace(std::env::var("TRACE").is_ok())
+        .rescale_start(std::env::var("NO_RESCALE").is_err());
     let t = Instant::now();
     let model = build();
     let build_s = t.elapsed().as_secs_f64();
@@ -156,7 +167,8 @@ fn main() {
         5,
         "lme4 2.9 s, mixeff-rs 1.68 s",
     );
-    if !quick {
+    let named = std::env::args().skip(1).any(|a| !a.starts_with("--"));
+    if !quick || named {
         bench(
             "movielens_1m",
             &|| synthetic(1_000_000, 6_040, 3_706, 11),

@@ -53,6 +53,11 @@ fn dec<E: serde::de::Error>(v: Option<Dec>) -> Result<f64, E> {
     }
 }
 
+/// `true`: the default of a flag added after the format was first written.
+pub(crate) fn yes() -> bool {
+    true
+}
+
 /// One `f64`.
 pub(crate) mod float {
     use super::*;

@@ -203,6 +203,7 @@ impl Evaluator for Dense<'_> {
             x: x.to_vec(),
             ll,
             ll_no_constant,
+            profiled_scale: ypy / df as f64,
             beta: beta.as_slice().to_vec(),
             beta_cov: chol.inverse(),
         })

@@ -50,6 +50,11 @@ pub(crate) fn fit(
         Ok(e) => e,
         Err(fail) => return Err(fail_at(fail, params, &setup.x0)),
     };
+    if opts.start.is_none() && opts.rescale_start {
+        if let Some(better) = rescaled_start(ev, &cur, tr, &setup) {
+            cur = better;
+        }
+    }
     if opts.trace {
         print_trace_header();
     }
@@ -185,6 +190,43 @@ fn setup(params: &ParamInfo, fx: &Fixed, opts: &RemlOptions) -> Result<Setup, Re
         hi,
         warnings,
     })
+}
+
+/// The start with every variance-type parameter multiplied by the profiled
+/// common scale at `start` (see [`RemlOptions::rescale_start`]), if that
+/// raises the log-likelihood. Skipped when the scale is within 10 % of 1 or
+/// no parameter is a variance.
+///
+/// [`RemlOptions::rescale_start`]: super::RemlOptions::rescale_start
+fn rescaled_start(
+    ev: &mut dyn Evaluator,
+    start: &Point,
+    tr: &[Transform],
+    setup: &Setup,
+) -> Option<Point> {
+    let c = start.profiled_scale;
+    if !(c.is_finite() && c > 0.0) || c.ln().abs() < 0.1 {
+        return None;
+    }
+    let mut moved = false;
+    let x: Vec<f64> = (0..start.x.len())
+        .map(|i| {
+            let x = start.x[i];
+            if !is_positive_scale(&tr[i]) {
+                return x;
+            }
+            let scaled = tr[i].inverse(c * tr[i].forward(x));
+            if !scaled.is_finite() {
+                return x;
+            }
+            moved = true;
+            scaled.clamp(setup.lo[i], setup.hi[i])
+        })
+        .collect();
+    if !moved {
+        return None;
+    }
+    ev.evaluate(&x).ok().filter(|p| p.ll > start.ll)
 }
 
 /// Step halving: the log-likelihood must not decrease and `V` must stay

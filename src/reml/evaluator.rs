@@ -29,6 +29,9 @@ pub(crate) struct Point {
     pub ll: f64,
     /// Without `−(n − p)/2 · log 2π`.
     pub ll_no_constant: f64,
+    /// `yᵀPy / (n − p)` (`/ n` for ML): the factor by which every variance
+    /// would be multiplied if one common scale were estimated here.
+    pub profiled_scale: f64,
     /// GLS estimate of β for the fitted (shifted) `y`.
     pub beta: Vec<f64>,
     /// `(Xᵀ V⁻¹ X)⁻¹`.

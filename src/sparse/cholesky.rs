@@ -51,13 +51,25 @@ impl std::fmt::Debug for SparseCholesky {
     }
 }
 
-/// The parallelism of a dense kernel of size `size` under the chosen setting.
-pub(super) fn par_for(par: Par, size: usize) -> Par {
-    if size < 256 {
+/// Below this many floating-point operations a dense kernel runs on one
+/// thread: on the 2-core machine, rayon's hand-off cost more than it saved
+/// for every kernel of InstEval (a 1,128-level dense block), and only the
+/// blocks of a million-row crossed model (3,706 levels) gained from it.
+const PAR_MIN_FLOPS: f64 = 2e9;
+
+/// The parallelism of a dense kernel of about `flops` operations under the
+/// chosen setting.
+pub(super) fn par_for(par: Par, flops: f64) -> Par {
+    if flops < PAR_MIN_FLOPS {
         Par::Seq
     } else {
         par
     }
+}
+
+/// The operations of the dense factorization of a block of `size` rows.
+pub(super) fn cube(size: usize) -> f64 {
+    (size as f64).powi(3) / 3.0
 }
 
 fn oom(what: &'static str) -> impl Fn(FaerError) -> SparseError {
@@ -239,7 +251,7 @@ impl SparseCholesky {
             }
         }
         let req = symbolic
-            .factorize_numeric_llt_scratch::<f64>(par_for(par, largest), Default::default());
+            .factorize_numeric_llt_scratch::<f64>(par_for(par, cube(largest)), Default::default());
         let factor_mem = MemBuffer::try_new(req).map_err(|_| SparseError::OutOfMemory {
             what: "the factorization workspace",
         })?;
@@ -323,7 +335,7 @@ impl SparseCholesky {
             return Err(SparseError::NotPositiveDefinite { column });
         }
         let a = SparseColMatRef::new(self.a_lower.as_ref(), values);
-        let par = par_for(self.par, self.largest_block());
+        let par = par_for(self.par, cube(self.largest_block()));
         let supernodal = self.is_supernodal();
         let result = self
             .symbolic
@@ -420,7 +432,9 @@ impl SparseCholesky {
             "SparseCholesky::solve_in_place: rows of rhs"
         );
         let m = rhs.ncols();
-        let par = par_for(self.par, m.max(self.largest_block()));
+        // Memory-bound: with a few columns, one thread (rayon's hand-off
+        // made InstEval's solves 15 times slower).
+        let par = par_for(self.par, 4.0 * self.nnz_l() as f64 * m as f64);
         let req = self.symbolic.solve_in_place_scratch::<f64>(m, par);
         let mut mem = MemBuffer::new(req);
         LltRef::new(&self.symbolic, &self.l_values).solve_in_place_with_conj(

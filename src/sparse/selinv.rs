@@ -10,7 +10,7 @@ use faer::sparse::linalg::cholesky::simplicial::SymbolicSimplicialCholesky;
 use faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky;
 use faer::{Accum, MatMut, MatRef, Par};
 
-use super::cholesky::par_for;
+use super::cholesky::{cube, par_for};
 
 /// The symbolic factor the kernels walk.
 pub(super) enum Storage<'a> {
@@ -50,7 +50,7 @@ impl SelinvWorkspace {
                 for s in 0..sn.n_supernodes() {
                     let w = sn.supernode_end()[s] - sn.supernode_begin()[s];
                     let m = sn.supernode(s).pattern().len();
-                    zrr = zrr.max(m * m);
+                    zrr = zrr.max(m * m).max(m * w);
                     y = y.max(m * w);
                     linv = linv.max(w * w);
                     loc = loc.max(m);
@@ -132,6 +132,111 @@ fn simplicial(
     }
 }
 
+/// Supernodes at most this wide take `Z_RJ = −Z_RR Y` straight from the
+/// ancestors' blocks instead of gathering `Z_RR` into a dense copy: on a
+/// crossed design every level of the first factor is a one-column supernode
+/// whose pattern is every level of the second factor it meets, and copying
+/// (and mirroring) those `m × m` blocks cost more than the products.
+const NARROW: usize = 8;
+
+/// The final blocks of `Z` of the ancestors of the current supernode
+/// (`z` starts at value position `offset`: every ancestor is stored after
+/// the current supernode).
+struct Ancestors<'a> {
+    sn: &'a SymbolicSupernodalCholesky<usize>,
+    col_to_super: &'a [usize],
+    z: &'a [f64],
+    offset: usize,
+}
+
+impl Ancestors<'_> {
+    /// Calls `visit(a0, a1, block, rows, first, loc)` for each run `a0..a1`
+    /// of the pattern `R` whose columns lie in one ancestor supernode `t`
+    /// (`block` is `t`'s column-major block of `Z` with `rows` rows, `first`
+    /// its first column), with `loc[a]` set, for every `a ≥ a0`, to the
+    /// local row of `R[a]` in that block: the rows of `R` from a column's
+    /// own supernode onwards all lie in its block.
+    fn for_each(
+        &self,
+        pattern: &[usize],
+        loc: &mut [usize],
+        mut visit: impl FnMut(usize, usize, &[f64], usize, usize, &[usize]),
+    ) {
+        let sn = self.sn;
+        let (begin, end, val_ptr) = (
+            sn.supernode_begin(),
+            sn.supernode_end(),
+            sn.col_ptr_for_val(),
+        );
+        let m = pattern.len();
+        let mut a0 = 0;
+        while a0 < m {
+            let t = self.col_to_super[pattern[a0]];
+            let (tb, te) = (begin[t], end[t]);
+            let t_pattern = sn.supernode(t).pattern();
+            let t_rows = te - tb + t_pattern.len();
+            let mut a1 = a0;
+            while a1 < m && pattern[a1] < te {
+                a1 += 1;
+            }
+            for a in a0..a1 {
+                loc[a] = pattern[a] - tb;
+            }
+            let mut cursor = 0;
+            for a in a1..m {
+                let r = pattern[a];
+                while t_pattern[cursor] < r {
+                    cursor += 1;
+                }
+                debug_assert_eq!(t_pattern[cursor], r, "supernodal pattern not closed");
+                loc[a] = te - tb + cursor;
+            }
+            let zt = &self.z[val_ptr[t] - self.offset..val_ptr[t + 1] - self.offset];
+            visit(a0, a1, zt, t_rows, tb, &loc[..m]);
+            a0 = a1;
+        }
+    }
+
+    /// `out = Z_RR y` (`m × w`, column major, `w ≤ NARROW`) read from the
+    /// lower triangle of `Z_RR` in the ancestors' blocks, each entry once.
+    fn product(&self, pattern: &[usize], loc: &mut [usize], y: &[f64], out: &mut [f64], w: usize) {
+        let m = pattern.len();
+        out.fill(0.0);
+        self.for_each(pattern, loc, |a0, a1, zt, t_rows, tb, loc| {
+            for c in a0..a1 {
+                let col = &zt[(pattern[c] - tb) * t_rows..][..t_rows];
+                let rows = &loc[c + 1..m];
+                if w == 1 {
+                    let yc = y[c];
+                    let mut acc = col[loc[c]] * yc;
+                    for (k, &r) in rows.iter().enumerate() {
+                        let zac = col[r];
+                        out[c + 1 + k] += zac * yc;
+                        acc += zac * y[c + 1 + k];
+                    }
+                    out[c] += acc;
+                } else {
+                    let mut acc = [0.0; NARROW];
+                    let zcc = col[loc[c]];
+                    for j in 0..w {
+                        acc[j] = zcc * y[j * m + c];
+                    }
+                    for (k, &r) in rows.iter().enumerate() {
+                        let (a, zac) = (c + 1 + k, col[r]);
+                        for j in 0..w {
+                            out[j * m + a] += zac * y[j * m + c];
+                            acc[j] += zac * y[j * m + a];
+                        }
+                    }
+                    for j in 0..w {
+                        out[j * m + c] += acc[j];
+                    }
+                }
+            }
+        });
+    }
+}
+
 /// Block Takahashi recurrences, backwards over supernodes.
 #[allow(clippy::too_many_arguments)]
 fn supernodal(
@@ -157,52 +262,9 @@ fn supernodal(
         let ls = MatRef::from_column_major_slice(&l[val_ptr[s]..val_ptr[s + 1]], rows, w);
         let (l_jj, l_rj) = ls.split_at_row(w);
 
-        // Z_RR (m × m, column-major), gathered from the blocks of the
-        // ancestors (already final): the rows of R from a column's own
-        // supernode t onwards all lie in t's block.
-        let zrr = &mut zrr_buf[..m * m];
-        let mut a0 = 0;
-        while a0 < m {
-            let t = col_to_super[pattern[a0]];
-            let (tb, te) = (begin[t], end[t]);
-            let t_pattern = sn.supernode(t).pattern();
-            let t_rows = te - tb + t_pattern.len();
-            let mut a1 = a0;
-            while a1 < m && pattern[a1] < te {
-                a1 += 1;
-            }
-            for a in a0..a1 {
-                loc[a] = pattern[a] - tb;
-            }
-            let mut cursor = 0;
-            for a in a1..m {
-                let r = pattern[a];
-                while t_pattern[cursor] < r {
-                    cursor += 1;
-                }
-                debug_assert_eq!(t_pattern[cursor], r, "supernodal pattern not closed");
-                loc[a] = te - tb + cursor;
-            }
-            let zt = &z[val_ptr[t]..val_ptr[t + 1]];
-            for c in a0..a1 {
-                let col = &zt[(pattern[c] - tb) * t_rows..][..t_rows];
-                let dst = &mut zrr[c * m + c..(c + 1) * m];
-                for (d, &r) in dst.iter_mut().zip(&loc[c..m]) {
-                    *d = col[r];
-                }
-            }
-            a0 = a1;
-        }
-        for c in 0..m {
-            for r in c + 1..m {
-                zrr[r * m + c] = zrr[c * m + r];
-            }
-        }
-        let zrr = MatRef::from_column_major_slice(&zrr_buf[..m * m], m, m);
-
         // L_JJ⁻¹ (lower triangular).
         let mut linv = MatMut::from_column_major_slice_mut(&mut linv_buf[..w * w], w, w);
-        invert_lower_triangular(linv.rb_mut(), l_jj, par_for(par, w));
+        invert_lower_triangular(linv.rb_mut(), l_jj, par_for(par, cube(w)));
         let linv = linv.rb();
         // Y = L_RJ L_JJ⁻¹ (m × w).
         let mut y = MatMut::from_column_major_slice_mut(&mut y_buf[..m * w], m, w);
@@ -215,20 +277,58 @@ fn supernodal(
             linv,
             TriangularLower,
             1.0,
-            par_for(par, w.max(m)),
+            par_for(par, (m * w * w) as f64),
         );
 
-        let zs = MatMut::from_column_major_slice_mut(&mut z[val_ptr[s]..val_ptr[s + 1]], rows, w);
+        // The ancestors' blocks (already final) lie after this one.
+        let after = val_ptr[s + 1];
+        let (z_head, z_after) = z.split_at_mut(after);
+        let zs = MatMut::from_column_major_slice_mut(&mut z_head[val_ptr[s]..], rows, w);
         let (mut z_jj, mut z_rj) = zs.split_at_row_mut(w);
-        // Z_RJ = −Z_RR Y.
-        matmul(
-            z_rj.rb_mut(),
-            Accum::Replace,
-            zrr,
-            y.rb(),
-            -1.0,
-            par_for(par, m),
-        );
+        let ancestors = Ancestors {
+            sn,
+            col_to_super,
+            z: z_after,
+            offset: after,
+        };
+        if w <= NARROW {
+            // Z_RJ = −Z_RR Y, column by column of Z_RJ's own storage.
+            let out = &mut zrr_buf[..m * w];
+            ancestors.product(pattern, loc, &y_buf[..m * w], out, w);
+            for j in 0..w {
+                for a in 0..m {
+                    z_rj[(a, j)] = -out[j * m + a];
+                }
+            }
+        } else {
+            // Z_RR (m × m, column-major), gathered from the ancestors.
+            let zrr = &mut zrr_buf[..m * m];
+            ancestors.for_each(pattern, loc, |a0, a1, zt, t_rows, tb, loc| {
+                for c in a0..a1 {
+                    let col = &zt[(pattern[c] - tb) * t_rows..][..t_rows];
+                    let dst = &mut zrr[c * m + c..(c + 1) * m];
+                    for (d, &r) in dst.iter_mut().zip(&loc[c..m]) {
+                        *d = col[r];
+                    }
+                }
+            });
+            for c in 0..m {
+                for r in c + 1..m {
+                    zrr[r * m + c] = zrr[c * m + r];
+                }
+            }
+            let zrr = MatRef::from_column_major_slice(&zrr_buf[..m * m], m, m);
+            // Z_RJ = −Z_RR Y.
+            matmul(
+                z_rj.rb_mut(),
+                Accum::Replace,
+                zrr,
+                y_buf_ref(y_buf, m, w),
+                -1.0,
+                par_for(par, 2.0 * (m * m * w) as f64),
+            );
+        }
+        let y = y_buf_ref(y_buf, m, w);
         // Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹ − Yᵀ Z_RJ, lower triangle only.
         tri::matmul(
             z_jj.rb_mut(),
@@ -239,18 +339,18 @@ fn supernodal(
             linv,
             TriangularLower,
             1.0,
-            par_for(par, w),
+            par_for(par, cube(w)),
         );
         tri::matmul(
             z_jj.rb_mut(),
             TriangularLower,
             Accum::Add,
-            y.rb().transpose(),
+            y.transpose(),
             Rectangular,
             z_rj.rb(),
             Rectangular,
             -1.0,
-            par_for(par, w.max(m)),
+            par_for(par, (w * w * m) as f64),
         );
         // An exactly symmetric diagonal block: mirror the lower triangle.
         for c in 0..w {
@@ -260,4 +360,9 @@ fn supernodal(
             }
         }
     }
+}
+
+/// `Y` (`m × w`, column major) in its buffer.
+fn y_buf_ref(y_buf: &[f64], m: usize, w: usize) -> MatRef<'_, f64> {
+    MatRef::from_column_major_slice(&y_buf[..m * w], m, w)
 }

@@ -313,6 +313,36 @@ proptest! {
     }
 }
 
+/// The supernodal selected inverse has two kernels: supernodes at most 8
+/// columns wide read `Z_RR` in place, wider ones gather it into a dense
+/// block. A crossed design whose second factor has 40 levels (its
+/// eliminated block is one wide supernode) under many one-column supernodes
+/// of the first factor, and a sparse matrix with a dense tail of 9 to 40
+/// columns, exercise both, and their mixture of ancestors.
+#[test]
+fn narrow_and_wide_supernodes() {
+    let a = crossed(600, 150, 40, 0.7, 11);
+    let n = a.nrows();
+    for (layout, supernodal, n_super) in check_all(&a, 11) {
+        if layout == Layout::Supernodal {
+            assert!(supernodal);
+            assert!(n_super + 30 < n, "no wide supernode: {n_super} of {n}");
+        }
+    }
+    for (k, seed) in [(9, 1), (17, 2), (40, 3)] {
+        let a = dense_tail(90, k, 0.08, seed);
+        for (layout, supernodal, n_super) in check_all(&a, seed) {
+            if layout == Layout::Supernodal {
+                assert!(supernodal);
+                assert!(
+                    n_super + k <= 90 + 1,
+                    "{n_super} supernodes with a {k}-column tail"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn arrowhead_and_tridiagonal_patterns() {
     // Arrowhead: the last column dense, AMD puts it last; no fill.

@@ -569,6 +569,7 @@ impl Evaluator for Mme<'_> {
             x: x.to_vec(),
             ll,
             ll_no_constant,
+            profiled_scale: ypy / df as f64,
             beta,
             beta_cov,
         })
