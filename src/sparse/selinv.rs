@@ -262,23 +262,34 @@ fn supernodal(
         let ls = MatRef::from_column_major_slice(&l[val_ptr[s]..val_ptr[s + 1]], rows, w);
         let (l_jj, l_rj) = ls.split_at_row(w);
 
-        // L_JJ⁻¹ (lower triangular).
-        let mut linv = MatMut::from_column_major_slice_mut(&mut linv_buf[..w * w], w, w);
-        invert_lower_triangular(linv.rb_mut(), l_jj, par_for(par, cube(w)));
-        let linv = linv.rb();
-        // Y = L_RJ L_JJ⁻¹ (m × w).
-        let mut y = MatMut::from_column_major_slice_mut(&mut y_buf[..m * w], m, w);
-        tri::matmul(
-            y.rb_mut(),
-            Rectangular,
-            Accum::Replace,
-            l_rj,
-            Rectangular,
-            linv,
-            TriangularLower,
-            1.0,
-            par_for(par, (m * w * w) as f64),
-        );
+        // L_JJ⁻¹ (lower triangular) and Y = L_RJ L_JJ⁻¹ (m × w); a division
+        // for a one-column supernode (every level of a crossed factor).
+        if w == 1 {
+            let d = 1.0 / l[val_ptr[s]];
+            linv_buf[0] = d;
+            for (y, &v) in y_buf[..m]
+                .iter_mut()
+                .zip(&l[val_ptr[s] + 1..val_ptr[s + 1]])
+            {
+                *y = v * d;
+            }
+        } else {
+            let mut linv = MatMut::from_column_major_slice_mut(&mut linv_buf[..w * w], w, w);
+            invert_lower_triangular(linv.rb_mut(), l_jj, par_for(par, cube(w)));
+            let mut y = MatMut::from_column_major_slice_mut(&mut y_buf[..m * w], m, w);
+            tri::matmul(
+                y.rb_mut(),
+                Rectangular,
+                Accum::Replace,
+                l_rj,
+                Rectangular,
+                linv.rb(),
+                TriangularLower,
+                1.0,
+                par_for(par, (m * w * w) as f64),
+            );
+        }
+        let linv = MatRef::from_column_major_slice(&linv_buf[..w * w], w, w);
 
         // The ancestors' blocks (already final) lie after this one.
         let after = val_ptr[s + 1];
@@ -328,8 +339,13 @@ fn supernodal(
                 par_for(par, 2.0 * (m * m * w) as f64),
             );
         }
-        let y = y_buf_ref(y_buf, m, w);
         // Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹ − Yᵀ Z_RJ, lower triangle only.
+        if w == 1 {
+            let yz: f64 = (0..m).map(|a| y_buf[a] * z_rj[(a, 0)]).sum();
+            z_jj[(0, 0)] = linv_buf[0] * linv_buf[0] - yz;
+            continue;
+        }
+        let y = y_buf_ref(y_buf, m, w);
         tri::matmul(
             z_jj.rb_mut(),
             TriangularLower,
