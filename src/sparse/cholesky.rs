@@ -189,7 +189,8 @@ impl SparseCholesky {
         let a_lower =
             SymbolicSparseColMat::new_checked(n, n, col_ptr.to_vec(), None, row_idx.to_vec());
         let threshold = match opts.layout {
-            Layout::Auto => SupernodalThreshold::AUTO,
+            // faer compares flops / nnz(L) with 40 × this.
+            Layout::Auto => SupernodalThreshold(0.25),
             Layout::Simplicial => SupernodalThreshold::FORCE_SIMPLICIAL,
             // faer's FORCE_SUPERNODAL (0) still picks simplicial when the flop
             // count is 0 (a diagonal matrix); −∞ always picks supernodal.

@@ -367,11 +367,8 @@ impl<'a> Mme<'a> {
     /// Solves `C X = B` for the columns of `b` (`dim × k`, column major).
     fn solve(&self, b: &mut [f64], k: usize) {
         let dim = self.w.dim;
-        let mut m = Mat::<f64>::from_fn(dim, k, |i, j| b[j * dim + i]);
-        self.chol.solve_in_place(m.as_mut());
-        for j in 0..k {
-            b[j * dim..(j + 1) * dim].copy_from_slice(m.col_as_slice(j));
-        }
+        self.chol
+            .solve_in_place(faer::MatMut::from_column_major_slice_mut(b, dim, k));
     }
 
     fn ensure_at(&mut self, x: &[f64]) -> Result<(), RemlError> {
