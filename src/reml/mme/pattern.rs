@@ -102,11 +102,24 @@ impl Pattern {
             col_ptr[j + 1] += col_ptr[j];
         }
         drop(keys);
+        // Column j < p of X holds the rows r ≥ j with r < p or `used[r]`:
+        // with `rank[r]` such rows before r, row r is at `rank[r] − rank[j]`.
+        // The diagonal comes first in every column.
+        let mut rank = vec![0usize; dim + 1];
+        for r in 0..dim {
+            rank[r + 1] = rank[r] + usize::from(r < p || used[r]);
+        }
         let pos = |r: usize, c: usize| -> usize {
-            let s = &row_idx[col_ptr[c]..col_ptr[c + 1]];
-            col_ptr[c]
-                + s.binary_search(&r)
-                    .expect("entry in the pattern by construction")
+            if r == c {
+                col_ptr[c]
+            } else if c < p {
+                col_ptr[c] + rank[r] - rank[c]
+            } else {
+                let s = &row_idx[col_ptr[c]..col_ptr[c + 1]];
+                col_ptr[c]
+                    + s.binary_search(&r)
+                        .expect("entry in the pattern by construction")
+            }
         };
         let mut scatter_ptr = Vec::with_capacity(n + 1);
         scatter_ptr.push(0);
