@@ -42,6 +42,13 @@
 //! layout of `L` (the diagonal blocks full and symmetric), and
 //! [`SparseCholesky::entry_map`] / [`SparseCholesky::gather`] read it in the
 //! original ordering.
+//!
+//! Two cases skip the dense copy of `Z_RR`. A supernode at most 8 columns
+//! wide forms `Z_RR Y` reading the lower triangle of `Z_RR` in place. The
+//! one-column supernodes whose pattern lies among the columns of one wide
+//! block (each level of a crossed factor under the dense block of the
+//! other) only read that block, so they are done together, column by column
+//! of it, once it is final; the column being read then stays in cache.
 
 mod cholesky;
 mod entry_map;

@@ -237,6 +237,124 @@ impl Ancestors<'_> {
     }
 }
 
+/// Ancestor blocks at least this wide take their one-column descendants
+/// as a batch (see [`Batch`]).
+const BATCH_MIN_WIDTH: usize = 64;
+
+/// One-column supernodes whose whole pattern lies among the columns of one
+/// wide ancestor supernode `t` (the levels of a crossed factor under the
+/// dense block of the other): each reads only `t`'s block of `Z`, so all of
+/// them can be done together once `t` is final, column by column of `t`.
+/// The column of `Z_t` being read then stays in cache, where going member by
+/// member read the same `Σ m²/2` entries scattered over all of `Z_t`.
+struct Batch {
+    /// The members, highest first (the batch runs when the backward sweep
+    /// reaches the first).
+    members: Vec<usize>,
+    t: usize,
+}
+
+/// The batches and, per supernode, the batch it belongs to.
+fn leaf_batches(
+    sn: &SymbolicSupernodalCholesky<usize>,
+    col_to_super: &[usize],
+) -> (Vec<Batch>, Vec<Option<usize>>) {
+    let (begin, end) = (sn.supernode_begin(), sn.supernode_end());
+    let ns = sn.n_supernodes();
+    let mut batch_of = vec![None; ns];
+    let mut index_of_t: Vec<Option<usize>> = vec![None; ns];
+    let mut batches: Vec<Batch> = Vec::new();
+    for s in (0..ns).rev() {
+        let pattern = sn.supernode(s).pattern();
+        if end[s] - begin[s] != 1 || pattern.is_empty() {
+            continue;
+        }
+        let t = col_to_super[pattern[0]];
+        if end[t] - begin[t] < BATCH_MIN_WIDTH || pattern[pattern.len() - 1] >= end[t] {
+            continue;
+        }
+        let k = *index_of_t[t].get_or_insert_with(|| {
+            batches.push(Batch {
+                members: Vec::new(),
+                t,
+            });
+            batches.len() - 1
+        });
+        batches[k].members.push(s);
+        batch_of[s] = Some(k);
+    }
+    (batches, batch_of)
+}
+
+impl Batch {
+    /// `Z_RJ = −Z_RR y` and `Z_JJ = 1/L_JJ² − yᵀZ_RJ` (with `y = L_RJ /
+    /// L_JJ`) for every member, reading `Z_t` one column at a time.
+    fn apply(&self, sn: &SymbolicSupernodalCholesky<usize>, l: &[f64], z: &mut [f64]) {
+        let val_ptr = sn.col_ptr_for_val();
+        let (tb, te) = (sn.supernode_begin()[self.t], sn.supernode_end()[self.t]);
+        let t_rows = te - tb + sn.supernode(self.t).pattern().len();
+        // Every member is stored before t.
+        let (z_head, z_rest) = z.split_at_mut(val_ptr[self.t]);
+        let zt = &z_rest[..val_ptr[self.t + 1] - val_ptr[self.t]];
+        // For each column of t, the (member, position in its pattern) pairs.
+        let tw = te - tb;
+        let mut start = vec![0usize; tw + 1];
+        for &s in &self.members {
+            for &r in sn.supernode(s).pattern() {
+                start[r - tb + 1] += 1;
+            }
+        }
+        for c in 0..tw {
+            start[c + 1] += start[c];
+        }
+        let mut next = start.clone();
+        let mut hits = vec![(0u32, 0u32); start[tw]];
+        for (k, &s) in self.members.iter().enumerate() {
+            for (a, &r) in sn.supernode(s).pattern().iter().enumerate() {
+                hits[next[r - tb]] = (k as u32, a as u32);
+                next[r - tb] += 1;
+            }
+        }
+        for &s in &self.members {
+            z_head[val_ptr[s] + 1..val_ptr[s + 1]].fill(0.0);
+        }
+        // Accumulate Z_RR (L_RJ / L_JJ) into each member's Z_RJ storage.
+        for c in 0..tw {
+            let col = &zt[c * t_rows..(c + 1) * t_rows];
+            for &(k, a) in &hits[start[c]..start[c + 1]] {
+                let (s, a) = (self.members[k as usize], a as usize);
+                let base = val_ptr[s];
+                let d = 1.0 / l[base];
+                let pattern = sn.supernode(s).pattern();
+                let lr = &l[base + 1..val_ptr[s + 1]];
+                let out = &mut z_head[base + 1..val_ptr[s + 1]];
+                let yc = lr[a] * d;
+                let mut acc = col[c] * lr[a];
+                for ((&r, &lv), o) in pattern[a + 1..]
+                    .iter()
+                    .zip(&lr[a + 1..])
+                    .zip(out[a + 1..].iter_mut())
+                {
+                    let zac = col[r - tb];
+                    *o += zac * yc;
+                    acc += zac * lv;
+                }
+                out[a] += acc * d;
+            }
+        }
+        for &s in &self.members {
+            let base = val_ptr[s];
+            let d = 1.0 / l[base];
+            let mut yz = 0.0;
+            for q in base + 1..val_ptr[s + 1] {
+                z_head[q] = -z_head[q];
+                yz += l[q] * d * z_head[q];
+            }
+            z_head[base] = d * d - yz;
+        }
+    }
+}
+
 /// Block Takahashi recurrences, backwards over supernodes.
 #[allow(clippy::too_many_arguments)]
 fn supernodal(
@@ -253,7 +371,15 @@ fn supernodal(
     let begin = sn.supernode_begin();
     let end = sn.supernode_end();
     let val_ptr = sn.col_ptr_for_val();
+    let (batches, batch_of) = leaf_batches(sn, col_to_super);
     for s in (0..sn.n_supernodes()).rev() {
+        if let Some(k) = batch_of[s] {
+            let batch = &batches[k];
+            if batch.members[0] == s {
+                batch.apply(sn, l, z);
+            }
+            continue;
+        }
         let (b, e) = (begin[s], end[s]);
         let w = e - b;
         let pattern = sn.supernode(s).pattern();

@@ -313,20 +313,25 @@ proptest! {
     }
 }
 
-/// The supernodal selected inverse has two kernels: supernodes at most 8
+/// The supernodal selected inverse has three kernels: supernodes at most 8
 /// columns wide read `Z_RR` in place, wider ones gather it into a dense
-/// block. A crossed design whose second factor has 40 levels (its
-/// eliminated block is one wide supernode) under many one-column supernodes
-/// of the first factor, and a sparse matrix with a dense tail of 9 to 40
-/// columns, exercise both, and their mixture of ancestors.
+/// block, and one-column supernodes under one block of at least 64 columns
+/// go as a batch. Crossed designs whose second factor has 40 or 90 levels
+/// (its eliminated block is one wide supernode) under many one-column
+/// supernodes of the first factor, and a sparse matrix with a dense tail of
+/// 9 to 40 columns, exercise all three, and their mixture of ancestors.
 #[test]
 fn narrow_and_wide_supernodes() {
-    let a = crossed(600, 150, 40, 0.7, 11);
-    let n = a.nrows();
-    for (layout, supernodal, n_super) in check_all(&a, 11) {
-        if layout == Layout::Supernodal {
-            assert!(supernodal);
-            assert!(n_super + 30 < n, "no wide supernode: {n_super} of {n}");
+    // 40 levels: one-column supernodes each on its own; 90 levels: a dense
+    // block wide enough that they are done as one batch, column by column.
+    for (qb, seed) in [(40, 11), (90, 12)] {
+        let a = crossed(15 * (150 + qb), 150, qb, 0.7, seed);
+        let n = a.nrows();
+        for (layout, supernodal, n_super) in check_all(&a, seed) {
+            if layout == Layout::Supernodal {
+                assert!(supernodal);
+                assert!(n_super + 30 < n, "no wide supernode: {n_super} of {n}");
+            }
         }
     }
     for (k, seed) in [(9, 1), (17, 2), (40, 3)] {
