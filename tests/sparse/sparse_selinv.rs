@@ -315,15 +315,14 @@ proptest! {
 
 /// The supernodal selected inverse has three kernels: supernodes at most 8
 /// columns wide read `Z_RR` in place, wider ones gather it into a dense
-/// block, and one-column supernodes under one block of at least 64 columns
-/// go as a batch. Crossed designs whose second factor has 40 or 90 levels
-/// (its eliminated block is one wide supernode) under many one-column
-/// supernodes of the first factor, and a sparse matrix with a dense tail of
-/// 9 to 40 columns, exercise all three, and their mixture of ancestors.
+/// block, and one-column supernodes under one block of at least 512
+/// columns go as a batch. Crossed designs whose second factor has 40 or 90
+/// levels (its eliminated block is one wide supernode) under many
+/// one-column supernodes of the first factor, and sparse matrices with a
+/// dense tail of 9 to 520 columns, exercise all three, and their mixture of
+/// ancestors.
 #[test]
 fn narrow_and_wide_supernodes() {
-    // 40 levels: one-column supernodes each on its own; 90 levels: a dense
-    // block wide enough that they are done as one batch, column by column.
     for (qb, seed) in [(40, 11), (90, 12)] {
         let a = crossed(15 * (150 + qb), 150, qb, 0.7, seed);
         let n = a.nrows();
@@ -334,13 +333,16 @@ fn narrow_and_wide_supernodes() {
             }
         }
     }
-    for (k, seed) in [(9, 1), (17, 2), (40, 3)] {
-        let a = dense_tail(90, k, 0.08, seed);
+    // A 520-column dense tail: the sparse columns eliminated before it are
+    // one-column supernodes done as a batch, column by column of the tail.
+    for (k, seed) in [(9, 1), (17, 2), (40, 3), (520, 4)] {
+        let n = k + 80;
+        let a = dense_tail(n, k, 0.08, seed);
         for (layout, supernodal, n_super) in check_all(&a, seed) {
             if layout == Layout::Supernodal {
                 assert!(supernodal);
                 assert!(
-                    n_super + k <= 90 + 1,
+                    n_super + k <= n + 1,
                     "{n_super} supernodes with a {k}-column tail"
                 );
             }
