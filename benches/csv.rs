@@ -5,22 +5,11 @@
 //!
 //! Run: `cargo bench --bench csv`
 
+mod common;
+use common::median_secs;
 use covreml::data::Table;
 use std::fmt::Write as _;
 use std::hint::black_box;
-use std::time::Instant;
-
-fn median_secs(runs: usize, mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..runs)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(|a, b| a.total_cmp(b));
-    t[runs / 2]
-}
 
 fn main() {
     let rows = 1_000_000;

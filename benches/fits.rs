@@ -4,6 +4,8 @@
 //! plus inverse of an n × n SPD matrix measured in the same run (the floor
 //! of a dense AI-REML iteration).
 
+mod common;
+use common::median;
 use covreml::data::{crossed_model, john_alpha, john_alpha_model, Incidence, ModelMatrix, Table};
 use covreml::reml::{MixedModel, RemlOptions};
 use covreml::{Covariance, Scalar};
@@ -27,11 +29,6 @@ fn cholesky_inverse_floor_seconds(n: usize) -> f64 {
         std::hint::black_box(inv);
     }
     t
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
 
 fn bench(name: &str, model: &MixedModel, runs: usize) {

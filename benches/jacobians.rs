@@ -4,22 +4,11 @@
 //!
 //! Run: `cargo bench --bench jacobians`
 
+mod common;
+use common::median_secs;
 use covreml::ops::{Kron, Sum};
 use covreml::{Const, Covariance, Diagonal, Scalar, Structure, AR1};
 use std::hint::black_box;
-use std::time::Instant;
-
-fn median_secs(runs: usize, mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..runs)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(|a, b| a.total_cmp(b));
-    t[runs / 2]
-}
 
 fn report<S: Structure>(label: &str, c: &Covariance<S>, free: &[f64], one_pass: Option<f64>) {
     let runs = 31;

@@ -9,28 +9,13 @@
 //! `--quick` skips the million-row model; other arguments select rows by
 //! name (`cargo bench --bench mme -- movielens` runs only that one).
 
+mod common;
+use common::{median, peak_rss_mb};
 use covreml::data::{crossed_model, intercepts_model, sleepstudy_model, Incidence, Table};
 use covreml::reml::{Backend, MixedModel, RemlOptions};
 use covreml::{Covariance, Scalar};
 use nalgebra::DMatrix;
 use std::time::Instant;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn bench(name: &str, build: &dyn Fn() -> MixedModel, runs: usize, reference: &str) {
     let wanted: Vec<String> = std::env::args()

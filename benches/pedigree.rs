@@ -6,6 +6,8 @@
 //! rows shuffled). Medians of several runs, and the peak resident memory
 //! of the process (VmHWM from /proc/self/status).
 
+mod common;
+use common::{median, peak_rss_mb};
 use covreml::pedigree::Pedigree;
 use std::time::Instant;
 
@@ -64,30 +66,13 @@ fn simulate(
     ]
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-fn vm_hwm_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 fn main() {
     let runs = 7;
     let [a, s, d] = simulate(20_000, 5, 100, 10_000);
     println!(
         "simulated pedigree: {} rows; peak RSS after simulation {:.1} MB",
         a.len(),
-        vm_hwm_mb()
+        peak_rss_mb()
     );
     let (mut t_read, mut t_f, mut t_ainv) = (Vec::new(), Vec::new(), Vec::new());
     let mut last = None;
@@ -120,7 +105,7 @@ fn main() {
         median(t_f) * 1e3,
         median(t_ainv) * 1e3
     );
-    println!("peak RSS (VmHWM) {:.1} MB", vm_hwm_mb());
+    println!("peak RSS (VmHWM) {:.1} MB", peak_rss_mb());
     animal_model(&p, &ainv);
 }
 
@@ -179,6 +164,6 @@ fn animal_model(p: &Pedigree, ainv: &covreml::pedigree::SymmetricCsc) {
         fit.natural[1],
         fit.natural_se[1],
         fit.backend,
-        vm_hwm_mb()
+        peak_rss_mb()
     );
 }

@@ -12,6 +12,8 @@
 //!
 //! `cargo bench --bench sparse [-- insteval|movielens]`
 
+mod common;
+use common::{median, peak_rss_mb};
 use std::time::Instant;
 
 use covreml::__sparse_testing::{Layout, Ordering, SparseCholesky, SparseOptions};
@@ -125,23 +127,6 @@ fn build(rows: usize, levels: &[usize], lambda: f64, seed: u64) -> Mme {
         row_idx,
         values,
     }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
-}
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 fn secs(t: Instant) -> f64 {

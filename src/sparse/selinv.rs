@@ -50,7 +50,9 @@ impl SelinvWorkspace {
                 for s in 0..sn.n_supernodes() {
                     let w = sn.supernode_end()[s] - sn.supernode_begin()[s];
                     let m = sn.supernode(s).pattern().len();
-                    zrr = zrr.max(m * m).max(m * w);
+                    // A narrow supernode needs `Z_RR Y` (m × w), a wide one
+                    // the gathered `Z_RR` (m × m).
+                    zrr = zrr.max(if w <= NARROW { m * w } else { m * m });
                     y = y.max(m * w);
                     linv = linv.max(w * w);
                     loc = loc.max(m);
