@@ -29,12 +29,14 @@ pub(super) enum SelinvWorkspace {
     Simplicial { y: Vec<f64>, mark: Vec<usize> },
     /// Column-major buffers: `zrr` holds `Z_RR`, `y` holds `L_RJ L_JJ⁻¹`,
     /// `linv` holds `L_JJ⁻¹`; `loc` the local rows of `R` inside an
-    /// ancestor's block.
+    /// ancestor's block; `batches` the one-column supernodes done together
+    /// (a property of the symbolic factor, found once).
     Supernodal {
         zrr: Vec<f64>,
         y: Vec<f64>,
         linv: Vec<f64>,
         loc: Vec<usize>,
+        batches: Batches,
     },
 }
 
@@ -45,7 +47,7 @@ impl SelinvWorkspace {
                 y: vec![0.0; n],
                 mark: vec![usize::MAX; n],
             },
-            Storage::Supernodal(sn, _) => {
+            Storage::Supernodal(sn, col_to_super) => {
                 let (mut zrr, mut y, mut linv, mut loc) = (0, 0, 0, 0);
                 for s in 0..sn.n_supernodes() {
                     let w = sn.supernode_end()[s] - sn.supernode_begin()[s];
@@ -62,6 +64,7 @@ impl SelinvWorkspace {
                     y: vec![0.0; y],
                     linv: vec![0.0; linv],
                     loc: vec![0; loc],
+                    batches: Batches::new(sn, col_to_super),
                 }
             }
         }
@@ -82,8 +85,14 @@ pub(super) fn selected_inverse(
         }
         (
             Storage::Supernodal(sn, col_to_super),
-            SelinvWorkspace::Supernodal { zrr, y, linv, loc },
-        ) => supernodal(sn, col_to_super, l, z, zrr, y, linv, loc, par),
+            SelinvWorkspace::Supernodal {
+                zrr,
+                y,
+                linv,
+                loc,
+                batches,
+            },
+        ) => supernodal(sn, col_to_super, l, z, zrr, y, linv, loc, batches, par),
         _ => unreachable!("the workspace is built from the same layout"),
     }
 }
@@ -251,57 +260,74 @@ const BATCH_MIN_WIDTH: usize = 512;
 /// them can be done together once `t` is final, column by column of `t`.
 /// The column of `Z_t` being read then stays in cache, where going member by
 /// member read the same `Σ m²/2` entries scattered over all of `Z_t`.
+#[derive(Debug)]
 struct Batch {
     /// The members, highest first (the batch runs when the backward sweep
     /// reaches the first).
     members: Vec<usize>,
     t: usize,
+    /// For each column `c` of `t`, `hits[start[c]..start[c + 1]]` are the
+    /// `(member, position in its pattern)` pairs whose row is that column.
+    start: Vec<usize>,
+    hits: Vec<(u32, u32)>,
 }
 
-/// The batches and, per supernode, the batch it belongs to.
-fn leaf_batches(
-    sn: &SymbolicSupernodalCholesky<usize>,
-    col_to_super: &[usize],
-) -> (Vec<Batch>, Vec<Option<usize>>) {
-    let (begin, end) = (sn.supernode_begin(), sn.supernode_end());
-    let ns = sn.n_supernodes();
-    let mut batch_of = vec![None; ns];
-    let mut index_of_t: Vec<Option<usize>> = vec![None; ns];
-    let mut batches: Vec<Batch> = Vec::new();
-    for s in (0..ns).rev() {
-        let pattern = sn.supernode(s).pattern();
-        if end[s] - begin[s] != 1 || pattern.is_empty() {
-            continue;
+/// The batches of a symbolic factor and, per supernode, the batch it
+/// belongs to.
+#[derive(Debug)]
+pub(super) struct Batches {
+    list: Vec<Batch>,
+    of: Vec<Option<usize>>,
+}
+
+impl Batches {
+    fn new(sn: &SymbolicSupernodalCholesky<usize>, col_to_super: &[usize]) -> Self {
+        let mut b = Self::members(sn, col_to_super);
+        for batch in &mut b.list {
+            batch.index(sn);
         }
-        let t = col_to_super[pattern[0]];
-        if end[t] - begin[t] < BATCH_MIN_WIDTH || pattern[pattern.len() - 1] >= end[t] {
-            continue;
-        }
-        let k = *index_of_t[t].get_or_insert_with(|| {
-            batches.push(Batch {
-                members: Vec::new(),
-                t,
-            });
-            batches.len() - 1
-        });
-        batches[k].members.push(s);
-        batch_of[s] = Some(k);
+        b
     }
-    (batches, batch_of)
+
+    fn members(sn: &SymbolicSupernodalCholesky<usize>, col_to_super: &[usize]) -> Self {
+        let (begin, end) = (sn.supernode_begin(), sn.supernode_end());
+        let ns = sn.n_supernodes();
+        let mut batch_of = vec![None; ns];
+        let mut index_of_t: Vec<Option<usize>> = vec![None; ns];
+        let mut batches: Vec<Batch> = Vec::new();
+        for s in (0..ns).rev() {
+            let pattern = sn.supernode(s).pattern();
+            if end[s] - begin[s] != 1 || pattern.is_empty() {
+                continue;
+            }
+            let t = col_to_super[pattern[0]];
+            if end[t] - begin[t] < BATCH_MIN_WIDTH || pattern[pattern.len() - 1] >= end[t] {
+                continue;
+            }
+            let k = *index_of_t[t].get_or_insert_with(|| {
+                batches.push(Batch {
+                    members: Vec::new(),
+                    t,
+                    start: Vec::new(),
+                    hits: Vec::new(),
+                });
+                batches.len() - 1
+            });
+            batches[k].members.push(s);
+            batch_of[s] = Some(k);
+        }
+        Batches {
+            list: batches,
+            of: batch_of,
+        }
+    }
 }
 
 impl Batch {
-    /// `Z_RJ = −Z_RR y` and `Z_JJ = 1/L_JJ² − yᵀZ_RJ` (with `y = L_RJ /
-    /// L_JJ`) for every member, reading `Z_t` one column at a time.
-    fn apply(&self, sn: &SymbolicSupernodalCholesky<usize>, l: &[f64], z: &mut [f64]) {
-        let val_ptr = sn.col_ptr_for_val();
-        let (tb, te) = (sn.supernode_begin()[self.t], sn.supernode_end()[self.t]);
-        let t_rows = te - tb + sn.supernode(self.t).pattern().len();
-        // Every member is stored before t.
-        let (z_head, z_rest) = z.split_at_mut(val_ptr[self.t]);
-        let zt = &z_rest[..val_ptr[self.t + 1] - val_ptr[self.t]];
-        // For each column of t, the (member, position in its pattern) pairs.
-        let tw = te - tb;
+    /// Builds `start` and `hits`.
+    fn index(&mut self, sn: &SymbolicSupernodalCholesky<usize>) {
+        let tb = sn.supernode_begin()[self.t];
+        let tw = sn.supernode_end()[self.t] - tb;
         let mut start = vec![0usize; tw + 1];
         for &s in &self.members {
             for &r in sn.supernode(s).pattern() {
@@ -319,6 +345,20 @@ impl Batch {
                 next[r - tb] += 1;
             }
         }
+        self.start = start;
+        self.hits = hits;
+    }
+
+    /// `Z_RJ = −Z_RR y` and `Z_JJ = 1/L_JJ² − yᵀZ_RJ` (with `y = L_RJ /
+    /// L_JJ`) for every member, reading `Z_t` one column at a time.
+    fn apply(&self, sn: &SymbolicSupernodalCholesky<usize>, l: &[f64], z: &mut [f64]) {
+        let val_ptr = sn.col_ptr_for_val();
+        let (tb, te) = (sn.supernode_begin()[self.t], sn.supernode_end()[self.t]);
+        let t_rows = te - tb + sn.supernode(self.t).pattern().len();
+        // Every member is stored before t.
+        let (z_head, z_rest) = z.split_at_mut(val_ptr[self.t]);
+        let zt = &z_rest[..val_ptr[self.t + 1] - val_ptr[self.t]];
+        let (tw, start, hits) = (te - tb, &self.start, &self.hits);
         for &s in &self.members {
             z_head[val_ptr[s] + 1..val_ptr[s + 1]].fill(0.0);
         }
@@ -370,15 +410,15 @@ fn supernodal(
     y_buf: &mut [f64],
     linv_buf: &mut [f64],
     loc: &mut [usize],
+    batches: &Batches,
     par: Par,
 ) {
     let begin = sn.supernode_begin();
     let end = sn.supernode_end();
     let val_ptr = sn.col_ptr_for_val();
-    let (batches, batch_of) = leaf_batches(sn, col_to_super);
     for s in (0..sn.n_supernodes()).rev() {
-        if let Some(k) = batch_of[s] {
-            let batch = &batches[k];
+        if let Some(k) = batches.of[s] {
+            let batch = &batches.list[k];
             if batch.members[0] == s {
                 batch.apply(sn, l, z);
             }
