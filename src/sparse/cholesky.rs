@@ -5,6 +5,7 @@ use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::LltRegularization;
 use faer::linalg::solvers::LltError;
 use faer::perm::PermRef;
+use faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky;
 use faer::sparse::linalg::cholesky::{
     factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky,
     SymbolicCholeskyRaw, SymmetricOrdering,
@@ -13,8 +14,10 @@ use faer::sparse::linalg::SupernodalThreshold;
 use faer::sparse::{FaerError, SparseColMatRef, SymbolicSparseColMat};
 use faer::{Conj, MatMut, Par, Side};
 
+use super::batch::Batches;
 use super::entry_map::EntryMap;
 use super::error::SparseError;
+use super::factor::SupernodalFactor;
 use super::options::{Layout, Ordering, SparseOptions};
 use super::selinv::{SelinvWorkspace, Storage};
 
@@ -33,6 +36,9 @@ pub struct SparseCholesky {
     selinv_ws: Option<SelinvWorkspace>,
     /// For each (permuted) column, its supernode (supernodal layout only).
     col_to_super: Vec<usize>,
+    /// The supernodal layout's batches of one-column supernodes and its
+    /// numeric factorization (faer's, for the simplicial layout).
+    supernodal: Option<(Batches, SupernodalFactor)>,
     par: Par,
     log_det: f64,
     factored: bool,
@@ -215,6 +221,26 @@ fn validate(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<(), Sparse
     Ok(())
 }
 
+/// The position in the values of a supernodal `L` of the entry `(r, c)`
+/// (permuted indices, `r ≥ c`), if it lies in the pattern.
+fn supernodal_position(
+    sn: &SymbolicSupernodalCholesky<usize>,
+    col_to_super: &[usize],
+    r: usize,
+    c: usize,
+) -> Option<usize> {
+    let s = col_to_super[c];
+    let (b, e) = (sn.supernode_begin()[s], sn.supernode_end()[s]);
+    let pattern = sn.supernode(s).pattern();
+    let rows = e - b + pattern.len();
+    let local_row = if r < e {
+        Some(r - b)
+    } else {
+        pattern.binary_search(&r).ok().map(|k| e - b + k)
+    };
+    local_row.map(|lr| sn.col_ptr_for_val()[s] + (c - b) * rows + lr)
+}
+
 impl SparseCholesky {
     /// Symbolic analysis, done once: `col_ptr`/`row_idx` give the LOWER
     /// triangle (diagonal included, rows sorted within each column) of an
@@ -307,17 +333,33 @@ impl SparseCholesky {
             t => Par::rayon(t),
         };
         let mut col_to_super = Vec::new();
-        let mut largest = 1;
         if let SymbolicCholeskyRaw::Supernodal(sn) = symbolic.raw() {
             col_to_super.resize(n, 0);
             for s in 0..sn.n_supernodes() {
-                let (b, e) = (sn.supernode_begin()[s], sn.supernode_end()[s]);
-                largest = largest.max(e - b + sn.supernode(s).pattern().len());
-                col_to_super[b..e].fill(s);
+                col_to_super[sn.supernode_begin()[s]..sn.supernode_end()[s]].fill(s);
             }
         }
-        let req = symbolic
-            .factorize_numeric_llt_scratch::<f64>(par_for(par, cube(largest)), Default::default());
+        let (supernodal, req) = match symbolic.raw() {
+            SymbolicCholeskyRaw::Supernodal(sn) => {
+                let batches = Batches::new(sn, &col_to_super);
+                let inv = symbolic.perm().map(|p| p.arrays().1);
+                let mut positions = Vec::with_capacity(row_idx.len());
+                for j in 0..n {
+                    for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
+                        let (pi, pj) = inv.map_or((i, j), |inv| (inv[i], inv[j]));
+                        let pos = supernodal_position(sn, &col_to_super, pi.max(pj), pi.min(pj))
+                            .expect("the pattern of L contains the pattern of A");
+                        positions.push(pos);
+                    }
+                }
+                let factor = SupernodalFactor::new(sn, &col_to_super, &batches, &positions, par);
+                (Some((batches, factor)), faer::dyn_stack::StackReq::EMPTY)
+            }
+            SymbolicCholeskyRaw::Simplicial(_) => (
+                None,
+                symbolic.factorize_numeric_llt_scratch::<f64>(Par::Seq, Default::default()),
+            ),
+        };
         let factor_mem = MemBuffer::try_new(req).map_err(|_| SparseError::OutOfMemory {
             what: "the factorization workspace",
         })?;
@@ -337,6 +379,7 @@ impl SparseCholesky {
             factor_mem,
             selinv_ws: None,
             col_to_super,
+            supernodal,
             par,
             log_det: f64::NAN,
             factored: false,
@@ -347,21 +390,6 @@ impl SparseCholesky {
     /// The order `n` of the matrix.
     pub fn n(&self) -> usize {
         self.n
-    }
-
-    /// The largest supernode (rows of its block, including the block
-    /// diagonal), or 1 for the simplicial layout.
-    fn largest_block(&self) -> usize {
-        match self.symbolic.raw() {
-            SymbolicCholeskyRaw::Simplicial(_) => 1,
-            SymbolicCholeskyRaw::Supernodal(sn) => (0..sn.n_supernodes())
-                .map(|s| {
-                    sn.supernode_end()[s] - sn.supernode_begin()[s]
-                        + sn.supernode(s).pattern().len()
-                })
-                .max()
-                .unwrap_or(1),
-        }
     }
 
     /// Maps a permuted index to the original ordering.
@@ -400,33 +428,31 @@ impl SparseCholesky {
             let column = col_ptr.partition_point(|&c| c <= p) - 1;
             return Err(SparseError::NotPositiveDefinite { column });
         }
-        let a = SparseColMatRef::new(self.a_lower.as_ref(), values);
-        let par = par_for(self.par, cube(self.largest_block()));
-        let supernodal = self.is_supernodal();
-        let result = self
-            .symbolic
-            .factorize_numeric_llt(
+        if let (SymbolicCholeskyRaw::Supernodal(sn), Some((batches, numeric))) =
+            (self.symbolic.raw(), self.supernodal.as_mut())
+        {
+            if let Err(k) = numeric.factor(sn, batches, values, &mut self.l_values, self.par) {
+                return Err(SparseError::NotPositiveDefinite {
+                    column: self.original(k),
+                });
+            }
+        } else {
+            let a = SparseColMatRef::new(self.a_lower.as_ref(), values);
+            let result = self.symbolic.factorize_numeric_llt(
                 &mut self.l_values,
                 a,
                 Side::Lower,
                 LltRegularization::default(),
-                par,
+                Par::Seq,
                 MemStack::new(&mut self.factor_mem),
                 Default::default(),
-            )
-            .map(|_| ());
-        match result {
-            Ok(_) => {}
-            Err(LltError::NonPositivePivot { index }) => {
-                // faer reports 1-based pivots in the simplicial layout and
-                // 0-based ones in the supernodal layout.
-                let k = if supernodal {
-                    index
-                } else {
-                    index.saturating_sub(1)
-                };
-                let column = self.original(k.min(self.n.saturating_sub(1)));
-                return Err(SparseError::NotPositiveDefinite { column });
+            );
+            if let Err(LltError::NonPositivePivot { index }) = result {
+                // faer reports 1-based pivots in the simplicial layout.
+                let k = index.saturating_sub(1).min(self.n.saturating_sub(1));
+                return Err(SparseError::NotPositiveDefinite {
+                    column: self.original(k),
+                });
             }
         }
         let mut log_det = 0.0;
@@ -524,7 +550,10 @@ impl SparseCholesky {
         }
         let storage = match self.symbolic.raw() {
             SymbolicCholeskyRaw::Simplicial(sym) => Storage::Simplicial(sym),
-            SymbolicCholeskyRaw::Supernodal(sn) => Storage::Supernodal(sn, &self.col_to_super),
+            SymbolicCholeskyRaw::Supernodal(sn) => {
+                let (batches, _) = self.supernodal.as_ref().expect("built with the layout");
+                Storage::Supernodal(sn, &self.col_to_super, batches)
+            }
         };
         let ws = self
             .selinv_ws
@@ -552,16 +581,7 @@ impl SparseCholesky {
                     sym.row_idx()[p0..p1].binary_search(&r).ok().map(|k| p0 + k)
                 }
                 SymbolicCholeskyRaw::Supernodal(sn) => {
-                    let s = self.col_to_super[c];
-                    let (b, e) = (sn.supernode_begin()[s], sn.supernode_end()[s]);
-                    let pattern = sn.supernode(s).pattern();
-                    let rows = e - b + pattern.len();
-                    let local_row = if r < e {
-                        Some(r - b)
-                    } else {
-                        pattern.binary_search(&r).ok().map(|k| e - b + k)
-                    };
-                    local_row.map(|lr| sn.col_ptr_for_val()[s] + (c - b) * rows + lr)
+                    supernodal_position(sn, &self.col_to_super, r, c)
                 }
             };
             positions.push(pos.ok_or(out)?);

@@ -8,6 +8,17 @@
 //! `P A Pᵀ = L Lᵀ` numerically into the same buffers, again and again; a
 //! non-positive pivot is an error value, never a panic.
 //!
+//! The simplicial layout is factored by faer. The supernodal layout is
+//! factored here, left-looking over faer's symbolic factor with faer's dense
+//! kernels, as faer does, with one difference: the one-column supernodes
+//! whose pattern lies among the columns of one wide block (each level of a
+//! crossed factor under the dense fill block of the other) update that
+//! block together, column by column of it, the column being written staying
+//! in cache, the columns shared between threads. faer applies them one by
+//! one, each scattered over the whole block: at the MovieLens shape
+//! (6,040 such columns under a 3,708-column block of 110 MB) that took 0.5 s
+//! of each 0.7 s factorization.
+//!
 //! # Selected inversion (Takahashi recurrences)
 //!
 //! With `A = L Lᵀ` (after the permutation) and `Z = A⁻¹`, `Z` is needed only
@@ -50,9 +61,11 @@
 //! other) only read that block, so they are done together, column by column
 //! of it, once it is final; the column being read then stays in cache.
 
+mod batch;
 mod cholesky;
 mod entry_map;
 mod error;
+mod factor;
 mod options;
 mod selinv;
 

@@ -10,6 +10,7 @@ use faer::sparse::linalg::cholesky::simplicial::SymbolicSimplicialCholesky;
 use faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky;
 use faer::{Accum, MatMut, MatRef, Par};
 
+use super::batch::{Batch, Batches};
 use super::cholesky::{cube, par_for};
 
 /// The symbolic factor the kernels walk.
@@ -17,8 +18,12 @@ pub(super) enum Storage<'a> {
     /// Column by column; the diagonal is first in each column, the rows
     /// below it increase.
     Simplicial(&'a SymbolicSimplicialCholesky<usize>),
-    /// Dense blocks, with the supernode of every column.
-    Supernodal(&'a SymbolicSupernodalCholesky<usize>, &'a [usize]),
+    /// Dense blocks, with the supernode of every column and the batches.
+    Supernodal(
+        &'a SymbolicSupernodalCholesky<usize>,
+        &'a [usize],
+        &'a Batches,
+    ),
 }
 
 /// Buffers of the recurrences, allocated once.
@@ -29,14 +34,12 @@ pub(super) enum SelinvWorkspace {
     Simplicial { y: Vec<f64>, mark: Vec<usize> },
     /// Column-major buffers: `zrr` holds `Z_RR`, `y` holds `L_RJ L_JJ⁻¹`,
     /// `linv` holds `L_JJ⁻¹`; `loc` the local rows of `R` inside an
-    /// ancestor's block; `batches` the one-column supernodes done together
-    /// (a property of the symbolic factor, found once).
+    /// ancestor's block.
     Supernodal {
         zrr: Vec<f64>,
         y: Vec<f64>,
         linv: Vec<f64>,
         loc: Vec<usize>,
-        batches: Batches,
     },
 }
 
@@ -47,7 +50,7 @@ impl SelinvWorkspace {
                 y: vec![0.0; n],
                 mark: vec![usize::MAX; n],
             },
-            Storage::Supernodal(sn, col_to_super) => {
+            Storage::Supernodal(sn, _, _) => {
                 let (mut zrr, mut y, mut linv, mut loc) = (0, 0, 0, 0);
                 for s in 0..sn.n_supernodes() {
                     let w = sn.supernode_end()[s] - sn.supernode_begin()[s];
@@ -64,7 +67,6 @@ impl SelinvWorkspace {
                     y: vec![0.0; y],
                     linv: vec![0.0; linv],
                     loc: vec![0; loc],
-                    batches: Batches::new(sn, col_to_super),
                 }
             }
         }
@@ -84,14 +86,8 @@ pub(super) fn selected_inverse(
             simplicial(sym.col_ptr(), sym.row_idx(), l, z, y, mark)
         }
         (
-            Storage::Supernodal(sn, col_to_super),
-            SelinvWorkspace::Supernodal {
-                zrr,
-                y,
-                linv,
-                loc,
-                batches,
-            },
+            Storage::Supernodal(sn, col_to_super, batches),
+            SelinvWorkspace::Supernodal { zrr, y, linv, loc },
         ) => supernodal(sn, col_to_super, l, z, zrr, y, linv, loc, batches, par),
         _ => unreachable!("the workspace is built from the same layout"),
     }
@@ -248,107 +244,7 @@ impl Ancestors<'_> {
     }
 }
 
-/// Ancestor blocks at least this wide take their one-column descendants
-/// as a batch (see [`Batch`]). Measured: under narrower blocks (crossed_2000's
-/// 80 columns) the bookkeeping costs more than the cache saves; under
-/// InstEval's 1,128 and the MovieLens shape's 3,708 the batch wins.
-const BATCH_MIN_WIDTH: usize = 512;
-
-/// One-column supernodes whose whole pattern lies among the columns of one
-/// wide ancestor supernode `t` (the levels of a crossed factor under the
-/// dense block of the other): each reads only `t`'s block of `Z`, so all of
-/// them can be done together once `t` is final, column by column of `t`.
-/// The column of `Z_t` being read then stays in cache, where going member by
-/// member read the same `Σ m²/2` entries scattered over all of `Z_t`.
-#[derive(Debug)]
-struct Batch {
-    /// The members, highest first (the batch runs when the backward sweep
-    /// reaches the first).
-    members: Vec<usize>,
-    t: usize,
-    /// For each column `c` of `t`, `hits[start[c]..start[c + 1]]` are the
-    /// `(member, position in its pattern)` pairs whose row is that column.
-    start: Vec<usize>,
-    hits: Vec<(u32, u32)>,
-}
-
-/// The batches of a symbolic factor and, per supernode, the batch it
-/// belongs to.
-#[derive(Debug)]
-pub(super) struct Batches {
-    list: Vec<Batch>,
-    of: Vec<Option<usize>>,
-}
-
-impl Batches {
-    fn new(sn: &SymbolicSupernodalCholesky<usize>, col_to_super: &[usize]) -> Self {
-        let mut b = Self::members(sn, col_to_super);
-        for batch in &mut b.list {
-            batch.index(sn);
-        }
-        b
-    }
-
-    fn members(sn: &SymbolicSupernodalCholesky<usize>, col_to_super: &[usize]) -> Self {
-        let (begin, end) = (sn.supernode_begin(), sn.supernode_end());
-        let ns = sn.n_supernodes();
-        let mut batch_of = vec![None; ns];
-        let mut index_of_t: Vec<Option<usize>> = vec![None; ns];
-        let mut batches: Vec<Batch> = Vec::new();
-        for s in (0..ns).rev() {
-            let pattern = sn.supernode(s).pattern();
-            if end[s] - begin[s] != 1 || pattern.is_empty() {
-                continue;
-            }
-            let t = col_to_super[pattern[0]];
-            if end[t] - begin[t] < BATCH_MIN_WIDTH || pattern[pattern.len() - 1] >= end[t] {
-                continue;
-            }
-            let k = *index_of_t[t].get_or_insert_with(|| {
-                batches.push(Batch {
-                    members: Vec::new(),
-                    t,
-                    start: Vec::new(),
-                    hits: Vec::new(),
-                });
-                batches.len() - 1
-            });
-            batches[k].members.push(s);
-            batch_of[s] = Some(k);
-        }
-        Batches {
-            list: batches,
-            of: batch_of,
-        }
-    }
-}
-
 impl Batch {
-    /// Builds `start` and `hits`.
-    fn index(&mut self, sn: &SymbolicSupernodalCholesky<usize>) {
-        let tb = sn.supernode_begin()[self.t];
-        let tw = sn.supernode_end()[self.t] - tb;
-        let mut start = vec![0usize; tw + 1];
-        for &s in &self.members {
-            for &r in sn.supernode(s).pattern() {
-                start[r - tb + 1] += 1;
-            }
-        }
-        for c in 0..tw {
-            start[c + 1] += start[c];
-        }
-        let mut next = start.clone();
-        let mut hits = vec![(0u32, 0u32); start[tw]];
-        for (k, &s) in self.members.iter().enumerate() {
-            for (a, &r) in sn.supernode(s).pattern().iter().enumerate() {
-                hits[next[r - tb]] = (k as u32, a as u32);
-                next[r - tb] += 1;
-            }
-        }
-        self.start = start;
-        self.hits = hits;
-    }
-
     /// `Z_RJ = −Z_RR y` and `Z_JJ = 1/L_JJ² − yᵀZ_RJ` (with `y = L_RJ /
     /// L_JJ`) for every member, reading `Z_t` one column at a time.
     fn apply(&self, sn: &SymbolicSupernodalCholesky<usize>, l: &[f64], z: &mut [f64]) {
