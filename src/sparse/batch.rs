@@ -14,6 +14,10 @@ use faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky;
 /// 3,708 the batch wins.
 const BATCH_MIN_WIDTH: usize = 512;
 
+/// A batch is shared between threads from this many flops: it is one
+/// parallel loop, not a dense kernel's hand-off.
+pub(super) const BATCH_PAR_MIN_FLOPS: f64 = 1e7;
+
 /// One-column supernodes whose whole pattern lies among the columns of one
 /// wide ancestor supernode `t` (the levels of a crossed factor under the
 /// dense block of the other): each touches only `t`'s block (its rank-one

@@ -27,7 +27,7 @@ use faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky;
 use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
-use super::batch::{Batch, Batches};
+use super::batch::{Batch, Batches, BATCH_PAR_MIN_FLOPS};
 use super::cholesky::{cube, par_for};
 
 /// What the factorization needs beyond faer's symbolic factor (found once,
@@ -247,10 +247,6 @@ fn for_each_run(
         a = a1;
     }
 }
-
-/// A batch's update is shared between threads from this many flops: it is
-/// one parallel loop over columns, not a dense kernel's hand-off.
-const BATCH_PAR_MIN_FLOPS: f64 = 1e7;
 
 /// Subtracts the rank-one updates `l_u l_uᵀ` of every member `u` from the
 /// block `lt` of the batch's wide supernode `t` (`rows` rows), column by

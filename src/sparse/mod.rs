@@ -59,7 +59,9 @@
 //! one-column supernodes whose pattern lies among the columns of one wide
 //! block (each level of a crossed factor under the dense block of the
 //! other) only read that block, so they are done together, column by column
-//! of it, once it is final; the column being read then stays in cache.
+//! of it, once it is final; the column being read then stays in cache. On
+//! several threads the members are cut into groups of equal work, each
+//! group reading the whole block for its own members.
 
 mod batch;
 mod cholesky;

@@ -10,7 +10,9 @@ use faer::sparse::linalg::cholesky::simplicial::SymbolicSimplicialCholesky;
 use faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky;
 use faer::{Accum, MatMut, MatRef, Par};
 
-use super::batch::{Batch, Batches};
+use rayon::prelude::*;
+
+use super::batch::{Batch, Batches, BATCH_PAR_MIN_FLOPS};
 use super::cholesky::{cube, par_for};
 
 /// The symbolic factor the kernels walk.
@@ -246,51 +248,109 @@ impl Ancestors<'_> {
 
 impl Batch {
     /// `Z_RJ = −Z_RR y` and `Z_JJ = 1/L_JJ² − yᵀZ_RJ` (with `y = L_RJ /
-    /// L_JJ`) for every member, reading `Z_t` one column at a time.
-    fn apply(&self, sn: &SymbolicSupernodalCholesky<usize>, l: &[f64], z: &mut [f64]) {
+    /// L_JJ`) for every member, reading `Z_t` one column at a time. With
+    /// several threads the members are cut into groups of about equal work,
+    /// one per thread, each group going over every column of `Z_t` for its
+    /// own members (their storage is disjoint).
+    fn apply(&self, sn: &SymbolicSupernodalCholesky<usize>, l: &[f64], z: &mut [f64], par: Par) {
         let val_ptr = sn.col_ptr_for_val();
-        let (tb, te) = (sn.supernode_begin()[self.t], sn.supernode_end()[self.t]);
-        let t_rows = te - tb + sn.supernode(self.t).pattern().len();
         // Every member is stored before t.
         let (z_head, z_rest) = z.split_at_mut(val_ptr[self.t]);
         let zt = &z_rest[..val_ptr[self.t + 1] - val_ptr[self.t]];
-        let (tw, start, hits) = (te - tb, &self.start, &self.hits);
-        for &s in &self.members {
-            z_head[val_ptr[s] + 1..val_ptr[s + 1]].fill(0.0);
+        let threads = match par {
+            Par::Rayon(t) if self.flops >= BATCH_PAR_MIN_FLOPS => t.get(),
+            _ => 1,
+        };
+        // Group g holds members bounds[g]..bounds[g + 1] (k = 0 is the
+        // highest supernode, stored last).
+        let mut bounds = vec![0];
+        let mut work = 0.0;
+        for (k, &s) in self.members.iter().enumerate() {
+            let m = sn.supernode(s).pattern().len() as f64;
+            work += m * (m + 1.0);
+            if work * threads as f64 >= self.flops * bounds.len() as f64 && bounds.len() < threads {
+                bounds.push(k + 1);
+            }
         }
-        // Accumulate Z_RR (L_RJ / L_JJ) into each member's Z_RJ storage.
+        if *bounds.last().unwrap_or(&0) != self.members.len() {
+            bounds.push(self.members.len());
+        }
+        bounds.dedup();
+        let mut groups = Vec::with_capacity(bounds.len() - 1);
+        let mut rest = z_head;
+        for g in bounds.windows(2) {
+            let lowest = val_ptr[self.members[g[1] - 1]];
+            let (below, own) = rest.split_at_mut(lowest);
+            groups.push((g[0], g[1], lowest, own));
+            rest = below;
+        }
+        let run = |(k0, k1, base, out): (usize, usize, usize, &mut [f64])| {
+            self.apply_group(sn, l, zt, k0..k1, base, out)
+        };
+        if groups.len() > 1 {
+            groups.into_par_iter().for_each(run);
+        } else {
+            groups.into_iter().for_each(run);
+        }
+    }
+
+    /// [`apply`](Self::apply) for the members `ks`, whose storage is
+    /// `out` (starting at value position `base`).
+    fn apply_group(
+        &self,
+        sn: &SymbolicSupernodalCholesky<usize>,
+        l: &[f64],
+        zt: &[f64],
+        ks: std::ops::Range<usize>,
+        base: usize,
+        out: &mut [f64],
+    ) {
+        let val_ptr = sn.col_ptr_for_val();
+        let (tb, te) = (sn.supernode_begin()[self.t], sn.supernode_end()[self.t]);
+        let t_rows = te - tb + sn.supernode(self.t).pattern().len();
+        let (tw, start, hits) = (te - tb, &self.start, &self.hits);
+        let members = &self.members[ks.clone()];
+        for &s in members {
+            out[val_ptr[s] + 1 - base..val_ptr[s + 1] - base].fill(0.0);
+        }
+        // Accumulate Z_RR (L_RJ / L_JJ) into each member's Z_RJ storage; a
+        // column's hits are in member order, so the group's are a run.
+        let (k0, k1) = (ks.start as u32, ks.end as u32);
         for c in 0..tw {
             let col = &zt[c * t_rows..(c + 1) * t_rows];
-            for &(k, a) in &hits[start[c]..start[c + 1]] {
+            let column_hits = &hits[start[c]..start[c + 1]];
+            let h0 = column_hits.partition_point(|h| h.0 < k0);
+            let h1 = column_hits.partition_point(|h| h.0 < k1);
+            for &(k, a) in &column_hits[h0..h1] {
                 let (s, a) = (self.members[k as usize], a as usize);
-                let base = val_ptr[s];
-                let d = 1.0 / l[base];
+                let p = val_ptr[s];
+                let d = 1.0 / l[p];
                 let pattern = sn.supernode(s).pattern();
-                let lr = &l[base + 1..val_ptr[s + 1]];
-                let out = &mut z_head[base + 1..val_ptr[s + 1]];
+                let lr = &l[p + 1..val_ptr[s + 1]];
+                let zs = &mut out[p + 1 - base..val_ptr[s + 1] - base];
                 let yc = lr[a] * d;
                 let mut acc = col[c] * lr[a];
                 for ((&r, &lv), o) in pattern[a + 1..]
                     .iter()
                     .zip(&lr[a + 1..])
-                    .zip(out[a + 1..].iter_mut())
+                    .zip(zs[a + 1..].iter_mut())
                 {
                     let zac = col[r - tb];
                     *o += zac * yc;
                     acc += zac * lv;
                 }
-                out[a] += acc * d;
+                zs[a] += acc * d;
             }
         }
-        for &s in &self.members {
-            let base = val_ptr[s];
-            let d = 1.0 / l[base];
+        for &s in members {
+            let p = val_ptr[s];
+            let d = 1.0 / l[p];
             let mut yz = 0.0;
-            for q in base + 1..val_ptr[s + 1] {
-                z_head[q] = -z_head[q];
-                yz += l[q] * d * z_head[q];
+            for q in p + 1..val_ptr[s + 1] {
+                out[q - base] = -out[q - base];
+                yz += l[q] * d * out[q - base];
             }
-            z_head[base] = d * d - yz;
+            out[p - base] = d * d - yz;
         }
     }
 }
@@ -316,7 +376,7 @@ fn supernodal(
         if let Some(k) = batches.of[s] {
             let batch = &batches.list[k];
             if batch.members[0] == s {
-                batch.apply(sn, l, z);
+                batch.apply(sn, l, z, par);
             }
             continue;
         }

@@ -515,14 +515,16 @@ fn analyse_best_keeps_the_cheaper_ordering_and_stays_exact() {
     assert!(e.to_string().contains("not a permutation"), "{e}");
 }
 
-/// The numeric factorization applies the one-column supernodes under a wide
-/// block as a batch, column by column of the block, on several threads when
-/// the batch is large enough (here 1,500 levels of one factor, about 90
-/// levels of the other each, under the other's 600-column block). The
-/// factor must give the dense log determinant and solves, on one thread and
-/// on two, and both must agree.
+/// The numeric factorization and the selected inverse take the one-column
+/// supernodes under a wide block as a batch, column by column of the block,
+/// on several threads when the batch is large enough (here 1,500 levels of
+/// one factor, about 90 levels of the other each, under the other's
+/// 600-column block). On one thread and on two, the factor must give the
+/// dense log determinant and solves and the selected inverse the dense
+/// inverse (on the columns of seven levels, from dense solves),
+/// and the two must agree on every entry of the pattern of `A`.
 #[test]
-fn batched_factorization_on_two_threads() {
+fn batched_factorization_and_inverse_on_two_threads() {
     let a = crossed(150_000, 1500, 600, 0.7, 21);
     let n = a.nrows();
     let (col_ptr, row_idx, values) = lower_csc(&a);
@@ -531,6 +533,15 @@ fn batched_factorization_on_two_threads() {
     let mut rng = Rng::new(7);
     let b = Mat::<f64>::from_fn(n, 2, |_, _| 2.0 * rng.unif() - 1.0);
     let x_dense = llt.solve(&b);
+    let columns = [2, 3, 700, 1501, 1502, 1900, 2101];
+    let unit = Mat::<f64>::from_fn(n, columns.len(), |i, k| {
+        f64::from(u8::from(i == columns[k]))
+    });
+    let inv_columns = llt.solve(&unit);
+    let pattern: Vec<(usize, usize)> = (0..n)
+        .flat_map(|j| (col_ptr[j]..col_ptr[j + 1]).map(move |p| (j, p)))
+        .map(|(j, p)| (row_idx[p], j))
+        .collect();
     let mut results = Vec::new();
     for threads in [1, 2] {
         let opts = SparseOptions {
@@ -559,10 +570,38 @@ fn batched_factorization_on_two_threads() {
             err <= 1e-10 * max_abs(&x_dense),
             "{threads} threads: solve error {err}"
         );
-        results.push((ld, x));
+        chol.selected_inverse();
+        let scale = max_abs(&inv_columns);
+        for (k, &j) in columns.iter().enumerate() {
+            let held: Vec<(usize, usize)> = (0..n)
+                .map(|i| (i, j))
+                .filter(|&e| chol.entry_map(&[e]).is_ok())
+                .collect();
+            assert!(held.len() > 1, "column {j}");
+            let mut got = vec![0.0; held.len()];
+            chol.gather(&chol.entry_map(&held).unwrap(), &mut got);
+            for (&(i, _), g) in held.iter().zip(got) {
+                let e = inv_columns[(i, k)];
+                assert!(
+                    (g - e).abs() <= 1e-10 * scale,
+                    "{threads} threads: Z[{i},{j}] = {g}, dense {e}"
+                );
+            }
+        }
+        let mut z = vec![0.0; pattern.len()];
+        chol.gather(&chol.entry_map(&pattern).unwrap(), &mut z);
+        results.push((ld, x, z));
     }
-    let (ld1, x1) = &results[0];
-    let (ld2, x2) = &results[1];
+    let (ld1, x1, z1) = &results[0];
+    let (ld2, x2, z2) = &results[1];
     assert!((ld1 - ld2).abs() <= 1e-12 * ld1.abs());
     assert!(max_abs(&(x1 - x2)) <= 1e-12 * max_abs(x1));
+    let z_scale = z1.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for (k, (u, v)) in z1.iter().zip(z2).enumerate() {
+        assert!(
+            (u - v).abs() <= 1e-12 * z_scale,
+            "entry {:?}: {u} on one thread, {v} on two",
+            pattern[k]
+        );
+    }
 }
