@@ -120,8 +120,12 @@ impl Batch {
         let mut next = start.clone();
         let mut hits = vec![(0u32, 0u32); start[tw]];
         for (k, &s) in self.members.iter().enumerate() {
-            for (a, &r) in sn.supernode(s).pattern().iter().enumerate() {
-                hits[next[r - tb]] = (k as u32, a as u32);
+            let pattern = sn.supernode(s).pattern();
+            for (a, &r) in pattern.iter().enumerate() {
+                hits[next[r - tb]] = (
+                    u32::try_from(k).expect("fewer than 2³² members"),
+                    u32::try_from(a).expect("fewer than 2³² rows"),
+                );
                 next[r - tb] += 1;
             }
         }

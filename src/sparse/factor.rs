@@ -25,7 +25,7 @@ use faer::linalg::triangular_solve::solve_lower_triangular_in_place;
 use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky;
 use faer::{Accum, MatMut, MatRef, Par};
-use rayon::prelude::*;
+use std::sync::Mutex;
 
 use super::batch::{Batch, Batches, BATCH_PAR_MIN_FLOPS};
 use super::cholesky::{cube, par_for};
@@ -102,7 +102,10 @@ impl SupernodalFactor {
                 continue;
             }
             for_each_run(sn, col_to_super, d, |t, a, _| {
-                updates[next[t]] = (d as u32, a as u32);
+                updates[next[t]] = (
+                    u32::try_from(d).expect("fewer than 2³² supernodes"),
+                    u32::try_from(a).expect("fewer than 2³² rows"),
+                );
                 next[t] += 1;
             });
         }
@@ -251,7 +254,7 @@ fn for_each_run(
 /// Subtracts the rank-one updates `l_u l_uᵀ` of every member `u` from the
 /// block `lt` of the batch's wide supernode `t` (`rows` rows), column by
 /// column of `t`; the columns are independent, so they are shared between
-/// threads.
+/// `threads` workers.
 fn update_from_batch(
     batch: &Batch,
     sn: &SymbolicSupernodalCholesky<usize>,
@@ -273,16 +276,28 @@ fn update_from_batch(
             }
         }
     };
-    match par {
-        Par::Rayon(_) if batch.flops >= BATCH_PAR_MIN_FLOPS => lt
-            .par_chunks_exact_mut(rows)
-            .enumerate()
-            .with_min_len(16)
-            .for_each(|(c, col)| column(c, col)),
-        _ => {
-            for (c, col) in lt.chunks_exact_mut(rows).enumerate() {
-                column(c, col);
-            }
+    // `threads` workers take the columns 16 at a time from a shared queue:
+    // the work per column varies, and another process may hold a core.
+    let threads = match par {
+        Par::Rayon(t) if batch.flops >= BATCH_PAR_MIN_FLOPS => t.get(),
+        _ => 1,
+    };
+    const CHUNK: usize = 16;
+    let queue = Mutex::new(lt.chunks_mut(rows * CHUNK).enumerate());
+    let worker = || loop {
+        let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
+        let Some((i, piece)) = next else { break };
+        for (j, col) in piece.chunks_exact_mut(rows).enumerate() {
+            column(i * CHUNK + j, col);
         }
+    };
+    if threads > 1 {
+        rayon::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|_| worker());
+            }
+        });
+    } else {
+        worker();
     }
 }

@@ -605,3 +605,199 @@ fn batched_factorization_and_inverse_on_two_threads() {
         );
     }
 }
+
+/// `g` groups, each a 5-column clique tied to a one-column `u` and to 3
+/// rows of a dense tail of `k` columns, `u` tied to `wide` tail rows
+/// (including the first): under the identity ordering every `u` is a batch
+/// member with a multi-column descendant, whose updates must reach `u`
+/// before `u` updates the tail.
+fn members_with_children(g: usize, wide: usize, k: usize, seed: u64) -> Mat<f64> {
+    let mut rng = Rng::new(seed);
+    let n = 6 * g + k;
+    let tail0 = 6 * g;
+    let mut a = Mat::<f64>::zeros(n, n);
+    let set = |a: &mut Mat<f64>, i: usize, j: usize, rng: &mut Rng| {
+        if i != j {
+            let v = 2.0 * rng.unif() - 1.0;
+            a[(i, j)] = v;
+            a[(j, i)] = v;
+        }
+    };
+    for i in tail0..n {
+        for j in tail0..n {
+            if i < j {
+                set(&mut a, i, j, &mut rng);
+            }
+        }
+    }
+    for gi in 0..g {
+        let c0 = 6 * gi;
+        let u = c0 + 5;
+        // u's wide rows: first tail column plus random others.
+        let mut rows = vec![tail0];
+        while rows.len() < wide {
+            let r = tail0 + 1 + rng.below(k - 1);
+            if !rows.contains(&r) {
+                rows.push(r);
+            }
+        }
+        for &r in &rows {
+            set(&mut a, u, r, &mut rng);
+        }
+        for x in c0..u {
+            for y in x + 1..=u {
+                set(&mut a, x, y, &mut rng);
+            }
+            for &r in &rows[..3] {
+                set(&mut a, x, r, &mut rng);
+            }
+        }
+    }
+    dominate(&mut a, &mut rng);
+    a
+}
+
+/// Factors `a` in the supernodal layout; checks log det and every entry of
+/// the selected inverse against the dense computation; returns both.
+fn check_supernodal(a: &Mat<f64>, ordering: Ordering, threads: usize) -> (f64, Vec<f64>) {
+    let n = a.nrows();
+    let (col_ptr, row_idx, values) = lower_csc(a);
+    let d = dense(a);
+    let scale = max_abs(&d.inv);
+    let opts = SparseOptions {
+        ordering,
+        layout: Layout::Supernodal,
+        threads,
+    };
+    let mut chol = SparseCholesky::analyse(n, &col_ptr, &row_idx, &opts).unwrap();
+    chol.factor(&values).unwrap();
+    let ld = chol.log_det();
+    assert!(
+        (ld - d.log_det).abs() <= 1e-10 * d.log_det.abs().max(1.0),
+        "{ld} vs {}",
+        d.log_det
+    );
+    chol.selected_inverse();
+    let mut entries = Vec::new();
+    for i in 0..n {
+        for j in 0..n {
+            if chol.entry_map(&[(i, j)]).is_ok() {
+                entries.push((i, j));
+            }
+        }
+    }
+    let mut got = vec![0.0; entries.len()];
+    chol.gather(&chol.entry_map(&entries).unwrap(), &mut got);
+    for (&(i, j), &g) in entries.iter().zip(&got) {
+        let e = d.inv[(i, j)];
+        assert!(
+            (g - e).abs() <= 1e-10 * scale,
+            "{threads} thr: Z[{i},{j}] = {g}, dense {e}"
+        );
+    }
+    (ld, got)
+}
+
+/// Batch members with descendants, on 1, 2 and 64 threads (one member per
+/// group of the selected inverse), all equal to the dense results and to
+/// each other.
+#[test]
+fn batch_members_with_descendants() {
+    let a = members_with_children(45, 500, 520, 5);
+    let n = a.nrows();
+    let (col_ptr, row_idx, _) = lower_csc(&a);
+    let opts = SparseOptions {
+        ordering: Ordering::Identity,
+        layout: Layout::Supernodal,
+        threads: 1,
+    };
+    let sizes = SparseCholesky::analyse(n, &col_ptr, &row_idx, &opts)
+        .unwrap()
+        .supernode_sizes();
+    // The cliques (5 columns), the members under the tail (one column, 500
+    // rows), the tail (520 columns).
+    let count = |f: &dyn Fn(usize, usize) -> bool| sizes.iter().filter(|&&(w, m)| f(w, m)).count();
+    assert!(count(&|w, _| w == 5) >= 40, "{sizes:?}");
+    assert!(count(&|w, m| w == 1 && m >= 499) >= 40, "{sizes:?}");
+    assert_eq!(count(&|w, _| w >= 520), 1, "{sizes:?}");
+    let mut res = Vec::new();
+    for threads in [1, 2, 64] {
+        res.push(check_supernodal(&a, Ordering::Identity, threads));
+    }
+    for r in &res[1..] {
+        assert_eq!(r.1.len(), res[0].1.len());
+        for (u, v) in r.1.iter().zip(&res[0].1) {
+            assert!((u - v).abs() <= 1e-12 * u.abs().max(1e-300));
+        }
+    }
+    check_supernodal(&a, Ordering::Amd, 2);
+}
+
+/// Orders 0 and 1 and a diagonal matrix in the supernodal layout.
+#[test]
+fn edge_sizes() {
+    let opts = SparseOptions {
+        ordering: Ordering::Amd,
+        layout: Layout::Supernodal,
+        threads: 2,
+    };
+    let mut c = SparseCholesky::analyse(0, &[0], &[], &opts).unwrap();
+    c.factor(&[]).unwrap();
+    assert_eq!(c.log_det(), 0.0);
+    c.selected_inverse();
+    let mut c = SparseCholesky::analyse(1, &[0, 1], &[0], &opts).unwrap();
+    c.factor(&[4.0]).unwrap();
+    c.selected_inverse();
+    let mut z = [0.0];
+    c.gather(&c.entry_map(&[(0, 0)]).unwrap(), &mut z);
+    assert_eq!(z[0], 0.25);
+    assert_eq!(
+        c.factor(&[-4.0]).unwrap_err(),
+        SparseError::NotPositiveDefinite { column: 0 }
+    );
+    assert_eq!(
+        c.factor(&[0.0]).unwrap_err(),
+        SparseError::NotPositiveDefinite { column: 0 }
+    );
+    let mut d = Mat::<f64>::zeros(7, 7);
+    for i in 0..7 {
+        d[(i, i)] = 1.0 + i as f64;
+    }
+    check_all(&d, 1);
+}
+
+/// The error names the column: only column `k` is made indefinite, every
+/// principal submatrix without `k` stays positive definite, so in any
+/// elimination order the first pivot to fail is `k`'s.
+#[test]
+fn a_non_positive_pivot_names_its_column() {
+    let mats = vec![
+        dense_tail(30, 30, 0.0, 3),
+        dense_tail(60, 12, 0.05, 4),
+        crossed(8 * 30, 20, 10, 0.7, 5),
+        dense_tail(600, 520, 0.08, 6),
+        members_with_children(4, 30, 40, 7),
+    ];
+    for a in &mats {
+        let n = a.nrows();
+        let (col_ptr, row_idx, values) = lower_csc(a);
+        for k in [0, 1, n / 3, n / 2, n - 2, n - 1] {
+            for (layout, ordering) in ALL {
+                let opts = SparseOptions {
+                    ordering,
+                    layout,
+                    threads: 1,
+                };
+                let mut chol = SparseCholesky::analyse(n, &col_ptr, &row_idx, &opts).unwrap();
+                let mut bad = values.clone();
+                bad[col_ptr[k]] = -10.0 * values[col_ptr[k]];
+                assert_eq!(
+                    chol.factor(&bad).unwrap_err(),
+                    SparseError::NotPositiveDefinite { column: k },
+                    "{layout:?}/{ordering:?} n = {n}"
+                );
+                chol.factor(&values).unwrap();
+            }
+        }
+    }
+}
