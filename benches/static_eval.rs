@@ -6,7 +6,7 @@
 //! Run: `cargo bench --bench static_eval`
 //!
 //! Instruction counts (stable under load): `STATIC_EVAL_CELL=<row>/<column>`
-//! times only that cell (row 0–3 as in the table; column `hv`, `sv`, `hj`,
+//! times only that cell (row 0–3 as in the table; column `hv`, `sv`, `hj`, `hf`,
 //! `sj`, `fj`, `dj`, `cv`, `vs`, `cj`), `STATIC_EVAL_RUNS` and
 //! `STATIC_EVAL_EVALS` set the repetitions; run it under
 //! `valgrind --tool=callgrind` at two repetition counts and divide the
@@ -172,6 +172,81 @@ fn hand_unconstrained_jacobian(_: [f64; 6]) -> [SMatrix<f64, 3, 3>; 6] {
     })
 }
 
+// ------------------------------------------------------------ hand-written transforms
+
+/// `σ(x)` and `σ'(x)`, stable in both tails.
+#[inline]
+fn sigmoid(x: f64) -> (f64, f64) {
+    let e = (-x.abs()).exp();
+    let s = if x >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    };
+    (s, e / ((1.0 + e) * (1.0 + e)))
+}
+
+/// `e^{2x}` and its derivative.
+#[inline]
+fn variance(x: f64) -> (f64, f64) {
+    let v = (x + x).exp();
+    (v, 2.0 * v)
+}
+
+/// `lo + (hi − lo) σ(x)` and its derivative.
+#[inline]
+fn correlation(x: f64, lo: f64, hi: f64) -> (f64, f64) {
+    let (s, d) = sigmoid(x);
+    (lo + (hi - lo) * s, (hi - lo) * d)
+}
+
+/// Natural parameters and their derivatives of `Kron<AR1, Scalar>` and
+/// `Sum<(AR1, Scalar)>`: `(e^{2x}, 2σ(x) − 1, e^{2x})`.
+fn ar1_scalar_transforms(x: [f64; 3]) -> ([f64; 3], [f64; 3]) {
+    let (a, b, c) = (variance(x[0]), correlation(x[1], -1.0, 1.0), variance(x[2]));
+    ([a.0, b.0, c.0], [a.1, b.1, c.1])
+}
+
+/// `Hadamard<Equicorrelation<4>, CompoundSymmetric<4>>`: `(ρ, σ², ρ)` with
+/// correlations on `(−1/3, 1)`.
+fn hadamard_transforms(x: [f64; 3]) -> ([f64; 3], [f64; 3]) {
+    let lo = -1.0 / 3.0;
+    let (a, b, c) = (
+        correlation(x[0], lo, 1.0),
+        variance(x[1]),
+        correlation(x[2], lo, 1.0),
+    );
+    ([a.0, b.0, c.0], [a.1, b.1, c.1])
+}
+
+/// `Unconstrained<3>`: `e^{2x}` on the diagonal entries, identity elsewhere.
+fn unconstrained_transforms(x: [f64; 6]) -> ([f64; 6], [f64; 6]) {
+    let mut t = x;
+    let mut d = [1.0; 6];
+    for k in [0, 2, 5] {
+        (t[k], d[k]) = variance(x[k]);
+    }
+    (t, d)
+}
+
+/// The hand-written free-scale value and Jacobian: the transforms by hand,
+/// then the hand-written value and closed form at `θ`, `∂V/∂x_k = ∂V/∂θ_k ·
+/// dθ_k/dx_k` — what `jacobian_free_s` computes.
+#[inline]
+fn hand_free<const N: usize, M: std::ops::MulAssign<f64>, V>(
+    x: [f64; N],
+    transforms: fn([f64; N]) -> ([f64; N], [f64; N]),
+    value: fn([f64; N]) -> V,
+    jacobian: fn([f64; N]) -> [M; N],
+) -> (V, [M; N]) {
+    let (t, d) = transforms(x);
+    let mut j = jacobian(t);
+    for (m, dk) in j.iter_mut().zip(d) {
+        *m *= dk;
+    }
+    (value(t), j)
+}
+
 // ------------------------------------------------------------ table
 
 struct Row {
@@ -180,6 +255,7 @@ struct Row {
     static_value: f64,
     hand_jac: f64,
     static_jac: f64,
+    hand_free_jac: f64,
     static_free_jac: f64,
     static_dual: f64,
     dyn_value: f64,
@@ -190,7 +266,7 @@ struct Row {
 /// Times one structure type `$s` (free-parameter count `$n`) against its
 /// hand-written value and closed-form Jacobian at natural parameters `$theta`.
 macro_rules! measure {
-    ($plan:expr, $row:expr, $s:ty, $n:literal, $name:expr, $theta:expr, $hand_value:expr, $hand_jac:expr $(,)?) => {{
+    ($plan:expr, $row:expr, $s:ty, $n:literal, $name:expr, $theta:expr, $hand_value:expr, $hand_jac:expr, $hand_transforms:expr $(,)?) => {{
         let (plan, row): (&Plan, usize) = (&$plan, $row);
         type S = $s;
         let name: &'static str = $name;
@@ -205,6 +281,13 @@ macro_rules! measure {
             assert!((js[k] - h).abs().max() < 1e-14, "{name} ∂{k}");
         }
         let free: [f64; $n] = std::array::from_fn(|i| 0.1 * i as f64 - 0.2);
+        // the hand-written transforms are the structure's defaults
+        let (hv, hj) = hand_free(free, $hand_transforms, $hand_value, $hand_jac);
+        let (sv, sj) = S::jacobian_free_s(free);
+        assert!((sv - hv).abs().max() < 1e-14, "{name} free value");
+        for k in 0..$n {
+            assert!((sj[k] - hj[k]).abs().max() < 1e-13, "{name} free ∂{k}");
+        }
         let shape = <S as Structure>::Shape::default();
         let cov = Covariance::<S>::new(shape).unwrap();
         Row {
@@ -213,6 +296,9 @@ macro_rules! measure {
             static_value: plan.ns(row, "sv", || S::value_s(black_box(theta))),
             hand_jac: plan.ns(row, "hj", || $hand_jac(black_box(theta))),
             static_jac: plan.ns(row, "sj", || S::jacobian_s(black_box(theta))),
+            hand_free_jac: plan.ns(row, "hf", || {
+                hand_free(black_box(free), $hand_transforms, $hand_value, $hand_jac)
+            }),
             static_free_jac: plan.ns(row, "fj", || S::jacobian_free_s(black_box(free))),
             static_dual: plan.ns(row, "dj", || S::dual_jacobian_free_s(black_box(free))),
             dyn_value: plan.ns(row, "cv", || cov.value(black_box(&free)).unwrap()),
@@ -234,6 +320,7 @@ fn main() {
             [1.3, 0.4, 0.8],
             hand_kron_value,
             hand_kron_jacobian,
+            ar1_scalar_transforms,
         ),
         measure!(
             plan,
@@ -244,6 +331,7 @@ fn main() {
             [1.3, 0.4, 0.8],
             hand_sum_value,
             hand_sum_jacobian,
+            ar1_scalar_transforms,
         ),
         measure!(
             plan,
@@ -254,6 +342,7 @@ fn main() {
             [0.3, 1.3, 0.4],
             hand_hadamard_value,
             hand_hadamard_jacobian,
+            hadamard_transforms,
         ),
         measure!(
             plan,
@@ -264,15 +353,16 @@ fn main() {
             [1.3, 0.4, 0.8, -0.2, 0.1, 2.0],
             hand_unconstrained_value,
             hand_unconstrained_jacobian,
+            unconstrained_transforms,
         ),
     ];
     let (runs, evals) = (plan.runs, plan.evals);
     println!("ns per evaluation, median of {runs} runs of {evals} evaluations (release build)\n");
-    println!("| structure | hand value | static `value_s` | ratio | hand Jacobian | static `jacobian_s` | ratio | static `jacobian_free_s` | static `dual_jacobian_free_s` | dynamic `Covariance::value` | dynamic `Structure::value_static` | dynamic `Covariance::jacobian` |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| structure | hand value | static `value_s` | ratio | hand Jacobian | static `jacobian_s` | ratio | hand free Jacobian | static `jacobian_free_s` | ratio | static `dual_jacobian_free_s` | dynamic `Covariance::value` | dynamic `Structure::value_static` | dynamic `Covariance::jacobian` |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in &rows {
         println!(
-            "| {} | {:.1} | {:.1} | {:.2}× | {:.1} | {:.1} | {:.2}× | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            "| {} | {:.1} | {:.1} | {:.2}× | {:.1} | {:.1} | {:.2}× | {:.1} | {:.1} | {:.2}× | {:.1} | {:.1} | {:.1} | {:.1} |",
             r.name,
             r.hand_value,
             r.static_value,
@@ -280,7 +370,9 @@ fn main() {
             r.hand_jac,
             r.static_jac,
             r.static_jac / r.hand_jac,
+            r.hand_free_jac,
             r.static_free_jac,
+            r.static_free_jac / r.hand_free_jac,
             r.static_dual,
             r.dyn_value,
             r.dyn_value_static,
