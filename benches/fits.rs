@@ -6,7 +6,8 @@
 
 mod common;
 use common::median;
-use covreml::data::{crossed_model, john_alpha, john_alpha_model, Incidence, ModelMatrix, Table};
+use covreml::data::{Incidence, ModelMatrix, Table};
+use covreml::datasets::{crossed_model, john_alpha, john_alpha_model};
 use covreml::reml::{MixedModel, RemlOptions};
 use covreml::{Covariance, Scalar};
 use faer::linalg::solvers::DenseSolveCore;

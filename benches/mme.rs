@@ -11,7 +11,8 @@
 
 mod common;
 use common::{median, peak_rss_mb};
-use covreml::data::{crossed_model, intercepts_model, sleepstudy_model, Incidence, Table};
+use covreml::data::{Incidence, Table};
+use covreml::datasets::{crossed_model, intercepts_model, sleepstudy_model};
 use covreml::reml::{Backend, MixedModel, RemlOptions};
 use covreml::{Covariance, Scalar};
 use nalgebra::DMatrix;

@@ -7,7 +7,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use covreml::data::{ar1_repeated_model, Table};
+use covreml::data::Table;
+use covreml::datasets::ar1_repeated_model;
 use covreml::reml::RemlOptions;
 use serde_json::Map;
 

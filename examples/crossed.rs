@@ -6,7 +6,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use covreml::data::{crossed_model, Table};
+use covreml::data::Table;
+use covreml::datasets::crossed_model;
 use covreml::reml::RemlOptions;
 use serde_json::Map;
 

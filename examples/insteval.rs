@@ -8,7 +8,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use covreml::data::{intercepts_model, Table};
+use covreml::data::Table;
+use covreml::datasets::intercepts_model;
 use covreml::reml::RemlOptions;
 use serde_json::{json, Map};
 

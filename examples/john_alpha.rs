@@ -6,7 +6,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use covreml::data::{john_alpha, john_alpha_model, Table};
+use covreml::data::Table;
+use covreml::datasets::{john_alpha, john_alpha_model};
 use covreml::reml::RemlOptions;
 use serde_json::{json, Map};
 

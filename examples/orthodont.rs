@@ -10,7 +10,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use covreml::data::{orthodont_car1_model, Table};
+use covreml::data::Table;
+use covreml::datasets::orthodont_car1_model;
 use covreml::reml::RemlOptions;
 use serde_json::{json, Map};
 

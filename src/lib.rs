@@ -8,6 +8,7 @@ extern crate self as covreml;
 mod covariance;
 mod custom;
 pub mod data;
+pub mod datasets;
 mod display;
 mod error;
 pub mod formula;

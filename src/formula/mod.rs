@@ -3,7 +3,7 @@
 //! library's typed structures behind `Box<dyn CovarianceModel>`.
 //!
 //! ```
-//! use covreml::data::john_alpha;
+//! use covreml::datasets::john_alpha;
 //! use covreml::formula::FormulaModel;
 //! let m = FormulaModel::new("yield ~ rep + (1 | gen) + (1 | rep:block)", &john_alpha()).unwrap();
 //! assert_eq!(m.mixed().param_names(), ["gen/sigma^2", "rep:block/sigma^2", "residual/sigma^2"]);

@@ -87,7 +87,8 @@ pub struct VarianceComponent {
 /// A mixed model built from an lme4-style formula.
 ///
 /// ```
-/// use covreml::data::{john_alpha, Table};
+/// use covreml::data::Table;
+/// use covreml::datasets::john_alpha;
 /// use covreml::formula::FormulaModel;
 /// use covreml::reml::RemlOptions;
 /// let m = FormulaModel::new("yield ~ rep + (1|gen) + (1|rep:block)", &john_alpha()).unwrap();
@@ -525,7 +526,8 @@ impl FormulaModel {
     /// a categorical fixed effect must be known.
     ///
     /// ```
-    /// use covreml::data::{john_alpha, Table};
+    /// use covreml::data::Table;
+    /// use covreml::datasets::john_alpha;
     /// use covreml::formula::FormulaModel;
     /// use covreml::reml::RemlOptions;
     /// let m = FormulaModel::new("yield ~ rep + (1|gen)", &john_alpha()).unwrap();

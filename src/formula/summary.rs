@@ -11,7 +11,7 @@ use std::fmt;
 /// lme4-style summary of a fit of a [`FormulaModel`]; print it with `{}`.
 ///
 /// ```
-/// use covreml::data::john_alpha;
+/// use covreml::datasets::john_alpha;
 /// use covreml::formula::{FormulaModel, Summary};
 /// use covreml::reml::RemlOptions;
 /// let m = FormulaModel::new("yield ~ rep + (1|gen)", &john_alpha()).unwrap();

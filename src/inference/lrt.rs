@@ -49,7 +49,7 @@ pub struct LikelihoodRatio {
 /// with the same fixed effects on the same data.
 ///
 /// ```
-/// use covreml::data::john_alpha;
+/// use covreml::datasets::john_alpha;
 /// use covreml::formula::FormulaModel;
 /// use covreml::inference::likelihood_ratio;
 /// use covreml::reml::RemlOptions;

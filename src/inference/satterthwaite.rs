@@ -32,7 +32,7 @@ pub struct FTest {
 /// `fit` (a REML fit of `model`).
 ///
 /// ```
-/// use covreml::data::{john_alpha, john_alpha_model};
+/// use covreml::datasets::{john_alpha, john_alpha_model};
 /// use covreml::inference::satterthwaite;
 /// use covreml::reml::RemlOptions;
 /// use nalgebra::DMatrix;

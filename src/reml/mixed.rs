@@ -295,7 +295,7 @@ impl MixedModel {
     /// Jacobian method of `opts`.
     ///
     /// ```
-    /// use covreml::data::{john_alpha, john_alpha_model};
+    /// use covreml::datasets::{john_alpha, john_alpha_model};
     /// use covreml::reml::{Backend, RemlOptions};
     /// let m = john_alpha_model(&john_alpha()).unwrap();
     /// let s = m.evaluate(&[0.0, 0.0, 0.0], &RemlOptions::default().backend(Backend::Sparse)).unwrap();
@@ -406,7 +406,7 @@ impl MixedModel {
     /// for profiles and diagnostics.
     ///
     /// ```
-    /// use covreml::data::{john_alpha, john_alpha_model};
+    /// use covreml::datasets::{john_alpha, john_alpha_model};
     /// use covreml::reml::{Backend, RemlOptions};
     /// let m = john_alpha_model(&john_alpha()).unwrap();
     /// let fit = m.fit(&RemlOptions::default()).unwrap();

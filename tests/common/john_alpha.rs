@@ -2,7 +2,8 @@
 //! `gen` and `rep:block` (scaled identity each), with the residual and the
 //! form of `Z` (incidence or dense) chosen by the test.
 
-use covreml::data::{dummy, john_alpha, DummyOptions, Incidence, ModelMatrix};
+use covreml::data::{dummy, DummyOptions, Incidence, ModelMatrix};
+use covreml::datasets::john_alpha;
 use covreml::reml::MixedModel;
 use covreml::{Covariance, CovarianceModel, Scalar};
 

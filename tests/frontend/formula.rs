@@ -5,7 +5,8 @@
 //! predicts for new data, and reports malformed formulas as errors that
 //! point at the token — never a panic.
 
-use covreml::data::{crossed_model, john_alpha, john_alpha_model, Table};
+use covreml::data::Table;
+use covreml::datasets::{crossed_model, john_alpha, john_alpha_model};
 use covreml::formula::{parse, FormulaError, FormulaModel, Span, Summary};
 use covreml::inference::likelihood_ratio;
 use covreml::ops::Kron;

@@ -6,7 +6,8 @@
 //! dense nalgebra algebra, and a dropped column against the model written
 //! without it.
 
-use covreml::data::{john_alpha, john_alpha_model, Incidence};
+use covreml::data::Incidence;
+use covreml::datasets::{john_alpha, john_alpha_model};
 use covreml::nalgebra::{DMatrix, DVector};
 use covreml::reml::{Aliased, Backend, FixedEffects, MixedModel, RemlError, RemlOptions};
 use covreml::{Covariance, CovarianceModel, Scalar};

@@ -13,7 +13,8 @@
 //! - clear errors for unknown columns, non-numeric times and duplicate times.
 
 use crate::common::{assert_close_scaled, assert_closed_form_matches_dual, SplitMix};
-use covreml::data::{bodyweight_car1_model, orthodont_car1_model, orthodont_us_model, Table};
+use covreml::data::Table;
+use covreml::datasets::{bodyweight_car1_model, orthodont_car1_model, orthodont_us_model};
 use covreml::reml::{MixedModel, RemlFit, RemlOptions};
 use covreml::structures::grouped::{
     CorGH, GroupedTimes, Levels, RepeatedAR1, RepeatedCS, RepeatedUnstructured, VarIdent, ARH,

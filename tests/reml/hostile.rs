@@ -7,9 +7,8 @@
 //! one-way ANOVA estimates, and the john.alpha optimum of
 //! `tests/data/fits.json` (an independent R computation).
 
-use covreml::data::{
-    dummy, john_alpha, DataError, DummyOptions, Incidence, ModelMatrix, NaAction, Table,
-};
+use covreml::data::{dummy, DataError, DummyOptions, Incidence, ModelMatrix, NaAction, Table};
+use covreml::datasets::john_alpha;
 use covreml::ops::Kron;
 use covreml::reml::{MarginalModel, MixedModel, RemlError, RemlFit, RemlOptions};
 use covreml::{
@@ -118,7 +117,7 @@ fn csv_missing_values_are_missing_and_rows_name_file_lines() {
     );
     // the model builders refuse a missing value with its column and line
     let jt = john_alpha::text_with_missing_yield(4);
-    let e = covreml::data::john_alpha_model(&Table::parse(&jt).unwrap()).unwrap_err();
+    let e = covreml::datasets::john_alpha_model(&Table::parse(&jt).unwrap()).unwrap_err();
     assert_eq!(
         e.to_string(),
         "data: column `yield`, line 6: missing value (`NA`)"
@@ -129,13 +128,16 @@ fn csv_missing_values_are_missing_and_rows_name_file_lines() {
         .complete_rows(&["yield", "rep", "block", "gen"], NaAction::Omit)
         .unwrap();
     assert_eq!((c.dropped, c.table.n_rows()), (1, 71));
-    assert_eq!(covreml::data::john_alpha_model(&c.table).unwrap().n(), 71);
+    assert_eq!(
+        covreml::datasets::john_alpha_model(&c.table).unwrap().n(),
+        71
+    );
 }
 
 mod john_alpha {
     /// john.alpha's CSV with the yield of data row `row` (0-based) set to `NA`.
     pub fn text_with_missing_yield(row: usize) -> String {
-        let mut lines: Vec<String> = covreml::data::JOHN_ALPHA_CSV
+        let mut lines: Vec<String> = covreml::datasets::JOHN_ALPHA_CSV
             .lines()
             .map(String::from)
             .collect();
@@ -550,7 +552,7 @@ fn scaling_y_scales_variances_by_c_squared() {
 }
 
 fn john_alpha_fit(t: &Table) -> RemlFit {
-    covreml::data::john_alpha_model(t)
+    covreml::datasets::john_alpha_model(t)
         .unwrap()
         .fit(&tight())
         .unwrap()

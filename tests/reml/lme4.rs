@@ -5,7 +5,8 @@
 //! log-likelihood to 1e-6 relative, on the backend `Auto` picks (sparse),
 //! and the sparse backend equal to the dense one to 1e-8.
 
-use covreml::data::{intercepts_model, sleepstudy_model, Table};
+use covreml::data::Table;
+use covreml::datasets::{intercepts_model, sleepstudy_model};
 use covreml::reml::{Backend, MixedModel, RemlFit, RemlOptions};
 use serde_json::Value;
 

@@ -3,7 +3,8 @@
 //! log-likelihood, the AI matrix against the expected information where
 //! they coincide, and the sparse backend against the dense one.
 
-use covreml::data::{john_alpha, john_alpha_model, sleepstudy_model, Incidence, Table};
+use covreml::data::{Incidence, Table};
+use covreml::datasets::{john_alpha, john_alpha_model, sleepstudy_model};
 use covreml::reml::{Backend, Method, MixedModel, RemlOptions};
 use covreml::{Covariance, Scalar};
 use nalgebra::DMatrix;

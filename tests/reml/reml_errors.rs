@@ -1,6 +1,7 @@
 //! Bad input gets a clear error, never a panic; fit control behaves.
 
-use covreml::data::{ar1_repeated_model, dummy, DummyOptions, Incidence, Table};
+use covreml::data::{dummy, DummyOptions, Incidence, Table};
+use covreml::datasets::ar1_repeated_model;
 use covreml::reml::{MarginalModel, MixedModel, RemlError, RemlOptions, Termination};
 use covreml::{Covariance, Scalar, AR1};
 use nalgebra::DMatrix;

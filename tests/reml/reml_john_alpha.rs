@@ -1,7 +1,7 @@
 //! john.alpha: REML fit against lme4, the exact optimum, the AI standard
 //! errors and the mean variance of BLUP differences in `tests/data/fits.json`.
 
-use covreml::data::john_alpha;
+use covreml::datasets::john_alpha;
 
 use covreml::reml::{MixedModel, RemlOptions, Termination};
 use covreml::{Covariance, Scalar};
@@ -119,7 +119,7 @@ fn mean_variance_of_genotype_blup_differences() {
 #[test]
 fn iid_residual_path_equals_scalar_residual_model() {
     let a = model().fit(&RemlOptions::default()).unwrap();
-    let b = covreml::data::john_alpha_model(&john_alpha())
+    let b = covreml::datasets::john_alpha_model(&john_alpha())
         .unwrap()
         .fit(&RemlOptions::default())
         .unwrap();

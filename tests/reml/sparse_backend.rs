@@ -5,7 +5,8 @@
 //! heterogeneous residuals), whole fits on john.alpha and crossed_2000, and
 //! clear errors where the sparse backend cannot go.
 
-use covreml::data::{crossed_model, john_alpha, john_alpha_model, Incidence, SparseDesign, Table};
+use covreml::data::{Incidence, SparseDesign, Table};
+use covreml::datasets::{crossed_model, john_alpha, john_alpha_model};
 use covreml::reml::{Backend, MixedModel, RemlError, RemlOptions};
 use covreml::{Covariance, CovarianceModel, Diagonal, Identity, Kron, Scalar, Unconstrained, AR1};
 use nalgebra::DMatrix;

@@ -13,9 +13,8 @@
 //! - nlme's fits (`tests/data/nlme/fits_nlme.json`) on the sparse backend.
 
 use crate::common::SplitMix;
-use covreml::data::{
-    bodyweight_car1_model, orthodont_car1_model, orthodont_us_model, Incidence, Table,
-};
+use covreml::data::{Incidence, Table};
+use covreml::datasets::{bodyweight_car1_model, orthodont_car1_model, orthodont_us_model};
 use covreml::reml::{Backend, Method, MixedModel, RemlError, RemlFit, RemlOptions};
 use covreml::structures::grouped::{
     CorGH, GroupedTimes, Levels, RepeatedAR1, RepeatedCS, RepeatedUnstructured, VarIdent, ARH,

@@ -576,7 +576,7 @@ impl TieTable for SharedAr1 {
 /// `I₄₀ ⊗ AR1` of `data::ar1_repeated_model`, written without an Adapter.
 #[test]
 fn shared_ar1_fit_equals_the_built_in_model() {
-    use covreml::data::ar1_repeated_model;
+    use covreml::datasets::ar1_repeated_model;
     use covreml::{Identity, MarginalModel};
     let t = Table::read(concat!(
         env!("CARGO_MANIFEST_DIR"),

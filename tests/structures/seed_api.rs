@@ -210,7 +210,8 @@ fn derives_accept_literals_passed_through_macro_rules() {
 /// (the `u` block of the inverse mixed-model equations, by Sherman–Morrison).
 #[test]
 fn blups_carry_level_names_and_standard_errors() {
-    use covreml::data::{intercepts_model, Table};
+    use covreml::data::Table;
+    use covreml::datasets::intercepts_model;
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/lme4/Dyestuff.csv");
     let t = Table::read(path).unwrap();
     let m = intercepts_model(&t, "Yield", &[], &[&["Batch"]]).unwrap();

@@ -1,7 +1,7 @@
 //! [`Levels`]: the level of a factor for every row, the runtime shape of
 //! [`VarIdent`](super::VarIdent).
 
-use crate::data::{DataError, Table};
+use crate::data::DataError;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The level of a factor for every row, in row order.
@@ -51,11 +51,6 @@ impl Levels {
             level,
             names: names.into_iter().map(str::to_string).collect(),
         })
-    }
-
-    /// From the column `name` of a table.
-    pub fn from_column(table: &Table, name: &str) -> Result<Self, DataError> {
-        Self::new(table.column(name)?)
     }
 
     /// Number of rows.

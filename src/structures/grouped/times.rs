@@ -1,7 +1,7 @@
 //! [`GroupedTimes`]: the group and the time of every row, the runtime shape
 //! of the repeated-measures structures.
 
-use crate::data::{DataError, Table};
+use crate::data::DataError;
 use crate::CovError;
 use std::collections::BTreeMap;
 
@@ -48,14 +48,11 @@ impl GroupedTimes {
         Self::build(groups, times, "time")
     }
 
-    /// From the columns `group` (any text) and `time` (numbers) of a table.
-    pub fn from_columns(table: &Table, group: &str, time: &str) -> Result<Self, DataError> {
-        let g = table.column(group)?;
-        let t = table.numeric(time)?;
-        Self::build(g, &t, time)
-    }
-
-    fn build<S: AsRef<str>>(groups: &[S], times: &[f64], column: &str) -> Result<Self, DataError> {
+    pub(crate) fn build<S: AsRef<str>>(
+        groups: &[S],
+        times: &[f64],
+        column: &str,
+    ) -> Result<Self, DataError> {
         if groups.len() != times.len() {
             return Err(DataError::InvalidDesign {
                 reason: format!("{} group labels but {} times", groups.len(), times.len()),

@@ -1,7 +1,7 @@
 //! [`Coordinates`]: the position of every row in space, the runtime shape of
 //! [`Isotropic`](super::Isotropic).
 
-use crate::data::{DataError, Table};
+use crate::data::DataError;
 
 /// The coordinates of every row (one or more dimensions), in row order.
 ///
@@ -31,18 +31,7 @@ impl Coordinates {
         Self::build(axes, &names)
     }
 
-    /// From numeric columns of a table, one per dimension.
-    pub fn from_columns(table: &Table, columns: &[&str]) -> Result<Self, DataError> {
-        let axes = columns
-            .iter()
-            .map(|c| table.numeric(c))
-            .collect::<Result<Vec<_>, _>>()?;
-        let refs: Vec<&[f64]> = axes.iter().map(Vec::as_slice).collect();
-        let names: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
-        Self::build(&refs, &names)
-    }
-
-    fn build(axes: &[&[f64]], names: &[String]) -> Result<Self, DataError> {
+    pub(crate) fn build(axes: &[&[f64]], names: &[String]) -> Result<Self, DataError> {
         let n = axes.first().map_or(0, |a| a.len());
         if n == 0 || axes.iter().any(|a| a.len() != n) {
             return Err(DataError::InvalidDesign {

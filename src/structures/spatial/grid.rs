@@ -1,7 +1,7 @@
 //! [`Grid`]: the row and column index of every plot, the runtime shape of
 //! [`AR1xAR1`](super::AR1xAR1).
 
-use crate::data::{DataError, Table};
+use crate::data::DataError;
 use std::collections::BTreeMap;
 
 /// The largest distance in rows or columns that [`Grid`] accepts (the
@@ -41,12 +41,11 @@ impl Grid {
         Self::build(rows, cols, ("row", "column"))
     }
 
-    /// From the columns `row` and `col` (whole numbers) of a table.
-    pub fn from_columns(table: &Table, row: &str, col: &str) -> Result<Self, DataError> {
-        Self::build(&table.numeric(row)?, &table.numeric(col)?, (row, col))
-    }
-
-    fn build(rows: &[f64], cols: &[f64], names: (&str, &str)) -> Result<Self, DataError> {
+    pub(crate) fn build(
+        rows: &[f64],
+        cols: &[f64],
+        names: (&str, &str),
+    ) -> Result<Self, DataError> {
         if rows.len() != cols.len() || rows.is_empty() {
             return Err(DataError::InvalidDesign {
                 reason: format!(

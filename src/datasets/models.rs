@@ -5,7 +5,7 @@
 //! and the file line; to drop incomplete rows instead (R's `na.omit`), build
 //! from `table.complete_rows(&columns, NaAction::Omit)?.table`.
 
-use super::{dummy, DataError, DummyOptions, Incidence, ModelMatrix, NaAction, Table};
+use crate::data::{dummy, DataError, DummyOptions, Incidence, ModelMatrix, NaAction, Table};
 use crate::ops::Kron;
 use crate::reml::{MarginalModel, MixedModel, RemlError};
 use crate::{Covariance, Identity, Scalar, Unconstrained, AR1};
@@ -24,7 +24,7 @@ fn scalar(n: usize) -> Result<Box<Covariance<Scalar>>, RemlError> {
 /// levels), residual `σ²_e I₇₂` ([`MixedModel::with_iid_residual`]).
 ///
 /// ```
-/// let m = covreml::data::john_alpha_model(&covreml::data::john_alpha()).unwrap();
+/// let m = covreml::datasets::john_alpha_model(&covreml::datasets::john_alpha()).unwrap();
 /// assert_eq!(m.param_names(), ["gen/sigma^2", "rep:block/sigma^2", "residual/sigma^2"]);
 /// ```
 pub fn john_alpha_model(t: &Table) -> Result<MixedModel, RemlError> {
@@ -116,7 +116,8 @@ pub fn crossed_model(t: &Table) -> Result<MixedModel, RemlError> {
 /// Penicillin, Pastes and InstEval are of this form.
 ///
 /// ```
-/// use covreml::data::{intercepts_model, Table};
+/// use covreml::data::Table;
+/// use covreml::datasets::intercepts_model;
 /// let t = Table::parse("y,g\n1,a\n2,a\n4,b\n3,b\n5,c\n7,c\n").unwrap();
 /// let m = intercepts_model(&t, "y", &[], &[&["g"]]).unwrap();
 /// assert_eq!(m.param_names(), ["g/sigma^2", "residual/sigma^2"]);
@@ -160,7 +161,7 @@ pub fn intercepts_model(
 /// lme4's sleepstudy: `Reaction ~ Days + (Days | Subject)`: a random
 /// intercept and slope per subject with an unstructured `2 × 2` covariance,
 /// `G = Σ ⊗ I₁₈` (`Kron<Unconstrained, Identity>`, the column order of
-/// [`SparseDesign::random_slopes`](super::SparseDesign::random_slopes)).
+/// [`SparseDesign::random_slopes`](crate::data::SparseDesign::random_slopes)).
 /// Parameters `Subject/coef/sigma^2_0_0` (intercept variance),
 /// `Subject/coef/sigma^2_1_0` (covariance), `Subject/coef/sigma^2_1_1`
 /// (slope variance), `residual/sigma^2`.
@@ -170,7 +171,7 @@ pub fn sleepstudy_model(t: &Table) -> Result<MixedModel, RemlError> {
     let x = ModelMatrix::new(n).intercept().numeric("Days", &days)?;
     let g = Incidence::from_columns(&[t.column("Subject")?])?;
     let q = g.n_levels();
-    let z = super::SparseDesign::random_slopes(&g, true, &[("Days", &days)])?;
+    let z = crate::data::SparseDesign::random_slopes(&g, true, &[("Days", &days)])?;
     let cov = Covariance::<Kron<Unconstrained, Identity>>::new((2, q))
         .and_then(|c| c.with_operand_names(&["coef", "level"]))
         .map_err(|e| RemlError::StructureFailed {

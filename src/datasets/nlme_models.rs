@@ -2,7 +2,7 @@
 //! tables by column names: repeated measures whose residual follows the
 //! subject and time columns, so the rows may come in any order.
 
-use super::{DataError, Incidence, ModelMatrix, Table};
+use crate::data::{DataError, Incidence, ModelMatrix, Table};
 use crate::reml::{MixedModel, RemlError};
 use crate::structures::grouped::{CorGH, GroupedTimes, CAR1};
 use crate::{Covariance, CovarianceModel, Scalar, Structure};
@@ -46,7 +46,7 @@ fn mixed(
 /// ```
 /// let t = covreml::data::Table::parse("distance,age,Subject,Sex\n26,8,M01,Male\n25,10,M01,Male\n\
 ///     21,8,F01,Female\n23.5,12,F01,Female\n").unwrap();
-/// let m = covreml::data::orthodont_car1_model(&t).unwrap();
+/// let m = covreml::datasets::orthodont_car1_model(&t).unwrap();
 /// assert_eq!(m.param_names(), ["Subject/sigma^2", "residual/sigma^2", "residual/phi"]);
 /// ```
 pub fn orthodont_car1_model(t: &Table) -> Result<MixedModel, RemlError> {
