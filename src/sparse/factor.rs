@@ -28,7 +28,7 @@ use faer::{Accum, MatMut, MatRef, Par};
 use std::sync::Mutex;
 
 use super::batch::{Batch, Batches, BATCH_PAR_MIN_FLOPS};
-use super::cholesky::{cube, par_for};
+use super::parallel::{cube, par_for};
 
 /// What the factorization needs beyond faer's symbolic factor (found once,
 /// at analysis), and its buffers.

@@ -63,12 +63,15 @@
 //! several threads the members are cut into groups of equal work, each
 //! group reading the whole block for its own members.
 
+mod analyse;
 mod batch;
 mod cholesky;
+mod cost;
 mod entry_map;
 mod error;
 mod factor;
 mod options;
+mod parallel;
 mod selinv;
 
 pub use cholesky::SparseCholesky;

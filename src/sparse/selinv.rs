@@ -13,7 +13,7 @@ use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 use super::batch::{Batch, Batches, BATCH_PAR_MIN_FLOPS};
-use super::cholesky::{cube, par_for};
+use super::parallel::{cube, par_for};
 
 /// The symbolic factor the kernels walk.
 pub(super) enum Storage<'a> {
