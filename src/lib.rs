@@ -5,47 +5,39 @@
 // Lets the derives' `::covreml::…` paths resolve inside this crate too.
 extern crate self as covreml;
 
-mod covariance;
-mod custom;
-pub mod data;
-pub mod datasets;
-mod display;
-mod error;
-pub mod formula;
-mod gradcheck;
-pub mod inference;
-mod model;
+// The layers, bottom to top (each imports only from the ones before it;
+// the README's "Layout" section maps them):
+// the typed core — structure traits, transforms, parameter tables, the
+// dual-number checker, the leaves and the operators;
+mod typed;
+pub use typed::{static_structure, structure};
 pub mod ops;
-mod param;
-mod param_table;
+pub mod structures;
+// the runtime covariance (`Covariance<S>` and its object-safe face);
+mod covariance;
+// data: tables, factors, CSV, missing values;
+pub mod data;
 pub mod pedigree;
-mod real;
+// the sparse linear algebra, a leaf over faer and rayon;
+mod sparse;
+// the estimator: backends, the AI-REML driver, post-estimation;
 pub mod reml;
+// inference on fitted models;
+pub mod inference;
+// the formula front end (the CLI is `src/bin/covreml.rs`);
+pub mod formula;
+// embedded data sets and their models, above everything they build.
+pub mod datasets;
 #[cfg(feature = "serde")]
 mod serde_support;
-mod sparse;
-mod sparse_inverse;
-pub mod static_structure;
-pub mod structure;
-pub mod structures;
-mod transform;
 
-pub use covariance::{Covariance, JacobianMethod};
+pub use covariance::{Covariance, CovarianceModel, JacobianMethod};
 pub use covreml_macros::{Label, ParamTable, Structure};
-pub use custom::Custom;
-pub use display::format_matrix;
-pub use error::CovError;
-pub use gradcheck::GradientCheck;
-pub use model::CovarianceModel;
 pub use ops::{
     Adapter, Augment, BlockDiag, Gram, Hadamard, Inverse, Kron, Label, Named, Product, Propagate,
     Stack, Sum, Transpose,
 };
-pub use param::{ParamName, ParamSpec};
-pub use param_table::ParamTable;
-pub use real::Real;
 pub use reml::{MarginalModel, MixedModel, RemlError, RemlFit, RemlOptions, Termination};
-pub use sparse_inverse::SparseInverse;
 pub use static_structure::StaticStructure;
 pub use structure::Structure;
 pub use structures::{
@@ -53,7 +45,15 @@ pub use structures::{
     Scalar, Unconstrained, AR1,
 };
 pub use structures::{FactorAnalytic, FA};
-pub use transform::Transform;
+pub use typed::custom::Custom;
+pub use typed::display::format_matrix;
+pub use typed::error::CovError;
+pub use typed::gradcheck::GradientCheck;
+pub use typed::param::{ParamName, ParamSpec};
+pub use typed::param_table::ParamTable;
+pub use typed::real::Real;
+pub use typed::sparse_inverse::SparseInverse;
+pub use typed::transform::Transform;
 
 /// Re-exports of nalgebra's dimension types used in structure signatures.
 pub use nalgebra::{Const, Dyn};
@@ -87,7 +87,7 @@ pub use num_dual;
 /// Paths used by the derive macros' generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::custom::{custom_jacobian, custom_value};
+    pub use crate::typed::custom::{custom_jacobian, custom_value};
     pub use nalgebra::DMatrix;
     pub use std::option::Option;
     pub use std::result::Result;

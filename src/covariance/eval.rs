@@ -90,8 +90,8 @@ impl<S: Structure> Covariance<S> {
                     let v = real_to_f64(*x);
                     format!(
                         "{n} = {} (natural {})",
-                        crate::display::num(v),
-                        crate::display::num(s.transform.forward(v))
+                        crate::typed::display::num(v),
+                        crate::typed::display::num(s.transform.forward(v))
                     )
                 })
                 .collect::<Vec<_>>()

@@ -14,8 +14,11 @@
 
 mod dual;
 mod eval;
+pub(crate) mod model;
 mod params;
 mod sparse_inverse;
+
+pub use model::CovarianceModel;
 
 use crate::{CovError, ParamSpec, Structure, Transform};
 use std::fmt;

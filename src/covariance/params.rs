@@ -114,9 +114,13 @@ impl<S: Structure> Covariance<S> {
                 value: natural_value,
                 transform: t.to_string(),
                 range: if lo == hi {
-                    format!("only {}", crate::display::num(lo))
+                    format!("only {}", crate::typed::display::num(lo))
                 } else {
-                    format!("({}, {})", crate::display::num(lo), crate::display::num(hi))
+                    format!(
+                        "({}, {})",
+                        crate::typed::display::num(lo),
+                        crate::typed::display::num(hi)
+                    )
                 },
             });
         }

@@ -2,7 +2,7 @@
 //! few, else the ones farthest from the default start (0 on the free scale
 //! for every built-in structure) and a summary of the rest.
 
-use crate::display::num;
+use crate::typed::display::num;
 use crate::Transform;
 
 /// At most this many parameters are listed one by one.

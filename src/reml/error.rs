@@ -21,7 +21,7 @@ pub enum RemlError {
         got: String,
     },
     /// An operand holds NaN or an infinite value.
-    #[error("{operand} has a non-finite value ({}) at {position}", crate::display::num(.value))]
+    #[error("{operand} has a non-finite value ({}) at {position}", crate::typed::display::num(.value))]
     NotFinite {
         /// The operand.
         operand: String,

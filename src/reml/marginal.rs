@@ -9,7 +9,7 @@ use super::fixed_effects::FixedEffects;
 use super::linalg;
 use super::post::MarginalPost;
 use super::{Iteration, RemlError, RemlFit, RemlOptions};
-use crate::model::Checked;
+use crate::covariance::model::Checked;
 use crate::{CovarianceModel, JacobianMethod};
 use faer::{Mat, MatRef};
 

@@ -259,7 +259,7 @@ impl RemlOptions {
         names: &[String],
         defaults: &[f64],
     ) -> Result<Validated, RemlError> {
-        use crate::display::num;
+        use crate::typed::display::num;
         let k = names.len();
         let start = self.start.clone().unwrap_or_else(|| defaults.to_vec());
         check_len("start", &start, names)?;

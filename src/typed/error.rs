@@ -51,7 +51,7 @@ pub enum CovError {
     /// `Pow(0)`).
     #[error(
         "parameter `{name}` = {} is out of range: its transform {transform} reaches {range}",
-        crate::display::num(.value)
+        crate::typed::display::num(.value)
     )]
     NotInRange {
         /// The parameter.
@@ -150,7 +150,7 @@ pub enum CovError {
         details: String,
     },
     /// A parameter value that is NaN or infinite.
-    #[error("parameter `{name}` is not finite ({})", crate::display::num(.value))]
+    #[error("parameter `{name}` is not finite ({})", crate::typed::display::num(.value))]
     NotFinite {
         /// The parameter.
         name: String,
