@@ -7,6 +7,8 @@ extern crate self as covreml;
 
 // The layers, bottom to top (each imports only from the ones before it;
 // the README's "Layout" section maps them):
+// the sparse linear algebra, a leaf over faer and rayon;
+mod sparse;
 // the typed core — structure traits, transforms, parameter tables, the
 // dual-number checker, the leaves and the operators;
 mod typed;
@@ -18,8 +20,6 @@ mod covariance;
 // data: tables, factors, CSV, missing values;
 pub mod data;
 pub mod pedigree;
-// the sparse linear algebra, a leaf over faer and rayon;
-mod sparse;
 // the estimator: backends, the AI-REML driver, post-estimation;
 pub mod reml;
 // inference on fitted models;

@@ -20,6 +20,7 @@ mod sparse_inverse;
 
 pub use model::CovarianceModel;
 
+use crate::typed::param::{finite, unique_names};
 use crate::{CovError, ParamSpec, Structure, Transform};
 use std::fmt;
 use std::marker::PhantomData;
@@ -169,28 +170,5 @@ impl<S: Structure> Covariance<S> {
             .zip(&self.fixed)
             .filter(|(_, f)| !**f)
             .map(|(s, _)| s)
-    }
-}
-
-/// Names identify parameters: two rows with one name are an error.
-pub(crate) fn unique_names(specs: &[ParamSpec]) -> Result<(), CovError> {
-    let mut seen = std::collections::HashSet::new();
-    for s in specs {
-        let name = s.name.to_string();
-        if !seen.insert(name.clone()) {
-            return Err(CovError::DuplicateParam { name });
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn finite(name: &str, value: f64) -> Result<(), CovError> {
-    if value.is_finite() {
-        Ok(())
-    } else {
-        Err(CovError::NotFinite {
-            name: name.to_owned(),
-            value,
-        })
     }
 }

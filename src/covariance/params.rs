@@ -1,7 +1,8 @@
 //! Parameter bookkeeping: fixing and freeing, defaults, transforms, operand
 //! names, and the free ↔ full ↔ natural parameter vectors.
 
-use super::{finite, unique_names, Covariance};
+use super::Covariance;
+use crate::typed::param::{finite, unique_names};
 use crate::{CovError, Real, Structure, Transform};
 use std::collections::HashMap;
 
@@ -102,7 +103,7 @@ impl<S: Structure> Covariance<S> {
     /// or an error naming it when its transform does not reach that value.
     pub(crate) fn to_free(&self, i: usize, natural_value: f64) -> Result<f64, CovError> {
         let name = self.specs[i].name.to_string();
-        super::finite(&name, natural_value)?;
+        finite(&name, natural_value)?;
         let t = &self.specs[i].transform;
         let x = t.inverse(natural_value);
         let back = t.forward(x);

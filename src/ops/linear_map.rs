@@ -93,9 +93,9 @@ impl LinearMap {
                 "the matrix or the offset has non-finite entries".into(),
             ));
         }
-        crate::covariance::unique_names(&specs)?;
+        crate::typed::param::unique_names(&specs)?;
         for s in &specs {
-            crate::covariance::finite(&s.name.to_string(), s.default)?;
+            crate::typed::param::finite(&s.name.to_string(), s.default)?;
         }
         Ok(LinearMap {
             specs,
@@ -254,7 +254,7 @@ impl<S: Structure> Covariance<S> {
             match target {
                 Target::Param(name) => matrix[(k, column(name)?)] = 1.0,
                 Target::Scaled(name, a) => {
-                    crate::covariance::finite(key, *a)?;
+                    crate::typed::param::finite(key, *a)?;
                     matrix[(k, column(name)?)] = *a;
                 }
                 Target::Natural(c) => {

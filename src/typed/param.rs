@@ -6,7 +6,7 @@
 //! composite yields `(operand path, local name)` pairs that format as
 //! `time/rho` or `op_0/a/rho` when asked.
 
-use crate::Transform;
+use crate::{CovError, Transform};
 use std::borrow::Cow;
 
 use std::fmt;
@@ -141,5 +141,29 @@ impl ParamSpec {
     pub fn within(mut self, operand: impl Into<Cow<'static, str>>) -> Self {
         self.name = self.name.within(operand);
         self
+    }
+}
+
+/// Names identify parameters: two rows with one name are an error.
+pub(crate) fn unique_names(specs: &[ParamSpec]) -> Result<(), CovError> {
+    let mut seen = std::collections::HashSet::new();
+    for s in specs {
+        let name = s.name.to_string();
+        if !seen.insert(name.clone()) {
+            return Err(CovError::DuplicateParam { name });
+        }
+    }
+    Ok(())
+}
+
+/// A default or given value must be finite; the error names the parameter.
+pub(crate) fn finite(name: &str, value: f64) -> Result<(), CovError> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(CovError::NotFinite {
+            name: name.to_owned(),
+            value,
+        })
     }
 }
