@@ -229,13 +229,16 @@ fn unconstrained_transforms(x: [f64; 6]) -> ([f64; 6], [f64; 6]) {
     (t, d)
 }
 
+/// Transforms by hand: `θ = t(x)` and `dθ/dx`, leaf by leaf.
+type HandTransforms<const N: usize> = fn([f64; N]) -> ([f64; N], [f64; N]);
+
 /// The hand-written free-scale value and Jacobian: the transforms by hand,
 /// then the hand-written value and closed form at `θ`, `∂V/∂x_k = ∂V/∂θ_k ·
 /// dθ_k/dx_k` — what `jacobian_free_s` computes.
 #[inline]
 fn hand_free<const N: usize, M: std::ops::MulAssign<f64>, V>(
     x: [f64; N],
-    transforms: fn([f64; N]) -> ([f64; N], [f64; N]),
+    transforms: HandTransforms<N>,
     value: fn([f64; N]) -> V,
     jacobian: fn([f64; N]) -> [M; N],
 ) -> (V, [M; N]) {

@@ -1,6 +1,7 @@
 //! The object-safe, `f64` face of a covariance structure that the REML engine
 //! consumes: any [`Covariance<S>`](crate::Covariance) is a [`CovarianceModel`].
 
+use crate::sparse::{check_lower_csc, Diagonal};
 use crate::structure::Diagonals;
 use crate::{CovError, Covariance, JacobianMethod, SparseInverse, Structure, Transform};
 use nalgebra::DMatrix;
@@ -244,31 +245,31 @@ impl Checked {
         n: usize,
     ) -> Result<SparseInverse<f64>, CovError> {
         let k = self.n_free();
-        {
-            let nnz = inv.row_idx.len();
-            let pattern_ok = inv.n == n
-                && inv.col_ptr.len() == n + 1
-                && inv.col_ptr.first() == Some(&0)
-                && inv.col_ptr.last() == Some(&nnz)
-                && inv.col_ptr.windows(2).all(|w| w[0] <= w[1])
-                && (0..n).all(|j| {
-                    let r = &inv.row_idx[inv.col_ptr[j]..inv.col_ptr[j + 1]];
-                    r.first() == Some(&j)
-                        && r.windows(2).all(|w| w[0] < w[1])
-                        && r.iter().all(|&i| i < n)
-                });
-            if !pattern_ok
-                || inv.values.len() != nnz
-                || inv.jacobian.len() != k
-                || inv.logdet_jacobian.len() != k
-                || inv.jacobian.iter().any(|g| g.len() != nnz)
+        let nnz = inv.row_idx.len();
+        let pattern = if inv.n == n {
+            check_lower_csc(n, &inv.col_ptr, &inv.row_idx, Diagonal::Required)
+        } else {
+            Err(format!("order {}", inv.n))
+        };
+        match pattern {
+            Err(reason) => Err(self.wrong(format!(
+                "a sparse inverse that is not a lower-triangular pattern of order {n} \
+                 (diagonal first in each column): {reason}"
+            ))),
+            Ok(())
+                if inv.values.len() != nnz
+                    || inv.jacobian.len() != k
+                    || inv.logdet_jacobian.len() != k
+                    || inv.jacobian.iter().any(|g| g.len() != nnz) =>
             {
                 Err(self.wrong(format!(
-                    "a sparse inverse that is not a lower-triangular pattern of order {n} (diagonal first in each column) with {k} derivatives"
+                    "a sparse inverse with {} values and {} derivatives for a pattern of \
+                     {nnz} entries and {k} parameters",
+                    inv.values.len(),
+                    inv.jacobian.len()
                 )))
-            } else {
-                Ok(inv)
             }
+            Ok(()) => Ok(inv),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! values at the same positions.
 
 use super::PedigreeError;
+use crate::sparse::{check_lower_csc, Diagonal};
 use nalgebra::DMatrix;
 
 /// A symmetric `n × n` matrix as its lower triangle (diagonal included) in
@@ -36,31 +37,13 @@ impl SymmetricCsc {
         row_idx: Vec<usize>,
         values: Vec<f64>,
     ) -> Result<Self, PedigreeError> {
-        if col_ptr.len() != n + 1 || col_ptr[0] != 0 || col_ptr[n] != row_idx.len() {
-            return Err(invalid(format!(
-                "col_ptr must have n + 1 = {} entries from 0 to nnz = {}",
-                n + 1,
-                row_idx.len()
-            )));
-        }
+        check_lower_csc(n, &col_ptr, &row_idx, Diagonal::Optional).map_err(invalid)?;
         if values.len() != row_idx.len() {
             return Err(invalid(format!(
                 "{} values for {} row indices",
                 values.len(),
                 row_idx.len()
             )));
-        }
-        for j in 0..n {
-            let (a, b) = (col_ptr[j], col_ptr[j + 1]);
-            if a > b {
-                return Err(invalid(format!("col_ptr decreases at column {j}")));
-            }
-            let rows = &row_idx[a..b];
-            if rows.iter().any(|&i| i < j || i >= n) || rows.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(invalid(format!(
-                    "column {j}: rows must be strictly increasing within {j}..{n}, got {rows:?}"
-                )));
-            }
         }
         Ok(SymmetricCsc {
             n,

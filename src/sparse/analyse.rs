@@ -17,6 +17,7 @@ use super::cost::{factor_flops, permuted_flops};
 use super::error::SparseError;
 use super::factor::SupernodalFactor;
 use super::options::{Layout, Ordering, SparseOptions};
+use super::pattern::{check_lower_csc, Diagonal};
 
 fn oom(what: &'static str) -> impl Fn(FaerError) -> SparseError {
     move |e| match e {
@@ -30,56 +31,8 @@ fn oom(what: &'static str) -> impl Fn(FaerError) -> SparseError {
 /// Checks that `col_ptr`/`row_idx` are the lower triangle of an `n × n`
 /// matrix, diagonal included, rows strictly increasing within each column.
 fn validate(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<(), SparseError> {
-    let bad = |reason: String| Err(SparseError::InvalidPattern { reason });
-    if col_ptr.len() != n + 1 {
-        return bad(format!(
-            "col_ptr has length {}, expected n + 1 = {}",
-            col_ptr.len(),
-            n + 1
-        ));
-    }
-    if col_ptr[0] != 0 {
-        return bad(format!("col_ptr[0] is {}, expected 0", col_ptr[0]));
-    }
-    if col_ptr[n] != row_idx.len() {
-        return bad(format!(
-            "col_ptr[n] is {} but row_idx has length {}",
-            col_ptr[n],
-            row_idx.len()
-        ));
-    }
-    for j in 0..n {
-        let (p0, p1) = (col_ptr[j], col_ptr[j + 1]);
-        if p1 < p0 || p1 > row_idx.len() {
-            return bad(format!(
-                "col_ptr decreases or overruns at column {j} ({p0} .. {p1})"
-            ));
-        }
-        let rows = &row_idx[p0..p1];
-        if rows.first() != Some(&j) {
-            return bad(format!(
-                "column {j} must start with its diagonal entry (row {j}) and hold only \
-                 rows ≥ {j} (lower triangle); its first row is {:?}",
-                rows.first()
-            ));
-        }
-        for w in rows.windows(2) {
-            if w[1] <= w[0] {
-                return bad(format!(
-                    "rows of column {j} are not strictly increasing ({} then {})",
-                    w[0], w[1]
-                ));
-            }
-        }
-        if let Some(&last) = rows.last() {
-            if last >= n {
-                return bad(format!(
-                    "row {last} in column {j} is out of range for n = {n}"
-                ));
-            }
-        }
-    }
-    Ok(())
+    check_lower_csc(n, col_ptr, row_idx, Diagonal::Required)
+        .map_err(|reason| SparseError::InvalidPattern { reason })
 }
 
 impl SparseCholesky {

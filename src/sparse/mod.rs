@@ -72,9 +72,11 @@ mod error;
 mod factor;
 mod options;
 mod parallel;
+mod pattern;
 mod selinv;
 
 pub use cholesky::SparseCholesky;
 pub use entry_map::EntryMap;
 pub use error::SparseError;
 pub use options::{Layout, Ordering, SparseOptions};
+pub(crate) use pattern::{check_lower_csc, Diagonal};

@@ -4,7 +4,7 @@
 //! `A⁻¹` directly; `σ² A` is `Kron<Scalar, FixedInverse>` with a `1 × 1`
 //! scalar, whose sparse inverse is `σ⁻² A⁻¹`.
 
-use crate::sparse::{SparseCholesky, SparseOptions};
+use crate::sparse::{check_lower_csc, Diagonal, SparseCholesky, SparseOptions};
 use crate::{CovError, ParamSpec, Real, SparseInverse, Structure};
 use nalgebra::{Const, DMatrix, Dyn};
 use std::sync::Arc;
@@ -43,33 +43,13 @@ impl InverseData {
             structure: "FixedInverse",
             reason,
         };
-        if col_ptr.len() != n + 1 || col_ptr[0] != 0 || col_ptr[n] != row_idx.len() {
-            return Err(bad(format!(
-                "col_ptr must have n + 1 = {} entries from 0 to the {} row indices",
-                n + 1,
-                row_idx.len()
-            )));
-        }
+        check_lower_csc(n, &col_ptr, &row_idx, Diagonal::Required).map_err(bad)?;
         if values.len() != row_idx.len() {
             return Err(bad(format!(
                 "{} values for {} row indices",
                 values.len(),
                 row_idx.len()
             )));
-        }
-        for j in 0..n {
-            if col_ptr[j] > col_ptr[j + 1] {
-                return Err(bad(format!("col_ptr decreases at column {j}")));
-            }
-            let r = &row_idx[col_ptr[j]..col_ptr[j + 1]];
-            if r.first() != Some(&j)
-                || r.windows(2).any(|w| w[0] >= w[1])
-                || r.iter().any(|&i| i >= n)
-            {
-                return Err(bad(format!(
-                    "column {j}: rows must start at the diagonal and increase below n = {n}"
-                )));
-            }
         }
         if let Some(v) = values.iter().find(|v| !v.is_finite()) {
             return Err(bad(format!("a non-finite value ({v:e}) in the inverse")));

@@ -160,10 +160,10 @@ impl LeafTransform {
 pub(crate) fn apply_transforms<T: crate::Real>(
     free: &[T],
     theta: &mut [T],
-    mut dtheta: Option<&mut [T]>,
+    dtheta: Option<&mut [T]>,
     tf: impl Fn(usize) -> LeafTransform,
 ) {
-    match dtheta.as_deref_mut() {
+    match dtheta {
         None => {
             for (k, (t, &x)) in theta.iter_mut().zip(free).enumerate() {
                 *t = tf(k).forward(x);
