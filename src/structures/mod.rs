@@ -157,6 +157,7 @@ impl LeafTransform {
 
 /// `theta[k] = t_k(free[k])` (and `dtheta[k] = t_k'(free[k])`) with the leaf
 /// transform `t_k = tf(k)`.
+#[inline(always)]
 pub(crate) fn apply_transforms<T: crate::Real>(
     free: &[T],
     theta: &mut [T],

@@ -171,8 +171,12 @@ where
             Some(dtheta.as_mut_slice()),
         );
         let (v, mut jac) = Self::value_and_jacobian_slice(theta.as_slice());
-        for (d, &t) in jac.iter_mut().zip(dtheta.iter()) {
-            *d *= t;
+        // plain slices, so the scaling vectorises (nalgebra's element
+        // iterators over a vector of matrices did not)
+        for (m, t) in jac.as_mut_slice().iter_mut().zip(dtheta.as_slice()) {
+            for e in m.as_mut_slice() {
+                *e *= *t;
+            }
         }
         (v, jac)
     }
