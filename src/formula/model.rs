@@ -578,8 +578,8 @@ impl FormulaModel {
         if self.terms.is_empty() {
             return Ok(pred);
         }
-        let post = self.model.post(fit)?;
-        for (t, blup) in self.terms.iter().zip(&post.blups) {
+        let blups = self.model.blup_values(fit)?;
+        for (t, blup) in self.terms.iter().zip(&blups) {
             let q = t.levels.len();
             let index: HashMap<&str, usize> = t
                 .levels
@@ -614,7 +614,7 @@ impl FormulaModel {
                 if let Some(&l) = index.get(key.as_str()) {
                     for (a, s) in slope_values.iter().enumerate() {
                         let x = s.as_ref().map_or(1.0, |s| s[i]);
-                        *p += x * blup.values[a * q + l];
+                        *p += x * blup[a * q + l];
                     }
                 }
             }

@@ -12,6 +12,7 @@
 use super::evaluator::{symmetric_part, EvalFail, Evaluator, ParamInfo, Point, ScoreAi};
 use super::fixed::Fixed;
 use super::linalg::{self, gemm};
+use super::memory::check_memory;
 use super::{Method, RemlError};
 use crate::JacobianMethod;
 use faer::{Accum, Mat, MatRef};
@@ -46,15 +47,6 @@ pub(crate) fn dense_bytes(n: usize) -> u128 {
     2 * (n as u128) * (n as u128) * 8
 }
 
-/// Memory available to this process (`MemAvailable` of `/proc/meminfo`),
-/// where the system tells.
-pub(crate) fn available_memory() -> Option<u128> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u128 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
 /// The dense evaluator over a [`Problem`].
 pub(crate) struct Dense<'a> {
     prob: &'a dyn Problem,
@@ -75,15 +67,11 @@ impl<'a> Dense<'a> {
     pub fn new(prob: &'a dyn Problem, fx: &'a Fixed) -> Result<Self, RemlError> {
         let n = fx.n();
         let bytes = dense_bytes(n);
-        let too_big = available_memory().is_some_and(|a| bytes > a);
-        let mut fac = Vec::<f64>::new();
-        if too_big || fac.try_reserve_exact(n * n).is_err() {
-            return Err(RemlError::OutOfMemory {
-                what: format!("the dense backend's n × n matrices for n = {n}"),
-                bytes,
-            });
-        }
-        drop(fac);
+        check_memory(
+            || format!("the dense backend's n × n matrices for n = {n}"),
+            bytes,
+            "use the sparse backend (`Backend::Sparse`) or a smaller model",
+        )?;
         Ok(Dense {
             prob,
             fx,

@@ -113,12 +113,14 @@ pub enum RemlError {
         source: CovError,
     },
     /// A workspace too large for this machine's memory.
-    #[error("out of memory: {what} would need {} of memory; use the sparse backend (`Backend::Sparse`) or a smaller model", human_bytes(*bytes))]
+    #[error("out of memory: {what} would need {} of memory; {advice}", human_bytes(*bytes))]
     OutOfMemory {
         /// What needed the memory.
         what: String,
         /// Bytes it would need.
         bytes: u128,
+        /// What to do instead.
+        advice: String,
     },
     /// The chosen backend cannot fit this model.
     #[error("the {backend} backend cannot fit this model: {reason}")]

@@ -13,13 +13,13 @@ use super::evaluator::{Evaluator, ParamInfo};
 use super::fixed::Fixed;
 use super::fixed_effects::FixedEffects;
 use super::linalg;
-use super::mme::Mme;
+use super::mme::{AnalysisCache, Mme};
 use super::options::{Backend, Method};
 use super::post::MixedPost;
 use super::{Iteration, RemlError, RemlFit, RemlOptions};
 use crate::covariance::model::Checked;
 use crate::data::{Incidence, SparseDesign};
-use crate::{Covariance, CovarianceModel, Scalar};
+use crate::{Covariance, CovarianceModel, JacobianMethod, Scalar};
 use faer::Mat;
 use nalgebra::DMatrix;
 
@@ -129,6 +129,8 @@ pub struct MixedModel {
     pub(crate) fixed: Fixed,
     pub(crate) terms: Vec<Term>,
     pub(crate) residual: Box<dyn CovarianceModel>,
+    /// The sparse backend's analysis, made once (see `mme/analysis.rs`).
+    pub(crate) analysis: AnalysisCache,
 }
 
 impl std::fmt::Debug for MixedModel {
@@ -175,6 +177,7 @@ impl MixedModel {
             fixed,
             terms: Vec::new(),
             residual: Box::new(residual),
+            analysis: AnalysisCache::default(),
         })
     }
 
@@ -237,6 +240,7 @@ impl MixedModel {
             z_faer: std::sync::OnceLock::new(),
             g,
         });
+        self.analysis = AnalysisCache::default();
         Ok(self)
     }
 
@@ -273,7 +277,7 @@ impl MixedModel {
         opts: &RemlOptions,
         mut observer: impl FnMut(&Iteration),
     ) -> Result<RemlFit, RemlError> {
-        let mut ev = self.evaluator(opts.backend, opts.method)?;
+        let mut ev = self.evaluator(opts.backend, opts.method, opts.jacobian)?;
         driver::fit(
             &self.params(),
             ev.as_mut(),
@@ -286,7 +290,7 @@ impl MixedModel {
     /// REML log-likelihood (full) at the free parameters `free`.
     pub fn loglik(&self, free: &[f64]) -> Result<f64, RemlError> {
         driver::check_len("parameters", free, &self.params().names)?;
-        let mut ev = self.evaluator(Backend::Auto, Method::Reml)?;
+        let mut ev = self.evaluator(Backend::Auto, Method::Reml, JacobianMethod::ClosedForm)?;
         Ok(dense::evaluate_or_error(ev.as_mut(), free)?.ll)
     }
 
@@ -309,7 +313,7 @@ impl MixedModel {
         opts: &RemlOptions,
     ) -> Result<crate::reml::Evaluation, RemlError> {
         driver::check_len("parameters", free, &self.params().names)?;
-        let mut ev = self.evaluator(opts.backend, opts.method)?;
+        let mut ev = self.evaluator(opts.backend, opts.method, opts.jacobian)?;
         driver::evaluate_at(
             &self.params(),
             ev.as_mut(),
@@ -349,6 +353,9 @@ impl MixedModel {
     /// The backend `choice` resolves to: `Auto` is sparse whenever the
     /// model allows it.
     pub fn resolve_backend(&self, choice: Backend) -> Result<Backend, RemlError> {
+        if choice != Backend::Dense && self.analysis.is_kept() {
+            return Ok(Backend::Sparse);
+        }
         match choice {
             Backend::Dense => Ok(Backend::Dense),
             Backend::Sparse => self
@@ -370,8 +377,18 @@ impl MixedModel {
         &self,
         choice: Backend,
         method: Method,
+        jacobian: JacobianMethod,
     ) -> Result<Box<dyn Evaluator + '_>, RemlError> {
         let mut backend = self.resolve_backend(choice)?;
+        if backend == Backend::Sparse && jacobian != JacobianMethod::ClosedForm {
+            if choice == Backend::Sparse {
+                return Err(RemlError::BackendUnavailable {
+                    backend: "sparse",
+                    reason: super::mme::DUAL_UNAVAILABLE.into(),
+                });
+            }
+            backend = Backend::Dense;
+        }
         if backend == Backend::Sparse && method == Method::Ml && self.residual_completed() {
             if choice == Backend::Sparse {
                 return Err(RemlError::BackendUnavailable {
@@ -382,11 +399,64 @@ impl MixedModel {
             backend = Backend::Dense;
         }
         Ok(match backend {
-            Backend::Sparse => {
-                Box::new(Mme::new(self, &self.fixed, &Default::default())?.with_method(method))
-            }
+            Backend::Sparse => Box::new(Mme::new(self)?.with_method(method)),
             _ => Box::new(Dense::new(self, &self.fixed)?.with_method(method)),
         })
+    }
+
+    /// How many symbolic analyses of the sparse mixed-model equations this
+    /// model has made: one at its first sparse evaluation, reused by every
+    /// later `fit`, `evaluate`, `loglik`, `post_at`, `pev_matrix`, formula
+    /// `predict` and Satterthwaite test (more only when two evaluations run
+    /// at once, from different threads). For tests and diagnostics.
+    pub fn sparse_analyses(&self) -> usize {
+        self.analysis.count()
+    }
+
+    /// The full `q × q` prediction-error variance matrix of the term `term`
+    /// at the estimate of `fit` — dense, so its memory is checked first
+    /// ([`RemlError::OutOfMemory`] for a term too large): an explicit
+    /// request, where [`post`](Self::post) gives the diagonal and the
+    /// entries on `G⁻¹`'s pattern ([`Pev`](crate::reml::Pev)) at any size.
+    pub fn pev_matrix(&self, fit: &RemlFit, term: &str) -> Result<DMatrix<f64>, RemlError> {
+        driver::check_len("parameters", &fit.free, &self.params().names)?;
+        let t = self.term_index(term)?;
+        match self.resolve_backend(Backend::Auto)? {
+            Backend::Sparse => Mme::new(self)?.pev_matrix(&fit.free, t),
+            _ => Ok(self.dense_post(&fit.free)?.blups[t].pev.fill_dense()),
+        }
+    }
+
+    /// The BLUPs of every term at the estimate of `fit` (no PEV): one
+    /// solve of the mixed-model equations.
+    pub(crate) fn blup_values(&self, fit: &RemlFit) -> Result<Vec<Vec<f64>>, RemlError> {
+        driver::check_len("parameters", &fit.free, &self.params().names)?;
+        match self.resolve_backend(Backend::Auto)? {
+            Backend::Sparse => Mme::new(self)?.blups(&fit.free),
+            _ => Ok(self
+                .dense_post(&fit.free)?
+                .blups
+                .into_iter()
+                .map(|b| b.values)
+                .collect()),
+        }
+    }
+
+    /// The index of the term called `name`, or an error listing the terms.
+    fn term_index(&self, name: &str) -> Result<usize, RemlError> {
+        self.terms
+            .iter()
+            .position(|t| t.name == name)
+            .ok_or_else(|| RemlError::UnknownName {
+                what: "random term",
+                name: name.to_string(),
+                available: self
+                    .terms
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
     }
 
     /// Post-estimation at the estimate of `fit`: BLUE, marginal and
@@ -423,7 +493,7 @@ impl MixedModel {
     pub fn post_at(&self, free: &[f64], backend: Backend) -> Result<MixedPost, RemlError> {
         driver::check_len("parameters", free, &self.params().names)?;
         let mut post = match self.resolve_backend(backend)? {
-            Backend::Sparse => Mme::new(self, &self.fixed, &Default::default())?.post(free),
+            Backend::Sparse => Mme::new(self)?.post(free),
             _ => self.dense_post(free),
         }?;
         post.label_levels(self.terms.iter().map(|t| t.z.level_names()));

@@ -10,6 +10,7 @@ use super::dense::{Dense, Derivatives, Problem};
 use super::evaluator::ParamInfo;
 use super::linalg::{self, gemm};
 use super::mixed::{cov_err, MixedModel, RandomDesign, Term};
+use super::pev::Pev;
 use super::post::{Blup, MarginalPost, MixedPost};
 use super::RemlError;
 use crate::data::Incidence;
@@ -38,7 +39,7 @@ impl MixedModel {
                 term: t.name.clone(),
                 levels: Vec::new(),
                 values: u.as_slice().to_vec(),
-                pev,
+                pev: Pev::from_dense(&pev),
             });
         }
         let conditional_residuals = self

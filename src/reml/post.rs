@@ -3,6 +3,7 @@
 
 use super::evaluator::Point;
 use super::fixed::Fixed;
+use super::pev::Pev;
 use nalgebra::DMatrix;
 
 /// Marginal post-estimation quantities.
@@ -41,7 +42,8 @@ impl MarginalPost {
 }
 
 /// The BLUP of one random term, `û = G Zᵀ P y`, with its prediction-error
-/// variance `PEV = G − G Zᵀ P Z G`.
+/// variances `PEV = G − G Zᵀ P Z G` (the diagonal and the entries on the
+/// pattern of `G⁻¹`, see [`Pev`]).
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Blup {
@@ -54,16 +56,16 @@ pub struct Blup {
     /// `û`, one value per column of `Z`.
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub values: Vec<f64>,
-    /// `Var(u − û)`.
-    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::matrix"))]
-    pub pev: DMatrix<f64>,
+    /// `Var(u − û)`: its diagonal, its entries on the pattern of `G⁻¹`,
+    /// the sum of all its entries.
+    pub pev: Pev,
 }
 
 impl Blup {
     /// Standard errors of prediction, `√PEV_ii`, beside each value.
     pub fn standard_errors(&self) -> Vec<f64> {
         (0..self.values.len())
-            .map(|i| self.pev[(i, i)].max(0.0).sqrt())
+            .map(|i| self.pev.variance(i).max(0.0).sqrt())
             .collect()
     }
 
@@ -85,16 +87,7 @@ impl Blup {
     /// Mean over all pairs `a < b` of the variance of the difference of
     /// BLUPs, `PEV_aa + PEV_bb − 2 PEV_ab` (`NaN` with fewer than 2 levels).
     pub fn mean_variance_of_difference(&self) -> f64 {
-        let q = self.values.len();
-        let mut s = 0.0;
-        let mut c = 0usize;
-        for a in 0..q {
-            for b in a + 1..q {
-                s += self.pev[(a, a)] + self.pev[(b, b)] - 2.0 * self.pev[(a, b)];
-                c += 1;
-            }
-        }
-        s / c as f64
+        self.pev.mean_variance_of_difference()
     }
 }
 

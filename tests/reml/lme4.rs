@@ -96,9 +96,12 @@ fn both(model: &MixedModel) -> RemlFit {
         for (a, b) in bs.values.iter().zip(&bd.values) {
             assert!((a - b).abs() < 1e-8 * (1.0 + b.abs()), "blup {a} vs {b}");
         }
-        for (a, b) in bs.pev.iter().zip(bd.pev.iter()) {
+        for (i, j, a) in bs.pev.entries() {
+            let b = bd.pev.get(i, j).unwrap();
             assert!((a - b).abs() < 1e-8 * (1.0 + b.abs()), "pev {a} vs {b}");
         }
+        let (a, b) = (bs.pev.sum(), bd.pev.sum());
+        assert!((a - b).abs() < 1e-8 * (1.0 + b.abs()), "pev sum {a} vs {b}");
     }
     sparse
 }

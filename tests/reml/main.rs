@@ -8,7 +8,9 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod analysis_cache;
 mod api_extras;
+mod fixed_factors;
 mod grouped;
 mod hostile;
 mod lme4;

@@ -584,7 +584,13 @@ fn field_trial_with_missing_plots_sparse_equals_dense_in_any_row_order() {
         for (u, v) in bs.values.iter().zip(&bd.values) {
             assert!((u - v).abs() < 1e-9, "BLUP {u} vs {v}");
         }
-        assert!((&bs.pev - &bd.pev).abs().max() < 1e-9 * max_abs(&bd.pev));
+        let full = bd.pev.diagonal().iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        assert!(bs.pev.nnz() >= bs.pev.len());
+        for (i, j, v) in bs.pev.entries() {
+            let d = bd.pev.get(i, j).unwrap();
+            assert!((v - d).abs() < 1e-9 * full, "PEV ({i}, {j}) {v} vs {d}");
+        }
+        assert!((bs.pev.sum() - bd.pev.sum()).abs() < 1e-9 * full * bs.pev.len() as f64);
     }
     for (u, v) in ps.conditional_fitted.iter().zip(&pd.conditional_fitted) {
         assert!((u - v).abs() < 1e-9);
@@ -717,8 +723,16 @@ fn post_estimation_with_a_grouped_residual_sparse_equals_dense() {
     for (a, b) in bs.values.iter().zip(&bd.values) {
         assert!((a - b).abs() < 1e-8 * scale, "BLUP {a} vs {b}");
     }
-    let dp = (&bs.pev - &bd.pev).abs().max();
-    assert!(dp < 1e-8 * max_abs(&bd.pev), "PEV off by {dp:e}");
+    let full = bd.pev.diagonal().iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    for (i, j, v) in bs.pev.entries() {
+        let d = bd.pev.get(i, j).unwrap();
+        assert!((v - d).abs() < 1e-8 * full, "PEV ({i}, {j}) {v} vs {d}");
+    }
+    let ds = (bs.pev.sum() - bd.pev.sum()).abs();
+    assert!(
+        ds < 1e-8 * full * bs.pev.len() as f64,
+        "PEV sum off by {ds:e}"
+    );
     for (a, b) in s.conditional_fitted.iter().zip(&d.conditional_fitted) {
         assert!(rel(*a, *b) < 1e-9, "conditional fit {a} vs {b}");
     }

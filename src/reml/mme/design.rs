@@ -1,11 +1,19 @@
 //! `W = [X Z₁ … Z_m]` stored by rows (compressed sparse rows): the only
 //! form of the data the sparse backend keeps. Columns within a row are in
-//! increasing order: the `p` columns of `X` (all of them, zeros included,
-//! so that the pattern never depends on values), then each term's columns
-//! at its offset.
+//! increasing order: the nonzero entries of `X`, then each term's columns
+//! at its offset. `X` never changes between iterations, so dropping its
+//! zeros leaves the pattern independent of θ.
+//!
+//! A column of `X` is *dense* when it is nonzero on more than a quarter of
+//! the rows (an intercept, a covariate): the pattern gives it an entry
+//! against every unknown. The others (the indicators of a fixed factor's
+//! levels) are *sparse*: like a random term's columns, they meet only the
+//! unknowns they share a row with, so a fixed factor with thousands of
+//! levels is a block of the mixed-model equations like a random term's,
+//! without a penalty.
 
-use super::super::error::human_bytes;
 use super::super::fixed::Fixed;
+use super::super::memory::check_memory;
 use super::super::mixed::{RandomDesign, Term};
 use super::super::RemlError;
 
@@ -23,6 +31,24 @@ pub(crate) struct RowDesign {
     pub row_ptr: Vec<usize>,
     pub col: Vec<u32>,
     pub val: Vec<f64>,
+    /// Per column of `X`: dense (see the module docs).
+    pub x_dense: Vec<bool>,
+}
+
+/// Nonzeros of each column of `X`.
+fn column_counts(fx: &Fixed) -> Vec<usize> {
+    (0..fx.p())
+        .map(|j| fx.x.col_as_slice(j).iter().filter(|v| **v != 0.0).count())
+        .collect()
+}
+
+/// Entries of `Z` of a term.
+fn term_entries(z: &RandomDesign) -> usize {
+    match z {
+        RandomDesign::Incidence(i) => i.len(),
+        RandomDesign::Dense(m) => m.iter().filter(|v| **v != 0.0).count(),
+        RandomDesign::Sparse(s) => (0..s.dims().0).map(|i| s.row(i).0.len()).sum(),
+    }
 }
 
 impl RowDesign {
@@ -31,21 +57,9 @@ impl RowDesign {
     pub fn new(fx: &Fixed, terms: &[Term]) -> Result<Self, RemlError> {
         let (n, p) = (fx.n(), fx.p());
         let mut offsets = vec![p];
-        let mut per_row = p;
         for t in terms {
             let q = t.z.dims().1;
             offsets.push(offsets.last().expect("nonempty") + q);
-            per_row += match &t.z {
-                RandomDesign::Incidence(_) => 1,
-                RandomDesign::Dense(m) => {
-                    // the largest number of nonzeros in a row
-                    (0..m.nrows())
-                        .map(|i| m.row(i).iter().filter(|v| **v != 0.0).count())
-                        .max()
-                        .unwrap_or(0)
-                }
-                RandomDesign::Sparse(s) => (0..n).map(|i| s.row(i).0.len()).max().unwrap_or(0),
-            };
         }
         let dim = *offsets.last().expect("nonempty");
         if dim > u32::MAX as usize {
@@ -56,27 +70,28 @@ impl RowDesign {
                 ),
             });
         }
-        let entries = n as u128 * per_row as u128;
-        let bytes = entries * 12 + (n as u128 + 1) * 8;
-        let mut col: Vec<u32> = Vec::new();
-        let mut val: Vec<f64> = Vec::new();
-        if col.try_reserve_exact(entries as usize).is_err()
-            || val.try_reserve_exact(entries as usize).is_err()
-        {
-            return Err(RemlError::OutOfMemory {
-                what: format!(
-                    "the sparse design of {n} rows × {per_row} entries ({})",
-                    human_bytes(bytes)
-                ),
-                bytes,
-            });
-        }
+        let counts = column_counts(fx);
+        let entries = counts.iter().sum::<usize>() as u128
+            + terms
+                .iter()
+                .map(|t| term_entries(&t.z) as u128)
+                .sum::<u128>();
+        check_memory(
+            || format!("the sparse design of {n} rows and {entries} entries"),
+            entries * 12 + (n as u128 + 1) * 8,
+            "a smaller model",
+        )?;
+        let mut col: Vec<u32> = Vec::with_capacity(entries as usize);
+        let mut val: Vec<f64> = Vec::with_capacity(entries as usize);
         let mut row_ptr = Vec::with_capacity(n + 1);
         row_ptr.push(0);
         for i in 0..n {
             for j in 0..p {
-                col.push(j as u32);
-                val.push(fx.x[(i, j)]);
+                let v = fx.x[(i, j)];
+                if v != 0.0 {
+                    col.push(j as u32);
+                    val.push(v);
+                }
             }
             for (t, &off) in terms.iter().zip(&offsets) {
                 match &t.z {
@@ -111,7 +126,14 @@ impl RowDesign {
             row_ptr,
             col,
             val,
+            x_dense: counts.iter().map(|&c| 4 * c > n).collect(),
         })
+    }
+
+    /// Whether unknown `c` is a dense column of `X`.
+    #[inline]
+    pub fn is_dense(&self, c: usize) -> bool {
+        c < self.p && self.x_dense[c]
     }
 
     /// Columns and values of row `i`.
@@ -172,10 +194,6 @@ impl RowDesign {
     /// every term's unknowns (fixed effects that fit those rows exactly).
     pub fn complete(&mut self, m: usize) {
         for k in 0..m {
-            for j in 0..self.p {
-                self.col.push(j as u32);
-                self.val.push(0.0);
-            }
             self.col.push((self.dim + k) as u32);
             self.val.push(1.0);
             self.row_ptr.push(self.col.len());

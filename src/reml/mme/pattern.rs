@@ -8,6 +8,8 @@
 //! zeros are kept, so the pattern never changes between iterations.
 
 use super::design::RowDesign;
+use crate::reml::memory::check_memory;
+use crate::reml::RemlError;
 use crate::SparseInverse;
 
 /// The pattern of `C` and how to fill it.
@@ -34,108 +36,105 @@ pub(crate) struct Pattern {
     pub cross: Vec<u32>,
 }
 
+/// Where the pattern's entries come from: pairs within rows and across the
+/// off-diagonal entries of `Q` (over the sparse columns), the dense columns
+/// of `X` against every unknown, the diagonal, the `G⁻¹` patterns.
+fn key_count(
+    w: &RowDesign,
+    hs: &[SparseInverse<f64>],
+    q_off: &[(usize, u32, u32)],
+    used: usize,
+) -> u128 {
+    let sparse_len = |i: usize| {
+        w.row(i)
+            .0
+            .iter()
+            .filter(|&&c| !w.is_dense(c as usize))
+            .count() as u128
+    };
+    let rows: u128 = (0..w.n)
+        .map(|i| sparse_len(i) * sparse_len(i).saturating_sub(1) / 2)
+        .sum();
+    let cross: u128 = q_off
+        .iter()
+        .map(|&(_, i, j)| sparse_len(i as usize) * sparse_len(j as usize))
+        .sum();
+    let dense = w.x_dense.iter().filter(|&&d| d).count() as u128 * (w.p + used) as u128;
+    let gs: u128 = hs.iter().map(|h| h.nnz() as u128).sum();
+    rows + cross + dense + w.dim as u128 + gs
+}
+
+/// Entries of the maps that fill the pattern: a row's products and a pair
+/// of rows' cross products.
+fn map_count(w: &RowDesign, q_off: &[(usize, u32, u32)]) -> u128 {
+    let len = |i: usize| (w.row_ptr[i + 1] - w.row_ptr[i]) as u128;
+    let rows: u128 = (0..w.n).map(|i| len(i) * (len(i) + 1) / 2).sum();
+    let cross: u128 = q_off
+        .iter()
+        .map(|&(_, i, j)| len(i as usize) * len(j as usize))
+        .sum();
+    rows + cross
+}
+
 impl Pattern {
-    /// Builds the pattern from `W`, the patterns of the `G⁻¹`s and of `Q`.
-    /// `None` if `Q` lacks a diagonal entry.
-    pub fn new(w: &RowDesign, hs: &[SparseInverse<f64>], q: &SparseInverse<f64>) -> Option<Self> {
+    /// Builds the pattern from `W`, the patterns of the `G⁻¹`s and of `Q`,
+    /// after checking the memory it needs. Errors if `Q` lacks a diagonal
+    /// entry.
+    pub fn new(
+        w: &RowDesign,
+        hs: &[SparseInverse<f64>],
+        q: &SparseInverse<f64>,
+    ) -> Result<Self, RemlError> {
         let (n, p, dim) = (w.n, w.p, w.dim);
-        // Keys `col << 32 | row` of the lower triangle. The X × X block is
-        // dense, X × Z is dense over the columns that occur, and every
-        // diagonal is present; only Z × Z products come from the rows.
-        let mut used = vec![false; dim];
-        let mut keys: Vec<u64> = Vec::new();
-        let key = |r: usize, c: usize| ((c as u64) << 32) | r as u64;
-        for i in 0..n {
-            let (cols, _) = w.row(i);
-            let z = &cols[p.min(cols.len())..];
-            for (a, &ca) in z.iter().enumerate() {
-                used[ca as usize] = true;
-                for &cb in &z[..a] {
-                    keys.push(key(ca as usize, cb as usize));
-                }
-            }
-        }
         let mut q_diag = vec![usize::MAX; n];
         let mut q_off = Vec::new();
         for (pos, (i, j)) in q.entries().enumerate() {
             if i == j {
                 q_diag[i] = pos;
-                continue;
-            }
-            q_off.push((pos, i as u32, j as u32));
-            let (ci, _) = w.row(i);
-            let (cj, _) = w.row(j);
-            for &a in &ci[p.min(ci.len())..] {
-                for &b in &cj[p.min(cj.len())..] {
-                    let (a, b) = (a as usize, b as usize);
-                    keys.push(key(a.max(b), a.min(b)));
-                }
+            } else {
+                q_off.push((pos, i as u32, j as u32));
             }
         }
         if q_diag.contains(&usize::MAX) {
-            return None;
+            return Err(RemlError::BackendUnavailable {
+                backend: "sparse",
+                reason: "the sparse inverse of the residual lacks a diagonal entry".into(),
+            });
         }
-        for j in 0..p {
-            for (r, &u) in used.iter().enumerate().skip(j) {
-                if r < p || u {
-                    keys.push(key(r, j));
-                }
+        let mut used = vec![false; dim];
+        for &c in &w.col {
+            if c as usize >= p {
+                used[c as usize] = true;
             }
         }
-        for c in p..dim {
-            keys.push(key(c, c));
-        }
-        for (h, &off) in hs.iter().zip(&w.offsets) {
-            for (r, c) in h.entries() {
-                keys.push(key(off + r, off + c));
-            }
-        }
-        keys.sort_unstable();
-        keys.dedup();
-        let mut col_ptr = vec![0usize; dim + 1];
-        let mut row_idx = Vec::with_capacity(keys.len());
-        for &k in &keys {
-            col_ptr[(k >> 32) as usize + 1] += 1;
-            row_idx.push((k & 0xffff_ffff) as usize);
-        }
-        for j in 0..dim {
-            col_ptr[j + 1] += col_ptr[j];
-        }
+        let n_used = used.iter().filter(|&&u| u).count();
+        let keys_n = key_count(w, hs, &q_off, n_used);
+        let maps_n = map_count(w, &q_off);
+        check_memory(
+            || {
+                format!(
+                    "the pattern of the mixed-model equations ({keys_n} entries, {maps_n} products; \
+                     order {dim})"
+                )
+            },
+            keys_n * 24 + maps_n * 4,
+            "fewer unknowns per row: a fixed effect with many columns that are nonzero on \
+             most rows, or a random term with many columns per row, makes every row meet \
+             every unknown; group the levels, or fit a large fixed factor as a random term",
+        )?;
+        let keys = pattern_keys(w, hs, &q_off, &used, keys_n as usize);
+        let (col_ptr, row_idx) = compress(dim, &keys);
         drop(keys);
-        // Column j < p of X holds the rows r ≥ j with r < p or `used[r]`:
-        // with `rank[r]` such rows before r, row r is at `rank[r] − rank[j]`.
-        // The diagonal comes first in every column.
-        let mut rank = vec![0usize; dim + 1];
-        for r in 0..dim {
-            rank[r + 1] = rank[r] + usize::from(r < p || used[r]);
-        }
-        let pos = |r: usize, c: usize| -> usize {
-            if r == c {
-                col_ptr[c]
-            } else if c < p {
-                col_ptr[c] + rank[r] - rank[c]
-            } else {
-                let s = &row_idx[col_ptr[c]..col_ptr[c + 1]];
-                col_ptr[c]
-                    + s.binary_search(&r)
-                        .expect("entry in the pattern by construction")
-            }
-        };
+        let pos = Positions::new(w, &used, &col_ptr, &row_idx);
         let mut scatter_ptr = Vec::with_capacity(n + 1);
         scatter_ptr.push(0);
-        let total: usize = (0..n)
-            .map(|i| {
-                let l = w.row_ptr[i + 1] - w.row_ptr[i];
-                l * (l + 1) / 2
-            })
-            .sum();
-        let mut scatter = Vec::with_capacity(total);
+        let mut scatter = Vec::with_capacity(maps_n as usize);
         let mut wtw = vec![0.0; row_idx.len()];
         for i in 0..n {
             let (cols, vals) = w.row(i);
             for a in 0..cols.len() {
                 for b in 0..=a {
-                    let q = pos(cols[a] as usize, cols[b] as usize);
+                    let q = pos.at(cols[a] as usize, cols[b] as usize);
                     scatter.push(q as u32);
                     wtw[q] += vals[a] * vals[b];
                 }
@@ -145,7 +144,7 @@ impl Pattern {
         let g_pos = hs
             .iter()
             .zip(&w.offsets)
-            .map(|(h, &off)| h.entries().map(|(r, c)| pos(off + r, off + c)).collect())
+            .map(|(h, &off)| h.entries().map(|(r, c)| pos.at(off + r, off + c)).collect())
             .collect();
         let mut cross_ptr = Vec::with_capacity(q_off.len() + 1);
         cross_ptr.push(0);
@@ -156,12 +155,12 @@ impl Pattern {
             for &a in ci {
                 for &b in cj {
                     let (a, b) = (a as usize, b as usize);
-                    cross.push(pos(a.max(b), a.min(b)) as u32);
+                    cross.push(pos.at(a.max(b), a.min(b)) as u32);
                 }
             }
             cross_ptr.push(cross.len());
         }
-        Some(Pattern {
+        Ok(Pattern {
             col_ptr,
             row_idx,
             scatter_ptr,
@@ -187,6 +186,114 @@ impl Pattern {
             .flat_map(|j| (self.col_ptr[j]..self.col_ptr[j + 1]).map(move |q| (q, j)))
             .map(|(q, j)| (self.row_idx[q], j))
             .collect()
+    }
+}
+
+/// The keys `col << 32 | row` of the lower triangle, sorted and unique.
+fn pattern_keys(
+    w: &RowDesign,
+    hs: &[SparseInverse<f64>],
+    q_off: &[(usize, u32, u32)],
+    used: &[bool],
+    capacity: usize,
+) -> Vec<u64> {
+    let (p, dim) = (w.p, w.dim);
+    let key = |r: usize, c: usize| ((c as u64) << 32) | r as u64;
+    let mut keys: Vec<u64> = Vec::with_capacity(capacity);
+    let sparse = |cols: &[u32]| -> Vec<usize> {
+        cols.iter()
+            .map(|&c| c as usize)
+            .filter(|&c| !w.is_dense(c))
+            .collect()
+    };
+    for i in 0..w.n {
+        let s = sparse(w.row(i).0);
+        for (a, &ca) in s.iter().enumerate() {
+            for &cb in &s[..a] {
+                keys.push(key(ca, cb));
+            }
+        }
+    }
+    for &(_, i, j) in q_off {
+        let (si, sj) = (sparse(w.row(i as usize).0), sparse(w.row(j as usize).0));
+        for &a in &si {
+            for &b in &sj {
+                keys.push(key(a.max(b), a.min(b)));
+            }
+        }
+    }
+    // A dense column of X meets every column of X and every unknown that
+    // occurs.
+    for d in (0..p).filter(|&d| w.x_dense[d]) {
+        for (r, &u) in used.iter().enumerate() {
+            if r != d && (r < p || u) {
+                keys.push(key(r.max(d), r.min(d)));
+            }
+        }
+    }
+    for c in 0..dim {
+        keys.push(key(c, c));
+    }
+    for (h, &off) in hs.iter().zip(&w.offsets) {
+        for (r, c) in h.entries() {
+            keys.push(key(off + r, off + c));
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Compressed columns from sorted unique keys.
+fn compress(dim: usize, keys: &[u64]) -> (Vec<usize>, Vec<usize>) {
+    let mut col_ptr = vec![0usize; dim + 1];
+    let mut row_idx = Vec::with_capacity(keys.len());
+    for &k in keys {
+        col_ptr[(k >> 32) as usize + 1] += 1;
+        row_idx.push((k & 0xffff_ffff) as usize);
+    }
+    for j in 0..dim {
+        col_ptr[j + 1] += col_ptr[j];
+    }
+    (col_ptr, row_idx)
+}
+
+/// The position of an entry `(r, c)`, `r ≥ c`, in the pattern. A dense
+/// column `c` of `X` holds the rows `r ≥ c` with `r < p` or `used[r]`: with
+/// `rank[r]` such rows before `r`, row `r` is at `rank[r] − rank[c]`; other
+/// columns are searched. The diagonal comes first in every column.
+struct Positions<'a> {
+    w: &'a RowDesign,
+    rank: Vec<usize>,
+    col_ptr: &'a [usize],
+    row_idx: &'a [usize],
+}
+
+impl<'a> Positions<'a> {
+    fn new(w: &'a RowDesign, used: &[bool], col_ptr: &'a [usize], row_idx: &'a [usize]) -> Self {
+        let mut rank = vec![0usize; w.dim + 1];
+        for r in 0..w.dim {
+            rank[r + 1] = rank[r] + usize::from(r < w.p || used[r]);
+        }
+        Positions {
+            w,
+            rank,
+            col_ptr,
+            row_idx,
+        }
+    }
+
+    fn at(&self, r: usize, c: usize) -> usize {
+        if r == c {
+            self.col_ptr[c]
+        } else if self.w.is_dense(c) {
+            self.col_ptr[c] + self.rank[r] - self.rank[c]
+        } else {
+            let s = &self.row_idx[self.col_ptr[c]..self.col_ptr[c + 1]];
+            self.col_ptr[c]
+                + s.binary_search(&r)
+                    .expect("entry in the pattern by construction")
+        }
     }
 }
 

@@ -1,0 +1,220 @@
+//! The analysis of a model's mixed-model equations, made once and kept:
+//! `W` by rows, the pattern of `C` with the positions every `Q` and `G⁻¹`
+//! entry is written to (lme4's `Lind`), the symbolic factorizations of `C`,
+//! of each non-diagonal `G⁻¹` and of a non-diagonal `Q`, and the patterns of
+//! `Q` and the `G⁻¹`s it was made for.
+//!
+//! A [`MixedModel`] keeps its analysis in an [`AnalysisCache`]: the first
+//! sparse evaluation builds it, and every later `fit`, `evaluate`,
+//! `loglik`, `post_at`, `pev_matrix`, formula `predict` and Satterthwaite
+//! test borrows it, writing only values per θ. Each evaluation checks that
+//! `Q` and every `G⁻¹` still have the pattern the analysis was made for
+//! ([`Structure::sparse_inverse`](crate::Structure::sparse_inverse) promises
+//! a pattern that depends on the shape only): a structure that breaks the
+//! promise is an error naming it, never values written to the wrong places.
+
+use super::design::RowDesign;
+use super::pattern::Pattern;
+use super::{ordering, residual_inverse, sparse_err, RESIDUAL_UNAVAILABLE};
+use crate::reml::mixed::{cov_err, MixedModel};
+use crate::reml::RemlError;
+use crate::sparse::{EntryMap, SparseCholesky, SparseOptions};
+use crate::SparseInverse;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// The pattern of a sparse inverse (`Q` or a `G⁻¹`), as analysed.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Shape {
+    n: usize,
+    col_ptr: Vec<usize>,
+    row_idx: Vec<usize>,
+}
+
+impl Shape {
+    fn of(s: &SparseInverse<f64>) -> Self {
+        Shape {
+            n: s.n,
+            col_ptr: s.col_ptr.clone(),
+            row_idx: s.row_idx.clone(),
+        }
+    }
+
+    fn matches(&self, s: &SparseInverse<f64>) -> bool {
+        self.n == s.n
+            && self.col_ptr == s.col_ptr
+            && self.row_idx == s.row_idx
+            && s.values.len() == s.row_idx.len()
+            && s.jacobian.iter().all(|d| d.len() == s.row_idx.len())
+    }
+}
+
+/// Everything about a model's mixed-model equations that does not depend
+/// on θ, and the buffers its numeric work reuses.
+pub(crate) struct Analysis {
+    pub w: RowDesign,
+    pub pat: Pattern,
+    pub chol: SparseCholesky,
+    /// Positions of `C`'s pattern in the selected inverse.
+    pub zmap: EntryMap,
+    /// `C` on its pattern.
+    pub values: Vec<f64>,
+    /// Per term with a non-diagonal `G⁻¹`: its factorization, for `G v`.
+    pub h_chol: Vec<Option<SparseCholesky>>,
+    /// For a non-diagonal `Q`: its factorization, for `R v` (factored at
+    /// every evaluation, which also checks that `Q` is positive definite).
+    pub q_chol: Option<SparseCholesky>,
+    /// `n` ones (`Wᵀ v` through the weighted product).
+    pub ones: Vec<f64>,
+    /// The response, with a 0 for each missing cell of a completed residual.
+    pub y: Vec<f64>,
+    /// Missing cells of a completed residual (rows `n..` of `W`, and as
+    /// many indicator fixed effects after the terms' unknowns).
+    pub missing: usize,
+    /// The patterns of each `G⁻¹` and of `Q` the analysis was made for.
+    g_shapes: Vec<Shape>,
+    q_shape: Shape,
+}
+
+fn unavailable(reason: String) -> RemlError {
+    RemlError::BackendUnavailable {
+        backend: "sparse",
+        reason,
+    }
+}
+
+/// A symbolic factorization of a sparse inverse that is not diagonal.
+fn analyse_offdiagonal(s: &SparseInverse<f64>) -> Result<Option<SparseCholesky>, RemlError> {
+    if s.nnz() == s.n {
+        return Ok(None);
+    }
+    SparseCholesky::analyse(s.n, &s.col_ptr, &s.row_idx, &SparseOptions::default())
+        .map(Some)
+        .map_err(sparse_err)
+}
+
+impl Analysis {
+    /// Analyses `model` at its structures' defaults.
+    pub fn new(model: &MixedModel) -> Result<Self, RemlError> {
+        let x0 = model.params().defaults;
+        let parts = model.split(&x0);
+        let mut hs = Vec::with_capacity(model.terms.len());
+        for (t, xs) in model.terms.iter().zip(&parts) {
+            match t.g.sparse_inverse_f64(xs) {
+                Some(h) => hs.push(h.map_err(cov_err(&t.name))?),
+                None => {
+                    return Err(unavailable(format!(
+                        "G of `{}` has no sparse inverse",
+                        t.name
+                    )))
+                }
+            }
+        }
+        let xr = parts[model.terms.len()];
+        let (q, missing) = match residual_inverse(model, xr) {
+            Some(q) => q.map_err(cov_err("residual"))?,
+            None => return Err(unavailable(RESIDUAL_UNAVAILABLE.to_string())),
+        };
+        let mut w = RowDesign::new(&model.fixed, &model.terms)?;
+        w.complete(missing);
+        let mut y = model.fixed.y.clone();
+        y.resize(w.n, 0.0);
+        let pat = Pattern::new(&w, &hs, &q)?;
+        let q_chol = analyse_offdiagonal(&q)?;
+        let chol = SparseCholesky::analyse_best(
+            w.dim,
+            &pat.col_ptr,
+            &pat.row_idx,
+            &SparseOptions::default(),
+            &[ordering::terms_by_levels(&w)],
+        )
+        .map_err(sparse_err)?;
+        let zmap = chol.entry_map(&pat.entries()).map_err(sparse_err)?;
+        let h_chol = hs
+            .iter()
+            .map(analyse_offdiagonal)
+            .collect::<Result<_, _>>()?;
+        Ok(Analysis {
+            values: vec![0.0; pat.nnz()],
+            ones: vec![1.0; w.n],
+            w,
+            pat,
+            chol,
+            zmap,
+            h_chol,
+            q_chol,
+            y,
+            missing,
+            g_shapes: hs.iter().map(Shape::of).collect(),
+            q_shape: Shape::of(&q),
+        })
+    }
+
+    /// Errors unless `q` and the `hs` have the patterns analysed: values are
+    /// written to positions computed from those patterns.
+    pub fn check_patterns(
+        &self,
+        model: &MixedModel,
+        q: &SparseInverse<f64>,
+        hs: &[SparseInverse<f64>],
+    ) -> Result<(), RemlError> {
+        let changed = |what: &str| RemlError::InvalidModel {
+            reason: format!(
+                "the sparse inverse of {what} changed its pattern between evaluations; \
+                 Structure::sparse_inverse must give a pattern that depends on the shape only"
+            ),
+        };
+        if !self.q_shape.matches(q) {
+            return Err(changed("the residual"));
+        }
+        for ((h, s), t) in hs.iter().zip(&self.g_shapes).zip(&model.terms) {
+            if !s.matches(h) {
+                return Err(changed(&format!("G of `{}`", t.name)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A model's analysis, built at its first sparse evaluation and lent to
+/// every later one; with a count of the analyses made.
+#[derive(Default)]
+pub(crate) struct AnalysisCache {
+    slot: Mutex<Option<Box<Analysis>>>,
+    made: AtomicUsize,
+}
+
+impl AnalysisCache {
+    /// The kept analysis, or a new one (counted) if there is none or another
+    /// evaluator holds it.
+    pub fn take(&self, model: &MixedModel) -> Result<Box<Analysis>, RemlError> {
+        let kept = self.slot.lock().ok().and_then(|mut s| s.take());
+        match kept {
+            Some(a) => Ok(a),
+            None => {
+                self.made.fetch_add(1, Ordering::Relaxed);
+                Analysis::new(model).map(Box::new)
+            }
+        }
+    }
+
+    /// Gives an analysis back (kept unless one already is).
+    pub fn put(&self, a: Box<Analysis>) {
+        if let Ok(mut s) = self.slot.lock() {
+            if s.is_none() {
+                *s = Some(a);
+            }
+        }
+    }
+
+    /// Whether an analysis is kept (the model is known to suit the sparse
+    /// backend).
+    pub fn is_kept(&self) -> bool {
+        self.slot.lock().map(|s| s.is_some()).unwrap_or(false)
+    }
+
+    /// Symbolic analyses made so far.
+    pub fn count(&self) -> usize {
+        self.made.load(Ordering::Relaxed)
+    }
+}
