@@ -9,6 +9,7 @@
 mod common;
 
 mod api_extras;
+mod boundary_optima;
 mod grouped;
 mod hostile;
 mod lme4;
