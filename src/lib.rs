@@ -49,7 +49,7 @@ pub use typed::custom::Custom;
 pub use typed::display::format_matrix;
 pub use typed::error::CovError;
 pub use typed::gradcheck::GradientCheck;
-pub use typed::param::{ParamName, ParamSpec};
+pub use typed::param::{ParamKind, ParamName, ParamSpec};
 pub use typed::param_table::ParamTable;
 pub use typed::real::Real;
 pub use typed::sparse_inverse::SparseInverse;

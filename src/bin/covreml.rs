@@ -293,6 +293,7 @@ fn fit_json(model: &FormulaModel, fit: &RemlFit, data: &str) -> Value {
         "bic": fit.bic,
         "iterations": fit.iterations,
         "termination": fit.termination.to_string(),
+        "singular": fit.singular,
         "warnings": fit.warnings,
         "converged": fit.termination.is_converged(),
         "fit_seconds": fit.seconds,

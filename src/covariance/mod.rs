@@ -164,6 +164,11 @@ impl<S: Structure> Covariance<S> {
         self.free_specs().map(|s| s.transform.clone()).collect()
     }
 
+    /// Kinds of the free parameters (see [`ParamKind`](crate::ParamKind)).
+    pub fn free_kinds(&self) -> Vec<crate::ParamKind> {
+        self.free_specs().map(|s| s.kind).collect()
+    }
+
     pub(crate) fn free_specs(&self) -> impl Iterator<Item = &ParamSpec> {
         self.specs
             .iter()

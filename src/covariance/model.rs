@@ -3,7 +3,7 @@
 
 use crate::sparse::{check_lower_csc, Diagonal};
 use crate::structure::Diagonals;
-use crate::{CovError, Covariance, JacobianMethod, SparseInverse, Structure, Transform};
+use crate::{CovError, Covariance, JacobianMethod, ParamKind, SparseInverse, Structure, Transform};
 use nalgebra::DMatrix;
 
 /// A parameterised matrix seen by the estimator: free parameters in, value
@@ -19,6 +19,15 @@ pub trait CovarianceModel: Send + Sync {
     fn free_defaults(&self) -> Vec<f64>;
     /// Transforms of the free parameters (free → natural).
     fn free_transforms(&self) -> Vec<Transform>;
+    /// What each free parameter is (a variance, a correlation, a range …),
+    /// for the estimator's start and boundary reports. The default infers
+    /// it from the transforms ([`ParamKind::infer`]).
+    fn free_kinds(&self) -> Vec<ParamKind> {
+        self.free_transforms()
+            .iter()
+            .map(ParamKind::infer)
+            .collect()
+    }
     /// The matrix at `free`.
     fn value_f64(&self, free: &[f64]) -> Result<DMatrix<f64>, CovError>;
     /// The matrix and `∂V/∂x_k` for each free parameter.
@@ -70,6 +79,9 @@ impl<S: Structure> CovarianceModel for Covariance<S> {
     }
     fn free_transforms(&self) -> Vec<Transform> {
         Covariance::free_transforms(self)
+    }
+    fn free_kinds(&self) -> Vec<ParamKind> {
+        Covariance::free_kinds(self)
     }
     fn value_f64(&self, free: &[f64]) -> Result<DMatrix<f64>, CovError> {
         self.value(free)
@@ -166,6 +178,17 @@ impl CovarianceModel for Checked {
     }
     fn free_transforms(&self) -> Vec<Transform> {
         self.inner.free_transforms()
+    }
+    fn free_kinds(&self) -> Vec<ParamKind> {
+        let kinds = self.inner.free_kinds();
+        if kinds.len() == self.n_free() {
+            kinds
+        } else {
+            self.free_transforms()
+                .iter()
+                .map(ParamKind::infer)
+                .collect()
+        }
     }
     fn value_f64(&self, free: &[f64]) -> Result<DMatrix<f64>, CovError> {
         let v = self.inner.value_f64(free)?;

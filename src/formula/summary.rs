@@ -202,6 +202,9 @@ impl fmt::Display for Summary<'_> {
             fit.iterations,
             fit.seconds * 1e3
         )?;
+        if fit.singular && !matches!(fit.termination, crate::reml::Termination::Singular { .. }) {
+            writeln!(f, "boundary (singular) fit: see lme4's ?isSingular")?;
+        }
         for w in &fit.warnings {
             writeln!(f, "Warning: {w}")?;
         }

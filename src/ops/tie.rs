@@ -36,7 +36,8 @@ impl ParamMap for TieAll {
             first.name.local().to_owned(),
             first.default,
             first.transform.clone(),
-        )]
+        )
+        .kind(first.kind)]
     }
     fn param_count(_: &(), _: usize) -> usize {
         1
@@ -184,7 +185,7 @@ impl<Table: TieTable> ParamMap for Tie<Table> {
             .enumerate()
             .map(|(j, name)| {
                 let from = &adaptee[first_fed(j, Table::SOURCES).expect("checked")];
-                ParamSpec::new(*name, from.default, from.transform.clone())
+                ParamSpec::new(*name, from.default, from.transform.clone()).kind(from.kind)
             })
             .collect()
     }

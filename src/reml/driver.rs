@@ -1,21 +1,30 @@
-//! The AI-REML driver: one iteration loop, step control, bounds, boundary
-//! holding, termination and history, shared by every backend
+//! The AI-REML driver: one iteration loop, the active set, the convergence
+//! test, the fallbacks, termination and history, shared by every backend
 //! ([`Evaluator`]).
+//!
+//! The loop runs on the optimiser's parameters: the user's free parameters,
+//! except unstructured blocks, which it optimises in Cholesky form
+//! ([`constrain`](super::constrain)). Each iteration takes the AI step over
+//! the parameters not held at a bound ([`step`](super::step)), projected onto
+//! the bounds, with step halving; when no halving raises the log-likelihood,
+//! a Levenberg–Marquardt step or a single-parameter probe does; when nothing
+//! does, the fit ends `Stalled`, saying so.
 
+use super::boundary::{diverging, singular_params};
+use super::constrain::{Constrained, Plan};
 use super::evaluator::{EvalFail, Evaluator, ParamInfo, Point};
 use super::fixed::Fixed;
+use super::step::ROUNDING;
+use super::step::{bounded_step, held_at_bounds, line_search, norm, project, rescue, Bounds};
 use super::trace::{print_trace_header, print_trace_line};
 use super::{Iteration, RemlError, RemlFit, RemlOptions, Termination};
-use crate::Transform;
-use nalgebra::{DMatrix, DVector};
+use crate::{ParamKind, Transform};
+use nalgebra::DMatrix;
 use std::time::Instant;
 
 /// Natural values below this fraction of the variance of `y` count as the
 /// boundary 0 of a positive parameter.
 const BOUNDARY: f64 = 1e-10;
-
-/// Relative rounding level of a computed log-likelihood.
-const ROUNDING: f64 = 1e-12;
 
 /// A score whose Newton step promises at most this many rounding levels of
 /// the log-likelihood is noise (see the convergence test in [`fit`]).
@@ -25,12 +34,60 @@ const CONVERGED_GAIN: f64 = 10.0;
 /// (sums over ~10⁵ rows and more); below it the score criterion is exact.
 const LARGE_LOGLIK: f64 = 1e5;
 
-/// The validated start and bounds of a fit.
+/// The validated start and bounds of a fit (the user's free scale).
 struct Setup {
     x0: Vec<f64>,
+    /// The user's lower bounds.
+    user_lo: Vec<f64>,
+    /// The same, lifted to the floor of each variance.
     lo: Vec<f64>,
     hi: Vec<f64>,
     warnings: Vec<String>,
+}
+
+/// The optimiser's space: its parameters (names, transforms, kinds), bounds
+/// and the map to the user's parameters.
+struct Space {
+    params: ParamInfo,
+    plan: Plan,
+    lo: Vec<f64>,
+    hi: Vec<f64>,
+    /// Whether a lower bound is a floor standing for 0 (not the user's).
+    floor: Vec<bool>,
+}
+
+impl Space {
+    fn new(user: &ParamInfo, setup: &Setup, var_y: f64) -> Space {
+        let plan = Plan::new(user, &setup.user_lo, &setup.hi, BOUNDARY, var_y);
+        let params = plan.params(user);
+        let k = user.names.len();
+        let mut lo = setup.lo.clone();
+        let mut hi = setup.hi.clone();
+        let mut floor: Vec<bool> = (0..k).map(|i| setup.lo[i] > setup.user_lo[i]).collect();
+        for i in (0..k).filter(|&i| plan.in_block(i)) {
+            let diagonal = plan.is_diagonal(i);
+            lo[i] = if diagonal {
+                plan.floor
+            } else {
+                f64::NEG_INFINITY
+            };
+            hi[i] = f64::INFINITY;
+            floor[i] = diagonal;
+        }
+        Space {
+            params,
+            plan,
+            lo,
+            hi,
+            floor,
+        }
+    }
+    fn bounds(&self) -> Bounds<'_> {
+        Bounds {
+            lo: &self.lo,
+            hi: &self.hi,
+        }
+    }
 }
 
 /// Runs the AI-REML iteration with the backend `ev`.
@@ -42,61 +99,86 @@ pub(crate) fn fit(
     observer: &mut dyn FnMut(&Iteration),
 ) -> Result<RemlFit, RemlError> {
     let t0 = Instant::now();
-    let setup = setup(params, fx, opts)?;
-    let names = &params.names;
-    let tr = &params.transforms;
-    let k = names.len();
-    let mut cur = match ev.evaluate(&setup.x0) {
+    let mut setup = setup(params, fx, opts)?;
+    let space = Space::new(params, &setup, fx.var_y());
+    let mut cev = Constrained {
+        inner: ev,
+        plan: &space.plan,
+    };
+    let z0 = match space.plan.to_z_exact(&setup.x0) {
+        Some(z) => z,
+        None => {
+            // An unstructured block that is not positive definite at the
+            // start: an error if V is not either, else shrunk with a word.
+            if let Err(fail) = cev.inner.evaluate(&setup.x0) {
+                return Err(fail_at(fail, params, &setup.x0));
+            }
+            setup.warnings.push(
+                "an unstructured block is not positive definite at the start: its \
+                 off-diagonal entries were shrunk until it was"
+                    .into(),
+            );
+            space.plan.to_z(&setup.x0)
+        }
+    };
+    let ev: &mut dyn Evaluator = &mut cev;
+    let mut cur = match ev.evaluate(&z0) {
         Ok(e) => e,
         Err(fail) => return Err(fail_at(fail, params, &setup.x0)),
     };
     if opts.start.is_none() && opts.rescale_start {
-        if let Some(better) = rescaled_start(ev, &cur, tr, &setup) {
+        if let Some(better) = rescaled_start(ev, &cur, &space) {
             cur = better;
         }
     }
     if opts.trace {
         print_trace_header();
     }
+    let b = space.bounds();
+    let tr = &space.params.transforms;
+    let start = cur.x.clone();
     let mut history: Vec<Iteration> = Vec::new();
     let mut prev_ll = f64::NAN;
+    let mut rescues = 0usize;
+    let mut at_noise_only;
     let termination;
     let mut last_ai;
+    let mut held;
     loop {
         let it = history.len() + 1;
         let sa = ev.score_and_ai(&cur, opts.jacobian)?;
         let (score, ai) = (sa.score, sa.ai);
         last_ai = ai.clone();
-        let (mut step, held) = bounded_step(&ai, &score, &cur.x, &setup.lo, &setup.hi);
-        cap_step(&mut step, tr);
-        let step_norm = norm(&step);
-        let free_score: Vec<f64> = (0..k)
+        let (d, h) = bounded_step(
+            &ai,
+            &score,
+            &cur.x,
+            &b,
+            held_at_bounds(&score, &cur.x, &b),
+            0.0,
+        );
+        held = h;
+        let e = project(&d, &cur.x, &b, tr);
+        let step_norm = norm(&e);
+        let free_score: Vec<f64> = (0..score.len())
             .filter(|i| !held.contains(i))
             .map(|i| score[i])
             .collect();
         let score_norm = norm(&free_score);
         let change = cur.ll - prev_ll;
-        let predicted: f64 = 0.5 * score.iter().zip(&step).map(|(a, b)| a * b).sum::<f64>();
-        // The score of a log-likelihood summed over a million rows carries
-        // rounding noise above any fixed tolerance; on such data (|ℓ| ≥ 1e5),
-        // once the step is small,
-        // the log-likelihood has stopped changing and the quadratic model
-        // promises less than the rounding level of the log-likelihood more,
-        // the score is noise and the fit has converged.
-        let noise = ROUNDING * cur.ll.abs().max(1.0);
-        let score_ok = score_norm <= opts.tol_score
-            || (cur.ll.abs() >= LARGE_LOGLIK && predicted.abs() <= CONVERGED_GAIN * noise);
-        let converged = score_ok && step_norm <= opts.tol_step && change.abs() <= opts.tol_loglik;
+        let predicted: f64 = 0.5 * score.iter().zip(&e).map(|(a, b)| a * b).sum::<f64>();
+        let converged = converged(&cur, &score, &d, &e, change, predicted, score_norm, opts);
+        at_noise_only = converged == Some(true);
         history.push(Iteration {
             iter: it,
-            free: cur.x.clone(),
-            natural: natural(&cur.x, tr),
+            free: space.plan.to_x(&cur.x),
+            natural: natural(&space.plan.to_x(&cur.x), &params.transforms),
             beta: fx.unshift_beta(cur.beta.clone()),
             loglik: cur.ll,
             loglik_change: change,
-            score,
+            score: score.clone(),
             score_norm,
-            ai,
+            ai: ai.clone(),
             step: Vec::new(),
             step_norm,
             halvings: 0,
@@ -106,68 +188,176 @@ pub(crate) fn fit(
             print_trace_line(last);
         }
         observer(last);
-        let at_bound = || Termination::AtBound {
-            params: held.iter().map(|&i| names[i].clone()).collect(),
-        };
-        if converged {
-            termination = if held.is_empty() {
-                Termination::Converged
-            } else {
-                at_bound()
+        if converged.is_some() {
+            termination = Termination::Converged;
+            break;
+        }
+        if let Some(i) = diverging(&space.params, &start, &cur.x, &e, &space.hi) {
+            termination = Termination::NoInteriorOptimum {
+                param: space.params.names[i].clone(),
             };
-            break;
-        }
-        if step_norm == 0.0 && score_norm > opts.tol_score {
-            // The AI matrix is singular along the score: the data do not
-            // identify the parameters that would move.
-            termination = Termination::Stalled;
-            break;
-        }
-        if !held.is_empty() && step_norm <= opts.tol_step && change.abs() <= opts.tol_loglik {
-            termination = at_bound();
             break;
         }
         if it >= opts.max_iter {
             termination = Termination::IterationLimit;
             break;
         }
-        match line_search(ev, &cur, &step, predicted, &setup, opts) {
-            Some((next, h)) => {
-                let last = history.last_mut().expect("just pushed");
-                last.step = next.x.iter().zip(&cur.x).map(|(a, b)| a - b).collect();
-                last.halvings = h;
-                prev_ll = cur.ll;
-                cur = next;
-            }
-            None => {
-                termination = Termination::HalvingLimit;
-                break;
-            }
-        }
+        let searched = if step_norm > 0.0 {
+            line_search(
+                ev,
+                &cur,
+                &e,
+                predicted,
+                &b,
+                opts.step_size,
+                opts.max_halvings,
+            )
+        } else {
+            None
+        };
+        let (next, halvings) = match searched {
+            Some(found) => found,
+            None => match rescue(ev, &cur, &score, &ai, &held, &b, tr) {
+                Some(r) => {
+                    if rescues == 0 {
+                        setup.warnings.push(format!(
+                            "the AI step failed at iteration {it}; a {} took over",
+                            r.how
+                        ));
+                    }
+                    rescues += 1;
+                    (r.point, 0)
+                }
+                None if step_norm > 0.0
+                    && change.abs() <= opts.tol_loglik * (1.0 + cur.ll.abs()) =>
+                {
+                    // Nothing raises the log-likelihood beyond its rounding
+                    // level, and the last step changed it by less than the
+                    // tolerance: a maximum along a flat ridge (a boundary).
+                    setup.warnings.push(format!(
+                        "converged where no step (AI, Levenberg–Marquardt or a single-parameter \
+                         probe) raises the log-likelihood beyond its rounding level; a score \
+                         of norm {score_norm:.2e} remains along a flat ridge"
+                    ));
+                    termination = Termination::Converged;
+                    break;
+                }
+                None => {
+                    termination = Termination::Stalled {
+                        reason: if step_norm == 0.0 {
+                            "the AI matrix is singular along the score and no damped or \
+                             single-parameter step raises the log-likelihood: the data do \
+                             not identify some parameters"
+                                .into()
+                        } else {
+                            format!(
+                                "no step raises the log-likelihood: the AI step with {} \
+                                 halvings, Levenberg–Marquardt steps and single-parameter \
+                                 probes all failed (score norm {:.3e})",
+                                opts.max_halvings, score_norm
+                            )
+                        },
+                    };
+                    break;
+                }
+            },
+        };
+        let last = history.last_mut().expect("just pushed");
+        last.step = space
+            .plan
+            .to_x(&next.x)
+            .iter()
+            .zip(&last.free)
+            .map(|(a, b)| a - b)
+            .collect();
+        last.halvings = halvings;
+        prev_ll = cur.ll;
+        cur = next;
     }
+    if rescues > 1 {
+        setup.warnings.push(format!(
+            "{rescues} iterations in all took a fallback step (Levenberg–Marquardt or a probe)"
+        ));
+    }
+    if at_noise_only && termination.is_converged() {
+        setup.warnings.push(
+            "converged at the rounding level of the log-likelihood: the remaining score is \
+             rounding noise of a sum over many rows"
+                .into(),
+        );
+    }
+    let end = End {
+        cur,
+        termination,
+        held,
+        last_ai,
+    };
     Ok(finish(
         params,
+        &space,
         setup.warnings,
         opts.method,
         ev.describe(),
         fx,
-        cur,
-        termination,
+        end,
         history,
-        last_ai,
         t0,
     ))
+}
+
+/// The convergence test: `None` if not converged, `Some(false)` if
+/// converged by the tolerances, `Some(true)` if converged only because the
+/// remaining score is rounding noise.
+///
+/// Converged when (a) the score is small — its norm below `tol_score`, or
+/// the Newton decrement `sᵀ AI⁻¹ s` relative to `1 + |ℓ|` below
+/// `tol_score²` (scale-free: the same on 100 and 10⁷ rows) — and (b) the
+/// proposed step is below `tol_step · (1 + ‖x‖)` and (c) the log-likelihood
+/// changed by less than `tol_loglik · (1 + |ℓ|)`; on large data
+/// (`|ℓ| ≥ 1e5`), (a) also holds when the gain the step promises is below
+/// ten rounding levels of `ℓ`: the score is then noise.
+#[allow(clippy::too_many_arguments)]
+fn converged(
+    cur: &Point,
+    score: &[f64],
+    d: &[f64],
+    e: &[f64],
+    change: f64,
+    predicted: f64,
+    score_norm: f64,
+    opts: &RemlOptions,
+) -> Option<bool> {
+    let scale = 1.0 + cur.ll.abs();
+    let decrement: f64 = score
+        .iter()
+        .zip(d)
+        .map(|(a, b)| a * b)
+        .sum::<f64>()
+        .max(0.0);
+    let score_ok = score_norm <= opts.tol_score || decrement / scale <= opts.tol_score.powi(2);
+    let step_ok = norm(e) <= opts.tol_step * (1.0 + norm(&cur.x));
+    let change_ok = change.abs() <= opts.tol_loglik * scale;
+    if score_ok && step_ok && change_ok {
+        return Some(false);
+    }
+    let noise = ROUNDING * cur.ll.abs().max(1.0);
+    let noisy = cur.ll.abs() >= LARGE_LOGLIK
+        && predicted.abs() <= CONVERGED_GAIN * noise
+        && step_ok
+        && change_ok;
+    noisy.then_some(true)
 }
 
 /// Checks the start and the bounds, and lifts the lower bound of every
 /// positive parameter (variance) to `BOUNDARY · var(y)`: 0 for all practical
 /// purposes, and the point where `e^{2x}` would otherwise creep towards
-/// underflow with a score and an AI row that vanish with it.
+/// underflow with a score and an AI row that vanish with it. A range keeps
+/// its bounds.
 fn setup(params: &ParamInfo, fx: &Fixed, opts: &RemlOptions) -> Result<Setup, RemlError> {
     let tr = &params.transforms;
     let super::options::Validated {
         start: x0,
-        lower: lo,
+        lower: user_lo,
         upper: hi,
         warnings: option_warnings,
     } = opts.validate(&params.names, &params.defaults)?;
@@ -175,17 +365,18 @@ fn setup(params: &ParamInfo, fx: &Fixed, opts: &RemlOptions) -> Result<Setup, Re
     warnings.extend(option_warnings);
     let var_y = fx.var_y();
     let floor = BOUNDARY * if var_y > 0.0 { var_y } else { 1.0 };
-    let lo = (0..lo.len())
+    let lo = (0..user_lo.len())
         .map(|i| {
-            if is_positive_scale(&tr[i]) {
-                lo[i].max(tr[i].inverse(floor).min(x0[i]))
+            if is_positive_scale(&tr[i]) && params.kinds[i] != ParamKind::Range {
+                user_lo[i].max(tr[i].inverse(floor).min(x0[i]))
             } else {
-                lo[i]
+                user_lo[i]
             }
         })
         .collect();
     Ok(Setup {
         x0,
+        user_lo,
         lo,
         hi,
         warnings,
@@ -193,34 +384,35 @@ fn setup(params: &ParamInfo, fx: &Fixed, opts: &RemlOptions) -> Result<Setup, Re
 }
 
 /// The start with every variance-type parameter multiplied by the profiled
-/// common scale at `start` (see [`RemlOptions::rescale_start`]), if that
+/// common scale `c` at `start` (see [`RemlOptions::rescale_start`]): each
+/// natural value times `c` to the power of its kind
+/// ([`ParamKind::scale_power`]: variances and covariances `c`, loadings
+/// `√c`, correlations, ranges and other parameters unchanged), if that
 /// raises the log-likelihood. Skipped when the scale is within 10 % of 1 or
-/// no parameter is a variance.
+/// no parameter scales.
 ///
 /// [`RemlOptions::rescale_start`]: super::RemlOptions::rescale_start
-fn rescaled_start(
-    ev: &mut dyn Evaluator,
-    start: &Point,
-    tr: &[Transform],
-    setup: &Setup,
-) -> Option<Point> {
+fn rescaled_start(ev: &mut dyn Evaluator, start: &Point, space: &Space) -> Option<Point> {
     let c = start.profiled_scale;
     if !(c.is_finite() && c > 0.0) || c.ln().abs() < 0.1 {
         return None;
     }
+    let tr = &space.params.transforms;
     let mut moved = false;
     let x: Vec<f64> = (0..start.x.len())
         .map(|i| {
             let x = start.x[i];
-            if !is_positive_scale(&tr[i]) {
+            let power = space.params.kinds[i].scale_power();
+            let scalable = is_positive_scale(&tr[i]) || tr[i] == Transform::Identity;
+            if power == 0.0 || !scalable {
                 return x;
             }
-            let scaled = tr[i].inverse(c * tr[i].forward(x));
+            let scaled = tr[i].inverse(c.powf(power) * tr[i].forward(x));
             if !scaled.is_finite() {
                 return x;
             }
             moved = true;
-            scaled.clamp(setup.lo[i], setup.hi[i])
+            scaled.clamp(space.lo[i], space.hi[i])
         })
         .collect();
     if !moved {
@@ -229,93 +421,142 @@ fn rescaled_start(
     ev.evaluate(&x).ok().filter(|p| p.ll > start.ll)
 }
 
-/// Step halving: the log-likelihood must not decrease and `V` must stay
-/// positive definite. When the gain the quadratic model predicts for the
-/// full step is below the rounding level of the log-likelihood, comparing
-/// two log-likelihoods says nothing; the step is then accepted unless the
-/// log-likelihood falls by more than that rounding level.
-fn line_search(
-    ev: &mut dyn Evaluator,
-    cur: &Point,
-    step: &[f64],
-    predicted: f64,
-    setup: &Setup,
-    opts: &RemlOptions,
-) -> Option<(Point, usize)> {
-    let noise = ROUNDING * cur.ll.abs().max(1.0);
-    let slack = if predicted.abs() <= noise { noise } else { 0.0 };
-    let mut alpha = opts.step_size;
-    for h in 0..=opts.max_halvings {
-        let trial: Vec<f64> = (0..step.len())
-            .map(|i| (cur.x[i] + alpha * step[i]).clamp(setup.lo[i], setup.hi[i]))
-            .collect();
-        if let Ok(e) = ev.evaluate(&trial) {
-            if e.ll >= cur.ll - slack {
-                return Some((e, h));
-            }
-        }
-        alpha *= 0.5;
+/// Where the loop ended (optimiser's parameters).
+struct End {
+    cur: Point,
+    termination: Termination,
+    held: Vec<usize>,
+    last_ai: DMatrix<f64>,
+}
+
+/// The outcome of a converged fit: singular, on the boundary, or interior.
+fn converged_outcome(space: &Space, end: &End, singular: &[String]) -> Termination {
+    if !singular.is_empty() {
+        return Termination::Singular {
+            params: singular.to_vec(),
+        };
     }
-    None
+    if end.held.is_empty() {
+        return Termination::Converged;
+    }
+    let bounds = end
+        .held
+        .iter()
+        .map(|&i| {
+            let t = &space.params.transforms[i];
+            if end.cur.x[i] <= space.lo[i] {
+                if space.floor[i] {
+                    0.0
+                } else {
+                    t.forward(space.lo[i])
+                }
+            } else {
+                t.forward(space.hi[i])
+            }
+        })
+        .collect();
+    Termination::AtBound {
+        params: end
+            .held
+            .iter()
+            .map(|&i| space.params.names[i].clone())
+            .collect(),
+        bounds,
+    }
 }
 
 /// The fit result at the last accepted point.
 #[allow(clippy::too_many_arguments)]
 fn finish(
     params: &ParamInfo,
-    warnings: Vec<String>,
+    space: &Space,
+    mut warnings: Vec<String>,
     method: super::Method,
     backend: String,
     fx: &Fixed,
-    cur: Point,
-    termination: Termination,
+    end: End,
     history: Vec<Iteration>,
-    last_ai: DMatrix<f64>,
     t0: Instant,
 ) -> RemlFit {
     let names = params.names.clone();
     let tr = &params.transforms;
     let k = names.len();
     let (n, p) = (fx.n(), fx.p());
-    let held: Vec<usize> = match &termination {
-        Termination::AtBound { params } => (0..k).filter(|&i| params.contains(&names[i])).collect(),
-        _ => Vec::new(),
+    let x = space.plan.to_x(&end.cur.x);
+    let nat = natural(&x, tr);
+    let singular = singular_params(params, &x, &nat, &space.plan, fx.var_y());
+    let converged = end.termination == Termination::Converged;
+    let held: Vec<usize> = if converged {
+        end.held.clone()
+    } else {
+        Vec::new()
     };
-    let ai_inv = covariance_of_estimates(&last_ai, &held);
-    let free_se: Vec<f64> = (0..k).map(|i| ai_inv[(i, i)].sqrt()).collect();
-    // A converged fit whose AI matrix does not identify some parameters
-    // (not held at a bound) must not say "converged".
-    let termination = match termination {
-        Termination::Converged | Termination::AtBound { .. } => {
-            let unidentified: Vec<String> = (0..k)
-                .filter(|i| !held.contains(i) && !free_se[*i].is_finite())
-                .map(|i| names[i].clone())
-                .collect();
-            if unidentified.is_empty() {
-                termination
-            } else {
-                Termination::NotIdentified {
-                    params: unidentified,
-                }
-            }
-        }
-        other => other,
-    };
-    let jac: Vec<f64> = cur
-        .x
+    let (cov, ai) = estimates_covariance(space, &end, &held);
+    // Parameters held outside a Cholesky block have no standard error.
+    let held_x: Vec<usize> = held
         .iter()
-        .zip(tr)
-        .map(|(v, t)| t.derivative(*v))
+        .copied()
+        .filter(|&i| !space.plan.in_block(i))
         .collect();
-    let ai_inverse_natural = DMatrix::from_fn(k, k, |i, j| jac[i] * ai_inv[(i, j)] * jac[j]);
+    for &i in held.iter().filter(|&&i| space.plan.in_block(i)) {
+        warnings.push(format!(
+            "{} is held at 0: the unstructured matrix is singular (a variance 0 or a \
+             correlation ±1); the standard errors of its entries are conditional on that",
+            space.params.names[i]
+        ));
+    }
+    let free_se: Vec<f64> = (0..k)
+        .map(|i| {
+            if held_x.contains(&i) {
+                f64::NAN
+            } else {
+                cov[(i, i)].sqrt()
+            }
+        })
+        .collect();
+    let mut termination = end.termination.clone();
+    if converged {
+        termination = converged_outcome(space, &end, &singular);
+        // A converged fit whose AI matrix does not identify some parameters
+        // (not held at a bound) must not say "converged".
+        let unidentified: Vec<String> = (0..k)
+            .filter(|i| !held_x.contains(i) && !free_se[*i].is_finite())
+            .map(|i| names[i].clone())
+            .collect();
+        if !unidentified.is_empty() {
+            termination = Termination::NotIdentified {
+                params: unidentified,
+            };
+        }
+    }
+    if !held_x.is_empty() && termination.is_converged() {
+        warnings.push(format!(
+            "no standard error for {}: held at a bound",
+            held_x
+                .iter()
+                .map(|&i| names[i].as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let jac: Vec<f64> = x.iter().zip(tr).map(|(v, t)| t.derivative(*v)).collect();
+    let ai_inverse_natural = DMatrix::from_fn(k, k, |i, j| {
+        let c = if held_x.contains(&i) || held_x.contains(&j) {
+            f64::NAN
+        } else {
+            cov[(i, j)]
+        };
+        jac[i] * c * jac[j]
+    });
     let natural_se = (0..k).map(|i| ai_inverse_natural[(i, i)].sqrt()).collect();
+    let cur = end.cur;
     let beta_se = (0..p)
         .map(|i| cur.beta_cov[(i, i)].max(0.0).sqrt())
         .collect();
     let df = (p + k) as f64;
     RemlFit {
-        natural: natural(&cur.x, tr),
-        free: cur.x.clone(),
+        natural: nat,
+        free: x,
         names,
         natural_se,
         free_se,
@@ -330,14 +571,58 @@ fn finish(
         p,
         iterations: history.len(),
         termination,
+        singular: !singular.is_empty(),
         history,
-        ai: last_ai,
+        ai,
         ai_inverse_natural,
         method,
         backend,
         warnings,
         seconds: t0.elapsed().as_secs_f64(),
     }
+}
+
+/// The covariance of the user's free parameters (inverse AI over the
+/// parameters not held, delta method `J C Jᵀ` through a Cholesky map, a held
+/// Cholesky diagonal conditioned on) and the AI matrix on the user's free
+/// scale (`J⁻ᵀ AI J⁻¹`).
+fn estimates_covariance(space: &Space, end: &End, held: &[usize]) -> (DMatrix<f64>, DMatrix<f64>) {
+    let cz = covariance_of_estimates(&end.last_ai, held);
+    if !space.plan.active() {
+        return (cz, end.last_ai.clone());
+    }
+    let k = cz.nrows();
+    let plan = &space.plan;
+    let jac = plan.jacobian(&end.cur.x);
+    let unknown: Vec<usize> = (0..k)
+        .filter(|&i| !held.contains(&i) && !cz[(i, i)].is_finite())
+        .collect();
+    let clean = cz.map(|v| if v.is_finite() { v } else { 0.0 });
+    let mut cx = &jac * clean * jac.transpose();
+    // NaN for what the AI matrix does not identify: a parameter outside the
+    // blocks, or every entry of a block with such a parameter.
+    let mut blank: Vec<usize> = unknown
+        .iter()
+        .copied()
+        .filter(|&i| !plan.in_block(i))
+        .collect();
+    for b in plan.blocks.iter().filter(|b| b.cholesky) {
+        if b.idx.iter().any(|k| unknown.contains(k)) {
+            blank.extend(b.idx.iter().copied());
+        }
+    }
+    blank.extend(held.iter().copied().filter(|&i| !plan.in_block(i)));
+    for &i in &blank {
+        for j in 0..k {
+            cx[(i, j)] = f64::NAN;
+            cx[(j, i)] = f64::NAN;
+        }
+    }
+    let ai = match jac.clone().try_inverse() {
+        Some(ji) => ji.transpose() * &end.last_ai * ji,
+        None => DMatrix::from_element(k, k, f64::NAN),
+    };
+    (cx, ai)
 }
 
 fn natural(x: &[f64], tr: &[Transform]) -> Vec<f64> {
@@ -392,20 +677,6 @@ pub(crate) fn fail_at(fail: EvalFail, params: &ParamInfo, x: &[f64]) -> RemlErro
     }
 }
 
-/// Inverse of a symmetric positive semi-definite matrix; eigenvalues below
-/// `1e-12 λ_max` are treated as zero (pseudo-inverse).
-fn spd_inverse(a: &DMatrix<f64>) -> DMatrix<f64> {
-    if let Some(c) = a.clone().cholesky() {
-        return c.inverse();
-    }
-    let e = a.clone().symmetric_eigen();
-    let lmax = e.eigenvalues.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let inv = e
-        .eigenvalues
-        .map(|v| if v > 1e-12 * lmax { 1.0 / v } else { 0.0 });
-    &e.eigenvectors * DMatrix::from_diagonal(&inv) * e.eigenvectors.transpose()
-}
-
 /// The inverse AI matrix as the covariance of the estimates: inverted over
 /// the parameters not in `held`; rows and columns of held parameters, and of
 /// parameters the AI matrix does not identify (a zero diagonal, or a
@@ -430,52 +701,6 @@ fn covariance_of_estimates(ai: &DMatrix<f64>, held: &[usize]) -> DMatrix<f64> {
     out
 }
 
-/// The AI step `AI⁻¹ score` restricted to the parameters not held at a
-/// bound; returns the step and the held parameters.
-fn bounded_step(
-    ai: &DMatrix<f64>,
-    score: &[f64],
-    x: &[f64],
-    lo: &[f64],
-    hi: &[f64],
-) -> (Vec<f64>, Vec<usize>) {
-    let k = score.len();
-    let mut active: Vec<usize> = Vec::new();
-    loop {
-        let free: Vec<usize> = (0..k).filter(|i| !active.contains(i)).collect();
-        let m = free.len();
-        let sub = DMatrix::from_fn(m, m, |i, j| ai[(free[i], free[j])]);
-        let s = DVector::from_fn(m, |i, _| score[free[i]]);
-        let d = spd_inverse(&sub) * s;
-        let mut step = vec![0.0; k];
-        for (i, &fi) in free.iter().enumerate() {
-            step[fi] = d[i];
-        }
-        let newly: Vec<usize> = free
-            .iter()
-            .copied()
-            .filter(|&i| (x[i] <= lo[i] && step[i] < 0.0) || (x[i] >= hi[i] && step[i] > 0.0))
-            .collect();
-        if newly.is_empty() {
-            return (step, active);
-        }
-        active.extend(newly);
-    }
-}
-
-/// The largest free-scale move of one parameter in one iteration: a factor
-/// of e⁴ ≈ 55 for a variance on the log scale, four logits for a
-/// correlation, unlimited for parameters on their natural scale. The whole
-/// step is shortened (its direction kept) so that no parameter moves more.
-fn step_limit(t: &Transform) -> f64 {
-    match t {
-        Transform::Exp | Transform::Exp2 | Transform::Exp10 | Transform::ExpPow2 => 2.0,
-        Transform::Sigmoid => 4.0,
-        Transform::Chain(ts) => ts.first().map_or(f64::INFINITY, step_limit),
-        _ => f64::INFINITY,
-    }
-}
-
 /// Whether `t` maps onto `(0, ∞)` (a variance or scale): such a parameter
 /// has a boundary at 0 that the free scale only reaches at −∞.
 fn is_positive_scale(t: &Transform) -> bool {
@@ -483,22 +708,6 @@ fn is_positive_scale(t: &Transform) -> bool {
         t,
         Transform::Exp | Transform::Exp2 | Transform::Exp10 | Transform::ExpPow2
     )
-}
-
-/// Shortens `step` so that no parameter moves more than its [`step_limit`].
-fn cap_step(step: &mut [f64], tr: &[Transform]) {
-    let scale = step
-        .iter()
-        .zip(tr)
-        .map(|(s, t)| step_limit(t) / s.abs())
-        .fold(1.0f64, f64::min);
-    if scale < 1.0 {
-        step.iter_mut().for_each(|s| *s *= scale);
-    }
-}
-
-fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|a| a * a).sum::<f64>().sqrt()
 }
 
 /// `name = free (natural)` for messages.

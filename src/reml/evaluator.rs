@@ -10,14 +10,20 @@
 //! step halvings only refactor.
 
 use super::RemlError;
-use crate::{JacobianMethod, Transform};
+use crate::{JacobianMethod, ParamKind, Transform};
 use nalgebra::DMatrix;
 
-/// The free parameters of a model: names, transforms, default start.
+/// The free parameters of a model: names, transforms, default start,
+/// kinds, and how many lead the list as parameters of random terms (`G`).
+#[derive(Clone, Debug)]
 pub(crate) struct ParamInfo {
     pub names: Vec<String>,
     pub transforms: Vec<Transform>,
     pub defaults: Vec<f64>,
+    pub kinds: Vec<ParamKind>,
+    /// The first `random` parameters belong to random terms, the rest to
+    /// the residual (or to the marginal `V`, with `random = 0`).
+    pub random: usize,
 }
 
 /// The log-likelihood pieces at an evaluated point.

@@ -146,6 +146,8 @@ impl Problem for MarginalModel {
             names: self.v.free_names(),
             transforms: self.v.free_transforms(),
             defaults: self.v.free_defaults(),
+            kinds: self.v.free_kinds(),
+            random: 0,
         }
     }
     fn assemble(&self, x: &[f64], v: &mut Mat<f64>) -> Result<(), RemlError> {

@@ -504,6 +504,7 @@ impl MixedModel {
         let mut names = Vec::new();
         let mut transforms = Vec::new();
         let mut defaults = Vec::new();
+        let mut kinds = Vec::new();
         for t in &self.terms {
             names.extend(
                 t.g.free_names()
@@ -512,7 +513,9 @@ impl MixedModel {
             );
             transforms.extend(t.g.free_transforms());
             defaults.extend(t.g.free_defaults());
+            kinds.extend(t.g.free_kinds());
         }
+        let random = names.len();
         names.extend(
             self.residual
                 .free_names()
@@ -521,10 +524,13 @@ impl MixedModel {
         );
         transforms.extend(self.residual.free_transforms());
         defaults.extend(self.residual.free_defaults());
+        kinds.extend(self.residual.free_kinds());
         ParamInfo {
             names,
             transforms,
             defaults,
+            kinds,
+            random,
         }
     }
 

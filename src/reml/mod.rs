@@ -7,10 +7,16 @@
 //! log-likelihood; the score and AI matrix come from a separate call made at
 //! accepted points only. Steps are halved until the log-likelihood does not
 //! decrease (beyond its rounding level, `1e-12·|ℓ|`, where the predicted gain
-//! is itself below it) and the covariance stays positive definite. No step
+//! is itself below it) and the covariance stays positive definite; when no
+//! halving helps, a Levenberg–Marquardt step or a single-parameter probe
+//! takes over (`step.rs`). Steps are projected onto the bounds, and no step
 //! moves a variance by more than a factor e⁴ or a correlation by more than
 //! four logits; a variance that falls below `1e-10·var(y)` is held at its
-//! boundary 0 (the fit then ends `AtBound`).
+//! boundary 0 while its score points outward (an active set), released when
+//! it points inward. Unstructured blocks are optimised in Cholesky form
+//! (`constrain.rs`), so `G` stays positive semi-definite. The fit ends
+//! `Converged`, `AtBound`, `Singular` (lme4's `isSingular`, `boundary.rs`),
+//! `NoInteriorOptimum`, `IterationLimit`, `NotIdentified` or `Stalled`.
 //!
 //! Backends ([`Backend`]):
 //! - **dense** (`dense.rs`): factors `V` (`n × n`) once per point, forms
@@ -24,7 +30,9 @@
 //! `yᵀPy` is always formed from residuals, and `y` is centred when `X` has a
 //! constant column, so that an offset in `y` does not change the estimates.
 
+mod boundary;
 mod checks;
+mod constrain;
 mod dense;
 mod describe;
 mod driver;
@@ -43,6 +51,7 @@ mod options;
 mod pev;
 mod post;
 mod result;
+mod step;
 mod trace;
 
 pub use error::RemlError;

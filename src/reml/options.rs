@@ -49,9 +49,10 @@ pub enum Backend {
     Sparse,
 }
 
-/// How a REML fit is run. The defaults follow torch-openreml: start at the
-/// structures' defaults, at most 200 iterations, full Newton (AI) steps,
-/// no bounds, tolerances `1e-4` on the score norm, the step norm and the
+/// How a REML fit is run: start at the structures' defaults (rescaled, see
+/// [`RemlOptions::rescale_start`]), at most 200 iterations, full Newton (AI)
+/// steps, no bounds, scale-free tolerances `1e-6` on the score (Newton
+/// decrement), `1e-5` on the relative step and `1e-8` on the relative
 /// log-likelihood change.
 ///
 /// ```
@@ -59,6 +60,7 @@ pub enum Backend {
 /// let opts = RemlOptions::default().max_iter(50).tolerance(1e-8).trace(false);
 /// assert_eq!(opts.max_iter, 50);
 /// assert_eq!(opts.tol_score, 1e-8);
+/// assert_eq!(RemlOptions::default().tol_score, 1e-6);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -84,17 +86,24 @@ pub struct RemlOptions {
     /// The upper bound of every parameter that `upper` does not give.
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub upper_all: f64,
-    /// Converged when the Euclidean norm of the score (over the parameters
-    /// not held at a bound) is below this (or, on large data, `|ℓ| ≥ 1e5`,
-    /// where the score carries rounding noise above it, when the gain its
-    /// Newton step predicts, `½ sᵀ AI⁻¹ s`, is below ten rounding levels of
-    /// the log-likelihood, `1e-11 · |ℓ|`) …
+    /// Converged when the score `s` (over the parameters not held at a
+    /// bound) is small: its Newton decrement relative to the log-likelihood,
+    /// `sᵀ AI⁻¹ s / (1 + |ℓ|)`, below `tol_score²` — scale-free: replicating
+    /// the data changes neither side, so a tolerance means the same on 100
+    /// and 10⁷ rows, and it bounds the relative error of the parameters by
+    /// about `tol_score` — or its Euclidean norm below `tol_score` …
+    /// (On large data, `|ℓ| ≥ 1e5`, where the score carries rounding noise,
+    /// a fit whose step promises a gain below ten rounding levels of the
+    /// log-likelihood, `1e-11 · |ℓ|`, has converged, and says so in its
+    /// warnings.)
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub tol_score: f64,
-    /// … and the norm of the proposed step is below this …
+    /// … and the norm of the proposed step is below `tol_step · (1 + ‖x‖)`
+    /// (`x` the free parameters) …
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub tol_step: f64,
-    /// … and the absolute change of the log-likelihood is below this.
+    /// … and the change of the log-likelihood is below
+    /// `tol_loglik · (1 + |ℓ|)`.
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub tol_loglik: f64,
     /// Maximum number of step halvings per iteration before giving up.
@@ -125,9 +134,9 @@ impl Default for RemlOptions {
             upper: None,
             lower_all: f64::NEG_INFINITY,
             upper_all: f64::INFINITY,
-            tol_score: 1e-4,
-            tol_step: 1e-4,
-            tol_loglik: 1e-4,
+            tol_score: 1e-6,
+            tol_step: 1e-5,
+            tol_loglik: 1e-8,
             max_halvings: 30,
             jacobian: JacobianMethod::ClosedForm,
             trace: false,
@@ -214,9 +223,12 @@ impl RemlOptions {
     /// data. At the defaults, the fit estimates one common scale
     /// `c = yᵀPy / (n − p)` (`/ n` for ML) — the REML estimate of a factor
     /// multiplying every variance, as lme4 profiles `σ²` — and multiplies
-    /// every variance-type parameter (a positive-scale transform: `exp`,
-    /// `exp2`, `exp10`, `exp(2x)`) by it; correlations and other parameters
-    /// keep their defaults. The rescaled point is kept only if its
+    /// the natural value of every parameter by `c` to the power its
+    /// [`ParamKind`](crate::ParamKind) carries: variances and covariances by
+    /// `c`, loadings and Cholesky entries by `√c`; correlations, ranges and
+    /// other parameters keep their defaults. A spatial range starts from the
+    /// data instead: its default is the mean distance between the
+    /// structure's points. The rescaled point is kept only if its
     /// log-likelihood is higher. It costs one evaluation and saves the
     /// first, step-capped iterations of a fit whose data are far from unit
     /// variance (InstEval and the million-row crossed benchmark: 7

@@ -5,28 +5,51 @@ use nalgebra::DMatrix;
 use std::fmt;
 
 /// How a fit ended.
+///
+/// [`is_converged`](Termination::is_converged) says whether the estimate is
+/// a maximum of the likelihood: `Converged`, `AtBound` and `Singular` are;
+/// every other outcome is a fit that stopped short, returned with its last
+/// point so that it can be inspected, never as an estimate.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Termination {
-    /// The score norm, the proposed step norm and the log-likelihood change
-    /// were all below their tolerances (so never at the first iteration,
-    /// which has no change yet).
+    /// An interior maximum: the Newton decrement of the score, the proposed
+    /// step and the log-likelihood change were all below their (relative)
+    /// tolerances (see [`RemlOptions::tol_score`](super::RemlOptions::tol_score)).
     Converged,
-    /// The iteration limit was reached first.
-    IterationLimit,
-    /// The parameters not held at a bound converged, or the remaining step
-    /// only pushed parameters against their bounds. A variance counts as held
-    /// at its boundary 0 once it falls below `1e-10 · var(y)`; held
-    /// parameters have NaN standard errors.
+    /// A maximum on the boundary of the parameter space: the parameters
+    /// not held at a bound converged, and the score of every held parameter
+    /// points out of the parameter space. A variance counts as held at its
+    /// boundary 0 once it falls below `1e-10 · var(y)` (a Cholesky diagonal
+    /// of an unstructured block below `1e-5 · sd(y)`); held parameters have
+    /// NaN standard errors.
     AtBound {
         /// The parameters held at a bound.
         params: Vec<String>,
+        /// The bound each is held at, on the natural scale (0 for a
+        /// variance at its floor).
+        bounds: Vec<f64>,
     },
-    /// No step along the AI direction increased the log-likelihood (or kept
-    /// `V` positive definite) after the maximum number of halvings; the fit
-    /// stays at the last accepted point.
-    HalvingLimit,
+    /// A maximum on the boundary where a random term's covariance matrix is
+    /// singular (lme4's `isSingular`): a variance, relative to the residual
+    /// variance, with a square root below `1e-4`, a relative Cholesky
+    /// diagonal of an unstructured block below `1e-4`, or a correlation at
+    /// ±1. The fit is a valid maximum; the term is degenerate.
+    Singular {
+        /// The parameters that make the fit singular.
+        params: Vec<String>,
+    },
+    /// A parameter ran towards infinity while the log-likelihood kept
+    /// rising: the likelihood has no interior maximum along it (an
+    /// exponential range without spatial correlation left to fit, a
+    /// variance the data cannot bound). The fit stops at the last point.
+    NoInteriorOptimum {
+        /// The diverging parameter.
+        param: String,
+    },
+    /// The iteration limit was reached first.
+    IterationLimit,
     /// The convergence criteria were met, but the AI matrix at the estimate
     /// is singular in the directions of these parameters: the data do not
     /// identify them (two terms confounded with each other or with the
@@ -35,16 +58,24 @@ pub enum Termination {
         /// The parameters the AI matrix does not identify.
         params: Vec<String>,
     },
-    /// The AI step is zero while the score is not: the AI matrix is singular,
-    /// so the data do not identify some parameters (for example a `y` with
-    /// no variation, or a random term whose design has an empty level).
-    Stalled,
+    /// No step raised the log-likelihood: not the AI step with halvings,
+    /// not the Levenberg–Marquardt damped steps, not a probe along any
+    /// single parameter; or the AI step is zero while the score is not.
+    /// The fit stays at the last accepted point.
+    Stalled {
+        /// What failed, in words.
+        reason: String,
+    },
 }
 
 impl Termination {
-    /// Whether the fit converged.
+    /// Whether the fit reached a maximum of the likelihood: `Converged`,
+    /// `AtBound` or `Singular` (a maximum on the boundary is a maximum).
     pub fn is_converged(&self) -> bool {
-        matches!(self, Termination::Converged)
+        matches!(
+            self,
+            Termination::Converged | Termination::AtBound { .. } | Termination::Singular { .. }
+        )
     }
 }
 
@@ -53,9 +84,24 @@ impl fmt::Display for Termination {
         match self {
             Termination::Converged => write!(f, "converged"),
             Termination::IterationLimit => write!(f, "iteration limit"),
-            Termination::AtBound { params } => write!(f, "at bound ({})", params.join(", ")),
-            Termination::HalvingLimit => write!(f, "step halving limit"),
-            Termination::Stalled => write!(f, "stalled (parameters not identified)"),
+            Termination::AtBound { params, bounds } => {
+                write!(f, "converged on the boundary (")?;
+                for (i, (p, b)) in params.iter().zip(bounds).enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{p} at {}", crate::typed::display::num(*b))?;
+                }
+                write!(f, ")")
+            }
+            Termination::Singular { params } => {
+                write!(f, "boundary (singular) fit ({})", params.join(", "))
+            }
+            Termination::NoInteriorOptimum { param } => write!(
+                f,
+                "no interior optimum: {param} diverges while the log-likelihood rises"
+            ),
+            Termination::Stalled { reason } => write!(f, "stalled ({reason})"),
             Termination::NotIdentified { params } => write!(
                 f,
                 "converged to a point where the data do not identify {}",
@@ -196,6 +242,11 @@ pub struct RemlFit {
     pub iterations: usize,
     /// How the fit ended.
     pub termination: Termination,
+    /// Whether a random term's covariance matrix is singular at the
+    /// estimate, by lme4's `isSingular` rule (see
+    /// [`Termination::Singular`]); `false` for a marginal model.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub singular: bool,
     /// Every iteration.
     pub history: Vec<Iteration>,
     /// AI matrix at the estimate, free scale.
@@ -266,6 +317,11 @@ impl RemlFit {
             name: name.to_string(),
             available: self.names.join(", "),
         })
+    }
+    /// Whether the fit is singular (lme4's `isSingular`): see
+    /// [`RemlFit::singular`].
+    pub fn is_singular(&self) -> bool {
+        self.singular
     }
     /// Seconds per iteration.
     pub fn seconds_per_iteration(&self) -> f64 {

@@ -15,7 +15,7 @@
 //! `Λ = 0` and a fit could not leave it.
 
 use crate::structure::Size;
-use crate::{ParamSpec, Real, Structure, Transform};
+use crate::{ParamKind, ParamSpec, Real, Structure, Transform};
 use nalgebra::{DMatrix, Dyn};
 use std::marker::PhantomData;
 
@@ -106,8 +106,15 @@ impl<const K: usize, N: Size> Structure for FactorAnalytic<K, N> {
     fn param_specs(shape: &Self::Shape) -> Vec<ParamSpec> {
         let n = N::get(shape);
         loadings(n, K)
-            .map(|(i, j)| ParamSpec::new(format!("lambda_{i}_{j}"), 1.0, Transform::Identity))
-            .chain((0..n).map(|i| ParamSpec::variance(format!("psi_{i}"))))
+            .map(|(i, j)| {
+                ParamSpec::new(format!("lambda_{i}_{j}"), 1.0, Transform::Identity)
+                    .kind(ParamKind::Loading)
+            })
+            .chain(
+                (0..n).map(|i| {
+                    ParamSpec::variance(format!("psi_{i}")).kind(ParamKind::SpecificVariance)
+                }),
+            )
             .collect()
     }
     fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {

@@ -5,7 +5,7 @@
 
 use super::zero_sized;
 use crate::structure::Size;
-use crate::{ParamSpec, Real, Structure, Transform};
+use crate::{ParamKind, ParamSpec, Real, Structure, Transform};
 use nalgebra::{DMatrix, Dyn};
 
 zero_sized! {
@@ -55,7 +55,10 @@ impl<N: Size, M: Size> Structure for LowerTriangular<N, M> {
     fn param_specs(shape: &Self::Shape) -> Vec<ParamSpec> {
         let (n, m) = Self::dims(shape);
         entries(n, m)
-            .map(|(i, j)| ParamSpec::new(format!("L_{i}_{j}"), 1.0, Transform::Identity))
+            .map(|(i, j)| {
+                ParamSpec::new(format!("L_{i}_{j}"), 1.0, Transform::Identity)
+                    .kind(ParamKind::Loading)
+            })
             .collect()
     }
     fn value<T: Real>(shape: &Self::Shape, theta: &[T]) -> DMatrix<T> {

@@ -6,7 +6,7 @@
 
 use super::zero_sized;
 use crate::structure::Size;
-use crate::{ParamSpec, Real, Structure, Transform};
+use crate::{ParamKind, ParamSpec, Real, Structure, Transform};
 use nalgebra::{Const, DMatrix, Dim, Dyn};
 
 zero_sized! {
@@ -98,7 +98,12 @@ impl<N: Size + TriangularNumber> Structure for Unconstrained<N> {
                 } else {
                     Transform::Identity
                 };
-                specs.push(ParamSpec::new(format!("sigma^2_{i}_{j}"), 0.0, t));
+                let kind = if i == j {
+                    ParamKind::Variance
+                } else {
+                    ParamKind::Covariance
+                };
+                specs.push(ParamSpec::new(format!("sigma^2_{i}_{j}"), 0.0, t).kind(kind));
             }
         }
         specs

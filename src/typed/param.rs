@@ -109,7 +109,89 @@ impl<'de> serde::Deserialize<'de> for ParamName {
     }
 }
 
-/// One row of a parameter table: name, default on the free scale, transform.
+/// What a parameter is: how the estimator starts it, scales it with the
+/// data, and reads a boundary.
+///
+/// | kind | examples | rescaled start (`c = yᵀPy/(n − p)`) | boundary meaning |
+/// |---|---|---|---|
+/// | `Variance` | `sigma^2` | `× c` | 0: a singular fit (random terms) |
+/// | `SpecificVariance` | FA's `psi_i` | `× c` | 0: a Heywood case, not singular |
+/// | `Covariance` | `sigma^2_1_0` of `Unconstrained` | `× c` | |
+/// | `Loading` | `lambda_i_j`, `L_i_j` | `× √c` | |
+/// | `Correlation` | `rho` | kept | ±1: a singular fit (random terms) |
+/// | `Range` | spatial `range` | kept (starts from the data) | ∞: no interior optimum |
+/// | `Other` | `nugget`, user parameters | kept | |
+///
+/// [`ParamSpec::new`] infers the kind from the transform (a positive-scale
+/// transform `exp`, `exp2`, `exp10`, `e^{2x}` is a variance, a sigmoid or
+/// sigmoid-then-scale-shift a correlation, anything else `Other`);
+/// [`ParamSpec::kind`] overrides it.
+///
+/// ```
+/// use covreml::{ParamKind, ParamSpec, Transform};
+/// assert_eq!(ParamSpec::variance("s2").kind, ParamKind::Variance);
+/// let range = ParamSpec::new("range", 2.0, Transform::Exp).kind(ParamKind::Range);
+/// assert_eq!(range.kind, ParamKind::Range);
+/// assert_eq!(ParamKind::infer(&Transform::correlation(-1.0, 1.0)), ParamKind::Correlation);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum ParamKind {
+    /// A variance (natural scale `(0, ∞)`, in the units of the data squared).
+    Variance,
+    /// A variance added to a low-rank part, as the specific variances `ψ`
+    /// of a factor-analytic structure: at 0 the matrix stays nonsingular
+    /// (a Heywood case).
+    SpecificVariance,
+    /// A covariance (in the units of the data squared, any sign).
+    Covariance,
+    /// A factor loading or Cholesky entry (in the units of the data).
+    Loading,
+    /// A correlation (dimensionless, bounded).
+    Correlation,
+    /// A range or distance (in the units of the coordinates).
+    Range,
+    /// Anything else (dimensionless).
+    #[default]
+    Other,
+}
+
+impl ParamKind {
+    /// The kind a transform suggests: `exp`, `exp2`, `exp10`, `e^{2x}` map
+    /// onto `(0, ∞)` like a variance; a sigmoid (alone or followed by a
+    /// scale-shift) onto an interval like a correlation.
+    pub fn infer(t: &Transform) -> ParamKind {
+        match t {
+            Transform::Exp | Transform::Exp2 | Transform::Exp10 | Transform::ExpPow2 => {
+                ParamKind::Variance
+            }
+            Transform::Sigmoid => ParamKind::Correlation,
+            Transform::Chain(ts)
+                if matches!(ts.first(), Some(Transform::Sigmoid))
+                    && ts[1..]
+                        .iter()
+                        .all(|t| matches!(t, Transform::ScaleShift { .. })) =>
+            {
+                ParamKind::Correlation
+            }
+            _ => ParamKind::Other,
+        }
+    }
+
+    /// The power of the data's scale `c` that the natural value carries:
+    /// 1 for variances and covariances, ½ for loadings, 0 otherwise.
+    pub fn scale_power(self) -> f64 {
+        match self {
+            ParamKind::Variance | ParamKind::SpecificVariance | ParamKind::Covariance => 1.0,
+            ParamKind::Loading => 0.5,
+            _ => 0.0,
+        }
+    }
+}
+
+/// One row of a parameter table: name, default on the free scale, transform
+/// and kind.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ParamSpec {
@@ -120,14 +202,19 @@ pub struct ParamSpec {
     pub default: f64,
     /// Free → natural map.
     pub transform: Transform,
+    /// What the parameter is (see [`ParamKind`]).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub kind: ParamKind,
 }
 
 impl ParamSpec {
-    /// A row with the given local name, default and transform.
+    /// A row with the given local name, default and transform; its kind is
+    /// inferred from the transform ([`ParamKind::infer`]).
     pub fn new(name: impl Into<Cow<'static, str>>, default: f64, transform: Transform) -> Self {
         ParamSpec {
             name: ParamName::new(name),
             default,
+            kind: ParamKind::infer(&transform),
             transform,
         }
     }
@@ -135,6 +222,12 @@ impl ParamSpec {
     /// A variance: default 0 on the free scale (σ² = 1), transform `e^{2x}`.
     pub fn variance(name: impl Into<Cow<'static, str>>) -> Self {
         ParamSpec::new(name, 0.0, Transform::ExpPow2)
+    }
+
+    /// The same row with kind `kind`.
+    pub fn kind(mut self, kind: ParamKind) -> Self {
+        self.kind = kind;
+        self
     }
 
     /// The row seen from an enclosing operator, inside operand `operand`.

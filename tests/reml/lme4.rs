@@ -196,7 +196,12 @@ fn insteval_sparse() {
         .collect();
     let at_lme4: Vec<f64> = lme4.iter().map(|v| 0.5 * v.ln()).collect();
     let ll_lme4 = m.evaluate(&at_lme4, &tight()).unwrap().loglik;
-    assert!(ll_lme4 <= fit.loglik, "{ll_lme4} vs ours {}", fit.loglik);
+    // (to the rounding level of a sum over 73,421 rows, 1e-12 |ℓ|)
+    assert!(
+        ll_lme4 <= fit.loglik + 1e-12 * fit.loglik.abs(),
+        "{ll_lme4} vs ours {}",
+        fit.loglik
+    );
     check(
         &fit,
         &r,

@@ -10,6 +10,7 @@ mod common;
 
 mod analysis_cache;
 mod api_extras;
+mod boundary_optima;
 mod fixed_factors;
 mod grouped;
 mod hostile;

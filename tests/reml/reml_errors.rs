@@ -172,7 +172,8 @@ fn bounds_hold_and_are_reported() {
     assert_eq!(
         fit.termination,
         Termination::AtBound {
-            params: vec!["g/sigma^2".into()]
+            params: vec!["g/sigma^2".into()],
+            bounds: vec![(2.0 * cap).exp()],
         },
         "{fit}"
     );

@@ -9,7 +9,7 @@
 //! visits take the rows and columns of `Σ` of the times they have.
 
 use super::{leaf, within, GroupedTimes};
-use crate::{CovError, ParamSpec, Real, Structure, Transform};
+use crate::{CovError, ParamKind, ParamSpec, Real, Structure, Transform};
 use nalgebra::{DMatrix, Dyn};
 
 leaf! {
@@ -71,7 +71,12 @@ impl Structure for RepeatedUnstructured {
                     Transform::Identity
                 };
                 let name = format!("sigma^2_{}_{}", labels[a], labels[b]);
-                specs.push(ParamSpec::new(name, 0.0, t));
+                let kind = if a == b {
+                    ParamKind::Variance
+                } else {
+                    ParamKind::Covariance
+                };
+                specs.push(ParamSpec::new(name, 0.0, t).kind(kind));
             }
         }
         specs

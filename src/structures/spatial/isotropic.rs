@@ -12,7 +12,7 @@
 //! `∂V/∂σ² = 1` and the others 0.
 
 use super::{Coordinates, Kernel};
-use crate::{ParamSpec, Real, Structure, Transform};
+use crate::{ParamKind, ParamSpec, Real, Structure, Transform};
 use nalgebra::{Const, DMatrix, Dyn};
 use std::fmt;
 use std::marker::PhantomData;
@@ -68,8 +68,10 @@ impl<K: Kernel> Structure for Isotropic<K> {
     fn param_specs(shape: &Coordinates) -> Vec<ParamSpec> {
         vec![
             ParamSpec::variance("sigma^2"),
-            ParamSpec::new("range", shape.mean_distance().ln(), Transform::Exp),
-            ParamSpec::new("nugget", (0.1f64 / 0.9).ln(), Transform::Sigmoid),
+            ParamSpec::new("range", shape.mean_distance().ln(), Transform::Exp)
+                .kind(ParamKind::Range),
+            ParamSpec::new("nugget", (0.1f64 / 0.9).ln(), Transform::Sigmoid)
+                .kind(ParamKind::Other),
         ]
     }
     fn value<T: Real>(shape: &Coordinates, theta: &[T]) -> DMatrix<T> {
