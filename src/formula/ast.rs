@@ -14,6 +14,16 @@ pub struct Var {
     pub as_factor: bool,
 }
 
+impl Var {
+    /// The table columns the variable reads (itself, as a plain column).
+    pub fn columns(&self) -> Vec<Var> {
+        vec![Var {
+            as_factor: false,
+            ..self.clone()
+        }]
+    }
+}
+
 /// A fixed-effect expression.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {

@@ -71,18 +71,21 @@
 
 mod ast;
 mod columns;
+mod components;
 mod error;
 mod level_variance;
 mod lexer;
 mod model;
 mod parser;
 mod residual;
+mod rows;
 mod summary;
 mod terms;
 
 pub use ast::{Expr, Formula, Item, RandomTerm, Var};
 pub use error::{FormulaError, Span};
-pub use model::{FormulaModel, RandomTermInfo, VarianceComponent};
+pub use components::{ComponentKind, VarianceComponent};
+pub use model::{BuildOptions, FormulaModel, RandomTermInfo};
 pub use parser::parse;
 pub use residual::Residual;
 pub use summary::Summary;

@@ -46,6 +46,16 @@ impl Termination {
     pub fn is_converged(&self) -> bool {
         matches!(self, Termination::Converged)
     }
+
+    /// Whether the fit counts as converged for a user: converged, also with
+    /// parameters held at a boundary or not identified by the data (the
+    /// criteria were met); not an iteration or halving limit, not stalled.
+    pub fn counts_as_converged(&self) -> bool {
+        matches!(
+            self,
+            Termination::Converged | Termination::AtBound { .. } | Termination::NotIdentified { .. }
+        )
+    }
 }
 
 impl fmt::Display for Termination {
