@@ -152,6 +152,9 @@ pub enum FormulaError {
     /// Building or evaluating the mixed model failed.
     #[error(transparent)]
     Model(#[from] RemlError),
+    /// Two models cannot be compared.
+    #[error(transparent)]
+    Inference(#[from] crate::inference::InferenceError),
 }
 
 impl FormulaError {

@@ -69,6 +69,7 @@
 //! mean `block`?); the columns are: …`; [`FormulaError::span`] gives the
 //! byte range and [`Span::underline`] draws it.
 
+mod anova;
 mod ast;
 mod columns;
 mod components;
@@ -82,9 +83,10 @@ mod rows;
 mod summary;
 mod terms;
 
+pub use anova::{anova, Anova};
 pub use ast::{Expr, Formula, Item, RandomTerm, Var};
-pub use error::{FormulaError, Span};
 pub use components::{ComponentKind, VarianceComponent};
+pub use error::{FormulaError, Span};
 pub use model::{BuildOptions, FormulaModel, RandomTermInfo};
 pub use parser::parse;
 pub use residual::Residual;

@@ -381,8 +381,8 @@ impl FormulaModel {
             Residual::Cs { group } => {
                 // Compound symmetry ignores the times: every row at time 0.
                 let groups = table.column(&group.name)?;
-                let shape = GroupedTimes::new(groups, &vec![0.0; groups.len()])?
-                    .with_lines(table.lines());
+                let shape =
+                    GroupedTimes::new(groups, &vec![0.0; groups.len()])?.with_lines(table.lines());
                 (
                     Box::new(cov(Covariance::<RepeatedCS>::new(shape), "residual")?)
                         as Box<dyn CovarianceModel>,

@@ -128,7 +128,10 @@ impl fmt::Display for Summary<'_> {
             }
             // Correlation parameters (ar1's rho, car1's phi) under the
             // variance, their value in the Corr column.
-            for c in block.iter().filter(|w| w.kind == ComponentKind::Correlation) {
+            for c in block
+                .iter()
+                .filter(|w| w.kind == ComponentKind::Correlation)
+            {
                 rows.push([
                     String::new(),
                     c.var1.clone().unwrap_or_default(),

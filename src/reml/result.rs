@@ -53,7 +53,9 @@ impl Termination {
     pub fn counts_as_converged(&self) -> bool {
         matches!(
             self,
-            Termination::Converged | Termination::AtBound { .. } | Termination::NotIdentified { .. }
+            Termination::Converged
+                | Termination::AtBound { .. }
+                | Termination::NotIdentified { .. }
         )
     }
 }

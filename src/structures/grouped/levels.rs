@@ -35,10 +35,7 @@ impl Levels {
             });
         }
         let (level, names) = crate::data::level_codes(labels);
-        Ok(Levels {
-            level,
-            names,
-        })
+        Ok(Levels { level, names })
     }
 
     /// Number of rows.
