@@ -4,7 +4,8 @@
 //! column are in the crate's one level order, [`sorted_levels`](crate::data::sorted_levels).
 
 use super::ast::Var;
-use super::error::FormulaError;
+use super::error::{FormulaError, Span};
+use super::transform::{self, Recipes};
 use crate::data::{level_codes, Table};
 
 /// A column as the model uses it.
@@ -17,6 +18,8 @@ pub(crate) enum Column {
         codes: Vec<usize>,
         levels: Vec<String>,
     },
+    /// Several numeric columns from one term: `poly(x, k)`.
+    Basis(Vec<Vec<f64>>),
 }
 
 /// The label of a variable in coefficient names: `x`, or `factor(x)` for a
@@ -58,8 +61,54 @@ pub(crate) fn unknown(table: &Table, v: &Var, formula: &str) -> FormulaError {
     }
 }
 
-/// Numbers of column `v`; `reason` says why they must be numbers.
+/// Numbers of column `v`, or of the function `v` of columns; `reason`
+/// says why they must be numbers.
 pub(crate) fn numbers(
+    table: &Table,
+    v: &Var,
+    formula: &str,
+    reason: &str,
+    recipes: &mut Recipes,
+) -> Result<Vec<f64>, FormulaError> {
+    match function(table, v, formula, recipes)? {
+        Some(mut cols) if cols.len() == 1 => Ok(cols.remove(0)),
+        Some(_) => Err(FormulaError::unsupported(
+            formula,
+            v.span,
+            format!(
+                "`{}` gives several columns, where one is needed ({reason})",
+                v.name
+            ),
+        )),
+        None => plain_numbers(table, v, formula, reason),
+    }
+}
+
+/// The columns of a function of columns (`None` for a plain column).
+fn function(
+    table: &Table,
+    v: &Var,
+    formula: &str,
+    recipes: &mut Recipes,
+) -> Result<Option<Vec<Vec<f64>>>, FormulaError> {
+    let Some(e) = &v.expr else {
+        return Ok(None);
+    };
+    let reason = format!("it is used in `{}`", v.name);
+    let number = |name: &str, span: Span| {
+        let col = Var {
+            name: name.to_string(),
+            span,
+            as_factor: false,
+            expr: None,
+        };
+        plain_numbers(table, &col, formula, &reason)
+    };
+    transform::eval(e, table, recipes, &number, (formula, v.span)).map(Some)
+}
+
+/// Numbers of the plain column `v`.
+fn plain_numbers(
     table: &Table,
     v: &Var,
     formula: &str,
@@ -88,7 +137,19 @@ pub(crate) fn numbers(
 /// whose values are mostly numbers but not all is an error naming the first
 /// value that is not: a typo in a numeric column, not a factor (write
 /// `factor(x)` to mean a factor).
-pub(crate) fn column(table: &Table, v: &Var, formula: &str) -> Result<Column, FormulaError> {
+pub(crate) fn column(
+    table: &Table,
+    v: &Var,
+    formula: &str,
+    recipes: &mut Recipes,
+) -> Result<Column, FormulaError> {
+    if let Some(mut cols) = function(table, v, formula, recipes)? {
+        return Ok(if cols.len() == 1 {
+            Column::Numeric(cols.remove(0))
+        } else {
+            Column::Basis(cols)
+        });
+    }
     let t = text(table, v, formula)?;
     if !v.as_factor {
         let parsed: Vec<Option<f64>> = t
@@ -109,7 +170,7 @@ pub(crate) fn column(table: &Table, v: &Var, formula: &str) -> Result<Column, Fo
 /// The numbers of a mostly numeric column: the error of the first value
 /// that is not one.
 fn numbers_of(table: &Table, v: &Var, formula: &str) -> Result<Vec<f64>, FormulaError> {
-    numbers(
+    plain_numbers(
         table,
         v,
         formula,

@@ -91,7 +91,7 @@ pub enum FormulaError {
         value: String,
     },
     /// The response also appears among the predictors.
-    #[error("column {column}: the response `{name}` is also a predictor; a model of a column on itself fits perfectly and estimates nothing")]
+    #[error("column {column}: the response column `{name}` is also a predictor; a model of a column on itself fits perfectly and estimates nothing")]
     ResponseAsPredictor {
         /// Where the predictor is written.
         at: Span,

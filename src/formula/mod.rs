@@ -82,9 +82,10 @@ mod residual;
 mod rows;
 mod summary;
 mod terms;
+mod transform;
 
 pub use anova::{anova, Anova};
-pub use ast::{Expr, Formula, Item, RandomTerm, Var};
+pub use ast::{Arith, Expr, Formula, Func, Item, Op, RandomTerm, Var};
 pub use components::{ComponentKind, VarianceComponent};
 pub use error::{FormulaError, Span};
 pub use model::{BuildOptions, FormulaModel, RandomTermInfo};

@@ -20,6 +20,7 @@ use super::parser::parse;
 use super::residual::Residual;
 use super::rows;
 use super::terms::{terms, Coef, Term, Terms};
+use super::transform::Recipes;
 use crate::data::{Incidence, NaAction, Table, INTERACTION_SEPARATOR};
 use crate::ops::Kron;
 use crate::reml::{
@@ -38,6 +39,8 @@ use std::collections::HashMap;
 enum Part {
     Numeric(Var),
     Level(Var, String),
+    /// Column `j` of a several-column term (`poly(x, k)`).
+    Basis(Var, usize),
 }
 
 /// A column of `X`: its lme4 name and how to compute it from a table.
@@ -95,6 +98,8 @@ pub struct FormulaModel {
     /// A fingerprint of the data fitted: the response values and the file
     /// lines of the rows used.
     data_key: u64,
+    /// The numbers `scale(…)` and `poly(…)` were built with.
+    recipes: Recipes,
     /// Wall-clock seconds spent building the model.
     build_seconds: f64,
     model: MixedModel,
@@ -219,7 +224,14 @@ impl FormulaModel {
         let used = rows::complete(table, &vars, text, opts.na)?;
         let table = &used.table;
         let n = table.n_rows();
-        let y = columns::numbers(table, &formula.response, text, "it is the response")?;
+        let mut recipes = Recipes::default();
+        let y = columns::numbers(
+            table,
+            &formula.response,
+            text,
+            "it is the response",
+            &mut recipes,
+        )?;
         if y.iter().all(|&v| v == y[0]) {
             return Err(FormulaError::ConstantResponse {
                 name: formula.response.name.clone(),
@@ -248,10 +260,16 @@ impl FormulaModel {
             for (i, v) in term.vars.iter().enumerate() {
                 let key = (v.name.clone(), v.as_factor);
                 if !cache.contains_key(&key) {
-                    cache.insert(key.clone(), columns::column(table, v, text)?);
+                    cache.insert(key.clone(), columns::column(table, v, text, &mut recipes)?);
                 }
                 match &cache[&key] {
                     Column::Numeric(x) => codings.push(vec![(Part::Numeric(v.clone()), x.clone())]),
+                    Column::Basis(cols) => codings.push(
+                        cols.iter()
+                            .enumerate()
+                            .map(|(j, x)| (Part::Basis(v.clone(), j), x.clone()))
+                            .collect(),
+                    ),
                     Column::Categorical { codes, levels } => {
                         fixed_levels.insert(v.name.clone(), levels.clone());
                         let margin = term.without(i);
@@ -312,6 +330,7 @@ impl FormulaModel {
                     .iter()
                     .map(|p| match p {
                         Part::Numeric(v) => label(v),
+                        Part::Basis(v, j) => format!("{}{}", label(v), j + 1),
                         Part::Level(v, l) => format!("{}{l}", label(v)),
                     })
                     .collect::<Vec<_>>()
@@ -437,7 +456,7 @@ impl FormulaModel {
                                     "categorical coefficients inside a random term are not supported yet; use a numeric column",
                                 ));
                             }
-                            let col = columns::numbers(table, v, text, "it is a random slope (categorical coefficients inside a random term are not supported yet)")?;
+                            let col = columns::numbers(table, v, text, "it is a random slope (categorical coefficients inside a random term are not supported yet)", &mut recipes)?;
                             x.iter_mut().zip(&col).for_each(|(a, b)| *a *= b);
                         }
                         coefficients.push(t.vars.iter().map(label).collect::<Vec<_>>().join(":"));
@@ -486,6 +505,7 @@ impl FormulaModel {
             n,
             dropped_lines: used.dropped_lines,
             data_key,
+            recipes,
             build_seconds: start.elapsed().as_secs_f64(),
             model,
         })
@@ -588,13 +608,27 @@ impl FormulaModel {
         let text = self.formula.text.as_str();
         let m = new.n_rows();
         let mut pred = vec![0.0; m];
+        let mut recipes = self.recipes.frozen();
         for (col, b) in self.fixed.iter().zip(&fit.beta) {
             let mut x = vec![*b; m];
             for part in &col.parts {
                 match part {
                     Part::Numeric(v) => {
-                        let c = columns::numbers(new, v, text, "it is a numeric fixed effect")?;
+                        let c = columns::numbers(
+                            new,
+                            v,
+                            text,
+                            "it is a numeric fixed effect",
+                            &mut recipes,
+                        )?;
                         x.iter_mut().zip(&c).for_each(|(a, b)| *a *= b);
+                    }
+                    Part::Basis(v, j) => {
+                        let Column::Basis(cols) = columns::column(new, v, text, &mut recipes)?
+                        else {
+                            unreachable!("a basis term evaluates to several columns")
+                        };
+                        x.iter_mut().zip(&cols[*j]).for_each(|(a, b)| *a *= b);
                     }
                     Part::Level(v, level) => {
                         let t = columns::text(new, v, text)?;
@@ -644,7 +678,13 @@ impl FormulaModel {
                     Some(vars) => {
                         let mut x = vec![1.0; m];
                         for v in vars {
-                            let c = columns::numbers(new, v, text, "it is a random slope")?;
+                            let c = columns::numbers(
+                                new,
+                                v,
+                                text,
+                                "it is a random slope",
+                                &mut recipes,
+                            )?;
                             x.iter_mut().zip(&c).for_each(|(a, b)| *a *= b);
                         }
                         Some(x)
@@ -715,18 +755,23 @@ fn refuse_response_as_predictor(formula: &Formula, ts: &Terms) -> Result<(), For
             Coef::Intercept => &[],
         })
     });
-    let response = &formula.response.name;
-    match ts
-        .fixed
-        .iter()
-        .flat_map(|t| &t.vars)
-        .chain(slopes)
-        .find(|v| v.columns().iter().any(|c| &c.name == response))
-    {
-        Some(v) => Err(FormulaError::ResponseAsPredictor {
+    let response: Vec<String> = formula
+        .response
+        .columns()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    let mut predictors = ts.fixed.iter().flat_map(|t| &t.vars).chain(slopes);
+    match predictors.find_map(|v| {
+        v.columns()
+            .into_iter()
+            .find(|c| response.contains(&c.name))
+            .map(|c| (v, c))
+    }) {
+        Some((v, c)) => Err(FormulaError::ResponseAsPredictor {
             at: v.span,
             column: v.span.column(&formula.text),
-            name: response.clone(),
+            name: c.name,
         }),
         None => Ok(()),
     }
