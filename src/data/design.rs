@@ -222,6 +222,17 @@ impl Incidence {
         })
     }
 
+    /// The same design with its levels named `names` (one per level).
+    pub fn with_level_names(mut self, names: Vec<String>) -> Result<Self, DataError> {
+        if names.len() != self.n_levels {
+            return Err(DataError::InvalidDesign {
+                reason: format!("{} level names for {} levels", names.len(), self.n_levels),
+            });
+        }
+        self.names = names;
+        Ok(self)
+    }
+
     /// The level (column) of each row.
     pub fn levels(&self) -> &[usize] {
         &self.levels

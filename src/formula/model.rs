@@ -633,14 +633,13 @@ impl FormulaModel {
                     Part::Level(v, level) => {
                         let t = columns::text(new, v, text)?;
                         let known = self.fixed_levels.get(&v.name);
-                        for (row, (a, s)) in x.iter_mut().zip(t).enumerate() {
+                        for ((a, s), line) in x.iter_mut().zip(t).zip(new.lines()) {
                             if known.is_some_and(|k| !k.contains(s)) {
                                 return Err(FormulaError::unsupported(
                                     text,
                                     v.span,
                                     format!(
-                                        "row {} of the new data: `{s}` is not a level of the fixed effect `{}` (its levels are: {})",
-                                        row + 1,
+                                        "line {line} of the new data: `{s}` is not a level of the fixed effect `{}` (its levels are: {})",
                                         v.name,
                                         known.map(|k| k.join(", ")).unwrap_or_default()
                                     ),

@@ -265,6 +265,9 @@ impl Poly {
     }
 }
 
+/// Reads a column by name (the span where it is written) as numbers.
+pub(crate) type ReadColumn<'a> = dyn Fn(&str, Span) -> Result<Vec<f64>, FormulaError> + 'a;
+
 /// Evaluates `e` on every row of `table`: one column, or `k` for a
 /// `poly(x, k)` at the top. `number` reads a column as numbers (with the
 /// formula layer's messages); `at` is the span of the whole call, `formula`
@@ -273,7 +276,7 @@ pub(crate) fn eval(
     e: &Arith,
     table: &Table,
     recipes: &mut Recipes,
-    number: &dyn Fn(&str, Span) -> Result<Vec<f64>, FormulaError>,
+    number: &ReadColumn<'_>,
     (formula, at): (&str, Span),
 ) -> Result<Vec<Vec<f64>>, FormulaError> {
     let bad = |what: String| FormulaError::unsupported(formula, at, what);
@@ -303,7 +306,7 @@ fn eval_one(
     e: &Arith,
     table: &Table,
     recipes: &mut Recipes,
-    number: &dyn Fn(&str, Span) -> Result<Vec<f64>, FormulaError>,
+    number: &ReadColumn<'_>,
     (formula, at): (&str, Span),
 ) -> Result<Vec<f64>, FormulaError> {
     let n = table.n_rows();
@@ -342,7 +345,7 @@ fn eval_one(
                     let center = x.iter().sum::<f64>() / m;
                     let sd =
                         (x.iter().map(|v| (v - center).powi(2)).sum::<f64>() / (m - 1.0)).sqrt();
-                    if !(sd > 0.0) {
+                    if sd.is_nan() || sd <= 0.0 {
                         return Err(bad(format!(
                             "`{key}`: {} is constant, so it cannot be scaled",
                             a.render()
@@ -387,7 +390,7 @@ mod tests {
         for i in 0..3 {
             let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a * b).sum::<f64>();
             assert!((dot(&cols[i], &cols[i]) - 1.0).abs() < 1e-12);
-            assert!(dot(&cols[i], &vec![1.0; 10]).abs() < 1e-12);
+            assert!(dot(&cols[i], &[1.0; 10]).abs() < 1e-12);
             for j in 0..i {
                 assert!(dot(&cols[i], &cols[j]).abs() < 1e-12);
             }
