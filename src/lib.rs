@@ -24,7 +24,10 @@ pub mod pedigree;
 pub mod reml;
 // inference on fitted models;
 pub mod inference;
-// the formula front end (the CLI is `src/bin/covreml.rs`);
+// the formula front end, and the `covreml` command (`src/bin/covreml.rs`
+// is its `main`);
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod formula;
 // embedded data sets and their models, above everything they build.
 pub mod datasets;

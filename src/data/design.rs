@@ -1,11 +1,11 @@
 //! Design matrices from categorical columns, like torch-openreml's
-//! `DummyMatrix`: one-hot columns in lexicographic level order;
+//! `DummyMatrix`: one-hot columns in level order ([`sorted_levels`](super::sorted_levels));
 //! interactions of several columns with level names joined by `⋈`
 //! (first column outermost); options to drop the first column (treatment
 //! contrasts) and columns without observations. [`Incidence`] is the
 //! compact indicator form the REML engine uses for random terms.
 
-use super::DataError;
+use super::{level_codes, DataError};
 use nalgebra::DMatrix;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -69,29 +69,12 @@ fn check_columns(columns: &[&[String]]) -> Result<usize, DataError> {
 /// ```
 pub fn dummy(columns: &[&[String]], opts: DummyOptions) -> Result<Dummy, DataError> {
     let n = check_columns(columns)?;
-    // Sorted levels of each column; combinations in lexicographic order
-    // with the first column outermost.
-    let levels: Vec<Vec<&String>> = columns
-        .iter()
-        .map(|c| {
-            c.iter()
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let index: Vec<BTreeMap<&String, usize>> = levels
-        .iter()
-        .map(|l| l.iter().enumerate().map(|(i, s)| (*s, i)).collect())
-        .collect();
+    // Levels of each column in level order (`sorted_levels`); combinations
+    // in that order with the first column outermost.
+    let coded: Vec<(Vec<usize>, Vec<String>)> = columns.iter().map(|c| level_codes(c)).collect();
+    let levels: Vec<&Vec<String>> = coded.iter().map(|(_, l)| l).collect();
     let key_of_row: Vec<Vec<usize>> = (0..n)
-        .map(|r| {
-            columns
-                .iter()
-                .enumerate()
-                .map(|(c, col)| index[c][&col[r]])
-                .collect()
-        })
+        .map(|r| coded.iter().map(|(codes, _)| codes[r]).collect())
         .collect();
     // The columns: the combinations that occur, or all of them.
     let mut combos: Vec<Vec<usize>> = if opts.drop_empty {
@@ -204,15 +187,17 @@ impl Incidence {
     }
 
     /// From one categorical column or the interaction of several: the
-    /// observed level combinations in lexicographic order (first column
-    /// outermost), named with `⋈`. The same columns as
+    /// observed level combinations in level order ([`sorted_levels`](super::sorted_levels)
+    /// of each column, first column outermost), named with `⋈`. The same columns as
     /// [`dummy`] with `drop_empty` and without `drop_first`.
     pub fn from_columns(columns: &[&[String]]) -> Result<Self, DataError> {
         let n = check_columns(columns)?;
-        let keys: Vec<Vec<&String>> = (0..n)
-            .map(|r| columns.iter().map(|c| &c[r]).collect())
+        let coded: Vec<(Vec<usize>, Vec<String>)> =
+            columns.iter().map(|c| level_codes(c)).collect();
+        let keys: Vec<Vec<usize>> = (0..n)
+            .map(|r| coded.iter().map(|(codes, _)| codes[r]).collect())
             .collect();
-        let sorted: BTreeMap<&Vec<&String>, usize> = keys
+        let sorted: BTreeMap<&Vec<usize>, usize> = keys
             .iter()
             .collect::<BTreeSet<_>>()
             .into_iter()
@@ -223,7 +208,8 @@ impl Incidence {
             .keys()
             .map(|k| {
                 k.iter()
-                    .map(|s| s.as_str())
+                    .zip(&coded)
+                    .map(|(&l, (_, levels))| levels[l].as_str())
                     .collect::<Vec<_>>()
                     .join(INTERACTION_SEPARATOR)
             })
@@ -234,6 +220,17 @@ impl Incidence {
             n_levels: names.len(),
             names,
         })
+    }
+
+    /// The same design with its levels named `names` (one per level).
+    pub fn with_level_names(mut self, names: Vec<String>) -> Result<Self, DataError> {
+        if names.len() != self.n_levels {
+            return Err(DataError::InvalidDesign {
+                reason: format!("{} level names for {} levels", names.len(), self.n_levels),
+            });
+        }
+        self.names = names;
+        Ok(self)
     }
 
     /// The level (column) of each row.

@@ -4,6 +4,7 @@
 mod csv;
 mod design;
 mod error;
+mod level_order;
 mod levels;
 mod missing;
 mod shapes;
@@ -12,6 +13,7 @@ mod sparse_design;
 pub use csv::Table;
 pub use design::{dummy, Dummy, DummyOptions, Incidence, ModelMatrix, INTERACTION_SEPARATOR};
 pub use error::DataError;
+pub use level_order::{level_codes, sorted_levels};
 pub use levels::Levels;
 pub use missing::{is_missing_value, CompleteRows, NaAction, MISSING_VALUES};
 pub use sparse_design::SparseDesign;

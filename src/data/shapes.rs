@@ -21,11 +21,12 @@ impl Levels {
 }
 
 impl GroupedTimes {
-    /// From the columns `group` (any text) and `time` (numbers) of a table.
+    /// From the columns `group` (any text) and `time` (numbers) of a table;
+    /// messages name rows by their file lines.
     pub fn from_columns(table: &Table, group: &str, time: &str) -> Result<Self, DataError> {
         let g = table.column(group)?;
         let t = table.numeric(time)?;
-        Self::build(g, &t, time)
+        Ok(Self::build(g, &t, time)?.with_lines(table.lines()))
     }
 }
 

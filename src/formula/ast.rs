@@ -2,6 +2,7 @@
 //! expanded into terms).
 
 use super::error::Span;
+pub use super::transform::{Arith, Func, Op};
 
 /// A column named in a formula.
 #[derive(Clone, Debug, PartialEq)]
@@ -12,6 +13,33 @@ pub struct Var {
     pub span: Span,
     /// Written as `factor(name)`: categorical whatever the column holds.
     pub as_factor: bool,
+    /// A function of columns (`log(x)`, `I(x^2)`, `poly(x, 2)`); `name` is
+    /// then its text as R deparses it, which names its coefficients.
+    pub expr: Option<Arith>,
+}
+
+impl Var {
+    /// The table columns the variable reads (itself, as a plain column).
+    pub fn columns(&self) -> Vec<Var> {
+        match &self.expr {
+            None => vec![Var {
+                as_factor: false,
+                ..self.clone()
+            }],
+            Some(e) => {
+                let mut cols = Vec::new();
+                e.columns(&mut cols);
+                cols.into_iter()
+                    .map(|(name, span)| Var {
+                        name,
+                        span,
+                        as_factor: false,
+                        expr: None,
+                    })
+                    .collect()
+            }
+        }
+    }
 }
 
 /// A fixed-effect expression.

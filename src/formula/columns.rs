@@ -1,13 +1,12 @@
 //! Reading the table's columns the way a formula sees them: a fixed-effect
 //! column whose every value is a number is numeric, any other is
 //! categorical; `factor(x)` makes it categorical. Levels of a categorical
-//! column are sorted numerically when every level is a number (`2 < 10`),
-//! otherwise by their text (byte order).
+//! column are in the crate's one level order, [`sorted_levels`](crate::data::sorted_levels).
 
 use super::ast::Var;
-use super::error::FormulaError;
-use crate::data::Table;
-use std::cmp::Ordering;
+use super::error::{FormulaError, Span};
+use super::transform::{self, Recipes};
+use crate::data::{level_codes, Table};
 
 /// A column as the model uses it.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,6 +18,8 @@ pub(crate) enum Column {
         codes: Vec<usize>,
         levels: Vec<String>,
     },
+    /// Several numeric columns from one term: `poly(x, k)`.
+    Basis(Vec<Vec<f64>>),
 }
 
 /// The label of a variable in coefficient names: `x`, or `factor(x)` for a
@@ -29,25 +30,6 @@ pub(crate) fn label(v: &Var) -> String {
     } else {
         v.name.clone()
     }
-}
-
-/// Sorted distinct levels: numerically if all are numbers, else by text.
-pub(crate) fn sorted_levels(values: &[String]) -> Vec<String> {
-    let mut levels: Vec<String> = values.to_vec();
-    levels.sort();
-    levels.dedup();
-    let nums: Option<Vec<f64>> = levels.iter().map(|l| l.trim().parse().ok()).collect();
-    if let Some(nums) = nums {
-        let mut idx: Vec<usize> = (0..levels.len()).collect();
-        idx.sort_by(|&a, &b| {
-            nums[a]
-                .partial_cmp(&nums[b])
-                .unwrap_or(Ordering::Equal)
-                .then_with(|| levels[a].cmp(&levels[b]))
-        });
-        levels = idx.into_iter().map(|i| levels[i].clone()).collect();
-    }
-    levels
 }
 
 /// The text of column `v`, or an error pointing at `v` listing the columns.
@@ -79,8 +61,54 @@ pub(crate) fn unknown(table: &Table, v: &Var, formula: &str) -> FormulaError {
     }
 }
 
-/// Numbers of column `v`; `reason` says why they must be numbers.
+/// Numbers of column `v`, or of the function `v` of columns; `reason`
+/// says why they must be numbers.
 pub(crate) fn numbers(
+    table: &Table,
+    v: &Var,
+    formula: &str,
+    reason: &str,
+    recipes: &mut Recipes,
+) -> Result<Vec<f64>, FormulaError> {
+    match function(table, v, formula, recipes)? {
+        Some(mut cols) if cols.len() == 1 => Ok(cols.remove(0)),
+        Some(_) => Err(FormulaError::unsupported(
+            formula,
+            v.span,
+            format!(
+                "`{}` gives several columns, where one is needed ({reason})",
+                v.name
+            ),
+        )),
+        None => plain_numbers(table, v, formula, reason),
+    }
+}
+
+/// The columns of a function of columns (`None` for a plain column).
+fn function(
+    table: &Table,
+    v: &Var,
+    formula: &str,
+    recipes: &mut Recipes,
+) -> Result<Option<Vec<Vec<f64>>>, FormulaError> {
+    let Some(e) = &v.expr else {
+        return Ok(None);
+    };
+    let reason = format!("it is used in `{}`", v.name);
+    let number = |name: &str, span: Span| {
+        let col = Var {
+            name: name.to_string(),
+            span,
+            as_factor: false,
+            expr: None,
+        };
+        plain_numbers(table, &col, formula, &reason)
+    };
+    transform::eval(e, table, recipes, &number, (formula, v.span)).map(Some)
+}
+
+/// Numbers of the plain column `v`.
+fn plain_numbers(
     table: &Table,
     v: &Var,
     formula: &str,
@@ -88,43 +116,71 @@ pub(crate) fn numbers(
 ) -> Result<Vec<f64>, FormulaError> {
     let t = text(table, v, formula)?;
     t.iter()
-        .enumerate()
-        .map(|(row, s)| {
-            s.trim()
-                .parse::<f64>()
-                .map_err(|_| FormulaError::NotNumeric {
+        .zip(table.lines())
+        .map(|(s, &line)| {
+            s.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| FormulaError::NotNumeric {
                     at: v.span,
                     column: v.span.column(formula),
                     name: v.name.clone(),
                     reason: reason.into(),
-                    row: row + 1,
+                    line,
                     value: s.clone(),
                 })
         })
         .collect()
 }
 
-/// Column `v` as numeric or categorical (see the module docs).
-pub(crate) fn column(table: &Table, v: &Var, formula: &str) -> Result<Column, FormulaError> {
+/// Column `v` as numeric or categorical (see the module docs). A column
+/// whose values are mostly numbers but not all is an error naming the first
+/// value that is not: a typo in a numeric column, not a factor (write
+/// `factor(x)` to mean a factor).
+pub(crate) fn column(
+    table: &Table,
+    v: &Var,
+    formula: &str,
+    recipes: &mut Recipes,
+) -> Result<Column, FormulaError> {
+    if let Some(mut cols) = function(table, v, formula, recipes)? {
+        return Ok(if cols.len() == 1 {
+            Column::Numeric(cols.remove(0))
+        } else {
+            Column::Basis(cols)
+        });
+    }
     let t = text(table, v, formula)?;
     if !v.as_factor {
-        let nums: Option<Vec<f64>> = t.iter().map(|s| s.trim().parse().ok()).collect();
-        if let Some(nums) = nums {
-            return Ok(Column::Numeric(nums));
+        let parsed: Vec<Option<f64>> = t
+            .iter()
+            .map(|s| s.parse::<f64>().ok().filter(|x| x.is_finite()))
+            .collect();
+        let numbers = parsed.iter().filter(|x| x.is_some()).count();
+        if numbers == t.len() {
+            return Ok(Column::Numeric(parsed.into_iter().flatten().collect()));
+        }
+        if 2 * numbers > t.len() {
+            return numbers_of(table, v, formula).map(Column::Numeric);
         }
     }
     Ok(categorical(t))
 }
 
+/// The numbers of a mostly numeric column: the error of the first value
+/// that is not one.
+fn numbers_of(table: &Table, v: &Var, formula: &str) -> Result<Vec<f64>, FormulaError> {
+    plain_numbers(
+        table,
+        v,
+        formula,
+        "most of its values are numbers; fix the value, write `NA` for a missing one, or `factor(x)` for a factor",
+    )
+}
+
 /// Codes and sorted levels of a text column.
 pub(crate) fn categorical(t: &[String]) -> Column {
-    let levels = sorted_levels(t);
-    let index: std::collections::HashMap<&str, usize> = levels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (l.as_str(), i))
-        .collect();
-    let codes = t.iter().map(|s| index[s.as_str()]).collect();
+    let (codes, levels) = level_codes(t);
     Column::Categorical { codes, levels }
 }
 
@@ -149,13 +205,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn levels_sort_numerically_when_numbers() {
-        let v: Vec<String> = ["10", "9", "10", "x1"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(sorted_levels(&v[..3]), ["9", "10"]);
-        assert_eq!(sorted_levels(&v), ["10", "9", "x1"]);
+    fn edit_distance() {
         assert_eq!(distance("blok", "block"), 1);
     }
 }

@@ -75,7 +75,7 @@ pub enum FormulaError {
         available: String,
     },
     /// A column that must hold numbers holds text.
-    #[error("column {column}: `{name}` must be numeric ({reason}), but row {row} holds `{value}`")]
+    #[error("column {column}: `{name}` must be numeric ({reason}), but line {line} of the data holds `{value}`")]
     NotNumeric {
         /// Where.
         at: Span,
@@ -85,10 +85,34 @@ pub enum FormulaError {
         name: String,
         /// Why it must be numeric.
         reason: String,
-        /// 1-based data row.
-        row: usize,
+        /// 1-based line of the data file.
+        line: usize,
         /// The text found.
         value: String,
+    },
+    /// The response also appears among the predictors.
+    #[error("column {column}: the response column `{name}` is also a predictor; a model of a column on itself fits perfectly and estimates nothing")]
+    ResponseAsPredictor {
+        /// Where the predictor is written.
+        at: Span,
+        /// 1-based character column.
+        column: usize,
+        /// The response column.
+        name: String,
+    },
+    /// The response does not vary.
+    #[error("the response `{name}` is constant (every row used holds {value}): there is no variation to estimate variances from")]
+    ConstantResponse {
+        /// The response column.
+        name: String,
+        /// Its one value.
+        value: f64,
+    },
+    /// No row to fit.
+    #[error("no data rows: {reason}")]
+    NoRows {
+        /// Why there is none.
+        reason: String,
     },
     /// Valid syntax that this version does not support.
     #[error("column {column}: {what}")]
@@ -128,6 +152,9 @@ pub enum FormulaError {
     /// Building or evaluating the mixed model failed.
     #[error(transparent)]
     Model(#[from] RemlError),
+    /// Two models cannot be compared.
+    #[error(transparent)]
+    Inference(#[from] crate::inference::InferenceError),
 }
 
 impl FormulaError {
@@ -137,6 +164,7 @@ impl FormulaError {
             FormulaError::Syntax { at, .. }
             | FormulaError::UnknownColumn { at, .. }
             | FormulaError::NotNumeric { at, .. }
+            | FormulaError::ResponseAsPredictor { at, .. }
             | FormulaError::Unsupported { at, .. }
             | FormulaError::NotYetAvailable { at, .. } => Some(*at),
             _ => None,

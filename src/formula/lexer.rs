@@ -1,6 +1,6 @@
 //! The formula's tokens: names (letters, digits, `_`, `.`, not starting
 //! with a digit; any text between backticks), the numbers `0` and `1`, and
-//! the symbols `~ + - * : / | || ( ) ,`. Whitespace separates tokens.
+//! the symbols `~ + - * : / ^ | || ( ) ,`. Whitespace separates tokens.
 
 use super::error::{FormulaError, Span};
 
@@ -33,6 +33,8 @@ pub(crate) enum Tok {
     Close,
     /// `,`
     Comma,
+    /// `^` (inside `I(…)`)
+    Caret,
 }
 
 impl Tok {
@@ -52,6 +54,7 @@ impl Tok {
             Tok::Open => "`(`".into(),
             Tok::Close => "`)`".into(),
             Tok::Comma => "`,`".into(),
+            Tok::Caret => "`^`".into(),
         }
     }
 }
@@ -73,6 +76,7 @@ pub(crate) fn lex(text: &str) -> Result<Vec<(Tok, Span)>, FormulaError> {
             '(' => out.push(single(Tok::Open)),
             ')' => out.push(single(Tok::Close)),
             ',' => out.push(single(Tok::Comma)),
+            '^' => out.push(single(Tok::Caret)),
             '|' => {
                 if let Some(&(_, '|')) = it.peek() {
                     it.next();
@@ -140,7 +144,7 @@ pub(crate) fn lex(text: &str) -> Result<Vec<(Tok, Span)>, FormulaError> {
                 return Err(FormulaError::syntax(
                     text,
                     Span::new(i, i + c.len_utf8()),
-                    "a name, `0`, `1`, or one of ~ + - * : / | || ( ) ,",
+                    "a name, a number, or one of ~ + - * : / ^ | || ( ) ,",
                     &format!("`{c}`"),
                 ))
             }

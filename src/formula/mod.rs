@@ -12,13 +12,17 @@
 //! # The grammar
 //!
 //! ```text
-//! formula  := name '~' sum
+//! formula  := (name | call) '~' sum
 //! sum      := ['+' | '-'] item (('+' | '-') item)*
 //! item     := '(' sum ('|' | '||') groups ')'         random term
+//!           | '(' sum ')'                             grouping only: ((x)) is x
 //!           | product                                 fixed term(s)
 //! product  := inter ('*' inter)*                      a*b = a + b + a:b
 //! inter    := atom (':' atom)*                        a:b = the interaction only
-//! atom     := name | 'factor(' name ')' | '1' | '0'
+//! atom     := name | 'factor(' name ')' | call | '1' | '0'
+//! call     := f '(' arith ')' | 'poly(' arith ',' k ')'
+//!             f: log exp sqrt scale I; any other name before `(` is refused
+//! arith    := numbers, columns, calls, + - * / ^ and parentheses (as R)
 //! groups   := gterm ('/' gterm)*                      g1/g2 = g1 + g1:g2
 //! gterm    := name (':' name)*
 //! name     := letters, digits, '_' and '.', not starting with a digit,
@@ -65,24 +69,39 @@
 //! `us(time | subject)` (the structures of
 //! [`structures::grouped`](crate::structures::grouped)).
 //!
+//! **Functions** of columns ([`Arith`]) are numeric columns named as R
+//! deparses them (`log(x + 1)`, `I(x^2)`); `poly(x, k)` gives `k` columns
+//! `poly(x, k)1` … (R's orthogonal polynomials); `scale` and `poly` keep the
+//! numbers they were built with for [`FormulaModel::predict`].
+//!
+//! **Missing values**: rows with a missing value in any column the model
+//! uses are dropped ([`BuildOptions`]); a column's type is decided from
+//! the values used.
+//!
 //! **Errors** point at the token: `column 18: no column `blok` (did you
 //! mean `block`?); the columns are: …`; [`FormulaError::span`] gives the
 //! byte range and [`Span::underline`] draws it.
 
+mod anova;
 mod ast;
 mod columns;
+mod components;
 mod error;
 mod level_variance;
 mod lexer;
 mod model;
 mod parser;
 mod residual;
+mod rows;
 mod summary;
 mod terms;
+mod transform;
 
-pub use ast::{Expr, Formula, Item, RandomTerm, Var};
+pub use anova::{anova, Anova};
+pub use ast::{Arith, Expr, Formula, Func, Item, Op, RandomTerm, Var};
+pub use components::{ComponentKind, VarianceComponent};
 pub use error::{FormulaError, Span};
-pub use model::{FormulaModel, RandomTermInfo, VarianceComponent};
+pub use model::{BuildOptions, FormulaModel, RandomTermInfo};
 pub use parser::parse;
 pub use residual::Residual;
 pub use summary::Summary;

@@ -12,12 +12,16 @@
 
 use super::ast::{Formula, Var};
 use super::columns::{self, label, Column};
+use super::components;
+use super::components::VarianceComponent;
 use super::error::FormulaError;
 use super::level_variance::{LevelVariance, Levels};
 use super::parser::parse;
 use super::residual::Residual;
-use super::terms::{terms, Coef, Term};
-use crate::data::{Incidence, Table, INTERACTION_SEPARATOR};
+use super::rows;
+use super::terms::{terms, Coef, Term, Terms};
+use super::transform::Recipes;
+use crate::data::{Incidence, NaAction, Table, INTERACTION_SEPARATOR};
 use crate::ops::Kron;
 use crate::reml::{
     Aliased, FixedEffects, Iteration, MixedModel, RandomDesign, RemlError, RemlFit, RemlOptions,
@@ -35,6 +39,8 @@ use std::collections::HashMap;
 enum Part {
     Numeric(Var),
     Level(Var, String),
+    /// Column `j` of a several-column term (`poly(x, k)`).
+    Basis(Var, usize),
 }
 
 /// A column of `X`: its lme4 name and how to compute it from a table.
@@ -62,28 +68,6 @@ pub struct RandomTermInfo {
     group_vars: Vec<Var>,
 }
 
-/// One variance or covariance of the fitted model, as lme4's `VarCorr`
-/// lists them.
-#[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct VarianceComponent {
-    /// The term (`Residual` for the residual).
-    pub group: String,
-    /// The coefficient (`(Intercept)`, a slope; the level for a `diag(f)`
-    /// residual; `None` for an iid residual).
-    pub var1: Option<String>,
-    /// The second coefficient of a covariance, `None` for a variance.
-    pub var2: Option<String>,
-    /// The variance or covariance.
-    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
-    pub value: f64,
-    /// Its standard error (from the inverse AI matrix).
-    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
-    pub se: f64,
-    /// The parameter's name in the fit.
-    pub param: String,
-}
-
 /// A mixed model built from an lme4-style formula.
 ///
 /// ```
@@ -106,9 +90,39 @@ pub struct FormulaModel {
     /// Training levels of the categorical fixed-effect columns.
     fixed_levels: HashMap<String, Vec<String>>,
     terms: Vec<RandomTermInfo>,
+    /// The levels of a `diag(f)` residual, the times of a `us(t | g)` one.
     residual_levels: Option<Vec<String>>,
     n: usize,
+    /// File lines of the rows dropped for a missing value.
+    dropped_lines: Vec<usize>,
+    /// A fingerprint of the data fitted: the response values and the file
+    /// lines of the rows used.
+    data_key: u64,
+    /// The numbers `scale(…)` and `poly(…)` were built with.
+    recipes: Recipes,
+    /// Wall-clock seconds spent building the model.
+    build_seconds: f64,
     model: MixedModel,
+}
+
+/// How a formula model is built from a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// Fixed-effect columns that are linear combinations of the ones before
+    /// them: an error (the default) or dropped.
+    pub aliased: Aliased,
+    /// Rows with a missing value in a column the model uses: dropped (the
+    /// default, R's `na.omit`) or an error naming the first missing cell.
+    pub na: NaAction,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            aliased: Aliased::Error,
+            na: NaAction::Omit,
+        }
+    }
 }
 
 impl std::fmt::Debug for FormulaModel {
@@ -171,10 +185,60 @@ impl FormulaModel {
         table: &Table,
         aliased: Aliased,
     ) -> Result<Self, FormulaError> {
+        let opts = BuildOptions {
+            aliased,
+            ..BuildOptions::default()
+        };
+        Self::build_opts(formula, residual, table, &opts)
+    }
+
+    /// Builds the model of a parsed formula with the policies of `opts`:
+    /// aliased fixed-effect columns, and rows with a missing value in a
+    /// column the model uses (dropped by default, as lme4's `na.omit`;
+    /// [`n_dropped`](Self::n_dropped) counts them).
+    ///
+    /// ```
+    /// use covreml::data::{NaAction, Table};
+    /// use covreml::formula::{parse, BuildOptions, FormulaModel, Residual};
+    /// let t = Table::parse("y,x,g,note\n1.2,1,a,\n2.1,NA,a,\n2.9,3,b,\n4.4,4,b,\n5.1,5,,\n5.8,6,c,\n6.1,7,c,\n").unwrap();
+    /// let f = parse("y ~ x + (1 | g)").unwrap();
+    /// let m = FormulaModel::build_opts(&f, &Residual::Iid, &t, &BuildOptions::default()).unwrap();
+    /// assert_eq!((m.n(), m.n_dropped()), (5, 2));
+    /// assert_eq!(m.dropped_lines(), [3, 6]);
+    /// let fail = BuildOptions { na: NaAction::Fail, ..BuildOptions::default() };
+    /// let e = FormulaModel::build_opts(&f, &Residual::Iid, &t, &fail).unwrap_err();
+    /// assert_eq!(e.to_string(), "column `x`, line 3: missing value (`NA`)");
+    /// ```
+    pub fn build_opts(
+        formula: &Formula,
+        residual: &Residual,
+        table: &Table,
+        opts: &BuildOptions,
+    ) -> Result<Self, FormulaError> {
+        let start = std::time::Instant::now();
+        let aliased = opts.aliased;
         let text = formula.text.as_str();
         let ts = terms(formula)?;
+        refuse_response_as_predictor(formula, &ts)?;
+        let vars = rows::used_vars(&formula.response, &ts, residual);
+        let used = rows::complete(table, &vars, text, opts.na)?;
+        let table = &used.table;
         let n = table.n_rows();
-        let y = columns::numbers(table, &formula.response, text, "it is the response")?;
+        let mut recipes = Recipes::default();
+        let y = columns::numbers(
+            table,
+            &formula.response,
+            text,
+            "it is the response",
+            &mut recipes,
+        )?;
+        if y.iter().all(|&v| v == y[0]) {
+            return Err(FormulaError::ConstantResponse {
+                name: formula.response.name.clone(),
+                value: y[0],
+            });
+        }
+        let data_key = data_key(&y, table.lines());
 
         // Fixed effects.
         let mut fixed: Vec<(FixedColumn, Vec<f64>)> = Vec::new();
@@ -196,10 +260,16 @@ impl FormulaModel {
             for (i, v) in term.vars.iter().enumerate() {
                 let key = (v.name.clone(), v.as_factor);
                 if !cache.contains_key(&key) {
-                    cache.insert(key.clone(), columns::column(table, v, text)?);
+                    cache.insert(key.clone(), columns::column(table, v, text, &mut recipes)?);
                 }
                 match &cache[&key] {
                     Column::Numeric(x) => codings.push(vec![(Part::Numeric(v.clone()), x.clone())]),
+                    Column::Basis(cols) => codings.push(
+                        cols.iter()
+                            .enumerate()
+                            .map(|(j, x)| (Part::Basis(v.clone(), j), x.clone()))
+                            .collect(),
+                    ),
                     Column::Categorical { codes, levels } => {
                         fixed_levels.insert(v.name.clone(), levels.clone());
                         let margin = term.without(i);
@@ -260,6 +330,7 @@ impl FormulaModel {
                     .iter()
                     .map(|p| match p {
                         Part::Numeric(v) => label(v),
+                        Part::Basis(v, j) => format!("{}{}", label(v), j + 1),
                         Part::Level(v, l) => format!("{}{l}", label(v)),
                     })
                     .collect::<Vec<_>>()
@@ -317,18 +388,20 @@ impl FormulaModel {
             }
             Residual::Us { time, group } => {
                 let shape = GroupedTimes::from_columns(table, &group.name, &time.name)?;
+                let times = shape.level_labels();
                 (
                     Box::new(cov(
                         Covariance::<RepeatedUnstructured>::new(shape),
                         "residual",
                     )?) as Box<dyn CovarianceModel>,
-                    None,
+                    Some(times),
                 )
             }
             Residual::Cs { group } => {
                 // Compound symmetry ignores the times: every row at time 0.
                 let groups = table.column(&group.name)?;
-                let shape = GroupedTimes::new(groups, &vec![0.0; groups.len()])?;
+                let shape =
+                    GroupedTimes::new(groups, &vec![0.0; groups.len()])?.with_lines(table.lines());
                 (
                     Box::new(cov(Covariance::<RepeatedCS>::new(shape), "residual")?)
                         as Box<dyn CovarianceModel>,
@@ -383,7 +456,7 @@ impl FormulaModel {
                                     "categorical coefficients inside a random term are not supported yet; use a numeric column",
                                 ));
                             }
-                            let col = columns::numbers(table, v, text, "it is a random slope (categorical coefficients inside a random term are not supported yet)")?;
+                            let col = columns::numbers(table, v, text, "it is a random slope (categorical coefficients inside a random term are not supported yet)", &mut recipes)?;
                             x.iter_mut().zip(&col).for_each(|(a, b)| *a *= b);
                         }
                         coefficients.push(t.vars.iter().map(label).collect::<Vec<_>>().join(":"));
@@ -399,7 +472,7 @@ impl FormulaModel {
                 match &values[0] {
                     None => (RandomDesign::Incidence(inc.clone()), g),
                     Some(x) => (
-                        RandomDesign::Sparse(slope_design(&inc, &[Some(x.clone())])),
+                        RandomDesign::Sparse(slope_design(&inc, &[Some(x.clone())], &coefficients)),
                         g,
                     ),
                 }
@@ -407,7 +480,7 @@ impl FormulaModel {
                 let g = Covariance::<Kron<Unconstrained, Identity>>::new((kc, q))
                     .and_then(|c| c.with_operand_names(&["cov"]));
                 (
-                    RandomDesign::Sparse(slope_design(&inc, &values)),
+                    RandomDesign::Sparse(slope_design(&inc, &values, &coefficients)),
                     Box::new(cov(g, &name)?) as Box<dyn CovarianceModel>,
                 )
             };
@@ -430,10 +503,19 @@ impl FormulaModel {
             terms: infos,
             residual_levels,
             n,
+            dropped_lines: used.dropped_lines,
+            data_key,
+            recipes,
+            build_seconds: start.elapsed().as_secs_f64(),
             model,
         })
     }
 
+    /// Wall-clock seconds spent building the model from the table (the
+    /// fit's own time is [`RemlFit::seconds`]).
+    pub fn build_seconds(&self) -> f64 {
+        self.build_seconds
+    }
     /// The formula text.
     pub fn formula(&self) -> &str {
         &self.formula.text
@@ -446,9 +528,23 @@ impl FormulaModel {
     pub fn response(&self) -> &str {
         &self.response
     }
-    /// Number of observations.
+    /// Number of observations used (after dropping incomplete rows).
     pub fn n(&self) -> usize {
         self.n
+    }
+    /// Number of rows dropped for a missing value in a column the model uses.
+    pub fn n_dropped(&self) -> usize {
+        self.dropped_lines.len()
+    }
+    /// The 1-based file lines of the rows dropped for a missing value.
+    pub fn dropped_lines(&self) -> &[usize] {
+        &self.dropped_lines
+    }
+    /// A fingerprint of the data the model fits (the response values and the
+    /// file lines of the rows used): two models with the same key fit the
+    /// same observations, as a likelihood-ratio test needs.
+    pub fn data_key(&self) -> u64 {
+        self.data_key
     }
     /// The fixed-effect names (lme4's: `(Intercept)`, `x`, `trtB`, `x:trtB`).
     pub fn fixed_names(&self) -> Vec<String> {
@@ -475,48 +571,18 @@ impl FormulaModel {
         self.model.fit_with(opts, observer)
     }
 
-    /// The variances and covariances of `fit` (a fit of this model), term
-    /// by term as lme4's `VarCorr` lists them: for a term with several
-    /// coefficients, the variances and covariances in row-major
-    /// lower-triangle order; the residual last.
+    /// The variances, covariances and correlation parameters of `fit` (a
+    /// fit of this model), term by term as lme4's `VarCorr` lists them: for
+    /// a term with several coefficients, the variances and covariances in
+    /// row-major lower-triangle order; the residual last, with every one of
+    /// its parameters (see [`VarianceComponent`]).
     pub fn variance_components(&self, fit: &RemlFit) -> Vec<VarianceComponent> {
-        let mut out = Vec::with_capacity(fit.natural.len());
-        let mut k = 0;
-        let mut push = |group: &str, var1: Option<String>, var2: Option<String>| {
-            if k < fit.natural.len() {
-                out.push(VarianceComponent {
-                    group: group.to_string(),
-                    var1,
-                    var2,
-                    value: fit.natural[k],
-                    se: fit.natural_se[k],
-                    param: fit.names[k].clone(),
-                });
-            }
-            k += 1;
-        };
-        for t in &self.terms {
-            let c = &t.coefficients;
-            if c.len() == 1 {
-                push(&t.name, Some(c[0].clone()), None);
-            } else {
-                for i in 0..c.len() {
-                    for j in 0..=i {
-                        let var2 = (i != j).then(|| c[j].clone());
-                        push(&t.name, Some(c[i].clone()), var2);
-                    }
-                }
-            }
-        }
-        match &self.residual_levels {
-            None => push("Residual", None, None),
-            Some(levels) => {
-                for l in levels {
-                    push("Residual", Some(l.clone()), None);
-                }
-            }
-        }
-        out
+        components::variance_components(
+            &self.terms,
+            &self.residual,
+            self.residual_levels.as_deref(),
+            fit,
+        )
     }
 
     /// Predictions for the rows of `new` from the fit `fit` of this model:
@@ -542,25 +608,38 @@ impl FormulaModel {
         let text = self.formula.text.as_str();
         let m = new.n_rows();
         let mut pred = vec![0.0; m];
+        let mut recipes = self.recipes.frozen();
         for (col, b) in self.fixed.iter().zip(&fit.beta) {
             let mut x = vec![*b; m];
             for part in &col.parts {
                 match part {
                     Part::Numeric(v) => {
-                        let c = columns::numbers(new, v, text, "it is a numeric fixed effect")?;
+                        let c = columns::numbers(
+                            new,
+                            v,
+                            text,
+                            "it is a numeric fixed effect",
+                            &mut recipes,
+                        )?;
                         x.iter_mut().zip(&c).for_each(|(a, b)| *a *= b);
+                    }
+                    Part::Basis(v, j) => {
+                        let Column::Basis(cols) = columns::column(new, v, text, &mut recipes)?
+                        else {
+                            unreachable!("a basis term evaluates to several columns")
+                        };
+                        x.iter_mut().zip(&cols[*j]).for_each(|(a, b)| *a *= b);
                     }
                     Part::Level(v, level) => {
                         let t = columns::text(new, v, text)?;
                         let known = self.fixed_levels.get(&v.name);
-                        for (row, (a, s)) in x.iter_mut().zip(t).enumerate() {
+                        for ((a, s), line) in x.iter_mut().zip(t).zip(new.lines()) {
                             if known.is_some_and(|k| !k.contains(s)) {
                                 return Err(FormulaError::unsupported(
                                     text,
                                     v.span,
                                     format!(
-                                        "row {} of the new data: `{s}` is not a level of the fixed effect `{}` (its levels are: {})",
-                                        row + 1,
+                                        "line {line} of the new data: `{s}` is not a level of the fixed effect `{}` (its levels are: {})",
                                         v.name,
                                         known.map(|k| k.join(", ")).unwrap_or_default()
                                     ),
@@ -598,7 +677,13 @@ impl FormulaModel {
                     Some(vars) => {
                         let mut x = vec![1.0; m];
                         for v in vars {
-                            let c = columns::numbers(new, v, text, "it is a random slope")?;
+                            let c = columns::numbers(
+                                new,
+                                v,
+                                text,
+                                "it is a random slope",
+                                &mut recipes,
+                            )?;
                             x.iter_mut().zip(&c).for_each(|(a, b)| *a *= b);
                         }
                         Some(x)
@@ -625,7 +710,11 @@ impl FormulaModel {
 
 /// The dense coefficient-major design of a term: column `a·q + l` holds
 /// coefficient `a`'s value (1 for the intercept) on the rows of level `l`.
-fn slope_design(inc: &Incidence, values: &[Option<Vec<f64>>]) -> crate::data::SparseDesign {
+fn slope_design(
+    inc: &Incidence,
+    values: &[Option<Vec<f64>>],
+    coefficients: &[String],
+) -> crate::data::SparseDesign {
     let (n, q) = (inc.len(), inc.n_levels());
     let rows: Vec<Vec<(usize, f64)>> = (0..n)
         .map(|i| {
@@ -637,10 +726,9 @@ fn slope_design(inc: &Incidence, values: &[Option<Vec<f64>>]) -> crate::data::Sp
                 .collect()
         })
         .collect();
-    let names = values
+    let names = coefficients
         .iter()
-        .enumerate()
-        .flat_map(|(a, _)| inc.level_names().iter().map(move |l| format!("{a}:{l}")))
+        .flat_map(|c| inc.level_names().iter().map(move |l| format!("{c}:{l}")))
         .collect();
     crate::data::SparseDesign::from_rows(values.len() * q, &rows, names)
         .expect("columns in range and increasing by construction")
@@ -656,6 +744,46 @@ fn cov<S: crate::Structure>(
             source: e,
         })
     })
+}
+
+/// The error for a response that is also a predictor (`y ~ y`).
+fn refuse_response_as_predictor(formula: &Formula, ts: &Terms) -> Result<(), FormulaError> {
+    let slopes = ts.random.iter().flat_map(|r| {
+        r.coefs.iter().flat_map(|c| match c {
+            Coef::Slope(t) => t.vars.as_slice(),
+            Coef::Intercept => &[],
+        })
+    });
+    let response: Vec<String> = formula
+        .response
+        .columns()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    let mut predictors = ts.fixed.iter().flat_map(|t| &t.vars).chain(slopes);
+    match predictors.find_map(|v| {
+        v.columns()
+            .into_iter()
+            .find(|c| response.contains(&c.name))
+            .map(|c| (v, c))
+    }) {
+        Some((v, c)) => Err(FormulaError::ResponseAsPredictor {
+            at: v.span,
+            column: v.span.column(&formula.text),
+            name: c.name,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The fingerprint of the data a model fits: the response values (bits)
+/// and the file lines of the rows used.
+fn data_key(y: &[f64], lines: &[usize]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    y.iter().for_each(|v| v.to_bits().hash(&mut h));
+    lines.hash(&mut h);
+    h.finish()
 }
 
 /// A rank-deficiency error as the formula layer's own.

@@ -4,6 +4,7 @@
 use super::ast::{Expr, Formula, Item, RandomTerm, Var};
 use super::error::{FormulaError, Span};
 use super::lexer::{lex, Tok};
+use super::transform::{Arith, Func, Op, KNOWN_FUNCTIONS};
 
 /// Parses a formula.
 ///
@@ -17,7 +18,17 @@ use super::lexer::{lex, Tok};
 /// ```
 pub fn parse(text: &str) -> Result<Formula, FormulaError> {
     let mut p = Parser::new(text)?;
-    let response = p.name("the response column")?;
+    if !matches!(p.peek(), Some(Tok::Name(_))) {
+        return Err(p.error("the response column"));
+    }
+    let response = p.variable()?;
+    if response.as_factor || matches!(response.expr, Some(Arith::Call(Func::Poly(_), _))) {
+        return Err(FormulaError::unsupported(
+            text,
+            response.span,
+            "a response must be numbers: a column or a function of columns such as `log(y)`",
+        ));
+    }
     p.expect(&Tok::Tilde, "`~` after the response")?;
     let items = p.sum(true)?;
     if let Some((t, s)) = p.peek_spanned() {
@@ -103,16 +114,21 @@ impl<'a> Parser<'a> {
                     name,
                     span,
                     as_factor: false,
+                    expr: None,
                 })
             }
             _ => Err(self.error(what)),
         }
     }
 
-    /// A name or `factor(name)`.
+    /// A name, `factor(name)`, or a function of columns (`log(x)`,
+    /// `I(x^2)`, `poly(x, 2)`, …); any other function is refused by name.
     fn variable(&mut self) -> Result<Var, FormulaError> {
         let v = self.name("a column name")?;
-        if (v.name == "factor" || v.name == "as.factor") && self.peek() == Some(&Tok::Open) {
+        if self.peek() != Some(&Tok::Open) {
+            return Ok(v);
+        }
+        if v.name == "factor" || v.name == "as.factor" {
             let open = self.bump().map(|(_, s)| s).unwrap_or_default();
             let mut inner = self.name(&format!("a column name inside `{}(`", v.name))?;
             let close = self.expect(
@@ -127,7 +143,151 @@ impl<'a> Parser<'a> {
             inner.span = Span::new(v.span.start, close.end);
             return Ok(inner);
         }
-        Ok(v)
+        let (e, span) = self.call(&v)?;
+        Ok(Var {
+            name: e.render(),
+            span,
+            as_factor: false,
+            expr: Some(e),
+        })
+    }
+
+    /// The call of the function named `f` (its `(` next).
+    fn call(&mut self, f: &Var) -> Result<(Arith, Span), FormulaError> {
+        let Some(func) = Func::of_name(&f.name) else {
+            return Err(FormulaError::unsupported(
+                self.text,
+                f.span,
+                format!(
+                    "the function `{}` in a formula; the functions known are {KNOWN_FUNCTIONS}",
+                    f.name
+                ),
+            ));
+        };
+        let open = self.bump().map(|(_, s)| s).unwrap_or_default();
+        let arg = self.arith()?;
+        let func = match func {
+            Func::Poly(_) => {
+                self.expect(&Tok::Comma, "`,` and the degree: `poly(x, 2)`")?;
+                match self.bump() {
+                    Some((Tok::Number(k), s)) => match k.parse::<usize>() {
+                        Ok(k) if (1..=20).contains(&k) => Func::Poly(k),
+                        _ => {
+                            return Err(FormulaError::unsupported(
+                                self.text,
+                                s,
+                                format!("the degree `{k}` of `poly`; a whole number from 1 to 20"),
+                            ))
+                        }
+                    },
+                    _ => {
+                        self.pos -= 1;
+                        return Err(self.error("the degree of `poly`, a whole number"));
+                    }
+                }
+            }
+            other => other,
+        };
+        let close = self.expect(
+            &Tok::Close,
+            &format!(
+                "`)` to close `{}(` at column {}",
+                f.name,
+                open.column(self.text)
+            ),
+        )?;
+        Ok((
+            Arith::Call(func, Box::new(arg)),
+            Span::new(f.span.start, close.end),
+        ))
+    }
+
+    /// Arithmetic inside a call: `term (('+' | '-') term)*`.
+    fn arith(&mut self) -> Result<Arith, FormulaError> {
+        let mut a = self.arith_term()?;
+        loop {
+            let op = match self.peek() {
+                Some(Tok::Plus) => Op::Add,
+                Some(Tok::Minus) => Op::Sub,
+                _ => return Ok(a),
+            };
+            self.pos += 1;
+            a = Arith::Binary(op, Box::new(a), Box::new(self.arith_term()?));
+        }
+    }
+
+    /// `power (('*' | '/') power)*`
+    fn arith_term(&mut self) -> Result<Arith, FormulaError> {
+        let mut a = self.arith_unary()?;
+        loop {
+            let op = match self.peek() {
+                Some(Tok::Star) => Op::Mul,
+                Some(Tok::Slash) => Op::Div,
+                _ => return Ok(a),
+            };
+            self.pos += 1;
+            a = Arith::Binary(op, Box::new(a), Box::new(self.arith_unary()?));
+        }
+    }
+
+    /// `'-' unary | power`
+    fn arith_unary(&mut self) -> Result<Arith, FormulaError> {
+        if self.eat(&Tok::Minus).is_some() {
+            return Ok(Arith::Neg(Box::new(self.arith_unary()?)));
+        }
+        self.arith_power()
+    }
+
+    /// `primary ('^' unary)?` (right-associative, as R)
+    fn arith_power(&mut self) -> Result<Arith, FormulaError> {
+        let base = self.arith_primary()?;
+        if self.eat(&Tok::Caret).is_some() {
+            let exp = self.arith_unary()?;
+            return Ok(Arith::Binary(Op::Pow, Box::new(base), Box::new(exp)));
+        }
+        Ok(base)
+    }
+
+    /// A number, a column, a call, or `( arith )`.
+    fn arith_primary(&mut self) -> Result<Arith, FormulaError> {
+        match self.peek_spanned() {
+            Some((Tok::Number(n), s)) => {
+                let x = n.parse::<f64>().map_err(|_| {
+                    FormulaError::syntax(self.text, s, "a number", &format!("`{n}`"))
+                })?;
+                self.pos += 1;
+                Ok(Arith::Number(x))
+            }
+            Some((Tok::Open, _)) => {
+                self.pos += 1;
+                let a = self.arith()?;
+                self.expect(&Tok::Close, "`)`")?;
+                Ok(a)
+            }
+            Some((Tok::Name(_), _)) => {
+                let v = self.name("a column name")?;
+                if self.peek() == Some(&Tok::Open) {
+                    if v.name == "factor" || v.name == "as.factor" {
+                        return Err(FormulaError::unsupported(
+                            self.text,
+                            v.span,
+                            "`factor(…)` inside a numeric function",
+                        ));
+                    }
+                    let (call, _) = self.call(&v)?;
+                    if matches!(call, Arith::Call(Func::Poly(_), _)) {
+                        return Err(FormulaError::unsupported(
+                            self.text,
+                            v.span,
+                            "`poly(…)` inside another function; write it as a term of its own",
+                        ));
+                    }
+                    return Ok(call);
+                }
+                Ok(Arith::Column(v.name, v.span))
+            }
+            _ => Err(self.error("a column name, a number or `(`")),
+        }
     }
 
     /// `item (('+' | '-') item)*`, with an optional leading sign.
@@ -140,7 +300,10 @@ impl<'a> Parser<'a> {
             true
         };
         loop {
-            items.push((sign, self.item(allow_random)?));
+            // A parenthesised group contributes its items, signs combined.
+            for (s, it) in self.item(allow_random)? {
+                items.push((s == sign, it));
+            }
             if self.eat(&Tok::Plus).is_some() {
                 sign = true;
             } else if self.eat(&Tok::Minus).is_some() {
@@ -151,58 +314,63 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn item(&mut self, allow_random: bool) -> Result<Item, FormulaError> {
-        match self.peek_spanned() {
-            Some((Tok::Open, open)) => {
-                if !allow_random {
+    /// A random term `(lhs | groups)`, a parenthesised sum (its items), or
+    /// fixed-effect term(s).
+    fn item(&mut self, allow_random: bool) -> Result<Vec<(bool, Item)>, FormulaError> {
+        let Some((Tok::Open, open)) = self.peek_spanned() else {
+            return Ok(vec![(true, Item::Fixed(self.product()?))]);
+        };
+        self.pos += 1;
+        let inner = self.sum(allow_random)?;
+        let correlated = match self.peek() {
+            Some(Tok::Close) => {
+                self.pos += 1;
+                return Ok(inner); // parentheses that only group
+            }
+            Some(Tok::Bar) => true,
+            Some(Tok::DoubleBar) => false,
+            _ => {
+                return Err(self.error(&format!(
+                    "`)` to close the `(` at column {}, or `|` for a random term `(lhs | group)`",
+                    open.column(self.text)
+                )))
+            }
+        };
+        if !allow_random {
+            return Err(FormulaError::unsupported(
+                self.text,
+                open,
+                "a random term inside a random term",
+            ));
+        }
+        self.pos += 1;
+        let groups = self.groups()?;
+        let close = self.expect(
+            &Tok::Close,
+            &format!("`)` to close the `(` at column {}", open.column(self.text)),
+        )?;
+        let mut lhs = Vec::with_capacity(inner.len());
+        for (s, it) in inner {
+            match it {
+                Item::Fixed(e) => lhs.push((s, e)),
+                Item::Random(r) => {
                     return Err(FormulaError::unsupported(
                         self.text,
-                        open,
-                        "parentheses inside a random term are not supported; list the coefficients with `+`",
-                    ));
+                        r.span,
+                        "a random term inside a random term",
+                    ))
                 }
-                self.pos += 1;
-                let lhs = self.sum(false)?;
-                let correlated = match self.peek() {
-                    Some(Tok::Bar) => true,
-                    Some(Tok::DoubleBar) => false,
-                    Some(Tok::Close) => {
-                        return Err(FormulaError::unsupported(
-                            self.text,
-                            open,
-                            "parentheses around fixed-effect terms are not supported; write the terms out (`a:c + b:c`), or add `| group` for a random term",
-                        ))
-                    }
-                    _ => return Err(self.error("`|` or `||` (a random term `(lhs | group)`)")),
-                };
-                self.pos += 1;
-                let groups = self.groups()?;
-                let close = self.expect(
-                    &Tok::Close,
-                    &format!("`)` to close the `(` at column {}", open.column(self.text)),
-                )?;
-                let mut lhs_fixed = Vec::with_capacity(lhs.len());
-                for (s, it) in lhs {
-                    match it {
-                        Item::Fixed(e) => lhs_fixed.push((s, e)),
-                        Item::Random(r) => {
-                            return Err(FormulaError::unsupported(
-                                self.text,
-                                r.span,
-                                "a random term inside a random term",
-                            ))
-                        }
-                    }
-                }
-                Ok(Item::Random(RandomTerm {
-                    lhs: lhs_fixed,
-                    correlated,
-                    groups,
-                    span: Span::new(open.start, close.end),
-                }))
             }
-            _ => Ok(Item::Fixed(self.product()?)),
         }
+        Ok(vec![(
+            true,
+            Item::Random(RandomTerm {
+                lhs,
+                correlated,
+                groups,
+                span: Span::new(open.start, close.end),
+            }),
+        )])
     }
 
     /// `g1:g2/g3 …`
@@ -224,7 +392,15 @@ impl<'a> Parser<'a> {
         if !matches!(self.peek(), Some(Tok::Name(_))) {
             return Err(self.error("a grouping column name"));
         }
-        self.variable()
+        let v = self.variable()?;
+        if v.expr.is_some() {
+            return Err(FormulaError::unsupported(
+                self.text,
+                v.span,
+                "a function of columns as a grouping; group by a column (or `factor(x)`)",
+            ));
+        }
+        Ok(v)
     }
 
     fn product(&mut self) -> Result<Expr, FormulaError> {
@@ -311,11 +487,22 @@ mod tests {
         );
         let e = parse("y ~ 2 + x").unwrap_err();
         assert!(e.to_string().contains("only `1`"), "{e}");
-        let e = parse("y ~ (x)").unwrap_err();
-        assert!(
-            e.to_string().contains("parentheses around fixed-effect"),
-            "{e}"
-        );
+        // parentheses that only group are fine, in the fixed part too
+        assert_eq!(parse("y ~ ((((x))))").unwrap().items.len(), 1);
+        let e = parse("y ~ ((x | g) | h)").unwrap_err();
+        assert!(e.to_string().contains("inside a random term"), "{e}");
+        let e = parse("y ~ foo(x)").unwrap_err();
+        assert!(e.to_string().contains("the function `foo`"), "{e}");
+        let f = parse("y ~ log(x + 1) + I(x^2) + poly(x,2)").unwrap();
+        let names: Vec<String> = f
+            .items
+            .iter()
+            .map(|(_, i)| match i {
+                Item::Fixed(Expr::Var(v)) => v.name.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(names, ["log(x + 1)", "I(x^2)", "poly(x, 2)"]);
         let e = parse("y ~ (1 | )").unwrap_err();
         assert!(e.to_string().contains("grouping column"), "{e}");
     }

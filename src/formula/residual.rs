@@ -61,6 +61,17 @@ impl std::fmt::Display for Residual {
 }
 
 impl Residual {
+    /// The columns the residual structure reads.
+    pub(crate) fn vars(&self) -> Vec<Var> {
+        match self {
+            Residual::Iid => Vec::new(),
+            Residual::Diag(v) | Residual::Cs { group: v } => vec![v.clone()],
+            Residual::Ar1 { time, group }
+            | Residual::Car1 { time, group }
+            | Residual::Us { time, group } => vec![time.clone(), group.clone()],
+        }
+    }
+
     /// Parses a residual keyword.
     ///
     /// ```

@@ -4,6 +4,7 @@
 //! standard errors and t values, the REML criterion, AIC/BIC, how the fit
 //! ended and its time.
 
+use super::components::ComponentKind;
 use super::model::FormulaModel;
 use crate::reml::RemlFit;
 use std::fmt;
@@ -23,12 +24,25 @@ use std::fmt;
 pub struct Summary<'a> {
     model: &'a FormulaModel,
     fit: &'a RemlFit,
+    wall: Option<f64>,
 }
 
 impl<'a> Summary<'a> {
     /// The summary of `fit`, a fit of `model`.
     pub fn new(model: &'a FormulaModel, fit: &'a RemlFit) -> Self {
-        Summary { model, fit }
+        Summary {
+            model,
+            fit,
+            wall: None,
+        }
+    }
+
+    /// The wall-clock seconds of building the model and fitting it, as the
+    /// caller measured them (by default the model's build time plus the
+    /// fit's iteration time, which leaves out the backend's setup).
+    pub fn wall_seconds(mut self, seconds: f64) -> Self {
+        self.wall = Some(seconds);
+        self
     }
 }
 
@@ -80,13 +94,15 @@ impl fmt::Display for Summary<'_> {
                 .position(|w| w.group != v.group)
                 .map_or(vcs.len(), |p| i + p);
             let block = &vcs[i..j];
-            let vars: Vec<&super::VarianceComponent> =
-                block.iter().filter(|w| w.var2.is_none()).collect();
+            let vars: Vec<&super::VarianceComponent> = block
+                .iter()
+                .filter(|w| w.kind == ComponentKind::Variance)
+                .collect();
             for w in &vars {
                 let sd = w.value.max(0.0).sqrt();
                 let corr: Vec<String> = block
                     .iter()
-                    .filter(|c| c.var1 == w.var1 && c.var2.is_some())
+                    .filter(|c| c.var1 == w.var1 && c.kind == ComponentKind::Covariance)
                     .map(|c| {
                         let other = vars
                             .iter()
@@ -108,6 +124,21 @@ impl fmt::Display for Summary<'_> {
                     sig(sd),
                     sig(w.se),
                     corr.join(" "),
+                ]);
+            }
+            // Correlation parameters (ar1's rho, car1's phi) under the
+            // variance, their value in the Corr column.
+            for c in block
+                .iter()
+                .filter(|w| w.kind == ComponentKind::Correlation)
+            {
+                rows.push([
+                    String::new(),
+                    c.var1.clone().unwrap_or_default(),
+                    String::new(),
+                    String::new(),
+                    sig(c.se),
+                    format!("{:.3}", c.value),
                 ]);
             }
             i = j;
@@ -152,6 +183,14 @@ impl fmt::Display for Summary<'_> {
         } else {
             writeln!(f, "Number of obs: {}, groups:  {groups}", fit.n)?;
         }
+        if m.n_dropped() > 0 {
+            writeln!(
+                f,
+                "{} rows dropped for missing values (file lines {})",
+                m.n_dropped(),
+                abbreviated(m.dropped_lines(), 10)
+            )?;
+        }
         writeln!(f)?;
 
         // Fixed effects.
@@ -192,22 +231,46 @@ impl fmt::Display for Summary<'_> {
         writeln!(f)?;
         writeln!(
             f,
-            "REML log-likelihood {:.4}, AIC {:.4}, BIC {:.4}",
-            fit.loglik, fit.aic, fit.bic
+            "{} log-likelihood {:.4}, AIC {:.4}, BIC {:.4}",
+            fit.method, fit.loglik, fit.aic, fit.bic
         )?;
+        let build = m.build_seconds();
         writeln!(
             f,
-            "Fit: {} after {} iterations in {:.3} ms",
+            "Fit: {} after {} iterations; {:.3} s in all ({:.3} s building the model, {:.3} s iterating)",
             fit.termination,
             fit.iterations,
-            fit.seconds * 1e3
+            self.wall.unwrap_or(build + fit.seconds),
+            build,
+            fit.seconds
         )?;
         if fit.singular && !matches!(fit.termination, crate::reml::Termination::Singular { .. }) {
             writeln!(f, "boundary (singular) fit: see lme4's ?isSingular")?;
+        }
+        if !fit.termination.is_converged() {
+            writeln!(
+                f,
+                "Warning: the fit did not converge ({}); the estimates are the last iterate, not an optimum",
+                fit.termination
+            )?;
         }
         for w in &fit.warnings {
             writeln!(f, "Warning: {w}")?;
         }
         Ok(())
     }
+}
+
+/// The first `k` numbers of `lines`, then `… (N more)`.
+fn abbreviated(lines: &[usize], k: usize) -> String {
+    let mut s = lines
+        .iter()
+        .take(k)
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if lines.len() > k {
+        s.push_str(&format!(", … ({} more)", lines.len() - k));
+    }
+    s
 }

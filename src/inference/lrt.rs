@@ -2,8 +2,14 @@
 //! the difference of the parameter counts as degrees of freedom, as R's
 //! `anova(m0, m1)` reports it (no boundary correction).
 //!
-//! REML likelihoods are comparable only between models with the same fixed
-//! effects (same `X`, same `n`): the test refuses others.
+//! The rules of lme4's `anova`: both fits by the same method (a REML fit
+//! against an ML fit is an error); REML likelihoods only between models
+//! with the same fixed effects (models that differ in their fixed effects
+//! need ML fits); the same observations. A [`RemlFit`] does not carry its
+//! data, so this function can check only the number of observations: the
+//! formula layer's [`anova`](crate::formula::anova) checks that both models
+//! use the same rows and response values, and refits by ML when the fixed
+//! effects differ.
 
 use crate::reml::RemlFit;
 use thiserror::Error;
@@ -45,8 +51,8 @@ pub struct LikelihoodRatio {
     pub n_params: [usize; 2],
 }
 
-/// Tests the smaller model `m0` against the larger `m1`, both REML fits
-/// with the same fixed effects on the same data.
+/// Tests the smaller model `m0` against the larger `m1`: two fits by the
+/// same method of the same data, with the same fixed effects if by REML.
 ///
 /// ```
 /// use covreml::datasets::john_alpha;
@@ -67,7 +73,13 @@ pub fn likelihood_ratio(m0: &RemlFit, m1: &RemlFit) -> Result<LikelihoodRatio, I
     if m0.n != m1.n {
         return bad(format!("{} and {} observations", m0.n, m1.n));
     }
-    if m0.beta_names != m1.beta_names {
+    if m0.method != m1.method {
+        return bad(format!(
+            "a {} fit against an {} fit; both must be fitted by the same method",
+            m0.method, m1.method
+        ));
+    }
+    if m0.method == crate::reml::Method::Reml && m0.beta_names != m1.beta_names {
         return bad(format!(
             "the fixed effects differ ({} vs {}); REML likelihoods compare only models with the same fixed effects (an ML fit is needed)",
             m0.beta_names.join(", "),

@@ -20,15 +20,15 @@ pub enum PedigreeError {
         dams: usize,
     },
     /// A row whose animal is missing (empty, `0`, `NA` or `.`).
-    #[error("pedigree row {row}: the animal id `{id}` is a missing-value code")]
+    #[error("pedigree row {} (1-based): the animal id `{id}` is a missing-value code", .row + 1)]
     MissingAnimal {
-        /// 0-based row.
+        /// 0-based row (messages show it 1-based).
         row: usize,
         /// The text.
         id: String,
     },
     /// An animal listed twice with different parents.
-    #[error("animal `{animal}` is listed twice with different parents: ({first_parents}) in row {first_row} and ({parents}) in row {row}")]
+    #[error("animal `{animal}` is listed twice with different parents: ({first_parents}) in row {} and ({parents}) in row {} (1-based)", .first_row + 1, .row + 1)]
     DuplicateAnimal {
         /// The animal.
         animal: String,
@@ -61,7 +61,7 @@ pub enum PedigreeError {
     },
     /// An animal id that is not in the pedigree (in a data column matched
     /// against it).
-    #[error("row {row}: animal `{id}` is not in the pedigree")]
+    #[error("row {} (1-based): animal `{id}` is not in the pedigree", .row + 1)]
     UnknownAnimal {
         /// 0-based row of the data column.
         row: usize,
@@ -79,7 +79,7 @@ pub enum PedigreeError {
         max: usize,
     },
     /// A marker genotype that is not 0, 1 or 2.
-    #[error("marker matrix, individual {row}, marker {col}: {value} is not a genotype 0, 1 or 2")]
+    #[error("marker matrix, individual {}, marker {} (1-based): {value} is not a genotype 0, 1 or 2", .row + 1, .col + 1)]
     InvalidGenotype {
         /// 0-based individual (row).
         row: usize,

@@ -209,14 +209,16 @@ impl Pedigree {
     }
 
     /// The design `Z` that maps records to animals: row `r` has its 1 in
-    /// the column of animal `animals[r]`. An id not in the pedigree is an
-    /// error naming the row.
+    /// the column of animal `animals[r]`; its levels are named by the animal
+    /// ids (so BLUPs are labelled by animal). An id not in the pedigree is
+    /// an error naming the row.
     ///
     /// ```
     /// use covreml::pedigree::Pedigree;
     /// let p = Pedigree::from_columns(&["1", "2", "3"], &["0", "0", "1"], &["0", "0", "2"]).unwrap();
     /// let z = p.incidence(&["3", "3", "1"]).unwrap();
     /// assert_eq!(z.levels(), [2, 2, 0]);
+    /// assert_eq!(z.level_names(), ["1", "2", "3"]);
     /// assert!(p.incidence(&["4"]).is_err());
     /// ```
     pub fn incidence<S: AsRef<str>>(&self, animals: &[S]) -> Result<Incidence, PedigreeError> {
@@ -231,7 +233,7 @@ impl Pedigree {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Incidence::new(levels, self.len())?)
+        Ok(Incidence::new(levels, self.len())?.with_level_names(self.ids().to_vec())?)
     }
 }
 

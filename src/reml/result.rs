@@ -69,12 +69,19 @@ pub enum Termination {
 }
 
 impl Termination {
-    /// Whether the fit reached a maximum of the likelihood: `Converged`,
-    /// `AtBound` or `Singular` (a maximum on the boundary is a maximum).
+    /// Whether the fit reached a maximum of the likelihood and counts as
+    /// converged for a user (the CLI exits 0): `Converged`, `AtBound` or
+    /// `Singular` (a maximum on the boundary is a maximum), and
+    /// `NotIdentified` (the criteria were met; the data do not split some
+    /// parameters). Not an iteration limit, a stall or a diverging
+    /// parameter.
     pub fn is_converged(&self) -> bool {
         matches!(
             self,
-            Termination::Converged | Termination::AtBound { .. } | Termination::Singular { .. }
+            Termination::Converged
+                | Termination::AtBound { .. }
+                | Termination::Singular { .. }
+                | Termination::NotIdentified { .. }
         )
     }
 }

@@ -181,7 +181,7 @@ fn errors_are_messages_with_a_status() {
         "--formula",
         "yield ~ rep + (1|blok)",
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("no column `blok` (did you mean `block`?)"),
@@ -233,7 +233,7 @@ fn errors_are_messages_with_a_status() {
         "--residual",
         "ar1(visit | rep)",
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("visit"), "{err}");
 
@@ -242,7 +242,7 @@ fn errors_are_messages_with_a_status() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage:"));
 
     let out = run(&["fit", "missing.csv", "--formula", "y ~ 1"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.csv"));
 }
 

@@ -8,3 +8,5 @@ mod common;
 
 mod cli;
 mod formula;
+mod messy_data;
+mod random_inputs;

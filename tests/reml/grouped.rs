@@ -723,7 +723,7 @@ fn errors_name_the_column_the_group_and_the_rows() {
     let e = GroupedTimes::new(&["a", "b"], &[1.0, f64::NAN])
         .unwrap_err()
         .to_string();
-    assert!(e.contains("row 2 (1-based)"), "{e}");
+    assert!(e.contains("row 2: time"), "{e}");
     let dup = GroupedTimes::new(&["a", "b", "b"], &[8.0, 10.0, 10.0]).unwrap();
     for e in [
         Covariance::<CAR1>::new(dup.clone())
@@ -737,7 +737,7 @@ fn errors_name_the_column_the_group_and_the_rows() {
             .to_string(),
     ] {
         assert!(
-            e.contains("group `b` has time 10 twice (rows 1 and 2)"),
+            e.contains("group `b` has time 10 twice (row 2 and row 3)"),
             "{e}"
         );
     }
@@ -756,5 +756,5 @@ fn errors_name_the_column_the_group_and_the_rows() {
     let e = Coordinates::new(&[&[0.0, f64::INFINITY]])
         .unwrap_err()
         .to_string();
-    assert!(e.contains("axis 0") && e.contains("row 2 (1-based)"), "{e}");
+    assert!(e.contains("axis 0") && e.contains("row 2: time"), "{e}");
 }

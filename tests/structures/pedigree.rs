@@ -120,7 +120,10 @@ fn from_table_and_incidence() {
     assert_eq!(z.levels(), [4, 1, 4]);
     assert_eq!(z.n_levels(), 5);
     let e = p.incidence(&["5", "7"]).unwrap_err();
-    assert_eq!(e.to_string(), "row 1: animal `7` is not in the pedigree");
+    assert_eq!(
+        e.to_string(),
+        "row 2 (1-based): animal `7` is not in the pedigree"
+    );
     let e = Pedigree::from_table(&t, "animal", "father", "dam").unwrap_err();
     assert!(matches!(e, PedigreeError::Data(_)), "{e}");
     assert!(e.to_string().contains("father"), "{e}");
@@ -140,7 +143,7 @@ fn malformed_pedigrees_are_errors_naming_the_animals() {
     let e = Pedigree::from_columns(&["a", "NA"], &["0", "a"], &["0", "0"]).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "pedigree row 1: the animal id `NA` is a missing-value code"
+        "pedigree row 2 (1-based): the animal id `NA` is a missing-value code"
     );
     // listed twice: identical rows are accepted, different parents are not
     let p = Pedigree::from_columns(&["a", "b", "b"], &["0", "a", "a"], &["0", "0", "0"]).unwrap();
@@ -406,7 +409,7 @@ fn genomic_errors() {
     let e = genomic_relationship(&dmatrix![0.0, 1.0; 3.0, 2.0]).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "marker matrix, individual 1, marker 0: 3 is not a genotype 0, 1 or 2"
+        "marker matrix, individual 2, marker 1 (1-based): 3 is not a genotype 0, 1 or 2"
     );
     let e = genomic_relationship(&dmatrix![0.0, f64::NAN; 1.0, 2.0]).unwrap_err();
     assert!(

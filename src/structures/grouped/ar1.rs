@@ -28,7 +28,7 @@ leaf! {
     /// // a repeated visit, or a time that is not a whole number, is an error
     /// let dup = GroupedTimes::new(&["a", "a"], &[1.0, 1.0]).unwrap();
     /// let e = Covariance::<RepeatedAR1>::new(dup).unwrap_err().to_string();
-    /// assert!(e.contains("group `a` has time 1 twice (rows 0 and 1)"), "{e}");
+    /// assert!(e.contains("group `a` has time 1 twice (row 1 and row 2)"), "{e}");
     /// let frac = GroupedTimes::new(&["a", "a"], &[1.0, 1.5]).unwrap();
     /// assert!(Covariance::<RepeatedAR1>::new(frac).is_err());
     /// ```

@@ -2,13 +2,12 @@
 //! [`VarIdent`](super::VarIdent).
 
 use crate::data::DataError;
-use std::collections::{BTreeMap, BTreeSet};
 
 /// The level of a factor for every row, in row order.
 ///
-/// Levels are ordered numerically when every label is a number (`8` before
-/// `10`), lexicographically otherwise, so that nothing depends on the order
-/// of the rows.
+/// Levels are in the one level order of the crate,
+/// [`sorted_levels`](crate::data::sorted_levels): numerically when every
+/// label is a number (`8` before `10`), by their text otherwise.
 ///
 /// ```
 /// use covreml::data::Table;
@@ -35,22 +34,8 @@ impl Levels {
                 reason: "no rows: a factor needs at least one observation".into(),
             });
         }
-        let distinct: BTreeSet<&str> = labels.iter().map(AsRef::as_ref).collect();
-        let mut names: Vec<&str> = distinct.into_iter().collect();
-        let numbers: Option<Vec<f64>> = names.iter().map(|s| s.trim().parse().ok()).collect();
-        if let Some(nums) = numbers {
-            if nums.iter().all(|x| x.is_finite()) {
-                let mut order: Vec<usize> = (0..names.len()).collect();
-                order.sort_by(|&a, &b| nums[a].total_cmp(&nums[b]).then(names[a].cmp(names[b])));
-                names = order.into_iter().map(|i| names[i]).collect();
-            }
-        }
-        let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-        let level = labels.iter().map(|l| index[l.as_ref()]).collect();
-        Ok(Levels {
-            level,
-            names: names.into_iter().map(str::to_string).collect(),
-        })
+        let (level, names) = crate::data::level_codes(labels);
+        Ok(Levels { level, names })
     }
 
     /// Number of rows.

@@ -11,7 +11,7 @@ const MAX_LAG: usize = 1 << 20;
 
 /// The group and the time of every row of the data, in row order.
 ///
-/// Groups are numbered in the lexicographic order of their names and the
+/// Groups are numbered in level order ([`sorted_levels`](crate::data::sorted_levels)) and the
 /// distinct times (the *levels*) in increasing order, so that nothing
 /// depends on the order of the rows.
 ///
@@ -38,6 +38,9 @@ pub struct GroupedTimes {
     levels: Vec<f64>,
     level: Vec<usize>,
     members: Vec<Vec<usize>>,
+    /// The 1-based file line of every row, when the shape was read from a
+    /// table: messages name rows by it.
+    lines: Option<Vec<usize>>,
 }
 
 impl GroupedTimes {
@@ -66,15 +69,13 @@ impl GroupedTimes {
         if let Some(row) = times.iter().position(|t| !t.is_finite()) {
             return Err(DataError::InvalidDesign {
                 reason: format!(
-                    "column `{column}`, row {} (1-based): time {} is not a finite number",
+                    "column `{column}`, row {}: time {} is not a finite number",
                     row + 1,
                     times[row]
                 ),
             });
         }
-        let names: BTreeMap<&str, usize> = groups.iter().map(|g| (g.as_ref(), 0)).collect();
-        let index: BTreeMap<&str, usize> = names.keys().enumerate().map(|(i, k)| (*k, i)).collect();
-        let group: Vec<usize> = groups.iter().map(|g| index[g.as_ref()]).collect();
+        let (group, group_names) = crate::data::level_codes(groups);
         let mut levels = times.to_vec();
         levels.sort_by(f64::total_cmp);
         levels.dedup();
@@ -82,18 +83,36 @@ impl GroupedTimes {
             .iter()
             .map(|t| levels.partition_point(|l| l < t))
             .collect();
-        let mut members = vec![Vec::new(); index.len()];
+        let mut members = vec![Vec::new(); group_names.len()];
         for (row, &g) in group.iter().enumerate() {
             members[g].push(row);
         }
         Ok(GroupedTimes {
             group,
-            group_names: index.keys().map(|k| k.to_string()).collect(),
+            group_names,
             time: times.to_vec(),
             levels,
             level,
             members,
+            lines: None,
         })
+    }
+
+    /// Names every row in messages by its 1-based file line `lines[row]`
+    /// (ignored unless there is one line per row).
+    pub fn with_lines(mut self, lines: &[usize]) -> Self {
+        if lines.len() == self.len() {
+            self.lines = Some(lines.to_vec());
+        }
+        self
+    }
+
+    /// How a message names row `r`: `line L` of the file, or `row r+1`.
+    fn row_name(&self, r: usize) -> String {
+        match &self.lines {
+            Some(l) => format!("line {}", l[r]),
+            None => format!("row {}", r + 1),
+        }
     }
 
     /// Number of rows.
@@ -111,7 +130,7 @@ impl GroupedTimes {
         self.group_names.len()
     }
 
-    /// The group names, in lexicographic order (group `k` is `group_names()[k]`).
+    /// The group names, in level order (group `k` is `group_names()[k]`).
     pub fn group_names(&self) -> &[String] {
         &self.group_names
     }
@@ -166,6 +185,10 @@ impl GroupedTimes {
             levels: self.levels.clone(),
             level: rows.iter().map(|&r| self.level[r]).collect(),
             members: vec![(0..rows.len()).collect()],
+            lines: self
+                .lines
+                .as_ref()
+                .map(|l| rows.iter().map(|&r| l[r]).collect()),
         }
     }
 
@@ -178,9 +201,12 @@ impl GroupedTimes {
                     return Err(CovError::InvalidShape {
                         structure,
                         reason: format!(
-                            "group `{}` has time {} twice (rows {first} and {r}); \
+                            "group `{}` has time {} twice ({} and {}); \
                              {structure} needs distinct times within each group",
-                            self.group_names[g], self.time[r]
+                            self.group_names[g],
+                            self.time[r],
+                            self.row_name(first),
+                            self.row_name(r)
                         ),
                     });
                 }
@@ -199,8 +225,9 @@ impl GroupedTimes {
             Some(r) => Err(CovError::InvalidShape {
                 structure,
                 reason: format!(
-                    "row {r} has time {}; {structure} needs whole-number visit indices \
+                    "{} has time {}; {structure} needs whole-number visit indices \
                      (use CAR1 for continuous times)",
+                    self.row_name(r),
                     self.time[r]
                 ),
             }),

@@ -1,0 +1,164 @@
+//! The command line: `fit` and `lrt`, their options, `help`, `--version`.
+
+use super::Failure;
+use crate::data::NaAction;
+use crate::reml::{Backend, Method};
+
+/// The usage text (`covreml help`, `covreml fit --help`).
+pub const USAGE: &str = "\
+usage:
+  covreml fit DATA.csv --formula \"y ~ x + (1|g)\" [--residual KEYWORD]
+          [--method reml|ml] [--backend auto|dense|sparse] [--tolerance T]
+          [--max-iter N] [--drop-aliased] [--na omit|fail] [--json] [--quiet]
+  covreml lrt DATA.csv --formula \"M0\" --formula \"M1\" [options as for fit]
+  covreml help | --help | --version
+
+The formula grammar (lme4's): y ~ 1 + x + f + f:g + a*b, 0 + / - 1, factor(x),
+random terms (1|g), (1|g1:g2), (1|g1/g2), (1 + x|g), (1 + x||g), (0 + x|g).
+Residual: iid (default); diag(f), a variance per level of f; ar1(t | g) and
+car1(t | g), autocorrelation in time t within g; cs(g), compound symmetry
+within g; us(t | g), unstructured within g.
+--na omit (default) drops every row with a missing value (empty, NA, N/A,
+NaN) in a column the model uses, as lme4 does; --na fail refuses them,
+naming the first missing cell by file line and column.
+--drop-aliased drops fixed-effect columns that are linear combinations of the
+columns before them (as lme4 does) instead of refusing the model.
+lrt compares two models fitted to the same rows; when their fixed effects
+differ both are fitted by ML (as lme4's anova refits), and the output says so.
+
+Exit status: 0 fitted and converged (also with a variance on its boundary),
+1 internal failure (the fit itself failed), 2 usage or data error,
+3 fitted but not converged (the results are printed with a warning line).";
+
+/// What the command line asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Command {
+    /// Print the usage.
+    Help,
+    /// Print the version.
+    Version,
+    /// Fit one model.
+    Fit(Args),
+    /// Test two models.
+    Lrt(Args),
+}
+
+/// The options of `fit` and `lrt`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Args {
+    pub(crate) data: String,
+    pub(crate) formulas: Vec<String>,
+    pub(crate) residual: String,
+    pub(crate) method: Method,
+    pub(crate) backend: Backend,
+    pub(crate) tolerance: Option<f64>,
+    pub(crate) max_iter: Option<usize>,
+    pub(crate) json: bool,
+    pub(crate) quiet: bool,
+    pub(crate) drop_aliased: bool,
+    pub(crate) na: NaAction,
+}
+
+/// A usage error: the message and the usage text, status 2.
+pub(crate) fn usage(message: impl Into<String>) -> Failure {
+    Failure {
+        message: format!("{}\n\n{USAGE}", message.into()),
+        status: 2,
+    }
+}
+
+pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
+    let mut it = argv.iter();
+    let command = it.next().ok_or_else(|| usage("no command given"))?;
+    match command.as_str() {
+        "help" | "--help" | "-h" => return Ok(Command::Help),
+        "--version" | "-V" | "version" => return Ok(Command::Version),
+        "fit" | "lrt" => {}
+        other => return Err(usage(format!("unknown command `{other}`"))),
+    }
+    let mut a = Args {
+        data: String::new(),
+        formulas: Vec::new(),
+        residual: "iid".into(),
+        method: Method::Reml,
+        backend: Backend::Auto,
+        tolerance: None,
+        max_iter: None,
+        json: false,
+        quiet: false,
+        drop_aliased: false,
+        na: NaAction::Omit,
+    };
+    let mut data = None;
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| usage(format!("{name} needs a value")))
+        };
+        match arg.as_str() {
+            "--help" | "-h" => return Ok(Command::Help),
+            "--formula" | "-f" => a.formulas.push(value("--formula")?),
+            "--residual" => a.residual = value("--residual")?,
+            "--drop-aliased" => a.drop_aliased = true,
+            "--method" => {
+                a.method = value("--method")?
+                    .parse()
+                    .map_err(|e| usage(format!("--method: {e}")))?
+            }
+            "--backend" => {
+                a.backend = value("--backend")?
+                    .parse()
+                    .map_err(|e| usage(format!("--backend: {e}")))?
+            }
+            "--na" => {
+                a.na = match value("--na")?.as_str() {
+                    "omit" => NaAction::Omit,
+                    "fail" => NaAction::Fail,
+                    other => return Err(usage(format!("--na is omit or fail, not `{other}`"))),
+                }
+            }
+            "--tolerance" => {
+                let v = value("--tolerance")?;
+                a.tolerance = Some(
+                    v.parse::<f64>()
+                        .ok()
+                        .filter(|t| t.is_finite() && *t > 0.0)
+                        .ok_or_else(|| {
+                            usage(format!("--tolerance needs a positive number, not `{v}`"))
+                        })?,
+                );
+            }
+            "--max-iter" => {
+                let v = value("--max-iter")?;
+                a.max_iter = Some(v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                    usage(format!("--max-iter needs a positive integer, not `{v}`"))
+                })?);
+            }
+            "--json" => a.json = true,
+            "--quiet" | "-q" => a.quiet = true,
+            s if s.starts_with('-') && s.len() > 1 => {
+                return Err(usage(format!("unknown option `{s}`")))
+            }
+            s => {
+                if data.replace(s.to_string()).is_some() {
+                    return Err(usage(format!("more than one data file given (`{s}`)")));
+                }
+            }
+        }
+    }
+    a.data = data.ok_or_else(|| usage("no data file given"))?;
+    let lrt = command == "lrt";
+    let want = if lrt { 2 } else { 1 };
+    if a.formulas.len() != want {
+        return Err(usage(format!(
+            "`{command}` needs {want} --formula, got {}",
+            a.formulas.len()
+        )));
+    }
+    Ok(if lrt {
+        Command::Lrt(a)
+    } else {
+        Command::Fit(a)
+    })
+}

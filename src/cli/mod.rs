@@ -1,0 +1,240 @@
+//! The `covreml` command (`src/bin/covreml.rs` is its `main`): fit linear
+//! mixed models from a CSV file and an lme4-style formula, or test two of
+//! them. [`run`] does everything but print, so tests drive the command
+//! in-process.
+//!
+//! ```text
+//! covreml fit DATA.csv --formula "y ~ 1 + x1 + (1|f1) + (1|f2)" [--residual "diag(f)"]
+//!         [--method reml|ml] [--backend auto|dense|sparse] [--tolerance T]
+//!         [--max-iter N] [--na omit|fail] [--json] [--quiet]
+//! covreml lrt DATA.csv --formula "M0" --formula "M1" [--json] [--quiet]
+//! ```
+//!
+//! Exit status ([`Outcome::status`]): 0 fitted and converged (also on a
+//! boundary), 1 the fit itself failed, 2 usage or data error, 3 fitted but
+//! not converged (the output is written, with a warning line).
+//!
+//! ```
+//! let argv: Vec<String> = ["fit", "no_such_file.csv", "--formula", "y ~ x"]
+//!     .iter().map(|s| s.to_string()).collect();
+//! let out = covreml::cli::run(&argv);
+//! assert_eq!(out.status, 2);
+//! assert!(out.stderr.contains("no_such_file.csv"));
+//! ```
+
+mod args;
+mod report;
+
+pub use args::USAGE;
+
+use crate::data::Table;
+use crate::formula::{anova, parse, BuildOptions, FormulaError, FormulaModel, Residual, Summary};
+use crate::reml::{Aliased, RemlFit, RemlOptions};
+use args::{parse_args, Args, Command};
+use std::io::IsTerminal;
+use std::time::Instant;
+
+/// Exit status: fitted and converged.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: the fit itself failed (an internal failure).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status: a usage or data error.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status: fitted, but the fit did not converge.
+pub const EXIT_NOT_CONVERGED: u8 = 3;
+
+/// What a run of the command prints and its exit status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error (`error: …` and warnings).
+    pub stderr: String,
+    /// The exit status.
+    pub status: u8,
+}
+
+/// A failure and its exit status.
+pub(crate) struct Failure {
+    pub(crate) message: String,
+    pub(crate) status: u8,
+}
+
+/// Runs the command line `argv` (without the program name).
+pub fn run(argv: &[String]) -> Outcome {
+    match run_command(argv) {
+        Ok(o) => o,
+        Err(f) => Outcome {
+            stdout: String::new(),
+            stderr: format!("error: {}\n", f.message),
+            status: f.status,
+        },
+    }
+}
+
+fn run_command(argv: &[String]) -> Result<Outcome, Failure> {
+    let a = match parse_args(argv)? {
+        Command::Help => return Ok(printed(format!("{USAGE}\n"))),
+        Command::Version => return Ok(printed(format!("covreml {}\n", env!("CARGO_PKG_VERSION")))),
+        Command::Fit(a) => (a, false),
+        Command::Lrt(a) => (a, true),
+    };
+    let (a, lrt) = a;
+    let opts = options(&a);
+    let table = Table::read(&a.data).map_err(|e| data_error(e.to_string()))?;
+    if lrt {
+        lrt_command(&a, &table, &opts)
+    } else {
+        fit_command(&a, &table, &opts)
+    }
+}
+
+fn printed(stdout: String) -> Outcome {
+    Outcome {
+        stdout,
+        stderr: String::new(),
+        status: EXIT_OK,
+    }
+}
+
+fn data_error(message: String) -> Failure {
+    Failure {
+        message,
+        status: EXIT_USAGE,
+    }
+}
+
+/// The fit options for the chosen method and backend.
+fn options(a: &Args) -> RemlOptions {
+    let mut opts = RemlOptions::default().method(a.method).backend(a.backend);
+    if let Some(t) = a.tolerance {
+        opts = opts.tolerance(t);
+    }
+    if let Some(n) = a.max_iter {
+        opts = opts.max_iter(n);
+    }
+    opts
+}
+
+/// Builds the model of `formula`: a usage or data error when it fails.
+fn build(a: &Args, formula: &str, table: &Table) -> Result<FormulaModel, Failure> {
+    let opts = BuildOptions {
+        aliased: if a.drop_aliased {
+            Aliased::Drop
+        } else {
+            Aliased::Error
+        },
+        na: a.na,
+    };
+    parse(formula)
+        .and_then(|parsed| {
+            let residual = Residual::parse(&a.residual)?;
+            FormulaModel::build_opts(&parsed, &residual, table, &opts)
+        })
+        .map_err(|e| formula_failure(formula, &a.residual, e))
+}
+
+fn formula_failure(formula: &str, residual: &str, e: FormulaError) -> Failure {
+    let mut message = e.to_string();
+    if let Some(span) = e.span() {
+        // The span is in the formula, or in the residual keyword for
+        // residual errors.
+        let in_residual = match &e {
+            FormulaError::UnknownColumn { name, at, .. } => {
+                formula.get(at.start..at.end) != Some(name.as_str())
+            }
+            _ => Residual::parse(residual).is_err(),
+        };
+        let text = if in_residual { residual } else { formula };
+        message.push_str(&format!(
+            "\n  {}",
+            span.underline(text).replace('\n', "\n  ")
+        ));
+    }
+    data_error(message)
+}
+
+/// Fits with a progress line on standard error for fits longer than a
+/// second (unless `quiet`, or standard error is not a terminal).
+fn fit(model: &FormulaModel, opts: &RemlOptions, quiet: bool) -> Result<RemlFit, Failure> {
+    let start = Instant::now();
+    let show = !quiet && std::io::stderr().is_terminal();
+    let mut shown = false;
+    let result = model.fit_with(opts, |it| {
+        if show && start.elapsed().as_secs_f64() > 1.0 {
+            shown = true;
+            eprint!(
+                "\r  iteration {:>3}  {} log-likelihood {:>16.6}  step {:.2e}   ",
+                it.iter, opts.method, it.loglik, it.step_norm
+            );
+        }
+    });
+    if shown {
+        eprintln!();
+    }
+    result.map_err(|e| Failure {
+        message: format!("the fit failed: {e}"),
+        status: EXIT_FAILED,
+    })
+}
+
+/// The exit status and warning lines of fits that may not have converged.
+fn finish(stdout: String, fits: &[&RemlFit]) -> Outcome {
+    let mut stderr = String::new();
+    for f in fits.iter().filter(|f| !f.termination.is_converged()) {
+        stderr.push_str(&format!(
+            "warning: the fit did not converge ({}); the estimates are the last iterate, not an optimum\n",
+            f.termination
+        ));
+    }
+    Outcome {
+        stdout,
+        status: if stderr.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_NOT_CONVERGED
+        },
+        stderr,
+    }
+}
+
+fn fit_command(a: &Args, table: &Table, opts: &RemlOptions) -> Result<Outcome, Failure> {
+    let start = Instant::now();
+    let model = build(a, &a.formulas[0], table)?;
+    let f = fit(&model, opts, a.quiet)?;
+    let wall = start.elapsed().as_secs_f64();
+    let stdout = if a.json {
+        format!("{}\n", report::fit_json(&model, &f, &a.data, wall))
+    } else {
+        Summary::new(&model, &f).wall_seconds(wall).to_string()
+    };
+    Ok(finish(stdout, &[&f]))
+}
+
+fn lrt_command(a: &Args, table: &Table, opts: &RemlOptions) -> Result<Outcome, Failure> {
+    let start = Instant::now();
+    let m0 = build(a, &a.formulas[0], table)?;
+    let m1 = build(a, &a.formulas[1], table)?;
+    let test = anova(&m0, &m1, opts).map_err(|e| match e {
+        FormulaError::Model(e) => Failure {
+            message: format!("the fit failed: {e}"),
+            status: EXIT_FAILED,
+        },
+        other => data_error(other.to_string()),
+    })?;
+    let wall = start.elapsed().as_secs_f64();
+    let (models, formulas) = if test.swapped {
+        ([&m1, &m0], [&a.formulas[1], &a.formulas[0]])
+    } else {
+        ([&m0, &m1], [&a.formulas[0], &a.formulas[1]])
+    };
+    let stdout = if a.json {
+        format!(
+            "{}\n",
+            report::lrt_json(&test, models, formulas, &a.data, wall)
+        )
+    } else {
+        report::lrt_text(&test, formulas)
+    };
+    Ok(finish(stdout, &[&test.fits[0], &test.fits[1]]))
+}

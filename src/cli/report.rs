@@ -1,0 +1,116 @@
+//! The command's reports: the JSON of a fit and of a likelihood-ratio
+//! test, and the text of a test (a fit's text is [`Summary`](crate::formula::Summary)).
+
+use crate::formula::{Anova, FormulaModel};
+use crate::reml::{Method, RemlFit};
+use serde_json::{json, Value};
+
+/// The JSON of `fit`, a fit of `model` to the file `data`; `wall` is the
+/// wall-clock seconds of building and fitting.
+pub(crate) fn fit_json(model: &FormulaModel, fit: &RemlFit, data: &str, wall: f64) -> Value {
+    let ml = fit.method == Method::Ml;
+    let groups: serde_json::Map<String, Value> = model
+        .terms()
+        .iter()
+        .map(|t| (t.name.clone(), json!(t.levels.len())))
+        .collect();
+    let vcs: Vec<Value> = model
+        .variance_components(fit)
+        .iter()
+        .map(|v| {
+            json!({
+                "group": v.group, "var1": v.var1, "var2": v.var2, "kind": v.kind.name(),
+                "value": v.value, "standard_error": v.se, "parameter": v.param,
+            })
+        })
+        .collect();
+    json!({
+        "model": model.formula(),
+        "data": data,
+        "formula": model.formula(),
+        "residual": model.residual().to_string(),
+        "method": fit.method.to_string(),
+        "n": fit.n,
+        "n_dropped": model.n_dropped(),
+        "dropped_lines": model.dropped_lines(),
+        "groups": groups,
+        "parameters": fit.names,
+        "natural": fit.natural,
+        "standard_errors": fit.natural_se,
+        "variance_components": vcs,
+        "beta_names": fit.beta_names,
+        "beta": fit.beta,
+        "beta_standard_errors": fit.beta_se,
+        "loglik": fit.loglik,
+        "loglik_without_2pi_constant": fit.loglik_no_constant,
+        "loglik_reml_full": if ml { None } else { Some(fit.loglik) },
+        "loglik_reml_without_2pi_constant": if ml { None } else { Some(fit.loglik_no_constant) },
+        "reml_criterion": if ml { None } else { Some(-2.0 * fit.loglik) },
+        "deviance": if ml { Some(-2.0 * fit.loglik) } else { None },
+        "backend": fit.backend,
+        "aic": fit.aic,
+        "bic": fit.bic,
+        "iterations": fit.iterations,
+        "termination": fit.termination.to_string(),
+        "singular": fit.singular,
+        "warnings": fit.warnings,
+        "converged": fit.termination.is_converged(),
+        "fit_seconds": wall,
+        "build_seconds": model.build_seconds(),
+        "iteration_seconds": fit.seconds,
+        "seconds_per_iteration": fit.seconds_per_iteration(),
+    })
+}
+
+/// The JSON of a test; `models` and `formulas` in the order of the test.
+pub(crate) fn lrt_json(
+    test: &Anova,
+    models: [&FormulaModel; 2],
+    formulas: [&String; 2],
+    data: &str,
+    wall: f64,
+) -> Value {
+    let lrt = &test.lrt;
+    json!({
+        "models": formulas,
+        "method": test.method.to_string(),
+        "refitted_ml": test.refitted_ml,
+        "loglik": lrt.loglik,
+        "n_params": lrt.n_params,
+        "statistic": lrt.statistic,
+        "df": lrt.df,
+        "p_value": lrt.p_value,
+        "fit_seconds": wall,
+        "fits": [
+            fit_json(models[0], &test.fits[0], data, test.fits[0].seconds),
+            fit_json(models[1], &test.fits[1], data, test.fits[1].seconds),
+        ],
+    })
+}
+
+/// The text of a test; `formulas` in the order of the test.
+pub(crate) fn lrt_text(test: &Anova, formulas: [&String; 2]) -> String {
+    let lrt = &test.lrt;
+    let mut s = format!(
+        "Likelihood-ratio test ({} fits{})\n",
+        test.method,
+        if test.refitted_ml {
+            "; the fixed effects differ, so both models were refitted by ML"
+        } else if test.method == Method::Reml {
+            ", same fixed effects"
+        } else {
+            ""
+        }
+    );
+    for (i, (f, fit)) in formulas.iter().zip(&test.fits).enumerate() {
+        s.push_str(&format!(
+            "  m{i}: {f}\n      parameters {}, {} log-likelihood {:.4}, {}\n",
+            lrt.n_params[i], fit.method, fit.loglik, fit.termination
+        ));
+    }
+    s.push_str(&format!(
+        "  Chisq {:.4} on {} df, p = {:.4e}\n",
+        lrt.statistic, lrt.df, lrt.p_value
+    ));
+    s
+}

@@ -1,0 +1,124 @@
+//! The variance components of a fitted formula model, as lme4's `VarCorr`
+//! lists them, and every parameter of the residual: `σ²` and the
+//! correlation parameter of `ar1`, `car1` and `cs` residuals, the variances
+//! and covariances of a `us` residual, a variance per level of `diag(f)`.
+
+use super::model::RandomTermInfo;
+use super::residual::Residual;
+use crate::reml::RemlFit;
+
+/// What a [`VarianceComponent`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum ComponentKind {
+    /// A variance.
+    Variance,
+    /// A covariance of two coefficients (or two times of a `us` residual).
+    Covariance,
+    /// A correlation parameter (`rho` of `ar1` and `cs`, `phi` of `car1`).
+    Correlation,
+}
+
+impl ComponentKind {
+    /// `variance`, `covariance` or `correlation`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ComponentKind::Variance => "variance",
+            ComponentKind::Covariance => "covariance",
+            ComponentKind::Correlation => "correlation",
+        }
+    }
+}
+
+/// One parameter of the fitted covariance model: a variance, covariance or
+/// correlation, as lme4's `VarCorr` lists them.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct VarianceComponent {
+    /// The term (`Residual` for the residual).
+    pub group: String,
+    /// The coefficient (`(Intercept)`, a slope; the level for a `diag(f)`
+    /// residual; the time for a `us` residual; the parameter, `rho` or
+    /// `phi`, for a correlation; `None` for the variance of an iid or
+    /// correlated residual).
+    pub var1: Option<String>,
+    /// The second coefficient (or time) of a covariance, `None` otherwise.
+    pub var2: Option<String>,
+    /// What the value is.
+    pub kind: ComponentKind,
+    /// The value.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
+    pub value: f64,
+    /// Its standard error (from the inverse AI matrix).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
+    pub se: f64,
+    /// The parameter's name in the fit.
+    pub param: String,
+}
+
+/// The components of `fit` for these terms and residual; `residual_levels`
+/// are the levels of a `diag(f)` residual or the times of a `us` one.
+pub(crate) fn variance_components(
+    terms: &[RandomTermInfo],
+    residual: &Residual,
+    residual_levels: Option<&[String]>,
+    fit: &RemlFit,
+) -> Vec<VarianceComponent> {
+    let mut out = Vec::with_capacity(fit.natural.len());
+    let mut k = 0;
+    let mut push = |group: &str, var1: Option<String>, var2: Option<String>, kind| {
+        if k < fit.natural.len() {
+            out.push(VarianceComponent {
+                group: group.to_string(),
+                var1,
+                var2,
+                kind,
+                value: fit.natural[k],
+                se: fit.natural_se[k],
+                param: fit.names[k].clone(),
+            });
+        }
+        k += 1;
+    };
+    for t in terms {
+        lower_triangle(&t.name, &t.coefficients, &mut push);
+    }
+    let g = "Residual";
+    match (residual, residual_levels) {
+        (Residual::Diag(_), Some(levels)) => {
+            for l in levels {
+                push(g, Some(l.clone()), None, ComponentKind::Variance);
+            }
+        }
+        (Residual::Us { .. }, Some(times)) => lower_triangle(g, times, &mut push),
+        (Residual::Ar1 { .. } | Residual::Cs { .. }, _) => {
+            push(g, None, None, ComponentKind::Variance);
+            push(g, Some("rho".into()), None, ComponentKind::Correlation);
+        }
+        (Residual::Car1 { .. }, _) => {
+            push(g, None, None, ComponentKind::Variance);
+            push(g, Some("phi".into()), None, ComponentKind::Correlation);
+        }
+        _ => push(g, None, None, ComponentKind::Variance),
+    }
+    out
+}
+
+/// The variances and covariances of `names` in row-major lower-triangle
+/// order (a single name: its variance).
+fn lower_triangle(
+    group: &str,
+    names: &[String],
+    push: &mut impl FnMut(&str, Option<String>, Option<String>, ComponentKind),
+) {
+    for i in 0..names.len() {
+        for j in 0..=i {
+            let (var2, kind) = if i == j {
+                (None, ComponentKind::Variance)
+            } else {
+                (Some(names[j].clone()), ComponentKind::Covariance)
+            };
+            push(group, Some(names[i].clone()), var2, kind);
+        }
+    }
+}

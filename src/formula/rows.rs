@@ -1,0 +1,79 @@
+//! The rows a formula model uses: every column the model reads (response,
+//! fixed effects, random slopes and groupings, residual columns), checked
+//! to exist, and the rows with a missing value in any of them dropped (R's
+//! `na.omit`, lme4's default) or refused ([`NaAction::Fail`]).
+
+use super::ast::Var;
+use super::columns;
+use super::error::FormulaError;
+use super::residual::Residual;
+use super::terms::{Coef, Terms};
+use crate::data::{NaAction, Table};
+
+/// The variables a model reads, each once, in formula order (the response
+/// first, the residual's columns last).
+pub(crate) fn used_vars(response: &Var, ts: &Terms, residual: &Residual) -> Vec<Var> {
+    let mut out: Vec<Var> = Vec::new();
+    let mut add = |v: &Var| {
+        for c in v.columns() {
+            if !out.iter().any(|o| o.name == c.name) {
+                out.push(c);
+            }
+        }
+    };
+    add(response);
+    ts.fixed.iter().flat_map(|t| &t.vars).for_each(&mut add);
+    for r in &ts.random {
+        for c in &r.coefs {
+            if let Coef::Slope(t) = c {
+                t.vars.iter().for_each(&mut add);
+            }
+        }
+        r.group.iter().for_each(&mut add);
+    }
+    residual.vars().iter().for_each(&mut add);
+    out
+}
+
+/// The rows a model uses, and the ones it dropped.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct UsedRows {
+    /// The table of the complete rows (rows keep their file lines).
+    pub(crate) table: Table,
+    /// The 1-based file lines of the rows dropped for a missing value.
+    pub(crate) dropped_lines: Vec<usize>,
+}
+
+/// Checks that every variable is a column (the error points at the first
+/// that is not) and keeps the rows without a missing value in any of them.
+/// No row left is an error that says why.
+pub(crate) fn complete(
+    table: &Table,
+    vars: &[Var],
+    formula: &str,
+    na: NaAction,
+) -> Result<UsedRows, FormulaError> {
+    for v in vars {
+        columns::text(table, v, formula)?;
+    }
+    if table.n_rows() == 0 {
+        return Err(FormulaError::NoRows {
+            reason: "the data have no rows (only a header line)".into(),
+        });
+    }
+    let names: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
+    let c = table.complete_rows(&names, na)?;
+    if c.table.n_rows() == 0 {
+        return Err(FormulaError::NoRows {
+            reason: format!(
+                "every one of the {} rows has a missing value in a column the model uses ({})",
+                table.n_rows(),
+                names.join(", ")
+            ),
+        });
+    }
+    Ok(UsedRows {
+        table: c.table,
+        dropped_lines: c.dropped_lines,
+    })
+}
