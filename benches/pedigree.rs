@@ -106,15 +106,15 @@ fn main() {
         median(t_ainv) * 1e3
     );
     println!("peak RSS (VmHWM) {:.1} MB", peak_rss_mb());
-    animal_model(&p, &ainv);
+    animal_model(&p, ainv);
 }
 
 /// An animal model on the whole pedigree, fitted on the sparse backend:
 /// `y = μ + a + e`, `a ~ N(0, σ²ₐ A)` with `A⁻¹` as a `FixedInverse`,
 /// breeding values simulated down the pedigree (σ²ₐ = 1, σ²ₑ = 2).
-fn animal_model(p: &Pedigree, ainv: &covreml::pedigree::SymmetricCsc) {
+fn animal_model(p: &Pedigree, ainv: covreml::pedigree::SymmetricCsc) {
     use covreml::reml::{Backend, MixedModel, RemlOptions};
-    use covreml::structures::{FixedInverse, InverseData};
+    use covreml::structures::FixedInverse;
     use covreml::{Covariance, Kron, Scalar};
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let mut normal = move || {
@@ -135,13 +135,7 @@ fn animal_model(p: &Pedigree, ainv: &covreml::pedigree::SymmetricCsc) {
         .map(|ai| 10.0 + ai + 2f64.sqrt() * normal())
         .collect();
     let t = Instant::now();
-    let data = InverseData::new(
-        n,
-        ainv.col_ptr().to_vec(),
-        ainv.row_idx().to_vec(),
-        ainv.values().to_vec(),
-    )
-    .expect("A⁻¹ is positive definite");
+    let data = ainv.into_inverse_data().expect("A⁻¹ is positive definite");
     let z = p.incidence(p.ids()).expect("animals");
     let g = Covariance::<Kron<Scalar, FixedInverse>>::new((1, data)).expect("σ²ₐ A");
     let x = nalgebra::DMatrix::from_element(n, 1, 1.0);

@@ -123,6 +123,26 @@ impl SymmetricCsc {
         &self.values
     }
 
+    /// The matrix as the data of a [`FixedInverse`](crate::structures::FixedInverse)
+    /// structure (`A⁻¹` of a relationship matrix, say), its arrays moved, not
+    /// copied. Fails, naming the problem, if it is not positive definite.
+    ///
+    /// ```
+    /// use covreml::pedigree::Pedigree;
+    /// use covreml::structures::FixedInverse;
+    /// use covreml::{Covariance, Kron, Scalar};
+    /// let p = Pedigree::from_columns(&["a", "b", "c"], &["0", "0", "a"], &["0", "0", "b"]).unwrap();
+    /// let data = p.a_inverse().into_inverse_data().unwrap();
+    /// assert_eq!(data.n(), 3);
+    /// let g = Covariance::<Kron<Scalar, FixedInverse>>::new((1, data)).unwrap(); // σ²ₐ A
+    /// assert_eq!(g.n_params(), 1);
+    /// ```
+    pub fn into_inverse_data(
+        self,
+    ) -> Result<std::sync::Arc<crate::structures::InverseData>, crate::CovError> {
+        crate::structures::InverseData::new(self.n, self.col_ptr, self.row_idx, self.values)
+    }
+
     /// The entry `(i, j)` of the symmetric matrix (either triangle); 0 when
     /// not stored or out of range.
     pub fn get(&self, i: usize, j: usize) -> f64 {

@@ -18,6 +18,7 @@
 
 use super::checks::dependent_columns;
 use super::fixed::Fixed;
+use super::linalg::is_diagonal;
 use super::mixed::RandomDesign;
 use super::RemlError;
 use crate::{CovarianceModel, JacobianMethod};
@@ -272,10 +273,6 @@ fn same_design(a: &RandomDesign, b: &RandomDesign) -> bool {
         }
         _ => false,
     }
-}
-
-fn is_diagonal(d: &DMatrix<f64>) -> bool {
-    (0..d.ncols()).all(|j| (0..d.nrows()).all(|i| i == j || d[(i, j)] == 0.0))
 }
 
 /// Whether every column of a dense, non-indicator `z` lies in the span of
