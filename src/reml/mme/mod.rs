@@ -250,7 +250,7 @@ impl<'a> Mme<'a> {
     /// `[β̂; û]` (one solve with `WᵀQy`), `C^{ββ}` and, for ML, `C^{uβ}`
     /// (solves with the unit vectors of `β`, a chunk at a time; the memory
     /// of the `p × p` block, and of `C^{uβ}`, checked first).
-    fn solve_fixed(&self, qy: &[f64]) -> Result<(Vec<f64>, DMatrix<f64>, Vec<f64>), EvalFail> {
+    fn solve_fixed(&self, qy: &[f64]) -> Result<FixedSolve, EvalFail> {
         let an = self.an();
         let (p, dim) = (an.w.p, an.w.dim);
         let ml = self.method == Method::Ml;
@@ -295,8 +295,22 @@ impl<'a> Mme<'a> {
                 beta_cov[(j, i)] = v;
             }
         }
-        Ok((sol, beta_cov, c_ub))
+        Ok(FixedSolve {
+            sol,
+            beta_cov,
+            c_ub,
+        })
     }
+}
+
+/// What [`Mme::solve_fixed`] gives.
+struct FixedSolve {
+    /// `[β̂; û]`.
+    sol: Vec<f64>,
+    /// `C^{ββ}`.
+    beta_cov: DMatrix<f64>,
+    /// `C^{uβ}` for ML, else empty.
+    c_ub: Vec<f64>,
 }
 
 /// Unit columns of `β` solved at a time.
@@ -313,7 +327,11 @@ impl Evaluator for Mme<'_> {
         }
         let logdet_c = an.chol.log_det();
         let qy = an.qmul(&rq, &rq.values, &an.y);
-        let (sol, beta_cov, c_ub) = self.solve_fixed(&qy)?;
+        let FixedSolve {
+            sol,
+            beta_cov,
+            c_ub,
+        } = self.solve_fixed(&qy)?;
         let an = self.an();
         let (n, p) = (an.w.n, an.w.p);
         let ws = an.w.mul(&sol);
