@@ -5,31 +5,50 @@
 //!
 //! Rows: sleepstudy (random slopes), Penicillin, crossed_2000, InstEval,
 //! synthetic crossed models `y ~ 1 + x + (1|f1) + (1|f2)` at n = 16,000 and
-//! at the MovieLens-1M shape (1,000,000 rows, 6,040 × 3,706 levels).
+//! at the MovieLens-1M shape (1,000,000 rows, 6,040 × 3,706 levels); fixed
+//! factors with many levels, `y ~ f + (1|g)` from a formula with 1,000
+//! levels (n = 2,000) and 3,000 levels (n = 6,000); post-estimation (BLUPs
+//! and the PEV diagonal) of the animal model on a pedigree of 100,000
+//! animals; `predict` of 7 rows from the InstEval formula model.
 //! `--quick` skips the million-row model; other arguments select rows by
 //! name (`cargo bench --bench mme -- movielens` runs only that one).
+//!
+//! A model keeps its analysis: the first fit (`first`) makes it, the
+//! others (`fit`, the median) reuse it. Peak RSS is each row's own (the
+//! peak is reset before the row where Linux allows).
 
 mod common;
-use common::{median, peak_rss_mb};
+use common::{median, peak_rss_mb, reset_peak_rss};
 use covreml::data::{Incidence, Table};
 use covreml::datasets::{crossed_model, intercepts_model, sleepstudy_model};
+use covreml::formula::FormulaModel;
 use covreml::reml::{Backend, MixedModel, RemlOptions};
 use covreml::{Covariance, Scalar};
 use nalgebra::DMatrix;
 use std::time::Instant;
 
-fn bench(name: &str, build: &dyn Fn() -> MixedModel, runs: usize, reference: &str) {
+/// Whether the command line asks for the row `name` (all rows without names).
+fn wanted(name: &str) -> bool {
     let wanted: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    if !wanted.is_empty() && !wanted.iter().any(|w| name.contains(w.as_str())) {
-        return;
-    }
-    let opts = RemlOptions::default()
+    wanted.is_empty() || wanted.iter().any(|w| name.contains(w.as_str()))
+}
+
+fn options() -> RemlOptions {
+    RemlOptions::default()
         .backend(Backend::Sparse)
         .trace(std::env::var("TRACE").is_ok())
-        .rescale_start(std::env::var("NO_RESCALE").is_err());
+        .rescale_start(std::env::var("NO_RESCALE").is_err())
+}
+
+fn bench(name: &str, build: &dyn Fn() -> MixedModel, runs: usize, reference: &str) {
+    if !wanted(name) {
+        return;
+    }
+    reset_peak_rss();
+    let opts = options();
     let t = Instant::now();
     let model = build();
     let build_s = t.elapsed().as_secs_f64();
@@ -42,11 +61,13 @@ fn bench(name: &str, build: &dyn Fn() -> MixedModel, runs: usize, reference: &st
         last = Some(fit);
     }
     let fit = last.expect("at least one run");
+    let first = times[0];
     let s = median(times);
     println!(
-        "{name:<14} n = {:>9}  fit {:>10.3} ms  ({} iterations, {}, {})  model build {:.3} s  peak RSS {:.0} MB  | {reference}",
+        "{name:<14} n = {:>9}  fit {:>10.3} ms  first {:>10.3} ms  ({} iterations, {}, {})  model build {:.3} s  peak RSS {:.0} MB  | {reference}",
         fit.n,
         s * 1e3,
+        first * 1e3,
         fit.iterations,
         fit.termination,
         fit.backend,
@@ -162,4 +183,124 @@ fn main() {
             "MixedModels.jl 36.7 s (published, a laptop)",
         );
     }
+    bench_fixed_factor("fixed_factor_1000", 1_000, 2_000, "lme4 10.6 s (issue 20)");
+    bench_fixed_factor("fixed_factor_3000", 3_000, 6_000, "aborted before issue 20");
+    bench_pedigree_post();
+    bench_predict(&ie);
+}
+
+/// `y ~ f + (1|g)` with an `nf`-level fixed factor `f` (every level at
+/// least once, the rest at random) and a 100-level random factor `g`:
+/// the formula front door's build and fit, one run (the whole time a user
+/// waits), then the median of two more fits.
+fn bench_fixed_factor(name: &str, nf: usize, n: usize, reference: &str) {
+    if !wanted(name) {
+        return;
+    }
+    reset_peak_rss();
+    let mut s = 0x9e37_79b9_7f4a_7c15u64 ^ nf as u64;
+    let mut unif = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let ng = 100;
+    let a: Vec<f64> = (0..nf).map(|_| 4.0 * (unif() - 0.5)).collect();
+    let b: Vec<f64> = (0..ng).map(|_| 2.0 * (unif() - 0.5)).collect();
+    let mut csv = String::from("y,f,g\n");
+    for i in 0..n {
+        let f = if i < nf {
+            i
+        } else {
+            (unif() * nf as f64) as usize
+        };
+        let g = (unif() * ng as f64) as usize;
+        let y = 10.0 + a[f] + b[g] + 2.0 * (unif() - 0.5);
+        csv.push_str(&format!("{y:.6},f{f:05},g{g:03}\n"));
+    }
+    let table = Table::parse(&csv).expect("table");
+    let opts = options();
+    let t = Instant::now();
+    let m = FormulaModel::new("y ~ f + (1|g)", &table).expect("model");
+    let build_s = t.elapsed().as_secs_f64();
+    let fit = m.fit(&opts).expect("fit");
+    let total = t.elapsed().as_secs_f64();
+    let again = median(
+        (0..2)
+            .map(|_| {
+                let t = Instant::now();
+                m.fit(&opts).expect("fit");
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    );
+    println!(
+        "{name:<14} n = {n:>9}  build + first fit {:>8.3} s (build {build_s:.3} s)  refit {:>8.3} s  \
+         ({} fixed effects, {} iterations, {}, {})  peak RSS {:.0} MB  | {reference}",
+        total,
+        again,
+        fit.beta.len(),
+        fit.iterations,
+        fit.termination,
+        fit.backend,
+        peak_rss_mb()
+    );
+}
+
+/// BLUPs and the PEV diagonal of the animal model on 100,000 animals
+/// (`MixedModel::post` after a fit).
+fn bench_pedigree_post() {
+    if !wanted("pedigree_post") {
+        return;
+    }
+    reset_peak_rss();
+    let p = common::animal::pedigree_100k();
+    let model = common::animal::animal_model(&p, &p.a_inverse());
+    let t = Instant::now();
+    let fit = model.fit(&options()).expect("fit");
+    let fit_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let post = model.post(&fit).expect("post");
+    let post_s = t.elapsed().as_secs_f64();
+    let b = post.blup("animal").expect("animal");
+    let mean_pev = b.pev.trace() / b.pev.len() as f64;
+    println!(
+        "pedigree_post  n = {:>9}  BLUPs + PEV (diagonal and A⁻¹'s pattern, {} entries) {:>8.3} s  \
+         after a fit of {fit_s:.2} s ({} analysis)  mean PEV {mean_pev:.4}  peak RSS {:.0} MB  \
+         | dense PEV: an 80 GB allocation before issue 20",
+        fit.n,
+        b.pev.nnz(),
+        post_s,
+        model.sparse_analyses(),
+        peak_rss_mb()
+    );
+}
+
+/// `predict` of 7 new rows from the InstEval formula model after its fit.
+fn bench_predict(ie: &Table) {
+    if !wanted("predict") {
+        return;
+    }
+    reset_peak_rss();
+    let m = FormulaModel::new("y ~ service + (1|s) + (1|d) + (1|dept)", ie).expect("model");
+    let fit = m.fit(&options()).expect("fit");
+    let new = Table::parse(
+        "service,s,d,dept\n0,1,1,1\n1,1,1,1\n0,2,6,4\n1,3,7,8\n0,999999,1,2\n1,5,999999,3\n0,9,9,9\n",
+    )
+    .expect("new rows");
+    let times: Vec<f64> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            m.predict(&fit, &new).expect("predict");
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    println!(
+        "predict        n = {:>9}  7 rows {:>8.3} ms (median of 5, after the fit)  peak RSS {:.0} MB  \
+         | 7 s for 7 rows of a 24,613-row model before issue 20",
+        fit.n,
+        median(times) * 1e3,
+        peak_rss_mb()
+    );
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each benchmark uses some of them
 
+pub mod animal;
+
 use std::time::Instant;
 
 /// The median of `v` (the upper one for an even length).
@@ -36,4 +38,11 @@ pub fn peak_rss_mb() -> f64 {
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Resets the peak resident set size (`VmHWM`) to the current one, so that
+/// the next [`peak_rss_mb`] is the peak of what follows (Linux ≥ 4.0;
+/// elsewhere nothing happens and the peak stays the process's).
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }

@@ -179,6 +179,39 @@ fn auto_picks_sparse_when_it_can_and_dense_otherwise() {
     assert!(e.to_string().contains("residual"), "{e}");
 }
 
+/// Every row meeting every one of 3,000 columns makes the pattern of the
+/// mixed-model equations `1,000 × 3,000² / 2 = 4.5e9` entries (over 100 GB):
+/// an error naming it, checked before any of it is allocated, never an
+/// abort (issue 20: a 3,000-level fixed factor aborted on 108 GB in
+/// `Pattern::new`).
+#[test]
+fn a_pattern_too_large_for_memory_is_an_error_naming_it() {
+    let (n, q) = (1_000, 3_000);
+    let rows: Vec<Vec<(usize, f64)>> = (0..n)
+        .map(|i| (0..q).map(|c| (c, ((i + c) % 7) as f64 + 1.0)).collect())
+        .collect();
+    let names = (0..q).map(|c| c.to_string()).collect();
+    let z = SparseDesign::from_rows(q, &rows, names).unwrap();
+    drop(rows);
+    let y: Vec<f64> = (0..n).map(|i| (i % 13) as f64).collect();
+    let x = DMatrix::from_element(n, 1, 1.0);
+    let m = MixedModel::with_iid_residual(&y, &x)
+        .unwrap()
+        .random("wide", z, Box::new(Covariance::<Scalar>::new(q).unwrap()))
+        .unwrap();
+    let e = m
+        .fit(&RemlOptions::default().backend(Backend::Sparse))
+        .unwrap_err();
+    assert!(matches!(e, RemlError::OutOfMemory { .. }), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("the pattern of the mixed-model equations"),
+        "{text}"
+    );
+    assert!(text.contains("GB"), "{text}");
+    assert!(text.contains("group the levels"), "{text}");
+}
+
 #[test]
 fn a_hundred_thousand_rows_fit_sparse_and_dense_says_how_much_memory_it_needs() {
     let n = 100_000;

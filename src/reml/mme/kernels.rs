@@ -7,6 +7,9 @@ use super::pattern::{quad_form, sym_matvec};
 use crate::SparseInverse;
 use faer::Mat;
 
+/// Right-hand sides per solve.
+const SOLVE_CHUNK: usize = 32;
+
 impl Analysis {
     /// Fills `C` at the given `Q = R⁻¹` and `G⁻¹`s.
     pub fn assemble(&mut self, rq: &SparseInverse<f64>, hs: &[SparseInverse<f64>]) {
@@ -58,10 +61,17 @@ impl Analysis {
     }
 
     /// Solves `C X = B` for the columns of `b` (`dim × k`, column major).
+    /// Many columns (the `β` columns of `C⁻¹` for a fixed factor with
+    /// thousands of levels) go `SOLVE_CHUNK` at a time: each supernode then
+    /// works on a block of the right-hand sides that stays in cache, where
+    /// all of them at once are a cache miss per supernode and column.
     pub fn solve(&self, b: &mut [f64], k: usize) {
         let dim = self.w.dim;
-        self.chol
-            .solve_in_place(faer::MatMut::from_column_major_slice_mut(b, dim, k));
+        for chunk in b[..dim * k].chunks_mut(dim * SOLVE_CHUNK) {
+            let cols = chunk.len() / dim;
+            self.chol
+                .solve_in_place(faer::MatMut::from_column_major_slice_mut(chunk, dim, cols));
+        }
     }
 
     /// `w_iᵀ C⁻¹ w_j` for every off-diagonal entry `(i, j)` of `Q`, from

@@ -247,39 +247,74 @@ impl<'a> Mme<'a> {
         Ok((rq, hs))
     }
 
-    /// `[β̂; û]`, `C^{ββ}` and (for ML) `C^{uβ}`: one solve with
-    /// `[WᵀQy, e_1 … e_p]`, its size checked first.
-    fn solve_fixed(&self, qy: &[f64]) -> Result<(Vec<f64>, DMatrix<f64>, Vec<f64>), EvalFail> {
+    /// `[β̂; û]` (one solve with `WᵀQy`), `C^{ββ}` and, for ML, `C^{uβ}`
+    /// (solves with the unit vectors of `β`, a chunk at a time; the memory
+    /// of the `p × p` block, and of `C^{uβ}`, checked first).
+    fn solve_fixed(&self, qy: &[f64]) -> Result<FixedSolve, EvalFail> {
         let an = self.an();
         let (p, dim) = (an.w.p, an.w.dim);
-        let bytes = dim as u128 * (1 + p) as u128 * 8;
+        let ml = self.method == Method::Ml;
+        let kept = if ml { dim } else { p };
         check_memory(
-            || format!("the β columns of C⁻¹ ({dim} × {p}) in the sparse mixed-model equations"),
-            bytes,
+            || format!("the β columns of C⁻¹ ({kept} × {p}) in the sparse mixed-model equations"),
+            kept as u128 * p as u128 * 8 * 2,
             "a fixed effect with fewer columns (group the levels of a large fixed factor, \
              or fit it as a random term)",
         )
         .map_err(EvalFail::Model)?;
-        let mut rhs = an.w.tmul_weighted(&an.ones, &[qy]);
-        rhs.resize(dim * (1 + p), 0.0);
-        for j in 0..p {
-            rhs[(1 + j) * dim + j] = 1.0;
-        }
-        an.solve(&mut rhs, 1 + p);
-        let beta_cov = DMatrix::from_fn(p, p, |i, j| {
-            0.5 * (rhs[(1 + j) * dim + i] + rhs[(1 + i) * dim + j])
-        });
-        let c_ub: Vec<f64> = if self.method == Method::Ml {
-            (0..p)
-                .flat_map(|j| rhs[(1 + j) * dim + p..(2 + j) * dim].iter().copied())
-                .collect()
+        let mut sol = an.w.tmul_weighted(&an.ones, &[qy]);
+        an.solve(&mut sol, 1);
+        let mut beta_cov = DMatrix::zeros(p, p);
+        let mut c_ub = if ml {
+            vec![0.0; (dim - p) * p]
         } else {
             Vec::new()
         };
-        rhs.truncate(dim);
-        Ok((rhs, beta_cov, c_ub))
+        let mut b = Vec::new();
+        for start in (0..p).step_by(BETA_CHUNK) {
+            let k = BETA_CHUNK.min(p - start);
+            b.clear();
+            b.resize(dim * k, 0.0);
+            for c in 0..k {
+                b[c * dim + start + c] = 1.0;
+            }
+            an.solve(&mut b, k);
+            for c in 0..k {
+                let col = &b[c * dim..(c + 1) * dim];
+                beta_cov.column_mut(start + c).copy_from_slice(&col[..p]);
+                if ml {
+                    c_ub[(start + c) * (dim - p)..(start + c + 1) * (dim - p)]
+                        .copy_from_slice(&col[p..]);
+                }
+            }
+        }
+        for j in 0..p {
+            for i in j + 1..p {
+                let v = 0.5 * (beta_cov[(i, j)] + beta_cov[(j, i)]);
+                beta_cov[(i, j)] = v;
+                beta_cov[(j, i)] = v;
+            }
+        }
+        Ok(FixedSolve {
+            sol,
+            beta_cov,
+            c_ub,
+        })
     }
 }
+
+/// What [`Mme::solve_fixed`] gives.
+struct FixedSolve {
+    /// `[β̂; û]`.
+    sol: Vec<f64>,
+    /// `C^{ββ}`.
+    beta_cov: DMatrix<f64>,
+    /// `C^{uβ}` for ML, else empty.
+    c_ub: Vec<f64>,
+}
+
+/// Unit columns of `β` solved at a time.
+const BETA_CHUNK: usize = 64;
 
 impl Evaluator for Mme<'_> {
     fn evaluate(&mut self, x: &[f64]) -> Result<Point, EvalFail> {
@@ -292,7 +327,11 @@ impl Evaluator for Mme<'_> {
         }
         let logdet_c = an.chol.log_det();
         let qy = an.qmul(&rq, &rq.values, &an.y);
-        let (sol, beta_cov, c_ub) = self.solve_fixed(&qy)?;
+        let FixedSolve {
+            sol,
+            beta_cov,
+            c_ub,
+        } = self.solve_fixed(&qy)?;
         let an = self.an();
         let (n, p) = (an.w.n, an.w.p);
         let ws = an.w.mul(&sol);
