@@ -127,7 +127,7 @@ pub(crate) fn fit(
         Err(fail) => return Err(fail_at(fail, params, &setup.x0)),
     };
     if opts.start.is_none() && opts.rescale_start {
-        if let Some(better) = rescaled_start(ev, &cur, &space) {
+        if let Some(better) = rescaled_start(ev, &cur, params, &space) {
             cur = better;
         }
     }
@@ -385,24 +385,30 @@ fn setup(params: &ParamInfo, fx: &Fixed, opts: &RemlOptions) -> Result<Setup, Re
 
 /// The start with every variance-type parameter multiplied by the profiled
 /// common scale `c` at `start` (see [`RemlOptions::rescale_start`]): each
-/// natural value times `c` to the power of its kind
-/// ([`ParamKind::scale_power`]: variances and covariances `c`, loadings
-/// `√c`, correlations, ranges and other parameters unchanged), if that
-/// raises the log-likelihood. Skipped when the scale is within 10 % of 1 or
-/// no parameter scales.
+/// natural value (on the user's scale, before a Cholesky map) times `c` to
+/// the power of its kind ([`ParamKind::scale_power`]: variances and
+/// covariances `c`; loadings, correlations, ranges and other parameters
+/// unchanged), if that raises the log-likelihood. Skipped when the scale is
+/// within 10 % of 1 or no parameter scales.
 ///
 /// [`RemlOptions::rescale_start`]: super::RemlOptions::rescale_start
-fn rescaled_start(ev: &mut dyn Evaluator, start: &Point, space: &Space) -> Option<Point> {
+fn rescaled_start(
+    ev: &mut dyn Evaluator,
+    start: &Point,
+    user: &ParamInfo,
+    space: &Space,
+) -> Option<Point> {
     let c = start.profiled_scale;
     if !(c.is_finite() && c > 0.0) || c.ln().abs() < 0.1 {
         return None;
     }
-    let tr = &space.params.transforms;
+    let tr = &user.transforms;
+    let x0 = space.plan.to_x(&start.x);
     let mut moved = false;
-    let x: Vec<f64> = (0..start.x.len())
+    let x: Vec<f64> = (0..x0.len())
         .map(|i| {
-            let x = start.x[i];
-            let power = space.params.kinds[i].scale_power();
+            let x = x0[i];
+            let power = user.kinds[i].scale_power();
             let scalable = is_positive_scale(&tr[i]) || tr[i] == Transform::Identity;
             if power == 0.0 || !scalable {
                 return x;
@@ -412,13 +418,18 @@ fn rescaled_start(ev: &mut dyn Evaluator, start: &Point, space: &Space) -> Optio
                 return x;
             }
             moved = true;
-            scaled.clamp(space.lo[i], space.hi[i])
+            if space.plan.in_block(i) {
+                scaled
+            } else {
+                scaled.clamp(space.lo[i], space.hi[i])
+            }
         })
         .collect();
     if !moved {
         return None;
     }
-    ev.evaluate(&x).ok().filter(|p| p.ll > start.ll)
+    let z = space.plan.to_z(&x);
+    ev.evaluate(&z).ok().filter(|p| p.ll > start.ll)
 }
 
 /// Where the loop ended (optimiser's parameters).

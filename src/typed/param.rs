@@ -117,10 +117,13 @@ impl<'de> serde::Deserialize<'de> for ParamName {
 /// | `Variance` | `sigma^2` | `× c` | 0: a singular fit (random terms) |
 /// | `SpecificVariance` | FA's `psi_i` | `× c` | 0: a Heywood case, not singular |
 /// | `Covariance` | `sigma^2_1_0` of `Unconstrained` | `× c` | |
-/// | `Loading` | `lambda_i_j`, `L_i_j` | `× √c` | |
+/// | `Loading` | `lambda_i_j`, `L_i_j` | kept (see below) | |
 /// | `Correlation` | `rho` | kept | ±1: a singular fit (random terms) |
 /// | `Range` | spatial `range` | kept (starts from the data) | ∞: no interior optimum |
 /// | `Other` | `nugget`, user parameters | kept | |
+///
+/// Loadings keep their defaults: scaled by `√c`, the equal default loadings
+/// of an `FA(2)` start a fit on a saddle it does not leave.
 ///
 /// [`ParamSpec::new`] infers the kind from the transform (a positive-scale
 /// transform `exp`, `exp2`, `exp10`, `e^{2x}` is a variance, a sigmoid or
@@ -179,12 +182,12 @@ impl ParamKind {
         }
     }
 
-    /// The power of the data's scale `c` that the natural value carries:
-    /// 1 for variances and covariances, ½ for loadings, 0 otherwise.
+    /// The power of the data's scale `c` by which the rescaled start
+    /// multiplies the natural value: 1 for variances and covariances, 0
+    /// otherwise (loadings included, see above).
     pub fn scale_power(self) -> f64 {
         match self {
             ParamKind::Variance | ParamKind::SpecificVariance | ParamKind::Covariance => 1.0,
-            ParamKind::Loading => 0.5,
             _ => 0.0,
         }
     }
