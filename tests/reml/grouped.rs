@@ -748,7 +748,7 @@ fn errors_name_the_column_the_group_and_the_rows() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("row 1 has time 0.5") && e.contains("CAR1"),
+        e.contains("row 2 has time 0.5") && e.contains("CAR1"),
         "{e}"
     );
     let e = Grid::new(&[1.0, 2.0], &[1.0]).unwrap_err().to_string();
