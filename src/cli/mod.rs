@@ -135,8 +135,9 @@ fn build(a: &Args, formula: &str, table: &Table) -> Result<FormulaModel, Failure
             let missing = matches!(e, FormulaError::Data(DataError::MissingValue { .. }));
             let mut f = formula_failure(formula, &a.residual, e);
             if missing {
-                f.message
-                    .push_str(" (--na fail refuses missing values; without it such rows are dropped)");
+                f.message.push_str(
+                    " (--na fail refuses missing values; without it such rows are dropped)",
+                );
             }
             f
         })
