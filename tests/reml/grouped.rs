@@ -756,5 +756,5 @@ fn errors_name_the_column_the_group_and_the_rows() {
     let e = Coordinates::new(&[&[0.0, f64::INFINITY]])
         .unwrap_err()
         .to_string();
-    assert!(e.contains("axis 0") && e.contains("row 2: time"), "{e}");
+    assert!(e.contains("axis 0") && e.contains("row 2 (1-based)"), "{e}");
 }
