@@ -352,10 +352,7 @@ type ResidualPart = (Box<dyn CovarianceModel>, Option<Vec<String>>);
 
 /// The residual covariance of `residual` on `table`, and the levels of a
 /// `diag(f)` residual or the times of a `us` one.
-fn residual_structure(
-    residual: &Residual,
-    table: &Table,
-) -> Result<ResidualPart, FormulaError> {
+fn residual_structure(residual: &Residual, table: &Table) -> Result<ResidualPart, FormulaError> {
     let n = table.n_rows();
     Ok(match residual {
         Residual::Iid => (
