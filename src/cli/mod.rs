@@ -27,7 +27,7 @@ mod report;
 
 pub use args::USAGE;
 
-use crate::data::Table;
+use crate::data::{DataError, Table};
 use crate::formula::{anova, parse, BuildOptions, FormulaError, FormulaModel, Residual, Summary};
 use crate::reml::{Aliased, RemlFit, RemlOptions};
 use args::{parse_args, Args, Command};
@@ -131,7 +131,16 @@ fn build(a: &Args, formula: &str, table: &Table) -> Result<FormulaModel, Failure
             let residual = Residual::parse(&a.residual)?;
             FormulaModel::build_opts(&parsed, &residual, table, &opts)
         })
-        .map_err(|e| formula_failure(formula, &a.residual, e))
+        .map_err(|e| {
+            let missing = matches!(e, FormulaError::Data(DataError::MissingValue { .. }));
+            let mut f = formula_failure(formula, &a.residual, e);
+            if missing {
+                f.message.push_str(
+                    " (--na fail refuses missing values; without it such rows are dropped)",
+                );
+            }
+            f
+        })
 }
 
 fn formula_failure(formula: &str, residual: &str, e: FormulaError) -> Failure {

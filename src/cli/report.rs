@@ -82,8 +82,8 @@ pub(crate) fn lrt_json(
         "p_value": lrt.p_value,
         "fit_seconds": wall,
         "fits": [
-            fit_json(models[0], &test.fits[0], data, test.fits[0].seconds),
-            fit_json(models[1], &test.fits[1], data, test.fits[1].seconds),
+            fit_json(models[0], &test.fits[0], data, models[0].build_seconds() + test.fits[0].seconds),
+            fit_json(models[1], &test.fits[1], data, models[1].build_seconds() + test.fits[1].seconds),
         ],
     })
 }

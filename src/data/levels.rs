@@ -94,7 +94,8 @@ impl Levels {
                 .get(v.as_str())
                 .ok_or_else(|| DataError::InvalidDesign {
                     reason: format!(
-                        "row {r}: `{v}` is not among the levels {}",
+                        "row {}: `{v}` is not among the levels {}",
+                        r + 1,
                         self.order.join(", ")
                     ),
                 })?;

@@ -12,20 +12,20 @@ use crate::reml::RemlFit;
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ComponentKind {
     /// A variance.
-    Variance,
+    Var,
     /// A covariance of two coefficients (or two times of a `us` residual).
-    Covariance,
+    Cov,
     /// A correlation parameter (`rho` of `ar1` and `cs`, `phi` of `car1`).
-    Correlation,
+    Corr,
 }
 
 impl ComponentKind {
     /// `variance`, `covariance` or `correlation`.
     pub fn name(self) -> &'static str {
         match self {
-            ComponentKind::Variance => "variance",
-            ComponentKind::Covariance => "covariance",
-            ComponentKind::Correlation => "correlation",
+            ComponentKind::Var => "variance",
+            ComponentKind::Cov => "covariance",
+            ComponentKind::Corr => "correlation",
         }
     }
 }
@@ -87,19 +87,19 @@ pub(crate) fn variance_components(
     match (residual, residual_levels) {
         (Residual::Diag(_), Some(levels)) => {
             for l in levels {
-                push(g, Some(l.clone()), None, ComponentKind::Variance);
+                push(g, Some(l.clone()), None, ComponentKind::Var);
             }
         }
         (Residual::Us { .. }, Some(times)) => lower_triangle(g, times, &mut push),
         (Residual::Ar1 { .. } | Residual::Cs { .. }, _) => {
-            push(g, None, None, ComponentKind::Variance);
-            push(g, Some("rho".into()), None, ComponentKind::Correlation);
+            push(g, None, None, ComponentKind::Var);
+            push(g, Some("rho".into()), None, ComponentKind::Corr);
         }
         (Residual::Car1 { .. }, _) => {
-            push(g, None, None, ComponentKind::Variance);
-            push(g, Some("phi".into()), None, ComponentKind::Correlation);
+            push(g, None, None, ComponentKind::Var);
+            push(g, Some("phi".into()), None, ComponentKind::Corr);
         }
-        _ => push(g, None, None, ComponentKind::Variance),
+        _ => push(g, None, None, ComponentKind::Var),
     }
     out
 }
@@ -114,9 +114,9 @@ fn lower_triangle(
     for i in 0..names.len() {
         for j in 0..=i {
             let (var2, kind) = if i == j {
-                (None, ComponentKind::Variance)
+                (None, ComponentKind::Var)
             } else {
-                (Some(names[j].clone()), ComponentKind::Covariance)
+                (Some(names[j].clone()), ComponentKind::Cov)
             };
             push(group, Some(names[i].clone()), var2, kind);
         }

@@ -1,6 +1,9 @@
 //! A formula plus a table builds a [`FormulaModel`]: the
 //! [`MixedModel`] with its fixed-effect columns named as lme4 names them,
-//! and what prediction and reports need (levels, coefficient recipes).
+//! and what prediction and reports need (levels, coefficient recipes). The
+//! rows used are chosen in `rows.rs`, the columns of `X` built in
+//! `fixed_part.rs`, each random term in `random_part.rs`; predictions are in
+//! `predict.rs`.
 //!
 //! Random terms: `(1 | g)` is an indicator design with `G = σ² I_q`;
 //! a term with `k ≥ 2` coefficients, `(1 + x | g)`, has
@@ -11,44 +14,26 @@
 //! BLUPs of the term follow the same order.
 
 use super::ast::{Formula, Var};
-use super::columns::{self, label, Column};
+use super::columns::{self, Column};
 use super::components;
 use super::components::VarianceComponent;
 use super::error::FormulaError;
+use super::fixed_part::{self, FixedColumn};
 use super::level_variance::{LevelVariance, Levels};
 use super::parser::parse;
+use super::random_part;
 use super::residual::Residual;
 use super::rows;
-use super::terms::{terms, Coef, Term, Terms};
+use super::terms::{terms, Coef, Terms};
 use super::transform::Recipes;
-use crate::data::{Incidence, NaAction, Table, INTERACTION_SEPARATOR};
-use crate::ops::Kron;
-use crate::reml::{
-    Aliased, FixedEffects, Iteration, MixedModel, RandomDesign, RemlError, RemlFit, RemlOptions,
-};
+use crate::data::{NaAction, Table};
+use crate::reml::{Aliased, FixedEffects, Iteration, MixedModel, RemlError, RemlFit, RemlOptions};
 use crate::structures::grouped::{
     GroupedTimes, RepeatedAR1, RepeatedCS, RepeatedUnstructured, CAR1,
 };
-use crate::{Covariance, CovarianceModel, Identity, Scalar, Unconstrained};
+use crate::{Covariance, CovarianceModel, Scalar};
 use nalgebra::DMatrix;
 use std::collections::HashMap;
-
-/// One factor of a fixed-effect column: a numeric column, or the indicator
-/// of one level of a categorical column.
-#[derive(Clone, Debug, PartialEq)]
-enum Part {
-    Numeric(Var),
-    Level(Var, String),
-    /// Column `j` of a several-column term (`poly(x, k)`).
-    Basis(Var, usize),
-}
-
-/// A column of `X`: its lme4 name and how to compute it from a table.
-#[derive(Clone, Debug, PartialEq)]
-struct FixedColumn {
-    name: String,
-    parts: Vec<Part>,
-}
 
 /// A random term of a formula model.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,8 +49,8 @@ pub struct RandomTermInfo {
     /// The coefficients: `(Intercept)` and slope names.
     pub coefficients: Vec<String>,
     /// Slope columns of each coefficient (`None` for the intercept).
-    slopes: Vec<Option<Vec<Var>>>,
-    group_vars: Vec<Var>,
+    pub(super) slopes: Vec<Option<Vec<Var>>>,
+    pub(super) group_vars: Vec<Var>,
 }
 
 /// A mixed model built from an lme4-style formula.
@@ -83,26 +68,26 @@ pub struct RandomTermInfo {
 /// assert_eq!(m.terms()[1].levels.len(), 18);
 /// ```
 pub struct FormulaModel {
-    formula: Formula,
-    residual: Residual,
-    response: String,
-    fixed: Vec<FixedColumn>,
+    pub(super) formula: Formula,
+    pub(super) residual: Residual,
+    pub(super) response: String,
+    pub(super) fixed: Vec<FixedColumn>,
     /// Training levels of the categorical fixed-effect columns.
-    fixed_levels: HashMap<String, Vec<String>>,
-    terms: Vec<RandomTermInfo>,
+    pub(super) fixed_levels: HashMap<String, Vec<String>>,
+    pub(super) terms: Vec<RandomTermInfo>,
     /// The levels of a `diag(f)` residual, the times of a `us(t | g)` one.
-    residual_levels: Option<Vec<String>>,
-    n: usize,
+    pub(super) residual_levels: Option<Vec<String>>,
+    pub(super) n: usize,
     /// File lines of the rows dropped for a missing value.
-    dropped_lines: Vec<usize>,
+    pub(super) dropped_lines: Vec<usize>,
     /// A fingerprint of the data fitted: the response values and the file
     /// lines of the rows used.
-    data_key: u64,
+    pub(super) data_key: u64,
     /// The numbers `scale(…)` and `poly(…)` were built with.
-    recipes: Recipes,
+    pub(super) recipes: Recipes,
     /// Wall-clock seconds spent building the model.
-    build_seconds: f64,
-    model: MixedModel,
+    pub(super) build_seconds: f64,
+    pub(super) model: MixedModel,
 }
 
 /// How a formula model is built from a table.
@@ -240,175 +225,11 @@ impl FormulaModel {
         }
         let data_key = data_key(&y, table.lines());
 
-        // Fixed effects.
-        let mut fixed: Vec<(FixedColumn, Vec<f64>)> = Vec::new();
-        let mut fixed_levels = HashMap::new();
-        if ts.intercept {
-            fixed.push((
-                FixedColumn {
-                    name: "(Intercept)".into(),
-                    parts: Vec::new(),
-                },
-                vec![1.0; n],
-            ));
-        }
-        let mut cache: HashMap<(String, bool), Column> = HashMap::new();
-        let mut empty_present = ts.intercept;
-        for term in &ts.fixed {
-            let mut codings: Vec<Vec<(Part, Vec<f64>)>> = Vec::new();
-            let mut full_coded_main = false;
-            for (i, v) in term.vars.iter().enumerate() {
-                let key = (v.name.clone(), v.as_factor);
-                if !cache.contains_key(&key) {
-                    cache.insert(key.clone(), columns::column(table, v, text, &mut recipes)?);
-                }
-                match &cache[&key] {
-                    Column::Numeric(x) => codings.push(vec![(Part::Numeric(v.clone()), x.clone())]),
-                    Column::Basis(cols) => codings.push(
-                        cols.iter()
-                            .enumerate()
-                            .map(|(j, x)| (Part::Basis(v.clone(), j), x.clone()))
-                            .collect(),
-                    ),
-                    Column::Categorical { codes, levels } => {
-                        fixed_levels.insert(v.name.clone(), levels.clone());
-                        let margin = term.without(i);
-                        let contrasts = if margin.vars.is_empty() {
-                            empty_present
-                        } else {
-                            ts.fixed.iter().any(|t: &Term| t.same(&margin))
-                        };
-                        full_coded_main |= margin.vars.is_empty() && !contrasts;
-                        let skip = usize::from(contrasts);
-                        codings.push(
-                            levels
-                                .iter()
-                                .enumerate()
-                                .skip(skip)
-                                .map(|(l, name)| {
-                                    let ind = codes
-                                        .iter()
-                                        .map(|&c| f64::from(u8::from(c == l)))
-                                        .collect();
-                                    (Part::Level(v.clone(), name.clone()), ind)
-                                })
-                                .collect(),
-                        );
-                    }
-                }
-            }
-            empty_present |= full_coded_main;
-            // Cartesian product, first variable varying fastest.
-            let total: usize = codings
-                .iter()
-                .try_fold(1usize, |a, c| a.checked_mul(c.len()))
-                .unwrap_or(usize::MAX);
-            if total.saturating_mul(n) > 1 << 31 {
-                let at = term.vars[0].span;
-                return Err(FormulaError::unsupported(
-                    text,
-                    at,
-                    format!(
-                        "the term has {total} columns, too many for a dense design of {n} rows"
-                    ),
-                ));
-            }
-            for idx in 0..total {
-                let mut rem = idx;
-                let mut parts = Vec::with_capacity(codings.len());
-                let mut values = vec![1.0; n];
-                for c in &codings {
-                    let (part, x) = &c[rem % c.len()];
-                    rem /= c.len();
-                    parts.push(part.clone());
-                    values.iter_mut().zip(x).for_each(|(a, b)| *a *= b);
-                }
-                if values.iter().all(|&v| v == 0.0) {
-                    continue; // a level combination that does not occur
-                }
-                let name = parts
-                    .iter()
-                    .map(|p| match p {
-                        Part::Numeric(v) => label(v),
-                        Part::Basis(v, j) => format!("{}{}", label(v), j + 1),
-                        Part::Level(v, l) => format!("{}{l}", label(v)),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(":");
-                fixed.push((FixedColumn { name, parts }, values));
-            }
-        }
-        if fixed.is_empty() {
-            return Err(FormulaError::EmptyModel {
-                reason: format!(
-                    "`{text}` has no fixed effects; REML needs at least one column in X (remove `0 +` or `- 1`, or add a column)"
-                ),
-            });
-        }
+        let (mut fixed, fixed_levels) = fixed_part::fixed_columns(&ts, table, text, &mut recipes)?;
         let x = DMatrix::from_fn(n, fixed.len(), |i, j| fixed[j].1[i]);
         let names: Vec<&str> = fixed.iter().map(|(c, _)| c.name.as_str()).collect();
 
-        // Residual.
-        let (r, residual_levels): (Box<dyn CovarianceModel>, _) = match residual {
-            Residual::Iid => (
-                Box::new(cov(Covariance::<Scalar>::new(n), "residual")?)
-                    as Box<dyn CovarianceModel>,
-                None,
-            ),
-            Residual::Diag(v) => {
-                let t = columns::text(table, v, "")?;
-                let Column::Categorical { codes, levels } = columns::categorical(t) else {
-                    unreachable!("categorical() returns a categorical column")
-                };
-                let shape = Levels {
-                    codes,
-                    names: levels.clone(),
-                };
-                (
-                    Box::new(cov(Covariance::<LevelVariance>::new(shape), "residual")?)
-                        as Box<dyn CovarianceModel>,
-                    Some(levels),
-                )
-            }
-            Residual::Ar1 { time, group } => {
-                let shape = GroupedTimes::from_columns(table, &group.name, &time.name)?;
-                (
-                    Box::new(cov(Covariance::<RepeatedAR1>::new(shape), "residual")?)
-                        as Box<dyn CovarianceModel>,
-                    None,
-                )
-            }
-            Residual::Car1 { time, group } => {
-                let shape = GroupedTimes::from_columns(table, &group.name, &time.name)?;
-                (
-                    Box::new(cov(Covariance::<CAR1>::new(shape), "residual")?)
-                        as Box<dyn CovarianceModel>,
-                    None,
-                )
-            }
-            Residual::Us { time, group } => {
-                let shape = GroupedTimes::from_columns(table, &group.name, &time.name)?;
-                let times = shape.level_labels();
-                (
-                    Box::new(cov(
-                        Covariance::<RepeatedUnstructured>::new(shape),
-                        "residual",
-                    )?) as Box<dyn CovarianceModel>,
-                    Some(times),
-                )
-            }
-            Residual::Cs { group } => {
-                // Compound symmetry ignores the times: every row at time 0.
-                let groups = table.column(&group.name)?;
-                let shape =
-                    GroupedTimes::new(groups, &vec![0.0; groups.len()])?.with_lines(table.lines());
-                (
-                    Box::new(cov(Covariance::<RepeatedCS>::new(shape), "residual")?)
-                        as Box<dyn CovarianceModel>,
-                    None,
-                )
-            }
-        };
+        let (r, residual_levels) = residual_structure(residual, table)?;
         let fe = FixedEffects::new(x).named(&names).aliased(aliased);
         let mut model = MixedModel::new(&y, fe, r).map_err(rank_error)?;
         // Columns the policy dropped leave the fixed part too.
@@ -418,81 +239,9 @@ impl FormulaModel {
         // Random terms.
         let mut infos: Vec<RandomTermInfo> = Vec::new();
         for spec in &ts.random {
-            let mut group_text = Vec::with_capacity(spec.group.len());
-            for g in &spec.group {
-                group_text.push(columns::text(table, g, text)?);
-            }
-            let inc = Incidence::from_columns(&group_text)?;
-            let q = inc.n_levels();
-            let base = spec
-                .group
-                .iter()
-                .map(|g| g.name.as_str())
-                .collect::<Vec<_>>()
-                .join(":");
-            let mut name = base.clone();
-            let mut k = 0;
-            while name == "residual" || infos.iter().any(|t| t.name == name) {
-                k += 1;
-                name = format!("{base}.{k}");
-            }
-            let mut coefficients = Vec::new();
-            let mut slopes = Vec::new();
-            let mut values: Vec<Option<Vec<f64>>> = Vec::new();
-            for c in &spec.coefs {
-                match c {
-                    Coef::Intercept => {
-                        coefficients.push("(Intercept)".to_string());
-                        slopes.push(None);
-                        values.push(None);
-                    }
-                    Coef::Slope(t) => {
-                        let mut x = vec![1.0; n];
-                        for v in &t.vars {
-                            if v.as_factor {
-                                return Err(FormulaError::unsupported(
-                                    text,
-                                    v.span,
-                                    "categorical coefficients inside a random term are not supported yet; use a numeric column",
-                                ));
-                            }
-                            let col = columns::numbers(table, v, text, "it is a random slope (categorical coefficients inside a random term are not supported yet)", &mut recipes)?;
-                            x.iter_mut().zip(&col).for_each(|(a, b)| *a *= b);
-                        }
-                        coefficients.push(t.vars.iter().map(label).collect::<Vec<_>>().join(":"));
-                        slopes.push(Some(t.vars.clone()));
-                        values.push(Some(x));
-                    }
-                }
-            }
-            let kc = values.len();
-            let (z, g): (RandomDesign, Box<dyn CovarianceModel>) = if kc == 1 {
-                let g: Box<dyn CovarianceModel> =
-                    Box::new(cov(Covariance::<Scalar>::new(q), &name)?);
-                match &values[0] {
-                    None => (RandomDesign::Incidence(inc.clone()), g),
-                    Some(x) => (
-                        RandomDesign::Sparse(slope_design(&inc, &[Some(x.clone())], &coefficients)),
-                        g,
-                    ),
-                }
-            } else {
-                let g = Covariance::<Kron<Unconstrained, Identity>>::new((kc, q))
-                    .and_then(|c| c.with_operand_names(&["cov"]));
-                (
-                    RandomDesign::Sparse(slope_design(&inc, &values, &coefficients)),
-                    Box::new(cov(g, &name)?) as Box<dyn CovarianceModel>,
-                )
-            };
-            model = model.random(&name, z, g)?;
-            infos.push(RandomTermInfo {
-                name,
-                group: spec.group.iter().map(|g| g.name.clone()).collect(),
-                levels: inc.level_names().to_vec(),
-                coefficients,
-                slopes,
-                group_vars: spec.group.clone(),
-            });
+            let (z, g, info) = random_part::random_term(spec, table, text, &mut recipes, &infos)?;
+            model = model.random(&info.name, z, g)?;
+            infos.push(info);
         }
         Ok(FormulaModel {
             formula: formula.clone(),
@@ -584,157 +333,9 @@ impl FormulaModel {
             fit,
         )
     }
-
-    /// Predictions for the rows of `new` from the fit `fit` of this model:
-    /// `x β̂` plus, for each random term, the BLUPs of the row's level
-    /// (times its slopes). A level the model has not seen contributes 0 —
-    /// the population value, as lme4's `allow.new.levels = TRUE`. Levels of
-    /// a categorical fixed effect must be known.
-    ///
-    /// ```
-    /// use covreml::data::Table;
-    /// use covreml::datasets::john_alpha;
-    /// use covreml::formula::FormulaModel;
-    /// use covreml::reml::RemlOptions;
-    /// let m = FormulaModel::new("yield ~ rep + (1|gen)", &john_alpha()).unwrap();
-    /// let fit = m.fit(&RemlOptions::default()).unwrap();
-    /// let new = Table::parse("rep,gen\nR1,G01\nR1,new\n").unwrap();
-    /// let p = m.predict(&fit, &new).unwrap();
-    /// // a new genotype gets the population value: the intercept
-    /// assert!((p[1] - fit.beta[0]).abs() < 1e-12);
-    /// assert!(p[0] != p[1]);
-    /// ```
-    pub fn predict(&self, fit: &RemlFit, new: &Table) -> Result<Vec<f64>, FormulaError> {
-        let text = self.formula.text.as_str();
-        let m = new.n_rows();
-        let mut pred = vec![0.0; m];
-        let mut recipes = self.recipes.frozen();
-        for (col, b) in self.fixed.iter().zip(&fit.beta) {
-            let mut x = vec![*b; m];
-            for part in &col.parts {
-                match part {
-                    Part::Numeric(v) => {
-                        let c = columns::numbers(
-                            new,
-                            v,
-                            text,
-                            "it is a numeric fixed effect",
-                            &mut recipes,
-                        )?;
-                        x.iter_mut().zip(&c).for_each(|(a, b)| *a *= b);
-                    }
-                    Part::Basis(v, j) => {
-                        let Column::Basis(cols) = columns::column(new, v, text, &mut recipes)?
-                        else {
-                            unreachable!("a basis term evaluates to several columns")
-                        };
-                        x.iter_mut().zip(&cols[*j]).for_each(|(a, b)| *a *= b);
-                    }
-                    Part::Level(v, level) => {
-                        let t = columns::text(new, v, text)?;
-                        let known = self.fixed_levels.get(&v.name);
-                        for ((a, s), line) in x.iter_mut().zip(t).zip(new.lines()) {
-                            if known.is_some_and(|k| !k.contains(s)) {
-                                return Err(FormulaError::unsupported(
-                                    text,
-                                    v.span,
-                                    format!(
-                                        "line {line} of the new data: `{s}` is not a level of the fixed effect `{}` (its levels are: {})",
-                                        v.name,
-                                        known.map(|k| k.join(", ")).unwrap_or_default()
-                                    ),
-                                ));
-                            }
-                            if s != level {
-                                *a = 0.0;
-                            }
-                        }
-                    }
-                }
-            }
-            pred.iter_mut().zip(&x).for_each(|(p, v)| *p += v);
-        }
-        if self.terms.is_empty() {
-            return Ok(pred);
-        }
-        let blups = self.model.blup_values(fit)?;
-        for (t, blup) in self.terms.iter().zip(&blups) {
-            let q = t.levels.len();
-            let index: HashMap<&str, usize> = t
-                .levels
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (l.as_str(), i))
-                .collect();
-            let mut group_text = Vec::new();
-            for g in &t.group_vars {
-                group_text.push(columns::text(new, g, text)?);
-            }
-            let mut slope_values = Vec::new();
-            for s in &t.slopes {
-                slope_values.push(match s {
-                    None => None,
-                    Some(vars) => {
-                        let mut x = vec![1.0; m];
-                        for v in vars {
-                            let c = columns::numbers(
-                                new,
-                                v,
-                                text,
-                                "it is a random slope",
-                                &mut recipes,
-                            )?;
-                            x.iter_mut().zip(&c).for_each(|(a, b)| *a *= b);
-                        }
-                        Some(x)
-                    }
-                });
-            }
-            for (i, p) in pred.iter_mut().enumerate() {
-                let key = group_text
-                    .iter()
-                    .map(|c| c[i].as_str())
-                    .collect::<Vec<_>>()
-                    .join(INTERACTION_SEPARATOR);
-                if let Some(&l) = index.get(key.as_str()) {
-                    for (a, s) in slope_values.iter().enumerate() {
-                        let x = s.as_ref().map_or(1.0, |s| s[i]);
-                        *p += x * blup[a * q + l];
-                    }
-                }
-            }
-        }
-        Ok(pred)
-    }
 }
 
-/// The dense coefficient-major design of a term: column `a·q + l` holds
-/// coefficient `a`'s value (1 for the intercept) on the rows of level `l`.
-fn slope_design(
-    inc: &Incidence,
-    values: &[Option<Vec<f64>>],
-    coefficients: &[String],
-) -> crate::data::SparseDesign {
-    let (n, q) = (inc.len(), inc.n_levels());
-    let rows: Vec<Vec<(usize, f64)>> = (0..n)
-        .map(|i| {
-            let l = inc.levels()[i];
-            values
-                .iter()
-                .enumerate()
-                .map(|(a, v)| (a * q + l, v.as_ref().map_or(1.0, |v| v[i])))
-                .collect()
-        })
-        .collect();
-    let names = coefficients
-        .iter()
-        .flat_map(|c| inc.level_names().iter().map(move |l| format!("{c}:{l}")))
-        .collect();
-    crate::data::SparseDesign::from_rows(values.len() * q, &rows, names)
-        .expect("columns in range and increasing by construction")
-}
-
-fn cov<S: crate::Structure>(
+pub(super) fn cov<S: crate::Structure>(
     c: Result<Covariance<S>, crate::CovError>,
     term: &str,
 ) -> Result<Covariance<S>, FormulaError> {
@@ -743,6 +344,74 @@ fn cov<S: crate::Structure>(
             term: term.to_string(),
             source: e,
         })
+    })
+}
+
+/// A residual covariance, and the levels or times that name its parameters.
+type ResidualPart = (Box<dyn CovarianceModel>, Option<Vec<String>>);
+
+/// The residual covariance of `residual` on `table`, and the levels of a
+/// `diag(f)` residual or the times of a `us` one.
+fn residual_structure(residual: &Residual, table: &Table) -> Result<ResidualPart, FormulaError> {
+    let n = table.n_rows();
+    Ok(match residual {
+        Residual::Iid => (
+            Box::new(cov(Covariance::<Scalar>::new(n), "residual")?) as Box<dyn CovarianceModel>,
+            None,
+        ),
+        Residual::Diag(v) => {
+            let t = columns::text(table, v, "")?;
+            let Column::Categorical { codes, levels } = columns::categorical(t) else {
+                unreachable!("categorical() returns a categorical column")
+            };
+            let shape = Levels {
+                codes,
+                names: levels.clone(),
+            };
+            (
+                Box::new(cov(Covariance::<LevelVariance>::new(shape), "residual")?)
+                    as Box<dyn CovarianceModel>,
+                Some(levels),
+            )
+        }
+        Residual::Ar1 { time, group } => {
+            let shape = GroupedTimes::from_columns(table, &group.name, &time.name)?;
+            (
+                Box::new(cov(Covariance::<RepeatedAR1>::new(shape), "residual")?)
+                    as Box<dyn CovarianceModel>,
+                None,
+            )
+        }
+        Residual::Car1 { time, group } => {
+            let shape = GroupedTimes::from_columns(table, &group.name, &time.name)?;
+            (
+                Box::new(cov(Covariance::<CAR1>::new(shape), "residual")?)
+                    as Box<dyn CovarianceModel>,
+                None,
+            )
+        }
+        Residual::Us { time, group } => {
+            let shape = GroupedTimes::from_columns(table, &group.name, &time.name)?;
+            let times = shape.level_labels();
+            (
+                Box::new(cov(
+                    Covariance::<RepeatedUnstructured>::new(shape),
+                    "residual",
+                )?) as Box<dyn CovarianceModel>,
+                Some(times),
+            )
+        }
+        Residual::Cs { group } => {
+            // Compound symmetry ignores the times: every row at time 0.
+            let groups = table.column(&group.name)?;
+            let shape =
+                GroupedTimes::new(groups, &vec![0.0; groups.len()])?.with_lines(table.lines());
+            (
+                Box::new(cov(Covariance::<RepeatedCS>::new(shape), "residual")?)
+                    as Box<dyn CovarianceModel>,
+                None,
+            )
+        }
     })
 }
 

@@ -96,13 +96,13 @@ impl fmt::Display for Summary<'_> {
             let block = &vcs[i..j];
             let vars: Vec<&super::VarianceComponent> = block
                 .iter()
-                .filter(|w| w.kind == ComponentKind::Variance)
+                .filter(|w| w.kind == ComponentKind::Var)
                 .collect();
             for w in &vars {
                 let sd = w.value.max(0.0).sqrt();
                 let corr: Vec<String> = block
                     .iter()
-                    .filter(|c| c.var1 == w.var1 && c.kind == ComponentKind::Covariance)
+                    .filter(|c| c.var1 == w.var1 && c.kind == ComponentKind::Cov)
                     .map(|c| {
                         let other = vars
                             .iter()
@@ -128,10 +128,7 @@ impl fmt::Display for Summary<'_> {
             }
             // Correlation parameters (ar1's rho, car1's phi) under the
             // variance, their value in the Corr column.
-            for c in block
-                .iter()
-                .filter(|w| w.kind == ComponentKind::Correlation)
-            {
+            for c in block.iter().filter(|w| w.kind == ComponentKind::Corr) {
                 rows.push([
                     String::new(),
                     c.var1.clone().unwrap_or_default(),

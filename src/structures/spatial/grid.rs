@@ -64,7 +64,8 @@ impl Grid {
                     } else {
                         Err(DataError::InvalidDesign {
                             reason: format!(
-                                "`{name}`, row {i}: {x} is not a whole-number index in ±{MAX_LAG}"
+                                "`{name}`, row {}: {x} is not a whole-number index in ±{MAX_LAG}",
+                                i + 1
                             ),
                         })
                     }
