@@ -147,8 +147,10 @@ pub enum ParamKind {
     /// of a factor-analytic structure: at 0 the matrix stays nonsingular
     /// (a Heywood case).
     SpecificVariance,
-    /// A covariance (in the units of the data squared, any sign).
-    Covariance,
+    /// A covariance between two variables (in the units of the data squared,
+    /// any sign). (Not named `Covariance`: a second item of that name makes
+    /// rustc print `covreml::Covariance` in every error message.)
+    CrossCovariance,
     /// A factor loading or Cholesky entry (in the units of the data).
     Loading,
     /// A correlation (dimensionless, bounded).
@@ -187,7 +189,7 @@ impl ParamKind {
     /// otherwise (loadings included, see above).
     pub fn scale_power(self) -> f64 {
         match self {
-            ParamKind::Variance | ParamKind::SpecificVariance | ParamKind::Covariance => 1.0,
+            ParamKind::Variance | ParamKind::SpecificVariance | ParamKind::CrossCovariance => 1.0,
             _ => 0.0,
         }
     }
