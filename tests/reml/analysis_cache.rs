@@ -166,3 +166,19 @@ fn dual_numbers_are_not_ignored_by_the_sparse_backend() {
     let closed = m.fit(&RemlOptions::default()).unwrap();
     assert!((fit.loglik - closed.loglik).abs() < 1e-8);
 }
+
+#[test]
+fn a_model_with_its_kept_analysis_is_still_send_and_sync() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    let m = john_alpha_model(&john_alpha()).unwrap();
+    m.fit(&RemlOptions::default()).unwrap();
+    send_sync(&m);
+    // Two threads fitting one model: each gets an analysis, the numbers agree.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| m.fit(&RemlOptions::default()).unwrap());
+        let b = s.spawn(|| m.fit(&RemlOptions::default()).unwrap());
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert_eq!(a.natural, b.natural);
+    assert!(m.sparse_analyses() <= 2);
+}

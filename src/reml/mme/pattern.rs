@@ -126,40 +126,13 @@ impl Pattern {
         let (col_ptr, row_idx) = compress(dim, &keys);
         drop(keys);
         let pos = Positions::new(w, &used, &col_ptr, &row_idx);
-        let mut scatter_ptr = Vec::with_capacity(n + 1);
-        scatter_ptr.push(0);
-        let mut scatter = Vec::with_capacity(maps_n as usize);
-        let mut wtw = vec![0.0; row_idx.len()];
-        for i in 0..n {
-            let (cols, vals) = w.row(i);
-            for a in 0..cols.len() {
-                for b in 0..=a {
-                    let q = pos.at(cols[a] as usize, cols[b] as usize);
-                    scatter.push(q as u32);
-                    wtw[q] += vals[a] * vals[b];
-                }
-            }
-            scatter_ptr.push(scatter.len());
-        }
+        let (scatter_ptr, scatter, wtw) = row_maps(w, &pos, row_idx.len(), maps_n as usize);
         let g_pos = hs
             .iter()
             .zip(&w.offsets)
             .map(|(h, &off)| h.entries().map(|(r, c)| pos.at(off + r, off + c)).collect())
             .collect();
-        let mut cross_ptr = Vec::with_capacity(q_off.len() + 1);
-        cross_ptr.push(0);
-        let mut cross = Vec::new();
-        for &(_, i, j) in &q_off {
-            let (ci, _) = w.row(i as usize);
-            let (cj, _) = w.row(j as usize);
-            for &a in ci {
-                for &b in cj {
-                    let (a, b) = (a as usize, b as usize);
-                    cross.push(pos.at(a.max(b), a.min(b)) as u32);
-                }
-            }
-            cross_ptr.push(cross.len());
-        }
+        let (cross_ptr, cross) = cross_maps(w, &pos, &q_off);
         Ok(Pattern {
             col_ptr,
             row_idx,
@@ -187,6 +160,56 @@ impl Pattern {
             .map(|(q, j)| (self.row_idx[q], j))
             .collect()
     }
+}
+
+/// For every row of `W`: the positions of its products `w_a w_b`
+/// (`a ≥ b`) in the pattern, and `WᵀW` on the pattern.
+fn row_maps(
+    w: &RowDesign,
+    pos: &Positions<'_>,
+    nnz: usize,
+    capacity: usize,
+) -> (Vec<usize>, Vec<u32>, Vec<f64>) {
+    let mut scatter_ptr = Vec::with_capacity(w.n + 1);
+    scatter_ptr.push(0);
+    let mut scatter = Vec::with_capacity(capacity);
+    let mut wtw = vec![0.0; nnz];
+    for i in 0..w.n {
+        let (cols, vals) = w.row(i);
+        for a in 0..cols.len() {
+            for b in 0..=a {
+                let q = pos.at(cols[a] as usize, cols[b] as usize);
+                scatter.push(q as u32);
+                wtw[q] += vals[a] * vals[b];
+            }
+        }
+        scatter_ptr.push(scatter.len());
+    }
+    (scatter_ptr, scatter, wtw)
+}
+
+/// For every off-diagonal entry `(i, j)` of `Q`: the positions of
+/// `lower(x, y)` for every `x` of row `i` and `y` of row `j`.
+fn cross_maps(
+    w: &RowDesign,
+    pos: &Positions<'_>,
+    q_off: &[(usize, u32, u32)],
+) -> (Vec<usize>, Vec<u32>) {
+    let mut cross_ptr = Vec::with_capacity(q_off.len() + 1);
+    cross_ptr.push(0);
+    let mut cross = Vec::new();
+    for &(_, i, j) in q_off {
+        let (ci, _) = w.row(i as usize);
+        let (cj, _) = w.row(j as usize);
+        for &a in ci {
+            for &b in cj {
+                let (a, b) = (a as usize, b as usize);
+                cross.push(pos.at(a.max(b), a.min(b)) as u32);
+            }
+        }
+        cross_ptr.push(cross.len());
+    }
+    (cross_ptr, cross)
 }
 
 /// The keys `col << 32 | row` of the lower triangle, sorted and unique.
