@@ -117,7 +117,7 @@ impl Plan {
                                 && params.kinds[k] == ParamKind::Variance
                         } else {
                             params.transforms[k] == Transform::Identity
-                                && params.kinds[k] == ParamKind::CrossCovariance
+                                && params.kinds[k] == ParamKind::OffDiagonal
                         }
                 })
             });
@@ -405,7 +405,7 @@ mod tests {
             defaults: vec![0.0; 4],
             kinds: vec![
                 ParamKind::Variance,
-                ParamKind::CrossCovariance,
+                ParamKind::OffDiagonal,
                 ParamKind::Variance,
                 ParamKind::Variance,
             ],

@@ -52,7 +52,7 @@ pub enum Backend {
 /// How a REML fit is run: start at the structures' defaults (rescaled, see
 /// [`RemlOptions::rescale_start`]), at most 200 iterations, full Newton (AI)
 /// steps, no bounds, scale-free tolerances `1e-6` on the score (Newton
-/// decrement), `1e-5` on the relative step and `1e-8` on the relative
+/// decrement), `1e-5` on the relative step and `1e-6` on the relative
 /// log-likelihood change.
 ///
 /// ```
@@ -136,7 +136,7 @@ impl Default for RemlOptions {
             upper_all: f64::INFINITY,
             tol_score: 1e-6,
             tol_step: 1e-5,
-            tol_loglik: 1e-8,
+            tol_loglik: 1e-6,
             max_halvings: 30,
             jacobian: JacobianMethod::ClosedForm,
             trace: false,

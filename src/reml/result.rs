@@ -140,19 +140,24 @@ pub struct Iteration {
     /// Change of the log-likelihood from the previous iteration (`NaN` for the first).
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub loglik_change: f64,
-    /// Score (gradient of the log-likelihood) on the free scale.
+    /// Score (gradient of the log-likelihood) on the optimiser's scale: the
+    /// free scale, except the entries of an unstructured block, which the
+    /// driver optimises as its Cholesky factor (`L_i_j` in place of
+    /// `sigma^2_i_j`).
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub score: Vec<f64>,
     /// Euclidean norm of the score over the parameters not held at a bound.
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub score_norm: f64,
-    /// Average-information matrix on the free scale.
+    /// Average-information matrix on the optimiser's scale (see `score`).
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::matrix"))]
     pub ai: DMatrix<f64>,
-    /// Step taken from this point after halvings (empty if none was taken).
+    /// Step taken from this point after halvings (empty if none was taken),
+    /// on the free scale.
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::floats"))]
     pub step: Vec<f64>,
-    /// Euclidean norm of the proposed (full) step.
+    /// Euclidean norm of the proposed step (projected onto the bounds and
+    /// capped; optimiser's scale).
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub step_norm: f64,
     /// Number of halvings the step needed.

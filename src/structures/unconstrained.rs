@@ -101,7 +101,7 @@ impl<N: Size + TriangularNumber> Structure for Unconstrained<N> {
                 let kind = if i == j {
                     ParamKind::Variance
                 } else {
-                    ParamKind::CrossCovariance
+                    ParamKind::OffDiagonal
                 };
                 specs.push(ParamSpec::new(format!("sigma^2_{i}_{j}"), 0.0, t).kind(kind));
             }

@@ -116,7 +116,7 @@ impl<'de> serde::Deserialize<'de> for ParamName {
 /// |---|---|---|---|
 /// | `Variance` | `sigma^2` | `× c` | 0: a singular fit (random terms) |
 /// | `SpecificVariance` | FA's `psi_i` | `× c` | 0: a Heywood case, not singular |
-/// | `Covariance` | `sigma^2_1_0` of `Unconstrained` | `× c` | |
+/// | `OffDiagonal` | `sigma^2_1_0` of `Unconstrained` | `× c` | |
 /// | `Loading` | `lambda_i_j`, `L_i_j` | kept (see below) | |
 /// | `Correlation` | `rho` | kept | ±1: a singular fit (random terms) |
 /// | `Range` | spatial `range` | kept (starts from the data) | ∞: no interior optimum |
@@ -147,10 +147,10 @@ pub enum ParamKind {
     /// of a factor-analytic structure: at 0 the matrix stays nonsingular
     /// (a Heywood case).
     SpecificVariance,
-    /// A covariance between two variables (in the units of the data squared,
-    /// any sign). (Not named `Covariance`: a second item of that name makes
-    /// rustc print `covreml::Covariance` in every error message.)
-    CrossCovariance,
+    /// A covariance: an off-diagonal entry of a covariance matrix (in the
+    /// units of the data squared, any sign). (Not named `Covariance`, which
+    /// is the runtime structure type.)
+    OffDiagonal,
     /// A factor loading or Cholesky entry (in the units of the data).
     Loading,
     /// A correlation (dimensionless, bounded).
@@ -189,7 +189,7 @@ impl ParamKind {
     /// otherwise (loadings included, see above).
     pub fn scale_power(self) -> f64 {
         match self {
-            ParamKind::Variance | ParamKind::SpecificVariance | ParamKind::CrossCovariance => 1.0,
+            ParamKind::Variance | ParamKind::SpecificVariance | ParamKind::OffDiagonal => 1.0,
             _ => 0.0,
         }
     }

@@ -74,7 +74,7 @@ impl Structure for RepeatedUnstructured {
                 let kind = if a == b {
                     ParamKind::Variance
                 } else {
-                    ParamKind::CrossCovariance
+                    ParamKind::OffDiagonal
                 };
                 specs.push(ParamSpec::new(name, 0.0, t).kind(kind));
             }
