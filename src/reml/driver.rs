@@ -211,13 +211,13 @@ pub(crate) fn fit(
                 &b,
                 opts.step_size,
                 opts.max_halvings,
-            )
+            )?
         } else {
             None
         };
         let (next, halvings) = match searched {
             Some(found) => found,
-            None => match rescue(ev, &cur, &score, &ai, &held, &b, tr) {
+            None => match rescue(ev, &cur, &score, &ai, &held, &b, tr)? {
                 Some(r) => {
                     if rescues == 0 {
                         setup.warnings.push(format!(

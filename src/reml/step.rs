@@ -3,7 +3,8 @@
 //! step fails — Levenberg–Marquardt damping, then probes along single
 //! parameters.
 
-use super::evaluator::{Evaluator, Point};
+use super::evaluator::{EvalFail, Evaluator, Point};
+use super::RemlError;
 use crate::Transform;
 use nalgebra::{DMatrix, DVector};
 
@@ -120,6 +121,18 @@ pub(crate) fn project(step: &[f64], x: &[f64], b: &Bounds, tr: &[Transform]) -> 
     e
 }
 
+/// The log-likelihood at a trial point: `None` where `V` or `C` is not
+/// positive definite or `Xᵀ V⁻¹ X` is singular (the step is shortened or
+/// another tried), but a hard error of a structure or of the data is
+/// passed through — it is not a reason to shorten the step.
+pub(crate) fn try_point(ev: &mut dyn Evaluator, x: &[f64]) -> Result<Option<Point>, RemlError> {
+    match ev.evaluate(x) {
+        Ok(p) => Ok(Some(p)),
+        Err(EvalFail::NotPd | EvalFail::SingularC) => Ok(None),
+        Err(EvalFail::Model(e)) => Err(e),
+    }
+}
+
 /// `x + α e`, kept inside the bounds.
 fn trial(x: &[f64], e: &[f64], alpha: f64, b: &Bounds) -> Vec<f64> {
     (0..x.len())
@@ -141,19 +154,19 @@ pub(crate) fn line_search(
     b: &Bounds,
     alpha: f64,
     max_halvings: usize,
-) -> Option<(Point, usize)> {
+) -> Result<Option<(Point, usize)>, RemlError> {
     let noise = ROUNDING * cur.ll.abs().max(1.0);
     let slack = if predicted.abs() <= noise { noise } else { 0.0 };
     let mut alpha = alpha;
     for h in 0..=max_halvings {
-        if let Ok(p) = ev.evaluate(&trial(&cur.x, e, alpha, b)) {
+        if let Some(p) = try_point(ev, &trial(&cur.x, e, alpha, b))? {
             if p.ll >= cur.ll - slack {
-                return Some((p, h));
+                return Ok(Some((p, h)));
             }
         }
         alpha *= 0.5;
     }
-    None
+    Ok(None)
 }
 
 /// What a fallback found: the new point and how.
@@ -176,7 +189,7 @@ pub(crate) fn rescue(
     held: &[usize],
     b: &Bounds,
     tr: &[Transform],
-) -> Option<Rescue> {
+) -> Result<Option<Rescue>, RemlError> {
     let noise = ROUNDING * cur.ll.abs().max(1.0);
     let better = |p: &Point| p.ll > cur.ll + noise;
     for mu in [1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6] {
@@ -185,12 +198,12 @@ pub(crate) fn rescue(
         if e.iter().all(|v| *v == 0.0) {
             continue;
         }
-        if let Ok(p) = ev.evaluate(&trial(&cur.x, &e, 1.0, b)) {
+        if let Some(p) = try_point(ev, &trial(&cur.x, &e, 1.0, b))? {
             if better(&p) {
-                return Some(Rescue {
+                return Ok(Some(Rescue {
                     point: p,
                     how: "Levenberg–Marquardt step",
-                });
+                }));
             }
         }
     }
@@ -206,7 +219,7 @@ pub(crate) fn rescue(
             if e[i] == 0.0 {
                 break;
             }
-            if let Ok(p) = ev.evaluate(&trial(&cur.x, &e, 1.0, b)) {
+            if let Some(p) = try_point(ev, &trial(&cur.x, &e, 1.0, b))? {
                 if better(&p) {
                     if best.as_ref().is_none_or(|q| p.ll > q.ll) {
                         best = Some(p);
@@ -216,10 +229,10 @@ pub(crate) fn rescue(
             }
         }
     }
-    best.map(|point| Rescue {
+    Ok(best.map(|point| Rescue {
         point,
         how: "coordinate probe",
-    })
+    }))
 }
 
 /// Euclidean norm.
