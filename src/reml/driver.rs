@@ -14,6 +14,7 @@ use super::boundary::{diverging, singular_params};
 use super::constrain::{Constrained, Plan};
 use super::evaluator::{EvalFail, Evaluator, ParamInfo, Point};
 use super::fixed::Fixed;
+use super::options::check_len;
 use super::step::ROUNDING;
 use super::step::{bounded_step, held_at_bounds, line_search, norm, project, rescue, Bounds};
 use super::trace::{print_trace_header, print_trace_line};
@@ -724,16 +725,4 @@ fn is_positive_scale(t: &Transform) -> bool {
 /// `name = free (natural)` for messages.
 pub(crate) fn describe_point(names: &[String], tr: &[Transform], x: &[f64]) -> String {
     super::describe::describe_point(names, tr, x)
-}
-
-pub(crate) fn check_len(what: &'static str, v: &[f64], names: &[String]) -> Result<(), RemlError> {
-    if v.len() != names.len() {
-        return Err(RemlError::WrongLength {
-            what,
-            expected: names.len(),
-            got: v.len(),
-            names: names.join(", "),
-        });
-    }
-    Ok(())
 }

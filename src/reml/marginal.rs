@@ -7,6 +7,7 @@ use super::evaluator::ParamInfo;
 use super::fixed::Fixed;
 use super::fixed_effects::FixedEffects;
 use super::linalg;
+use super::options;
 use super::post::MarginalPost;
 use super::{Iteration, RemlError, RemlFit, RemlOptions};
 use crate::covariance::model::Checked;
@@ -101,7 +102,7 @@ impl MarginalModel {
 
     /// REML log-likelihood (full) at the free parameters `free`.
     pub fn loglik(&self, free: &[f64]) -> Result<f64, RemlError> {
-        driver::check_len("parameters", free, &self.params().names)?;
+        options::check_len("parameters", free, &self.params().names)?;
         let mut ev = Dense::new(self, &self.fixed)?;
         Ok(ev.p_at(free)?.0.ll)
     }
@@ -126,7 +127,7 @@ impl MarginalModel {
     /// Post-estimation at any free parameters `free` (not only a fit's
     /// estimate): BLUE, marginal predictions and residuals given `θ`.
     pub fn post_at(&self, free: &[f64]) -> Result<MarginalPost, RemlError> {
-        driver::check_len("parameters", free, &self.params().names)?;
+        options::check_len("parameters", free, &self.params().names)?;
         let mut ev = Dense::new(self, &self.fixed)?;
         let (pt, _, _) = ev.p_at(free)?;
         Ok(MarginalPost::new(&self.fixed, &pt))

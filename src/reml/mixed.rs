@@ -14,7 +14,7 @@ use super::fixed::Fixed;
 use super::fixed_effects::FixedEffects;
 use super::linalg;
 use super::mme::{AnalysisCache, Mme};
-use super::options::{Backend, Method};
+use super::options::{self, Backend, Method};
 use super::post::MixedPost;
 use super::{Iteration, RemlError, RemlFit, RemlOptions};
 use crate::covariance::model::Checked;
@@ -289,7 +289,7 @@ impl MixedModel {
 
     /// REML log-likelihood (full) at the free parameters `free`.
     pub fn loglik(&self, free: &[f64]) -> Result<f64, RemlError> {
-        driver::check_len("parameters", free, &self.params().names)?;
+        options::check_len("parameters", free, &self.params().names)?;
         let mut ev = self.evaluator(Backend::Auto, Method::Reml, JacobianMethod::ClosedForm)?;
         Ok(dense::evaluate_or_error(ev.as_mut(), free)?.ll)
     }
@@ -312,7 +312,7 @@ impl MixedModel {
         free: &[f64],
         opts: &RemlOptions,
     ) -> Result<crate::reml::Evaluation, RemlError> {
-        driver::check_len("parameters", free, &self.params().names)?;
+        options::check_len("parameters", free, &self.params().names)?;
         let mut ev = self.evaluator(opts.backend, opts.method, opts.jacobian)?;
         driver::evaluate_at(
             &self.params(),
@@ -419,7 +419,7 @@ impl MixedModel {
     /// request, where [`post`](Self::post) gives the diagonal and the
     /// entries on `G⁻¹`'s pattern ([`Pev`](crate::reml::Pev)) at any size.
     pub fn pev_matrix(&self, fit: &RemlFit, term: &str) -> Result<DMatrix<f64>, RemlError> {
-        driver::check_len("parameters", &fit.free, &self.params().names)?;
+        options::check_len("parameters", &fit.free, &self.params().names)?;
         let t = self.term_index(term)?;
         match self.resolve_backend(Backend::Auto)? {
             Backend::Sparse => Mme::new(self)?.pev_matrix(&fit.free, t),
@@ -430,7 +430,7 @@ impl MixedModel {
     /// The BLUPs of every term at the estimate of `fit` (no PEV): one
     /// solve of the mixed-model equations.
     pub(crate) fn blup_values(&self, fit: &RemlFit) -> Result<Vec<Vec<f64>>, RemlError> {
-        driver::check_len("parameters", &fit.free, &self.params().names)?;
+        options::check_len("parameters", &fit.free, &self.params().names)?;
         match self.resolve_backend(Backend::Auto)? {
             Backend::Sparse => Mme::new(self)?.blups(&fit.free),
             _ => Ok(self
@@ -491,7 +491,7 @@ impl MixedModel {
     /// assert!(norm(&b.blups[0].values) < 0.1 * norm(&a.blups[0].values));
     /// ```
     pub fn post_at(&self, free: &[f64], backend: Backend) -> Result<MixedPost, RemlError> {
-        driver::check_len("parameters", free, &self.params().names)?;
+        options::check_len("parameters", free, &self.params().names)?;
         let mut post = match self.resolve_backend(backend)? {
             Backend::Sparse => Mme::new(self)?.post(free),
             _ => self.dense_post(free),

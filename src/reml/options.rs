@@ -358,7 +358,8 @@ impl RemlOptions {
     }
 }
 
-fn check_len(what: &'static str, v: &[f64], names: &[String]) -> Result<(), RemlError> {
+/// `v` has one entry per parameter, or an error naming the parameters.
+pub(crate) fn check_len(what: &'static str, v: &[f64], names: &[String]) -> Result<(), RemlError> {
     if v.len() != names.len() {
         return Err(RemlError::WrongLength {
             what,
