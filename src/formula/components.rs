@@ -1,7 +1,8 @@
 //! The variance components of a fitted formula model, as lme4's `VarCorr`
 //! lists them, and every parameter of the residual: `σ²` and the
 //! correlation parameter of `ar1`, `car1` and `cs` residuals, the variances
-//! and covariances of a `us` residual, a variance per level of `diag(f)`.
+//! and covariances of a `us` residual, a variance per level of `diag(f)`,
+//! a variance per time and `rho` of `arh` and `csh`.
 
 use super::model::RandomTermInfo;
 use super::residual::Residual;
@@ -91,6 +92,12 @@ pub(crate) fn variance_components(
             }
         }
         (Residual::Us { .. }, Some(times)) => lower_triangle(g, times, &mut push),
+        (Residual::Arh { .. } | Residual::Csh { .. }, Some(times)) => {
+            for t in times {
+                push(g, Some(t.clone()), None, ComponentKind::Var);
+            }
+            push(g, Some("rho".into()), None, ComponentKind::Corr);
+        }
         (Residual::Ar1 { .. } | Residual::Cs { .. }, _) => {
             push(g, None, None, ComponentKind::Var);
             push(g, Some("rho".into()), None, ComponentKind::Corr);

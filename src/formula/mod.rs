@@ -65,8 +65,9 @@
 //! **Residual** ([`Residual::parse`], the CLI's `--residual`): `iid`
 //! (default, `σ² I`), `diag(f)` (a variance per level of `f`), and within
 //! the levels of a grouping column, in any row order: `ar1(visit | subject)`,
-//! `car1(time | subject)` (nlme's `corCAR1`), `cs(subject)` and
-//! `us(time | subject)` (the structures of
+//! `car1(time | subject)` (nlme's `corCAR1`), `cs(subject)`,
+//! `us(time | subject)`, and `arh(visit | subject)`, `csh(time | subject)`
+//! with a variance per time level (the structures of
 //! [`structures::grouped`](crate::structures::grouped)).
 //!
 //! **Functions** of columns ([`Arith`]) are numeric columns named as R

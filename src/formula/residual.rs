@@ -4,7 +4,10 @@
 //! row order: `ar1(visit | subject)` (AR1 over whole-number visits),
 //! `car1(time | subject)` (continuous-time AR1, nlme's `corCAR1`),
 //! `cs(subject)` (compound symmetry) and `us(time | subject)` (unstructured
-//! over the distinct times).
+//! over the distinct times); and their heterogeneous variants with a
+//! variance per time level: `arh(visit | subject)` (nlme's `corAR1` with
+//! `varIdent(form = ~ 1 | visit)`) and `csh(time | subject)` (`corCompSymm`
+//! with `varIdent(form = ~ 1 | time)`).
 
 use super::ast::Var;
 use super::error::FormulaError;
@@ -45,7 +48,27 @@ pub enum Residual {
         /// The grouping column.
         group: Var,
     },
+    /// `arh(t | g)`: `σ_{tᵢ} σ_{tⱼ} ρ^|tᵢ − tⱼ|` within each level of `g`
+    /// (whole-number `t`, a variance per visit).
+    Arh {
+        /// The visit column.
+        time: Var,
+        /// The grouping column.
+        group: Var,
+    },
+    /// `csh(t | g)`: compound symmetry within each level of `g` with a
+    /// variance per level of `t`.
+    Csh {
+        /// The column whose levels carry the variances.
+        time: Var,
+        /// The grouping column.
+        group: Var,
+    },
 }
+
+/// The keywords, as the error for an unknown one lists them.
+const KEYWORDS: &str =
+    "a residual keyword: iid, diag(f), ar1(t | g), car1(t | g), cs(g), us(t | g), arh(t | g), csh(t | g)";
 
 impl std::fmt::Display for Residual {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -56,6 +79,8 @@ impl std::fmt::Display for Residual {
             Residual::Car1 { time, group } => write!(f, "car1({} | {})", time.name, group.name),
             Residual::Cs { group } => write!(f, "cs({})", group.name),
             Residual::Us { time, group } => write!(f, "us({} | {})", time.name, group.name),
+            Residual::Arh { time, group } => write!(f, "arh({} | {})", time.name, group.name),
+            Residual::Csh { time, group } => write!(f, "csh({} | {})", time.name, group.name),
         }
     }
 }
@@ -68,7 +93,9 @@ impl Residual {
             Residual::Diag(v) | Residual::Cs { group: v } => vec![v.clone()],
             Residual::Ar1 { time, group }
             | Residual::Car1 { time, group }
-            | Residual::Us { time, group } => vec![time.clone(), group.clone()],
+            | Residual::Us { time, group }
+            | Residual::Arh { time, group }
+            | Residual::Csh { time, group } => vec![time.clone(), group.clone()],
         }
     }
 
@@ -83,39 +110,30 @@ impl Residual {
     /// ```
     pub fn parse(text: &str) -> Result<Self, FormulaError> {
         let mut p = Parser::new(text)?;
-        let key =
-            p.name("a residual keyword: iid, diag(f), ar1(t | g), car1(t | g), cs(g), us(t | g)")?;
-        let known = ["iid", "diag", "ar1", "car1", "cs", "us"];
-        if !known.contains(&key.name.as_str()) {
-            return Err(FormulaError::syntax(
-                text,
-                key.span,
-                "a residual keyword: iid, diag(f), ar1(t | g), car1(t | g), cs(g), us(t | g)",
-                &format!("`{}`", key.name),
-            ));
-        }
-        let out = if key.name == "iid" {
-            Residual::Iid
-        } else {
-            p.expect(&Tok::Open, &format!("`(` after `{}`", key.name))?;
-            let first = p.name("a column name")?;
-            let second = if matches!(key.name.as_str(), "ar1" | "car1" | "us") {
-                p.expect(
-                    &Tok::Bar,
-                    &format!("`|` and the grouping column: `{}(time | group)`", key.name),
-                )?;
-                Some(p.name("the grouping column")?)
-            } else {
-                None
-            };
-            p.expect(&Tok::Close, "`)`")?;
-            match (key.name.as_str(), second) {
-                ("diag", _) => Residual::Diag(first),
-                ("cs", _) => Residual::Cs { group: first },
-                ("ar1", Some(group)) => Residual::Ar1 { time: first, group },
-                ("car1", Some(group)) => Residual::Car1 { time: first, group },
-                (_, Some(group)) => Residual::Us { time: first, group },
-                (_, None) => unreachable!("`|` is required for ar1, car1 and us"),
+        let key = p.name(KEYWORDS)?;
+        let out = match key.name.as_str() {
+            "iid" => Residual::Iid,
+            "diag" => Residual::Diag(one_column(&mut p, &key.name)?),
+            "cs" => Residual::Cs {
+                group: one_column(&mut p, &key.name)?,
+            },
+            "ar1" | "car1" | "us" | "arh" | "csh" => {
+                let (time, group) = time_and_group(&mut p, &key.name)?;
+                match key.name.as_str() {
+                    "ar1" => Residual::Ar1 { time, group },
+                    "car1" => Residual::Car1 { time, group },
+                    "us" => Residual::Us { time, group },
+                    "arh" => Residual::Arh { time, group },
+                    _ => Residual::Csh { time, group },
+                }
+            }
+            other => {
+                return Err(FormulaError::syntax(
+                    text,
+                    key.span,
+                    KEYWORDS,
+                    &format!("`{other}`"),
+                ))
             }
         };
         if !p.at_end() {
@@ -123,4 +141,25 @@ impl Residual {
         }
         Ok(out)
     }
+}
+
+/// `(column)` after keyword `key`.
+fn one_column(p: &mut Parser<'_>, key: &str) -> Result<Var, FormulaError> {
+    p.expect(&Tok::Open, &format!("`(` after `{key}`"))?;
+    let v = p.name("a column name")?;
+    p.expect(&Tok::Close, "`)`")?;
+    Ok(v)
+}
+
+/// `(time | group)` after keyword `key`.
+fn time_and_group(p: &mut Parser<'_>, key: &str) -> Result<(Var, Var), FormulaError> {
+    p.expect(&Tok::Open, &format!("`(` after `{key}`"))?;
+    let time = p.name("a column name")?;
+    p.expect(
+        &Tok::Bar,
+        &format!("`|` and the grouping column: `{key}(time | group)`"),
+    )?;
+    let group = p.name("the grouping column")?;
+    p.expect(&Tok::Close, "`)`")?;
+    Ok((time, group))
 }

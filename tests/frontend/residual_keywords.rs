@@ -1,0 +1,130 @@
+//! The residual keywords of `--residual` through the `covreml` binary,
+//! against nlme REML fits (`tests/data/residual_keywords.json`, made by
+//! `tests/data/r/make_residuals.R`): the log-likelihood, the coefficients,
+//! every variance and the correlation.
+
+use serde_json::Value;
+use std::process::Command;
+
+/// `covreml fit DATA --formula F --residual R --json` run in `tests/data`.
+fn fit_json(data: &str, formula: &str, residual: &str) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_covreml"))
+        .args([
+            "fit",
+            data,
+            "--formula",
+            formula,
+            "--residual",
+            residual,
+            "--tolerance",
+            "1e-10",
+            "--json",
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data"))
+        .output()
+        .expect("the covreml binary runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
+}
+
+/// The nlme fit called `name`.
+fn nlme(name: &str) -> Value {
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/residual_keywords.json"
+    );
+    let all: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+    all["fits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("no fit {name} in residual_keywords.json"))
+        .clone()
+}
+
+fn close(what: &str, got: f64, want: f64, rel: f64) {
+    assert!(
+        (got - want).abs() <= rel * want.abs(),
+        "{what}: {got} vs nlme {want}"
+    );
+}
+
+/// Fits the model of nlme fit `name` and compares everything it reports.
+fn matches_nlme(name: &str, data: &str) {
+    let r = nlme(name);
+    let keyword = r["keyword"].as_str().unwrap();
+    let v = fit_json(data, r["formula"].as_str().unwrap(), keyword);
+    assert_eq!(v["residual"], keyword);
+    assert_eq!(v["converged"], true, "{v}");
+    close(
+        "loglik",
+        v["loglik"].as_f64().unwrap(),
+        r["loglik"].as_f64().unwrap(),
+        1e-8,
+    );
+    let names = v["beta_names"].as_array().unwrap();
+    for (n, want) in r["beta"].as_object().unwrap() {
+        let i = names.iter().position(|x| x == n).unwrap();
+        close(
+            n,
+            v["beta"][i].as_f64().unwrap(),
+            want.as_f64().unwrap(),
+            1e-5,
+        );
+    }
+    let comps = v["variance_components"].as_array().unwrap();
+    let comp = |var1: &str| {
+        comps
+            .iter()
+            .find(|c| c["group"] == "Residual" && c["var1"] == var1)
+            .unwrap_or_else(|| panic!("no residual component {var1}: {comps:?}"))["value"]
+            .as_f64()
+            .unwrap()
+    };
+    let levels = r["level_variances"].as_object().unwrap();
+    for (l, want) in levels {
+        close(
+            &format!("variance at {l}"),
+            comp(l),
+            want.as_f64().unwrap(),
+            1e-4,
+        );
+    }
+    close("rho", comp("rho"), r["rho"].as_f64().unwrap(), 1e-4);
+    // a variance per level and rho: nothing else in the residual
+    let n_res = comps.iter().filter(|c| c["group"] == "Residual").count();
+    assert_eq!(n_res, levels.len() + 1);
+}
+
+/// `arh(visit | Subject)`: nlme's `corAR1(form = ~ visit | Subject)` with
+/// `varIdent(form = ~ 1 | visit)`.
+#[test]
+fn arh_matches_nlme_ar1_with_var_ident() {
+    matches_nlme("orthodont_arh_gls", "orthodont_visits.csv");
+}
+
+/// `csh(age | Subject)`: nlme's `corCompSymm(form = ~ 1 | Subject)` with
+/// `varIdent(form = ~ 1 | age)`.
+#[test]
+fn csh_matches_nlme_compound_symmetry_with_var_ident() {
+    matches_nlme("orthodont_csh_gls", "orthodont_visits.csv");
+}
+
+/// A heterogeneous keyword without its grouping column names what is missing.
+#[test]
+fn csh_without_a_time_column_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_covreml"))
+        .args(["fit", "orthodont_visits.csv", "--formula", "distance ~ age"])
+        .args(["--residual", "csh(Subject)"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("csh(time | group)"), "{err}");
+}
