@@ -18,6 +18,9 @@ pub enum ComponentKind {
     Cov,
     /// A correlation parameter (`rho` of `ar1` and `cs`, `phi` of `car1`).
     Corr,
+    /// Another parameter of a correlation (the `range` and `nugget` of a
+    /// spatial residual).
+    Param,
 }
 
 impl ComponentKind {
@@ -27,6 +30,7 @@ impl ComponentKind {
             ComponentKind::Var => "variance",
             ComponentKind::Cov => "covariance",
             ComponentKind::Corr => "correlation",
+            ComponentKind::Param => "parameter",
         }
     }
 }
@@ -101,6 +105,11 @@ pub(crate) fn variance_components(
         (Residual::Ar1 { .. } | Residual::Cs { .. }, _) => {
             push(g, None, None, ComponentKind::Var);
             push(g, Some("rho".into()), None, ComponentKind::Corr);
+        }
+        (Residual::Spatial { .. }, _) => {
+            push(g, None, None, ComponentKind::Var);
+            push(g, Some("range".into()), None, ComponentKind::Param);
+            push(g, Some("nugget".into()), None, ComponentKind::Param);
         }
         (Residual::Car1 { .. }, _) => {
             push(g, None, None, ComponentKind::Var);

@@ -68,7 +68,10 @@
 //! `car1(time | subject)` (nlme's `corCAR1`), `cs(subject)`,
 //! `us(time | subject)`, and `arh(visit | subject)`, `csh(time | subject)`
 //! with a variance per time level (the structures of
-//! [`structures::grouped`](crate::structures::grouped)).
+//! [`structures::grouped`](crate::structures::grouped)); and isotropic
+//! spatial correlation with a nugget over coordinate columns,
+//! `exp(x + y, nugget)`, `gau(…)`, `sph(…)` (nlme's `corExp`, `corGaus`,
+//! `corSpher`; [`structures::spatial`](crate::structures::spatial)).
 //!
 //! **Functions** of columns ([`Arith`]) are numeric columns named as R
 //! deparses them (`log(x + 1)`, `I(x^2)`); `poly(x, k)` gives `k` columns
@@ -107,5 +110,5 @@ pub use components::{ComponentKind, VarianceComponent};
 pub use error::{FormulaError, Span};
 pub use model::{BuildOptions, FormulaModel, RandomTermInfo};
 pub use parser::parse;
-pub use residual::Residual;
+pub use residual::{Residual, SpatialKernel};
 pub use summary::Summary;

@@ -22,7 +22,7 @@ use super::fixed_part::{self, FixedColumn};
 use super::level_variance::{LevelVariance, Levels};
 use super::parser::parse;
 use super::random_part;
-use super::residual::Residual;
+use super::residual::{Residual, SpatialKernel};
 use super::rows;
 use super::terms::{terms, Coef, Terms};
 use super::transform::Recipes;
@@ -31,6 +31,7 @@ use crate::reml::{Aliased, FixedEffects, Iteration, MixedModel, RemlError, RemlF
 use crate::structures::grouped::{
     GroupedTimes, RepeatedAR1, RepeatedCS, RepeatedUnstructured, ARH, CAR1, CSH,
 };
+use crate::structures::spatial::{Coordinates, Exponential, Gaussian, Isotropic, Spherical};
 use crate::{Covariance, CovarianceModel, Scalar};
 use nalgebra::DMatrix;
 use std::collections::HashMap;
@@ -401,6 +402,7 @@ fn residual_structure(residual: &Residual, table: &Table) -> Result<ResidualPart
                 Some(times),
             )
         }
+        Residual::Spatial { kernel, coords } => (spatial(table, *kernel, coords)?, None),
         Residual::Arh { time, group } => heterogeneous::<ARH>(table, time, group)?,
         Residual::Csh { time, group } => heterogeneous::<CSH>(table, time, group)?,
         Residual::Cs { group } => {
@@ -430,6 +432,33 @@ where
         Box::new(cov(Covariance::<S>::new(shape), "residual")?) as Box<dyn CovarianceModel>,
         Some(times),
     ))
+}
+
+/// An isotropic spatial residual with a nugget over the coordinate columns.
+fn spatial(
+    table: &Table,
+    kernel: SpatialKernel,
+    coords: &[Var],
+) -> Result<Box<dyn CovarianceModel>, FormulaError> {
+    let axes = coords
+        .iter()
+        .map(|v| table.numeric(&v.name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let refs: Vec<&[f64]> = axes.iter().map(Vec::as_slice).collect();
+    let xy = Coordinates::new(&refs)?;
+    Ok(match kernel {
+        SpatialKernel::Exponential => Box::new(cov(
+            Covariance::<Isotropic<Exponential>>::new(xy),
+            "residual",
+        )?),
+        SpatialKernel::Gaussian => {
+            Box::new(cov(Covariance::<Isotropic<Gaussian>>::new(xy), "residual")?)
+        }
+        SpatialKernel::Spherical => Box::new(cov(
+            Covariance::<Isotropic<Spherical>>::new(xy),
+            "residual",
+        )?),
+    })
 }
 
 /// The error for a response that is also a predictor (`y ~ y`).

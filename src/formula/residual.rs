@@ -7,7 +7,9 @@
 //! over the distinct times); and their heterogeneous variants with a
 //! variance per time level: `arh(visit | subject)` (nlme's `corAR1` with
 //! `varIdent(form = ~ 1 | visit)`) and `csh(time | subject)` (`corCompSymm`
-//! with `varIdent(form = ~ 1 | time)`).
+//! with `varIdent(form = ~ 1 | time)`); and isotropic spatial correlation
+//! with a nugget over coordinate columns: `exp(x + y, nugget)`,
+//! `gau(x + y, nugget)`, `sph(x + y, nugget)`.
 
 use super::ast::Var;
 use super::error::FormulaError;
@@ -64,11 +66,42 @@ pub enum Residual {
         /// The grouping column.
         group: Var,
     },
+    /// `gau(x + y, nugget)` (and `exp`, `sph`): isotropic spatial
+    /// correlation in the Euclidean distance over the coordinate columns,
+    /// with a nugget: `σ² ((1 − ν) k(d/r) + ν δᵢⱼ)`.
+    Spatial {
+        /// The kernel `k`.
+        kernel: SpatialKernel,
+        /// The coordinate columns.
+        coords: Vec<Var>,
+    },
+}
+
+/// The kernel of a spatial residual keyword.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpatialKernel {
+    /// `exp`: `e^{−d/r}` (nlme's `corExp`).
+    Exponential,
+    /// `gau`: `e^{−(d/r)²}` (nlme's `corGaus`).
+    Gaussian,
+    /// `sph`: spherical, 0 beyond the range (nlme's `corSpher`).
+    Spherical,
+}
+
+impl SpatialKernel {
+    /// The keyword: `exp`, `gau` or `sph`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SpatialKernel::Exponential => "exp",
+            SpatialKernel::Gaussian => "gau",
+            SpatialKernel::Spherical => "sph",
+        }
+    }
 }
 
 /// The keywords, as the error for an unknown one lists them.
 const KEYWORDS: &str =
-    "a residual keyword: iid, diag(f), ar1(t | g), car1(t | g), cs(g), us(t | g), arh(t | g), csh(t | g)";
+    "a residual keyword: iid, diag(f), ar1(t | g), car1(t | g), cs(g), us(t | g), arh(t | g), csh(t | g), exp/gau/sph(x + y, nugget)";
 
 impl std::fmt::Display for Residual {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -81,6 +114,10 @@ impl std::fmt::Display for Residual {
             Residual::Us { time, group } => write!(f, "us({} | {})", time.name, group.name),
             Residual::Arh { time, group } => write!(f, "arh({} | {})", time.name, group.name),
             Residual::Csh { time, group } => write!(f, "csh({} | {})", time.name, group.name),
+            Residual::Spatial { kernel, coords } => {
+                let names: Vec<&str> = coords.iter().map(|v| v.name.as_str()).collect();
+                write!(f, "{}({}, nugget)", kernel.keyword(), names.join(" + "))
+            }
         }
     }
 }
@@ -96,6 +133,7 @@ impl Residual {
             | Residual::Us { time, group }
             | Residual::Arh { time, group }
             | Residual::Csh { time, group } => vec![time.clone(), group.clone()],
+            Residual::Spatial { coords, .. } => coords.clone(),
         }
     }
 
@@ -127,6 +165,17 @@ impl Residual {
                     _ => Residual::Csh { time, group },
                 }
             }
+            "exp" | "gau" | "sph" => {
+                let kernel = match key.name.as_str() {
+                    "exp" => SpatialKernel::Exponential,
+                    "gau" => SpatialKernel::Gaussian,
+                    _ => SpatialKernel::Spherical,
+                };
+                Residual::Spatial {
+                    kernel,
+                    coords: coordinates(&mut p, text, &key.name)?,
+                }
+            }
             other => {
                 return Err(FormulaError::syntax(
                     text,
@@ -149,6 +198,30 @@ fn one_column(p: &mut Parser<'_>, key: &str) -> Result<Var, FormulaError> {
     let v = p.name("a column name")?;
     p.expect(&Tok::Close, "`)`")?;
     Ok(v)
+}
+
+/// `(x + y, nugget)` after keyword `key`: the coordinate columns. The
+/// library's isotropic structures always carry a nugget, so `nugget` is
+/// required (written out so that the model says what it fits).
+fn coordinates(p: &mut Parser<'_>, text: &str, key: &str) -> Result<Vec<Var>, FormulaError> {
+    p.expect(&Tok::Open, &format!("`(` after `{key}`"))?;
+    let mut coords = vec![p.name("a coordinate column")?];
+    while p.eat(&Tok::Plus).is_some() {
+        coords.push(p.name("a coordinate column")?);
+    }
+    let hint = format!("`, nugget)`: `{key}(x + y, nugget)` (the structure always has a nugget)");
+    p.expect(&Tok::Comma, &hint)?;
+    let word = p.name(&hint)?;
+    if word.name != "nugget" {
+        return Err(FormulaError::syntax(
+            text,
+            word.span,
+            &hint,
+            &format!("`{}`", word.name),
+        ));
+    }
+    p.expect(&Tok::Close, "`)`")?;
+    Ok(coords)
 }
 
 /// `(time | group)` after keyword `key`.

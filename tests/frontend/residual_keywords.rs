@@ -128,3 +128,102 @@ fn csh_without_a_time_column_is_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("csh(time | group)"), "{err}");
 }
+
+/// nlme's fit of `yield ~ variety - 1` on Wheat2 with `kernel` and a nugget
+/// (`tests/data/boundaries/wheat2.json`, from `tests/data/r/make_boundaries.R`:
+/// the best of several starts, tolerance 1e-12).
+fn wheat2_nlme(kernel: &str) -> Value {
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/boundaries/wheat2.json"
+    );
+    let all: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+    all["fits"][kernel].clone()
+}
+
+/// The residual component `var1` (`None`: the variance) of a JSON fit.
+fn residual_component(v: &Value, var1: Option<&str>) -> f64 {
+    v["variance_components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["group"] == "Residual" && c["var1"].as_str() == var1)
+        .unwrap_or_else(|| panic!("no residual component {var1:?}"))["value"]
+        .as_f64()
+        .unwrap()
+}
+
+/// `gau(latitude + longitude, nugget)` from the default start reaches
+/// nlme's maximum (`corGaus(form = ~ latitude + longitude, nugget = TRUE)`).
+#[test]
+fn gaussian_spatial_residual_matches_nlme_on_wheat2() {
+    let r = wheat2_nlme("gaussian");
+    let v = fit_json(
+        "Wheat2.csv",
+        "yield ~ variety - 1",
+        "gau(latitude + longitude, nugget)",
+    );
+    assert_eq!(v["residual"], "gau(latitude + longitude, nugget)");
+    assert_eq!(v["converged"], true, "{}", v["termination"]);
+    close(
+        "loglik",
+        v["loglik"].as_f64().unwrap(),
+        r["loglik"].as_f64().unwrap(),
+        1e-10,
+    );
+    close(
+        "sigma^2",
+        residual_component(&v, None),
+        r["sigma2"].as_f64().unwrap(),
+        1e-5,
+    );
+    close(
+        "range",
+        residual_component(&v, Some("range")),
+        r["range"].as_f64().unwrap(),
+        1e-5,
+    );
+    close(
+        "nugget",
+        residual_component(&v, Some("nugget")),
+        r["nugget"].as_f64().unwrap(),
+        1e-5,
+    );
+}
+
+/// `exp(latitude + longitude, nugget)` on Wheat2 has no interior optimum
+/// (nlme's range runs to 6·10⁵): the fit must say so, not "converged", and
+/// exit 3; its log-likelihood stays below nlme's supremum.
+#[test]
+fn exponential_spatial_residual_on_wheat2_does_not_claim_convergence() {
+    let r = wheat2_nlme("exponential");
+    let out = Command::new(env!("CARGO_BIN_EXE_covreml"))
+        .args(["fit", "Wheat2.csv", "--formula", "yield ~ variety - 1"])
+        .args(["--residual", "exp(latitude + longitude, nugget)", "--json"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["converged"], false);
+    let t = v["termination"].as_str().unwrap();
+    assert!(
+        t.contains("no interior optimum") && t.contains("range"),
+        "{t}"
+    );
+    let ll = v["loglik"].as_f64().unwrap();
+    let sup = r["loglik"].as_f64().unwrap();
+    assert!(ll <= sup + 1e-6 && ll > sup - 1.0, "{ll} vs nlme {sup}");
+}
+
+/// A spatial keyword without `, nugget` says the structure has one.
+#[test]
+fn spatial_keyword_without_nugget_is_refused() {
+    let e = covreml::formula::Residual::parse("gau(x + y)").unwrap_err();
+    assert!(e.to_string().contains("always has a nugget"), "{e}");
+}
