@@ -106,6 +106,11 @@ pub(crate) fn variance_components(
             push(g, None, None, ComponentKind::Var);
             push(g, Some("rho".into()), None, ComponentKind::Corr);
         }
+        (Residual::Ar1Ar1 { .. }, _) => {
+            push(g, None, None, ComponentKind::Var);
+            push(g, Some("rho_row".into()), None, ComponentKind::Corr);
+            push(g, Some("rho_col".into()), None, ComponentKind::Corr);
+        }
         (Residual::Spatial { .. }, _) => {
             push(g, None, None, ComponentKind::Var);
             push(g, Some("range".into()), None, ComponentKind::Param);

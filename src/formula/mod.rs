@@ -71,7 +71,8 @@
 //! [`structures::grouped`](crate::structures::grouped)); and isotropic
 //! spatial correlation with a nugget over coordinate columns,
 //! `exp(x + y, nugget)`, `gau(…)`, `sph(…)` (nlme's `corExp`, `corGaus`,
-//! `corSpher`; [`structures::spatial`](crate::structures::spatial)).
+//! `corSpher`; [`structures::spatial`](crate::structures::spatial)), and
+//! `ar1(row):ar1(col)` over a field grid.
 //!
 //! **Functions** of columns ([`Arith`]) are numeric columns named as R
 //! deparses them (`log(x + 1)`, `I(x^2)`); `poly(x, k)` gives `k` columns

@@ -31,7 +31,9 @@ use crate::reml::{Aliased, FixedEffects, Iteration, MixedModel, RemlError, RemlF
 use crate::structures::grouped::{
     GroupedTimes, RepeatedAR1, RepeatedCS, RepeatedUnstructured, ARH, CAR1, CSH,
 };
-use crate::structures::spatial::{Coordinates, Exponential, Gaussian, Isotropic, Spherical};
+use crate::structures::spatial::{
+    AR1xAR1, Coordinates, Exponential, Gaussian, Grid, Isotropic, Spherical,
+};
 use crate::{Covariance, CovarianceModel, Scalar};
 use nalgebra::DMatrix;
 use std::collections::HashMap;
@@ -400,6 +402,14 @@ fn residual_structure(residual: &Residual, table: &Table) -> Result<ResidualPart
                     "residual",
                 )?) as Box<dyn CovarianceModel>,
                 Some(times),
+            )
+        }
+        Residual::Ar1Ar1 { row, col } => {
+            let grid = Grid::new(&table.numeric(&row.name)?, &table.numeric(&col.name)?)?;
+            (
+                Box::new(cov(Covariance::<AR1xAR1>::new(grid), "residual")?)
+                    as Box<dyn CovarianceModel>,
+                None,
             )
         }
         Residual::Spatial { kernel, coords } => (spatial(table, *kernel, coords)?, None),

@@ -9,7 +9,8 @@
 //! `varIdent(form = ~ 1 | visit)`) and `csh(time | subject)` (`corCompSymm`
 //! with `varIdent(form = ~ 1 | time)`); and isotropic spatial correlation
 //! with a nugget over coordinate columns: `exp(x + y, nugget)`,
-//! `gau(x + y, nugget)`, `sph(x + y, nugget)`.
+//! `gau(x + y, nugget)`, `sph(x + y, nugget)`; and `ar1(row):ar1(col)`,
+//! separable AR1 ⊗ AR1 over a field grid.
 
 use super::ast::Var;
 use super::error::FormulaError;
@@ -66,6 +67,14 @@ pub enum Residual {
         /// The grouping column.
         group: Var,
     },
+    /// `ar1(row):ar1(col)`: separable AR1 ⊗ AR1 over a field grid given by
+    /// two whole-number columns (plots may be missing, rows in any order).
+    Ar1Ar1 {
+        /// The row column.
+        row: Var,
+        /// The column column.
+        col: Var,
+    },
     /// `gau(x + y, nugget)` (and `exp`, `sph`): isotropic spatial
     /// correlation in the Euclidean distance over the coordinate columns,
     /// with a nugget: `σ² ((1 − ν) k(d/r) + ν δᵢⱼ)`.
@@ -101,7 +110,7 @@ impl SpatialKernel {
 
 /// The keywords, as the error for an unknown one lists them.
 const KEYWORDS: &str =
-    "a residual keyword: iid, diag(f), ar1(t | g), car1(t | g), cs(g), us(t | g), arh(t | g), csh(t | g), exp/gau/sph(x + y, nugget)";
+    "a residual keyword: iid, diag(f), ar1(t | g), car1(t | g), cs(g), us(t | g), arh(t | g), csh(t | g), exp/gau/sph(x + y, nugget), ar1(row):ar1(col)";
 
 impl std::fmt::Display for Residual {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -114,6 +123,7 @@ impl std::fmt::Display for Residual {
             Residual::Us { time, group } => write!(f, "us({} | {})", time.name, group.name),
             Residual::Arh { time, group } => write!(f, "arh({} | {})", time.name, group.name),
             Residual::Csh { time, group } => write!(f, "csh({} | {})", time.name, group.name),
+            Residual::Ar1Ar1 { row, col } => write!(f, "ar1({}):ar1({})", row.name, col.name),
             Residual::Spatial { kernel, coords } => {
                 let names: Vec<&str> = coords.iter().map(|v| v.name.as_str()).collect();
                 write!(f, "{}({}, nugget)", kernel.keyword(), names.join(" + "))
@@ -134,6 +144,7 @@ impl Residual {
             | Residual::Arh { time, group }
             | Residual::Csh { time, group } => vec![time.clone(), group.clone()],
             Residual::Spatial { coords, .. } => coords.clone(),
+            Residual::Ar1Ar1 { row, col } => vec![row.clone(), col.clone()],
         }
     }
 
@@ -155,10 +166,10 @@ impl Residual {
             "cs" => Residual::Cs {
                 group: one_column(&mut p, &key.name)?,
             },
-            "ar1" | "car1" | "us" | "arh" | "csh" => {
+            "ar1" => ar1(&mut p, text)?,
+            "car1" | "us" | "arh" | "csh" => {
                 let (time, group) = time_and_group(&mut p, &key.name)?;
                 match key.name.as_str() {
-                    "ar1" => Residual::Ar1 { time, group },
                     "car1" => Residual::Car1 { time, group },
                     "us" => Residual::Us { time, group },
                     "arh" => Residual::Arh { time, group },
@@ -222,6 +233,31 @@ fn coordinates(p: &mut Parser<'_>, text: &str, key: &str) -> Result<Vec<Var>, Fo
     }
     p.expect(&Tok::Close, "`)`")?;
     Ok(coords)
+}
+
+/// After `ar1`: `(time | group)`, or `(row):ar1(col)`.
+fn ar1(p: &mut Parser<'_>, text: &str) -> Result<Residual, FormulaError> {
+    p.expect(&Tok::Open, "`(` after `ar1`")?;
+    let first = p.name("a column name")?;
+    if p.eat(&Tok::Bar).is_some() {
+        let group = p.name("the grouping column")?;
+        p.expect(&Tok::Close, "`)`")?;
+        return Ok(Residual::Ar1 { time: first, group });
+    }
+    let hint = "`|` and the grouping column, `ar1(time | group)`, or `ar1(row):ar1(col)`";
+    p.expect(&Tok::Close, hint)?;
+    p.expect(&Tok::Colon, "`:ar1(col)` after `ar1(row)`")?;
+    let second = p.name("`ar1(col)`")?;
+    if second.name != "ar1" {
+        return Err(FormulaError::syntax(
+            text,
+            second.span,
+            "`ar1(col)`",
+            &format!("`{}`", second.name),
+        ));
+    }
+    let col = one_column(p, "ar1")?;
+    Ok(Residual::Ar1Ar1 { row: first, col })
 }
 
 /// `(time | group)` after keyword `key`.

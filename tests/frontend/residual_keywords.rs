@@ -227,3 +227,47 @@ fn spatial_keyword_without_nugget_is_refused() {
     let e = covreml::formula::Residual::parse("gau(x + y)").unwrap_err();
     assert!(e.to_string().contains("always has a nugget"), "{e}");
 }
+
+/// `ar1(row):ar1(col)` on Wheat2's 11 × 22 grid with 18 plots missing,
+/// against an independent dense REML in R (nlme has no separable AR1 ⊗ AR1;
+/// `make_residuals.R` checks its log-likelihood convention against nlme).
+#[test]
+fn ar1_by_ar1_grid_residual_matches_an_independent_reml() {
+    let r = nlme("wheat2_ar1_ar1");
+    let v = fit_json(
+        r["data"].as_str().unwrap(),
+        r["formula"].as_str().unwrap(),
+        r["keyword"].as_str().unwrap(),
+    );
+    assert_eq!(v["residual"], "ar1(row):ar1(col)");
+    assert_eq!(v["converged"], true, "{}", v["termination"]);
+    close(
+        "loglik",
+        v["loglik"].as_f64().unwrap(),
+        r["loglik"].as_f64().unwrap(),
+        1e-10,
+    );
+    close(
+        "sigma^2",
+        residual_component(&v, None),
+        r["sigma2"].as_f64().unwrap(),
+        1e-5,
+    );
+    for p in ["rho_row", "rho_col"] {
+        close(
+            p,
+            residual_component(&v, Some(p)),
+            r[p].as_f64().unwrap(),
+            1e-5,
+        );
+    }
+}
+
+/// `ar1(row):` followed by anything but `ar1(col)` names what it expected.
+#[test]
+fn ar1_grid_keyword_errors_point_at_the_token() {
+    let e = covreml::formula::Residual::parse("ar1(row):cs(col)").unwrap_err();
+    assert!(e.to_string().contains("`ar1(col)`"), "{e}");
+    let r = covreml::formula::Residual::parse("ar1(row):ar1(col)").unwrap();
+    assert_eq!(r.to_string(), "ar1(row):ar1(col)");
+}
