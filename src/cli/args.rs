@@ -17,7 +17,10 @@ The formula grammar (lme4's): y ~ 1 + x + f + f:g + a*b, 0 + / - 1, factor(x),
 random terms (1|g), (1|g1:g2), (1|g1/g2), (1 + x|g), (1 + x||g), (0 + x|g).
 Residual: iid (default); diag(f), a variance per level of f; ar1(t | g) and
 car1(t | g), autocorrelation in time t within g; cs(g), compound symmetry
-within g; us(t | g), unstructured within g.
+within g; us(t | g), unstructured within g; arh(t | g) and csh(t | g), ar1
+and cs within g with a variance per level of t; exp(x + y, nugget),
+gau(x + y, nugget), sph(x + y, nugget), isotropic spatial with a nugget;
+ar1(row):ar1(col), separable AR1 x AR1 over a field grid.
 --na omit (default) drops every row with a missing value (empty, NA, N/A,
 NaN) in a column the model uses, as lme4 does; --na fail refuses them,
 naming the first missing cell by file line and column.

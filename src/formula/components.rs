@@ -1,7 +1,8 @@
 //! The variance components of a fitted formula model, as lme4's `VarCorr`
 //! lists them, and every parameter of the residual: `σ²` and the
 //! correlation parameter of `ar1`, `car1` and `cs` residuals, the variances
-//! and covariances of a `us` residual, a variance per level of `diag(f)`.
+//! and covariances of a `us` residual, a variance per level of `diag(f)`,
+//! a variance per time and `rho` of `arh` and `csh`.
 
 use super::model::RandomTermInfo;
 use super::residual::Residual;
@@ -17,6 +18,9 @@ pub enum ComponentKind {
     Cov,
     /// A correlation parameter (`rho` of `ar1` and `cs`, `phi` of `car1`).
     Corr,
+    /// Another parameter of a correlation (the `range` and `nugget` of a
+    /// spatial residual).
+    Param,
 }
 
 impl ComponentKind {
@@ -26,6 +30,7 @@ impl ComponentKind {
             ComponentKind::Var => "variance",
             ComponentKind::Cov => "covariance",
             ComponentKind::Corr => "correlation",
+            ComponentKind::Param => "parameter",
         }
     }
 }
@@ -91,9 +96,25 @@ pub(crate) fn variance_components(
             }
         }
         (Residual::Us { .. }, Some(times)) => lower_triangle(g, times, &mut push),
+        (Residual::Arh { .. } | Residual::Csh { .. }, Some(times)) => {
+            for t in times {
+                push(g, Some(t.clone()), None, ComponentKind::Var);
+            }
+            push(g, Some("rho".into()), None, ComponentKind::Corr);
+        }
         (Residual::Ar1 { .. } | Residual::Cs { .. }, _) => {
             push(g, None, None, ComponentKind::Var);
             push(g, Some("rho".into()), None, ComponentKind::Corr);
+        }
+        (Residual::Ar1Ar1 { .. }, _) => {
+            push(g, None, None, ComponentKind::Var);
+            push(g, Some("rho_row".into()), None, ComponentKind::Corr);
+            push(g, Some("rho_col".into()), None, ComponentKind::Corr);
+        }
+        (Residual::Spatial { .. }, _) => {
+            push(g, None, None, ComponentKind::Var);
+            push(g, Some("range".into()), None, ComponentKind::Param);
+            push(g, Some("nugget".into()), None, ComponentKind::Param);
         }
         (Residual::Car1 { .. }, _) => {
             push(g, None, None, ComponentKind::Var);

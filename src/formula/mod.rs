@@ -65,9 +65,14 @@
 //! **Residual** ([`Residual::parse`], the CLI's `--residual`): `iid`
 //! (default, `σ² I`), `diag(f)` (a variance per level of `f`), and within
 //! the levels of a grouping column, in any row order: `ar1(visit | subject)`,
-//! `car1(time | subject)` (nlme's `corCAR1`), `cs(subject)` and
-//! `us(time | subject)` (the structures of
-//! [`structures::grouped`](crate::structures::grouped)).
+//! `car1(time | subject)` (nlme's `corCAR1`), `cs(subject)`,
+//! `us(time | subject)`, and `arh(visit | subject)`, `csh(time | subject)`
+//! with a variance per time level (the structures of
+//! [`structures::grouped`](crate::structures::grouped)); and isotropic
+//! spatial correlation with a nugget over coordinate columns,
+//! `exp(x + y, nugget)`, `gau(…)`, `sph(…)` (nlme's `corExp`, `corGaus`,
+//! `corSpher`; [`structures::spatial`](crate::structures::spatial)), and
+//! `ar1(row):ar1(col)` over a field grid.
 //!
 //! **Functions** of columns ([`Arith`]) are numeric columns named as R
 //! deparses them (`log(x + 1)`, `I(x^2)`); `poly(x, k)` gives `k` columns
@@ -106,5 +111,5 @@ pub use components::{ComponentKind, VarianceComponent};
 pub use error::{FormulaError, Span};
 pub use model::{BuildOptions, FormulaModel, RandomTermInfo};
 pub use parser::parse;
-pub use residual::Residual;
+pub use residual::{Residual, SpatialKernel};
 pub use summary::Summary;

@@ -22,14 +22,17 @@ use super::fixed_part::{self, FixedColumn};
 use super::level_variance::{LevelVariance, Levels};
 use super::parser::parse;
 use super::random_part;
-use super::residual::Residual;
+use super::residual::{Residual, SpatialKernel};
 use super::rows;
 use super::terms::{terms, Coef, Terms};
 use super::transform::Recipes;
 use crate::data::{NaAction, Table};
 use crate::reml::{Aliased, FixedEffects, Iteration, MixedModel, RemlError, RemlFit, RemlOptions};
 use crate::structures::grouped::{
-    GroupedTimes, RepeatedAR1, RepeatedCS, RepeatedUnstructured, CAR1,
+    GroupedTimes, RepeatedAR1, RepeatedCS, RepeatedUnstructured, ARH, CAR1, CSH,
+};
+use crate::structures::spatial::{
+    AR1xAR1, Coordinates, Exponential, Gaussian, Grid, Isotropic, Spherical,
 };
 use crate::{Covariance, CovarianceModel, Scalar};
 use nalgebra::DMatrix;
@@ -75,7 +78,7 @@ pub struct FormulaModel {
     /// Training levels of the categorical fixed-effect columns.
     pub(super) fixed_levels: HashMap<String, Vec<String>>,
     pub(super) terms: Vec<RandomTermInfo>,
-    /// The levels of a `diag(f)` residual, the times of a `us(t | g)` one.
+    /// The levels of a `diag(f)` residual, the times of a `us`, `arh` or `csh` one.
     pub(super) residual_levels: Option<Vec<String>>,
     pub(super) n: usize,
     /// File lines of the rows dropped for a missing value.
@@ -351,7 +354,7 @@ pub(super) fn cov<S: crate::Structure>(
 type ResidualPart = (Box<dyn CovarianceModel>, Option<Vec<String>>);
 
 /// The residual covariance of `residual` on `table`, and the levels of a
-/// `diag(f)` residual or the times of a `us` one.
+/// `diag(f)` residual or the times of a `us`, `arh` or `csh` one.
 fn residual_structure(residual: &Residual, table: &Table) -> Result<ResidualPart, FormulaError> {
     let n = table.n_rows();
     Ok(match residual {
@@ -401,6 +404,17 @@ fn residual_structure(residual: &Residual, table: &Table) -> Result<ResidualPart
                 Some(times),
             )
         }
+        Residual::Ar1Ar1 { row, col } => {
+            let grid = Grid::new(&table.numeric(&row.name)?, &table.numeric(&col.name)?)?;
+            (
+                Box::new(cov(Covariance::<AR1xAR1>::new(grid), "residual")?)
+                    as Box<dyn CovarianceModel>,
+                None,
+            )
+        }
+        Residual::Spatial { kernel, coords } => (spatial(table, *kernel, coords)?, None),
+        Residual::Arh { time, group } => heterogeneous::<ARH>(table, time, group)?,
+        Residual::Csh { time, group } => heterogeneous::<CSH>(table, time, group)?,
         Residual::Cs { group } => {
             // Compound symmetry ignores the times: every row at time 0.
             let groups = table.column(&group.name)?;
@@ -412,6 +426,48 @@ fn residual_structure(residual: &Residual, table: &Table) -> Result<ResidualPart
                 None,
             )
         }
+    })
+}
+
+/// A residual with a variance per time level (`arh`, `csh`): the structure
+/// `S` over the times `time` within the groups `group`, and the time labels.
+fn heterogeneous<S>(table: &Table, time: &Var, group: &Var) -> Result<ResidualPart, FormulaError>
+where
+    S: crate::Structure<Shape = GroupedTimes> + 'static,
+    Covariance<S>: CovarianceModel,
+{
+    let shape = GroupedTimes::from_columns(table, &group.name, &time.name)?;
+    let times = shape.level_labels();
+    Ok((
+        Box::new(cov(Covariance::<S>::new(shape), "residual")?) as Box<dyn CovarianceModel>,
+        Some(times),
+    ))
+}
+
+/// An isotropic spatial residual with a nugget over the coordinate columns.
+fn spatial(
+    table: &Table,
+    kernel: SpatialKernel,
+    coords: &[Var],
+) -> Result<Box<dyn CovarianceModel>, FormulaError> {
+    let axes = coords
+        .iter()
+        .map(|v| table.numeric(&v.name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let refs: Vec<&[f64]> = axes.iter().map(Vec::as_slice).collect();
+    let xy = Coordinates::new(&refs)?;
+    Ok(match kernel {
+        SpatialKernel::Exponential => Box::new(cov(
+            Covariance::<Isotropic<Exponential>>::new(xy),
+            "residual",
+        )?),
+        SpatialKernel::Gaussian => {
+            Box::new(cov(Covariance::<Isotropic<Gaussian>>::new(xy), "residual")?)
+        }
+        SpatialKernel::Spherical => Box::new(cov(
+            Covariance::<Isotropic<Spherical>>::new(xy),
+            "residual",
+        )?),
     })
 }
 

@@ -138,6 +138,18 @@ impl fmt::Display for Summary<'_> {
                     format!("{:.3}", c.value),
                 ]);
             }
+            // Other correlation parameters (a spatial range and nugget):
+            // their value in the Variance column.
+            for c in block.iter().filter(|w| w.kind == ComponentKind::Param) {
+                rows.push([
+                    String::new(),
+                    c.var1.clone().unwrap_or_default(),
+                    sig(c.value),
+                    String::new(),
+                    sig(c.se),
+                    String::new(),
+                ]);
+            }
             i = j;
         }
         let head = ["Groups", "Name", "Variance", "Std.Dev.", "Std.Err.", "Corr"];

@@ -10,3 +10,4 @@ mod cli;
 mod formula;
 mod messy_data;
 mod random_inputs;
+mod residual_keywords;
