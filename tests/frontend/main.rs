@@ -9,4 +9,5 @@ mod common;
 mod cli;
 mod formula;
 mod messy_data;
+mod predict;
 mod random_inputs;
