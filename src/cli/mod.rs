@@ -75,11 +75,11 @@ pub fn run(argv: &[String]) -> Outcome {
     }
 }
 
+/// A subcommand: `fit`, `lrt` or `predict`.
+type Subcommand = fn(&Args, &Table, &RemlOptions) -> Result<Outcome, Failure>;
+
 fn run_command(argv: &[String]) -> Result<Outcome, Failure> {
-    let (a, command): (
-        Args,
-        fn(&Args, &Table, &RemlOptions) -> Result<Outcome, Failure>,
-    ) = match parse_args(argv)? {
+    let (a, command): (Args, Subcommand) = match parse_args(argv)? {
         Command::Help => return Ok(printed(format!("{USAGE}\n"))),
         Command::Version => return Ok(printed(format!("covreml {}\n", env!("CARGO_PKG_VERSION")))),
         Command::Fit(a) => (a, fit_command),
