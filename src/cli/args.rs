@@ -1,4 +1,5 @@
-//! The command line: `fit` and `lrt`, their options, `help`, `--version`.
+//! The command line: `fit`, `lrt` and `predict`, their options, `help`,
+//! `--version`.
 
 use super::Failure;
 use crate::data::NaAction;
@@ -10,7 +11,10 @@ usage:
   covreml fit DATA.csv --formula \"y ~ x + (1|g)\" [--residual KEYWORD]
           [--method reml|ml] [--backend auto|dense|sparse] [--tolerance T]
           [--max-iter N] [--drop-aliased] [--na omit|fail] [--json] [--quiet]
+          [--blups FILE.csv] [--residuals FILE.csv]
   covreml lrt DATA.csv --formula \"M0\" --formula \"M1\" [options as for fit]
+  covreml predict DATA.csv --formula F --newdata NEW.csv [--population]
+          [options as for fit]
   covreml help | --help | --version
 
 The formula grammar (lme4's): y ~ 1 + x + f + f:g + a*b, 0 + / - 1, factor(x),
@@ -26,6 +30,15 @@ NaN) in a column the model uses, as lme4 does; --na fail refuses them,
 naming the first missing cell by file line and column.
 --drop-aliased drops fixed-effect columns that are linear combinations of the
 columns before them (as lme4 does) instead of refusing the model.
+--blups FILE.csv writes term,coefficient,level,blup,se: every BLUP of every
+random term with its standard error sqrt(PEV) (PEV from the mixed-model
+equations, so it includes the uncertainty of the fixed effects: larger than
+lme4's condVar). --residuals FILE.csv writes line,fitted,residual per row
+fitted: conditional, y - Xb - Zu, as lme4's fitted() and residuals().
+predict fits F to DATA.csv and prints line,prediction for each row of
+NEW.csv (or JSON): Xb + Zu, a level unseen in DATA.csv contributing 0 (lme4's
+allow.new.levels = TRUE); --population gives Xb alone (lme4's re.form = NA).
+No standard errors of predictions yet.
 lrt compares two models fitted to the same rows; when their fixed effects
 differ both are fitted by ML (as lme4's anova refits), and the output says so.
 
@@ -44,6 +57,8 @@ pub(crate) enum Command {
     Fit(Args),
     /// Test two models.
     Lrt(Args),
+    /// Fit one model and predict for new data.
+    Predict(Args),
 }
 
 /// The options of `fit` and `lrt`.
@@ -60,6 +75,12 @@ pub(crate) struct Args {
     pub(crate) quiet: bool,
     pub(crate) drop_aliased: bool,
     pub(crate) na: NaAction,
+    /// `predict`: the new data, and whether to leave out random effects.
+    pub(crate) newdata: Option<String>,
+    pub(crate) population: bool,
+    /// `fit`: files for the BLUP table and the residuals.
+    pub(crate) blups: Option<String>,
+    pub(crate) residuals: Option<String>,
 }
 
 /// A usage error: the message and the usage text, status 2.
@@ -76,7 +97,7 @@ pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
     match command.as_str() {
         "help" | "--help" | "-h" => return Ok(Command::Help),
         "--version" | "-V" | "version" => return Ok(Command::Version),
-        "fit" | "lrt" => {}
+        "fit" | "lrt" | "predict" => {}
         other => return Err(usage(format!("unknown command `{other}`"))),
     }
     let mut a = Args {
@@ -91,6 +112,10 @@ pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
         quiet: false,
         drop_aliased: false,
         na: NaAction::Omit,
+        newdata: None,
+        population: false,
+        blups: None,
+        residuals: None,
     };
     let mut data = None;
     while let Some(arg) = it.next() {
@@ -139,6 +164,10 @@ pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
                 })?);
             }
             "--json" => a.json = true,
+            "--newdata" => a.newdata = Some(value("--newdata")?),
+            "--population" => a.population = true,
+            "--blups" => a.blups = Some(value("--blups")?),
+            "--residuals" => a.residuals = Some(value("--residuals")?),
             "--quiet" | "-q" => a.quiet = true,
             s if s.starts_with('-') && s.len() > 1 => {
                 return Err(usage(format!("unknown option `{s}`")))
@@ -159,9 +188,37 @@ pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
             a.formulas.len()
         )));
     }
-    Ok(if lrt {
-        Command::Lrt(a)
-    } else {
-        Command::Fit(a)
+    check_command_options(command, &a)?;
+    Ok(match command.as_str() {
+        "lrt" => Command::Lrt(a),
+        "predict" => Command::Predict(a),
+        _ => Command::Fit(a),
     })
+}
+
+/// Refuses options given to a command they do not belong to.
+fn check_command_options(command: &str, a: &Args) -> Result<(), Failure> {
+    let predict = command == "predict";
+    if predict && a.newdata.is_none() {
+        return Err(usage("`predict` needs --newdata NEW.csv"));
+    }
+    let only = [
+        ("--newdata", a.newdata.is_some(), predict),
+        ("--population", a.population, predict),
+        ("--blups", a.blups.is_some(), command == "fit"),
+        ("--residuals", a.residuals.is_some(), command == "fit"),
+    ];
+    for (name, given, allowed) in only {
+        if given && !allowed {
+            let home = if name.starts_with("--newdata") || name == "--population" {
+                "predict"
+            } else {
+                "fit"
+            };
+            return Err(usage(format!(
+                "{name} belongs to `{home}`, not `{command}`"
+            )));
+        }
+    }
+    Ok(())
 }

@@ -1,13 +1,15 @@
 //! The `covreml` command (`src/bin/covreml.rs` is its `main`): fit linear
 //! mixed models from a CSV file and an lme4-style formula, or test two of
-//! them. [`run`] does everything but print, so tests drive the command
+//! them, or predict for new data. [`run`] does everything but print, so tests drive the command
 //! in-process.
 //!
 //! ```text
 //! covreml fit DATA.csv --formula "y ~ 1 + x1 + (1|f1) + (1|f2)" [--residual "diag(f)"]
 //!         [--method reml|ml] [--backend auto|dense|sparse] [--tolerance T]
 //!         [--max-iter N] [--na omit|fail] [--json] [--quiet]
+//!         [--blups FILE.csv] [--residuals FILE.csv]
 //! covreml lrt DATA.csv --formula "M0" --formula "M1" [--json] [--quiet]
+//! covreml predict DATA.csv --formula F --newdata NEW.csv [--population] [--json]
 //! ```
 //!
 //! Exit status ([`Outcome::status`]): 0 fitted and converged (also on a
@@ -24,6 +26,7 @@
 
 mod args;
 mod report;
+mod tables;
 
 pub use args::USAGE;
 
@@ -72,21 +75,20 @@ pub fn run(argv: &[String]) -> Outcome {
     }
 }
 
+/// A subcommand: `fit`, `lrt` or `predict`.
+type Subcommand = fn(&Args, &Table, &RemlOptions) -> Result<Outcome, Failure>;
+
 fn run_command(argv: &[String]) -> Result<Outcome, Failure> {
-    let a = match parse_args(argv)? {
+    let (a, command): (Args, Subcommand) = match parse_args(argv)? {
         Command::Help => return Ok(printed(format!("{USAGE}\n"))),
         Command::Version => return Ok(printed(format!("covreml {}\n", env!("CARGO_PKG_VERSION")))),
-        Command::Fit(a) => (a, false),
-        Command::Lrt(a) => (a, true),
+        Command::Fit(a) => (a, fit_command),
+        Command::Lrt(a) => (a, lrt_command),
+        Command::Predict(a) => (a, predict_command),
     };
-    let (a, lrt) = a;
     let opts = options(&a);
     let table = Table::read(&a.data).map_err(|e| data_error(e.to_string()))?;
-    if lrt {
-        lrt_command(&a, &table, &opts)
-    } else {
-        fit_command(&a, &table, &opts)
-    }
+    command(&a, &table, &opts)
 }
 
 fn printed(stdout: String) -> Outcome {
@@ -217,6 +219,21 @@ fn fit_command(a: &Args, table: &Table, opts: &RemlOptions) -> Result<Outcome, F
     } else {
         Summary::new(&model, &f).wall_seconds(wall).to_string()
     };
+    if let Some(path) = &a.blups {
+        tables::write_blups(path, &model, &f)?;
+    }
+    if let Some(path) = &a.residuals {
+        tables::write_residuals(path, &model, &f, table)?;
+    }
+    Ok(finish(stdout, &[&f]))
+}
+
+fn predict_command(a: &Args, table: &Table, opts: &RemlOptions) -> Result<Outcome, Failure> {
+    let path = a.newdata.as_deref().unwrap_or_default();
+    let new = Table::read(path).map_err(|e| data_error(format!("--newdata: {e}")))?;
+    let model = build(a, &a.formulas[0], table)?;
+    let f = fit(&model, opts, a.quiet)?;
+    let stdout = tables::predictions(&model, &f, &new, a.population, a.json)?;
     Ok(finish(stdout, &[&f]))
 }
 

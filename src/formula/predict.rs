@@ -31,6 +31,31 @@ impl FormulaModel {
     /// assert!(p[0] != p[1]);
     /// ```
     pub fn predict(&self, fit: &RemlFit, new: &Table) -> Result<Vec<f64>, FormulaError> {
+        let mut pred = self.predict_population(fit, new)?;
+        if !self.terms.is_empty() {
+            self.add_blups(fit, new, &mut pred)?;
+        }
+        Ok(pred)
+    }
+
+    /// Population predictions for the rows of `new` from the fit `fit`:
+    /// `x β̂` alone, without random effects (lme4's `re.form = NA`). Levels
+    /// of a categorical fixed effect must be known; the random terms'
+    /// columns need not be present.
+    ///
+    /// ```
+    /// use covreml::data::Table;
+    /// use covreml::datasets::john_alpha;
+    /// use covreml::formula::FormulaModel;
+    /// use covreml::reml::RemlOptions;
+    /// let m = FormulaModel::new("yield ~ rep + (1|gen)", &john_alpha()).unwrap();
+    /// let fit = m.fit(&RemlOptions::default()).unwrap();
+    /// let new = Table::parse("rep\nR1\nR2\n").unwrap();
+    /// let p = m.predict_population(&fit, &new).unwrap();
+    /// assert!((p[0] - fit.beta[0]).abs() < 1e-12);
+    /// assert!((p[1] - fit.beta[0] - fit.beta[1]).abs() < 1e-12);
+    /// ```
+    pub fn predict_population(&self, fit: &RemlFit, new: &Table) -> Result<Vec<f64>, FormulaError> {
         let text = self.formula.text.as_str();
         let m = new.n_rows();
         let mut pred = vec![0.0; m];
@@ -80,9 +105,15 @@ impl FormulaModel {
             }
             pred.iter_mut().zip(&x).for_each(|(p, v)| *p += v);
         }
-        if self.terms.is_empty() {
-            return Ok(pred);
-        }
+        Ok(pred)
+    }
+
+    /// Adds to `pred` each row's BLUPs (times its slopes); a level the
+    /// model has not seen adds 0.
+    fn add_blups(&self, fit: &RemlFit, new: &Table, pred: &mut [f64]) -> Result<(), FormulaError> {
+        let text = self.formula.text.as_str();
+        let m = new.n_rows();
+        let mut recipes = self.recipes.frozen();
         let blups = self.model.blup_values(fit)?;
         for (t, blup) in self.terms.iter().zip(&blups) {
             let q = t.levels.len();
@@ -130,6 +161,6 @@ impl FormulaModel {
                 }
             }
         }
-        Ok(pred)
+        Ok(())
     }
 }

@@ -9,5 +9,6 @@ mod common;
 mod cli;
 mod formula;
 mod messy_data;
+mod predict;
 mod random_inputs;
 mod residual_keywords;
