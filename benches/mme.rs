@@ -203,7 +203,11 @@ fn bench_evaluation(sleep: &Table) {
     let fit = model.fit(&opts).expect("fit");
     let runs = 2001;
     let ll = common::median_secs(runs, || {
-        std::hint::black_box(model.loglik(std::hint::black_box(&fit.free)).expect("loglik"));
+        std::hint::black_box(
+            model
+                .loglik(std::hint::black_box(&fit.free))
+                .expect("loglik"),
+        );
     });
     let ev = common::median_secs(runs, || {
         std::hint::black_box(
