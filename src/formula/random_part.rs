@@ -10,7 +10,7 @@ use super::error::FormulaError;
 use super::model::{cov, RandomTermInfo};
 use super::terms::{Coef, RandomSpec};
 use super::transform::Recipes;
-use crate::data::{Incidence, Table};
+use crate::data::{Incidence, SparseDesign, Table};
 use crate::ops::Kron;
 use crate::reml::RandomDesign;
 use crate::{Covariance, CovarianceModel, Identity, Scalar, Unconstrained};
@@ -73,20 +73,24 @@ pub(super) fn random_term(
         }
     }
     let kc = values.len();
+    // The coefficient-major design (column `a·q + l`: coefficient `a` on
+    // the rows of level `l`), made by the data layer.
+    let coefs: Vec<(&str, Option<&[f64]>)> = coefficients
+        .iter()
+        .map(String::as_str)
+        .zip(values.iter().map(Option::as_deref))
+        .collect();
     let (z, g): (RandomDesign, Box<dyn CovarianceModel>) = if kc == 1 {
         let g: Box<dyn CovarianceModel> = Box::new(cov(Covariance::<Scalar>::new(q), &name)?);
         match &values[0] {
             None => (RandomDesign::Incidence(inc.clone()), g),
-            Some(x) => (
-                RandomDesign::Sparse(slope_design(&inc, &[Some(x.clone())], &coefficients)),
-                g,
-            ),
+            Some(_) => (SparseDesign::coefficients(&inc, &coefs)?.into(), g),
         }
     } else {
         let g = Covariance::<Kron<Unconstrained, Identity>>::new((kc, q))
             .and_then(|c| c.with_operand_names(&["cov"]));
         (
-            RandomDesign::Sparse(slope_design(&inc, &values, &coefficients)),
+            SparseDesign::coefficients(&inc, &coefs)?.into(),
             Box::new(cov(g, &name)?) as Box<dyn CovarianceModel>,
         )
     };
@@ -102,30 +106,4 @@ pub(super) fn random_term(
             group_vars: spec.group.clone(),
         },
     ))
-}
-
-/// The dense coefficient-major design of a term: column `a·q + l` holds
-/// coefficient `a`'s value (1 for the intercept) on the rows of level `l`.
-fn slope_design(
-    inc: &Incidence,
-    values: &[Option<Vec<f64>>],
-    coefficients: &[String],
-) -> crate::data::SparseDesign {
-    let (n, q) = (inc.len(), inc.n_levels());
-    let rows: Vec<Vec<(usize, f64)>> = (0..n)
-        .map(|i| {
-            let l = inc.levels()[i];
-            values
-                .iter()
-                .enumerate()
-                .map(|(a, v)| (a * q + l, v.as_ref().map_or(1.0, |v| v[i])))
-                .collect()
-        })
-        .collect();
-    let names = coefficients
-        .iter()
-        .flat_map(|c| inc.level_names().iter().map(move |l| format!("{c}:{l}")))
-        .collect();
-    crate::data::SparseDesign::from_rows(values.len() * q, &rows, names)
-        .expect("columns in range and increasing by construction")
 }
