@@ -94,7 +94,6 @@ mod components;
 mod effects;
 mod error;
 mod fixed_part;
-mod level_variance;
 mod lexer;
 mod model;
 mod parser;

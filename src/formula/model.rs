@@ -14,12 +14,11 @@
 //! BLUPs of the term follow the same order.
 
 use super::ast::{Formula, Var};
-use super::columns::{self, Column};
+use super::columns;
 use super::components;
 use super::components::VarianceComponent;
 use super::error::FormulaError;
 use super::fixed_part::{self, FixedColumn};
-use super::level_variance::{LevelVariance, Levels};
 use super::parser::parse;
 use super::random_part;
 use super::residual::{Residual, SpatialKernel};
@@ -29,7 +28,7 @@ use super::transform::Recipes;
 use crate::data::{NaAction, Table};
 use crate::reml::{Aliased, FixedEffects, Iteration, MixedModel, RemlError, RemlFit, RemlOptions};
 use crate::structures::grouped::{
-    GroupedTimes, RepeatedAR1, RepeatedCS, RepeatedUnstructured, ARH, CAR1, CSH,
+    GroupedTimes, Levels, RepeatedAR1, RepeatedCS, RepeatedUnstructured, VarIdent, ARH, CAR1, CSH,
 };
 use crate::structures::spatial::{
     AR1xAR1, Coordinates, Exponential, Gaussian, Grid, Isotropic, Spherical,
@@ -363,16 +362,10 @@ fn residual_structure(residual: &Residual, table: &Table) -> Result<ResidualPart
             None,
         ),
         Residual::Diag(v) => {
-            let t = columns::text(table, v, "")?;
-            let Column::Categorical { codes, levels } = columns::categorical(t) else {
-                unreachable!("categorical() returns a categorical column")
-            };
-            let shape = Levels {
-                codes,
-                names: levels.clone(),
-            };
+            let shape = Levels::new(columns::text(table, v, "")?)?;
+            let levels = shape.names().to_vec();
             (
-                Box::new(cov(Covariance::<LevelVariance>::new(shape), "residual")?)
+                Box::new(cov(Covariance::<VarIdent>::new(shape), "residual")?)
                     as Box<dyn CovarianceModel>,
                 Some(levels),
             )
