@@ -204,7 +204,7 @@ impl MixedModel {
 
     /// REML log-likelihood (full) at the free parameters `free`.
     pub fn loglik(&self, free: &[f64]) -> Result<f64, RemlError> {
-        options::check_len("parameters", free, &self.params().names)?;
+        self.check_free(free)?;
         let mut ev = self.evaluator(Backend::Auto, Method::Reml, JacobianMethod::ClosedForm)?;
         Ok(dense::evaluate_or_error(ev.as_mut(), free)?.ll)
     }
@@ -227,15 +227,10 @@ impl MixedModel {
         free: &[f64],
         opts: &RemlOptions,
     ) -> Result<crate::reml::Evaluation, RemlError> {
-        options::check_len("parameters", free, &self.params().names)?;
+        let params = self.params();
+        options::check_len("parameters", free, &params.names)?;
         let mut ev = self.evaluator(opts.backend, opts.method, opts.jacobian)?;
-        driver::evaluate_at(
-            &self.params(),
-            ev.as_mut(),
-            &self.fixed,
-            free,
-            opts.jacobian,
-        )
+        driver::evaluate_at(&params, ev.as_mut(), &self.fixed, free, opts.jacobian)
     }
 
     /// Whether the sparse (mixed-model-equations) backend can fit this
@@ -336,7 +331,7 @@ impl MixedModel {
     /// request, where [`post`](Self::post) gives the diagonal and the
     /// entries on `G⁻¹`'s pattern ([`Pev`](crate::reml::Pev)) at any size.
     pub fn pev_matrix(&self, fit: &RemlFit, term: &str) -> Result<DMatrix<f64>, RemlError> {
-        options::check_len("parameters", &fit.free, &self.params().names)?;
+        self.check_free(&fit.free)?;
         let t = self.term_index(term)?;
         match self.resolve_backend(Backend::Auto)? {
             Backend::Sparse => Mme::new(self.parts(), &self.analysis)?.pev_matrix(&fit.free, t),
@@ -347,7 +342,7 @@ impl MixedModel {
     /// The BLUPs of every term at the estimate of `fit` (no PEV): one
     /// solve of the mixed-model equations.
     pub(crate) fn blup_values(&self, fit: &RemlFit) -> Result<Vec<Vec<f64>>, RemlError> {
-        options::check_len("parameters", &fit.free, &self.params().names)?;
+        self.check_free(&fit.free)?;
         match self.resolve_backend(Backend::Auto)? {
             Backend::Sparse => Mme::new(self.parts(), &self.analysis)?.blups(&fit.free),
             _ => Ok(self
@@ -408,7 +403,7 @@ impl MixedModel {
     /// assert!(norm(&b.blups[0].values) < 0.1 * norm(&a.blups[0].values));
     /// ```
     pub fn post_at(&self, free: &[f64], backend: Backend) -> Result<MixedPost, RemlError> {
-        options::check_len("parameters", free, &self.params().names)?;
+        self.check_free(free)?;
         match self.resolve_backend(backend)? {
             Backend::Sparse => Mme::new(self.parts(), &self.analysis)?.post(free),
             _ => self.dense_post(free),
@@ -438,6 +433,16 @@ impl MixedModel {
 
     pub(crate) fn params(&self) -> ParamInfo {
         self.random_part().params()
+    }
+
+    /// Errors unless `free` has one value per free parameter (the names,
+    /// formatted, only for the error).
+    fn check_free(&self, free: &[f64]) -> Result<(), RemlError> {
+        let k = self.terms.iter().map(|t| t.g.n_free()).sum::<usize>() + self.residual.n_free();
+        if free.len() == k {
+            return Ok(());
+        }
+        options::check_len("parameters", free, &self.params().names)
     }
 }
 

@@ -60,6 +60,8 @@ pub(crate) struct Analysis {
     pub zmap: EntryMap,
     /// `C` on its pattern.
     pub values: Vec<f64>,
+    /// `C⁻¹` on the pattern of `C` (from the selected inverse), reused.
+    pub zc: Vec<f64>,
     /// Per term with a non-diagonal `G⁻¹`: its factorization, for `G v`.
     pub h_chol: Vec<Option<SparseCholesky>>,
     /// For a non-diagonal `Q`: its factorization, for `R v` (factored at
@@ -138,6 +140,7 @@ impl Analysis {
             .collect::<Result<_, _>>()?;
         Ok(Analysis {
             values: vec![0.0; pat.nnz()],
+            zc: vec![0.0; pat.nnz()],
             ones: vec![1.0; w.n],
             w,
             pat,

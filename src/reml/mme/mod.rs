@@ -280,8 +280,9 @@ impl Evaluator for Mme<'_> {
         } = self.solve_fixed(&qy)?;
         let an = self.an();
         let (n, p) = (an.w.n, an.w.p);
-        let ws = an.w.mul(&sol);
-        let e: Vec<f64> = an.y.iter().zip(&ws).map(|(a, b)| a - b).collect();
+        // ê = y − W ŝ, in the buffer of W ŝ.
+        let mut e = an.w.mul(&sol);
+        e.iter_mut().zip(&an.y).for_each(|(w, y)| *w = y - *w);
         let mut ypy: f64 = an.qquad(&rq, &rq.values, &e);
         let mut logdet_g = 0.0;
         for (t, h) in hs.iter().enumerate() {

@@ -69,7 +69,7 @@ impl Mme<'_> {
         let st = self.st.take().expect("just evaluated");
         let an = self.an_mut();
         an.chol.selected_inverse();
-        let mut zc = vec![0.0; an.pat.nnz()];
+        let mut zc = std::mem::take(&mut an.zc);
         an.chol.gather(&an.zmap, &mut zc);
         let sums = an.block_sums();
         let blups = (0..an.w.offsets.len() - 1)
@@ -78,6 +78,7 @@ impl Mme<'_> {
                 (u, an.term_pev(t, &st.hs[t], &zc, sums[t]))
             })
             .collect();
+        an.zc = zc;
         Ok(MixedPost::assemble(self.model, &pt, blups))
     }
 
