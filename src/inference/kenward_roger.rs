@@ -1,0 +1,301 @@
+//! Kenward & Roger (1997): the adjusted covariance of β̂ and the scaled F
+//! test with its denominator df, as pbkrtest computes them (`vcovAdj`,
+//! `KRmodcomp`, `Lb_ddf`).
+//!
+//! With `Σ = V(γ)` linear in the variance parameters `γ` (variances and
+//! covariances of the random terms and of the residual: lme4's models),
+//! `G_r = ∂Σ/∂γ_r`, `Φ = (XᵀΣ⁻¹X)⁻¹`, `P_r = −XᵀΣ⁻¹G_rΣ⁻¹X`,
+//! `Q_rs = XᵀΣ⁻¹G_rΣ⁻¹G_sΣ⁻¹X`, the expected information
+//! `I_rs = ½[tr(Σ⁻¹G_rΣ⁻¹G_s) − 2 tr(ΦQ_rs) + tr(ΦP_rΦP_s)]` and
+//! `W = I⁻¹`: `Φ_A = Φ + 2Φ[Σ_rs W_rs (Q_rs − P_rΦP_s)]Φ` (the second
+//! derivatives of `Σ` vanish). For `H₀: Lβ = 0` (`q` rows),
+//! `Θ = Lᵀ(LΦLᵀ)⁻¹L`, `A₁ = Σ W_rs tr(ΘΦP_rΦ) tr(ΘΦP_sΦ)`,
+//! `A₂ = Σ W_rs tr(ΘΦP_rΦΘΦP_sΦ)`, and pbkrtest's `B`, `g`, `c₁…c₃`, `ρ`
+//! give `m = 4 + (q + 2)/(qρ − 1)` and the scale `λ = m(1 − A₂/q)/(m − 2)`;
+//! `F = λ (Lβ̂)ᵀ(LΦ_ALᵀ)⁻¹(Lβ̂)/q ~ F(q, m)`.
+//!
+//! The computation is dense in `n` (it forms `Σ⁻¹` and `G_rΣ⁻¹`): it is
+//! refused for more than [`MAX_N`] observations.
+
+use super::lrt::InferenceError;
+use crate::reml::{MixedModel, RemlFit};
+use crate::JacobianMethod;
+use nalgebra::{DMatrix, DVector};
+
+/// The largest number of observations Kenward–Roger is computed for (the
+/// computation holds several `n × n` matrices per variance parameter).
+pub const MAX_N: usize = 3000;
+
+/// `V` at a fit's estimate and its derivatives in the natural (linear)
+/// variance parameters, dense.
+pub(crate) struct DenseV {
+    pub v: DMatrix<f64>,
+    pub dv: Vec<DMatrix<f64>>,
+}
+
+fn fail(reason: impl Into<String>) -> InferenceError {
+    InferenceError::Invalid {
+        reason: reason.into(),
+    }
+}
+
+/// The dense `n × p` design of the fixed effects.
+pub(crate) fn x_dense(model: &MixedModel) -> DMatrix<f64> {
+    let x = &model.fixed.x;
+    DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)])
+}
+
+/// `V` and `∂V/∂γ_k` (the natural parameters) at the free parameters
+/// `free`; refused when `V` is not linear in them.
+pub(crate) fn dense_v(model: &MixedModel, free: &[f64]) -> Result<DenseV, InferenceError> {
+    let n = model.n();
+    let info = model.params();
+    let parts = model.split(free);
+    let mut v = DMatrix::zeros(n, n);
+    let mut dv = Vec::with_capacity(free.len());
+    let jac = JacobianMethod::ClosedForm;
+    for (t, x) in model.terms.iter().zip(&parts) {
+        let (g, dg) = t
+            .g
+            .value_and_jacobian_f64(x, jac)
+            .map_err(|e| fail(format!("G of `{}`: {e}", t.name)))?;
+        let z = t.z.to_dense();
+        v += &z * &g * z.transpose();
+        for d in dg {
+            dv.push(&z * d * z.transpose());
+        }
+    }
+    let (r, dr) = model
+        .residual
+        .value_and_jacobian_f64(parts[parts.len() - 1], jac)
+        .map_err(|e| fail(format!("the residual: {e}")))?;
+    v += r;
+    dv.extend(dr);
+    let mut natural = Vec::with_capacity(free.len());
+    for (k, d) in dv.iter_mut().enumerate() {
+        let tr = &info.transforms[k];
+        let slope = tr.derivative(free[k]);
+        if !(slope.is_finite() && slope != 0.0) {
+            return Err(fail(format!(
+                "the parameter `{}` is on its boundary (d natural / d free = {slope})",
+                info.names[k]
+            )));
+        }
+        *d /= slope;
+        natural.push(tr.forward(free[k]));
+    }
+    // Linear (and homogeneous) in the natural parameters: V = Σ γ_k ∂V/∂γ_k.
+    let mut lin = DMatrix::zeros(n, n);
+    for (g, d) in natural.iter().zip(&dv) {
+        lin += d * *g;
+    }
+    let scale = v.amax().max(f64::MIN_POSITIVE);
+    if (&lin - &v).amax() > 1e-8 * scale {
+        return Err(fail(
+            "Kenward–Roger needs a covariance linear in its parameters (variances and covariances, as lme4's models); this model's is not: use --ddf satterthwaite",
+        ));
+    }
+    Ok(DenseV { v, dv })
+}
+
+/// Kenward–Roger's adjusted covariance of β̂ at a fit's estimate, with what
+/// the tests need.
+#[derive(Clone, Debug)]
+pub struct KenwardRoger {
+    /// `Φ = (XᵀV⁻¹X)⁻¹`, the unadjusted covariance of β̂.
+    pub phi: DMatrix<f64>,
+    /// `Φ_A`, the adjusted covariance of β̂ (pbkrtest's `vcovAdj`).
+    pub phi_adjusted: DMatrix<f64>,
+    p_mats: Vec<DMatrix<f64>>,
+    w: DMatrix<f64>,
+    beta: Vec<f64>,
+}
+
+/// The result of a Kenward–Roger F test.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KrTest {
+    /// The scaled F statistic.
+    pub f: f64,
+    /// Numerator df (the rows of `L`).
+    pub num_df: usize,
+    /// Denominator df `m`.
+    pub den_df: f64,
+    /// The scale `λ` applied to the Wald statistic.
+    pub scaling: f64,
+}
+
+impl KenwardRoger {
+    /// The adjustment at the estimate of `fit`, a REML fit of `model`.
+    ///
+    /// ```
+    /// use covreml::datasets::{john_alpha, john_alpha_model};
+    /// use covreml::inference::KenwardRoger;
+    /// use covreml::reml::RemlOptions;
+    /// use nalgebra::DMatrix;
+    /// let m = john_alpha_model(&john_alpha()).unwrap();
+    /// let fit = m.fit(&RemlOptions::default().tolerance(1e-10)).unwrap();
+    /// let kr = KenwardRoger::new(&m, &fit).unwrap();
+    /// // The adjusted covariance is larger than the plain one.
+    /// assert!(kr.phi_adjusted[(1, 1)] >= kr.phi[(1, 1)]);
+    /// let t = kr.test(&DMatrix::from_row_slice(2, 3, &[0.0, 1.0, 0.0, 0.0, 0.0, 1.0])).unwrap();
+    /// assert_eq!(t.num_df, 2);
+    /// ```
+    pub fn new(model: &MixedModel, fit: &RemlFit) -> Result<Self, InferenceError> {
+        if fit.method != crate::reml::Method::Reml {
+            return Err(fail(
+                "Kenward–Roger is defined for REML fits only (as in pbkrtest)",
+            ));
+        }
+        let n = model.n();
+        if n > MAX_N {
+            return Err(fail(format!(
+                "Kenward–Roger is computed densely in the number of observations; {n} is more than {MAX_N}: use --ddf satterthwaite"
+            )));
+        }
+        let dv = dense_v(model, &fit.free)?;
+        let x = x_dense(model);
+        let sinv = dv
+            .v
+            .clone()
+            .cholesky()
+            .ok_or_else(|| fail("V is not positive definite at the estimate"))?
+            .inverse();
+        let tt = &sinv * &x;
+        let phi = (x.transpose() * &tt)
+            .cholesky()
+            .ok_or_else(|| fail("XᵀV⁻¹X is singular"))?
+            .inverse();
+        let k = dv.dv.len();
+        let h: Vec<DMatrix<f64>> = dv.dv.iter().map(|g| g * &sinv).collect();
+        let o: Vec<DMatrix<f64>> = h.iter().map(|h| h * &x).collect();
+        let p_mats: Vec<DMatrix<f64>> = o
+            .iter()
+            .map(|o| {
+                let p = -(o.transpose() * &tt);
+                (&p + p.transpose()) * 0.5
+            })
+            .collect();
+        let so: Vec<DMatrix<f64>> = o.iter().map(|o| &sinv * o).collect();
+        let qq = |r: usize, s: usize| o[r].transpose() * &so[s];
+        let mut ie2 = DMatrix::zeros(k, k);
+        let mut q_all = vec![vec![DMatrix::zeros(0, 0); k]; k];
+        for r in 0..k {
+            for s in r..k {
+                let q = qq(r, s);
+                let ktrace = h[r].transpose().component_mul(&h[s]).sum();
+                let phi_p_r = &phi * &p_mats[r];
+                let v = ktrace - 2.0 * phi.component_mul(&q).sum()
+                    + phi_p_r.component_mul(&(&p_mats[s] * &phi)).sum();
+                ie2[(r, s)] = v;
+                ie2[(s, r)] = v;
+                q_all[s][r] = q.transpose();
+                q_all[r][s] = q;
+            }
+        }
+        let w = ie2
+            .clone()
+            .try_inverse()
+            .ok_or_else(|| fail("the expected information of the variance parameters is singular"))?
+            * 2.0;
+        let w = (&w + w.transpose()) * 0.5;
+        let mut u = DMatrix::zeros(x.ncols(), x.ncols());
+        for r in 0..k {
+            for s in 0..k {
+                u += (&q_all[r][s] - &p_mats[r] * &phi * &p_mats[s]) * w[(r, s)];
+            }
+        }
+        let phi_adjusted = &phi + (&phi * u * &phi) * 2.0;
+        Ok(KenwardRoger {
+            phi,
+            phi_adjusted,
+            p_mats,
+            w,
+            beta: fit.beta.clone(),
+        })
+    }
+
+    /// pbkrtest's `A₁`, `A₂` for `L` and the df `m` and scale `λ`.
+    fn df_and_scale(&self, l: &DMatrix<f64>) -> Result<(f64, f64), InferenceError> {
+        let q = l.nrows() as f64;
+        let m = l * &self.phi * l.transpose();
+        let m_inv = m
+            .cholesky()
+            .ok_or_else(|| fail("L Φ Lᵀ is singular: the rows of L are dependent"))?
+            .inverse();
+        let theta = l.transpose() * m_inv * l;
+        let theta_phi = &theta * &self.phi;
+        let u: Vec<DMatrix<f64>> = self
+            .p_mats
+            .iter()
+            .map(|p| &theta_phi * p * &self.phi)
+            .collect();
+        let (mut a1, mut a2) = (0.0, 0.0);
+        let k = u.len();
+        for i in 0..k {
+            for j in i..k {
+                let e = if i == j { 1.0 } else { 2.0 };
+                a1 += e * self.w[(i, j)] * u[i].trace() * u[j].trace();
+                a2 += e * self.w[(i, j)] * u[i].component_mul(&u[j].transpose()).sum();
+            }
+        }
+        let b = (a1 + 6.0 * a2) / (2.0 * q);
+        let g = ((q + 1.0) * a1 - (q + 4.0) * a2) / ((q + 2.0) * a2);
+        let den = 3.0 * q + 2.0 * (1.0 - g);
+        let (c1, c2, c3) = (g / den, (q - g) / den, (q + 2.0 - g) / den);
+        let mut v0 = 1.0 + c1 * b;
+        if v0.abs() < 1e-10 {
+            v0 = 0.0;
+        }
+        let v1 = 1.0 - c2 * b;
+        let v2 = 1.0 - c3 * b;
+        let x = 1.0 - a2 / q;
+        let ratio = if x.abs() < 1e-14 && v1.abs() < 1e-14 {
+            1.0
+        } else {
+            x / v1
+        };
+        let rho = ratio * ratio * v0 / v2 / q;
+        let df = 4.0 + (q + 2.0) / (q * rho - 1.0);
+        let scaling = if (df - 2.0).abs() < 0.01 {
+            1.0
+        } else {
+            df * x / (df - 2.0)
+        };
+        Ok((df, scaling))
+    }
+
+    /// The Kenward–Roger F test of `Lβ = 0` (`L` is `q × p`, full row rank).
+    pub fn test(&self, l: &DMatrix<f64>) -> Result<KrTest, InferenceError> {
+        let p = self.beta.len();
+        if l.ncols() != p || l.nrows() == 0 {
+            return Err(fail(format!(
+                "L must have {p} columns and at least one row; it is {} × {}",
+                l.nrows(),
+                l.ncols()
+            )));
+        }
+        let (den_df, scaling) = self.df_and_scale(l)?;
+        let lb = l * DVector::from_column_slice(&self.beta);
+        let ma = (l * &self.phi_adjusted * l.transpose())
+            .cholesky()
+            .ok_or_else(|| fail("L Φ_A Lᵀ is singular"))?
+            .inverse();
+        let wald = (lb.transpose() * ma * &lb)[(0, 0)];
+        let q = l.nrows();
+        Ok(KrTest {
+            f: scaling * wald / q as f64,
+            num_df: q,
+            den_df,
+            scaling,
+        })
+    }
+
+    /// The standard error `√(lᵀΦ_A l)` and Kenward–Roger df of `lᵀβ̂`
+    /// (lmerTest's t test with `ddf = "Kenward-Roger"`).
+    pub fn t_1d(&self, l: &DVector<f64>) -> Result<(f64, f64), InferenceError> {
+        let lm = DMatrix::from_row_slice(1, l.len(), l.as_slice());
+        let (df, _) = self.df_and_scale(&lm)?;
+        let var = (l.transpose() * &self.phi_adjusted * l)[(0, 0)];
+        Ok((var.sqrt(), df))
+    }
+}
