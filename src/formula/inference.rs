@@ -49,10 +49,16 @@ impl FormulaModel {
         out
     }
 
-    /// The F test of every fixed term (all its coefficients 0) and the t
-    /// test of every coefficient, with the denominator df of `ddf`
-    /// (lmerTest's `anova` and `summary`; with treatment contrasts and no
-    /// interaction containing the term, its type III test).
+    /// The F test of every fixed term and the t test of every coefficient,
+    /// with the denominator df of `ddf` (lmerTest's `anova` and `summary`).
+    /// The hypotheses are lmerTest's type III ones where they are simple:
+    /// with one fixed term, its rows of the type I (Doolittle) matrix of
+    /// `XᵀX`, as lmerTest falls back to; with several, "the term's
+    /// coefficients are 0", its type III hypothesis with treatment
+    /// contrasts when no interaction contains the term (a term inside an
+    /// interaction is tested the same way, which is not lmerTest's type
+    /// III test). The F value does not depend on the basis of the
+    /// hypothesis; Satterthwaite's df for several rows does.
     ///
     /// ```
     /// use covreml::datasets::john_alpha;
@@ -65,8 +71,22 @@ impl FormulaModel {
     /// assert_eq!((t.terms[0].term.as_str(), t.terms[0].num_df), ("rep", 2));
     /// ```
     pub fn fixed_effect_tests(&self, fit: &RemlFit, ddf: Ddf) -> Result<FixedTests, FormulaError> {
-        inference::fixed_effect_tests(&self.model, fit, &self.fixed_terms(), ddf)
-            .map_err(FormulaError::from)
+        let terms = self.fixed_terms();
+        let p = self.fixed.len();
+        let hypotheses: Vec<(String, nalgebra::DMatrix<f64>)> = if terms.len() == 1 {
+            let x = inference::x_dense(&self.model);
+            let l = inference::doolittle_rows(&(x.transpose() * &x));
+            terms
+                .into_iter()
+                .map(|(t, cols)| (t, l.select_rows(&cols)))
+                .collect()
+        } else {
+            terms
+                .into_iter()
+                .map(|(t, cols)| (t, inference::term_rows(&cols, p)))
+                .collect()
+        };
+        inference::fixed_effect_tests(&self.model, fit, &hypotheses, ddf).map_err(FormulaError::from)
     }
 
     /// 95 % confidence intervals of the variance parameters and the

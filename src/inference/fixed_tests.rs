@@ -96,8 +96,8 @@ pub struct FixedTests {
 }
 
 /// The tests of the fixed effects of `fit` (a fit of `model`): `terms` are
-/// `(name, columns of β)` pairs, each tested for all its coefficients being
-/// 0.
+/// `(name, L)` pairs, each tested for `Lβ = 0` (`L` of full row rank, its
+/// rows the term's hypotheses; [`term_rows`] selects coefficients).
 ///
 /// ```
 /// use covreml::datasets::{john_alpha, john_alpha_model};
@@ -105,24 +105,18 @@ pub struct FixedTests {
 /// use covreml::reml::RemlOptions;
 /// let m = john_alpha_model(&john_alpha()).unwrap();
 /// let fit = m.fit(&RemlOptions::default().tolerance(1e-10)).unwrap();
-/// let t = fixed_effect_tests(&m, &fit, &[("rep".to_string(), vec![1, 2])], Ddf::Satterthwaite).unwrap();
+/// let l = covreml::inference::term_rows(&[1, 2], 3);
+/// let t = fixed_effect_tests(&m, &fit, &[("rep".to_string(), l)], Ddf::Satterthwaite).unwrap();
 /// assert!((t.terms[0].f - 8.4629629347494).abs() < 1e-6); // lmerTest
 /// assert_eq!(t.coefficients.len(), 3);
 /// ```
 pub fn fixed_effect_tests(
     model: &MixedModel,
     fit: &RemlFit,
-    terms: &[(String, Vec<usize>)],
+    terms: &[(String, DMatrix<f64>)],
     ddf: Ddf,
 ) -> Result<FixedTests, InferenceError> {
     let p = fit.beta.len();
-    let select = |cols: &[usize]| {
-        let mut l = DMatrix::zeros(cols.len(), p);
-        for (r, &c) in cols.iter().enumerate() {
-            l[(r, c)] = 1.0;
-        }
-        l
-    };
     let unit = |j: usize| {
         let mut v = DVector::zeros(p);
         v[j] = 1.0;
@@ -156,7 +150,7 @@ pub fn fixed_effect_tests(
         Ddf::Satterthwaite => {
             let s = Satterthwaite::new(model, fit)?;
             for (name, cols) in terms {
-                let t = s.test(&select(cols))?;
+                let t = s.test(cols)?;
                 out.terms.push(term(name, t.num_df, t.den_df, t.f));
             }
             for j in 0..p {
@@ -167,7 +161,7 @@ pub fn fixed_effect_tests(
         Ddf::KenwardRoger => {
             let kr = KenwardRoger::new(model, fit)?;
             for (name, cols) in terms {
-                let t = kr.test(&select(cols))?;
+                let t = kr.test(cols)?;
                 out.terms.push(term(name, t.num_df, t.den_df, t.f));
             }
             for j in 0..p {
@@ -186,16 +180,16 @@ pub fn fixed_effect_tests(
                 .beta_cov;
             let b = DVector::from_column_slice(&fit.beta);
             for (name, cols) in terms {
-                let l = select(cols);
-                let m = (&l * &cov * l.transpose())
+                let l = cols;
+                let m = (l * &cov * l.transpose())
                     .cholesky()
                     .ok_or_else(|| InferenceError::Invalid {
                         reason: format!("the covariance of the coefficients of `{name}` is singular"),
                     })?
                     .inverse();
-                let lb = &l * &b;
-                let f = (lb.transpose() * m * &lb)[(0, 0)] / cols.len() as f64;
-                out.terms.push(term(name, cols.len(), df, f));
+                let lb = l * &b;
+                let f = (lb.transpose() * m * &lb)[(0, 0)] / l.nrows() as f64;
+                out.terms.push(term(name, l.nrows(), df, f));
             }
             for j in 0..p {
                 out.coefficients.push(coef(j, fit.beta_se[j], df));
@@ -203,4 +197,46 @@ pub fn fixed_effect_tests(
         }
     }
     Ok(out)
+}
+
+/// The rows of the identity of size `p` at `cols`: the hypothesis "these
+/// coefficients are 0".
+pub fn term_rows(cols: &[usize], p: usize) -> DMatrix<f64> {
+    let mut l = DMatrix::zeros(cols.len(), p);
+    for (r, &c) in cols.iter().enumerate() {
+        l[(r, c)] = 1.0;
+    }
+    l
+}
+
+/// lmerTest's type I hypothesis matrix: `t(doolittle(XᵀX)$L)` (its
+/// `doolittle`, with entries below 1e-6 in absolute value set to 0); the
+/// rows of a term's columns test the term after the terms before it.
+pub fn doolittle_rows(xtx: &DMatrix<f64>) -> DMatrix<f64> {
+    let n = xtx.nrows();
+    let eps = 1e-6;
+    let mut l = DMatrix::<f64>::identity(n, n);
+    let mut u = DMatrix::<f64>::zeros(n, n);
+    for i in 0..n {
+        for j in 0..n {
+            let mut v = xtx[(i, j)];
+            for k in 0..i {
+                v -= l[(i, k)] * u[(k, j)];
+            }
+            u[(i, j)] = v;
+        }
+        for j in i + 1..n {
+            let mut v = xtx[(j, i)];
+            for k in 0..i {
+                v -= l[(j, k)] * u[(k, i)];
+            }
+            l[(j, i)] = if u[(i, i)].abs() < eps { 0.0 } else { v / u[(i, i)] };
+        }
+    }
+    l.iter_mut().for_each(|v| {
+        if v.abs() < eps {
+            *v = 0.0
+        }
+    });
+    l.transpose()
 }

@@ -8,9 +8,10 @@
 //! matrix; for other parameters (covariances, correlations) `θ̂ ± z·se`.
 //!
 //! **Profile**: for each variance parameter, the values of `σ` where the
-//! profile log-likelihood (REML for a REML fit, ML for an ML fit — as lme4's
-//! `confint(method = "profile")` profiles the criterion the model was fitted
-//! by) falls `χ²₁(0.95)/2` below its maximum; each point of the profile
+//! profile **ML** log-likelihood falls `χ²₁(0.95)/2` below its maximum —
+//! as lme4's `confint(method = "profile")`, which refits a REML fit by ML
+//! before profiling (`devfun2` calls `refitML`); the model is refitted by
+//! ML here too, and the interval's `estimate` is the ML one; each point of the profile
 //! refits the other parameters with that variance held fixed (Fisher
 //! scoring with the AI matrix, warm-started). The bound is found by
 //! bracketing and regula falsi to 1e-9 in `log σ`; a lower bound the
@@ -117,7 +118,7 @@ pub fn intervals(
                 name: fit.names[k].clone(),
                 scale: "sd",
                 method: "profile",
-                estimate: est.max(0.0).sqrt(),
+                estimate: p.ml.natural[k].max(0.0).sqrt(),
                 lower: lo.map_or(0.0, sd),
                 upper: sd(hi),
             }
@@ -156,21 +157,37 @@ struct Profiler<'a> {
     x_hat: Vec<f64>,
     se: Vec<f64>,
     ll_hat: f64,
+    /// The ML fit the profile is made around.
+    ml: RemlFit,
 }
 
 impl<'a> Profiler<'a> {
     fn new(model: &'a MixedModel, fit: &RemlFit) -> Result<Self, InferenceError> {
-        let opts = RemlOptions::default().method(fit.method);
+        let opts = RemlOptions::default().method(crate::reml::Method::Ml);
+        let ml = if fit.method == crate::reml::Method::Ml {
+            fit.clone()
+        } else {
+            model
+                .fit(&opts.clone().tolerance(1e-10).start(fit.free.clone()))
+                .map_err(|e| fail(format!("the ML refit for the profile failed: {e}")))?
+        };
+        if !ml.termination.is_converged() {
+            return Err(fail(format!(
+                "the ML refit for the profile did not converge ({})",
+                ml.termination
+            )));
+        }
         let ll_hat = model
-            .evaluate(&fit.free, &opts)
+            .evaluate(&ml.free, &opts)
             .map_err(|e| fail(e.to_string()))?
             .loglik;
         Ok(Profiler {
             model,
             opts,
-            x_hat: fit.free.clone(),
-            se: fit.free_se.clone(),
+            x_hat: ml.free.clone(),
+            se: ml.free_se.clone(),
             ll_hat,
+            ml,
         })
     }
 
