@@ -185,14 +185,15 @@ fn intervals_match_lme4_confint() {
                 check(&format!("{name} {coef} upper"), hi, num(&w["upper"]), 1e-6);
             }
             if method == "profile" {
-                // lme4 interpolates its profile with splines: agreement to
-                // about 1e-4; covreml finds the crossing by root finding.
+                // lme4 profiles the ML likelihood on a grid and interpolates
+                // with splines (differences up to 4e-5 seen); covreml finds
+                // the crossing by root finding.
                 for (p, row) in params {
                     let (lo, hi, m) = interval(&j, p);
                     assert_eq!(m, "profile");
                     let w = &r["profile"][*row];
-                    check(&format!("{name} {p} lower"), lo, num(&w["lower"]), 1e-9);
-                    check(&format!("{name} {p} upper"), hi, num(&w["upper"]), 1e-9);
+                    check(&format!("{name} {p} lower"), lo, num(&w["lower"]), 1e-4);
+                    check(&format!("{name} {p} upper"), hi, num(&w["upper"]), 1e-4);
                 }
             } else {
                 for (p, _) in params {
