@@ -20,6 +20,11 @@ use std::path::Path;
 
 const SIZE: (u32, u32) = (720, 540);
 
+/// A random term and coefficient.
+type Key = (String, String);
+/// A level, its BLUP and standard error.
+type Row = (String, f64, f64);
+
 fn plot_error(path: &Path, e: impl std::fmt::Display) -> Failure {
     data_error(format!("cannot draw `{}`: {e}", path.display()))
 }
@@ -152,7 +157,12 @@ pub(crate) fn write_plots(
         .map_err(|e| data_error(format!("cannot create `{}`: {e}", dir.display())))?;
     let mut written = Vec::new();
     let f = model.fitted_values(fit).map_err(post_failure)?;
-    let points: Vec<(f64, f64)> = f.fitted.iter().copied().zip(f.residuals.iter().copied()).collect();
+    let points: Vec<(f64, f64)> = f
+        .fitted
+        .iter()
+        .copied()
+        .zip(f.residuals.iter().copied())
+        .collect();
     let xr = range(f.fitted.iter().copied());
     let path = dir.join("residuals_fitted.svg");
     scatter(
@@ -167,8 +177,7 @@ pub(crate) fn write_plots(
 
     let n = f.residuals.len();
     let mean = f.residuals.iter().sum::<f64>() / n.max(1) as f64;
-    let sd = (f.residuals.iter().map(|r| (r - mean).powi(2)).sum::<f64>()
-        / (n.max(2) - 1) as f64)
+    let sd = (f.residuals.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n.max(2) - 1) as f64)
         .sqrt();
     let mut std_res: Vec<f64> = f
         .residuals
@@ -198,7 +207,7 @@ pub(crate) fn write_plots(
     written.push(path.display().to_string());
 
     let effects = model.random_effects(fit).map_err(post_failure)?;
-    let mut groups: Vec<((String, String), Vec<(String, f64, f64)>)> = Vec::new();
+    let mut groups: Vec<(Key, Vec<Row>)> = Vec::new();
     for e in effects {
         let key = (e.term.clone(), e.coefficient.clone());
         let row = (e.level, e.blup, e.standard_error);
@@ -209,7 +218,11 @@ pub(crate) fn write_plots(
     }
     for ((term, coef), mut rows) in groups {
         rows.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let path = dir.join(format!("blups_{}_{}.svg", file_part(&term), file_part(&coef)));
+        let path = dir.join(format!(
+            "blups_{}_{}.svg",
+            file_part(&term),
+            file_part(&coef)
+        ));
         caterpillar(&path, &term, &coef, &rows)?;
         written.push(path.display().to_string());
     }
@@ -249,7 +262,10 @@ fn caterpillar(
         .draw()
         .map_err(|e| err(&e))?;
     chart
-        .draw_series(LineSeries::new([(0.0, -0.5), (0.0, m - 0.5)], RED.stroke_width(1)))
+        .draw_series(LineSeries::new(
+            [(0.0, -0.5), (0.0, m - 0.5)],
+            RED.stroke_width(1),
+        ))
         .map_err(|e| err(&e))?;
     chart
         .draw_series(rows.iter().enumerate().map(|(i, r)| {

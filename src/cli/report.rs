@@ -179,7 +179,13 @@ pub(crate) fn tests_text(t: &FixedTests) -> String {
     if t.terms.is_empty() {
         s.push_str("  (no fixed terms besides the intercept)\n");
     } else {
-        let w = t.terms.iter().map(|r| r.term.len()).max().unwrap_or(4).max(4);
+        let w = t
+            .terms
+            .iter()
+            .map(|r| r.term.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
         s.push_str(&format!(
             "  {:<w$} {:>6} {:>12} {:>12} {:>12}\n",
             "term", "NumDF", "DenDF", "F value", "Pr(>F)"

@@ -86,12 +86,17 @@ impl FormulaModel {
                 .map(|(t, cols)| (t, inference::term_rows(&cols, p)))
                 .collect()
         };
-        inference::fixed_effect_tests(&self.model, fit, &hypotheses, ddf).map_err(FormulaError::from)
+        inference::fixed_effect_tests(&self.model, fit, &hypotheses, ddf)
+            .map_err(FormulaError::from)
     }
 
     /// 95 % confidence intervals of the variance parameters and the
     /// coefficients ([`intervals`](crate::inference::intervals)).
-    pub fn intervals(&self, fit: &RemlFit, method: CiMethod) -> Result<Vec<Interval>, FormulaError> {
+    pub fn intervals(
+        &self,
+        fit: &RemlFit,
+        method: CiMethod,
+    ) -> Result<Vec<Interval>, FormulaError> {
         inference::intervals(&self.model, fit, method).map_err(FormulaError::from)
     }
 }

@@ -11,6 +11,9 @@ use crate::reml::RemlFit;
 use nalgebra::{DMatrix, DVector};
 use std::collections::HashMap;
 
+/// An entry of a new row of `Z`: (term, column of the term's `Z`, value).
+type ZEntry = (usize, usize, f64);
+
 impl FormulaModel {
     /// Predictions for the rows of `new` from the fit `fit` of this model:
     /// `x β̂` plus, for each random term, the BLUPs of the row's level
@@ -132,7 +135,10 @@ impl FormulaModel {
     /// The nonzero entries of the rows of `Z` for the rows of `new`:
     /// `(term, column of the term's Z, value)`; a level the model has not
     /// seen has none.
-    fn new_random_design(&self, new: &Table) -> Result<Vec<Vec<(usize, usize, f64)>>, FormulaError> {
+    fn new_random_design(
+        &self,
+        new: &Table,
+    ) -> Result<Vec<Vec<ZEntry>>, FormulaError> {
         let text = self.formula.text.as_str();
         let m = new.n_rows();
         let mut recipes = self.recipes.frozen();

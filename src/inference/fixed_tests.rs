@@ -48,7 +48,6 @@ impl std::str::FromStr for Ddf {
 
 /// The F test of one fixed term.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TermTest {
     /// The term (`Days`, `rep`, `x:trt`).
     pub term: String,
@@ -64,7 +63,6 @@ pub struct TermTest {
 
 /// The t test of one coefficient.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CoefficientTest {
     /// The coefficient's name.
     pub name: String,
@@ -83,7 +81,6 @@ pub struct CoefficientTest {
 
 /// An ANOVA table of the fixed terms and the coefficient tests.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FixedTests {
     /// The df method.
     pub ddf: Ddf,
@@ -173,7 +170,10 @@ pub fn fixed_effect_tests(
         Ddf::Residual => {
             let df = (fit.n - p) as f64;
             let cov = model
-                .evaluate(&fit.free, &crate::reml::RemlOptions::default().method(fit.method))
+                .evaluate(
+                    &fit.free,
+                    &crate::reml::RemlOptions::default().method(fit.method),
+                )
                 .map_err(|e| InferenceError::Invalid {
                     reason: e.to_string(),
                 })?
@@ -184,7 +184,9 @@ pub fn fixed_effect_tests(
                 let m = (l * &cov * l.transpose())
                     .cholesky()
                     .ok_or_else(|| InferenceError::Invalid {
-                        reason: format!("the covariance of the coefficients of `{name}` is singular"),
+                        reason: format!(
+                            "the covariance of the coefficients of `{name}` is singular"
+                        ),
                     })?
                     .inverse();
                 let lb = l * &b;
@@ -230,7 +232,11 @@ pub fn doolittle_rows(xtx: &DMatrix<f64>) -> DMatrix<f64> {
             for k in 0..i {
                 v -= l[(j, k)] * u[(k, i)];
             }
-            l[(j, i)] = if u[(i, i)].abs() < eps { 0.0 } else { v / u[(i, i)] };
+            l[(j, i)] = if u[(i, i)].abs() < eps {
+                0.0
+            } else {
+                v / u[(i, i)]
+            };
         }
     }
     l.iter_mut().for_each(|v| {

@@ -55,10 +55,9 @@ pub(crate) fn dense_v(model: &MixedModel, free: &[f64]) -> Result<DenseV, Infere
     let mut dv = Vec::with_capacity(free.len());
     let jac = JacobianMethod::ClosedForm;
     for (t, x) in model.terms.iter().zip(&parts) {
-        let (g, dg) = t
-            .g
-            .value_and_jacobian_f64(x, jac)
-            .map_err(|e| fail(format!("G of `{}`: {e}", t.name)))?;
+        let (g, dg) =
+            t.g.value_and_jacobian_f64(x, jac)
+                .map_err(|e| fail(format!("G of `{}`: {e}", t.name)))?;
         let z = t.z.to_dense();
         v += &z * &g * z.transpose();
         for d in dg {
@@ -154,12 +153,11 @@ impl KenwardRoger {
         }
         let dv = dense_v(model, &fit.free)?;
         let x = x_dense(model);
-        let sinv = dv
-            .v
-            .clone()
-            .cholesky()
-            .ok_or_else(|| fail("V is not positive definite at the estimate"))?
-            .inverse();
+        let sinv =
+            dv.v.clone()
+                .cholesky()
+                .ok_or_else(|| fail("V is not positive definite at the estimate"))?
+                .inverse();
         let tt = &sinv * &x;
         let phi = (x.transpose() * &tt)
             .cholesky()
@@ -192,11 +190,9 @@ impl KenwardRoger {
                 q_all[r][s] = q;
             }
         }
-        let w = ie2
-            .clone()
-            .try_inverse()
-            .ok_or_else(|| fail("the expected information of the variance parameters is singular"))?
-            * 2.0;
+        let w = ie2.clone().try_inverse().ok_or_else(|| {
+            fail("the expected information of the variance parameters is singular")
+        })? * 2.0;
         let w = (&w + w.transpose()) * 0.5;
         let mut u = DMatrix::zeros(x.ncols(), x.ncols());
         for r in 0..k {

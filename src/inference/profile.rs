@@ -42,14 +42,15 @@ impl std::str::FromStr for CiMethod {
         match s {
             "wald" => Ok(CiMethod::Wald),
             "profile" => Ok(CiMethod::Profile),
-            other => Err(format!("`{other}` is not an interval method: wald or profile")),
+            other => Err(format!(
+                "`{other}` is not an interval method: wald or profile"
+            )),
         }
     }
 }
 
 /// One 95 % interval.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Interval {
     /// The parameter (`Subject/cov/sigma^2_0_0`, `residual/sigma^2`) or
     /// coefficient name.

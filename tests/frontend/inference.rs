@@ -74,9 +74,24 @@ fn ddf_tests_match_lmertest_and_pbkrtest() {
                 let term = g["term"].as_str().unwrap();
                 let w = &want[term];
                 assert_eq!(num(&g["num_df"]), num(&w["num_df"]), "{}", what(term));
-                check(&what(&format!("{term} F")), num(&g["F"]), num(&w["f"]), 1e-6);
-                check(&what(&format!("{term} den df")), num(&g["den_df"]), num(&w["den_df"]), 1e-6);
-                check(&what(&format!("{term} p")), num(&g["p"]), num(&w["p_value"]), 1e-5);
+                check(
+                    &what(&format!("{term} F")),
+                    num(&g["F"]),
+                    num(&w["f"]),
+                    1e-6,
+                );
+                check(
+                    &what(&format!("{term} den df")),
+                    num(&g["den_df"]),
+                    num(&w["den_df"]),
+                    1e-6,
+                );
+                check(
+                    &what(&format!("{term} p")),
+                    num(&g["p"]),
+                    num(&w["p_value"]),
+                    1e-5,
+                );
             }
             let want = &r["coefficients"][key];
             let got = j["coefficient_tests"].as_array().unwrap();
@@ -84,11 +99,31 @@ fn ddf_tests_match_lmertest_and_pbkrtest() {
             for g in got {
                 let c = g["name"].as_str().unwrap();
                 let w = &want[c];
-                check(&what(&format!("{c} estimate")), num(&g["estimate"]), num(&w["estimate"]), 1e-6);
-                check(&what(&format!("{c} se")), num(&g["standard_error"]), num(&w["se"]), 1e-6);
-                check(&what(&format!("{c} df")), num(&g["df"]), num(&w["df"]), 1e-6);
+                check(
+                    &what(&format!("{c} estimate")),
+                    num(&g["estimate"]),
+                    num(&w["estimate"]),
+                    1e-6,
+                );
+                check(
+                    &what(&format!("{c} se")),
+                    num(&g["standard_error"]),
+                    num(&w["se"]),
+                    1e-6,
+                );
+                check(
+                    &what(&format!("{c} df")),
+                    num(&g["df"]),
+                    num(&w["df"]),
+                    1e-6,
+                );
                 check(&what(&format!("{c} t")), num(&g["t"]), num(&w["t"]), 1e-6);
-                check(&what(&format!("{c} p")), num(&g["p"]), num(&w["p_value"]), 1e-5);
+                check(
+                    &what(&format!("{c} p")),
+                    num(&g["p"]),
+                    num(&w["p_value"]),
+                    1e-5,
+                );
             }
             if key == "kenward_roger" {
                 let got = j["adjusted_beta_cov"].as_array().unwrap();
@@ -96,7 +131,10 @@ fn ddf_tests_match_lmertest_and_pbkrtest() {
                 for (gr, wr) in got.iter().zip(want) {
                     for (g, w) in gr.as_array().unwrap().iter().zip(wr.as_array().unwrap()) {
                         let (g, w) = (num(g), num(w));
-                        assert!((g - w).abs() < 1e-6 * w.abs().max(1e-3), "{name} vcovAdj {g} vs {w}");
+                        assert!(
+                            (g - w).abs() < 1e-6 * w.abs().max(1e-3),
+                            "{name} vcovAdj {g} vs {w}"
+                        );
                     }
                 }
             }
@@ -121,7 +159,14 @@ fn kenward_and_satterthwaite_differ_on_unbalanced_data() {
 fn kenward_roger_refuses_ml_fits() {
     let data = format!("{DATA}/sleepstudy.csv");
     let out = run(&[
-        "fit", &data, "--formula", "Reaction ~ Days + (Days|Subject)", "--method", "ml", "--ddf", "kenward-roger",
+        "fit",
+        &data,
+        "--formula",
+        "Reaction ~ Days + (Days|Subject)",
+        "--method",
+        "ml",
+        "--ddf",
+        "kenward-roger",
     ]);
     assert_eq!(out.status, 2, "{}", out.stderr);
     assert!(out.stderr.contains("REML"), "{}", out.stderr);
@@ -131,13 +176,25 @@ fn kenward_roger_refuses_ml_fits() {
 fn ddf_text_report_has_the_anova_table() {
     let data = format!("{DATA}/sleepstudy.csv");
     let out = run(&[
-        "fit", &data, "--formula", "Reaction ~ Days + (Days|Subject)", "--ddf", "satterthwaite", "--ci", "wald",
+        "fit",
+        &data,
+        "--formula",
+        "Reaction ~ Days + (Days|Subject)",
+        "--ddf",
+        "satterthwaite",
+        "--ci",
+        "wald",
     ]);
     assert_eq!(out.status, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("Type III tests of fixed effects (Satterthwaite"));
+    assert!(out
+        .stdout
+        .contains("Type III tests of fixed effects (Satterthwaite"));
     assert!(out.stdout.contains("95% confidence intervals"));
     let anova = &out.stdout[out.stdout.find("Type III").unwrap()..];
-    let line = anova.lines().find(|l| l.trim_start().starts_with("Days ")).unwrap();
+    let line = anova
+        .lines()
+        .find(|l| l.trim_start().starts_with("Days "))
+        .unwrap();
     assert!(line.contains("45.85"), "{line}");
 }
 
@@ -149,7 +206,11 @@ fn interval(j: &Value, name: &str) -> (f64, f64, String) {
         .iter()
         .find(|c| c["name"] == name)
         .unwrap_or_else(|| panic!("no interval {name} in {}", j["intervals"]));
-    (num(&c["lower"]), num(&c["upper"]), c["method"].as_str().unwrap().to_string())
+    (
+        num(&c["lower"]),
+        num(&c["upper"]),
+        c["method"].as_str().unwrap().to_string(),
+    )
 }
 
 #[test]
@@ -199,12 +260,22 @@ fn intervals_match_lme4_confint() {
                 for (p, _) in params {
                     let (lo, hi, m) = interval(&j, p);
                     assert_eq!(m, "wald");
-                    let k = j["parameters"].as_array().unwrap().iter().position(|n| n == p).unwrap();
+                    let k = j["parameters"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .position(|n| n == p)
+                        .unwrap();
                     let (v, se) = (num(&j["natural"][k]), num(&j["standard_errors"][k]));
                     let sd = v.sqrt();
                     let half = covreml::inference::Z_975 * se / (2.0 * sd);
                     check(&format!("{name} {p} wald upper"), hi, sd + half, 1e-12);
-                    check(&format!("{name} {p} wald lower"), lo, (sd - half).max(0.0), 1e-12);
+                    check(
+                        &format!("{name} {p} wald lower"),
+                        lo,
+                        (sd - half).max(0.0),
+                        1e-12,
+                    );
                 }
             }
         }
@@ -224,7 +295,16 @@ fn prediction_standard_errors_match_the_mixed_model_equations() {
         let formula = r["formula"].as_str().unwrap();
         for population in [false, true] {
             let mut args = vec![
-                "predict", &data, "--formula", formula, "--newdata", &new, "--se", "--json", "--tolerance", "1e-10",
+                "predict",
+                &data,
+                "--formula",
+                formula,
+                "--newdata",
+                &new,
+                "--se",
+                "--json",
+                "--tolerance",
+                "1e-10",
             ];
             if population {
                 args.push("--population");
@@ -240,13 +320,27 @@ fn prediction_standard_errors_match_the_mixed_model_equations() {
             let want_p = r["predict"][pk].as_array().unwrap();
             let want_se = r["predict"][sk].as_array().unwrap();
             for (i, (p, se)) in want_p.iter().zip(want_se).enumerate() {
-                check(&format!("{name} {pk} {i}"), num(&j["predictions"][i]), num(p), 1e-6);
-                check(&format!("{name} {sk} {i}"), num(&j["standard_errors"][i]), num(se), 1e-6);
+                check(
+                    &format!("{name} {pk} {i}"),
+                    num(&j["predictions"][i]),
+                    num(p),
+                    1e-6,
+                );
+                check(
+                    &format!("{name} {sk} {i}"),
+                    num(&j["standard_errors"][i]),
+                    num(se),
+                    1e-6,
+                );
             }
             // The CSV form has the column too.
             args.retain(|a| *a != "--json");
             let out = run(&args);
-            assert!(out.stdout.starts_with("line,prediction,se\n"), "{}", out.stdout);
+            assert!(
+                out.stdout.starts_with("line,prediction,se\n"),
+                "{}",
+                out.stdout
+            );
         }
     }
 }
@@ -254,9 +348,19 @@ fn prediction_standard_errors_match_the_mixed_model_equations() {
 #[test]
 fn se_belongs_to_predict() {
     let data = format!("{DATA}/sleepstudy.csv");
-    let out = run(&["fit", &data, "--formula", "Reaction ~ Days + (1|Subject)", "--se"]);
+    let out = run(&[
+        "fit",
+        &data,
+        "--formula",
+        "Reaction ~ Days + (1|Subject)",
+        "--se",
+    ]);
     assert_eq!(out.status, 2);
-    assert!(out.stderr.contains("--se belongs to `predict`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--se belongs to `predict`"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// A light well-formedness check: one root, every `<text>` closed.
@@ -264,7 +368,10 @@ fn check_svg(text: &str) {
     assert!(text.starts_with("<svg"), "{}", &text[..text.len().min(80)]);
     assert!(text.trim_end().ends_with("</svg>"));
     assert_eq!(text.matches("<svg").count(), 1);
-    assert_eq!(text.matches("<text").count(), text.matches("</text>").count());
+    assert_eq!(
+        text.matches("<text").count(),
+        text.matches("</text>").count()
+    );
 }
 
 #[test]
@@ -273,9 +380,17 @@ fn plots_are_written_as_svg() {
     let _ = std::fs::remove_dir_all(&dir);
     let data = format!("{DATA}/sleepstudy.csv");
     let d = dir.to_str().unwrap();
-    let out = run(&["fit", &data, "--formula", "Reaction ~ Days + (Days|Subject)", "--plots", d]);
+    let out = run(&[
+        "fit",
+        &data,
+        "--formula",
+        "Reaction ~ Days + (Days|Subject)",
+        "--plots",
+        d,
+    ]);
     assert_eq!(out.status, 0, "{}", out.stderr);
-    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    let read =
+        |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
     for (file, points) in [
         ("residuals_fitted.svg", 180),
         ("qq.svg", 180),
@@ -299,9 +414,17 @@ fn progress_lines_one_per_iteration_and_quiet_silences_them() {
     let out = run(&["fit", &data, "--formula", f, "--progress", "--json"]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     let j: Value = serde_json::from_str(&out.stdout).unwrap();
-    let lines: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("iteration")).collect();
+    let lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("iteration"))
+        .collect();
     assert_eq!(lines.len() as f64, num(&j["iterations"]), "{}", out.stderr);
-    assert!(lines[0].contains("log-likelihood") && lines[0].contains("step") && lines[0].ends_with(" s"));
+    assert!(
+        lines[0].contains("log-likelihood")
+            && lines[0].contains("step")
+            && lines[0].ends_with(" s")
+    );
     let out = run(&["fit", &data, "--formula", f, "--progress", "--quiet"]);
     assert_eq!(out.status, 0);
     assert!(!out.stderr.contains("iteration"), "{}", out.stderr);
