@@ -99,12 +99,17 @@ fn scatter(
     y_desc: &str,
     points: &[(f64, f64)],
     line: [(f64, f64); 2],
+    ranges: Option<(std::ops::Range<f64>, std::ops::Range<f64>)>,
 ) -> Result<(), Failure> {
     let err = |e: &dyn std::fmt::Display| plot_error(path, e);
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
-    let xr = range(points.iter().map(|p| p.0));
-    let yr = range(points.iter().map(|p| p.1));
+    let (xr, yr) = ranges.unwrap_or_else(|| {
+        (
+            range(points.iter().map(|p| p.0)),
+            range(points.iter().map(|p| p.1)),
+        )
+    });
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 22))
         .margin(12)
@@ -172,6 +177,7 @@ pub(crate) fn write_plots(
         "residual",
         &points,
         [(xr.start, 0.0), (xr.end, 0.0)],
+        None,
     )?;
     written.push(path.display().to_string());
 
@@ -203,6 +209,7 @@ pub(crate) fn write_plots(
         "standardised residual",
         &qq,
         [(lim.start, lim.start), (lim.end, lim.end)],
+        Some((lim.clone(), lim.clone())),
     )?;
     written.push(path.display().to_string());
 
@@ -254,11 +261,21 @@ fn caterpillar(
         .y_label_area_size(60)
         .build_cartesian_2d(xr, -0.5..(m - 0.5).max(0.5))
         .map_err(|e| err(&e))?;
+    // Level names on the axis when they fit (at most 40 levels).
+    let label = |y: &f64| {
+        let i = y.round();
+        if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < rows.len() {
+            rows[i as usize].0.clone()
+        } else {
+            String::new()
+        }
+    };
     chart
         .configure_mesh()
         .x_desc("BLUP")
         .y_desc("level (ordered by BLUP)")
-        .y_labels(0)
+        .y_labels(if rows.len() <= 40 { rows.len() } else { 0 })
+        .y_label_formatter(&label)
         .draw()
         .map_err(|e| err(&e))?;
     chart

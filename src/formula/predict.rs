@@ -135,10 +135,7 @@ impl FormulaModel {
     /// The nonzero entries of the rows of `Z` for the rows of `new`:
     /// `(term, column of the term's Z, value)`; a level the model has not
     /// seen has none.
-    fn new_random_design(
-        &self,
-        new: &Table,
-    ) -> Result<Vec<Vec<ZEntry>>, FormulaError> {
+    fn new_random_design(&self, new: &Table) -> Result<Vec<Vec<ZEntry>>, FormulaError> {
         let text = self.formula.text.as_str();
         let m = new.n_rows();
         let mut recipes = self.recipes.frozen();
