@@ -261,7 +261,12 @@ impl<'a> Profiler<'a> {
         let f = |c: f64, x: &mut Vec<f64>| -> Result<f64, InferenceError> {
             Ok(2.0 * (self.ll_hat - self.profile(k, c, x)?) - CHI2_95)
         };
-        let step = self.se[k].clamp(0.05, 1.0);
+        let se = self.se[k];
+        let step = if se.is_finite() {
+            se.clamp(0.05, 1.0)
+        } else {
+            0.5
+        };
         let mut x = self.x_hat.clone();
         let (mut a, mut fa) = (c0, -CHI2_95);
         let mut xa = x.clone();

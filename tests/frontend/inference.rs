@@ -173,6 +173,42 @@ fn kenward_roger_refuses_ml_fits() {
 }
 
 #[test]
+fn kenward_roger_refuses_a_covariance_not_linear_in_its_parameters() {
+    // An AR1 residual: V is not linear in rho, and pbkrtest's formula
+    // (without second derivatives of V) does not apply.
+    let data = format!("{DATA}/sleepstudy.csv");
+    let out = run(&[
+        "fit",
+        &data,
+        "--formula",
+        "Reaction ~ Days + (1|Subject)",
+        "--residual",
+        "ar1(Days | Subject)",
+        "--ddf",
+        "kenward-roger",
+    ]);
+    assert_eq!(out.status, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("linear in its parameters"),
+        "{}",
+        out.stderr
+    );
+    // Satterthwaite needs no linearity.
+    let out = run(&[
+        "fit",
+        &data,
+        "--formula",
+        "Reaction ~ Days + (1|Subject)",
+        "--residual",
+        "ar1(Days | Subject)",
+        "--ddf",
+        "satterthwaite",
+        "--json",
+    ]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+}
+
+#[test]
 fn ddf_text_report_has_the_anova_table() {
     let data = format!("{DATA}/sleepstudy.csv");
     let out = run(&[
