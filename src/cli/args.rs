@@ -51,7 +51,8 @@ scaled F; REML fits of models linear in their variances, n <= 3000) or
 residual (n - p). --ci wald|profile prints 95% intervals: coefficients by
 Wald (lme4's confint), variances on the SD scale by Wald (delta method) or
 by the REML/ML profile likelihood (lme4's profile confint).
---plots DIR writes residuals_fitted.svg, qq.svg and one caterpillar plot
+--plots DIR writes residuals_fitted.svg, qq.svg, loglik.svg (by iteration)
+and one caterpillar plot
 per random term and coefficient (blups_TERM_COEF.svg: BLUPs +- 1.96
 sqrt(PEV), ordered).
 --progress prints one line per iteration on stderr (iteration,

@@ -6,6 +6,8 @@
 //! - `qq.svg`: normal QQ plot of the standardised residuals (sorted
 //!   against the normal quantiles of R's `ppoints`), one point per
 //!   observation, the line `y = x`;
+//! - `loglik.svg`: the log-likelihood at each iteration of the fit, one
+//!   point per iteration;
 //! - `blups_TERM_COEF.svg`, one per random term and coefficient: a
 //!   caterpillar plot, the BLUPs in increasing order, each with its 95 %
 //!   interval `û ± 1.96 √PEV`, one point per level.
@@ -212,6 +214,26 @@ pub(crate) fn write_plots(
         Some((lim.clone(), lim.clone())),
     )?;
     written.push(path.display().to_string());
+
+    let ll: Vec<(f64, f64)> = fit
+        .history
+        .iter()
+        .map(|it| (it.iter as f64, it.loglik))
+        .collect();
+    if !ll.is_empty() {
+        let path = dir.join("loglik.svg");
+        let last = ll[ll.len() - 1];
+        scatter(
+            &path,
+            &format!("{} log-likelihood by iteration", fit.method),
+            "iteration",
+            "log-likelihood",
+            &ll,
+            [(ll[0].0, last.1), (last.0, last.1)],
+            None,
+        )?;
+        written.push(path.display().to_string());
+    }
 
     let effects = model.random_effects(fit).map_err(post_failure)?;
     let mut groups: Vec<(Key, Vec<Row>)> = Vec::new();

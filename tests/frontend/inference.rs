@@ -399,6 +399,12 @@ fn se_belongs_to_predict() {
     );
 }
 
+fn fit_json_of(data: &str, formula: &str) -> Value {
+    let out = run(&["fit", data, "--formula", formula, "--json"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    serde_json::from_str(&out.stdout).unwrap()
+}
+
 /// A light well-formedness check: one root, every `<text>` closed.
 fn check_svg(text: &str) {
     assert!(text.starts_with("<svg"), "{}", &text[..text.len().min(80)]);
@@ -440,6 +446,12 @@ fn plots_are_written_as_svg() {
     // The caterpillar plot: one interval per level besides the axes.
     let s = read("blups_Subject_Days.svg");
     assert!(s.contains("BLUPs of Subject: Days"));
+    assert!(s.contains(">\n308\n</text>"), "level labels");
+    // One point per iteration of the fit.
+    let j = fit_json_of(&data, "Reaction ~ Days + (Days|Subject)");
+    let s = read("loglik.svg");
+    check_svg(&s);
+    assert_eq!(s.matches("<circle").count() as f64, num(&j["iterations"]));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
