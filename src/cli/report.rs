@@ -243,7 +243,8 @@ pub(crate) fn intervals_text(ci: &[Interval], method: Option<CiMethod>) -> Strin
     let mut s = format!(
         "\n95% confidence intervals ({}; variances on the SD scale)\n  {:<w$} {:>11} {:>8} {:>14} {:>14} {:>14}\n",
         match method {
-            Some(CiMethod::Profile) => "profile likelihood for variances, Wald otherwise",
+            Some(CiMethod::Profile) =>
+                "profile ML likelihood for variances, around the ML estimate, as lme4's; Wald otherwise",
             _ => "Wald",
         },
         "",
