@@ -47,7 +47,7 @@ unseen level adds nothing).
 --ddf prints an ANOVA table (an F test per fixed term: all its coefficients
 0; num and den df, F, p) and t tests of the coefficients with those df:
 satterthwaite (lmerTest), kenward-roger (pbkrtest's adjusted covariance and
-scaled F; REML fits of models linear in their variances, n <= 3000) or
+scaled F; REML fits of models linear in their variances) or
 residual (n - p). --ci wald|profile prints 95% intervals: coefficients by
 Wald (lme4's confint), variances on the SD scale by Wald (delta method) or
 by the REML/ML profile likelihood (lme4's profile confint).
