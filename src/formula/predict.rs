@@ -198,9 +198,11 @@ impl FormulaModel {
     /// inverse of Henderson's mixed-model equations — `Var(β̂)`, the
     /// prediction-error variance of the BLUPs and their covariance with
     /// `β̂`; a level the fit has not seen contributes nothing (its random
-    /// effect is taken as 0, not predicted). Computed with the dense `V`:
-    /// refused for more than [`KENWARD_ROGER_MAX_N`](crate::inference::KENWARD_ROGER_MAX_N)
-    /// observations.
+    /// effect is taken as 0, not predicted). `V⁻¹` is applied through the
+    /// mixed-model equations when the residual is diagonal and every `G`
+    /// invertible, else with the dense `V` (at most
+    /// [`KENWARD_ROGER_MAX_N`](crate::inference::KENWARD_ROGER_MAX_N)
+    /// observations).
     ///
     /// ```
     /// use covreml::data::Table;
@@ -240,53 +242,41 @@ impl FormulaModel {
             return Ok(pop.into_iter().map(|v| v.max(0.0).sqrt()).collect());
         }
         let n = model.n();
-        if n > crate::inference::KENWARD_ROGER_MAX_N {
-            return Err(fail(format!(
-                "standard errors of predictions with random effects use the dense V; {n} observations is more than {}: use --population",
-                crate::inference::KENWARD_ROGER_MAX_N
-            )));
-        }
+        let solver = crate::inference::SigmaSolver::new(model, &fit.free)
+            .map_err(|e| fail(format!("standard errors of predictions: {e}")))?;
         let parts = model.split(&fit.free);
-        let mut v = DMatrix::zeros(n, n);
         let mut zg = Vec::new();
         let mut gs = Vec::new();
         for (t, x) in model.terms.iter().zip(&parts) {
             let g = t.g.value_f64(x).map_err(|e| fail(e.to_string()))?;
-            let z = t.z.to_dense();
-            let zgt = &z * &g;
-            v += &zgt * z.transpose();
-            zg.push(zgt);
+            zg.push(t.z.to_dense() * &g);
             gs.push(g);
         }
-        v += model
-            .residual
-            .value_f64(parts[parts.len() - 1])
-            .map_err(|e| fail(e.to_string()))?;
-        let chol = v
-            .cholesky()
-            .ok_or_else(|| fail("V is not positive definite at the estimate".into()))?;
         let x = crate::inference::x_dense(model);
         let rows = self.new_random_design(new)?;
-        let mut out = Vec::with_capacity(m);
+        // Column i of w: Σ_t Z_t G_t z_t of new row i, the covariance of y
+        // with z u; zgz[i] = zᵀGz.
+        let mut w = DMatrix::zeros(n, m);
+        let mut zgz = vec![0.0; m];
         for (i, row) in rows.iter().enumerate() {
-            // w = Σ Z_t G_t z_t: the covariance of y with z u.
-            let mut w = DVector::zeros(n);
-            let mut zgz = 0.0;
             for &(t, c, a) in row {
-                w += zg[t].column(c) * a;
+                let mut col = w.column_mut(i);
+                col += zg[t].column(c) * a;
                 for &(t2, c2, a2) in row {
                     if t2 == t {
-                        zgz += a * a2 * gs[t][(c, c2)];
+                        zgz[i] += a * a2 * gs[t][(c, c2)];
                     }
                 }
             }
-            let xi = xn.row(i).transpose();
-            let vw = chol.solve(&w);
-            let xvw = x.transpose() * &vw; // Xᵀ V⁻¹ w
-            let phi_xvw = &phi * &xvw;
-            let cross = (xi.transpose() * &phi_xvw)[(0, 0)];
-            let wpw = w.dot(&vw) - xvw.dot(&phi_xvw);
-            let var = pop[i] - 2.0 * cross + zgz - wpw;
+        }
+        let vw = solver.solve(&w); // V⁻¹ w
+        let xvw = x.transpose() * &vw; // Xᵀ V⁻¹ w, p × m
+        let phi_xvw = &phi * &xvw;
+        let mut out = Vec::with_capacity(m);
+        for i in 0..m {
+            let cross = xn.row(i).dot(&phi_xvw.column(i).transpose());
+            let wpw = w.column(i).dot(&vw.column(i)) - xvw.column(i).dot(&phi_xvw.column(i));
+            let var = pop[i] - 2.0 * cross + zgz[i] - wpw;
             out.push(var.max(0.0).sqrt());
         }
         Ok(out)

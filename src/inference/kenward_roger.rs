@@ -547,3 +547,94 @@ mod tests {
         }
     }
 }
+
+/// Solves with `Σ = V` at the free parameters: through the mixed-model
+/// equations (`Σ⁻¹M = R⁻¹M − R⁻¹Z C⁻¹ZᵀR⁻¹M`) when the residual is diagonal
+/// and every `G` invertible, else with the dense Cholesky factor of `V`
+/// (at most [`MAX_N`] observations).
+pub(crate) enum SigmaSolver {
+    Mme {
+        rinv: DVector<f64>,
+        z: DMatrix<f64>,
+        b: DMatrix<f64>,
+        c: nalgebra::Cholesky<f64, nalgebra::Dyn>,
+    },
+    Dense(nalgebra::Cholesky<f64, nalgebra::Dyn>),
+}
+
+impl SigmaSolver {
+    /// `V` at `free` ready to solve with.
+    pub(crate) fn new(model: &MixedModel, free: &[f64]) -> Result<Self, InferenceError> {
+        let n = model.n();
+        let parts = model.split(free);
+        let q: usize = model.terms.iter().map(|t| t.z.dims().1).sum();
+        let diag = model
+            .residual
+            .diagonal_f64(parts[parts.len() - 1])
+            .transpose()
+            .map_err(|e| fail(format!("the residual: {e}")))?;
+        if let Some((r, _)) = diag.filter(|(r, _)| r.iter().all(|v| *v > 0.0)) {
+            if n.saturating_mul(q.max(1)) <= MAX_NQ {
+                let rinv = DVector::from_iterator(n, r.iter().map(|v| 1.0 / v));
+                let mut z = DMatrix::zeros(n, q);
+                let mut ginv = Vec::new();
+                let mut off = 0;
+                let mut ok = true;
+                for (t, x) in model.terms.iter().zip(&parts) {
+                    let g = t.g.value_f64(x).map_err(|e| fail(e.to_string()))?;
+                    match g.cholesky() {
+                        Some(ch) => ginv.push((off, ch.inverse())),
+                        None => {
+                            ok = false;
+                            break;
+                        }
+                    }
+                    let zt = t.z.to_dense();
+                    z.view_mut((0, off), (n, zt.ncols())).copy_from(&zt);
+                    off += zt.ncols();
+                }
+                if ok {
+                    let b = scale_rows(&z, &rinv);
+                    let mut c = z.transpose() * &b;
+                    for (o, gi) in &ginv {
+                        let mut v = c.view_mut((*o, *o), (gi.nrows(), gi.ncols()));
+                        v += gi;
+                    }
+                    if let Some(c) = c.cholesky() {
+                        return Ok(SigmaSolver::Mme { rinv, z, b, c });
+                    }
+                }
+            }
+        }
+        if n > MAX_N {
+            return Err(fail(format!(
+                "this needs the dense V (a residual that is not diagonal, or a variance on its boundary); {n} observations is more than {MAX_N}"
+            )));
+        }
+        let mut v = DMatrix::zeros(n, n);
+        for (t, x) in model.terms.iter().zip(&parts) {
+            let g = t.g.value_f64(x).map_err(|e| fail(e.to_string()))?;
+            let z = t.z.to_dense();
+            v += &z * g * z.transpose();
+        }
+        v += model
+            .residual
+            .value_f64(parts[parts.len() - 1])
+            .map_err(|e| fail(e.to_string()))?;
+        v.cholesky()
+            .map(SigmaSolver::Dense)
+            .ok_or_else(|| fail("V is not positive definite at the estimate"))
+    }
+
+    /// `Σ⁻¹ m`.
+    pub(crate) fn solve(&self, m: &DMatrix<f64>) -> DMatrix<f64> {
+        match self {
+            SigmaSolver::Mme { rinv, z, b, c } => {
+                let rm = scale_rows(m, rinv);
+                let inner = c.solve(&(z.transpose() * &rm));
+                rm - b * inner
+            }
+            SigmaSolver::Dense(ch) => ch.solve(m),
+        }
+    }
+}

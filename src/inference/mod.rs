@@ -16,7 +16,7 @@ pub use distributions::{f_sf, t_two_sided, Z_975};
 pub use fixed_tests::{
     doolittle_rows, fixed_effect_tests, term_rows, CoefficientTest, Ddf, FixedTests, TermTest,
 };
-pub(crate) use kenward_roger::x_dense;
+pub(crate) use kenward_roger::{x_dense, SigmaSolver};
 pub use kenward_roger::{KenwardRoger, KrTest, MAX_N as KENWARD_ROGER_MAX_N};
 pub use lrt::{likelihood_ratio, InferenceError, LikelihoodRatio};
 pub use profile::{intervals, CiMethod, Interval};
