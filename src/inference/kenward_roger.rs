@@ -517,37 +517,6 @@ fn pieces_dense(model: &MixedModel, free: &[f64]) -> Result<Pieces, InferenceErr
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::datasets::{john_alpha, john_alpha_model};
-    use crate::reml::RemlOptions;
-
-    /// The two ways of computing the pieces agree: through the mixed-model
-    /// equations (Woodbury) and with the dense `Σ⁻¹`.
-    #[test]
-    fn mixed_model_equations_match_the_dense_computation() {
-        let m = john_alpha_model(&john_alpha()).unwrap();
-        let fit = m.fit(&RemlOptions::default().tolerance(1e-10)).unwrap();
-        let a = pieces_mme(&m, &fit.free)
-            .unwrap()
-            .expect("diagonal residual");
-        let b = pieces_dense(&m, &fit.free).unwrap();
-        let close =
-            |x: &DMatrix<f64>, y: &DMatrix<f64>| (x - y).amax() <= 1e-9 * y.amax().max(1e-12);
-        assert!(close(&a.phi, &b.phi));
-        assert!(close(&a.ktrace, &b.ktrace), "{} vs {}", a.ktrace, b.ktrace);
-        for (x, y) in a.p_mats.iter().zip(&b.p_mats) {
-            assert!(close(x, y));
-        }
-        for (r, s) in a.q_all.iter().zip(&b.q_all) {
-            for (x, y) in r.iter().zip(s) {
-                assert!(close(x, y));
-            }
-        }
-    }
-}
-
 /// Solves with `Σ = V` at the free parameters: through the mixed-model
 /// equations (`Σ⁻¹M = R⁻¹M − R⁻¹Z C⁻¹ZᵀR⁻¹M`) when the residual is diagonal
 /// and every `G` invertible, else with the dense Cholesky factor of `V`
@@ -635,6 +604,37 @@ impl SigmaSolver {
                 rm - b * inner
             }
             SigmaSolver::Dense(ch) => ch.solve(m),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datasets::{john_alpha, john_alpha_model};
+    use crate::reml::RemlOptions;
+
+    /// The two ways of computing the pieces agree: through the mixed-model
+    /// equations (Woodbury) and with the dense `Σ⁻¹`.
+    #[test]
+    fn mixed_model_equations_match_the_dense_computation() {
+        let m = john_alpha_model(&john_alpha()).unwrap();
+        let fit = m.fit(&RemlOptions::default().tolerance(1e-10)).unwrap();
+        let a = pieces_mme(&m, &fit.free)
+            .unwrap()
+            .expect("diagonal residual");
+        let b = pieces_dense(&m, &fit.free).unwrap();
+        let close =
+            |x: &DMatrix<f64>, y: &DMatrix<f64>| (x - y).amax() <= 1e-9 * y.amax().max(1e-12);
+        assert!(close(&a.phi, &b.phi));
+        assert!(close(&a.ktrace, &b.ktrace), "{} vs {}", a.ktrace, b.ktrace);
+        for (x, y) in a.p_mats.iter().zip(&b.p_mats) {
+            assert!(close(x, y));
+        }
+        for (r, s) in a.q_all.iter().zip(&b.q_all) {
+            for (x, y) in r.iter().zip(s) {
+                assert!(close(x, y));
+            }
         }
     }
 }
