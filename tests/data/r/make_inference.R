@@ -93,6 +93,7 @@ ss <- fit("tests/data/sleepstudy.csv", "Reaction ~ Days + (Days|Subject)")
 pen <- fit("tests/data/Penicillin.csv", "diameter ~ 1 + (1|plate) + (1|sample)")
 jag <- fit("tests/data/john_alpha.csv", "yield ~ gen + (1|rep) + (1|rep:block)")
 jau <- fit("tests/data/inference/john_alpha_unbalanced.csv", "yield ~ rep + gen + (1|rep:block)")
+cr <- fit("tests/data/crossed_2000.csv", "y ~ 1 + x1 + (1|f1) + (1|f2)")
 
 ss_new <- read.csv("tests/data/predict_sleepstudy_new.csv"); ss_new$Subject <- factor(ss_new$Subject)
 pen_new <- read.csv("tests/data/predict_penicillin_new.csv")
@@ -109,7 +110,8 @@ out <- list(
   john_alpha_gen = c(list(data = "john_alpha.csv", formula = "yield ~ gen + (1|rep) + (1|rep:block)"),
                      tests(jag)),
   john_alpha_unbalanced = c(list(data = "inference/john_alpha_unbalanced.csv",
-                                 formula = "yield ~ rep + gen + (1|rep:block)"), tests(jau)))
+                                 formula = "yield ~ rep + gen + (1|rep:block)"), tests(jau)),
+  crossed_2000 = c(list(data = "crossed_2000.csv", formula = "y ~ 1 + x1 + (1|f1) + (1|f2)"), tests(cr)))
 write_json(out, "tests/data/inference/references.json", digits = NA, auto_unbox = TRUE,
            pretty = TRUE, null = "null", na = "null")
 cat("wrote tests/data/inference/references.json\n")
