@@ -12,9 +12,11 @@ usage:
           [--method reml|ml] [--backend auto|dense|sparse] [--tolerance T]
           [--max-iter N] [--drop-aliased] [--na omit|fail] [--json] [--quiet]
           [--blups FILE.csv] [--residuals FILE.csv]
+          [--ddf satterthwaite|kenward-roger|residual] [--ci wald|profile]
+          [--plots DIR] [--progress]
   covreml lrt DATA.csv --formula \"M0\" --formula \"M1\" [options as for fit]
   covreml predict DATA.csv --formula F --newdata NEW.csv [--population]
-          [options as for fit]
+          [--se] [options as for fit]
   covreml help | --help | --version
 
 The formula grammar (lme4's): y ~ 1 + x + f + f:g + a*b, 0 + / - 1, factor(x),
@@ -38,7 +40,24 @@ fitted: conditional, y - Xb - Zu, as lme4's fitted() and residuals().
 predict fits F to DATA.csv and prints line,prediction for each row of
 NEW.csv (or JSON): Xb + Zu, a level unseen in DATA.csv contributing 0 (lme4's
 allow.new.levels = TRUE); --population gives Xb alone (lme4's re.form = NA).
-No standard errors of predictions yet.
+--se adds standard errors: with --population sqrt(x' Var(b) x); otherwise of
+Xb + Zu as a prediction of Xb + Zu, from the inverse of the mixed-model
+equations (Var(b), the PEV of the BLUPs and their covariance with b; an
+unseen level adds nothing).
+--ddf prints an ANOVA table (an F test per fixed term: all its coefficients
+0; num and den df, F, p) and t tests of the coefficients with those df:
+satterthwaite (lmerTest), kenward-roger (pbkrtest's adjusted covariance and
+scaled F; REML fits of models linear in their variances) or
+residual (n - p). --ci wald|profile prints 95% intervals: coefficients by
+Wald (lme4's confint), variances on the SD scale by Wald (delta method) or
+by the REML/ML profile likelihood (lme4's profile confint).
+--plots DIR writes residuals_fitted.svg, qq.svg, loglik.svg (by iteration)
+and one caterpillar plot
+per random term and coefficient (blups_TERM_COEF.svg: BLUPs +- 1.96
+sqrt(PEV), ordered).
+--progress prints one line per iteration on stderr (iteration,
+log-likelihood, step, seconds); it is on by default when stderr is a
+terminal; --quiet silences it.
 lrt compares two models fitted to the same rows; when their fixed effects
 differ both are fitted by ML (as lme4's anova refits), and the output says so.
 
@@ -81,6 +100,13 @@ pub(crate) struct Args {
     /// `fit`: files for the BLUP table and the residuals.
     pub(crate) blups: Option<String>,
     pub(crate) residuals: Option<String>,
+    /// `fit`: fixed-effect tests, intervals, plots; `predict`: standard
+    /// errors; all: progress lines.
+    pub(crate) ddf: Option<crate::inference::Ddf>,
+    pub(crate) ci: Option<crate::inference::CiMethod>,
+    pub(crate) plots: Option<String>,
+    pub(crate) se: bool,
+    pub(crate) progress: bool,
 }
 
 /// A usage error: the message and the usage text, status 2.
@@ -116,6 +142,11 @@ pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
         population: false,
         blups: None,
         residuals: None,
+        ddf: None,
+        ci: None,
+        plots: None,
+        se: false,
+        progress: false,
     };
     let mut data = None;
     while let Some(arg) = it.next() {
@@ -169,6 +200,23 @@ pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
             "--blups" => a.blups = Some(value("--blups")?),
             "--residuals" => a.residuals = Some(value("--residuals")?),
             "--quiet" | "-q" => a.quiet = true,
+            "--ddf" => {
+                a.ddf = Some(
+                    value("--ddf")?
+                        .parse()
+                        .map_err(|e| usage(format!("--ddf: {e}")))?,
+                )
+            }
+            "--ci" => {
+                a.ci = Some(
+                    value("--ci")?
+                        .parse()
+                        .map_err(|e| usage(format!("--ci: {e}")))?,
+                )
+            }
+            "--plots" => a.plots = Some(value("--plots")?),
+            "--se" => a.se = true,
+            "--progress" => a.progress = true,
             s if s.starts_with('-') && s.len() > 1 => {
                 return Err(usage(format!("unknown option `{s}`")))
             }
@@ -207,10 +255,14 @@ fn check_command_options(command: &str, a: &Args) -> Result<(), Failure> {
         ("--population", a.population, predict),
         ("--blups", a.blups.is_some(), command == "fit"),
         ("--residuals", a.residuals.is_some(), command == "fit"),
+        ("--ddf", a.ddf.is_some(), command == "fit"),
+        ("--ci", a.ci.is_some(), command == "fit"),
+        ("--plots", a.plots.is_some(), command == "fit"),
+        ("--se", a.se, predict),
     ];
     for (name, given, allowed) in only {
         if given && !allowed {
-            let home = if name.starts_with("--newdata") || name == "--population" {
+            let home = if matches!(name, "--newdata" | "--population" | "--se") {
                 "predict"
             } else {
                 "fit"

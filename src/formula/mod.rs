@@ -94,6 +94,7 @@ mod components;
 mod effects;
 mod error;
 mod fixed_part;
+mod inference;
 mod lexer;
 mod model;
 mod parser;
