@@ -112,7 +112,6 @@ impl FormulaModel {
     /// model has not seen adds 0.
     fn add_blups(&self, fit: &RemlFit, new: &Table, pred: &mut [f64]) -> Result<(), FormulaError> {
         let text = self.formula.text.as_str();
-        let m = new.n_rows();
         let mut recipes = self.recipes.frozen();
         let blups = self.model.blup_values(fit)?;
         for (t, blup) in self.terms.iter().zip(&blups) {
@@ -127,26 +126,8 @@ impl FormulaModel {
             for g in &t.group_vars {
                 group_text.push(columns::text(new, g, text)?);
             }
-            let mut slope_values = Vec::new();
-            for s in &t.slopes {
-                slope_values.push(match s {
-                    None => None,
-                    Some(vars) => {
-                        let mut x = vec![1.0; m];
-                        for v in vars {
-                            let c = columns::numbers(
-                                new,
-                                v,
-                                text,
-                                "it is a random slope",
-                                &mut recipes,
-                            )?;
-                            x.iter_mut().zip(&c).for_each(|(a, b)| *a *= b);
-                        }
-                        Some(x)
-                    }
-                });
-            }
+            let slope_values =
+                super::random_part::coefficient_values(&t.slopes, new, text, &mut recipes)?;
             for (i, p) in pred.iter_mut().enumerate() {
                 let key = group_text
                     .iter()
