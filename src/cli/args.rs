@@ -204,8 +204,11 @@ pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
                         col.trim()
                     )));
                 }
-                a.relationships
-                    .push((col.trim().to_string(), file.trim().to_string(), arg == "--pedigree"));
+                a.relationships.push((
+                    col.trim().to_string(),
+                    file.trim().to_string(),
+                    arg == "--pedigree",
+                ));
             }
             "--weights" => a.weights = Some(value("--weights")?),
             s if s.starts_with('-') && s.len() > 1 => {

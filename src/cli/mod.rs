@@ -157,7 +157,8 @@ fn model_inputs(a: &Args) -> Result<ModelInputs, Failure> {
     inputs.weights = a.weights.clone();
     for (column, file, pedigree) in &a.relationships {
         let option = if *pedigree { "--pedigree" } else { "--grm" };
-        let t = Table::read(file).map_err(|e| data_error(format!("{option} {column}={file}: {e}")))?;
+        let t =
+            Table::read(file).map_err(|e| data_error(format!("{option} {column}={file}: {e}")))?;
         let r = if *pedigree {
             Relationship::from_pedigree_table(&t, file)
         } else {

@@ -160,7 +160,12 @@ fn term_components(
                 }
             }
             for name in c {
-                push(g, Some(name.clone()), Some("psi".into()), ComponentKind::Var);
+                push(
+                    g,
+                    Some(name.clone()),
+                    Some("psi".into()),
+                    ComponentKind::Var,
+                );
             }
         }
         _ => lower_triangle(g, c, push),

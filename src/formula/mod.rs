@@ -115,7 +115,7 @@ pub use components::{ComponentKind, VarianceComponent};
 pub use effects::{FittedValues, RandomEffect};
 pub use error::{FormulaError, Span};
 pub use model::{BuildOptions, FormulaModel, ModelInputs, RandomTermInfo};
-pub use relationship::{Relationship, RelationshipKind};
 pub use parser::parse;
+pub use relationship::{Relationship, RelationshipKind};
 pub use residual::{Residual, SpatialKernel};
 pub use summary::Summary;

@@ -24,11 +24,11 @@ use super::parser::parse;
 use super::random_part::{self, CoefColumn};
 use super::relationship::Relationship;
 use super::residual::{Residual, SpatialKernel};
-use super::spatial_field::{Field, SpatialField};
-use super::weighted::{InverseWeights, Weighted};
 use super::rows;
+use super::spatial_field::{Field, SpatialField};
 use super::terms::{terms, Coef, Terms};
 use super::transform::Recipes;
+use super::weighted::{InverseWeights, Weighted};
 use crate::data::{NaAction, Table};
 use crate::reml::{Aliased, FixedEffects, Iteration, MixedModel, RemlError, RemlFit, RemlOptions};
 use crate::structures::grouped::{
@@ -280,7 +280,10 @@ impl FormulaModel {
             if table.column(&w.name).is_err() {
                 return Err(FormulaError::Weights {
                     column: w.name.clone(),
-                    reason: format!("no such column; the columns are: {}", table.names().join(", ")),
+                    reason: format!(
+                        "no such column; the columns are: {}",
+                        table.names().join(", ")
+                    ),
                 });
             }
             if !vars.iter().any(|v| v.name == w.name) {
@@ -634,7 +637,11 @@ fn spatial_field(
 
 /// The residual `σ² diag(1/w)` of prior weights `w` (column `w`): with the
 /// iid residual only; weights must be positive finite numbers.
-fn weighted_residual(residual: &Residual, table: &Table, w: &Var) -> Result<ResidualPart, FormulaError> {
+fn weighted_residual(
+    residual: &Residual,
+    table: &Table,
+    w: &Var,
+) -> Result<ResidualPart, FormulaError> {
     let fail = |reason: String| FormulaError::Weights {
         column: w.name.clone(),
         reason,

@@ -55,13 +55,13 @@ impl Relationship {
     /// inbreeding), the levels its ids in the pedigree's order (parents
     /// first). `source` names it in summaries (a file name).
     pub fn from_pedigree(p: &Pedigree, source: &str) -> Result<Self, FormulaError> {
-        let inverse = p
-            .a_inverse()
-            .into_inverse_data()
-            .map_err(|e| FormulaError::Relationship {
-                column: source.to_string(),
-                reason: e.to_string(),
-            })?;
+        let inverse =
+            p.a_inverse()
+                .into_inverse_data()
+                .map_err(|e| FormulaError::Relationship {
+                    column: source.to_string(),
+                    reason: e.to_string(),
+                })?;
         Ok(Self::new(
             RelationshipKind::Pedigree,
             p.ids().to_vec(),
@@ -98,7 +98,11 @@ impl Relationship {
     /// positive definite (a GRM from fewer markers than individuals is
     /// singular: blend it with `A` or add a small value to its diagonal) or
     /// repeated ids are errors.
-    pub fn from_matrix(ids: Vec<String>, a: &DMatrix<f64>, source: &str) -> Result<Self, FormulaError> {
+    pub fn from_matrix(
+        ids: Vec<String>,
+        a: &DMatrix<f64>,
+        source: &str,
+    ) -> Result<Self, FormulaError> {
         let fail = |reason: String| FormulaError::Relationship {
             column: source.to_string(),
             reason,
@@ -135,8 +139,8 @@ impl Relationship {
             }
             col_ptr.push(row_idx.len());
         }
-        let inverse = InverseData::new(q, col_ptr, row_idx, values)
-            .map_err(|e| fail(e.to_string()))?;
+        let inverse =
+            InverseData::new(q, col_ptr, row_idx, values).map_err(|e| fail(e.to_string()))?;
         let mut seen = HashMap::new();
         for (i, id) in ids.iter().enumerate() {
             if let Some(j) = seen.insert(id.clone(), i) {
@@ -167,7 +171,11 @@ impl Relationship {
                 names.len()
             )));
         }
-        let ids: Vec<String> = table.column(&names[0])?.iter().map(|s| s.trim().to_string()).collect();
+        let ids: Vec<String> = table
+            .column(&names[0])?
+            .iter()
+            .map(|s| s.trim().to_string())
+            .collect();
         for (k, (id, col)) in ids.iter().zip(&names[1..]).enumerate() {
             if id != col.trim() {
                 return Err(fail(format!(
@@ -234,17 +242,24 @@ impl Relationship {
     /// The design of the rows whose ids are `values` (of column `column`):
     /// one column per id of the matrix; an id of the data that the matrix
     /// does not have is an error naming it.
-    pub(crate) fn incidence(&self, values: &[String], column: &str) -> Result<Incidence, FormulaError> {
+    pub(crate) fn incidence(
+        &self,
+        values: &[String],
+        column: &str,
+    ) -> Result<Incidence, FormulaError> {
         let levels = values
             .iter()
             .map(|v| {
-                self.index.get(v.trim()).copied().ok_or_else(|| FormulaError::Relationship {
-                    column: column.to_string(),
-                    reason: format!(
-                        "the level `{v}` of the data is not in {}",
-                        self.describe()
-                    ),
-                })
+                self.index
+                    .get(v.trim())
+                    .copied()
+                    .ok_or_else(|| FormulaError::Relationship {
+                        column: column.to_string(),
+                        reason: format!(
+                            "the level `{v}` of the data is not in {}",
+                            self.describe()
+                        ),
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Incidence::new(levels, self.ids.len())?.with_level_names(self.ids.clone())?)

@@ -4,7 +4,8 @@
 //! `V_ij = σ² k(dᵢⱼ/r)` — nlme's `corExp`, `corGaus`, `corSpher` with
 //! `form = ~ x + y | g` and `nugget = TRUE` or `FALSE`. Parameters
 //! `sigma^2` (`e^{2x}`), `range` (`eˣ`, default the mean distance between
-//! distinct positions within a level) and, with a nugget, `nugget`
+//! distinct positions within a level with a nugget, 90 % of the smallest
+//! without) and, with a nugget, `nugget`
 //! (`sigmoid(x)`, default 0.1 as nlme). The residual keywords
 //! `exp(x + y | g, nugget)` and `exp(x + y)` build it; `exp(x + y, nugget)`
 //! (one field, nugget) is [`Isotropic`](crate::structures::spatial::Isotropic).
@@ -29,24 +30,29 @@ pub(crate) struct Field {
 }
 
 impl Field {
-    /// The mean distance between distinct positions within a level (1 if
-    /// there is none): the default range.
-    fn mean_distance(&self) -> f64 {
+    /// The default range: with a nugget the mean distance between distinct
+    /// positions within a level (as [`Isotropic`](crate::structures::spatial::Isotropic)),
+    /// without one 90 % of the smallest (nlme's start), where `V` is far
+    /// from singular; 1 if no two positions differ.
+    fn default_range(&self) -> f64 {
         let n = self.coords.len();
-        let (mut sum, mut count) = (0.0, 0usize);
+        let (mut sum, mut count, mut min) = (0.0, 0usize, f64::INFINITY);
         for i in 0..n {
             for j in 0..i {
                 let d = self.coords.distance(i, j);
                 if self.groups[i] == self.groups[j] && d > 0.0 {
                     sum += d;
                     count += 1;
+                    min = min.min(d);
                 }
             }
         }
         if count == 0 {
             1.0
-        } else {
+        } else if self.nugget {
             sum / count as f64
+        } else {
+            0.9 * min
         }
     }
 }
@@ -101,7 +107,7 @@ impl<K: Kernel> Structure for SpatialField<K> {
     fn param_specs(shape: &Field) -> Vec<ParamSpec> {
         let mut p = vec![
             ParamSpec::variance("sigma^2"),
-            ParamSpec::new("range", shape.mean_distance().ln(), Transform::Exp)
+            ParamSpec::new("range", shape.default_range().ln(), Transform::Exp)
                 .kind(ParamKind::Range),
         ];
         if shape.nugget {

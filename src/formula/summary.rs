@@ -206,7 +206,9 @@ impl fmt::Display for Summary<'_> {
                 let mut what = Vec::new();
                 if keyed {
                     what.push(match t.structure {
-                        super::TermStructure::Fa(k) => format!("fa({k}) covariance of the coefficients"),
+                        super::TermStructure::Fa(k) => {
+                            format!("fa({k}) covariance of the coefficients")
+                        }
                         s => format!("{} covariance of the coefficients", s.keyword()),
                     });
                 }

@@ -11,4 +11,5 @@ mod formula;
 mod messy_data;
 mod predict;
 mod random_inputs;
+mod random_structures;
 mod residual_keywords;
