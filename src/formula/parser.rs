@@ -402,14 +402,16 @@ impl<'a> Parser<'a> {
         let inner = self.sum(false)?;
         match self.peek() {
             Some(Tok::Bar) => self.pos += 1,
-            Some(Tok::DoubleBar) => return Err(FormulaError::unsupported(
-                self.text,
-                self.peek_spanned().map(|(_, s)| s).unwrap_or_default(),
-                format!(
+            Some(Tok::DoubleBar) => {
+                return Err(FormulaError::unsupported(
+                    self.text,
+                    self.peek_spanned().map(|(_, s)| s).unwrap_or_default(),
+                    format!(
                     "`||` inside `{}(…)`; the keyword sets the covariance, write `{}(lhs | group)`",
                     key.name, key.name
                 ),
-            )),
+                ))
+            }
             _ => {
                 return Err(self.error(&format!("`|` and the grouping: `{}(0 + f | g)`", key.name)))
             }
@@ -426,13 +428,15 @@ impl<'a> Parser<'a> {
                 match self.bump() {
                     Some((Tok::Number(k), s)) => match k.parse::<usize>() {
                         Ok(k) if (1..=MAX_FA_ORDER).contains(&k) => TermStructure::Fa(k),
-                        _ => return Err(FormulaError::unsupported(
-                            self.text,
-                            s,
-                            format!(
+                        _ => {
+                            return Err(FormulaError::unsupported(
+                                self.text,
+                                s,
+                                format!(
                                 "the order `{k}` of `fa`; a whole number from 1 to {MAX_FA_ORDER}"
                             ),
-                        )),
+                            ))
+                        }
                     },
                     _ => {
                         self.pos -= 1;

@@ -548,3 +548,39 @@ fn misuse_is_refused_with_a_reason() {
     }
     let _ = run(&["help"]);
 }
+
+/// `covreml predict` with categorical random coefficients, a known and a
+/// new worker, against lme4's `predict(allow.new.levels = TRUE)`.
+#[test]
+fn predictions_with_categorical_coefficients_match_lme4() {
+    let all: Value =
+        serde_json::from_str(&std::fs::read_to_string(data("random_structures.json")).unwrap())
+            .unwrap();
+    let r = &all["predictions"][0];
+    let argv: Vec<String> = [
+        "predict",
+        &data("Machines.csv"),
+        "--formula",
+        r["formula"].as_str().unwrap(),
+        "--newdata",
+        &data(r["newdata"].as_str().unwrap()),
+        "--tolerance",
+        "1e-10",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = covreml::cli::run(&argv);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let got: Vec<f64> = out
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    let want = r["prediction"].as_array().unwrap();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        close("prediction", *g, f(w), 1e-6);
+    }
+}

@@ -83,3 +83,12 @@ fits[[length(fits) + 1]] <- sp("wheat2_gau", "gau(latitude + longitude)",
 out <- list(source = "tests/data/r/make_random_structures.R", lme4 = as.character(packageVersion("lme4")),
             nlme = as.character(packageVersion("nlme")), R = R.version.string, fits = fits)
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null"), "random_structures.json")
+
+# predictions with categorical random coefficients (lme4 predict, allow.new.levels)
+nd <- read.csv("predict_machines_new.csv")
+nd$Worker <- factor(nd$Worker)
+pr <- list(name = "machines_predict", data = "Machines.csv", newdata = "predict_machines_new.csv",
+           formula = "score ~ Machine + (1 + Machine | Worker)",
+           prediction = unname(predict(f2, newdata = nd, allow.new.levels = TRUE)))
+out$predictions <- list(pr)
+writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null"), "random_structures.json")
