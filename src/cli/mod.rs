@@ -153,8 +153,10 @@ fn build(a: &Args, formula: &str, table: &Table) -> Result<FormulaModel, Failure
 /// The relationship matrices (`--pedigree`, `--grm`) and weights of the
 /// command line, the files read.
 fn model_inputs(a: &Args) -> Result<ModelInputs, Failure> {
-    let mut inputs = ModelInputs::default();
-    inputs.weights = a.weights.clone();
+    let mut inputs = ModelInputs {
+        weights: a.weights.clone(),
+        ..ModelInputs::default()
+    };
     for (column, file, pedigree) in &a.relationships {
         let option = if *pedigree { "--pedigree" } else { "--grm" };
         let t =
