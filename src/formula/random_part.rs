@@ -124,16 +124,6 @@ pub(crate) fn coefficient_columns(
             .filter(|(i, _)| factor.as_ref().map(|(f, _)| f) != Some(i))
             .map(|(_, v)| v.clone())
             .collect();
-        for v in &numeric {
-            // Checked to be numbers here, so that errors name the column.
-            columns::numbers(
-                table,
-                v,
-                text,
-                "it is a random slope (a categorical column gives one coefficient per level)",
-                recipes,
-            )?;
-        }
         let Some((fi, levels)) = factor else {
             names.push(t.vars.iter().map(label).collect::<Vec<_>>().join(":"));
             cols.push(CoefColumn::Numeric(numeric));
