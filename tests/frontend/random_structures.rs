@@ -584,3 +584,74 @@ fn predictions_with_categorical_coefficients_match_lme4() {
         close("prediction", *g, f(w), 1e-6);
     }
 }
+
+/// `G = Σ ⊗ A` for several coefficients over a pedigree:
+/// `diag(0 + sex | animal)` and `(0 + sex | animal)` against an
+/// independent dense REML (`tests/independent/animal_sex_terms_reml.py`).
+/// The unstructured fit's optimum has a correlation of 0.99997: a fit that
+/// says it converged must match it; one that stops short must say so. It
+/// runs on the dense backend: the sparse one (which needs `G⁻¹ = Σ⁻¹ ⊗ A⁻¹`)
+/// stops 4.6e-4 below the optimum and calls it a boundary fit (reported in
+/// issue 21's notes; not fixed here).
+#[test]
+fn several_coefficients_over_a_pedigree_match_an_independent_reml() {
+    let ped = format!("animal={}", data("animal_pedigree.csv"));
+    let r = reference("animal_sex_terms.json", "animal_diag_sex");
+    let v = fit(
+        "animal_records.csv",
+        r["formula"].as_str().unwrap(),
+        &["--pedigree", &ped],
+    );
+    close("loglik", f(&v["loglik"]), f(&r["loglik"]), 1e-8);
+    for sex in ["sexF", "sexM"] {
+        close(
+            sex,
+            component(&v, "animal", Some(sex), None),
+            f(&r[sex]),
+            1e-4,
+        );
+    }
+    close(
+        "residual",
+        component(&v, "Residual", None, None),
+        f(&r["residual"]),
+        1e-4,
+    );
+
+    let r = reference("animal_sex_terms.json", "animal_us_sex");
+    let argv: Vec<String> = [
+        "fit",
+        &data("animal_records.csv"),
+        "--formula",
+        r["formula"].as_str().unwrap(),
+        "--pedigree",
+        &ped,
+        "--backend",
+        "dense",
+        "--json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = covreml::cli::run(&argv);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let ll = f(&v["loglik"]);
+    if out.status == 0 {
+        assert_eq!(v["converged"], true);
+        close("loglik", ll, f(&r["loglik"]), 1e-7);
+        close(
+            "cov",
+            component(&v, "animal", Some("sexM"), Some("sexF")),
+            f(&r["cov"]),
+            1e-3,
+        );
+    } else {
+        assert_eq!(out.status, 3, "{}", out.stderr);
+        assert!(out.stderr.contains("did not converge"), "{}", out.stderr);
+        assert!(
+            ll <= f(&r["loglik"]) + 1e-6,
+            "{ll} above the optimum {}",
+            r["loglik"]
+        );
+    }
+}
