@@ -577,6 +577,35 @@ mod tests {
     }
 
     #[test]
+    fn structure_keywords() {
+        let f = parse("y ~ env + fa(0 + env | gen, 2) + cs(1 + f | g1/g2) + (1 | h)").unwrap();
+        let kinds: Vec<Option<TermStructure>> = f
+            .items
+            .iter()
+            .filter_map(|(_, i)| match i {
+                Item::Random(r) => Some(r.structure),
+                Item::Fixed(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [Some(TermStructure::Fa(2)), Some(TermStructure::Cs), None]
+        );
+        match &f.items[1].1 {
+            Item::Random(r) => {
+                assert_eq!(&f.text[r.span.start..r.span.end], "fa(0 + env | gen, 2)")
+            }
+            other => panic!("not random: {other:?}"),
+        }
+        // a keyword inside a random term, or one without `|`
+        assert!(parse("y ~ (diag(1 | g) | h)").is_err());
+        let e = parse("y ~ ar1(0 + t)").unwrap_err();
+        assert!(e.to_string().contains("`|` and the grouping"), "{e}");
+        // other names before `(` are still functions
+        assert!(parse("y ~ log(x) + (1 | g)").is_ok());
+    }
+
+    #[test]
     fn errors_point_at_tokens() {
         let e = parse("y ~ x + ) + z").unwrap_err();
         assert_eq!(e.span(), Some(Span::new(8, 9)));
