@@ -6,7 +6,7 @@ use super::analysis::Analysis;
 use super::pattern::{quad_form, sym_matvec};
 use super::State;
 use crate::reml::evaluator::ScoreAi;
-use crate::reml::mixed::MixedModel;
+use crate::reml::terms::Term;
 use crate::reml::RemlError;
 use faer::Mat;
 use nalgebra::DMatrix;
@@ -15,7 +15,7 @@ impl Analysis {
     /// Score and AI at the point `st` was evaluated at (`C` factored there).
     pub fn score_and_ai(
         &mut self,
-        model: &MixedModel,
+        terms: &[Term],
         st: &State,
         ml: bool,
     ) -> Result<ScoreAi, RemlError> {
@@ -25,7 +25,7 @@ impl Analysis {
         let k = st.x.len();
         let mut score = Vec::with_capacity(k);
         let mut f: Vec<Vec<f64>> = Vec::with_capacity(k);
-        self.g_scores(model, st, &zc, &mut score, &mut f)?;
+        self.g_scores(terms, st, &zc, &mut score, &mut f)?;
         self.r_scores(st, &zc, &mut score, &mut f);
         let mut ai = self.ai_matrix(&st.q, &f);
         if ml {
@@ -46,7 +46,7 @@ impl Analysis {
     /// `∂ℓ/∂θ = −½[∂log|G| + tr(C^{uu}Ḣ) + ûᵀḢû]`, `f = −Z G Ḣ û`.
     fn g_scores(
         &mut self,
-        model: &MixedModel,
+        terms: &[Term],
         st: &State,
         zc: &[f64],
         score: &mut Vec<f64>,
@@ -58,10 +58,7 @@ impl Analysis {
             let pos = &self.pat.g_pos[t];
             if let Some(c) = self.h_chol[t].as_mut() {
                 c.factor(&h.values).map_err(|e| RemlError::InvalidModel {
-                    reason: format!(
-                        "G⁻¹ of `{}` is not positive definite ({e})",
-                        model.terms[t].name
-                    ),
+                    reason: format!("G⁻¹ of `{}` is not positive definite ({e})", terms[t].name),
                 })?;
             }
             for (kk, dh) in h.jacobian.iter().enumerate() {
