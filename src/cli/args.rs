@@ -14,19 +14,34 @@ usage:
           [--blups FILE.csv] [--residuals FILE.csv]
           [--ddf satterthwaite|kenward-roger|residual] [--ci wald|profile]
           [--plots DIR] [--progress]
+          [--pedigree COL=PED.csv] [--grm COL=MATRIX.csv] [--weights COL]
   covreml lrt DATA.csv --formula \"M0\" --formula \"M1\" [options as for fit]
   covreml predict DATA.csv --formula F --newdata NEW.csv [--population]
           [--se] [options as for fit]
   covreml help | --help | --version
 
 The formula grammar (lme4's): y ~ 1 + x + f + f:g + a*b, 0 + / - 1, factor(x),
-random terms (1|g), (1|g1:g2), (1|g1/g2), (1 + x|g), (1 + x||g), (0 + x|g).
+random terms (1|g), (1|g1:g2), (1|g1/g2), (1 + x|g), (1 + x||g), (0 + x|g);
+a categorical column on the left gives a coefficient per level: (0 + f|g),
+(1 + f|g). Covariance of the coefficients by keyword (glmmTMB's): us(1 + x|g)
+(the default), diag(1 + x|g), cs(0 + f|g) (one variance, one correlation),
+ar1(0 + t|g) (t a factor of equally spaced times), fa(0 + env|gen, k)
+(factor-analytic of order k = 1..3).
 Residual: iid (default); diag(f), a variance per level of f; ar1(t | g) and
 car1(t | g), autocorrelation in time t within g; cs(g), compound symmetry
 within g; us(t | g), unstructured within g; arh(t | g) and csh(t | g), ar1
 and cs within g with a variance per level of t; exp(x + y, nugget),
-gau(x + y, nugget), sph(x + y, nugget), isotropic spatial with a nugget;
-ar1(row):ar1(col), separable AR1 x AR1 over a field grid.
+gau(x + y, nugget), sph(x + y, nugget), isotropic spatial with a nugget,
+exp(x + y) without one, exp(x + y | g, nugget) independent fields per level
+of g (per trial); ar1(row):ar1(col), separable AR1 x AR1 over a field grid.
+--pedigree COL=PED.csv: random terms grouped by COL alone use the numerator
+relationship matrix A of the pedigree (first three columns: animal, sire,
+dam; unknown parents 0, NA or empty; any order): G = sigma^2 A, every animal
+of the pedigree gets a BLUP (labelled by its id). --grm COL=MATRIX.csv: the
+same with a given relationship matrix (a genomic one): a square CSV, the ids
+in the first column and as the other column names, in the same order.
+--weights COL: prior weights, residual variance sigma^2 / w (lme4's weights),
+with the iid residual.
 --na omit (default) drops every row with a missing value (empty, NA, N/A,
 NaN) in a column the model uses, as lme4 does; --na fail refuses them,
 naming the first missing cell by file line and column.
@@ -107,6 +122,10 @@ pub(crate) struct Args {
     pub(crate) plots: Option<String>,
     pub(crate) se: bool,
     pub(crate) progress: bool,
+    /// `--pedigree COL=FILE` and `--grm COL=FILE`: (column, file, is a pedigree).
+    pub(crate) relationships: Vec<(String, String, bool)>,
+    /// `--weights COL`.
+    pub(crate) weights: Option<String>,
 }
 
 /// A usage error: the message and the usage text, status 2.
@@ -147,6 +166,8 @@ pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
         plots: None,
         se: false,
         progress: false,
+        relationships: Vec::new(),
+        weights: None,
     };
     let mut data = None;
     while let Some(arg) = it.next() {
@@ -217,6 +238,27 @@ pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
             "--plots" => a.plots = Some(value("--plots")?),
             "--se" => a.se = true,
             "--progress" => a.progress = true,
+            "--pedigree" | "--grm" => {
+                let v = value(arg)?;
+                let (col, file) = v
+                    .split_once('=')
+                    .filter(|(c, f)| !c.trim().is_empty() && !f.trim().is_empty())
+                    .ok_or_else(|| {
+                        usage(format!("{arg} needs COLUMN=FILE.csv (the grouping column and the file), not `{v}`"))
+                    })?;
+                if a.relationships.iter().any(|(c, _, _)| c == col.trim()) {
+                    return Err(usage(format!(
+                        "two relationship matrices for the column `{}`",
+                        col.trim()
+                    )));
+                }
+                a.relationships.push((
+                    col.trim().to_string(),
+                    file.trim().to_string(),
+                    arg == "--pedigree",
+                ));
+            }
+            "--weights" => a.weights = Some(value("--weights")?),
             s if s.starts_with('-') && s.len() > 1 => {
                 return Err(usage(format!("unknown option `{s}`")))
             }

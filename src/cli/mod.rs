@@ -10,6 +10,7 @@
 //!         [--blups FILE.csv] [--residuals FILE.csv]
 //!         [--ddf satterthwaite|kenward-roger|residual] [--ci wald|profile]
 //!         [--plots DIR] [--progress]
+//!         [--pedigree COL=PED.csv] [--grm COL=MATRIX.csv] [--weights COL]
 //! covreml lrt DATA.csv --formula "M0" --formula "M1" [--json] [--quiet]
 //! covreml predict DATA.csv --formula F --newdata NEW.csv [--population] [--se] [--json]
 //! ```
@@ -34,7 +35,10 @@ mod tables;
 pub use args::USAGE;
 
 use crate::data::{DataError, Table};
-use crate::formula::{anova, parse, BuildOptions, FormulaError, FormulaModel, Residual, Summary};
+use crate::formula::{
+    anova, parse, BuildOptions, FormulaError, FormulaModel, ModelInputs, Relationship, Residual,
+    Summary,
+};
 use crate::reml::{Aliased, RemlFit, RemlOptions};
 use args::{parse_args, Args, Command};
 use std::io::IsTerminal;
@@ -149,10 +153,11 @@ fn build(a: &Args, formula: &str, table: &Table) -> Result<FormulaModel, Failure
         },
         na: a.na,
     };
+    let inputs = model_inputs(a)?;
     parse(formula)
         .and_then(|parsed| {
             let residual = Residual::parse(&a.residual)?;
-            FormulaModel::build_opts(&parsed, &residual, table, &opts)
+            FormulaModel::build_inputs(&parsed, &residual, table, &opts, &inputs)
         })
         .map_err(|e| {
             let missing = matches!(e, FormulaError::Data(DataError::MissingValue { .. }));
@@ -164,6 +169,28 @@ fn build(a: &Args, formula: &str, table: &Table) -> Result<FormulaModel, Failure
             }
             f
         })
+}
+
+/// The relationship matrices (`--pedigree`, `--grm`) and weights of the
+/// command line, the files read.
+fn model_inputs(a: &Args) -> Result<ModelInputs, Failure> {
+    let mut inputs = ModelInputs {
+        weights: a.weights.clone(),
+        ..ModelInputs::default()
+    };
+    for (column, file, pedigree) in &a.relationships {
+        let option = if *pedigree { "--pedigree" } else { "--grm" };
+        let t =
+            Table::read(file).map_err(|e| data_error(format!("{option} {column}={file}: {e}")))?;
+        let r = if *pedigree {
+            Relationship::from_pedigree_table(&t, file)
+        } else {
+            Relationship::from_matrix_table(&t, file)
+        }
+        .map_err(|e| data_error(format!("{option} {column}={file}: {e}")))?;
+        inputs = inputs.relationship(column, r);
+    }
+    Ok(inputs)
 }
 
 fn formula_failure(formula: &str, residual: &str, e: FormulaError) -> Failure {

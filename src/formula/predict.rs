@@ -137,9 +137,8 @@ impl FormulaModel {
     /// seen has none.
     fn new_random_design(&self, new: &Table) -> Result<Vec<Vec<ZEntry>>, FormulaError> {
         let text = self.formula.text.as_str();
-        let m = new.n_rows();
         let mut recipes = self.recipes.frozen();
-        let mut rows = vec![Vec::new(); m];
+        let mut rows = vec![Vec::new(); new.n_rows()];
         for (ti, t) in self.terms.iter().enumerate() {
             let q = t.levels.len();
             let index: HashMap<&str, usize> = t
@@ -152,26 +151,8 @@ impl FormulaModel {
             for g in &t.group_vars {
                 group_text.push(columns::text(new, g, text)?);
             }
-            let mut slope_values = Vec::new();
-            for s in &t.slopes {
-                slope_values.push(match s {
-                    None => None,
-                    Some(vars) => {
-                        let mut x = vec![1.0; m];
-                        for v in vars {
-                            let c = columns::numbers(
-                                new,
-                                v,
-                                text,
-                                "it is a random slope",
-                                &mut recipes,
-                            )?;
-                            x.iter_mut().zip(&c).for_each(|(a, b)| *a *= b);
-                        }
-                        Some(x)
-                    }
-                });
-            }
+            let slope_values =
+                super::random_part::coefficient_values(&t.slopes, new, text, &mut recipes)?;
             for (i, row) in rows.iter_mut().enumerate() {
                 let key = group_text
                     .iter()

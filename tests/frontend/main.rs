@@ -12,4 +12,5 @@ mod inference;
 mod messy_data;
 mod predict;
 mod random_inputs;
+mod random_structures;
 mod residual_keywords;
