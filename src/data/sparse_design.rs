@@ -94,7 +94,8 @@ impl SparseDesign {
     /// `coefs` in the order given, each a name and its values (`None`: an
     /// intercept, 1 on every row), per level of `groups`: column `a·q + l`
     /// holds coefficient `a`'s value on the rows of level `l`, and is named
-    /// `coefficient:level`. [`random_slopes`](Self::random_slopes) with the
+    /// `coefficient:level`. Zero values are not stored (a categorical
+    /// coefficient's indicator is zero off its level). [`random_slopes`](Self::random_slopes) with the
     /// intercept first; the formula layer's `(1 + x | g)`.
     pub(crate) fn coefficients(
         groups: &Incidence,
@@ -126,6 +127,7 @@ impl SparseDesign {
                     .iter()
                     .enumerate()
                     .map(|(a, (_, c))| (a * q + l, c.map_or(1.0, |c| c[i])))
+                    .filter(|&(_, x)| x != 0.0)
                     .collect()
             })
             .collect();
