@@ -244,7 +244,7 @@ impl FormulaModel {
         let n = model.n();
         let solver = crate::inference::SigmaSolver::new(model, &fit.free)
             .map_err(|e| fail(format!("standard errors of predictions: {e}")))?;
-        let parts = model.split(&fit.free);
+        let parts = model.random_part().split(&fit.free);
         let mut zg = Vec::new();
         let mut gs = Vec::new();
         for (t, x) in model.terms.iter().zip(&parts) {

@@ -72,7 +72,7 @@ fn pieces_mme(model: &MixedModel, free: &[f64]) -> Result<Option<Pieces>, Infere
         return Ok(None);
     }
     let info = model.params();
-    let parts = model.split(free);
+    let parts = model.random_part().split(free);
     let res_x = parts[parts.len() - 1];
     let Some(diag) = model.residual.diagonal_f64(res_x) else {
         return Ok(None);
@@ -247,7 +247,7 @@ pub(crate) fn x_dense(model: &MixedModel) -> DMatrix<f64> {
 pub(crate) fn dense_v(model: &MixedModel, free: &[f64]) -> Result<DenseV, InferenceError> {
     let n = model.n();
     let info = model.params();
-    let parts = model.split(free);
+    let parts = model.random_part().split(free);
     let mut v = DMatrix::zeros(n, n);
     let mut dv = Vec::with_capacity(free.len());
     let jac = JacobianMethod::ClosedForm;
@@ -535,7 +535,7 @@ impl SigmaSolver {
     /// `V` at `free` ready to solve with.
     pub(crate) fn new(model: &MixedModel, free: &[f64]) -> Result<Self, InferenceError> {
         let n = model.n();
-        let parts = model.split(free);
+        let parts = model.random_part().split(free);
         let q: usize = model.terms.iter().map(|t| t.z.dims().1).sum();
         let diag = model
             .residual
