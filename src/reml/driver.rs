@@ -742,7 +742,7 @@ fn setup(params: &ParamInfo, fx: &Fixed, opts: &RemlOptions) -> Result<Setup, Re
     let floor = BOUNDARY * if var_y > 0.0 { var_y } else { 1.0 };
     let lo = (0..user_lo.len())
         .map(|i| {
-            if is_positive_scale(&tr[i]) && params.kinds[i] != ParamKind::Range {
+            if tr[i].is_positive() && params.kinds[i] != ParamKind::Range {
                 user_lo[i].max(tr[i].inverse(floor).min(x0[i]))
             } else {
                 user_lo[i]
@@ -784,7 +784,7 @@ fn rescaled_start(
         .map(|i| {
             let x = x0[i];
             let power = user.kinds[i].scale_power();
-            let scalable = is_positive_scale(&tr[i]) || tr[i] == Transform::Identity;
+            let scalable = tr[i].is_positive() || tr[i] == Transform::Identity;
             if power == 0.0 || !scalable {
                 return x;
             }
@@ -1085,15 +1085,6 @@ fn covariance_of_estimates(ai: &DMatrix<f64>, held: &[usize]) -> DMatrix<f64> {
         }
     }
     out
-}
-
-/// Whether `t` maps onto `(0, ∞)` (a variance or scale): such a parameter
-/// has a boundary at 0 that the free scale only reaches at −∞.
-fn is_positive_scale(t: &Transform) -> bool {
-    matches!(
-        t,
-        Transform::Exp | Transform::Exp2 | Transform::Exp10 | Transform::ExpPow2
-    )
 }
 
 /// `name = free (natural)` for messages.
