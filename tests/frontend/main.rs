@@ -8,7 +8,9 @@ mod common;
 
 mod cli;
 mod formula;
+mod inference;
 mod messy_data;
 mod predict;
 mod random_inputs;
+mod random_structures;
 mod residual_keywords;
