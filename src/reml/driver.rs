@@ -17,7 +17,9 @@ use super::evaluator::{EvalFail, Evaluator, ParamInfo, Point};
 use super::fixed::Fixed;
 use super::options::check_len;
 use super::step::ROUNDING;
-use super::step::{bounded_step, held_at_bounds, line_search, norm, project, rescue, Bounds};
+use super::step::{
+    bounded_step, held_at_bounds, line_search, norm, project, rescue, try_point, Bounds,
+};
 use super::trace::{print_trace_header, print_trace_line};
 use super::{Iteration, RemlError, RemlFit, RemlOptions, Termination};
 use crate::{ParamKind, Transform};
@@ -49,6 +51,7 @@ struct Setup {
 
 /// The optimiser's space: its parameters (names, transforms, kinds), bounds
 /// and the map to the user's parameters.
+#[derive(Clone)]
 struct Space {
     params: ParamInfo,
     plan: Plan,
@@ -108,15 +111,20 @@ struct Run {
     warnings: Vec<String>,
 }
 
+/// How the iteration ended.
+struct Done {
+    termination: Termination,
+    /// The parameters held at a bound at the last point.
+    held: Vec<usize>,
+    last_ai: DMatrix<f64>,
+    /// Converged only because the score is rounding noise.
+    at_noise_only: bool,
+}
+
 /// How a phase of the iteration ended.
 enum Stop {
     /// For good.
-    Done {
-        termination: Termination,
-        held: Vec<usize>,
-        last_ai: DMatrix<f64>,
-        at_noise_only: bool,
-    },
+    Done(Done),
     /// In the user's form, near the boundary of an unstructured block: the
     /// fit continues in Cholesky form from the current point.
     Switch,
@@ -190,32 +198,36 @@ pub(crate) fn fit(
         rescues: 0,
         warnings,
     };
-    let mut stop = iterate(
-        &mut cev, first, &mut run, params, fx, opts, observer, begin_user,
+    let (mut done, mut space) = drive(
+        ev, &user, &full, begin_user, &mut run, params, fx, opts, observer,
     )?;
-    let mut space = first;
-    if let Stop::Switch = stop {
-        space = &full;
-        let mut cev = Constrained {
-            inner: &mut *ev,
-            plan: &full.plan,
+    for _ in 0..PROBE_ROUNDS {
+        if done.termination != Termination::Converged {
+            break;
+        }
+        let Some(found) = probe_ranges(ev, space, &run.cur, &done.held, params, fx, opts) else {
+            break;
         };
-        let z = full.plan.to_z(&run.cur.x);
-        run.cur = cev
-            .evaluate(&z)
-            .map_err(|fail| fail_at(fail, params, &run.cur.x))?;
-        run.start = full.plan.to_z(&run.start);
-        stop = iterate(&mut cev, &full, &mut run, params, fx, opts, observer, false)?;
+        run.warnings.push(found.word);
+        run.cur = found.point;
+        run.prev_ll = f64::NAN;
+        if found.rising {
+            // The profile rises over every probe towards the limit: no
+            // interior optimum; the fit ends at the highest probe.
+            done = on_ridge(ev, space, &mut run, params, fx, opts, observer, found.param)?;
+            break;
+        }
+        let in_user = std::ptr::eq(space, &user);
+        (done, space) = drive(
+            ev, &user, &full, in_user, &mut run, params, fx, opts, observer,
+        )?;
     }
-    let Stop::Done {
+    let Done {
         termination,
         held,
         last_ai,
         at_noise_only,
-    } = stop
-    else {
-        unreachable!("the Cholesky form does not switch")
-    };
+    } = done;
     if run.rescues > 1 {
         run.warnings.push(format!(
             "{} iterations in all took a fallback step (Levenberg–Marquardt or a probe)",
@@ -246,6 +258,252 @@ pub(crate) fn fit(
         run.history,
         t0,
     ))
+}
+
+/// The iteration from `run.cur`: in the user's form (`in_user`) until it
+/// ends or nears the boundary of a block, then in Cholesky form (`full`).
+/// Returns how it ended and the space of its last point.
+#[allow(clippy::too_many_arguments)]
+fn drive<'s>(
+    ev: &mut dyn Evaluator,
+    user: &'s Space,
+    full: &'s Space,
+    in_user: bool,
+    run: &mut Run,
+    params: &ParamInfo,
+    fx: &Fixed,
+    opts: &RemlOptions,
+    observer: &mut dyn FnMut(&Iteration),
+) -> Result<(Done, &'s Space), RemlError> {
+    if in_user {
+        let mut cev = Constrained {
+            inner: &mut *ev,
+            plan: &user.plan,
+        };
+        if let Stop::Done(d) = iterate(&mut cev, user, run, params, fx, opts, observer, true)? {
+            return Ok((d, user));
+        }
+        let mut cev = Constrained {
+            inner: &mut *ev,
+            plan: &full.plan,
+        };
+        let z = full.plan.to_z(&run.cur.x);
+        run.cur = cev
+            .evaluate(&z)
+            .map_err(|fail| fail_at(fail, params, &run.cur.x))?;
+        run.start = full.plan.to_z(&run.start);
+    }
+    let mut cev = Constrained {
+        inner: ev,
+        plan: &full.plan,
+    };
+    match iterate(&mut cev, full, run, params, fx, opts, observer, false)? {
+        Stop::Done(d) => Ok((d, full)),
+        Stop::Switch => unreachable!("the Cholesky form does not switch"),
+    }
+}
+
+/// How many times a converged fit is probed along its ranges and, when a
+/// probe finds a higher point, continued from there.
+const PROBE_ROUNDS: usize = 3;
+
+/// The factors by which a converged range is multiplied to probe it
+/// towards its limit `∞`.
+const RANGE_PROBES: [f64; 4] = [10.0, 1e2, 1e3, 1e4];
+
+/// The most iterations of one probe (a fit with the range held).
+const PROBE_ITER: usize = 12;
+
+/// What [`probe_ranges`] found: a point above the converged one.
+struct Probed {
+    point: Point,
+    /// The range parameter probed.
+    param: usize,
+    /// Whether the profile log-likelihood rose over every probe, the
+    /// highest being the farthest: the range has no interior optimum.
+    rising: bool,
+    /// The word for the user.
+    word: String,
+}
+
+/// Probes a converged fit along each free range parameter towards its
+/// limit `∞`: with the range held at 10, 100, 1,000 and 10,000 times its
+/// value, the other parameters are fitted (each probe from the last one's
+/// end, at most [`PROBE_ITER`] iterations). A range's profile
+/// log-likelihood can have an interior local maximum below its supremum at
+/// `∞` (a spherical kernel, whose limit is a linear variogram); the AI
+/// iteration, a local method, stops at the first. The probes of a range
+/// stop when the profile has fallen twice in a row with no probe above the
+/// converged point. Returns the highest probe
+/// above the converged point (by more than `1e-9 · (1 + |ℓ|)`), or `None`.
+/// A probe that cannot be evaluated or fails is skipped.
+fn probe_ranges(
+    ev: &mut dyn Evaluator,
+    space: &Space,
+    cur: &Point,
+    held: &[usize],
+    params: &ParamInfo,
+    fx: &Fixed,
+    opts: &RemlOptions,
+) -> Option<Probed> {
+    let tr = &space.params.transforms;
+    let ranges: Vec<usize> = (0..cur.x.len())
+        .filter(|&i| {
+            space.params.kinds[i] == ParamKind::Range
+                && space.hi[i] == f64::INFINITY
+                && !held.contains(&i)
+                && tr[i].range() == (0.0, f64::INFINITY)
+        })
+        .collect();
+    let quiet = opts.clone().trace(false).max_iter(PROBE_ITER);
+    let bar = cur.ll + 1e-9 * (1.0 + cur.ll.abs());
+    let mut best: Option<Probed> = None;
+    for &i in &ranges {
+        let r = tr[i].forward(cur.x[i]);
+        let mut from = cur.x.clone();
+        let mut profile: Vec<(f64, f64)> = Vec::new();
+        let mut top: Option<Point> = None;
+        for f in RANGE_PROBES {
+            let xi = tr[i].inverse(r * f);
+            if !xi.is_finite() {
+                break;
+            }
+            let mut pinned = space.clone();
+            pinned.lo[i] = xi;
+            pinned.hi[i] = xi;
+            from[i] = xi;
+            let mut cev = Constrained {
+                inner: &mut *ev,
+                plan: &pinned.plan,
+            };
+            let Ok(Some(p)) = try_point(&mut cev, &from) else {
+                continue;
+            };
+            let mut run = Run {
+                cur: p,
+                start: from.clone(),
+                history: Vec::new(),
+                prev_ll: f64::NAN,
+                rescues: 0,
+                warnings: Vec::new(),
+            };
+            let ended = iterate(
+                &mut cev,
+                &pinned,
+                &mut run,
+                params,
+                fx,
+                &quiet,
+                &mut |_| {},
+                false,
+            );
+            if ended.is_err() || !run.cur.ll.is_finite() {
+                continue;
+            }
+            profile.push((r * f, run.cur.ll));
+            from = run.cur.x.clone();
+            // Falling twice in a row and nothing above the converged
+            // point: the profile has no sign of a higher region.
+            let seq: Vec<f64> = std::iter::once(cur.ll)
+                .chain(profile.iter().map(|p| p.1))
+                .collect();
+            let n = seq.len();
+            if n >= 3
+                && seq[n - 1] < seq[n - 2]
+                && seq[n - 2] < seq[n - 3]
+                && seq[1..].iter().all(|&l| l <= bar)
+            {
+                break;
+            }
+            if top.as_ref().is_none_or(|t| run.cur.ll > t.ll) {
+                top = Some(run.cur);
+            }
+        }
+        let Some(top) = top.filter(|t| t.ll > bar) else {
+            continue;
+        };
+        if best.as_ref().is_some_and(|b| b.point.ll >= top.ll) {
+            continue;
+        }
+        let rising =
+            profile.len() == RANGE_PROBES.len() && profile.windows(2).all(|w| w[1].1 > w[0].1);
+        let name = &space.params.names[i];
+        let listed = profile
+            .iter()
+            .map(|(at, ll)| format!("{at:.4e}: {ll:.7}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let word = format!(
+            "the AI iteration converged to a local maximum with {name} = {r:.6} (log-likelihood \
+             {:.7}); fits with {name} held farther out are higher ({listed}){}",
+            cur.ll,
+            if rising {
+                format!(
+                    ": the log-likelihood rises towards {name} → ∞ and the fit ends at the \
+                     farthest probe"
+                )
+            } else {
+                ", and the fit continued from the highest".into()
+            }
+        );
+        best = Some(Probed {
+            point: top,
+            param: i,
+            rising,
+            word,
+        });
+    }
+    best
+}
+
+/// Ends a fit at `run.cur`, on a ridge rising towards the limit of the
+/// parameter `param`: one more history entry (score and AI matrix there)
+/// and the outcome "no interior optimum".
+#[allow(clippy::too_many_arguments)]
+fn on_ridge(
+    ev: &mut dyn Evaluator,
+    space: &Space,
+    run: &mut Run,
+    params: &ParamInfo,
+    fx: &Fixed,
+    opts: &RemlOptions,
+    observer: &mut dyn FnMut(&Iteration),
+    param: usize,
+) -> Result<Done, RemlError> {
+    let mut cev = Constrained {
+        inner: ev,
+        plan: &space.plan,
+    };
+    let sa = cev.score_and_ai(&run.cur, opts.jacobian)?;
+    let x_user = space.plan.to_x(&run.cur.x);
+    let score_norm = norm(&sa.score);
+    run.history.push(Iteration {
+        iter: run.history.len() + 1,
+        natural: natural(&x_user, &params.transforms),
+        free: x_user,
+        beta: fx.unshift_beta(run.cur.beta.clone()),
+        loglik: run.cur.ll,
+        loglik_change: f64::NAN,
+        score: sa.score,
+        score_norm,
+        ai: sa.ai.clone(),
+        step: Vec::new(),
+        step_norm: 0.0,
+        halvings: 0,
+    });
+    let last = run.history.last().expect("just pushed");
+    if opts.trace {
+        print_trace_line(last);
+    }
+    observer(last);
+    Ok(Done {
+        termination: Termination::NoInteriorOptimum {
+            param: space.params.names[param].clone(),
+        },
+        held: Vec::new(),
+        last_ai: sa.ai,
+        at_noise_only: false,
+    })
 }
 
 /// Whether a fit in the user's form should continue in Cholesky form
@@ -329,12 +587,12 @@ fn iterate(
         }
         observer(last);
         let done = |termination| {
-            Ok(Stop::Done {
+            Ok(Stop::Done(Done {
                 termination,
                 held: held.clone(),
                 last_ai: ai.clone(),
                 at_noise_only,
-            })
+            }))
         };
         if converged.is_some() {
             return done(Termination::Converged);
@@ -484,7 +742,7 @@ fn setup(params: &ParamInfo, fx: &Fixed, opts: &RemlOptions) -> Result<Setup, Re
     let floor = BOUNDARY * if var_y > 0.0 { var_y } else { 1.0 };
     let lo = (0..user_lo.len())
         .map(|i| {
-            if is_positive_scale(&tr[i]) && params.kinds[i] != ParamKind::Range {
+            if tr[i].is_positive() && params.kinds[i] != ParamKind::Range {
                 user_lo[i].max(tr[i].inverse(floor).min(x0[i]))
             } else {
                 user_lo[i]
@@ -526,7 +784,7 @@ fn rescaled_start(
         .map(|i| {
             let x = x0[i];
             let power = user.kinds[i].scale_power();
-            let scalable = is_positive_scale(&tr[i]) || tr[i] == Transform::Identity;
+            let scalable = tr[i].is_positive() || tr[i] == Transform::Identity;
             if power == 0.0 || !scalable {
                 return x;
             }
@@ -827,15 +1085,6 @@ fn covariance_of_estimates(ai: &DMatrix<f64>, held: &[usize]) -> DMatrix<f64> {
         }
     }
     out
-}
-
-/// Whether `t` maps onto `(0, ∞)` (a variance or scale): such a parameter
-/// has a boundary at 0 that the free scale only reaches at −∞.
-fn is_positive_scale(t: &Transform) -> bool {
-    matches!(
-        t,
-        Transform::Exp | Transform::Exp2 | Transform::Exp10 | Transform::ExpPow2
-    )
 }
 
 /// `name = free (natural)` for messages.
