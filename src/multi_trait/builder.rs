@@ -410,7 +410,11 @@ fn start_values(
             TraitCovariance::Unstructured => {
                 for a in 0..t {
                     for b in 0..=a {
-                        x.push(if a == b { half_log(share * var[a]) } else { 0.0 });
+                        x.push(if a == b {
+                            half_log(share * var[a])
+                        } else {
+                            0.0
+                        });
                     }
                 }
             }

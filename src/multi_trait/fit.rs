@@ -12,7 +12,12 @@
 //! anything that depends on it (NaN).
 
 use super::builder::{MultiTraitModel, TraitCovariance, TraitResidual};
-use crate::reml::{RemlError, RemlFit, RemlOptions};
+use crate::reml::{Backend, RemlError, RemlFit, RemlOptions};
+use crate::Termination;
+
+/// The largest long-format model refined on the dense backend when its
+/// sparse fit ends with a singular trait covariance.
+pub const DENSE_POLISH_MAX: usize = 3000;
 use nalgebra::{DMatrix, DVector};
 
 /// A trait × trait covariance matrix with its standard errors.
@@ -175,7 +180,8 @@ fn matrix(term: &str, traits: &[String], e: &[Vec<Entry>], cov: &DMatrix<f64>) -
             let d = (gaa * gbb).sqrt();
             let rho = gab / d;
             r[(a, b)] = rho;
-            let grad = &e[a][b].1 / d - &e[a][a].1 * (rho / (2.0 * gaa))
+            let grad = &e[a][b].1 / d
+                - &e[a][a].1 * (rho / (2.0 * gaa))
                 - &e[b][b].1 * (rho / (2.0 * gbb));
             rse[(a, b)] = se(&grad, cov);
         }
@@ -192,13 +198,50 @@ fn matrix(term: &str, traits: &[String], e: &[Vec<Entry>], cov: &DMatrix<f64>) -
 
 impl MultiTraitModel {
     /// Fits by AI-REML. Without a start in `opts`, starts from moments
-    /// ([`start`](Self::start)).
+    /// ([`start`](Self::start)). With the backend `Auto`, a sparse fit that
+    /// ends with a singular `G0` (a genetic correlation of ±1, a common
+    /// and legitimate optimum) is refined on the dense backend when the
+    /// long-format data have at most [`DENSE_POLISH_MAX`] observations: the
+    /// mixed-model equations need `G0⁻¹` and lose digits there. Larger
+    /// models keep the sparse estimate with a warning saying so.
     pub fn fit(&self, opts: &RemlOptions) -> Result<MultiTraitFit, RemlError> {
         let mut o = opts.clone();
         if o.start.is_none() {
             o = o.start(self.start.clone());
         }
-        let fit = self.model.fit(&o)?;
+        let mut fit = self.model.fit(&o)?;
+        let singular_g = fit.singular
+            || matches!(&fit.termination, Termination::Singular { params } if params.iter().any(|p| !p.starts_with("residual/")));
+        let sparse = fit.backend.contains("sparse");
+        if sparse && (singular_g || !fit.termination.is_converged()) {
+            if opts.backend == Backend::Auto && self.model.n() <= DENSE_POLISH_MAX {
+                // G0 singular (a correlation ±1): the mixed-model equations
+                // need G0⁻¹ and lose digits there; V = Z G Zᵀ + R does not.
+                let dense = self
+                    .model
+                    .fit(&o.clone().backend(Backend::Dense).start(fit.free.clone()));
+                if let Ok(mut d) = dense {
+                    if d.termination.is_converged() {
+                        d.warnings.push(format!(
+                            "a trait covariance is singular at the estimate (a correlation ±1 or a \
+                             variance 0); the sparse fit was refined on the dense backend \
+                             (n = {}), which does not need G0⁻¹",
+                            self.model.n()
+                        ));
+                        fit = d;
+                    }
+                }
+            } else if singular_g {
+                fit.warnings.push(
+                    "a trait covariance is singular at the estimate (a correlation ±1 or a \
+                     variance 0): the sparse mixed-model equations need G0⁻¹ and are \
+                     ill-conditioned there, so the estimates of that matrix are accurate to \
+                     about 3 significant digits only (the dense backend, --backend dense, is \
+                     exact for small data)"
+                        .into(),
+                );
+            }
+        }
         Ok(self.read(fit))
     }
 
@@ -256,5 +299,47 @@ impl MultiTraitModel {
             heritabilities,
             dropped_records: self.dropped_records(),
         }
+    }
+}
+
+/// The BLUPs of one random term, by level and trait.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraitBlups {
+    /// The term.
+    pub term: String,
+    /// The levels (rows): the sorted levels of the grouping factor, or every
+    /// animal of the pedigree in its order.
+    pub levels: Vec<String>,
+    /// The traits (columns).
+    pub traits: Vec<String>,
+    /// `û`, levels × traits.
+    pub values: DMatrix<f64>,
+    /// `√PEV`, levels × traits (the diagonal of `C⁻¹`, so it includes the
+    /// uncertainty of the fixed effects).
+    pub se: DMatrix<f64>,
+}
+
+impl MultiTraitModel {
+    /// The BLUPs of every random term at the estimate of `fit`, by level
+    /// and trait, with their standard errors.
+    pub fn blups(&self, fit: &MultiTraitFit) -> Result<Vec<TraitBlups>, RemlError> {
+        let post = self.model.post(&fit.fit)?;
+        let t = self.traits.len();
+        Ok(self
+            .terms
+            .iter()
+            .zip(&post.blups)
+            .map(|(term, b)| {
+                let q = term.levels.len();
+                let pev = b.pev.diagonal();
+                TraitBlups {
+                    term: term.name.clone(),
+                    levels: term.levels.clone(),
+                    traits: self.traits.clone(),
+                    values: DMatrix::from_fn(q, t, |l, k| b.values[k * q + l]),
+                    se: DMatrix::from_fn(q, t, |l, k| pev[k * q + l].max(0.0).sqrt()),
+                }
+            })
+            .collect())
     }
 }

@@ -159,11 +159,7 @@ impl TraitRecords {
         }
         let n = self.len();
         let k = dr0.len();
-        let nnz: usize = self
-            .pattern_of
-            .iter()
-            .map(|&p| per[p].nnz())
-            .sum();
+        let nnz: usize = self.pattern_of.iter().map(|&p| per[p].nnz()).sum();
         let mut col_ptr = Vec::with_capacity(n + 1);
         let mut row_idx = Vec::with_capacity(nnz);
         let mut values = Vec::with_capacity(nnz);

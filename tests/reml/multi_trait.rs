@@ -46,7 +46,12 @@ fn check(fit: &MultiTraitFit, r: &Value, tol: f64) {
     assert!(f.termination.is_converged(), "{:?}", f.termination);
     let lr = r["loglik"].as_f64().unwrap();
     assert!((f.loglik - lr).abs() < tol, "loglik {} vs {lr}", f.loglik);
-    let beta: Vec<f64> = r["beta"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let beta: Vec<f64> = r["beta"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
     assert_eq!(f.beta.len(), beta.len());
     for (j, (a, b)) in f.beta.iter().zip(&beta).enumerate() {
         assert!((a - b).abs() < tol, "beta[{j}] {a} vs {b}");
@@ -61,7 +66,10 @@ fn check(fit: &MultiTraitFit, r: &Value, tol: f64) {
             }
         }
     }
-    assert_eq!(fit.dropped_records, r["dropped_records"].as_u64().unwrap() as usize);
+    assert_eq!(
+        fit.dropped_records,
+        r["dropped_records"].as_u64().unwrap() as usize
+    );
     assert_eq!(f.n, r["n_obs"].as_u64().unwrap() as usize);
 }
 
@@ -70,17 +78,28 @@ fn groups_model(file: &str, traits: &[&str], common: bool) -> MultiTrait {
     let x = t.numeric("x").unwrap();
     let g = t.column("g").unwrap().to_vec();
     let m = MultiTrait::new(traits, responses(&t, traits)).unwrap();
-    let m = if common { m.common_slope("x", x) } else { m.trait_slope("x", x) };
-    m.unwrap().random("g", &g, TraitCovariance::Unstructured).unwrap()
+    let m = if common {
+        m.common_slope("x", x)
+    } else {
+        m.trait_slope("x", x)
+    };
+    m.unwrap()
+        .random("g", &g, TraitCovariance::Unstructured)
+        .unwrap()
 }
 
 #[test]
 fn bivariate_with_missing_traits_matches_the_independent_reml() {
-    let m = groups_model("bivariate.csv", &["y1", "y2"], false).build().unwrap();
+    let m = groups_model("bivariate.csv", &["y1", "y2"], false)
+        .build()
+        .unwrap();
     let fit = m.fit(&opts()).unwrap();
     check(&fit, &reference("bivariate"), 1e-6);
     assert!(fit.fit.backend.contains("sparse"), "{}", fit.fit.backend);
-    assert_eq!(fit.fit.beta_names, ["traity1", "traity2", "traity1:x", "traity2:x"]);
+    assert_eq!(
+        fit.fit.beta_names,
+        ["traity1", "traity2", "traity1:x", "traity2:x"]
+    );
     // the same on the dense backend
     let dense = m.fit(&opts().backend(Backend::Dense)).unwrap();
     check(&dense, &reference("bivariate"), 1e-6);
@@ -91,7 +110,9 @@ fn bivariate_with_missing_traits_matches_the_independent_reml() {
 
 #[test]
 fn trait_common_slope_matches_the_independent_reml() {
-    let m = groups_model("bivariate.csv", &["y1", "y2"], true).build().unwrap();
+    let m = groups_model("bivariate.csv", &["y1", "y2"], true)
+        .build()
+        .unwrap();
     let fit = m.fit(&opts()).unwrap();
     check(&fit, &reference("common_slope"), 1e-6);
     assert_eq!(fit.fit.beta_names, ["traity1", "traity2", "x"]);
@@ -110,18 +131,51 @@ fn diagonal_residual_matches_the_independent_reml() {
 
 #[test]
 fn trivariate_matches_the_independent_reml() {
-    let m = groups_model("trivariate.csv", &["y1", "y2", "y3"], false).build().unwrap();
+    let m = groups_model("trivariate.csv", &["y1", "y2", "y3"], false)
+        .build()
+        .unwrap();
     let fit = m.fit(&opts()).unwrap();
     check(&fit, &reference("trivariate"), 1e-6);
 }
 
 #[test]
 fn genetic_correlation_at_one_matches_the_independent_reml() {
-    let m = groups_model("boundary.csv", &["y1", "y2"], false).build().unwrap();
+    let m = groups_model("boundary.csv", &["y1", "y2"], false)
+        .build()
+        .unwrap();
     let fit = m.fit(&opts()).unwrap();
     check(&fit, &reference("boundary"), 1e-6);
     let r = fit.g[0].correlation[(0, 1)];
     assert!((r - 1.0).abs() < 1e-6, "r_g = {r}");
+    assert!(fit.fit.singular, "{:?}", fit.fit.termination);
+    // refined on the dense backend, and said so
+    assert!(
+        fit.fit
+            .warnings
+            .iter()
+            .any(|w| w.contains("refined on the dense backend")),
+        "{:?}",
+        fit.fit.warnings
+    );
+    // the sparse backend alone stays close, and warns
+    let sparse = m
+        .fit(
+            &opts()
+                .backend(Backend::Sparse)
+                .tolerance(1e-6)
+                .max_iter(300),
+        )
+        .unwrap();
+    check(&sparse, &reference("boundary"), 1e-2);
+    assert!(
+        sparse
+            .fit
+            .warnings
+            .iter()
+            .any(|w| w.contains("3 significant digits")),
+        "{:?}",
+        sparse.fit.warnings
+    );
 }
 
 #[test]
@@ -138,7 +192,12 @@ fn animal_model_with_pedigree_matches_the_independent_reml() {
         .unwrap()
         .trait_slope("x", t.numeric("x").unwrap())
         .unwrap()
-        .animal("animal", t.column("animal").unwrap(), &ped, TraitCovariance::Unstructured)
+        .animal(
+            "animal",
+            t.column("animal").unwrap(),
+            &ped,
+            TraitCovariance::Unstructured,
+        )
         .unwrap()
         .build()
         .unwrap();
@@ -152,4 +211,23 @@ fn animal_model_with_pedigree_matches_the_independent_reml() {
     }
     let rg = fit.g[0].correlation[(0, 1)];
     assert!((rg - r["r_g"].as_f64().unwrap()).abs() < 1e-6);
+}
+
+#[test]
+fn blups_by_level_and_trait() {
+    let m = groups_model("bivariate.csv", &["y1", "y2"], false)
+        .build()
+        .unwrap();
+    let fit = m.fit(&opts()).unwrap();
+    let b = m.blups(&fit).unwrap();
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].levels.len(), 30);
+    assert_eq!(b[0].levels[0], "G01");
+    assert_eq!((b[0].values.nrows(), b[0].values.ncols()), (30, 2));
+    // BLUPs of each trait sum to ~0 over balanced-ish groups, are shrunk, and
+    // have standard errors below the prior standard deviation
+    for k in 0..2 {
+        let g = fit.g[0].covariance[(k, k)].sqrt();
+        assert!(b[0].se.column(k).iter().all(|&s| s > 0.0 && s < g));
+    }
 }
