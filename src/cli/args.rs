@@ -19,6 +19,10 @@ usage:
 
 The formula grammar (lme4's): y ~ 1 + x + f + f:g + a*b, 0 + / - 1, factor(x),
 random terms (1|g), (1|g1:g2), (1|g1/g2), (1 + x|g), (1 + x||g), (0 + x|g).
+Multi-trait: cbind(y1, y2, ...) ~ trait + trait:x + x + (0 + trait | g) stacks
+the responses (factor trait); trait:x a slope per trait, x a common one;
+(0 + trait | g) unstructured G0, diag(0 + trait | g), fa(0 + trait | g, k);
+--residual us(trait) (default) or diag(trait); missing traits kept row by row.
 Residual: iid (default); diag(f), a variance per level of f; ar1(t | g) and
 car1(t | g), autocorrelation in time t within g; cs(g), compound symmetry
 within g; us(t | g), unstructured within g; arh(t | g) and csh(t | g), ar1

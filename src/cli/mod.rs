@@ -25,6 +25,7 @@
 //! ```
 
 mod args;
+mod multi_trait;
 mod report;
 mod tables;
 
@@ -210,6 +211,11 @@ fn finish(stdout: String, fits: &[&RemlFit]) -> Outcome {
 }
 
 fn fit_command(a: &Args, table: &Table, opts: &RemlOptions) -> Result<Outcome, Failure> {
+    let cbind = crate::formula::multi_trait::CbindFormula::parse(&a.formulas[0])
+        .map_err(|e| formula_failure(&a.formulas[0], &a.residual, e))?;
+    if let Some(cbind) = cbind {
+        return multi_trait::fit_command(a, table, opts, &cbind);
+    }
     let start = Instant::now();
     let model = build(a, &a.formulas[0], table)?;
     let f = fit(&model, opts, a.quiet)?;

@@ -97,6 +97,7 @@ mod fixed_part;
 mod level_variance;
 mod lexer;
 mod model;
+pub mod multi_trait;
 mod parser;
 mod predict;
 mod random_part;

@@ -333,6 +333,7 @@ impl MultiTrait {
             terms,
             residual: self.residual,
             dropped,
+            dropped_missing: 0,
             records: keep,
             trait_of,
             start,
@@ -460,6 +461,7 @@ pub struct MultiTraitModel {
     pub(crate) terms: Vec<TermInfo>,
     pub(crate) residual: TraitResidual,
     dropped: usize,
+    dropped_missing: usize,
     records: Vec<usize>,
     trait_of: Vec<usize>,
     pub(crate) start: Vec<f64>,
@@ -485,6 +487,18 @@ impl MultiTraitModel {
     /// Number of records dropped because none of their traits was observed.
     pub fn dropped_records(&self) -> usize {
         self.dropped
+    }
+
+    /// Number of rows dropped before stacking because a covariate or a
+    /// grouping level was missing (set by the formula layer).
+    pub fn dropped_missing(&self) -> usize {
+        self.dropped_missing
+    }
+
+    /// Records `n` rows dropped for a missing covariate or grouping level.
+    pub fn with_dropped_missing(mut self, n: usize) -> Self {
+        self.dropped_missing = n;
+        self
     }
 
     /// The input record of every kept record, in order.
