@@ -9,6 +9,7 @@ mod common;
 mod cli;
 mod formula;
 mod messy_data;
+mod multi_trait;
 mod predict;
 mod random_inputs;
 mod residual_keywords;
