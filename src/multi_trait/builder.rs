@@ -379,6 +379,7 @@ fn trait_structure(
 /// Start values from moments: half of each trait's variance to every
 /// random term's `G0` diagonal (shared equally) and half to `R0`, no
 /// covariances.
+#[allow(clippy::needless_range_loop)] // triangles by (row, column)
 fn start_values(
     y: &[f64],
     trait_of: &[usize],

@@ -108,6 +108,7 @@ fn entries_diagonal(t: usize, off: usize, np: usize, nat: &[f64]) -> Vec<Vec<Ent
 }
 
 /// `ΛΛᵀ + Ψ`: loadings factor by factor (`λ_ij`, `i ≥ j`), then `ψ`.
+#[allow(clippy::needless_range_loop)] // (trait, factor) positions
 fn entries_fa(t: usize, k: usize, off: usize, np: usize, nat: &[f64]) -> Vec<Vec<Entry>> {
     let mut pos = vec![vec![None; k]; t];
     let mut c = off;
