@@ -204,7 +204,7 @@ fn tri(a: usize, b: usize) -> usize {
 }
 
 /// An unstructured trait residual `R0`, restricted to each record's
-/// observed traits (see the [module](self)).
+/// observed traits (see [`multi_trait`](crate::multi_trait)).
 ///
 /// ```
 /// use covreml::multi_trait::{TraitRecords, TraitUnstructured};
@@ -283,7 +283,7 @@ impl Structure for TraitUnstructured {
 }
 
 /// A diagonal trait residual `R0 = diag(σ²_0, …, σ²_{t−1})`: independent
-/// residuals with a variance per trait (see the [module](self)).
+/// residuals with a variance per trait (see [`multi_trait`](crate::multi_trait)).
 ///
 /// ```
 /// use covreml::multi_trait::{TraitDiagonal, TraitRecords};
