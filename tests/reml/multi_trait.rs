@@ -96,6 +96,8 @@ fn bivariate_with_missing_traits_matches_the_independent_reml() {
     let fit = m.fit(&opts()).unwrap();
     check(&fit, &reference("bivariate"), 1e-6);
     assert!(fit.fit.backend.contains("sparse"), "{}", fit.fit.backend);
+    // the pattern of the mixed-model equations is analysed once
+    assert_eq!(m.model().sparse_analyses(), 1);
     assert_eq!(
         fit.fit.beta_names,
         ["traity1", "traity2", "traity1:x", "traity2:x"]
