@@ -27,6 +27,10 @@ a categorical column on the left gives a coefficient per level: (0 + f|g),
 (the default), diag(1 + x|g), cs(0 + f|g) (one variance, one correlation),
 ar1(0 + t|g) (t a factor of equally spaced times), fa(0 + env|gen, k)
 (factor-analytic of order k = 1..3).
+Multi-trait: cbind(y1, y2, ...) ~ trait + trait:x + x + (0 + trait | g) stacks
+the responses (factor trait); trait:x a slope per trait, x a common one;
+(0 + trait | g) unstructured G0, diag(0 + trait | g), fa(0 + trait | g, k);
+--residual us(trait) (default) or diag(trait); missing traits kept row by row.
 Residual: iid (default); diag(f), a variance per level of f; ar1(t | g) and
 car1(t | g), autocorrelation in time t within g; cs(g), compound symmetry
 within g; us(t | g), unstructured within g; arh(t | g) and csh(t | g), ar1

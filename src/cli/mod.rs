@@ -28,6 +28,7 @@
 //! ```
 
 mod args;
+mod multi_trait;
 mod plots;
 mod report;
 mod tables;
@@ -268,6 +269,11 @@ fn fit_command(
     opts: &RemlOptions,
     progress: Progress,
 ) -> Result<Outcome, Failure> {
+    let cbind = crate::formula::multi_trait::CbindFormula::parse(&a.formulas[0])
+        .map_err(|e| formula_failure(&a.formulas[0], &a.residual, e))?;
+    if let Some(cbind) = cbind {
+        return multi_trait::fit_command(a, table, opts, &cbind);
+    }
     let start = Instant::now();
     let model = build(a, &a.formulas[0], table)?;
     let f = fit(&model, opts, a, progress)?;

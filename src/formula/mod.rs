@@ -115,6 +115,7 @@ mod fixed_part;
 mod inference;
 mod lexer;
 mod model;
+pub mod multi_trait;
 mod parser;
 mod predict;
 mod random_part;

@@ -10,6 +10,7 @@ mod cli;
 mod formula;
 mod inference;
 mod messy_data;
+mod multi_trait;
 mod predict;
 mod random_inputs;
 mod random_structures;
