@@ -5,9 +5,9 @@
 //!
 //! ```text
 //! covreml fit DATA.csv --formula "y ~ 1 + x1 + (1|f1) + (1|f2)" [--residual "diag(f)"]
-//!         [--method reml|ml] [--backend auto|dense|sparse] [--tolerance T]
+//!         [--method reml|ml] [--backend auto|dense|sparse|iterative] [--tolerance T]
 //!         [--max-iter N] [--na omit|fail] [--json] [--quiet]
-//!         [--blups FILE.csv] [--residuals FILE.csv]
+//!         [--blups FILE.csv] [--residuals FILE.csv] [--probes N] [--seed S]
 //! covreml lrt DATA.csv --formula "M0" --formula "M1" [--json] [--quiet]
 //! covreml predict DATA.csv --formula F --newdata NEW.csv [--population] [--json]
 //! ```
@@ -115,7 +115,14 @@ fn options(a: &Args) -> RemlOptions {
     if let Some(n) = a.max_iter {
         opts = opts.max_iter(n);
     }
-    opts
+    let mut it = crate::reml::IterativeOptions::default().progress(!a.quiet);
+    if let Some(m) = a.probes {
+        it = it.probes(m);
+    }
+    if let Some(s) = a.seed {
+        it = it.seed(s);
+    }
+    opts.iterative(it)
 }
 
 /// Builds the model of `formula`: a usage or data error when it fails.
@@ -172,7 +179,9 @@ fn fit(model: &FormulaModel, opts: &RemlOptions, quiet: bool) -> Result<RemlFit,
     let show = !quiet && std::io::stderr().is_terminal();
     let mut shown = false;
     let result = model.fit_with(opts, |it| {
-        if show && start.elapsed().as_secs_f64() > 1.0 {
+        // (The iterative backend, whose log-likelihood is NaN, prints its
+        // own lines.)
+        if show && !it.loglik.is_nan() && start.elapsed().as_secs_f64() > 1.0 {
             shown = true;
             eprint!(
                 "\r  iteration {:>3}  {} log-likelihood {:>16.6}  step {:.2e}   ",

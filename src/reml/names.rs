@@ -1,7 +1,7 @@
 //! The names of [`Method`] and [`Backend`], read and written the same way
 //! everywhere (the CLI's `--method`/`--backend`, reports, JSON): `FromStr`
-//! takes `reml`/`REML`, `ml`/`ML`, `auto`, `dense`, `sparse`; `Display`
-//! writes `REML`, `ML`, `auto`, `dense`, `sparse`.
+//! takes `reml`/`REML`, `ml`/`ML`, `auto`, `dense`, `sparse`, `iterative`;
+//! `Display` writes `REML`, `ML`, `auto`, `dense`, `sparse`, `iterative`.
 //!
 //! ```
 //! use covreml::reml::{Backend, Method};
@@ -55,9 +55,10 @@ impl FromStr for Backend {
             "auto" => Ok(Backend::Auto),
             "dense" => Ok(Backend::Dense),
             "sparse" => Ok(Backend::Sparse),
+            "iterative" => Ok(Backend::Iterative),
             _ => Err(UnknownName {
                 what: "backend",
-                allowed: "auto, dense or sparse",
+                allowed: "auto, dense, sparse or iterative",
                 given: s.to_string(),
             }),
         }
@@ -70,6 +71,7 @@ impl fmt::Display for Backend {
             Backend::Auto => "auto",
             Backend::Dense => "dense",
             Backend::Sparse => "sparse",
+            Backend::Iterative => "iterative",
         })
     }
 }

@@ -280,6 +280,11 @@ pub struct RemlFit {
     /// Wall-clock seconds of the fit.
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub seconds: f64,
+    /// The Monte Carlo standard errors of the estimates (natural scale) of
+    /// a fit by the iterative backend, whose traces are estimated from
+    /// random probes; `None` for the exact backends.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub mc_standard_errors: Option<Vec<f64>>,
 }
 
 impl RemlFit {
