@@ -8,6 +8,7 @@ mod common;
 
 mod cli;
 mod formula;
+mod iterative;
 mod messy_data;
 mod predict;
 mod random_inputs;

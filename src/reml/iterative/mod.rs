@@ -291,8 +291,10 @@ impl Fitter<'_, '_> {
         let lambda: Vec<f64> = theta[..kk].iter().map(|s| se2 / s).collect();
         let io = &self.opts.iterative;
 
-        // Round 1: y, the unit vectors of β, the probes.
-        let m1 = 1 + p + m;
+        // Round 1: y, the unit vectors of β, the block indicators `1_k` of
+        // the terms, the probes (centred within each term's block).
+        let m1 = 1 + p + kk + m;
+        let pc = 1 + p + kk;
         let wty = d.wt_rows(1, |r, out| out[0] = y[r]);
         let mut b = vec![0.0; dim * m1];
         for i in 0..dim {
@@ -301,8 +303,22 @@ impl Fitter<'_, '_> {
         for j in 0..p {
             b[j * m1 + 1 + j] = 1.0;
         }
+        for k in 0..kk {
+            for i in d.off[k]..d.off[k] + d.q[k] {
+                b[i * m1 + 1 + p + k] = 1.0;
+            }
+        }
         for j in 0..m {
-            probes::rademacher(io.seed, j, p, &mut b, m1, 1 + p + j);
+            probes::rademacher(io.seed, j, p, &mut b, m1, pc + j);
+        }
+        for k in 0..kk {
+            let r = d.off[k]..d.off[k] + d.q[k];
+            for j in 0..m {
+                let mean = r.clone().map(|i| b[i * m1 + pc + j]).sum::<f64>() / d.q[k] as f64;
+                for i in r.clone() {
+                    b[i * m1 + pc + j] -= mean;
+                }
+            }
         }
         let x0 = warm.s1.as_ref().map(|(mo, s)| widen(s, *mo, m1, dim));
         let s1 = solve(
@@ -333,16 +349,24 @@ impl Fitter<'_, '_> {
             })
             .collect();
         let ete: f64 = ehat.iter().map(|e| e * e).sum();
+        // tr C⁻¹_kk = 1ᵀC⁻¹_kk 1 / q_k (exact, from the solve with `1_k`)
+        // + tr(Π C⁻¹_kk Π) (Hutchinson with the centred probes; Π removes
+        // the block mean, the direction in which the intercept makes
+        // C⁻¹_kk nearly constant and single-probe estimates heavy-tailed).
         let mut utu = vec![0.0; kk];
         let mut t = vec![vec![0.0; m]; kk];
         for k in 0..kk {
+            let mut ones = 0.0;
             for i in d.off[k]..d.off[k] + d.q[k] {
                 utu[k] += u(i) * u(i);
+                ones += s[i * m1 + 1 + p + k];
                 for j in 0..m {
-                    let c = 1 + p + j;
+                    let c = pc + j;
                     t[k][j] += b[i * m1 + c] * s[i * m1 + c];
                 }
             }
+            let exact = ones / d.q[k] as f64;
+            t[k].iter_mut().for_each(|v| *v += exact);
         }
         let tbar: Vec<f64> = t.iter().map(|tk| tk.iter().sum::<f64>() / m as f64).collect();
         // The score on the natural scale.
@@ -444,7 +468,9 @@ fn memory_probe_cap(d: &Data<'_>) -> usize {
         .map(|a| (a / 4).min(8 << 30))
         .unwrap_or(2 << 30) as f64;
     let per = d.dim as f64 * 8.0 * (7 + d.threads) as f64;
-    ((budget / per) as usize).saturating_sub(1 + d.p).max(2)
+    ((budget / per) as usize)
+        .saturating_sub(1 + d.p + d.q.len())
+        .max(2)
 }
 
 /// Fits `model` by the iterative backend (`note`: why `auto` chose it).
