@@ -42,8 +42,16 @@ fn synthetic(n: usize, q1: usize, q2: usize, seed: u64) -> MixedModel {
     let mut x = DMatrix::from_element(n, 2, 1.0);
     let mut y = Vec::with_capacity(n);
     for i in 0..n {
-        let l1 = if i < q1 { i } else { (unif() * q1 as f64) as usize };
-        let l2 = if i < q2 { i } else { (unif() * q2 as f64) as usize };
+        let l1 = if i < q1 {
+            i
+        } else {
+            (unif() * q1 as f64) as usize
+        };
+        let l2 = if i < q2 {
+            i
+        } else {
+            (unif() * q2 as f64) as usize
+        };
         let xi = unif() * 2.0 - 1.0;
         f1.push(l1);
         f2.push(l2);

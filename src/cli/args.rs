@@ -184,15 +184,17 @@ pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
             "--probes" => {
                 let v = value("--probes")?;
                 a.probes = Some(v.parse::<usize>().ok().filter(|&n| n >= 2).ok_or_else(|| {
-                    usage(format!("--probes needs an integer of at least 2, not `{v}`"))
+                    usage(format!(
+                        "--probes needs an integer of at least 2, not `{v}`"
+                    ))
                 })?);
             }
             "--seed" => {
                 let v = value("--seed")?;
-                a.seed = Some(
-                    v.parse::<u64>()
-                        .map_err(|_| usage(format!("--seed needs an unsigned integer, not `{v}`")))?,
-                );
+                a.seed =
+                    Some(v.parse::<u64>().map_err(|_| {
+                        usage(format!("--seed needs an unsigned integer, not `{v}`"))
+                    })?);
             }
             s if s.starts_with('-') && s.len() > 1 => {
                 return Err(usage(format!("unknown option `{s}`")))

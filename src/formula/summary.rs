@@ -268,7 +268,12 @@ impl fmt::Display for Summary<'_> {
         if let Some(mc) = &fit.mc_standard_errors {
             writeln!(f, "Monte Carlo standard errors (random-probe traces):")?;
             for ((name, v), se) in fit.names.iter().zip(mc).zip(&fit.natural_se) {
-                writeln!(f, "  {name}: {} ({:.3} of its standard error)", sig(*v), v / se)?;
+                writeln!(
+                    f,
+                    "  {name}: {} ({:.3} of its standard error)",
+                    sig(*v),
+                    v / se
+                )?;
             }
         }
         for w in &fit.warnings {

@@ -9,10 +9,14 @@
 //!
 //! One iteration at `θ = (σ²_1 … σ²_K, σ²_e)`, with `C = WᵀW + diag(0, λ_k I)`
 //! and `λ_k = σ²_e / σ²_k` (see `pcg.rs`):
-//! 1. one block solve `C S = [Wᵀy, e_1 … e_p, v_1 … v_m]` by preconditioned
-//!    conjugate gradients (`v_j` Rademacher probes on the random unknowns):
-//!    `β̂`, `û`, `(XᵀV⁻¹X)⁻¹ = σ²_e C⁻¹_ββ`, and Hutchinson's estimates
-//!    `t_k = (1/m) Σ_j v_jkᵀ (C⁻¹ v_j)_k` of `tr C⁻¹_kk`;
+//! 1. one block solve `C S = [Wᵀy, e_1 … e_p, 1_1 … 1_K, v_1 … v_m]` by
+//!    preconditioned conjugate gradients (`1_k` the indicator of term `k`'s
+//!    levels, `v_j` Rademacher probes on the random unknowns, centred within
+//!    each term): `β̂`, `û`, `(XᵀV⁻¹X)⁻¹ = σ²_e C⁻¹_ββ`, and the estimates
+//!    `t_k = 1_kᵀC⁻¹1_k / q_k + (1/m) Σ_j v_jkᵀ (C⁻¹ v_j)_k` of `tr C⁻¹_kk`
+//!    (the block mean exactly, the rest by Hutchinson's estimator; a term
+//!    with at most [`IterativeOptions::exact_trace_levels`] levels is traced
+//!    exactly, with one unit vector per level);
 //! 2. the score, exact except for those traces:
 //!    `∂ℓ/∂σ²_k = −½[q_k/σ²_k − σ²_e t_k/σ⁴_k − û_kᵀû_k/σ⁴_k]`,
 //!    `∂ℓ/∂σ²_e = −½[(n − p − Σ_k(q_k − σ²_e t_k/σ²_k))/σ²_e − êᵀê/σ⁴_e]`;
@@ -80,6 +84,9 @@ pub struct IterativeOptions {
     /// One line per iteration on standard error (the CLI turns it on unless
     /// `--quiet`).
     pub progress: bool,
+    /// Terms with at most this many levels have their trace computed
+    /// exactly (one more right-hand side per level), without probes (64).
+    pub exact_trace_levels: usize,
     /// For [`Backend::Auto`](super::Backend::Auto): the bytes the exact
     /// sparse factor may take before the iterative backend is used instead
     /// (`None`: the memory available).
@@ -96,6 +103,7 @@ impl Default for IterativeOptions {
             cg_tolerance: 1e-8,
             max_cg_steps: 5000,
             progress: false,
+            exact_trace_levels: 64,
             exact_memory_limit: None,
         }
     }
@@ -115,6 +123,12 @@ impl IterativeOptions {
     /// The progress lines on standard error on or off.
     pub fn progress(mut self, on: bool) -> Self {
         self.progress = on;
+        self
+    }
+    /// The largest term whose trace is computed exactly (0: probes for
+    /// every term).
+    pub fn exact_trace_levels(mut self, q: usize) -> Self {
+        self.exact_trace_levels = q;
         self
     }
     /// The memory limit of the exact factor for `Backend::Auto`.
@@ -292,9 +306,15 @@ impl Fitter<'_, '_> {
         let io = &self.opts.iterative;
 
         // Round 1: y, the unit vectors of β, the block indicators `1_k` of
-        // the terms, the probes (centred within each term's block).
-        let m1 = 1 + p + kk + m;
-        let pc = 1 + p + kk;
+        // the terms, the unit vectors of the levels of small terms (traced
+        // exactly), the probes (centred within each term's block).
+        let small: Vec<usize> = (0..kk)
+            .filter(|&k| d.q[k] <= io.exact_trace_levels)
+            .collect();
+        let n_exact: usize = small.iter().map(|&k| d.q[k]).sum();
+        let ec = 1 + p + kk;
+        let pc = ec + n_exact;
+        let m1 = pc + m;
         let wty = d.wt_rows(1, |r, out| out[0] = y[r]);
         let mut b = vec![0.0; dim * m1];
         for i in 0..dim {
@@ -306,6 +326,13 @@ impl Fitter<'_, '_> {
         for k in 0..kk {
             for i in d.off[k]..d.off[k] + d.q[k] {
                 b[i * m1 + 1 + p + k] = 1.0;
+            }
+        }
+        let mut col = ec;
+        for &k in &small {
+            for i in d.off[k]..d.off[k] + d.q[k] {
+                b[i * m1 + col] = 1.0;
+                col += 1;
             }
         }
         for j in 0..m {
@@ -368,7 +395,19 @@ impl Fitter<'_, '_> {
             let exact = ones / d.q[k] as f64;
             t[k].iter_mut().for_each(|v| *v += exact);
         }
-        let tbar: Vec<f64> = t.iter().map(|tk| tk.iter().sum::<f64>() / m as f64).collect();
+        let mut col = ec;
+        for &k in &small {
+            let mut tr = 0.0;
+            for i in d.off[k]..d.off[k] + d.q[k] {
+                tr += s[i * m1 + col];
+                col += 1;
+            }
+            t[k].iter_mut().for_each(|v| *v = tr);
+        }
+        let tbar: Vec<f64> = t
+            .iter()
+            .map(|tk| tk.iter().sum::<f64>() / m as f64)
+            .collect();
         // The score on the natural scale.
         let mut score = vec![0.0; kk + 1];
         let mut used = 0.0;
@@ -386,6 +425,9 @@ impl Fitter<'_, '_> {
             js[(kk, k)] = -0.5 / theta[k];
         }
         let cov_t = DMatrix::from_fn(kk, kk, |a, c| {
+            if small.contains(&a) || small.contains(&c) {
+                return 0.0;
+            }
             let mut v = 0.0;
             for j in 0..m {
                 v += (t[a][j] - tbar[a]) * (t[c][j] - tbar[c]);
@@ -483,8 +525,7 @@ pub(crate) fn fit(
     let t0 = Instant::now();
     if opts.method != Method::Reml {
         return Err(unavailable(
-            "it maximises the REML likelihood only (use --method reml, or an exact backend)"
-                .into(),
+            "it maximises the REML likelihood only (use --method reml, or an exact backend)".into(),
         ));
     }
     if opts.lower.is_some()
@@ -559,7 +600,9 @@ pub(crate) fn fit(
             break;
         };
         let cov_x = &ai_inv * &pt.score_cov * &ai_inv;
-        mcse_x = (0..x.len()).map(|i| cov_x[(i, i)].max(0.0).sqrt()).collect();
+        mcse_x = (0..x.len())
+            .map(|i| cov_x[(i, i)].max(0.0).sqrt())
+            .collect();
         let se_x: Vec<f64> = (0..x.len()).map(|i| ai_inv[(i, i)].sqrt()).collect();
         let mut step: Vec<f64> = (&ai_inv * nalgebra::DVector::from_vec(pt.score.clone()))
             .iter()
@@ -570,15 +613,15 @@ pub(crate) fn fit(
             step.iter_mut().for_each(|s| *s *= CAP / big);
         }
         let step_norm = norm(&step);
-        let small = step
-            .iter()
-            .enumerate()
-            .all(|(i, s)| s.abs() <= 0.1 * mcse_x[i] || s.abs() <= opts.tol_step * (1.0 + x[i].abs()));
+        let small = step.iter().enumerate().all(|(i, s)| {
+            s.abs() <= 0.1 * mcse_x[i] || s.abs() <= opts.tol_step * (1.0 + x[i].abs())
+        });
         let converged = small && pt.cg_ok;
         let ratio = (0..x.len())
             .map(|i| mcse_x[i] / se_x[i])
             .fold(0.0f64, f64::max);
-        let more_probes = converged && io.probes.is_none() && ratio > io.mc_target && m < max_probes;
+        let more_probes =
+            converged && io.probes.is_none() && ratio > io.mc_target && m < max_probes;
         let finished = converged && !more_probes;
         let out_of_iter = !finished && it >= opts.max_iter;
         let natural: Vec<f64> = x.iter().zip(tr).map(|(&v, t)| t.forward(v)).collect();
@@ -677,7 +720,11 @@ pub(crate) fn fit(
     let k = x.len();
     let x_last = history.last().map(|h| h.free.clone()).unwrap_or(x);
     let natural: Vec<f64> = x_last.iter().zip(tr).map(|(&v, t)| t.forward(v)).collect();
-    let jac: Vec<f64> = x_last.iter().zip(tr).map(|(&v, t)| t.derivative(v)).collect();
+    let jac: Vec<f64> = x_last
+        .iter()
+        .zip(tr)
+        .map(|(&v, t)| t.derivative(v))
+        .collect();
     let ai_inv = last
         .ai
         .clone()

@@ -290,9 +290,7 @@ pub(crate) fn solve(
         }
     }
     let bnorm: Vec<f64> = dots(b, b, m).into_iter().map(f64::sqrt).collect();
-    let mut active: Vec<bool> = (0..m)
-        .map(|j| bnorm[j] > 0.0)
-        .collect::<Vec<_>>();
+    let mut active: Vec<bool> = (0..m).map(|j| bnorm[j] > 0.0).collect::<Vec<_>>();
     for j in 0..m {
         if bnorm[j] == 0.0 {
             for i in 0..d.dim {
