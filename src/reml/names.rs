@@ -8,6 +8,7 @@
 //! assert_eq!("ml".parse::<Method>().unwrap(), Method::Ml);
 //! assert_eq!(Method::Reml.to_string(), "REML");
 //! assert_eq!("sparse".parse::<Backend>().unwrap().to_string(), "sparse");
+//! assert_eq!("iterative".parse::<Backend>().unwrap(), Backend::Iterative);
 //! assert_eq!("x".parse::<Method>().unwrap_err().to_string(), "the method is reml or ml, not `x`");
 //! ```
 

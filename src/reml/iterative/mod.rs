@@ -40,6 +40,9 @@
 //! [`IterativeOptions::mc_target`] times the statistical one, and the fit
 //! continues from where it is.
 
+// Index loops over blocks of vectors read clearer than zipped iterators.
+#![allow(clippy::needless_range_loop)]
+
 mod pcg;
 mod probes;
 

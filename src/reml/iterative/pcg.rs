@@ -10,6 +10,9 @@
 //! are stored unknown-major (entry `(i, j)` at `i · m + j`), so that a row
 //! reads and writes `m` contiguous values per level it meets.
 
+// Index loops over blocks of vectors read clearer than zipped iterators.
+#![allow(clippy::needless_range_loop)]
+
 use nalgebra::DMatrix;
 use std::ops::Range;
 
