@@ -257,6 +257,20 @@ fn lrt_command(a: &Args, table: &Table, opts: &RemlOptions) -> Result<Outcome, F
         },
         other => data_error(other.to_string()),
     })?;
+    if test.fits.iter().any(|f| f.loglik.is_nan()) {
+        // The iterative backend does not compute the log-likelihood.
+        return Err(Failure {
+            message: format!(
+                "the likelihood-ratio test needs log-likelihoods, and the {} did not compute \
+                 one: use --backend sparse or dense",
+                test.fits
+                    .iter()
+                    .find(|f| f.loglik.is_nan())
+                    .map_or("", |f| f.backend.as_str())
+            ),
+            status: EXIT_FAILED,
+        });
+    }
     let wall = start.elapsed().as_secs_f64();
     let (models, formulas) = if test.swapped {
         ([&m1, &m0], [&a.formulas[1], &a.formulas[0]])

@@ -215,3 +215,24 @@ fn reported_monte_carlo_errors_match_the_spread_over_seeds() {
         assert!((mean - exact.natural[i]).abs() < 4.0 * reported / 10f64.sqrt() + 1e-12);
     }
 }
+
+#[test]
+fn lrt_refuses_the_iterative_backend() {
+    let argv: Vec<String> = [
+        "lrt",
+        &data("crossed_2000.csv"),
+        "--formula",
+        "y ~ 1 + x1 + (1|f1)",
+        "--formula",
+        "y ~ 1 + x1 + (1|f1) + (1|f2)",
+        "--backend",
+        "iterative",
+        "--quiet",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = covreml::cli::run(&argv);
+    assert_eq!(out.status, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("log-likelihood"), "{}", out.stderr);
+}

@@ -141,6 +141,9 @@ impl IterativeOptions {
     }
 }
 
+/// The most fixed effects (each is one more right-hand side per iteration).
+const MAX_FIXED: usize = 256;
+
 /// Probes of the automatic choice at the start.
 const START_PROBES: usize = 24;
 
@@ -539,6 +542,13 @@ pub(crate) fn fit(
         return Err(unavailable("it does not take bounds".into()));
     }
     let levels = support(model).map_err(unavailable)?;
+    if model.fixed.p() > MAX_FIXED {
+        return Err(unavailable(format!(
+            "it solves once per fixed effect for their standard errors, and this model has {} \
+             (at most {MAX_FIXED}); fit a large fixed factor as a random term",
+            model.fixed.p()
+        )));
+    }
     let params: ParamInfo = model.params();
     let kk = model.terms.len();
     let q: Vec<usize> = model.terms.iter().map(|t| t.z.dims().1).collect();
