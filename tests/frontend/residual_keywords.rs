@@ -221,11 +221,20 @@ fn exponential_spatial_residual_on_wheat2_does_not_claim_convergence() {
     assert!(ll <= sup + 1e-6 && ll > sup - 1.0, "{ll} vs nlme {sup}");
 }
 
-/// A spatial keyword without `, nugget` says the structure has one.
+/// A spatial keyword without `, nugget` has none; `| g` gives independent
+/// fields (fits against nlme in `random_structures.rs`).
 #[test]
-fn spatial_keyword_without_nugget_is_refused() {
-    let e = covreml::formula::Residual::parse("gau(x + y)").unwrap_err();
-    assert!(e.to_string().contains("always has a nugget"), "{e}");
+fn spatial_keyword_forms_parse() {
+    use covreml::formula::Residual;
+    for (text, shown) in [
+        ("gau(x + y)", "gau(x + y)"),
+        ("exp(x + y | trial, nugget)", "exp(x + y | trial, nugget)"),
+        ("sph(x+y, nugget | trial)", "sph(x + y | trial, nugget)"),
+    ] {
+        assert_eq!(Residual::parse(text).unwrap().to_string(), shown);
+    }
+    let e = Residual::parse("gau(x + y, nuget)").unwrap_err();
+    assert!(e.to_string().contains("`nugget`"), "{e}");
 }
 
 /// `ar1(row):ar1(col)` on Wheat2's 11 × 22 grid with 18 plots missing,

@@ -48,8 +48,9 @@ mod probes;
 
 use super::evaluator::ParamInfo;
 use super::memory::available_memory;
-use super::mixed::{MixedModel, RandomDesign};
+use super::mixed::MixedModel;
 use super::options::Method;
+use super::terms::RandomDesign;
 use super::{Iteration, RemlError, RemlFit, RemlOptions, Termination};
 use crate::CovarianceModel;
 use nalgebra::DMatrix;
@@ -214,7 +215,7 @@ pub(crate) fn auto_choice(model: &MixedModel, opts: &RemlOptions) -> Option<Stri
         return None;
     }
     let limit = opts.iterative.exact_memory_limit.or_else(available_memory);
-    match model.analysis.take(model) {
+    match model.analysis.take(model.parts()) {
         Ok(an) => {
             // The factor's values, and as much again for the selected inverse.
             let need = an.chol.nnz_l() as u128 * 16;
