@@ -9,11 +9,11 @@ use crate::reml::{Backend, Method};
 pub const USAGE: &str = "\
 usage:
   covreml fit DATA.csv --formula \"y ~ x + (1|g)\" [--residual KEYWORD]
-          [--method reml|ml] [--backend auto|dense|sparse] [--tolerance T]
+          [--method reml|ml] [--backend auto|dense|sparse|iterative] [--tolerance T]
           [--max-iter N] [--drop-aliased] [--na omit|fail] [--json] [--quiet]
           [--blups FILE.csv] [--residuals FILE.csv]
           [--ddf satterthwaite|kenward-roger|residual] [--ci wald|profile]
-          [--plots DIR] [--progress]
+          [--plots DIR] [--progress] [--probes N] [--seed S]
           [--pedigree COL=PED.csv] [--grm COL=MATRIX.csv] [--weights COL]
   covreml lrt DATA.csv --formula \"M0\" --formula \"M1\" [options as for fit]
   covreml predict DATA.csv --formula F --newdata NEW.csv [--population]
@@ -77,6 +77,13 @@ sqrt(PEV), ordered).
 --progress prints one line per iteration on stderr (iteration,
 log-likelihood, step, seconds); it is on by default when stderr is a
 terminal; --quiet silences it.
+--backend iterative fits (1|f) terms with an iid residual (REML) without
+factoring: conjugate gradients on the data and random-probe traces, memory
+O(rows + levels); each estimate gets a Monte Carlo standard error (JSON
+mc_standard_errors), the log-likelihood is not computed (NaN). --probes N
+fixes the number of probes (default: raised until every Monte Carlo error is
+below a tenth of the standard error); --seed S the probes' seed. auto uses it
+when the exact sparse factor would not fit in memory, and says so.
 lrt compares two models fitted to the same rows; when their fixed effects
 differ both are fitted by ML (as lme4's anova refits), and the output says so.
 
@@ -119,6 +126,9 @@ pub(crate) struct Args {
     /// `fit`: files for the BLUP table and the residuals.
     pub(crate) blups: Option<String>,
     pub(crate) residuals: Option<String>,
+    /// `--backend iterative`: a fixed number of probes, and their seed.
+    pub(crate) probes: Option<usize>,
+    pub(crate) seed: Option<u64>,
     /// `fit`: fixed-effect tests, intervals, plots; `predict`: standard
     /// errors; all: progress lines.
     pub(crate) ddf: Option<crate::inference::Ddf>,
@@ -165,6 +175,8 @@ pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
         population: false,
         blups: None,
         residuals: None,
+        probes: None,
+        seed: None,
         ddf: None,
         ci: None,
         plots: None,
@@ -225,6 +237,21 @@ pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
             "--blups" => a.blups = Some(value("--blups")?),
             "--residuals" => a.residuals = Some(value("--residuals")?),
             "--quiet" | "-q" => a.quiet = true,
+            "--probes" => {
+                let v = value("--probes")?;
+                a.probes = Some(v.parse::<usize>().ok().filter(|&n| n >= 2).ok_or_else(|| {
+                    usage(format!(
+                        "--probes needs an integer of at least 2, not `{v}`"
+                    ))
+                })?);
+            }
+            "--seed" => {
+                let v = value("--seed")?;
+                a.seed =
+                    Some(v.parse::<u64>().map_err(|_| {
+                        usage(format!("--seed needs an unsigned integer, not `{v}`"))
+                    })?);
+            }
             "--ddf" => {
                 a.ddf = Some(
                     value("--ddf")?

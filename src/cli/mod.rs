@@ -5,11 +5,11 @@
 //!
 //! ```text
 //! covreml fit DATA.csv --formula "y ~ 1 + x1 + (1|f1) + (1|f2)" [--residual "diag(f)"]
-//!         [--method reml|ml] [--backend auto|dense|sparse] [--tolerance T]
+//!         [--method reml|ml] [--backend auto|dense|sparse|iterative] [--tolerance T]
 //!         [--max-iter N] [--na omit|fail] [--json] [--quiet]
 //!         [--blups FILE.csv] [--residuals FILE.csv]
 //!         [--ddf satterthwaite|kenward-roger|residual] [--ci wald|profile]
-//!         [--plots DIR] [--progress]
+//!         [--plots DIR] [--progress] [--probes N] [--seed S]
 //!         [--pedigree COL=PED.csv] [--grm COL=MATRIX.csv] [--weights COL]
 //! covreml lrt DATA.csv --formula "M0" --formula "M1" [--json] [--quiet]
 //! covreml predict DATA.csv --formula F --newdata NEW.csv [--population] [--se] [--json]
@@ -141,7 +141,16 @@ fn options(a: &Args) -> RemlOptions {
     if let Some(n) = a.max_iter {
         opts = opts.max_iter(n);
     }
-    opts
+    // The iterative backend prints its own progress lines, by the same rule.
+    let show = !a.quiet && (a.progress || std::io::stderr().is_terminal());
+    let mut it = crate::reml::IterativeOptions::default().progress(show);
+    if let Some(m) = a.probes {
+        it = it.probes(m);
+    }
+    if let Some(s) = a.seed {
+        it = it.seed(s);
+    }
+    opts.iterative(it)
 }
 
 /// Builds the model of `formula`: a usage or data error when it fails.
@@ -226,7 +235,9 @@ fn fit(
     let start = Instant::now();
     let show = !a.quiet && (a.progress || std::io::stderr().is_terminal());
     let result = model.fit_with(opts, |it| {
-        if show {
+        // (The iterative backend, whose log-likelihood is NaN, prints its
+        // own lines.)
+        if show && !it.loglik.is_nan() {
             progress(&format!(
                 "iteration {:>3}  {} log-likelihood {:.6}  step {:.3e}  {:.2} s",
                 it.iter,
@@ -346,6 +357,20 @@ fn lrt_command(
         },
         other => data_error(other.to_string()),
     })?;
+    if test.fits.iter().any(|f| f.loglik.is_nan()) {
+        // The iterative backend does not compute the log-likelihood.
+        return Err(Failure {
+            message: format!(
+                "the likelihood-ratio test needs log-likelihoods, and the {} did not compute \
+                 one: use --backend sparse or dense",
+                test.fits
+                    .iter()
+                    .find(|f| f.loglik.is_nan())
+                    .map_or("", |f| f.backend.as_str())
+            ),
+            status: EXIT_FAILED,
+        });
+    }
     let wall = start.elapsed().as_secs_f64();
     let (models, formulas) = if test.swapped {
         ([&m1, &m0], [&a.formulas[1], &a.formulas[0]])

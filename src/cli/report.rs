@@ -38,6 +38,7 @@ pub(crate) fn fit_json(model: &FormulaModel, fit: &RemlFit, data: &str, wall: f6
         "parameters": fit.names,
         "natural": fit.natural,
         "standard_errors": fit.natural_se,
+        "mc_standard_errors": fit.mc_standard_errors,
         "variance_components": vcs,
         "beta_names": fit.beta_names,
         "beta": fit.beta,

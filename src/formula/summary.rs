@@ -74,7 +74,9 @@ impl fmt::Display for Summary<'_> {
         writeln!(f, "Formula: {}", m.formula())?;
         writeln!(f, "Residual: {}", m.residual())?;
         writeln!(f)?;
-        if ml {
+        if fit.loglik.is_nan() {
+            writeln!(f, "log-likelihood: not computed ({})", fit.backend)?;
+        } else if ml {
             writeln!(f, "deviance (−2 log-likelihood): {:.4}", -2.0 * fit.loglik)?;
         } else {
             writeln!(f, "REML criterion at convergence: {:.4}", -2.0 * fit.loglik)?;
@@ -291,6 +293,17 @@ impl fmt::Display for Summary<'_> {
                 "Warning: the fit did not converge ({}); the estimates are the last iterate, not an optimum",
                 fit.termination
             )?;
+        }
+        if let Some(mc) = &fit.mc_standard_errors {
+            writeln!(f, "Monte Carlo standard errors (random-probe traces):")?;
+            for ((name, v), se) in fit.names.iter().zip(mc).zip(&fit.natural_se) {
+                writeln!(
+                    f,
+                    "  {name}: {} ({:.3} of its standard error)",
+                    sig(*v),
+                    v / se
+                )?;
+            }
         }
         for w in &fit.warnings {
             writeln!(f, "Warning: {w}")?;

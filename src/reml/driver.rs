@@ -965,6 +965,7 @@ fn finish(
         backend,
         warnings,
         seconds: t0.elapsed().as_secs_f64(),
+        mc_standard_errors: None,
     }
 }
 

@@ -192,6 +192,15 @@ impl MixedModel {
         opts: &RemlOptions,
         mut observer: impl FnMut(&Iteration),
     ) -> Result<RemlFit, RemlError> {
+        match opts.backend {
+            Backend::Iterative => return super::iterative::fit(self, opts, &mut observer, None),
+            Backend::Auto if opts.jacobian == JacobianMethod::ClosedForm => {
+                if let Some(why) = super::iterative::auto_choice(self, opts) {
+                    return super::iterative::fit(self, opts, &mut observer, Some(why));
+                }
+            }
+            _ => {}
+        }
         let mut ev = self.evaluator(opts.backend, opts.method, opts.jacobian)?;
         driver::fit(
             &self.params(),
@@ -263,6 +272,14 @@ impl MixedModel {
     /// The backend `choice` resolves to: `Auto` is sparse whenever the
     /// model allows it.
     pub fn resolve_backend(&self, choice: Backend) -> Result<Backend, RemlError> {
+        if choice == Backend::Iterative {
+            return Err(RemlError::BackendUnavailable {
+                backend: "iterative",
+                reason: "it only fits (MixedModel::fit); evaluations at a point and \
+                         post-estimation use the exact backends"
+                    .into(),
+            });
+        }
         if choice != Backend::Dense && self.analysis.is_kept() {
             return Ok(Backend::Sparse);
         }
@@ -275,7 +292,7 @@ impl MixedModel {
                     backend: "sparse",
                     reason,
                 }),
-            Backend::Auto => Ok(if self.sparse_support().is_ok() {
+            Backend::Auto | Backend::Iterative => Ok(if self.sparse_support().is_ok() {
                 Backend::Sparse
             } else {
                 Backend::Dense

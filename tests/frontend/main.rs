@@ -9,6 +9,7 @@ mod common;
 mod cli;
 mod formula;
 mod inference;
+mod iterative;
 mod messy_data;
 mod multi_trait;
 mod predict;
