@@ -227,3 +227,23 @@ fn multi_trait_formula_errors_name_the_place() {
         assert!(out.stderr.contains(says), "{f}: {}", out.stderr);
     }
 }
+
+#[test]
+fn lrt_and_predict_refuse_multi_trait_formulas() {
+    let data = format!("{DIR}bivariate.csv");
+    let f = "cbind(y1, y2) ~ trait + (0 + trait | g)";
+    let out = run(&["lrt", &data, "--formula", f, "--formula", f]);
+    assert_eq!(out.status, 2);
+    assert!(
+        out.stderr.contains("work with `covreml fit` only"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&["predict", &data, "--formula", f, "--newdata", &data]);
+    assert_eq!(out.status, 2);
+    assert!(
+        out.stderr.contains("work with `covreml fit` only"),
+        "{}",
+        out.stderr
+    );
+}
