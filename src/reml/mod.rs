@@ -53,14 +53,16 @@ mod pev;
 mod post;
 mod result;
 mod step;
+mod terms;
 mod trace;
 
 pub use error::RemlError;
 pub use fixed_effects::{Aliased, FixedEffects};
 pub use marginal::MarginalModel;
-pub use mixed::{MixedModel, RandomDesign};
+pub use mixed::MixedModel;
 pub use names::UnknownName;
 pub use options::{Backend, Method, RemlOptions};
 pub use pev::Pev;
 pub use post::{Blup, MarginalPost, MixedPost};
 pub use result::{Evaluation, Iteration, RemlFit, Termination};
+pub use terms::RandomDesign;

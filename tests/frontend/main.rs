@@ -8,8 +8,10 @@ mod common;
 
 mod cli;
 mod formula;
+mod inference;
 mod messy_data;
 mod multi_trait;
 mod predict;
 mod random_inputs;
+mod random_structures;
 mod residual_keywords;
