@@ -155,6 +155,13 @@ fn options(a: &Args) -> RemlOptions {
 
 /// Builds the model of `formula`: a usage or data error when it fails.
 fn build(a: &Args, formula: &str, table: &Table) -> Result<FormulaModel, Failure> {
+    if let Ok(Some(_)) = crate::formula::multi_trait::CbindFormula::parse(formula) {
+        return Err(data_error(
+            "multi-trait formulas (cbind(…) ~ …) work with `covreml fit` only; \
+             `lrt` and `predict` do not take them yet"
+                .into(),
+        ));
+    }
     let opts = BuildOptions {
         aliased: if a.drop_aliased {
             Aliased::Drop

@@ -7,6 +7,7 @@ use super::{data_error, finish, formula_failure, Failure, Outcome, EXIT_FAILED};
 use crate::data::Table;
 use crate::formula::multi_trait::CbindFormula;
 use crate::multi_trait::{MultiTraitFit, MultiTraitModel, TraitMatrix};
+use crate::pedigree::Pedigree;
 use crate::reml::RemlOptions;
 use serde_json::{json, Map, Value};
 use std::fmt::Write as _;
@@ -20,8 +21,32 @@ pub(crate) fn fit_command(
     f: &CbindFormula,
 ) -> Result<Outcome, Failure> {
     let start = Instant::now();
+    if a.weights.is_some() {
+        return Err(data_error(
+            "--weights is not available for multi-trait models yet".into(),
+        ));
+    }
+    let mut pedigrees = Vec::new();
+    for (column, file, pedigree) in &a.relationships {
+        if !*pedigree {
+            return Err(data_error(format!(
+                "--grm {column}={file}: multi-trait models take --pedigree only so far"
+            )));
+        }
+        let fail = |e: String| data_error(format!("--pedigree {column}={file}: {e}"));
+        let t = Table::read(file).map_err(|e| fail(e.to_string()))?;
+        let names = t.names().to_vec();
+        if names.len() < 3 {
+            return Err(fail(
+                "a pedigree needs three columns (animal, sire, dam)".into(),
+            ));
+        }
+        let p = Pedigree::from_table(&t, &names[0], &names[1], &names[2])
+            .map_err(|e| fail(e.to_string()))?;
+        pedigrees.push((column.clone(), p));
+    }
     let model = f
-        .build(table, &a.residual, &[])
+        .build(table, &a.residual, &pedigrees)
         .map_err(|e| formula_failure(f.text(), &a.residual, e))?;
     let fit = model.fit(opts).map_err(|e| Failure {
         message: format!("the fit failed: {e}"),

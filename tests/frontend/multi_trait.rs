@@ -227,3 +227,56 @@ fn multi_trait_formula_errors_name_the_place() {
         assert!(out.stderr.contains(says), "{f}: {}", out.stderr);
     }
 }
+
+#[test]
+fn lrt_and_predict_refuse_multi_trait_formulas() {
+    let data = format!("{DIR}bivariate.csv");
+    let f = "cbind(y1, y2) ~ trait + (0 + trait | g)";
+    let out = run(&["lrt", &data, "--formula", f, "--formula", f]);
+    assert_eq!(out.status, 2);
+    assert!(
+        out.stderr.contains("work with `covreml fit` only"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&["predict", &data, "--formula", f, "--newdata", &data]);
+    assert_eq!(out.status, 2);
+    assert!(
+        out.stderr.contains("work with `covreml fit` only"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn animal_model_with_pedigree_from_the_command_line() {
+    let r = reference("pedigree");
+    let ped = format!("animal={DIR}pedigree.csv");
+    let j = fit_json(
+        "animal.csv",
+        r["formula"].as_str().unwrap(),
+        &["--pedigree", &ped],
+    );
+    check(&j, &r, &["y1", "y2"]);
+    assert_eq!(j["random"][0]["over"], "A");
+    let rg = j["random"][0]["correlation"]["y1"]["y2"].as_f64().unwrap();
+    assert!((rg - r["r_g"].as_f64().unwrap()).abs() < 1e-6);
+    for (k, want) in r["h2"].as_array().unwrap().iter().enumerate() {
+        let h = &j["heritability"][k];
+        assert_eq!(h["term"], "animal");
+        assert!((h["value"].as_f64().unwrap() - want.as_f64().unwrap()).abs() < 1e-6);
+        assert!(h["standard_error"].as_f64().unwrap() > 0.0);
+    }
+    // --grm and --weights are refused for multi-trait models
+    let data = format!("{DIR}animal.csv");
+    let grm = format!("animal={DIR}pedigree.csv");
+    let out = run(&[
+        "fit",
+        &data,
+        "--formula",
+        r["formula"].as_str().unwrap(),
+        "--grm",
+        &grm,
+    ]);
+    assert_eq!(out.status, 2, "{}", out.stderr);
+}
