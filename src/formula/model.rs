@@ -363,9 +363,8 @@ fn residual_structure(residual: &Residual, table: &Table) -> Result<ResidualPart
             None,
         ),
         Residual::Diag(v) => {
-            let t = columns::text(table, v, "")?;
-            let Column::Categorical { codes, levels } = columns::categorical(t) else {
-                unreachable!("categorical() returns a categorical column")
+            let Column::Categorical { codes, levels } = columns::factor(table, v, "")? else {
+                unreachable!("factor() returns a categorical column")
             };
             let shape = Levels {
                 codes,

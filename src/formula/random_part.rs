@@ -25,11 +25,7 @@ pub(super) fn random_term(
     taken: &[RandomTermInfo],
 ) -> Result<(RandomDesign, Box<dyn CovarianceModel>, RandomTermInfo), FormulaError> {
     let n = table.n_rows();
-    let mut group_text = Vec::with_capacity(spec.group.len());
-    for g in &spec.group {
-        group_text.push(columns::text(table, g, text)?);
-    }
-    let inc = Incidence::from_columns(&group_text)?;
+    let inc = grouping(spec, table, text)?;
     let q = inc.n_levels();
     let base = spec
         .group
@@ -102,6 +98,23 @@ pub(super) fn random_term(
             group_vars: spec.group.clone(),
         },
     ))
+}
+
+/// The incidence of the grouping of `spec`: one column's factor codes
+/// (no `String` per row), or the level combinations of several columns.
+fn grouping(spec: &RandomSpec, table: &Table, text: &str) -> Result<Incidence, FormulaError> {
+    if let [g] = spec.group.as_slice() {
+        let columns::Column::Categorical { codes, levels } = columns::factor(table, g, text)?
+        else {
+            unreachable!("factor() returns a categorical column")
+        };
+        return Ok(Incidence::new(codes, levels.len())?.with_level_names(levels)?);
+    }
+    let mut group_text = Vec::with_capacity(spec.group.len());
+    for g in &spec.group {
+        group_text.push(columns::text(table, g, text)?);
+    }
+    Ok(Incidence::from_columns(&group_text)?)
 }
 
 /// The dense coefficient-major design of a term: column `a·q + l` holds
