@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --release --example make_crossed -- /tmp/c5m.csv 5000000 94380 16034
-//! cargo run --release --example crossed_large -- /tmp/c5m.csv [--read-only] [--trace]
+//! cargo run --release --example crossed_large -- /tmp/c5m.csv [--read-only | --build-only] [--trace]
 //! ```
 
 use covreml::data::Table;
@@ -29,10 +29,11 @@ fn peak_rss_mb() -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(path) = args.iter().find(|a| !a.starts_with("--")) else {
-        eprintln!("usage: crossed_large DATA.csv [--read-only] [--trace]");
+        eprintln!("usage: crossed_large DATA.csv [--read-only | --build-only] [--trace]");
         std::process::exit(2);
     };
     let read_only = args.iter().any(|a| a == "--read-only");
+    let build_only = args.iter().any(|a| a == "--build-only");
     let trace = args.iter().any(|a| a == "--trace");
     let all = Instant::now();
 
@@ -62,6 +63,9 @@ fn main() {
         t.elapsed().as_secs_f64(),
         peak_rss_mb()
     );
+    if build_only {
+        return;
+    }
 
     let t = Instant::now();
     let fit = model

@@ -34,7 +34,14 @@ pub(crate) struct FxHasher(u64);
 
 impl Hasher for FxHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // The multiply leaves the low bits depending on the low bits of the
+        // words only (the first bytes of a text); the table indexes by the
+        // low bits: mix the high bits down (MurmurHash3's finaliser).
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
     }
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
@@ -330,8 +337,11 @@ impl PartialEq for ColumnData {
 #[derive(Debug)]
 pub(crate) struct ColumnBuilder {
     data: ColumnData,
-    /// The code of each text, while the column is text.
-    index: FxMap<String, u32>,
+    /// The code of each text of at most 15 bytes, while the column is text,
+    /// the text inline (a lookup touches the table only, not the heap).
+    short: FxMap<u128, u32>,
+    /// The code of each longer text.
+    long: FxMap<String, u32>,
     buf: String,
 }
 
@@ -339,7 +349,8 @@ impl ColumnBuilder {
     pub(crate) fn new() -> Self {
         ColumnBuilder {
             data: ColumnData::new(),
-            index: FxMap::default(),
+            short: FxMap::default(),
+            long: FxMap::default(),
             buf: String::new(),
         }
     }
@@ -383,7 +394,12 @@ impl ColumnBuilder {
         let ColumnData::Text { codes, dict } = &mut self.data else {
             unreachable!("the column is text here")
         };
-        let code = match self.index.get(s) {
+        let key = short_key(s);
+        let found = match key {
+            Some(k) => self.short.get(&k),
+            None => self.long.get(s),
+        };
+        let code = match found {
             Some(&c) => c,
             None => {
                 let c = u32::try_from(dict.len()).map_err(|_| DataError::Malformed {
@@ -391,7 +407,10 @@ impl ColumnBuilder {
                     reason: "more than 4,294,967,295 distinct texts in a column".into(),
                 })?;
                 dict.push(s.to_string());
-                self.index.insert(s.to_string(), c);
+                match key {
+                    Some(k) => self.short.insert(k, c),
+                    None => self.long.insert(s.to_string(), c),
+                };
                 c
             }
         };
@@ -402,11 +421,12 @@ impl ColumnBuilder {
     /// Turns the numeric column read so far into a text column.
     fn to_text(&mut self) {
         let (codes, dict) = self.data.distinct();
-        self.index = dict
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.clone(), i as u32))
-            .collect();
+        for (i, s) in dict.iter().enumerate() {
+            match short_key(s) {
+                Some(k) => self.short.insert(k, i as u32),
+                None => self.long.insert(s.clone(), i as u32),
+            };
+        }
         self.data = ColumnData::Text { codes, dict };
     }
 
@@ -414,6 +434,17 @@ impl ColumnBuilder {
     pub(crate) fn finish(self) -> ColumnData {
         self.data
     }
+}
+
+/// A text of at most 15 bytes as one number: its bytes and its length.
+fn short_key(s: &str) -> Option<u128> {
+    let b = s.as_bytes();
+    (b.len() < 16).then(|| {
+        let mut k = [0u8; 16];
+        k[..b.len()].copy_from_slice(b);
+        k[15] = b.len() as u8;
+        u128::from_le_bytes(k)
+    })
 }
 
 /// The number of decimals `d` with which `s` is `format!("{x:.d$}")`, for
