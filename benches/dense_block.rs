@@ -3,16 +3,48 @@
 //! product (`2n³`) on one thread and on all, for `n` up to the given size
 //! (default 4,000; the restricted ml-32m block is 16,034 columns, 2.1 GB).
 //!
+//! Each rate is given per second of wall time and per second of CPU time
+//! of the process (all its threads): on a machine shared with other jobs
+//! the second is what a core gives when it runs.
+//!
 //! Run: `cargo bench --bench dense_block [-- N]`
 
 mod common;
-use common::median_secs;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::{
     cholesky_in_place, cholesky_in_place_scratch, LltRegularization,
 };
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
+use std::time::Instant;
+
+/// CPU seconds of this process so far (user + system, all threads).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // Fields 14 and 15 of the line (utime, stime) are the 12th and 13th
+    // after the command name; clock ticks of 1/100 s.
+    f.get(11)
+        .zip(f.get(12))
+        .map_or(f64::NAN, |(u, s)| (u + s) / 100.0)
+}
+
+/// Median wall seconds and median CPU seconds of `runs` calls of `f`.
+fn timed(runs: usize, mut f: impl FnMut()) -> (f64, f64) {
+    let mut wall = Vec::new();
+    let mut cpu = Vec::new();
+    for _ in 0..runs {
+        let (w, c) = (Instant::now(), cpu_seconds());
+        f();
+        wall.push(w.elapsed().as_secs_f64());
+        cpu.push(cpu_seconds() - c);
+    }
+    (common::median(wall), common::median(cpu))
+}
 
 fn main() {
     let max: usize = std::env::args()
@@ -20,7 +52,7 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(4000);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("dense kernels, faer, {threads} threads available (GFLOP/s, median of 3)");
+    println!("dense kernels, faer, {threads} threads available (GFLOP/s per wall and per CPU second, medians of 3)");
     let mut n = 1000;
     while n <= max {
         // A = B Bᵀ / n + I: positive definite, well conditioned.
@@ -37,8 +69,9 @@ fn main() {
             Par::rayon(0),
         );
         for (label, par) in [("1 thread ", Par::Seq), ("all      ", Par::rayon(0))] {
-            let mut stack = MemBuffer::new(cholesky_in_place_scratch::<f64>(n, par, Default::default()));
-            let chol = median_secs(3, || {
+            let mut stack =
+                MemBuffer::new(cholesky_in_place_scratch::<f64>(n, par, Default::default()));
+            let (chol, chol_cpu) = timed(3, || {
                 let mut l = a.clone();
                 cholesky_in_place(
                     l.as_mut(),
@@ -50,15 +83,19 @@ fn main() {
                 .expect("positive definite");
             });
             let mut c = Mat::<f64>::zeros(n, n);
-            let prod = median_secs(3, || {
+            let (prod, prod_cpu) = timed(3, || {
                 matmul(c.as_mut(), Accum::Replace, a.as_ref(), b.as_ref(), 1.0, par);
             });
             let nf = n as f64;
+            let (fc, fp) = (nf.powi(3) / 3.0 / 1e9, 2.0 * nf.powi(3) / 1e9);
             println!(
-                "n = {n:5}  {label}  cholesky {:6.1}  ({:.3} s)   matmul {:6.1}  ({:.3} s)",
-                nf.powi(3) / 3.0 / chol / 1e9,
+                "n = {n:5}  {label}  cholesky {:6.1} wall {:6.1} cpu ({:.3} s)   \
+                 matmul {:6.1} wall {:6.1} cpu ({:.3} s)",
+                fc / chol,
+                fc / chol_cpu,
                 chol,
-                2.0 * nf.powi(3) / prod / 1e9,
+                fp / prod,
+                fp / prod_cpu,
                 prod
             );
         }
