@@ -22,14 +22,12 @@ use std::time::Instant;
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<f64> = after
-        .split_whitespace()
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    // Fields 14 and 15 of the line (utime, stime) are the 12th and 13th
-    // after the command name; clock ticks of 1/100 s.
-    f.get(11)
-        .zip(f.get(12))
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // After the command name the state (field 3) comes first, so utime and
+    // stime (fields 14 and 15, clock ticks of 1/100 s) are at 11 and 12.
+    let tick = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok());
+    tick(11)
+        .zip(tick(12))
         .map_or(f64::NAN, |(u, s)| (u + s) / 100.0)
 }
 
