@@ -389,7 +389,7 @@ impl ColumnBuilder {
                 }
                 return Ok(());
             }
-            self.to_text();
+            self.become_text();
         }
         let ColumnData::Text { codes, dict } = &mut self.data else {
             unreachable!("the column is text here")
@@ -419,7 +419,7 @@ impl ColumnBuilder {
     }
 
     /// Turns the numeric column read so far into a text column.
-    fn to_text(&mut self) {
+    fn become_text(&mut self) {
         let (codes, dict) = self.data.distinct();
         for (i, s) in dict.iter().enumerate() {
             match short_key(s) {
