@@ -20,6 +20,8 @@ mod covariance;
 // data: tables, factors, CSV, missing values;
 pub mod data;
 pub mod pedigree;
+// multi-trait models (several responses, trait covariances, missing traits);
+pub mod multi_trait;
 // the estimator: backends, the AI-REML driver, post-estimation;
 pub mod reml;
 // inference on fitted models;

@@ -9,22 +9,43 @@ use crate::reml::{Backend, Method};
 pub const USAGE: &str = "\
 usage:
   covreml fit DATA.csv --formula \"y ~ x + (1|g)\" [--residual KEYWORD]
-          [--method reml|ml] [--backend auto|dense|sparse] [--tolerance T]
+          [--method reml|ml] [--backend auto|dense|sparse|iterative] [--tolerance T]
           [--max-iter N] [--drop-aliased] [--na omit|fail] [--json] [--quiet]
           [--blups FILE.csv] [--residuals FILE.csv]
+          [--ddf satterthwaite|kenward-roger|residual] [--ci wald|profile]
+          [--plots DIR] [--progress] [--probes N] [--seed S]
+          [--pedigree COL=PED.csv] [--grm COL=MATRIX.csv] [--weights COL]
   covreml lrt DATA.csv --formula \"M0\" --formula \"M1\" [options as for fit]
   covreml predict DATA.csv --formula F --newdata NEW.csv [--population]
-          [options as for fit]
+          [--se] [options as for fit]
   covreml help | --help | --version
 
 The formula grammar (lme4's): y ~ 1 + x + f + f:g + a*b, 0 + / - 1, factor(x),
-random terms (1|g), (1|g1:g2), (1|g1/g2), (1 + x|g), (1 + x||g), (0 + x|g).
+random terms (1|g), (1|g1:g2), (1|g1/g2), (1 + x|g), (1 + x||g), (0 + x|g);
+a categorical column on the left gives a coefficient per level: (0 + f|g),
+(1 + f|g). Covariance of the coefficients by keyword (glmmTMB's): us(1 + x|g)
+(the default), diag(1 + x|g), cs(0 + f|g) (one variance, one correlation),
+ar1(0 + t|g) (t a factor of equally spaced times), fa(0 + env|gen, k)
+(factor-analytic of order k = 1..3).
+Multi-trait: cbind(y1, y2, ...) ~ trait + trait:x + x + (0 + trait | g) stacks
+the responses (factor trait); trait:x a slope per trait, x a common one;
+(0 + trait | g) unstructured G0, diag(0 + trait | g), fa(0 + trait | g, k);
+--residual us(trait) (default) or diag(trait); missing traits kept row by row.
 Residual: iid (default); diag(f), a variance per level of f; ar1(t | g) and
 car1(t | g), autocorrelation in time t within g; cs(g), compound symmetry
 within g; us(t | g), unstructured within g; arh(t | g) and csh(t | g), ar1
 and cs within g with a variance per level of t; exp(x + y, nugget),
-gau(x + y, nugget), sph(x + y, nugget), isotropic spatial with a nugget;
-ar1(row):ar1(col), separable AR1 x AR1 over a field grid.
+gau(x + y, nugget), sph(x + y, nugget), isotropic spatial with a nugget,
+exp(x + y) without one, exp(x + y | g, nugget) independent fields per level
+of g (per trial); ar1(row):ar1(col), separable AR1 x AR1 over a field grid.
+--pedigree COL=PED.csv: random terms grouped by COL alone use the numerator
+relationship matrix A of the pedigree (first three columns: animal, sire,
+dam; unknown parents 0, NA or empty; any order): G = sigma^2 A, every animal
+of the pedigree gets a BLUP (labelled by its id). --grm COL=MATRIX.csv: the
+same with a given relationship matrix (a genomic one): a square CSV, the ids
+in the first column and as the other column names, in the same order.
+--weights COL: prior weights, residual variance sigma^2 / w (lme4's weights),
+with the iid residual.
 --na omit (default) drops every row with a missing value (empty, NA, N/A,
 NaN) in a column the model uses, as lme4 does; --na fail refuses them,
 naming the first missing cell by file line and column.
@@ -38,7 +59,31 @@ fitted: conditional, y - Xb - Zu, as lme4's fitted() and residuals().
 predict fits F to DATA.csv and prints line,prediction for each row of
 NEW.csv (or JSON): Xb + Zu, a level unseen in DATA.csv contributing 0 (lme4's
 allow.new.levels = TRUE); --population gives Xb alone (lme4's re.form = NA).
-No standard errors of predictions yet.
+--se adds standard errors: with --population sqrt(x' Var(b) x); otherwise of
+Xb + Zu as a prediction of Xb + Zu, from the inverse of the mixed-model
+equations (Var(b), the PEV of the BLUPs and their covariance with b; an
+unseen level adds nothing).
+--ddf prints an ANOVA table (an F test per fixed term: all its coefficients
+0; num and den df, F, p) and t tests of the coefficients with those df:
+satterthwaite (lmerTest), kenward-roger (pbkrtest's adjusted covariance and
+scaled F; REML fits of models linear in their variances) or
+residual (n - p). --ci wald|profile prints 95% intervals: coefficients by
+Wald (lme4's confint), variances on the SD scale by Wald (delta method) or
+by the REML/ML profile likelihood (lme4's profile confint).
+--plots DIR writes residuals_fitted.svg, qq.svg, loglik.svg (by iteration)
+and one caterpillar plot
+per random term and coefficient (blups_TERM_COEF.svg: BLUPs +- 1.96
+sqrt(PEV), ordered).
+--progress prints one line per iteration on stderr (iteration,
+log-likelihood, step, seconds); it is on by default when stderr is a
+terminal; --quiet silences it.
+--backend iterative fits (1|f) terms with an iid residual (REML) without
+factoring: conjugate gradients on the data and random-probe traces, memory
+O(rows + levels); each estimate gets a Monte Carlo standard error (JSON
+mc_standard_errors), the log-likelihood is not computed (NaN). --probes N
+fixes the number of probes (default: raised until every Monte Carlo error is
+below a tenth of the standard error); --seed S the probes' seed. auto uses it
+when the exact sparse factor would not fit in memory, and says so.
 lrt compares two models fitted to the same rows; when their fixed effects
 differ both are fitted by ML (as lme4's anova refits), and the output says so.
 
@@ -81,6 +126,20 @@ pub(crate) struct Args {
     /// `fit`: files for the BLUP table and the residuals.
     pub(crate) blups: Option<String>,
     pub(crate) residuals: Option<String>,
+    /// `--backend iterative`: a fixed number of probes, and their seed.
+    pub(crate) probes: Option<usize>,
+    pub(crate) seed: Option<u64>,
+    /// `fit`: fixed-effect tests, intervals, plots; `predict`: standard
+    /// errors; all: progress lines.
+    pub(crate) ddf: Option<crate::inference::Ddf>,
+    pub(crate) ci: Option<crate::inference::CiMethod>,
+    pub(crate) plots: Option<String>,
+    pub(crate) se: bool,
+    pub(crate) progress: bool,
+    /// `--pedigree COL=FILE` and `--grm COL=FILE`: (column, file, is a pedigree).
+    pub(crate) relationships: Vec<(String, String, bool)>,
+    /// `--weights COL`.
+    pub(crate) weights: Option<String>,
 }
 
 /// A usage error: the message and the usage text, status 2.
@@ -116,6 +175,15 @@ pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
         population: false,
         blups: None,
         residuals: None,
+        probes: None,
+        seed: None,
+        ddf: None,
+        ci: None,
+        plots: None,
+        se: false,
+        progress: false,
+        relationships: Vec::new(),
+        weights: None,
     };
     let mut data = None;
     while let Some(arg) = it.next() {
@@ -169,6 +237,59 @@ pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
             "--blups" => a.blups = Some(value("--blups")?),
             "--residuals" => a.residuals = Some(value("--residuals")?),
             "--quiet" | "-q" => a.quiet = true,
+            "--probes" => {
+                let v = value("--probes")?;
+                a.probes = Some(v.parse::<usize>().ok().filter(|&n| n >= 2).ok_or_else(|| {
+                    usage(format!(
+                        "--probes needs an integer of at least 2, not `{v}`"
+                    ))
+                })?);
+            }
+            "--seed" => {
+                let v = value("--seed")?;
+                a.seed =
+                    Some(v.parse::<u64>().map_err(|_| {
+                        usage(format!("--seed needs an unsigned integer, not `{v}`"))
+                    })?);
+            }
+            "--ddf" => {
+                a.ddf = Some(
+                    value("--ddf")?
+                        .parse()
+                        .map_err(|e| usage(format!("--ddf: {e}")))?,
+                )
+            }
+            "--ci" => {
+                a.ci = Some(
+                    value("--ci")?
+                        .parse()
+                        .map_err(|e| usage(format!("--ci: {e}")))?,
+                )
+            }
+            "--plots" => a.plots = Some(value("--plots")?),
+            "--se" => a.se = true,
+            "--progress" => a.progress = true,
+            "--pedigree" | "--grm" => {
+                let v = value(arg)?;
+                let (col, file) = v
+                    .split_once('=')
+                    .filter(|(c, f)| !c.trim().is_empty() && !f.trim().is_empty())
+                    .ok_or_else(|| {
+                        usage(format!("{arg} needs COLUMN=FILE.csv (the grouping column and the file), not `{v}`"))
+                    })?;
+                if a.relationships.iter().any(|(c, _, _)| c == col.trim()) {
+                    return Err(usage(format!(
+                        "two relationship matrices for the column `{}`",
+                        col.trim()
+                    )));
+                }
+                a.relationships.push((
+                    col.trim().to_string(),
+                    file.trim().to_string(),
+                    arg == "--pedigree",
+                ));
+            }
+            "--weights" => a.weights = Some(value("--weights")?),
             s if s.starts_with('-') && s.len() > 1 => {
                 return Err(usage(format!("unknown option `{s}`")))
             }
@@ -207,10 +328,14 @@ fn check_command_options(command: &str, a: &Args) -> Result<(), Failure> {
         ("--population", a.population, predict),
         ("--blups", a.blups.is_some(), command == "fit"),
         ("--residuals", a.residuals.is_some(), command == "fit"),
+        ("--ddf", a.ddf.is_some(), command == "fit"),
+        ("--ci", a.ci.is_some(), command == "fit"),
+        ("--plots", a.plots.is_some(), command == "fit"),
+        ("--se", a.se, predict),
     ];
     for (name, given, allowed) in only {
         if given && !allowed {
-            let home = if name.starts_with("--newdata") || name == "--population" {
+            let home = if matches!(name, "--newdata" | "--population" | "--se") {
                 "predict"
             } else {
                 "fit"

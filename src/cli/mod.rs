@@ -5,11 +5,14 @@
 //!
 //! ```text
 //! covreml fit DATA.csv --formula "y ~ 1 + x1 + (1|f1) + (1|f2)" [--residual "diag(f)"]
-//!         [--method reml|ml] [--backend auto|dense|sparse] [--tolerance T]
+//!         [--method reml|ml] [--backend auto|dense|sparse|iterative] [--tolerance T]
 //!         [--max-iter N] [--na omit|fail] [--json] [--quiet]
 //!         [--blups FILE.csv] [--residuals FILE.csv]
+//!         [--ddf satterthwaite|kenward-roger|residual] [--ci wald|profile]
+//!         [--plots DIR] [--progress] [--probes N] [--seed S]
+//!         [--pedigree COL=PED.csv] [--grm COL=MATRIX.csv] [--weights COL]
 //! covreml lrt DATA.csv --formula "M0" --formula "M1" [--json] [--quiet]
-//! covreml predict DATA.csv --formula F --newdata NEW.csv [--population] [--json]
+//! covreml predict DATA.csv --formula F --newdata NEW.csv [--population] [--se] [--json]
 //! ```
 //!
 //! Exit status ([`Outcome::status`]): 0 fitted and converged (also on a
@@ -25,13 +28,18 @@
 //! ```
 
 mod args;
+mod multi_trait;
+mod plots;
 mod report;
 mod tables;
 
 pub use args::USAGE;
 
 use crate::data::{DataError, Table};
-use crate::formula::{anova, parse, BuildOptions, FormulaError, FormulaModel, Residual, Summary};
+use crate::formula::{
+    anova, parse, BuildOptions, FormulaError, FormulaModel, ModelInputs, Relationship, Residual,
+    Summary,
+};
 use crate::reml::{Aliased, RemlFit, RemlOptions};
 use args::{parse_args, Args, Command};
 use std::io::IsTerminal;
@@ -63,9 +71,24 @@ pub(crate) struct Failure {
     pub(crate) status: u8,
 }
 
-/// Runs the command line `argv` (without the program name).
+/// Runs the command line `argv` (without the program name). Progress
+/// lines (`--progress`, or standard error a terminal) come first in
+/// [`Outcome::stderr`]; [`run_with_progress`] hands them over as they come.
 pub fn run(argv: &[String]) -> Outcome {
-    match run_command(argv) {
+    let mut lines = String::new();
+    let mut out = run_with_progress(argv, &mut |l: &str| {
+        lines.push_str(l);
+        lines.push('\n');
+    });
+    out.stderr.insert_str(0, &lines);
+    out
+}
+
+/// Runs the command line `argv`, passing each progress line (one per
+/// iteration of a fit, without its line break) to `progress` when it is
+/// made; the program's `main` prints them to standard error at once.
+pub fn run_with_progress(argv: &[String], progress: &mut dyn FnMut(&str)) -> Outcome {
+    match run_command(argv, progress) {
         Ok(o) => o,
         Err(f) => Outcome {
             stdout: String::new(),
@@ -75,10 +98,13 @@ pub fn run(argv: &[String]) -> Outcome {
     }
 }
 
-/// A subcommand: `fit`, `lrt` or `predict`.
-type Subcommand = fn(&Args, &Table, &RemlOptions) -> Result<Outcome, Failure>;
+/// Where progress lines go.
+type Progress<'a> = &'a mut dyn FnMut(&str);
 
-fn run_command(argv: &[String]) -> Result<Outcome, Failure> {
+/// A subcommand: `fit`, `lrt` or `predict`.
+type Subcommand = fn(&Args, &Table, &RemlOptions, Progress) -> Result<Outcome, Failure>;
+
+fn run_command(argv: &[String], progress: Progress) -> Result<Outcome, Failure> {
     let (a, command): (Args, Subcommand) = match parse_args(argv)? {
         Command::Help => return Ok(printed(format!("{USAGE}\n"))),
         Command::Version => return Ok(printed(format!("covreml {}\n", env!("CARGO_PKG_VERSION")))),
@@ -88,7 +114,7 @@ fn run_command(argv: &[String]) -> Result<Outcome, Failure> {
     };
     let opts = options(&a);
     let table = Table::read(&a.data).map_err(|e| data_error(e.to_string()))?;
-    command(&a, &table, &opts)
+    command(&a, &table, &opts, progress)
 }
 
 fn printed(stdout: String) -> Outcome {
@@ -115,7 +141,16 @@ fn options(a: &Args) -> RemlOptions {
     if let Some(n) = a.max_iter {
         opts = opts.max_iter(n);
     }
-    opts
+    // The iterative backend prints its own progress lines, by the same rule.
+    let show = !a.quiet && (a.progress || std::io::stderr().is_terminal());
+    let mut it = crate::reml::IterativeOptions::default().progress(show);
+    if let Some(m) = a.probes {
+        it = it.probes(m);
+    }
+    if let Some(s) = a.seed {
+        it = it.seed(s);
+    }
+    opts.iterative(it)
 }
 
 /// Builds the model of `formula`: a usage or data error when it fails.
@@ -128,10 +163,11 @@ fn build(a: &Args, formula: &str, table: &Table) -> Result<FormulaModel, Failure
         },
         na: a.na,
     };
+    let inputs = model_inputs(a)?;
     parse(formula)
         .and_then(|parsed| {
             let residual = Residual::parse(&a.residual)?;
-            FormulaModel::build_opts(&parsed, &residual, table, &opts)
+            FormulaModel::build_inputs(&parsed, &residual, table, &opts, &inputs)
         })
         .map_err(|e| {
             let missing = matches!(e, FormulaError::Data(DataError::MissingValue { .. }));
@@ -143,6 +179,28 @@ fn build(a: &Args, formula: &str, table: &Table) -> Result<FormulaModel, Failure
             }
             f
         })
+}
+
+/// The relationship matrices (`--pedigree`, `--grm`) and weights of the
+/// command line, the files read.
+fn model_inputs(a: &Args) -> Result<ModelInputs, Failure> {
+    let mut inputs = ModelInputs {
+        weights: a.weights.clone(),
+        ..ModelInputs::default()
+    };
+    for (column, file, pedigree) in &a.relationships {
+        let option = if *pedigree { "--pedigree" } else { "--grm" };
+        let t =
+            Table::read(file).map_err(|e| data_error(format!("{option} {column}={file}: {e}")))?;
+        let r = if *pedigree {
+            Relationship::from_pedigree_table(&t, file)
+        } else {
+            Relationship::from_matrix_table(&t, file)
+        }
+        .map_err(|e| data_error(format!("{option} {column}={file}: {e}")))?;
+        inputs = inputs.relationship(column, r);
+    }
+    Ok(inputs)
 }
 
 fn formula_failure(formula: &str, residual: &str, e: FormulaError) -> Failure {
@@ -165,24 +223,31 @@ fn formula_failure(formula: &str, residual: &str, e: FormulaError) -> Failure {
     data_error(message)
 }
 
-/// Fits with a progress line on standard error for fits longer than a
-/// second (unless `quiet`, or standard error is not a terminal).
-fn fit(model: &FormulaModel, opts: &RemlOptions, quiet: bool) -> Result<RemlFit, Failure> {
+/// Fits, with one progress line per iteration (iteration, log-likelihood,
+/// step length, seconds since the start) when `--progress` is given or
+/// standard error is a terminal, unless `--quiet`.
+fn fit(
+    model: &FormulaModel,
+    opts: &RemlOptions,
+    a: &Args,
+    progress: Progress,
+) -> Result<RemlFit, Failure> {
     let start = Instant::now();
-    let show = !quiet && std::io::stderr().is_terminal();
-    let mut shown = false;
+    let show = !a.quiet && (a.progress || std::io::stderr().is_terminal());
     let result = model.fit_with(opts, |it| {
-        if show && start.elapsed().as_secs_f64() > 1.0 {
-            shown = true;
-            eprint!(
-                "\r  iteration {:>3}  {} log-likelihood {:>16.6}  step {:.2e}   ",
-                it.iter, opts.method, it.loglik, it.step_norm
-            );
+        // (The iterative backend, whose log-likelihood is NaN, prints its
+        // own lines.)
+        if show && !it.loglik.is_nan() {
+            progress(&format!(
+                "iteration {:>3}  {} log-likelihood {:.6}  step {:.3e}  {:.2} s",
+                it.iter,
+                opts.method,
+                it.loglik,
+                it.step_norm,
+                start.elapsed().as_secs_f64()
+            ));
         }
     });
-    if shown {
-        eprintln!();
-    }
     result.map_err(|e| Failure {
         message: format!("the fit failed: {e}"),
         status: EXIT_FAILED,
@@ -209,16 +274,50 @@ fn finish(stdout: String, fits: &[&RemlFit]) -> Outcome {
     }
 }
 
-fn fit_command(a: &Args, table: &Table, opts: &RemlOptions) -> Result<Outcome, Failure> {
+fn fit_command(
+    a: &Args,
+    table: &Table,
+    opts: &RemlOptions,
+    progress: Progress,
+) -> Result<Outcome, Failure> {
+    let cbind = crate::formula::multi_trait::CbindFormula::parse(&a.formulas[0])
+        .map_err(|e| formula_failure(&a.formulas[0], &a.residual, e))?;
+    if let Some(cbind) = cbind {
+        return multi_trait::fit_command(a, table, opts, &cbind);
+    }
     let start = Instant::now();
     let model = build(a, &a.formulas[0], table)?;
-    let f = fit(&model, opts, a.quiet)?;
+    let f = fit(&model, opts, a, progress)?;
     let wall = start.elapsed().as_secs_f64();
-    let stdout = if a.json {
-        format!("{}\n", report::fit_json(&model, &f, &a.data, wall))
-    } else {
-        Summary::new(&model, &f).wall_seconds(wall).to_string()
+    let tests = match a.ddf {
+        Some(ddf) => Some(
+            model
+                .fixed_effect_tests(&f, ddf)
+                .map_err(tables::post_failure)?,
+        ),
+        None => None,
     };
+    let intervals = match a.ci {
+        Some(m) => Some(model.intervals(&f, m).map_err(tables::post_failure)?),
+        None => None,
+    };
+    let stdout = if a.json {
+        let mut j = report::fit_json(&model, &f, &a.data, wall);
+        report::add_inference_json(&mut j, tests.as_ref(), intervals.as_deref());
+        format!("{j}\n")
+    } else {
+        let mut s = Summary::new(&model, &f).wall_seconds(wall).to_string();
+        if let Some(t) = &tests {
+            s.push_str(&report::tests_text(t));
+        }
+        if let Some(ci) = &intervals {
+            s.push_str(&report::intervals_text(ci, a.ci));
+        }
+        s
+    };
+    if let Some(dir) = &a.plots {
+        plots::write_plots(dir, &model, &f)?;
+    }
     if let Some(path) = &a.blups {
         tables::write_blups(path, &model, &f)?;
     }
@@ -228,16 +327,26 @@ fn fit_command(a: &Args, table: &Table, opts: &RemlOptions) -> Result<Outcome, F
     Ok(finish(stdout, &[&f]))
 }
 
-fn predict_command(a: &Args, table: &Table, opts: &RemlOptions) -> Result<Outcome, Failure> {
+fn predict_command(
+    a: &Args,
+    table: &Table,
+    opts: &RemlOptions,
+    progress: Progress,
+) -> Result<Outcome, Failure> {
     let path = a.newdata.as_deref().unwrap_or_default();
     let new = Table::read(path).map_err(|e| data_error(format!("--newdata: {e}")))?;
     let model = build(a, &a.formulas[0], table)?;
-    let f = fit(&model, opts, a.quiet)?;
-    let stdout = tables::predictions(&model, &f, &new, a.population, a.json)?;
+    let f = fit(&model, opts, a, progress)?;
+    let stdout = tables::predictions(&model, &f, &new, a.population, a.se, a.json)?;
     Ok(finish(stdout, &[&f]))
 }
 
-fn lrt_command(a: &Args, table: &Table, opts: &RemlOptions) -> Result<Outcome, Failure> {
+fn lrt_command(
+    a: &Args,
+    table: &Table,
+    opts: &RemlOptions,
+    _progress: Progress,
+) -> Result<Outcome, Failure> {
     let start = Instant::now();
     let m0 = build(a, &a.formulas[0], table)?;
     let m1 = build(a, &a.formulas[1], table)?;
@@ -248,6 +357,20 @@ fn lrt_command(a: &Args, table: &Table, opts: &RemlOptions) -> Result<Outcome, F
         },
         other => data_error(other.to_string()),
     })?;
+    if test.fits.iter().any(|f| f.loglik.is_nan()) {
+        // The iterative backend does not compute the log-likelihood.
+        return Err(Failure {
+            message: format!(
+                "the likelihood-ratio test needs log-likelihoods, and the {} did not compute \
+                 one: use --backend sparse or dense",
+                test.fits
+                    .iter()
+                    .find(|f| f.loglik.is_nan())
+                    .map_or("", |f| f.backend.as_str())
+            ),
+            status: EXIT_FAILED,
+        });
+    }
     let wall = start.elapsed().as_secs_f64();
     let (models, formulas) = if test.swapped {
         ([&m1, &m0], [&a.formulas[1], &a.formulas[0]])

@@ -2,6 +2,7 @@
 //! test, and the text of a test (a fit's text is [`Summary`](crate::formula::Summary)).
 
 use crate::formula::{Anova, FormulaModel};
+use crate::inference::{CiMethod, FixedTests, Interval};
 use crate::reml::{Method, RemlFit};
 use serde_json::{json, Value};
 
@@ -37,6 +38,7 @@ pub(crate) fn fit_json(model: &FormulaModel, fit: &RemlFit, data: &str, wall: f6
         "parameters": fit.names,
         "natural": fit.natural,
         "standard_errors": fit.natural_se,
+        "mc_standard_errors": fit.mc_standard_errors,
         "variance_components": vcs,
         "beta_names": fit.beta_names,
         "beta": fit.beta,
@@ -112,5 +114,152 @@ pub(crate) fn lrt_text(test: &Anova, formulas: [&String; 2]) -> String {
         "  Chisq {:.4} on {} df, p = {:.4e}\n",
         lrt.statistic, lrt.df, lrt.p_value
     ));
+    s
+}
+
+/// Adds `"anova"`, `"coefficient_tests"` (and Kenward–Roger's
+/// `"adjusted_beta_cov"`) and `"intervals"` to a fit's JSON.
+pub(crate) fn add_inference_json(
+    j: &mut Value,
+    tests: Option<&FixedTests>,
+    intervals: Option<&[Interval]>,
+) {
+    if let Some(t) = tests {
+        j["ddf"] = json!(t.ddf.to_string());
+        j["anova"] = Value::Array(
+            t.terms
+                .iter()
+                .map(|r| {
+                    json!({"term": r.term, "num_df": r.num_df, "den_df": r.den_df, "F": r.f, "p": r.p_value})
+                })
+                .collect(),
+        );
+        j["coefficient_tests"] = Value::Array(
+            t.coefficients
+                .iter()
+                .map(|c| {
+                    json!({"name": c.name, "estimate": c.estimate, "standard_error": c.standard_error,
+                           "df": c.df, "t": c.t, "p": c.p_value})
+                })
+                .collect(),
+        );
+        if let Some(a) = &t.adjusted_beta_cov {
+            let rows: Vec<Vec<f64>> = (0..a.nrows())
+                .map(|i| a.row(i).iter().copied().collect())
+                .collect();
+            j["adjusted_beta_cov"] = json!(rows);
+        }
+    }
+    if let Some(ci) = intervals {
+        j["intervals"] = Value::Array(
+            ci.iter()
+                .map(|c| {
+                    json!({"name": c.name, "scale": c.scale, "method": c.method,
+                           "estimate": c.estimate, "lower": c.lower, "upper": c.upper})
+                })
+                .collect(),
+        );
+    }
+}
+
+/// A p-value as R prints it: `< 2.2e-16` below machine precision.
+fn p_text(p: f64) -> String {
+    if p < 2.2e-16 {
+        "< 2.2e-16".into()
+    } else {
+        format!("{p:.4e}")
+    }
+}
+
+/// The ANOVA table and the coefficient tests, as text.
+pub(crate) fn tests_text(t: &FixedTests) -> String {
+    let mut s = format!(
+        "\nType III tests of fixed effects ({} denominator df; each term: all its coefficients 0)\n",
+        t.ddf
+    );
+    if t.terms.is_empty() {
+        s.push_str("  (no fixed terms besides the intercept)\n");
+    } else {
+        let w = t
+            .terms
+            .iter()
+            .map(|r| r.term.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        s.push_str(&format!(
+            "  {:<w$} {:>6} {:>12} {:>12} {:>12}\n",
+            "term", "NumDF", "DenDF", "F value", "Pr(>F)"
+        ));
+        for r in &t.terms {
+            s.push_str(&format!(
+                "  {:<w$} {:>6} {:>12.4} {:>12.4} {:>12}\n",
+                r.term,
+                r.num_df,
+                r.den_df,
+                r.f,
+                p_text(r.p_value)
+            ));
+        }
+    }
+    let w = t
+        .coefficients
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    s.push_str(&format!(
+        "\nCoefficients ({} df{})\n  {:<w$} {:>12} {:>12} {:>10} {:>10} {:>12}\n",
+        t.ddf,
+        if t.adjusted_beta_cov.is_some() {
+            "; standard errors from the adjusted covariance"
+        } else {
+            ""
+        },
+        "",
+        "Estimate",
+        "Std. Error",
+        "df",
+        "t value",
+        "Pr(>|t|)"
+    ));
+    for c in &t.coefficients {
+        s.push_str(&format!(
+            "  {:<w$} {:>12.5e} {:>12.5e} {:>10.3} {:>10.3} {:>12}\n",
+            c.name,
+            c.estimate,
+            c.standard_error,
+            c.df,
+            c.t,
+            p_text(c.p_value)
+        ));
+    }
+    s
+}
+
+/// The intervals, as text.
+pub(crate) fn intervals_text(ci: &[Interval], method: Option<CiMethod>) -> String {
+    let w = ci.iter().map(|c| c.name.len()).max().unwrap_or(4).max(4);
+    let mut s = format!(
+        "\n95% confidence intervals ({}; variances on the SD scale)\n  {:<w$} {:>11} {:>8} {:>14} {:>14} {:>14}\n",
+        match method {
+            Some(CiMethod::Profile) =>
+                "profile ML likelihood for variances, around the ML estimate, as lme4's; Wald otherwise",
+            _ => "Wald",
+        },
+        "",
+        "scale",
+        "method",
+        "estimate",
+        "2.5 %",
+        "97.5 %"
+    );
+    for c in ci {
+        s.push_str(&format!(
+            "  {:<w$} {:>11} {:>8} {:>14.6e} {:>14.6e} {:>14.6e}\n",
+            c.name, c.scale, c.method, c.estimate, c.lower, c.upper
+        ));
+    }
     s
 }

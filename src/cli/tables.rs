@@ -72,6 +72,7 @@ pub(crate) fn predictions(
     fit: &RemlFit,
     new: &Table,
     population: bool,
+    se: bool,
     json: bool,
 ) -> Result<String, Failure> {
     let p = if population {
@@ -80,18 +81,41 @@ pub(crate) fn predictions(
         model.predict(fit, new)
     }
     .map_err(post_failure)?;
+    let ses = if se {
+        Some(
+            model
+                .prediction_standard_errors(fit, new, population)
+                .map_err(post_failure)?,
+        )
+    } else {
+        None
+    };
     if json {
-        let j = serde_json::json!({
+        let mut j = serde_json::json!({
             "formula": model.formula(),
             "population": population,
             "lines": new.lines(),
             "predictions": p,
         });
+        if let Some(se) = &ses {
+            j["standard_errors"] = serde_json::json!(se);
+        }
         return Ok(format!("{j}\n"));
     }
-    let mut s = String::from("line,prediction\n");
-    for (line, v) in new.lines().iter().zip(&p) {
-        let _ = writeln!(s, "{line},{v:e}");
+    let mut s = String::from(if se {
+        "line,prediction,se\n"
+    } else {
+        "line,prediction\n"
+    });
+    for (i, (line, v)) in new.lines().iter().zip(&p).enumerate() {
+        match &ses {
+            Some(se) => {
+                let _ = writeln!(s, "{line},{v:e},{:e}", se[i]);
+            }
+            None => {
+                let _ = writeln!(s, "{line},{v:e}");
+            }
+        }
     }
     Ok(s)
 }

@@ -82,18 +82,35 @@ impl SparseDesign {
         intercept: bool,
         covariates: &[(&str, &[f64])],
     ) -> Result<Self, DataError> {
-        let n = groups.len();
-        let q = groups.n_levels();
-        if let Some((name, c)) = covariates.iter().find(|(_, c)| c.len() != n) {
-            return Err(DataError::InvalidDesign {
-                reason: format!("covariate `{name}` has {} values for {n} rows", c.len()),
-            });
-        }
         let mut coefs: Vec<(&str, Option<&[f64]>)> = Vec::new();
         if intercept {
             coefs.push(("(Intercept)", None));
         }
         coefs.extend(covariates.iter().map(|(s, c)| (*s, Some(*c))));
+        Self::coefficients(groups, &coefs)
+    }
+
+    /// The coefficient-major design of a random term with the coefficients
+    /// `coefs` in the order given, each a name and its values (`None`: an
+    /// intercept, 1 on every row), per level of `groups`: column `a·q + l`
+    /// holds coefficient `a`'s value on the rows of level `l`, and is named
+    /// `coefficient:level`. Zero values are not stored (a categorical
+    /// coefficient's indicator is zero off its level). [`random_slopes`](Self::random_slopes) with the
+    /// intercept first; the formula layer's `(1 + x | g)`.
+    pub(crate) fn coefficients(
+        groups: &Incidence,
+        coefs: &[(&str, Option<&[f64]>)],
+    ) -> Result<Self, DataError> {
+        let n = groups.len();
+        let q = groups.n_levels();
+        if let Some((name, c)) = coefs
+            .iter()
+            .find_map(|(name, c)| c.filter(|c| c.len() != n).map(|c| (name, c)))
+        {
+            return Err(DataError::InvalidDesign {
+                reason: format!("covariate `{name}` has {} values for {n} rows", c.len()),
+            });
+        }
         if coefs.is_empty() {
             return Err(DataError::InvalidDesign {
                 reason: "a random term needs an intercept or a covariate".into(),
@@ -110,6 +127,7 @@ impl SparseDesign {
                     .iter()
                     .enumerate()
                     .map(|(a, (_, c))| (a * q + l, c.map_or(1.0, |c| c[i])))
+                    .filter(|&(_, x)| x != 0.0)
                     .collect()
             })
             .collect();

@@ -71,7 +71,42 @@ impl Expr {
     }
 }
 
-/// A random term `(lhs | group)` or `(lhs || group)`.
+/// The covariance of a random term's coefficients, chosen by a keyword in
+/// the glmmTMB convention: `us(1 + x | g)` (the default, also `(1 + x | g)`),
+/// `diag(…)`, `cs(…)`, `ar1(…)`, `fa(…, k)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TermStructure {
+    /// `us`: unstructured `Σ` (lme4's `(x | g)`).
+    Us,
+    /// `diag`: a variance per coefficient, no covariances.
+    Diag,
+    /// `cs`: compound symmetry, one variance and one correlation (nlme's
+    /// `pdCompSymm`; glmmTMB's `homcs`).
+    Cs,
+    /// `ar1`: `σ² ρ^|i−j|` between coefficients `i` and `j` (the levels
+    /// of a factor of equally spaced times, in level order).
+    Ar1,
+    /// `fa(…, k)`: factor-analytic of order `k`, `ΛΛᵀ + Ψ` (glmmTMB's `rr`
+    /// plus a specific variance per coefficient).
+    Fa(usize),
+}
+
+impl TermStructure {
+    /// The keyword: `us`, `diag`, `cs`, `ar1` or `fa`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            TermStructure::Us => "us",
+            TermStructure::Diag => "diag",
+            TermStructure::Cs => "cs",
+            TermStructure::Ar1 => "ar1",
+            TermStructure::Fa(_) => "fa",
+        }
+    }
+}
+
+/// A random term `(lhs | group)` or `(lhs || group)`, or one with a
+/// structure keyword, `cs(0 + f | g)`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RandomTerm {
     /// The coefficients: signed expressions (`true` for `+`).
@@ -82,6 +117,8 @@ pub struct RandomTerm {
     pub groups: Vec<Vec<Var>>,
     /// The whole term, parentheses included.
     pub span: Span,
+    /// The structure keyword written (`None`: plain `(… | g)`, unstructured).
+    pub structure: Option<TermStructure>,
 }
 
 /// One signed item of the right-hand side.

@@ -4,6 +4,7 @@
 //! and covariances of a `us` residual, a variance per level of `diag(f)`,
 //! a variance per time and `rho` of `arh` and `csh`.
 
+use super::ast::TermStructure;
 use super::model::RandomTermInfo;
 use super::residual::Residual;
 use crate::reml::RemlFit;
@@ -86,7 +87,7 @@ pub(crate) fn variance_components(
         k += 1;
     };
     for t in terms {
-        lower_triangle(&t.name, &t.coefficients, &mut push);
+        term_components(t, &mut push);
     }
     let g = "Residual";
     match (residual, residual_levels) {
@@ -123,6 +124,52 @@ pub(crate) fn variance_components(
         _ => push(g, None, None, ComponentKind::Var),
     }
     out
+}
+
+/// The parameters of a random term in the order of its structure's
+/// parameters: `us` (and one coefficient) the variances and covariances;
+/// `diag` a variance per coefficient; `cs` and `ar1` the variance and
+/// `rho`; `fa(k)` the free loadings `lambda` (var1 the coefficient, var2
+/// the factor `factor1`…, kind [`ComponentKind::Param`]) factor by factor,
+/// then the specific variances `psi` (var1 the coefficient, var2 `psi`).
+fn term_components(
+    t: &RandomTermInfo,
+    push: &mut impl FnMut(&str, Option<String>, Option<String>, ComponentKind),
+) {
+    let (g, c) = (t.name.as_str(), &t.coefficients);
+    match t.structure {
+        _ if c.len() == 1 => lower_triangle(g, c, push),
+        TermStructure::Diag => {
+            for name in c {
+                push(g, Some(name.clone()), None, ComponentKind::Var);
+            }
+        }
+        TermStructure::Cs | TermStructure::Ar1 => {
+            push(g, None, None, ComponentKind::Var);
+            push(g, Some("rho".into()), None, ComponentKind::Corr);
+        }
+        TermStructure::Fa(k) => {
+            for j in 0..k {
+                for name in c.iter().skip(j) {
+                    push(
+                        g,
+                        Some(name.clone()),
+                        Some(format!("factor{}", j + 1)),
+                        ComponentKind::Param,
+                    );
+                }
+            }
+            for name in c {
+                push(
+                    g,
+                    Some(name.clone()),
+                    Some("psi".into()),
+                    ComponentKind::Var,
+                );
+            }
+        }
+        _ => lower_triangle(g, c, push),
+    }
 }
 
 /// The variances and covariances of `names` in row-major lower-triangle

@@ -146,6 +146,23 @@ pub enum FormulaError {
         /// The column names.
         columns: String,
     },
+    /// A known relationship matrix (`--pedigree`, `--grm`) that cannot be
+    /// used.
+    #[error("the relationship matrix of `{column}`: {reason}")]
+    Relationship {
+        /// The grouping column it belongs to.
+        column: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A prior-weight column (`--weights`) that cannot be used.
+    #[error("the weights `{column}`: {reason}")]
+    Weights {
+        /// The weight column.
+        column: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Reading the table failed.
     #[error(transparent)]
     Data(#[from] DataError),

@@ -15,6 +15,8 @@
 //! formula  := (name | call) '~' sum
 //! sum      := ['+' | '-'] item (('+' | '-') item)*
 //! item     := '(' sum ('|' | '||') groups ')'         random term
+//!           | key '(' sum '|' groups [',' k] ')'      structured random term
+//!             key: us diag cs ar1 fa (fa needs the order k = 1..3)
 //!           | '(' sum ')'                             grouping only: ((x)) is x
 //!           | product                                 fixed term(s)
 //! product  := inter ('*' inter)*                      a*b = a + b + a:b
@@ -45,7 +47,20 @@
 //! numbers works: `(1 | school)`); `g1:g2` groups by the level
 //! combinations that occur, `g1/g2` expands to `(… | g1) + (… | g1:g2)`.
 //! The left side lists the coefficients: an intercept unless `0` or `- 1`,
-//! and numeric slope columns (or products `x:z`).
+//! numeric slope columns (or products `x:z`), and categorical columns, one
+//! coefficient per level (`(0 + f | g)`: every level; `(1 + f | g)`: the
+//! intercept and treatment contrasts; R's coding of the left side). As in
+//! lme4, `||` does not split a factor's levels: use `diag(0 + f | g)`.
+//!
+//! **Structure keywords** (glmmTMB's convention) set the covariance `Σ` of
+//! the coefficients: `us(1 + x | g)` unstructured (the same as
+//! `(1 + x | g)`), `diag(…)` a variance per coefficient, `cs(0 + f | g)`
+//! one variance and one correlation (nlme's `pdCompSymm`, glmmTMB's
+//! `homcs`), `ar1(0 + t | g)` `σ² ρ^|i−j|` over the levels of `t` in
+//! order, `fa(0 + env | gen, k)` factor-analytic `ΛΛᵀ + Ψ` of order `k`
+//! ([`TermStructure`]). A grouping column with a known relationship matrix
+//! ([`ModelInputs`], [`Relationship`]: a pedigree's `A` or a genomic `G`)
+//! gives `Σ ⊗ A` and a level per id of the matrix.
 //!
 //! | term | `Z` | `G` |
 //! |---|---|---|
@@ -69,10 +84,13 @@
 //! `us(time | subject)`, and `arh(visit | subject)`, `csh(time | subject)`
 //! with a variance per time level (the structures of
 //! [`structures::grouped`](crate::structures::grouped)); and isotropic
-//! spatial correlation with a nugget over coordinate columns,
+//! spatial correlation over coordinate columns,
 //! `exp(x + y, nugget)`, `gau(…)`, `sph(…)` (nlme's `corExp`, `corGaus`,
-//! `corSpher`; [`structures::spatial`](crate::structures::spatial)), and
-//! `ar1(row):ar1(col)` over a field grid.
+//! `corSpher`; [`structures::spatial`](crate::structures::spatial)),
+//! without a nugget `exp(x + y)`, independent fields per level of `g`
+//! `exp(x + y | g, nugget)`, and `ar1(row):ar1(col)` over a field grid.
+//! Prior weights ([`ModelInputs::weights`], `--weights`) make an iid
+//! residual `σ² diag(1/w)`.
 //!
 //! **Functions** of columns ([`Arith`]) are numeric columns named as R
 //! deparses them (`log(x + 1)`, `I(x^2)`); `poly(x, k)` gives `k` columns
@@ -94,24 +112,29 @@ mod components;
 mod effects;
 mod error;
 mod fixed_part;
-mod level_variance;
+mod inference;
 mod lexer;
 mod model;
+pub mod multi_trait;
 mod parser;
 mod predict;
 mod random_part;
+mod relationship;
 mod residual;
 mod rows;
+mod spatial_field;
 mod summary;
 mod terms;
 mod transform;
+mod weighted;
 
 pub use anova::{anova, Anova};
-pub use ast::{Arith, Expr, Formula, Func, Item, Op, RandomTerm, Var};
+pub use ast::{Arith, Expr, Formula, Func, Item, Op, RandomTerm, TermStructure, Var};
 pub use components::{ComponentKind, VarianceComponent};
 pub use effects::{FittedValues, RandomEffect};
 pub use error::{FormulaError, Span};
-pub use model::{BuildOptions, FormulaModel, RandomTermInfo};
+pub use model::{BuildOptions, FormulaModel, ModelInputs, RandomTermInfo};
 pub use parser::parse;
+pub use relationship::{Relationship, RelationshipKind};
 pub use residual::{Residual, SpatialKernel};
 pub use summary::Summary;

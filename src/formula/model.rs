@@ -13,23 +13,25 @@
 //! intercept first, then the slopes in formula order) for level `l`. The
 //! BLUPs of the term follow the same order.
 
-use super::ast::{Formula, Var};
-use super::columns::{self, Column};
+use super::ast::{Formula, TermStructure, Var};
+use super::columns;
 use super::components;
 use super::components::VarianceComponent;
 use super::error::FormulaError;
 use super::fixed_part::{self, FixedColumn};
-use super::level_variance::{LevelVariance, Levels};
 use super::parser::parse;
-use super::random_part;
+use super::random_part::{self, CoefColumn};
+use super::relationship::Relationship;
 use super::residual::{Residual, SpatialKernel};
 use super::rows;
+use super::spatial_field::{Field, SpatialField};
 use super::terms::{terms, Coef, Terms};
 use super::transform::Recipes;
+use super::weighted::{InverseWeights, Weighted};
 use crate::data::{NaAction, Table};
 use crate::reml::{Aliased, FixedEffects, Iteration, MixedModel, RemlError, RemlFit, RemlOptions};
 use crate::structures::grouped::{
-    GroupedTimes, RepeatedAR1, RepeatedCS, RepeatedUnstructured, ARH, CAR1, CSH,
+    GroupedTimes, Levels, RepeatedAR1, RepeatedCS, RepeatedUnstructured, VarIdent, ARH, CAR1, CSH,
 };
 use crate::structures::spatial::{
     AR1xAR1, Coordinates, Exponential, Gaussian, Grid, Isotropic, Spherical,
@@ -49,10 +51,16 @@ pub struct RandomTermInfo {
     /// The level names (the grouping columns' values joined by `⋈`), in
     /// the order of the design's columns.
     pub levels: Vec<String>,
-    /// The coefficients: `(Intercept)` and slope names.
+    /// The coefficients: `(Intercept)`, slope names, and one per level of
+    /// a categorical column (`MachineA`, …).
     pub coefficients: Vec<String>,
-    /// Slope columns of each coefficient (`None` for the intercept).
-    pub(super) slopes: Vec<Option<Vec<Var>>>,
+    /// The covariance structure of the coefficients (`Us` for a plain term).
+    pub structure: TermStructure,
+    /// The known relationship matrix of the levels, described
+    /// (`pedigree A (ped.csv, 212 ids)`), if the grouping column has one.
+    pub relationship: Option<String>,
+    /// How each coefficient is computed from a row.
+    pub(super) slopes: Vec<CoefColumn>,
     pub(super) group_vars: Vec<Var>,
 }
 
@@ -90,6 +98,8 @@ pub struct FormulaModel {
     pub(super) recipes: Recipes,
     /// Wall-clock seconds spent building the model.
     pub(super) build_seconds: f64,
+    /// The column of prior weights, if any.
+    pub(super) weights: Option<String>,
     pub(super) model: MixedModel,
 }
 
@@ -102,6 +112,41 @@ pub struct BuildOptions {
     /// Rows with a missing value in a column the model uses: dropped (the
     /// default, R's `na.omit`) or an error naming the first missing cell.
     pub na: NaAction,
+}
+
+/// What a model takes besides the formula, the residual, the table and
+/// the [`BuildOptions`]: known relationship matrices of grouping columns
+/// (`--pedigree`, `--grm`) and a column of prior weights (`--weights`).
+///
+/// ```
+/// use covreml::data::Table;
+/// use covreml::formula::{parse, BuildOptions, FormulaModel, ModelInputs, Residual};
+/// let t = Table::parse("y,x,w\n1.2,1,1\n2.1,2,2\n2.9,3,1\n4.4,4,2\n4.8,5,1\n").unwrap();
+/// let inputs = ModelInputs::default().weights("w");
+/// let m = FormulaModel::build_inputs(&parse("y ~ x").unwrap(), &Residual::Iid, &t, &BuildOptions::default(), &inputs).unwrap();
+/// assert_eq!(m.weights(), Some("w"));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ModelInputs {
+    /// Grouping columns with a known relationship matrix between their
+    /// levels.
+    pub relationships: Vec<(String, Relationship)>,
+    /// The column of prior weights: the residual variance of row `i` is
+    /// `σ²/w_i` (lme4's `weights`); iid residual only.
+    pub weights: Option<String>,
+}
+
+impl ModelInputs {
+    /// Adds a known relationship matrix for grouping column `column`.
+    pub fn relationship(mut self, column: &str, r: Relationship) -> Self {
+        self.relationships.push((column.to_string(), r));
+        self
+    }
+    /// Sets the column of prior weights.
+    pub fn weights(mut self, column: &str) -> Self {
+        self.weights = Some(column.to_string());
+        self
+    }
 }
 
 impl Default for BuildOptions {
@@ -203,12 +248,61 @@ impl FormulaModel {
         table: &Table,
         opts: &BuildOptions,
     ) -> Result<Self, FormulaError> {
+        Self::build_inputs(formula, residual, table, opts, &ModelInputs::default())
+    }
+
+    /// Builds the model of a parsed formula with the policies of `opts`
+    /// and the known relationship matrices and prior weights of `inputs`
+    /// (see [`ModelInputs`]). A random term grouped by one column with a
+    /// relationship matrix has `G = σ² A` (`Σ ⊗ A`); rows with a missing
+    /// weight are dropped with the other incomplete rows.
+    pub fn build_inputs(
+        formula: &Formula,
+        residual: &Residual,
+        table: &Table,
+        opts: &BuildOptions,
+        inputs: &ModelInputs,
+    ) -> Result<Self, FormulaError> {
         let start = std::time::Instant::now();
         let aliased = opts.aliased;
         let text = formula.text.as_str();
         let ts = terms(formula)?;
         refuse_response_as_predictor(formula, &ts)?;
-        let vars = rows::used_vars(&formula.response, &ts, residual);
+        let mut vars = rows::used_vars(&formula.response, &ts, residual);
+        let weight_var = inputs.weights.as_ref().map(|w| Var {
+            name: w.clone(),
+            span: super::error::Span::default(),
+            as_factor: false,
+            expr: None,
+        });
+        if let Some(w) = &weight_var {
+            if table.column(&w.name).is_err() {
+                return Err(FormulaError::Weights {
+                    column: w.name.clone(),
+                    reason: format!(
+                        "no such column; the columns are: {}",
+                        table.names().join(", ")
+                    ),
+                });
+            }
+            if !vars.iter().any(|v| v.name == w.name) {
+                vars.push(w.clone());
+            }
+        }
+        for (column, _) in &inputs.relationships {
+            let used = ts
+                .random
+                .iter()
+                .any(|r| r.group.len() == 1 && r.group[0].name == *column);
+            if !used {
+                return Err(FormulaError::Relationship {
+                    column: column.clone(),
+                    reason: format!(
+                        "no random term of the formula is grouped by `{column}` alone (write `(1 | {column})`)"
+                    ),
+                });
+            }
+        }
         let used = rows::complete(table, &vars, text, opts.na)?;
         let table = &used.table;
         let n = table.n_rows();
@@ -232,7 +326,10 @@ impl FormulaModel {
         let x = DMatrix::from_fn(n, fixed.len(), |i, j| fixed[j].1[i]);
         let names: Vec<&str> = fixed.iter().map(|(c, _)| c.name.as_str()).collect();
 
-        let (r, residual_levels) = residual_structure(residual, table)?;
+        let (r, residual_levels) = match &weight_var {
+            None => residual_structure(residual, table)?,
+            Some(w) => weighted_residual(residual, table, w)?,
+        };
         let fe = FixedEffects::new(x).named(&names).aliased(aliased);
         let mut model = MixedModel::new(&y, fe, r).map_err(rank_error)?;
         // Columns the policy dropped leave the fixed part too.
@@ -242,7 +339,14 @@ impl FormulaModel {
         // Random terms.
         let mut infos: Vec<RandomTermInfo> = Vec::new();
         for spec in &ts.random {
-            let (z, g, info) = random_part::random_term(spec, table, text, &mut recipes, &infos)?;
+            let (z, g, info) = random_part::random_term(
+                spec,
+                table,
+                text,
+                &mut recipes,
+                &infos,
+                &inputs.relationships,
+            )?;
             model = model.random(&info.name, z, g)?;
             infos.push(info);
         }
@@ -259,8 +363,14 @@ impl FormulaModel {
             data_key,
             recipes,
             build_seconds: start.elapsed().as_secs_f64(),
+            weights: inputs.weights.clone(),
             model,
         })
+    }
+
+    /// The column of prior weights, if the model has one.
+    pub fn weights(&self) -> Option<&str> {
+        self.weights.as_deref()
     }
 
     /// Wall-clock seconds spent building the model from the table (the
@@ -363,15 +473,10 @@ fn residual_structure(residual: &Residual, table: &Table) -> Result<ResidualPart
             None,
         ),
         Residual::Diag(v) => {
-            let Column::Categorical { codes, levels } = columns::factor(table, v, "")? else {
-                unreachable!("factor() returns a categorical column")
-            };
-            let shape = Levels {
-                codes,
-                names: levels.clone(),
-            };
+            let shape = Levels::new(columns::text(table, v, "")?)?;
+            let levels = shape.names().to_vec();
             (
-                Box::new(cov(Covariance::<LevelVariance>::new(shape), "residual")?)
+                Box::new(cov(Covariance::<VarIdent>::new(shape), "residual")?)
                     as Box<dyn CovarianceModel>,
                 Some(levels),
             )
@@ -411,7 +516,21 @@ fn residual_structure(residual: &Residual, table: &Table) -> Result<ResidualPart
                 None,
             )
         }
-        Residual::Spatial { kernel, coords } => (spatial(table, *kernel, coords)?, None),
+        Residual::Spatial {
+            kernel,
+            coords,
+            nugget: true,
+            group: None,
+        } => (spatial(table, *kernel, coords)?, None),
+        Residual::Spatial {
+            kernel,
+            coords,
+            nugget,
+            group,
+        } => (
+            spatial_field(table, *kernel, coords, *nugget, group.as_ref())?,
+            None,
+        ),
         Residual::Arh { time, group } => heterogeneous::<ARH>(table, time, group)?,
         Residual::Csh { time, group } => heterogeneous::<CSH>(table, time, group)?,
         Residual::Cs { group } => {
@@ -468,6 +587,82 @@ fn spatial(
             "residual",
         )?),
     })
+}
+
+/// Independent isotropic fields per level of `group` (one field without
+/// it), with or without a nugget.
+fn spatial_field(
+    table: &Table,
+    kernel: SpatialKernel,
+    coords: &[Var],
+    nugget: bool,
+    group: Option<&Var>,
+) -> Result<Box<dyn CovarianceModel>, FormulaError> {
+    let axes = coords
+        .iter()
+        .map(|v| table.numeric(&v.name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let refs: Vec<&[f64]> = axes.iter().map(Vec::as_slice).collect();
+    let groups = match group {
+        Some(g) => crate::data::level_codes(table.column(&g.name)?).0,
+        None => vec![0; table.n_rows()],
+    };
+    let field = Field {
+        coords: Coordinates::new(&refs)?,
+        groups,
+        nugget,
+    };
+    Ok(match kernel {
+        SpatialKernel::Exponential => Box::new(cov(
+            Covariance::<SpatialField<Exponential>>::new(field),
+            "residual",
+        )?),
+        SpatialKernel::Gaussian => Box::new(cov(
+            Covariance::<SpatialField<Gaussian>>::new(field),
+            "residual",
+        )?),
+        SpatialKernel::Spherical => Box::new(cov(
+            Covariance::<SpatialField<Spherical>>::new(field),
+            "residual",
+        )?),
+    })
+}
+
+/// The residual `σ² diag(1/w)` of prior weights `w` (column `w`): with the
+/// iid residual only; weights must be positive finite numbers.
+fn weighted_residual(
+    residual: &Residual,
+    table: &Table,
+    w: &Var,
+) -> Result<ResidualPart, FormulaError> {
+    let fail = |reason: String| FormulaError::Weights {
+        column: w.name.clone(),
+        reason,
+    };
+    if *residual != Residual::Iid {
+        return Err(fail(format!(
+            "prior weights work with the iid residual only (as lme4's `weights`), not with `{residual}`"
+        )));
+    }
+    let text = table.column(&w.name)?;
+    let mut inv = Vec::with_capacity(text.len());
+    for (s, &line) in text.iter().zip(table.lines()) {
+        match s.trim().parse::<f64>() {
+            Ok(x) if x.is_finite() && x > 0.0 => inv.push(1.0 / x),
+            _ => {
+                return Err(fail(format!(
+                    "line {line} holds `{s}`; a weight must be a positive number"
+                )))
+            }
+        }
+    }
+    Ok((
+        Box::new(cov(
+            Covariance::<Weighted>::new(InverseWeights(inv)),
+            "residual",
+        )?) as Box<dyn CovarianceModel>,
+        None,
+    ))
 }
 
 /// The error for a response that is also a predictor (`y ~ y`).

@@ -1,7 +1,7 @@
 //! Recursive-descent parser: tokens to [`Formula`]. The grammar is in the
 //! module documentation of [`formula`](super).
 
-use super::ast::{Expr, Formula, Item, RandomTerm, Var};
+use super::ast::{Expr, Formula, Item, RandomTerm, TermStructure, Var};
 use super::error::{FormulaError, Span};
 use super::lexer::{lex, Tok};
 use super::transform::{Arith, Func, Op, KNOWN_FUNCTIONS};
@@ -44,6 +44,12 @@ pub fn parse(text: &str) -> Result<Formula, FormulaError> {
         items,
     })
 }
+
+/// The keywords that give a random term its covariance structure.
+pub(crate) const STRUCTURE_KEYWORDS: [&str; 5] = ["us", "diag", "cs", "ar1", "fa"];
+
+/// The highest order of a factor-analytic random term, `fa(…, k)`.
+pub(crate) const MAX_FA_ORDER: usize = 3;
 
 pub(crate) struct Parser<'a> {
     pub(crate) text: &'a str,
@@ -317,6 +323,13 @@ impl<'a> Parser<'a> {
     /// A random term `(lhs | groups)`, a parenthesised sum (its items), or
     /// fixed-effect term(s).
     fn item(&mut self, allow_random: bool) -> Result<Vec<(bool, Item)>, FormulaError> {
+        if let (Some((Tok::Name(key), _)), Some((Tok::Open, _))) =
+            (self.toks.get(self.pos), self.toks.get(self.pos + 1))
+        {
+            if STRUCTURE_KEYWORDS.contains(&key.as_str()) {
+                return Ok(vec![(true, Item::Random(self.structured(allow_random)?))]);
+            }
+        }
         let Some((Tok::Open, open)) = self.peek_spanned() else {
             return Ok(vec![(true, Item::Fixed(self.product()?))]);
         };
@@ -369,8 +382,97 @@ impl<'a> Parser<'a> {
                 correlated,
                 groups,
                 span: Span::new(open.start, close.end),
+                structure: None,
             }),
         )])
+    }
+
+    /// A random term with a structure keyword: `key(lhs | groups)`, and
+    /// for `fa` the order: `fa(0 + env | gen, 2)`.
+    fn structured(&mut self, allow_random: bool) -> Result<RandomTerm, FormulaError> {
+        let key = self.name("a structure keyword")?;
+        let open = self.expect(&Tok::Open, "`(`")?;
+        if !allow_random {
+            return Err(FormulaError::unsupported(
+                self.text,
+                key.span,
+                "a random term inside a random term",
+            ));
+        }
+        let inner = self.sum(false)?;
+        match self.peek() {
+            Some(Tok::Bar) => self.pos += 1,
+            Some(Tok::DoubleBar) => {
+                return Err(FormulaError::unsupported(
+                    self.text,
+                    self.peek_spanned().map(|(_, s)| s).unwrap_or_default(),
+                    format!(
+                    "`||` inside `{}(…)`; the keyword sets the covariance, write `{}(lhs | group)`",
+                    key.name, key.name
+                ),
+                ))
+            }
+            _ => {
+                return Err(self.error(&format!("`|` and the grouping: `{}(0 + f | g)`", key.name)))
+            }
+        }
+        let groups = self.groups()?;
+        let structure = match key.name.as_str() {
+            "us" => TermStructure::Us,
+            "diag" => TermStructure::Diag,
+            "cs" => TermStructure::Cs,
+            "ar1" => TermStructure::Ar1,
+            _ => {
+                let hint = "`,` and the number of factors: `fa(0 + env | gen, 1)`";
+                self.expect(&Tok::Comma, hint)?;
+                match self.bump() {
+                    Some((Tok::Number(k), s)) => match k.parse::<usize>() {
+                        Ok(k) if (1..=MAX_FA_ORDER).contains(&k) => TermStructure::Fa(k),
+                        _ => {
+                            return Err(FormulaError::unsupported(
+                                self.text,
+                                s,
+                                format!(
+                                "the order `{k}` of `fa`; a whole number from 1 to {MAX_FA_ORDER}"
+                            ),
+                            ))
+                        }
+                    },
+                    _ => {
+                        self.pos -= 1;
+                        return Err(self.error(hint));
+                    }
+                }
+            }
+        };
+        let close = self.expect(
+            &Tok::Close,
+            &format!(
+                "`)` to close `{}(` at column {}",
+                key.name,
+                open.column(self.text)
+            ),
+        )?;
+        let mut lhs = Vec::with_capacity(inner.len());
+        for (s, it) in inner {
+            match it {
+                Item::Fixed(e) => lhs.push((s, e)),
+                Item::Random(r) => {
+                    return Err(FormulaError::unsupported(
+                        self.text,
+                        r.span,
+                        "a random term inside a random term",
+                    ))
+                }
+            }
+        }
+        Ok(RandomTerm {
+            lhs,
+            correlated: true,
+            groups,
+            span: Span::new(key.span.start, close.end),
+            structure: Some(structure),
+        })
     }
 
     /// `g1:g2/g3 …`
@@ -472,6 +574,35 @@ mod tests {
             }
             other => panic!("not an interaction: {other:?}"),
         }
+    }
+
+    #[test]
+    fn structure_keywords() {
+        let f = parse("y ~ env + fa(0 + env | gen, 2) + cs(1 + f | g1/g2) + (1 | h)").unwrap();
+        let kinds: Vec<Option<TermStructure>> = f
+            .items
+            .iter()
+            .filter_map(|(_, i)| match i {
+                Item::Random(r) => Some(r.structure),
+                Item::Fixed(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [Some(TermStructure::Fa(2)), Some(TermStructure::Cs), None]
+        );
+        match &f.items[1].1 {
+            Item::Random(r) => {
+                assert_eq!(&f.text[r.span.start..r.span.end], "fa(0 + env | gen, 2)")
+            }
+            other => panic!("not random: {other:?}"),
+        }
+        // a keyword inside a random term, or one without `|`
+        assert!(parse("y ~ (diag(1 | g) | h)").is_err());
+        let e = parse("y ~ ar1(0 + t)").unwrap_err();
+        assert!(e.to_string().contains("`|` and the grouping"), "{e}");
+        // other names before `(` are still functions
+        assert!(parse("y ~ log(x) + (1 | g)").is_ok());
     }
 
     #[test]

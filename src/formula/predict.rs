@@ -8,7 +8,11 @@ use super::fixed_part::Part;
 use super::model::FormulaModel;
 use crate::data::{Table, INTERACTION_SEPARATOR};
 use crate::reml::RemlFit;
+use nalgebra::{DMatrix, DVector};
 use std::collections::HashMap;
+
+/// An entry of a new row of `Z`: (term, column of the term's `Z`, value).
+type ZEntry = (usize, usize, f64);
 
 impl FormulaModel {
     /// Predictions for the rows of `new` from the fit `fit` of this model:
@@ -56,12 +60,20 @@ impl FormulaModel {
     /// assert!((p[1] - fit.beta[0] - fit.beta[1]).abs() < 1e-12);
     /// ```
     pub fn predict_population(&self, fit: &RemlFit, new: &Table) -> Result<Vec<f64>, FormulaError> {
+        let x = self.new_fixed_design(new)?;
+        Ok((0..new.n_rows())
+            .map(|i| x.row(i).iter().zip(&fit.beta).map(|(a, b)| a * b).sum())
+            .collect())
+    }
+
+    /// The rows of `X` for the rows of `new` (`m × p`).
+    fn new_fixed_design(&self, new: &Table) -> Result<DMatrix<f64>, FormulaError> {
         let text = self.formula.text.as_str();
         let m = new.n_rows();
-        let mut pred = vec![0.0; m];
+        let mut out = DMatrix::zeros(m, self.fixed.len());
         let mut recipes = self.recipes.frozen();
-        for (col, b) in self.fixed.iter().zip(&fit.beta) {
-            let mut x = vec![*b; m];
+        for (j, col) in self.fixed.iter().enumerate() {
+            let mut x = vec![1.0; m];
             for part in &col.parts {
                 match part {
                     Part::Numeric(v) => {
@@ -103,19 +115,31 @@ impl FormulaModel {
                     }
                 }
             }
-            pred.iter_mut().zip(&x).for_each(|(p, v)| *p += v);
+            out.set_column(j, &DVector::from_vec(x));
         }
-        Ok(pred)
+        Ok(out)
     }
 
     /// Adds to `pred` each row's BLUPs (times its slopes); a level the
     /// model has not seen adds 0.
     fn add_blups(&self, fit: &RemlFit, new: &Table, pred: &mut [f64]) -> Result<(), FormulaError> {
-        let text = self.formula.text.as_str();
-        let m = new.n_rows();
-        let mut recipes = self.recipes.frozen();
         let blups = self.model.blup_values(fit)?;
-        for (t, blup) in self.terms.iter().zip(&blups) {
+        for (p, row) in pred.iter_mut().zip(self.new_random_design(new)?) {
+            for (t, c, x) in row {
+                *p += x * blups[t][c];
+            }
+        }
+        Ok(())
+    }
+
+    /// The nonzero entries of the rows of `Z` for the rows of `new`:
+    /// `(term, column of the term's Z, value)`; a level the model has not
+    /// seen has none.
+    fn new_random_design(&self, new: &Table) -> Result<Vec<Vec<ZEntry>>, FormulaError> {
+        let text = self.formula.text.as_str();
+        let mut recipes = self.recipes.frozen();
+        let mut rows = vec![Vec::new(); new.n_rows()];
+        for (ti, t) in self.terms.iter().enumerate() {
             let q = t.levels.len();
             let index: HashMap<&str, usize> = t
                 .levels
@@ -127,27 +151,9 @@ impl FormulaModel {
             for g in &t.group_vars {
                 group_text.push(columns::text(new, g, text)?);
             }
-            let mut slope_values = Vec::new();
-            for s in &t.slopes {
-                slope_values.push(match s {
-                    None => None,
-                    Some(vars) => {
-                        let mut x = vec![1.0; m];
-                        for v in vars {
-                            let c = columns::numbers(
-                                new,
-                                v,
-                                text,
-                                "it is a random slope",
-                                &mut recipes,
-                            )?;
-                            x.iter_mut().zip(&c).for_each(|(a, b)| *a *= b);
-                        }
-                        Some(x)
-                    }
-                });
-            }
-            for (i, p) in pred.iter_mut().enumerate() {
+            let slope_values =
+                super::random_part::coefficient_values(&t.slopes, new, text, &mut recipes)?;
+            for (i, row) in rows.iter_mut().enumerate() {
                 let key = group_text
                     .iter()
                     .map(|c| c[i].as_str())
@@ -156,11 +162,104 @@ impl FormulaModel {
                 if let Some(&l) = index.get(key.as_str()) {
                     for (a, s) in slope_values.iter().enumerate() {
                         let x = s.as_ref().map_or(1.0, |s| s[i]);
-                        *p += x * blup[a * q + l];
+                        row.push((ti, a * q + l, x));
                     }
                 }
             }
         }
-        Ok(())
+        Ok(rows)
+    }
+
+    /// Standard errors of the predictions for the rows of `new`.
+    ///
+    /// With `population`, of `x β̂`: `√(xᵀ Var(β̂) x)`, `Var(β̂) = (XᵀV⁻¹X)⁻¹`
+    /// (as `predict`'s `re.form = NA` with `vcov`). Otherwise of
+    /// `x β̂ + z û` as a prediction of `x β + z u`: the square root of
+    /// `[x z] C⁻¹ [x z]ᵀ`, `C⁻¹` the covariance of `(β̂ − β, û − u)` from the
+    /// inverse of Henderson's mixed-model equations — `Var(β̂)`, the
+    /// prediction-error variance of the BLUPs and their covariance with
+    /// `β̂`; a level the fit has not seen contributes nothing (its random
+    /// effect is taken as 0, not predicted). `V⁻¹` is applied through the
+    /// mixed-model equations when the residual is diagonal and every `G`
+    /// invertible, else with the dense `V` (at most
+    /// [`KENWARD_ROGER_MAX_N`](crate::inference::KENWARD_ROGER_MAX_N)
+    /// observations).
+    ///
+    /// ```
+    /// use covreml::data::Table;
+    /// use covreml::datasets::john_alpha;
+    /// use covreml::formula::FormulaModel;
+    /// use covreml::reml::RemlOptions;
+    /// let m = FormulaModel::new("yield ~ rep + (1|gen)", &john_alpha()).unwrap();
+    /// let fit = m.fit(&RemlOptions::default()).unwrap();
+    /// let new = Table::parse("rep,gen\nR1,G01\nR1,new\n").unwrap();
+    /// let pop = m.prediction_standard_errors(&fit, &new, true).unwrap();
+    /// assert!((pop[0] - fit.beta_se[0]).abs() < 1e-9);
+    /// let cond = m.prediction_standard_errors(&fit, &new, false).unwrap();
+    /// assert!(cond[0] > pop[0]); // the genotype's effect is uncertain too
+    /// assert!((cond[1] - pop[1]).abs() < 1e-9); // an unseen genotype adds nothing
+    /// ```
+    pub fn prediction_standard_errors(
+        &self,
+        fit: &RemlFit,
+        new: &Table,
+        population: bool,
+    ) -> Result<Vec<f64>, FormulaError> {
+        let xn = self.new_fixed_design(new)?;
+        let model = &self.model;
+        let fail = |reason: String| {
+            FormulaError::Inference(crate::inference::InferenceError::Invalid { reason })
+        };
+        let opts = crate::reml::RemlOptions::default().method(fit.method);
+        let phi = model.evaluate(&fit.free, &opts)?.beta_cov;
+        let m = new.n_rows();
+        let pop: Vec<f64> = (0..m)
+            .map(|i| {
+                let x = xn.row(i).transpose();
+                (x.transpose() * &phi * &x)[(0, 0)]
+            })
+            .collect();
+        if population || self.terms.is_empty() {
+            return Ok(pop.into_iter().map(|v| v.max(0.0).sqrt()).collect());
+        }
+        let n = model.n();
+        let solver = crate::inference::SigmaSolver::new(model, &fit.free)
+            .map_err(|e| fail(format!("standard errors of predictions: {e}")))?;
+        let parts = model.random_part().split(&fit.free);
+        let mut zg = Vec::new();
+        let mut gs = Vec::new();
+        for (t, x) in model.terms.iter().zip(&parts) {
+            let g = t.g.value_f64(x).map_err(|e| fail(e.to_string()))?;
+            zg.push(t.z.to_dense() * &g);
+            gs.push(g);
+        }
+        let x = crate::inference::x_dense(model);
+        let rows = self.new_random_design(new)?;
+        // Column i of w: Σ_t Z_t G_t z_t of new row i, the covariance of y
+        // with z u; zgz[i] = zᵀGz.
+        let mut w = DMatrix::zeros(n, m);
+        let mut zgz = vec![0.0; m];
+        for (i, row) in rows.iter().enumerate() {
+            for &(t, c, a) in row {
+                let mut col = w.column_mut(i);
+                col += zg[t].column(c) * a;
+                for &(t2, c2, a2) in row {
+                    if t2 == t {
+                        zgz[i] += a * a2 * gs[t][(c, c2)];
+                    }
+                }
+            }
+        }
+        let vw = solver.solve(&w); // V⁻¹ w
+        let xvw = x.transpose() * &vw; // Xᵀ V⁻¹ w, p × m
+        let phi_xvw = &phi * &xvw;
+        let mut out = Vec::with_capacity(m);
+        for i in 0..m {
+            let cross = xn.row(i).dot(&phi_xvw.column(i).transpose());
+            let wpw = w.column(i).dot(&vw.column(i)) - xvw.column(i).dot(&phi_xvw.column(i));
+            let var = pop[i] - 2.0 * cross + zgz[i] - wpw;
+            out.push(var.max(0.0).sqrt());
+        }
+        Ok(out)
     }
 }

@@ -8,9 +8,11 @@
 //! variance per time level: `arh(visit | subject)` (nlme's `corAR1` with
 //! `varIdent(form = ~ 1 | visit)`) and `csh(time | subject)` (`corCompSymm`
 //! with `varIdent(form = ~ 1 | time)`); and isotropic spatial correlation
-//! with a nugget over coordinate columns: `exp(x + y, nugget)`,
-//! `gau(x + y, nugget)`, `sph(x + y, nugget)`; and `ar1(row):ar1(col)`,
-//! separable AR1 ⊗ AR1 over a field grid.
+//! over coordinate columns: `exp(x + y, nugget)`, `gau(x + y, nugget)`,
+//! `sph(x + y, nugget)`, without a nugget `exp(x + y)`, and independent
+//! fields per level of a grouping column (per trial, say) with common
+//! parameters `exp(x + y | trial, nugget)` (nlme's `form = ~ x + y | g`);
+//! and `ar1(row):ar1(col)`, separable AR1 ⊗ AR1 over a field grid.
 
 use super::ast::Var;
 use super::error::FormulaError;
@@ -77,12 +79,18 @@ pub enum Residual {
     },
     /// `gau(x + y, nugget)` (and `exp`, `sph`): isotropic spatial
     /// correlation in the Euclidean distance over the coordinate columns,
-    /// with a nugget: `σ² ((1 − ν) k(d/r) + ν δᵢⱼ)`.
+    /// with a nugget: `σ² ((1 − ν) k(d/r) + ν δᵢⱼ)`; without one
+    /// (`gau(x + y)`): `σ² k(d/r)`; with `| g` (`gau(x + y | g, nugget)`)
+    /// independent fields per level of `g`, with common parameters.
     Spatial {
         /// The kernel `k`.
         kernel: SpatialKernel,
         /// The coordinate columns.
         coords: Vec<Var>,
+        /// Whether the structure has a nugget `ν`.
+        nugget: bool,
+        /// The grouping column of independent fields, if any.
+        group: Option<Var>,
     },
 }
 
@@ -110,7 +118,7 @@ impl SpatialKernel {
 
 /// The keywords, as the error for an unknown one lists them.
 const KEYWORDS: &str =
-    "a residual keyword: iid, diag(f), ar1(t | g), car1(t | g), cs(g), us(t | g), arh(t | g), csh(t | g), exp/gau/sph(x + y, nugget), ar1(row):ar1(col)";
+    "a residual keyword: iid, diag(f), ar1(t | g), car1(t | g), cs(g), us(t | g), arh(t | g), csh(t | g), exp/gau/sph(x + y [| g] [, nugget]), ar1(row):ar1(col)";
 
 impl std::fmt::Display for Residual {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -124,9 +132,21 @@ impl std::fmt::Display for Residual {
             Residual::Arh { time, group } => write!(f, "arh({} | {})", time.name, group.name),
             Residual::Csh { time, group } => write!(f, "csh({} | {})", time.name, group.name),
             Residual::Ar1Ar1 { row, col } => write!(f, "ar1({}):ar1({})", row.name, col.name),
-            Residual::Spatial { kernel, coords } => {
+            Residual::Spatial {
+                kernel,
+                coords,
+                nugget,
+                group,
+            } => {
                 let names: Vec<&str> = coords.iter().map(|v| v.name.as_str()).collect();
-                write!(f, "{}({}, nugget)", kernel.keyword(), names.join(" + "))
+                write!(f, "{}({}", kernel.keyword(), names.join(" + "))?;
+                if let Some(g) = group {
+                    write!(f, " | {}", g.name)?;
+                }
+                if *nugget {
+                    write!(f, ", nugget")?;
+                }
+                write!(f, ")")
             }
         }
     }
@@ -143,7 +163,9 @@ impl Residual {
             | Residual::Us { time, group }
             | Residual::Arh { time, group }
             | Residual::Csh { time, group } => vec![time.clone(), group.clone()],
-            Residual::Spatial { coords, .. } => coords.clone(),
+            Residual::Spatial { coords, group, .. } => {
+                coords.iter().chain(group).cloned().collect()
+            }
             Residual::Ar1Ar1 { row, col } => vec![row.clone(), col.clone()],
         }
     }
@@ -182,9 +204,12 @@ impl Residual {
                     "gau" => SpatialKernel::Gaussian,
                     _ => SpatialKernel::Spherical,
                 };
+                let (coords, group, nugget) = coordinates(&mut p, text, &key.name)?;
                 Residual::Spatial {
                     kernel,
-                    coords: coordinates(&mut p, text, &key.name)?,
+                    coords,
+                    nugget,
+                    group,
                 }
             }
             other => {
@@ -211,28 +236,45 @@ fn one_column(p: &mut Parser<'_>, key: &str) -> Result<Var, FormulaError> {
     Ok(v)
 }
 
-/// `(x + y, nugget)` after keyword `key`: the coordinate columns. The
-/// library's isotropic structures always carry a nugget, so `nugget` is
-/// required (written out so that the model says what it fits).
-fn coordinates(p: &mut Parser<'_>, text: &str, key: &str) -> Result<Vec<Var>, FormulaError> {
+/// `(x + y [| g] [, nugget])` after keyword `key`: the coordinate
+/// columns, the grouping column of independent fields, and whether there
+/// is a nugget (`| g` may also follow the nugget: `(x + y, nugget | g)`).
+fn coordinates(
+    p: &mut Parser<'_>,
+    text: &str,
+    key: &str,
+) -> Result<(Vec<Var>, Option<Var>, bool), FormulaError> {
     p.expect(&Tok::Open, &format!("`(` after `{key}`"))?;
     let mut coords = vec![p.name("a coordinate column")?];
     while p.eat(&Tok::Plus).is_some() {
         coords.push(p.name("a coordinate column")?);
     }
-    let hint = format!("`, nugget)`: `{key}(x + y, nugget)` (the structure always has a nugget)");
-    p.expect(&Tok::Comma, &hint)?;
-    let word = p.name(&hint)?;
-    if word.name != "nugget" {
-        return Err(FormulaError::syntax(
-            text,
-            word.span,
-            &hint,
-            &format!("`{}`", word.name),
-        ));
+    let mut group = None;
+    if p.eat(&Tok::Bar).is_some() {
+        group = Some(p.name("the grouping column of independent fields")?);
     }
-    p.expect(&Tok::Close, "`)`")?;
-    Ok(coords)
+    let mut nugget = false;
+    if p.eat(&Tok::Comma).is_some() {
+        let hint = format!("`nugget`: `{key}(x + y, nugget)`");
+        let word = p.name(&hint)?;
+        if word.name != "nugget" {
+            return Err(FormulaError::syntax(
+                text,
+                word.span,
+                &hint,
+                &format!("`{}`", word.name),
+            ));
+        }
+        nugget = true;
+        if group.is_none() && p.eat(&Tok::Bar).is_some() {
+            group = Some(p.name("the grouping column of independent fields")?);
+        }
+    }
+    p.expect(
+        &Tok::Close,
+        &format!("`)`, `| g` or `, nugget`: `{key}(x + y | g, nugget)`"),
+    )?;
+    Ok((coords, group, nugget))
 }
 
 /// After `ar1`: `(time | group)`, or `(row):ar1(col)`.

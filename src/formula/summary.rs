@@ -74,7 +74,9 @@ impl fmt::Display for Summary<'_> {
         writeln!(f, "Formula: {}", m.formula())?;
         writeln!(f, "Residual: {}", m.residual())?;
         writeln!(f)?;
-        if ml {
+        if fit.loglik.is_nan() {
+            writeln!(f, "log-likelihood: not computed ({})", fit.backend)?;
+        } else if ml {
             writeln!(f, "deviance (−2 log-likelihood): {:.4}", -2.0 * fit.loglik)?;
         } else {
             writeln!(f, "REML criterion at convergence: {:.4}", -2.0 * fit.loglik)?;
@@ -117,9 +119,13 @@ impl fmt::Display for Summary<'_> {
                     w.group.clone()
                 };
                 last_group = w.group.clone();
+                let name = match (&w.var1, &w.var2) {
+                    (Some(a), Some(b)) => format!("{a} {b}"),
+                    (a, _) => a.clone().unwrap_or_default(),
+                };
                 rows.push([
                     group,
-                    w.var1.clone().unwrap_or_default(),
+                    name,
                     sig(w.value),
                     sig(sd),
                     sig(w.se),
@@ -141,9 +147,13 @@ impl fmt::Display for Summary<'_> {
             // Other correlation parameters (a spatial range and nugget):
             // their value in the Variance column.
             for c in block.iter().filter(|w| w.kind == ComponentKind::Param) {
+                let name = match (&c.var1, &c.var2) {
+                    (Some(a), Some(b)) => format!("{a} {b}"),
+                    (a, _) => a.clone().unwrap_or_default(),
+                };
                 rows.push([
                     String::new(),
-                    c.var1.clone().unwrap_or_default(),
+                    name,
                     sig(c.value),
                     String::new(),
                     sig(c.se),
@@ -191,6 +201,27 @@ impl fmt::Display for Summary<'_> {
             writeln!(f, "Number of obs: {}", fit.n)?;
         } else {
             writeln!(f, "Number of obs: {}, groups:  {groups}", fit.n)?;
+        }
+        for t in m.terms() {
+            let keyed = t.structure != super::TermStructure::Us && t.coefficients.len() > 1;
+            if keyed || t.relationship.is_some() {
+                let mut what = Vec::new();
+                if keyed {
+                    what.push(match t.structure {
+                        super::TermStructure::Fa(k) => {
+                            format!("fa({k}) covariance of the coefficients")
+                        }
+                        s => format!("{} covariance of the coefficients", s.keyword()),
+                    });
+                }
+                if let Some(r) = &t.relationship {
+                    what.push(format!("levels related by the {r}"));
+                }
+                writeln!(f, "Term {}: {}", t.name, what.join("; "))?;
+            }
+        }
+        if let Some(w) = m.weights() {
+            writeln!(f, "Prior weights: {w} (residual variance sigma^2 / {w})")?;
         }
         if m.n_dropped() > 0 {
             writeln!(
@@ -262,6 +293,17 @@ impl fmt::Display for Summary<'_> {
                 "Warning: the fit did not converge ({}); the estimates are the last iterate, not an optimum",
                 fit.termination
             )?;
+        }
+        if let Some(mc) = &fit.mc_standard_errors {
+            writeln!(f, "Monte Carlo standard errors (random-probe traces):")?;
+            for ((name, v), se) in fit.names.iter().zip(mc).zip(&fit.natural_se) {
+                writeln!(
+                    f,
+                    "  {name}: {} ({:.3} of its standard error)",
+                    sig(*v),
+                    v / se
+                )?;
+            }
         }
         for w in &fit.warnings {
             writeln!(f, "Warning: {w}")?;

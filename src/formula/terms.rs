@@ -3,7 +3,7 @@
 //! intercept, `||` splits a random term into one term per coefficient.
 //! Fixed terms are ordered by degree (main effects first), as R orders them.
 
-use super::ast::{Expr, Formula, Item, RandomTerm, Var};
+use super::ast::{Expr, Formula, Item, RandomTerm, TermStructure, Var};
 use super::error::{FormulaError, Span};
 
 /// The most parts a `*` may cross (2⁸ − 1 = 255 terms).
@@ -54,6 +54,8 @@ pub(crate) struct RandomSpec {
     pub(crate) coefs: Vec<Coef>,
     pub(crate) group: Vec<Var>,
     pub(crate) span: Span,
+    /// The covariance of the coefficients (`Us` for a plain term).
+    pub(crate) structure: TermStructure,
 }
 
 /// The expanded model.
@@ -188,6 +190,7 @@ fn random_spec(text: &str, r: &RandomTerm) -> Result<Vec<RandomSpec>, FormulaErr
         acc.extend(g.iter().cloned());
         groups.push(acc.clone());
     }
+    let structure = r.structure.unwrap_or(TermStructure::Us);
     let mut out = Vec::new();
     for group in groups {
         if r.correlated {
@@ -195,6 +198,7 @@ fn random_spec(text: &str, r: &RandomTerm) -> Result<Vec<RandomSpec>, FormulaErr
                 coefs: coefs.clone(),
                 group,
                 span: r.span,
+                structure,
             });
         } else {
             for c in &coefs {
@@ -202,6 +206,7 @@ fn random_spec(text: &str, r: &RandomTerm) -> Result<Vec<RandomSpec>, FormulaErr
                     coefs: vec![c.clone()],
                     group: group.clone(),
                     span: r.span,
+                    structure,
                 });
             }
         }

@@ -4,7 +4,7 @@
 //! `ln Γ` by the Lanczos approximation (g = 7, 9 terms).
 
 /// `ln Γ(a)` for `a > 0`.
-fn ln_gamma(a: f64) -> f64 {
+pub(crate) fn ln_gamma(a: f64) -> f64 {
     const G: [f64; 9] = [
         0.999_999_999_999_809_9,
         676.520_368_121_885_1,

@@ -1,6 +1,6 @@
 //! Validation of user input: sizes, finiteness, rank of `X`.
 
-use super::fixed::Fixed;
+use super::fixed::{check_names, Fixed};
 use super::fixed_effects::{Aliased, FixedEffects};
 use super::RemlError;
 use faer::Mat;
@@ -92,30 +92,6 @@ pub(crate) fn check_fixed(y: &[f64], fe: FixedEffects) -> Result<Fixed, RemlErro
     fixed.names = names;
     fixed.notes = notes;
     Ok(fixed)
-}
-
-/// Errors unless `names` has one distinct name per column of `X`.
-pub(crate) fn check_names<S: AsRef<str>>(names: &[S], p: usize) -> Result<(), RemlError> {
-    if names.len() != p {
-        return Err(RemlError::DimensionMismatch {
-            operand: "fixed-effect names".into(),
-            got: names.len().to_string(),
-            expected: format!("{p} (the columns of X)"),
-        });
-    }
-    let mut seen = std::collections::HashSet::new();
-    for d in names {
-        if !seen.insert(d.as_ref()) {
-            return Err(RemlError::InvalidOption {
-                option: "fixed-effect names",
-                reason: format!(
-                    "`{}` names two columns of X; names must be distinct",
-                    d.as_ref()
-                ),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Columns of `x` (0-based) that are numerically in the span of the columns

@@ -2,21 +2,24 @@
 //! test, the fallbacks, termination and history, shared by every backend
 //! ([`Evaluator`]).
 //!
-//! The loop runs on the optimiser's parameters: the user's free parameters,
-//! except unstructured blocks, which it optimises in Cholesky form
-//! ([`constrain`](super::constrain)). Each iteration takes the AI step over
+//! The loop runs on the optimiser's parameters: the user's free parameters
+//! while every unstructured block is safely positive definite, and from the
+//! first step that nears the edge of the cone on, those blocks in Cholesky
+//! form ([`constrain`](super::constrain)). Each iteration takes the AI step over
 //! the parameters not held at a bound ([`step`](super::step)), projected onto
 //! the bounds, with step halving; when no halving raises the log-likelihood,
 //! a Levenberg–Marquardt step or a single-parameter probe does; when nothing
 //! does, the fit ends `Stalled`, saying so.
 
 use super::boundary::{diverging, singular_params};
-use super::constrain::{Constrained, Plan};
+use super::constrain::{tri, Constrained, Plan};
 use super::evaluator::{EvalFail, Evaluator, ParamInfo, Point};
 use super::fixed::Fixed;
 use super::options::check_len;
 use super::step::ROUNDING;
-use super::step::{bounded_step, held_at_bounds, line_search, norm, project, rescue, Bounds};
+use super::step::{
+    bounded_step, held_at_bounds, line_search, norm, project, rescue, try_point, Bounds,
+};
 use super::trace::{print_trace_header, print_trace_line};
 use super::{Iteration, RemlError, RemlFit, RemlOptions, Termination};
 use crate::{ParamKind, Transform};
@@ -48,6 +51,7 @@ struct Setup {
 
 /// The optimiser's space: its parameters (names, transforms, kinds), bounds
 /// and the map to the user's parameters.
+#[derive(Clone)]
 struct Space {
     params: ParamInfo,
     plan: Plan,
@@ -58,8 +62,7 @@ struct Space {
 }
 
 impl Space {
-    fn new(user: &ParamInfo, setup: &Setup, var_y: f64) -> Space {
-        let plan = Plan::new(user, &setup.user_lo, &setup.hi, BOUNDARY, var_y);
+    fn new(user: &ParamInfo, setup: &Setup, plan: Plan) -> Space {
         let params = plan.params(user);
         let k = user.names.len();
         let mut lo = setup.lo.clone();
@@ -91,7 +94,50 @@ impl Space {
     }
 }
 
+/// A block variance that a step in the user's form would take below this
+/// fraction of the variance of `y` is heading for 0: the fit continues in
+/// Cholesky form.
+const SMALL_VARIANCE: f64 = 1e-6;
+
+/// The state of the iteration, carried across a switch of
+/// parameterisation.
+struct Run {
+    cur: Point,
+    /// The start, on the current optimiser's scale.
+    start: Vec<f64>,
+    history: Vec<Iteration>,
+    prev_ll: f64,
+    rescues: usize,
+    warnings: Vec<String>,
+}
+
+/// How the iteration ended.
+struct Done {
+    termination: Termination,
+    /// The parameters held at a bound at the last point.
+    held: Vec<usize>,
+    last_ai: DMatrix<f64>,
+    /// Converged only because the score is rounding noise.
+    at_noise_only: bool,
+}
+
+/// How a phase of the iteration ended.
+enum Stop {
+    /// For good.
+    Done(Done),
+    /// In the user's form, near the boundary of an unstructured block: the
+    /// fit continues in Cholesky form from the current point.
+    Switch,
+}
+
 /// Runs the AI-REML iteration with the backend `ev`.
+///
+/// Unstructured blocks are optimised in the user's parameterisation while
+/// the iterate stays safely inside the positive definite cone (Newton's
+/// method is fastest there, on the scale the structure was written for),
+/// and in Cholesky form from the first iteration whose step would leave
+/// that region ([`Plan::safe`](super::constrain::Plan::safe)), shrink a
+/// block variance fast, hold one at a bound, or fail.
 pub(crate) fn fit(
     params: &ParamInfo,
     ev: &mut dyn Evaluator,
@@ -100,57 +146,405 @@ pub(crate) fn fit(
     observer: &mut dyn FnMut(&Iteration),
 ) -> Result<RemlFit, RemlError> {
     let t0 = Instant::now();
-    let mut setup = setup(params, fx, opts)?;
-    let space = Space::new(params, &setup, fx.var_y());
+    let setup = setup(params, fx, opts)?;
+    let var_y = fx.var_y();
+    let plan = Plan::new(params, &setup.user_lo, &setup.hi, BOUNDARY, var_y);
+    let full = Space::new(params, &setup, plan);
+    let user = Space::new(params, &setup, full.plan.user_form());
+    let begin_user = full.plan.active() && user.plan.safe(&setup.x0);
+    let mut warnings = setup.warnings.clone();
+    let first = if begin_user { &user } else { &full };
     let mut cev = Constrained {
-        inner: ev,
-        plan: &space.plan,
+        inner: &mut *ev,
+        plan: &first.plan,
     };
-    let z0 = match space.plan.to_z_exact(&setup.x0) {
-        Some(z) => z,
-        None => {
-            // An unstructured block that is not positive definite at the
-            // start: an error if V is not either, else shrunk with a word.
-            if let Err(fail) = cev.inner.evaluate(&setup.x0) {
-                return Err(fail_at(fail, params, &setup.x0));
+    let z0 = if begin_user {
+        setup.x0.clone()
+    } else {
+        match first.plan.to_z_exact(&setup.x0) {
+            Some(z) => z,
+            None => {
+                // An unstructured block that is not positive definite at the
+                // start: an error if V is not either, else shrunk with a word.
+                if let Err(fail) = cev.inner.evaluate(&setup.x0) {
+                    return Err(fail_at(fail, params, &setup.x0));
+                }
+                warnings.push(
+                    "an unstructured block is not positive definite at the start: its \
+                     off-diagonal entries were shrunk until it was"
+                        .into(),
+                );
+                first.plan.to_z(&setup.x0)
             }
-            setup.warnings.push(
-                "an unstructured block is not positive definite at the start: its \
-                 off-diagonal entries were shrunk until it was"
-                    .into(),
-            );
-            space.plan.to_z(&setup.x0)
         }
     };
-    let ev: &mut dyn Evaluator = &mut cev;
-    let mut cur = match ev.evaluate(&z0) {
+    let mut cur = match cev.evaluate(&z0) {
         Ok(e) => e,
         Err(fail) => return Err(fail_at(fail, params, &setup.x0)),
     };
     if opts.start.is_none() && opts.rescale_start {
-        if let Some(better) = rescaled_start(ev, &cur, params, &space) {
+        if let Some(better) = rescaled_start(&mut cev, &cur, params, first) {
             cur = better;
         }
     }
     if opts.trace {
         print_trace_header();
     }
+    let mut run = Run {
+        start: cur.x.clone(),
+        cur,
+        history: Vec::new(),
+        prev_ll: f64::NAN,
+        rescues: 0,
+        warnings,
+    };
+    let (mut done, mut space) = drive(
+        ev, &user, &full, begin_user, &mut run, params, fx, opts, observer,
+    )?;
+    for _ in 0..PROBE_ROUNDS {
+        if done.termination != Termination::Converged {
+            break;
+        }
+        let Some(found) = probe_ranges(ev, space, &run.cur, &done.held, params, fx, opts) else {
+            break;
+        };
+        run.warnings.push(found.word);
+        run.cur = found.point;
+        run.prev_ll = f64::NAN;
+        if found.rising {
+            // The profile rises over every probe towards the limit: no
+            // interior optimum; the fit ends at the highest probe.
+            done = on_ridge(ev, space, &mut run, params, fx, opts, observer, found.param)?;
+            break;
+        }
+        let in_user = std::ptr::eq(space, &user);
+        (done, space) = drive(
+            ev, &user, &full, in_user, &mut run, params, fx, opts, observer,
+        )?;
+    }
+    let Done {
+        termination,
+        held,
+        last_ai,
+        at_noise_only,
+    } = done;
+    if run.rescues > 1 {
+        run.warnings.push(format!(
+            "{} iterations in all took a fallback step (Levenberg–Marquardt or a probe)",
+            run.rescues
+        ));
+    }
+    if at_noise_only && termination.is_converged() {
+        run.warnings.push(
+            "converged at the rounding level of the log-likelihood: the remaining score is \
+             rounding noise of a sum over many rows"
+                .into(),
+        );
+    }
+    let end = End {
+        cur: run.cur,
+        termination,
+        held,
+        last_ai,
+    };
+    Ok(finish(
+        params,
+        space,
+        run.warnings,
+        opts.method,
+        ev.describe(),
+        fx,
+        end,
+        run.history,
+        t0,
+    ))
+}
+
+/// The iteration from `run.cur`: in the user's form (`in_user`) until it
+/// ends or nears the boundary of a block, then in Cholesky form (`full`).
+/// Returns how it ended and the space of its last point.
+#[allow(clippy::too_many_arguments)]
+fn drive<'s>(
+    ev: &mut dyn Evaluator,
+    user: &'s Space,
+    full: &'s Space,
+    in_user: bool,
+    run: &mut Run,
+    params: &ParamInfo,
+    fx: &Fixed,
+    opts: &RemlOptions,
+    observer: &mut dyn FnMut(&Iteration),
+) -> Result<(Done, &'s Space), RemlError> {
+    if in_user {
+        let mut cev = Constrained {
+            inner: &mut *ev,
+            plan: &user.plan,
+        };
+        if let Stop::Done(d) = iterate(&mut cev, user, run, params, fx, opts, observer, true)? {
+            return Ok((d, user));
+        }
+        let mut cev = Constrained {
+            inner: &mut *ev,
+            plan: &full.plan,
+        };
+        let z = full.plan.to_z(&run.cur.x);
+        run.cur = cev
+            .evaluate(&z)
+            .map_err(|fail| fail_at(fail, params, &run.cur.x))?;
+        run.start = full.plan.to_z(&run.start);
+    }
+    let mut cev = Constrained {
+        inner: ev,
+        plan: &full.plan,
+    };
+    match iterate(&mut cev, full, run, params, fx, opts, observer, false)? {
+        Stop::Done(d) => Ok((d, full)),
+        Stop::Switch => unreachable!("the Cholesky form does not switch"),
+    }
+}
+
+/// How many times a converged fit is probed along its ranges and, when a
+/// probe finds a higher point, continued from there.
+const PROBE_ROUNDS: usize = 3;
+
+/// The factors by which a converged range is multiplied to probe it
+/// towards its limit `∞`.
+const RANGE_PROBES: [f64; 4] = [10.0, 1e2, 1e3, 1e4];
+
+/// The most iterations of one probe (a fit with the range held).
+const PROBE_ITER: usize = 12;
+
+/// What [`probe_ranges`] found: a point above the converged one.
+struct Probed {
+    point: Point,
+    /// The range parameter probed.
+    param: usize,
+    /// Whether the profile log-likelihood rose over every probe, the
+    /// highest being the farthest: the range has no interior optimum.
+    rising: bool,
+    /// The word for the user.
+    word: String,
+}
+
+/// Probes a converged fit along each free range parameter towards its
+/// limit `∞`: with the range held at 10, 100, 1,000 and 10,000 times its
+/// value, the other parameters are fitted (each probe from the last one's
+/// end, at most [`PROBE_ITER`] iterations). A range's profile
+/// log-likelihood can have an interior local maximum below its supremum at
+/// `∞` (a spherical kernel, whose limit is a linear variogram); the AI
+/// iteration, a local method, stops at the first. The probes of a range
+/// stop when the profile has fallen twice in a row with no probe above the
+/// converged point. Returns the highest probe
+/// above the converged point (by more than `1e-9 · (1 + |ℓ|)`), or `None`.
+/// A probe that cannot be evaluated or fails is skipped.
+fn probe_ranges(
+    ev: &mut dyn Evaluator,
+    space: &Space,
+    cur: &Point,
+    held: &[usize],
+    params: &ParamInfo,
+    fx: &Fixed,
+    opts: &RemlOptions,
+) -> Option<Probed> {
+    let tr = &space.params.transforms;
+    let ranges: Vec<usize> = (0..cur.x.len())
+        .filter(|&i| {
+            space.params.kinds[i] == ParamKind::Range
+                && space.hi[i] == f64::INFINITY
+                && !held.contains(&i)
+                && tr[i].range() == (0.0, f64::INFINITY)
+        })
+        .collect();
+    let quiet = opts.clone().trace(false).max_iter(PROBE_ITER);
+    let bar = cur.ll + 1e-9 * (1.0 + cur.ll.abs());
+    let mut best: Option<Probed> = None;
+    for &i in &ranges {
+        let r = tr[i].forward(cur.x[i]);
+        let mut from = cur.x.clone();
+        let mut profile: Vec<(f64, f64)> = Vec::new();
+        let mut top: Option<Point> = None;
+        for f in RANGE_PROBES {
+            let xi = tr[i].inverse(r * f);
+            if !xi.is_finite() {
+                break;
+            }
+            let mut pinned = space.clone();
+            pinned.lo[i] = xi;
+            pinned.hi[i] = xi;
+            from[i] = xi;
+            let mut cev = Constrained {
+                inner: &mut *ev,
+                plan: &pinned.plan,
+            };
+            let Ok(Some(p)) = try_point(&mut cev, &from) else {
+                continue;
+            };
+            let mut run = Run {
+                cur: p,
+                start: from.clone(),
+                history: Vec::new(),
+                prev_ll: f64::NAN,
+                rescues: 0,
+                warnings: Vec::new(),
+            };
+            let ended = iterate(
+                &mut cev,
+                &pinned,
+                &mut run,
+                params,
+                fx,
+                &quiet,
+                &mut |_| {},
+                false,
+            );
+            if ended.is_err() || !run.cur.ll.is_finite() {
+                continue;
+            }
+            profile.push((r * f, run.cur.ll));
+            from = run.cur.x.clone();
+            // Falling twice in a row and nothing above the converged
+            // point: the profile has no sign of a higher region.
+            let seq: Vec<f64> = std::iter::once(cur.ll)
+                .chain(profile.iter().map(|p| p.1))
+                .collect();
+            let n = seq.len();
+            if n >= 3
+                && seq[n - 1] < seq[n - 2]
+                && seq[n - 2] < seq[n - 3]
+                && seq[1..].iter().all(|&l| l <= bar)
+            {
+                break;
+            }
+            if top.as_ref().is_none_or(|t| run.cur.ll > t.ll) {
+                top = Some(run.cur);
+            }
+        }
+        let Some(top) = top.filter(|t| t.ll > bar) else {
+            continue;
+        };
+        if best.as_ref().is_some_and(|b| b.point.ll >= top.ll) {
+            continue;
+        }
+        let rising =
+            profile.len() == RANGE_PROBES.len() && profile.windows(2).all(|w| w[1].1 > w[0].1);
+        let name = &space.params.names[i];
+        let listed = profile
+            .iter()
+            .map(|(at, ll)| format!("{at:.4e}: {ll:.7}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let word = format!(
+            "the AI iteration converged to a local maximum with {name} = {r:.6} (log-likelihood \
+             {:.7}); fits with {name} held farther out are higher ({listed}){}",
+            cur.ll,
+            if rising {
+                format!(
+                    ": the log-likelihood rises towards {name} → ∞ and the fit ends at the \
+                     farthest probe"
+                )
+            } else {
+                ", and the fit continued from the highest".into()
+            }
+        );
+        best = Some(Probed {
+            point: top,
+            param: i,
+            rising,
+            word,
+        });
+    }
+    best
+}
+
+/// Ends a fit at `run.cur`, on a ridge rising towards the limit of the
+/// parameter `param`: one more history entry (score and AI matrix there)
+/// and the outcome "no interior optimum".
+#[allow(clippy::too_many_arguments)]
+fn on_ridge(
+    ev: &mut dyn Evaluator,
+    space: &Space,
+    run: &mut Run,
+    params: &ParamInfo,
+    fx: &Fixed,
+    opts: &RemlOptions,
+    observer: &mut dyn FnMut(&Iteration),
+    param: usize,
+) -> Result<Done, RemlError> {
+    let mut cev = Constrained {
+        inner: ev,
+        plan: &space.plan,
+    };
+    let sa = cev.score_and_ai(&run.cur, opts.jacobian)?;
+    let x_user = space.plan.to_x(&run.cur.x);
+    let score_norm = norm(&sa.score);
+    run.history.push(Iteration {
+        iter: run.history.len() + 1,
+        natural: natural(&x_user, &params.transforms),
+        free: x_user,
+        beta: fx.unshift_beta(run.cur.beta.clone()),
+        loglik: run.cur.ll,
+        loglik_change: f64::NAN,
+        score: sa.score,
+        score_norm,
+        ai: sa.ai.clone(),
+        step: Vec::new(),
+        step_norm: 0.0,
+        halvings: 0,
+    });
+    let last = run.history.last().expect("just pushed");
+    if opts.trace {
+        print_trace_line(last);
+    }
+    observer(last);
+    Ok(Done {
+        termination: Termination::NoInteriorOptimum {
+            param: space.params.names[param].clone(),
+        },
+        held: Vec::new(),
+        last_ai: sa.ai,
+        at_noise_only: false,
+    })
+}
+
+/// Whether a fit in the user's form should continue in Cholesky form
+/// before taking the step `e` from `x`: the step's end is not safely inside
+/// the positive definite cone, it takes a block variance below
+/// [`SMALL_VARIANCE`] of `var(y)`, or a block parameter is held at a bound.
+fn near_edge(plan: &Plan, x: &[f64], e: &[f64], held: &[usize]) -> bool {
+    let target: Vec<f64> = x.iter().zip(e).map(|(a, b)| a + b).collect();
+    if !plan.safe(&target) {
+        return true;
+    }
+    // the floor is √(BOUNDARY · var(y))
+    let small = SMALL_VARIANCE / BOUNDARY * plan.floor * plan.floor;
+    plan.blocks.iter().filter(|b| b.eligible).any(|b| {
+        b.idx.iter().any(|k| held.contains(k))
+            || (0..b.n).any(|i| (2.0 * target[b.idx[tri(i, i)]]).exp() < small)
+    })
+}
+
+/// The iteration on one parameterisation (`space`), from `run.cur`, until
+/// it ends or, when `switchable` (the user's form of unstructured blocks),
+/// until the iterate nears the boundary of a block.
+#[allow(clippy::too_many_arguments)]
+fn iterate(
+    ev: &mut dyn Evaluator,
+    space: &Space,
+    run: &mut Run,
+    params: &ParamInfo,
+    fx: &Fixed,
+    opts: &RemlOptions,
+    observer: &mut dyn FnMut(&Iteration),
+    switchable: bool,
+) -> Result<Stop, RemlError> {
     let b = space.bounds();
     let tr = &space.params.transforms;
-    let start = cur.x.clone();
-    let mut history: Vec<Iteration> = Vec::new();
-    let mut prev_ll = f64::NAN;
-    let mut rescues = 0usize;
-    let mut at_noise_only;
-    let termination;
-    let mut last_ai;
-    let mut held;
     loop {
-        let it = history.len() + 1;
-        let sa = ev.score_and_ai(&cur, opts.jacobian)?;
+        let cur = &run.cur;
+        let it = run.history.len() + 1;
+        let sa = ev.score_and_ai(cur, opts.jacobian)?;
         let (score, ai) = (sa.score, sa.ai);
-        last_ai = ai.clone();
-        let (d, h) = bounded_step(
+        let (d, held) = bounded_step(
             &ai,
             &score,
             &cur.x,
@@ -158,22 +552,25 @@ pub(crate) fn fit(
             held_at_bounds(&score, &cur.x, &b),
             0.0,
         );
-        held = h;
         let e = project(&d, &cur.x, &b, tr);
+        if switchable && near_edge(&space.plan, &cur.x, &e, &held) {
+            return Ok(Stop::Switch);
+        }
         let step_norm = norm(&e);
         let free_score: Vec<f64> = (0..score.len())
             .filter(|i| !held.contains(i))
             .map(|i| score[i])
             .collect();
         let score_norm = norm(&free_score);
-        let change = cur.ll - prev_ll;
+        let change = cur.ll - run.prev_ll;
         let predicted: f64 = 0.5 * score.iter().zip(&e).map(|(a, b)| a * b).sum::<f64>();
-        let converged = converged(&cur, &score, &d, &e, change, predicted, score_norm, opts);
-        at_noise_only = converged == Some(true);
-        history.push(Iteration {
+        let converged = converged(cur, &score, &d, &e, change, predicted, score_norm, opts);
+        let at_noise_only = converged == Some(true);
+        let x_user = space.plan.to_x(&cur.x);
+        run.history.push(Iteration {
             iter: it,
-            free: space.plan.to_x(&cur.x),
-            natural: natural(&space.plan.to_x(&cur.x), &params.transforms),
+            natural: natural(&x_user, &params.transforms),
+            free: x_user,
             beta: fx.unshift_beta(cur.beta.clone()),
             loglik: cur.ll,
             loglik_change: change,
@@ -184,29 +581,34 @@ pub(crate) fn fit(
             step_norm,
             halvings: 0,
         });
-        let last = history.last().expect("just pushed");
+        let last = run.history.last().expect("just pushed");
         if opts.trace {
             print_trace_line(last);
         }
         observer(last);
+        let done = |termination| {
+            Ok(Stop::Done(Done {
+                termination,
+                held: held.clone(),
+                last_ai: ai.clone(),
+                at_noise_only,
+            }))
+        };
         if converged.is_some() {
-            termination = Termination::Converged;
-            break;
+            return done(Termination::Converged);
         }
-        if let Some(i) = diverging(&space.params, &start, &cur.x, &e, &space.hi) {
-            termination = Termination::NoInteriorOptimum {
+        if let Some(i) = diverging(&space.params, &run.start, &cur.x, &e, &space.hi) {
+            return done(Termination::NoInteriorOptimum {
                 param: space.params.names[i].clone(),
-            };
-            break;
+            });
         }
         if it >= opts.max_iter {
-            termination = Termination::IterationLimit;
-            break;
+            return done(Termination::IterationLimit);
         }
         let searched = if step_norm > 0.0 {
             line_search(
                 ev,
-                &cur,
+                cur,
                 &e,
                 predicted,
                 &b,
@@ -216,17 +618,21 @@ pub(crate) fn fit(
         } else {
             None
         };
+        if searched.is_none() && switchable {
+            run.history.pop();
+            return Ok(Stop::Switch);
+        }
         let (next, halvings) = match searched {
             Some(found) => found,
-            None => match rescue(ev, &cur, &score, &ai, &held, &b, tr)? {
+            None => match rescue(ev, cur, &score, &ai, &held, &b, tr)? {
                 Some(r) => {
-                    if rescues == 0 {
-                        setup.warnings.push(format!(
+                    if run.rescues == 0 {
+                        run.warnings.push(format!(
                             "the AI step failed at iteration {it}; a {} took over",
                             r.how
                         ));
                     }
-                    rescues += 1;
+                    run.rescues += 1;
                     (r.point, 0)
                 }
                 None if step_norm > 0.0
@@ -235,35 +641,32 @@ pub(crate) fn fit(
                     // Nothing raises the log-likelihood beyond its rounding
                     // level, and the last step changed it by less than the
                     // tolerance: a maximum along a flat ridge (a boundary).
-                    setup.warnings.push(format!(
+                    run.warnings.push(format!(
                         "converged where no step (AI, Levenberg–Marquardt or a single-parameter \
                          probe) raises the log-likelihood beyond its rounding level; a score \
                          of norm {score_norm:.2e} remains along a flat ridge"
                     ));
-                    termination = Termination::Converged;
-                    break;
+                    return done(Termination::Converged);
                 }
                 None => {
-                    termination = Termination::Stalled {
-                        reason: if step_norm == 0.0 {
-                            "the AI matrix is singular along the score and no damped or \
-                             single-parameter step raises the log-likelihood: the data do \
-                             not identify some parameters"
-                                .into()
-                        } else {
-                            format!(
-                                "no step raises the log-likelihood: the AI step with {} \
-                                 halvings, Levenberg–Marquardt steps and single-parameter \
-                                 probes all failed (score norm {:.3e})",
-                                opts.max_halvings, score_norm
-                            )
-                        },
+                    let reason = if step_norm == 0.0 {
+                        "the AI matrix is singular along the score and no damped or \
+                         single-parameter step raises the log-likelihood: the data do \
+                         not identify some parameters"
+                            .into()
+                    } else {
+                        format!(
+                            "no step raises the log-likelihood: the AI step with {} \
+                             halvings, Levenberg–Marquardt steps and single-parameter \
+                             probes all failed (score norm {:.3e})",
+                            opts.max_halvings, score_norm
+                        )
                     };
-                    break;
+                    return done(Termination::Stalled { reason });
                 }
             },
         };
-        let last = history.last_mut().expect("just pushed");
+        let last = run.history.last_mut().expect("just pushed");
         last.step = space
             .plan
             .to_x(&next.x)
@@ -272,38 +675,9 @@ pub(crate) fn fit(
             .map(|(a, b)| a - b)
             .collect();
         last.halvings = halvings;
-        prev_ll = cur.ll;
-        cur = next;
+        run.prev_ll = run.cur.ll;
+        run.cur = next;
     }
-    if rescues > 1 {
-        setup.warnings.push(format!(
-            "{rescues} iterations in all took a fallback step (Levenberg–Marquardt or a probe)"
-        ));
-    }
-    if at_noise_only && termination.is_converged() {
-        setup.warnings.push(
-            "converged at the rounding level of the log-likelihood: the remaining score is \
-             rounding noise of a sum over many rows"
-                .into(),
-        );
-    }
-    let end = End {
-        cur,
-        termination,
-        held,
-        last_ai,
-    };
-    Ok(finish(
-        params,
-        &space,
-        setup.warnings,
-        opts.method,
-        ev.describe(),
-        fx,
-        end,
-        history,
-        t0,
-    ))
 }
 
 /// The convergence test: `None` if not converged, `Some(false)` if
@@ -368,7 +742,7 @@ fn setup(params: &ParamInfo, fx: &Fixed, opts: &RemlOptions) -> Result<Setup, Re
     let floor = BOUNDARY * if var_y > 0.0 { var_y } else { 1.0 };
     let lo = (0..user_lo.len())
         .map(|i| {
-            if is_positive_scale(&tr[i]) && params.kinds[i] != ParamKind::Range {
+            if tr[i].is_positive() && params.kinds[i] != ParamKind::Range {
                 user_lo[i].max(tr[i].inverse(floor).min(x0[i]))
             } else {
                 user_lo[i]
@@ -410,7 +784,7 @@ fn rescaled_start(
         .map(|i| {
             let x = x0[i];
             let power = user.kinds[i].scale_power();
-            let scalable = is_positive_scale(&tr[i]) || tr[i] == Transform::Identity;
+            let scalable = tr[i].is_positive() || tr[i] == Transform::Identity;
             if power == 0.0 || !scalable {
                 return x;
             }
@@ -591,6 +965,7 @@ fn finish(
         backend,
         warnings,
         seconds: t0.elapsed().as_secs_f64(),
+        mc_standard_errors: None,
     }
 }
 
@@ -711,15 +1086,6 @@ fn covariance_of_estimates(ai: &DMatrix<f64>, held: &[usize]) -> DMatrix<f64> {
         }
     }
     out
-}
-
-/// Whether `t` maps onto `(0, ∞)` (a variance or scale): such a parameter
-/// has a boundary at 0 that the free scale only reaches at −∞.
-fn is_positive_scale(t: &Transform) -> bool {
-    matches!(
-        t,
-        Transform::Exp | Transform::Exp2 | Transform::Exp10 | Transform::ExpPow2
-    )
 }
 
 /// `name = free (natural)` for messages.

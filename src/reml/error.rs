@@ -136,6 +136,15 @@ pub enum RemlError {
 }
 
 /// `1.5 GB`-style sizes for messages.
+/// Maps a structure's error to [`RemlError::StructureFailed`] naming the
+/// term (`residual` for the residual).
+pub(crate) fn cov_err(term: &str) -> impl Fn(CovError) -> RemlError + '_ {
+    move |e| RemlError::StructureFailed {
+        term: term.to_string(),
+        source: e,
+    }
+}
+
 pub(crate) fn human_bytes(b: u128) -> String {
     let units = ["bytes", "kB", "MB", "GB", "TB", "PB"];
     let mut v = b as f64;

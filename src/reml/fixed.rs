@@ -57,7 +57,7 @@ impl Fixed {
 
     /// Names the columns of `X`; the number of names must match.
     pub fn set_names(&mut self, names: &[&str]) -> Result<(), RemlError> {
-        super::checks::check_names(names, self.p())?;
+        check_names(names, self.p())?;
         self.names = names.iter().map(|s| s.to_string()).collect();
         Ok(())
     }
@@ -84,4 +84,28 @@ impl Fixed {
         let mean = self.y.iter().sum::<f64>() / n;
         self.y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n
     }
+}
+
+/// Errors unless `names` has one distinct name per column of `X`.
+pub(crate) fn check_names<S: AsRef<str>>(names: &[S], p: usize) -> Result<(), RemlError> {
+    if names.len() != p {
+        return Err(RemlError::DimensionMismatch {
+            operand: "fixed-effect names".into(),
+            got: names.len().to_string(),
+            expected: format!("{p} (the columns of X)"),
+        });
+    }
+    let mut seen = std::collections::HashSet::new();
+    for d in names {
+        if !seen.insert(d.as_ref()) {
+            return Err(RemlError::InvalidOption {
+                option: "fixed-effect names",
+                reason: format!(
+                    "`{}` names two columns of X; names must be distinct",
+                    d.as_ref()
+                ),
+            });
+        }
+    }
+    Ok(())
 }

@@ -19,7 +19,7 @@
 use super::checks::dependent_columns;
 use super::fixed::Fixed;
 use super::linalg::is_diagonal;
-use super::mixed::RandomDesign;
+use super::terms::RandomDesign;
 use super::RemlError;
 use crate::{CovarianceModel, JacobianMethod};
 use nalgebra::DMatrix;

@@ -7,97 +7,24 @@
 //! `tr(P Z ∂G Zᵀ) = Σ (Zᵀ P Z) ∘ ∂G`.
 
 use super::checks::{check_finite_matrix, check_fixed};
-use super::dense::{self, Dense};
+use super::dense::{self, Dense, Derivatives, Problem};
 use super::driver;
+use super::error::cov_err;
 use super::evaluator::{Evaluator, ParamInfo};
 use super::fixed::Fixed;
 use super::fixed_effects::FixedEffects;
-use super::linalg;
+use super::mixed_dense;
 use super::mme::{AnalysisCache, Mme};
 use super::options::{self, Backend, Method};
 use super::post::MixedPost;
+use super::terms::{
+    Parts, RandomDesign, Term, Terms, DUAL_UNAVAILABLE, ML_COMPLETED, RESIDUAL_UNAVAILABLE,
+};
 use super::{Iteration, RemlError, RemlFit, RemlOptions};
 use crate::covariance::model::Checked;
-use crate::data::{Incidence, SparseDesign};
 use crate::{Covariance, CovarianceModel, JacobianMethod, Scalar};
-use faer::Mat;
+use faer::{Mat, MatRef};
 use nalgebra::DMatrix;
-
-/// The design `Z` of a random term.
-#[derive(Clone, Debug, PartialEq)]
-pub enum RandomDesign {
-    /// An indicator matrix: each row has a single 1 (never expanded).
-    Incidence(Incidence),
-    /// A dense `n × q` matrix.
-    Dense(DMatrix<f64>),
-    /// A sparse `n × q` matrix stored by rows (random slopes).
-    Sparse(SparseDesign),
-}
-
-impl From<SparseDesign> for RandomDesign {
-    fn from(s: SparseDesign) -> Self {
-        RandomDesign::Sparse(s)
-    }
-}
-
-impl From<Incidence> for RandomDesign {
-    fn from(i: Incidence) -> Self {
-        RandomDesign::Incidence(i)
-    }
-}
-
-impl From<DMatrix<f64>> for RandomDesign {
-    fn from(m: DMatrix<f64>) -> Self {
-        RandomDesign::Dense(m)
-    }
-}
-
-impl RandomDesign {
-    /// `(rows, columns)`.
-    pub fn dims(&self) -> (usize, usize) {
-        match self {
-            RandomDesign::Incidence(i) => (i.len(), i.n_levels()),
-            RandomDesign::Dense(m) => (m.nrows(), m.ncols()),
-            RandomDesign::Sparse(s) => s.dims(),
-        }
-    }
-
-    /// The name of each column (level): an incidence's level names, a
-    /// sparse design's column names, `0, 1, …` for a dense matrix.
-    pub fn level_names(&self) -> Vec<String> {
-        match self {
-            RandomDesign::Incidence(i) => i.level_names().to_vec(),
-            RandomDesign::Dense(m) => (0..m.ncols()).map(|j| j.to_string()).collect(),
-            RandomDesign::Sparse(s) => s.names().to_vec(),
-        }
-    }
-
-    /// The dense `n × q` matrix.
-    pub fn to_dense(&self) -> DMatrix<f64> {
-        match self {
-            RandomDesign::Incidence(i) => i.to_dense(),
-            RandomDesign::Dense(m) => m.clone(),
-            RandomDesign::Sparse(s) => s.to_dense(),
-        }
-    }
-}
-
-impl Term {
-    /// `Z` as a dense faer matrix (made once).
-    pub fn z_dense(&self) -> &Mat<f64> {
-        self.z_faer
-            .get_or_init(|| linalg::to_faer(&self.z.to_dense()))
-    }
-}
-
-pub(crate) struct Term {
-    pub name: String,
-    pub z: RandomDesign,
-    /// `Z` as a dense faer matrix for the dense backend (not for incidence
-    /// designs, which are gathered), made when first needed.
-    pub z_faer: std::sync::OnceLock<Mat<f64>>,
-    pub g: Box<dyn CovarianceModel>,
-}
 
 /// A linear mixed model `y = Xβ + Σ_i Z_i u_i + e`, `u_i ~ N(0, G_i)`,
 /// `e ~ N(0, R)`; REML estimation of the free parameters of every `G_i`
@@ -144,13 +71,6 @@ impl std::fmt::Debug for MixedModel {
             )
             .field("params", &self.params().names)
             .finish()
-    }
-}
-
-pub(crate) fn cov_err(term: &str) -> impl Fn(crate::CovError) -> RemlError + '_ {
-    move |e| RemlError::StructureFailed {
-        term: term.to_string(),
-        source: e,
     }
 }
 
@@ -234,12 +154,7 @@ impl MixedModel {
             &z,
             &*g,
         )?;
-        self.terms.push(Term {
-            name: name.to_string(),
-            z,
-            z_faer: std::sync::OnceLock::new(),
-            g,
-        });
+        self.terms.push(Term::new(name, z, g));
         self.analysis = AnalysisCache::default();
         Ok(self)
     }
@@ -277,6 +192,15 @@ impl MixedModel {
         opts: &RemlOptions,
         mut observer: impl FnMut(&Iteration),
     ) -> Result<RemlFit, RemlError> {
+        match opts.backend {
+            Backend::Iterative => return super::iterative::fit(self, opts, &mut observer, None),
+            Backend::Auto if opts.jacobian == JacobianMethod::ClosedForm => {
+                if let Some(why) = super::iterative::auto_choice(self, opts) {
+                    return super::iterative::fit(self, opts, &mut observer, Some(why));
+                }
+            }
+            _ => {}
+        }
         let mut ev = self.evaluator(opts.backend, opts.method, opts.jacobian)?;
         driver::fit(
             &self.params(),
@@ -289,7 +213,7 @@ impl MixedModel {
 
     /// REML log-likelihood (full) at the free parameters `free`.
     pub fn loglik(&self, free: &[f64]) -> Result<f64, RemlError> {
-        options::check_len("parameters", free, &self.params().names)?;
+        self.check_free(free)?;
         let mut ev = self.evaluator(Backend::Auto, Method::Reml, JacobianMethod::ClosedForm)?;
         Ok(dense::evaluate_or_error(ev.as_mut(), free)?.ll)
     }
@@ -312,15 +236,10 @@ impl MixedModel {
         free: &[f64],
         opts: &RemlOptions,
     ) -> Result<crate::reml::Evaluation, RemlError> {
-        options::check_len("parameters", free, &self.params().names)?;
+        let params = self.params();
+        options::check_len("parameters", free, &params.names)?;
         let mut ev = self.evaluator(opts.backend, opts.method, opts.jacobian)?;
-        driver::evaluate_at(
-            &self.params(),
-            ev.as_mut(),
-            &self.fixed,
-            free,
-            opts.jacobian,
-        )
+        driver::evaluate_at(&params, ev.as_mut(), &self.fixed, free, opts.jacobian)
     }
 
     /// Whether the sparse (mixed-model-equations) backend can fit this
@@ -329,8 +248,8 @@ impl MixedModel {
     /// a residual that is diagonal by type has one).
     pub fn sparse_support(&self) -> Result<(), String> {
         let x0 = self.residual.free_defaults();
-        if super::mme::residual_inverse(self, &x0).is_none() {
-            return Err(super::mme::RESIDUAL_UNAVAILABLE.into());
+        if self.random_part().residual_inverse(&x0).is_none() {
+            return Err(RESIDUAL_UNAVAILABLE.into());
         }
         for t in &self.terms {
             if t.g.sparse_inverse_f64(&t.g.free_defaults()).is_none() {
@@ -347,12 +266,20 @@ impl MixedModel {
     /// more cells (a field trial with missing plots).
     fn residual_completed(&self) -> bool {
         let x0 = self.residual.free_defaults();
-        matches!(super::mme::residual_inverse(self, &x0), Some(Ok((_, m))) if m > 0)
+        matches!(self.random_part().residual_inverse(&x0), Some(Ok((_, m))) if m > 0)
     }
 
     /// The backend `choice` resolves to: `Auto` is sparse whenever the
     /// model allows it.
     pub fn resolve_backend(&self, choice: Backend) -> Result<Backend, RemlError> {
+        if choice == Backend::Iterative {
+            return Err(RemlError::BackendUnavailable {
+                backend: "iterative",
+                reason: "it only fits (MixedModel::fit); evaluations at a point and \
+                         post-estimation use the exact backends"
+                    .into(),
+            });
+        }
         if choice != Backend::Dense && self.analysis.is_kept() {
             return Ok(Backend::Sparse);
         }
@@ -365,7 +292,7 @@ impl MixedModel {
                     backend: "sparse",
                     reason,
                 }),
-            Backend::Auto => Ok(if self.sparse_support().is_ok() {
+            Backend::Auto | Backend::Iterative => Ok(if self.sparse_support().is_ok() {
                 Backend::Sparse
             } else {
                 Backend::Dense
@@ -384,7 +311,7 @@ impl MixedModel {
             if choice == Backend::Sparse {
                 return Err(RemlError::BackendUnavailable {
                     backend: "sparse",
-                    reason: super::mme::DUAL_UNAVAILABLE.into(),
+                    reason: DUAL_UNAVAILABLE.into(),
                 });
             }
             backend = Backend::Dense;
@@ -393,13 +320,15 @@ impl MixedModel {
             if choice == Backend::Sparse {
                 return Err(RemlError::BackendUnavailable {
                     backend: "sparse",
-                    reason: super::mme::ML_COMPLETED.into(),
+                    reason: ML_COMPLETED.into(),
                 });
             }
             backend = Backend::Dense;
         }
         Ok(match backend {
-            Backend::Sparse => Box::new(Mme::new(self)?.with_method(method)),
+            Backend::Sparse => {
+                Box::new(Mme::new(self.parts(), &self.analysis)?.with_method(method))
+            }
             _ => Box::new(Dense::new(self, &self.fixed)?.with_method(method)),
         })
     }
@@ -419,10 +348,10 @@ impl MixedModel {
     /// request, where [`post`](Self::post) gives the diagonal and the
     /// entries on `G⁻¹`'s pattern ([`Pev`](crate::reml::Pev)) at any size.
     pub fn pev_matrix(&self, fit: &RemlFit, term: &str) -> Result<DMatrix<f64>, RemlError> {
-        options::check_len("parameters", &fit.free, &self.params().names)?;
+        self.check_free(&fit.free)?;
         let t = self.term_index(term)?;
         match self.resolve_backend(Backend::Auto)? {
-            Backend::Sparse => Mme::new(self)?.pev_matrix(&fit.free, t),
+            Backend::Sparse => Mme::new(self.parts(), &self.analysis)?.pev_matrix(&fit.free, t),
             _ => Ok(self.dense_post(&fit.free)?.blups[t].pev.fill_dense()),
         }
     }
@@ -430,9 +359,9 @@ impl MixedModel {
     /// The BLUPs of every term at the estimate of `fit` (no PEV): one
     /// solve of the mixed-model equations.
     pub(crate) fn blup_values(&self, fit: &RemlFit) -> Result<Vec<Vec<f64>>, RemlError> {
-        options::check_len("parameters", &fit.free, &self.params().names)?;
+        self.check_free(&fit.free)?;
         match self.resolve_backend(Backend::Auto)? {
-            Backend::Sparse => Mme::new(self)?.blups(&fit.free),
+            Backend::Sparse => Mme::new(self.parts(), &self.analysis)?.blups(&fit.free),
             _ => Ok(self
                 .dense_post(&fit.free)?
                 .blups
@@ -491,58 +420,64 @@ impl MixedModel {
     /// assert!(norm(&b.blups[0].values) < 0.1 * norm(&a.blups[0].values));
     /// ```
     pub fn post_at(&self, free: &[f64], backend: Backend) -> Result<MixedPost, RemlError> {
-        options::check_len("parameters", free, &self.params().names)?;
-        let mut post = match self.resolve_backend(backend)? {
-            Backend::Sparse => Mme::new(self)?.post(free),
+        self.check_free(free)?;
+        match self.resolve_backend(backend)? {
+            Backend::Sparse => Mme::new(self.parts(), &self.analysis)?.post(free),
             _ => self.dense_post(free),
-        }?;
-        post.label_levels(self.terms.iter().map(|t| t.z.level_names()));
-        Ok(post)
+        }
+    }
+
+    /// The random terms and the residual, with the layout of θ.
+    pub(crate) fn random_part(&self) -> Terms<'_> {
+        Terms {
+            list: &self.terms,
+            residual: &*self.residual,
+        }
+    }
+
+    /// What a backend reads of the model.
+    pub(crate) fn parts(&self) -> Parts<'_> {
+        Parts {
+            fixed: &self.fixed,
+            terms: self.random_part(),
+        }
+    }
+
+    /// Post-estimation on the dense backend.
+    fn dense_post(&self, free: &[f64]) -> Result<MixedPost, RemlError> {
+        mixed_dense::post(self, self.parts(), free)
     }
 
     pub(crate) fn params(&self) -> ParamInfo {
-        let mut names = Vec::new();
-        let mut transforms = Vec::new();
-        let mut defaults = Vec::new();
-        let mut kinds = Vec::new();
-        for t in &self.terms {
-            names.extend(
-                t.g.free_names()
-                    .into_iter()
-                    .map(|p| format!("{}/{p}", t.name)),
-            );
-            transforms.extend(t.g.free_transforms());
-            defaults.extend(t.g.free_defaults());
-            kinds.extend(t.g.free_kinds());
-        }
-        let random = names.len();
-        names.extend(
-            self.residual
-                .free_names()
-                .into_iter()
-                .map(|p| format!("residual/{p}")),
-        );
-        transforms.extend(self.residual.free_transforms());
-        defaults.extend(self.residual.free_defaults());
-        kinds.extend(self.residual.free_kinds());
-        ParamInfo {
-            names,
-            transforms,
-            defaults,
-            kinds,
-            random,
-        }
+        self.random_part().params()
     }
 
-    pub(crate) fn split<'a>(&self, x: &'a [f64]) -> Vec<&'a [f64]> {
-        let mut out = Vec::with_capacity(self.terms.len() + 1);
-        let mut off = 0;
-        for t in &self.terms {
-            let k = t.g.n_free();
-            out.push(&x[off..off + k]);
-            off += k;
+    /// Errors unless `free` has one value per free parameter (the names,
+    /// formatted, only for the error).
+    fn check_free(&self, free: &[f64]) -> Result<(), RemlError> {
+        let k = self.terms.iter().map(|t| t.g.n_free()).sum::<usize>() + self.residual.n_free();
+        if free.len() == k {
+            return Ok(());
         }
-        out.push(&x[off..off + self.residual.n_free()]);
-        out
+        options::check_len("parameters", free, &self.params().names)
+    }
+}
+
+/// The dense backend sees the model through its terms (`mixed_dense.rs`).
+impl Problem for MixedModel {
+    fn params(&self) -> ParamInfo {
+        MixedModel::params(self)
+    }
+    fn assemble(&self, x: &[f64], v: &mut Mat<f64>) -> Result<(), RemlError> {
+        mixed_dense::assemble(self.random_part(), x, v)
+    }
+    fn derivatives(
+        &self,
+        x: &[f64],
+        p: MatRef<'_, f64>,
+        py: &[f64],
+        method: JacobianMethod,
+    ) -> Result<Derivatives, RemlError> {
+        mixed_dense::derivatives(self.random_part(), x, p, py, method)
     }
 }

@@ -7,108 +7,75 @@
 //! `tr(P Z ∂G Zᵀ) = Σ (Zᵀ P Z) ∘ ∂G`.
 
 use super::dense::{Dense, Derivatives, Problem};
-use super::evaluator::ParamInfo;
+use super::error::cov_err;
 use super::linalg::{self, gemm};
-use super::mixed::{cov_err, MixedModel, RandomDesign, Term};
 use super::pev::Pev;
-use super::post::{Blup, MarginalPost, MixedPost};
+use super::post::MixedPost;
+use super::terms::{Parts, RandomDesign, Term, Terms};
 use super::RemlError;
 use crate::data::Incidence;
 use crate::JacobianMethod;
 use faer::{Accum, Mat, MatRef};
 use nalgebra::{DMatrix, DVector};
 
-impl MixedModel {
-    /// Post-estimation on the dense backend.
-    pub(crate) fn dense_post(&self, free: &[f64]) -> Result<MixedPost, RemlError> {
-        let mut ev = Dense::new(self, &self.fixed)?;
-        let (pt, p, py) = ev.p_at(free)?;
-        let marginal = MarginalPost::new(&self.fixed, &pt);
-        let mut conditional_fitted = marginal.fitted.clone();
-        let mut blups = Vec::new();
-        let quantities = self.term_quantities(p, &py);
-        for ((t, xs), (ztpz, zpy)) in self.terms.iter().zip(self.split(free)).zip(quantities) {
-            let g = t.g.value_f64(xs).map_err(cov_err(&t.name))?;
-            let u = &g * DVector::from_vec(zpy);
-            let pev = &g - &g * ztpz * &g;
-            let zu = z_times(t, u.as_slice());
-            for (c, v) in conditional_fitted.iter_mut().zip(&zu) {
-                *c += v;
-            }
-            blups.push(Blup {
-                term: t.name.clone(),
-                levels: Vec::new(),
-                values: u.as_slice().to_vec(),
-                pev: Pev::from_dense(&pev),
-            });
-        }
-        let conditional_residuals = self
-            .fixed
-            .y_orig
-            .iter()
-            .zip(&conditional_fitted)
-            .map(|(a, b)| a - b)
-            .collect();
-        Ok(MixedPost {
-            marginal,
-            blups,
-            conditional_fitted,
-            conditional_residuals,
-        })
+/// Post-estimation on the dense backend: `û = G Zᵀ P y` and
+/// `PEV = G − G Zᵀ P Z G` per term, from one `P` (the model `prob` gives
+/// `V`; `parts` the terms).
+pub(crate) fn post(
+    prob: &dyn Problem,
+    parts: Parts<'_>,
+    free: &[f64],
+) -> Result<MixedPost, RemlError> {
+    let mut ev = Dense::new(prob, parts.fixed)?;
+    let (pt, p, py) = ev.p_at(free)?;
+    let terms = parts.terms;
+    let quantities = term_quantities(terms.list, p, &py);
+    let mut blups = Vec::with_capacity(terms.list.len());
+    for ((t, xs), (ztpz, zpy)) in terms.list.iter().zip(terms.split(free)).zip(quantities) {
+        let g = t.g.value_f64(xs).map_err(cov_err(&t.name))?;
+        let u = &g * DVector::from_vec(zpy);
+        let pev = &g - &g * ztpz * &g;
+        blups.push((u.as_slice().to_vec(), Pev::from_dense(&pev)));
     }
-
-    /// `Zᵀ P Z` and `Zᵀ P y` of every term; incidence terms are gathered
-    /// from the lower triangle of `P`, two terms per pass.
-    pub(crate) fn term_quantities(
-        &self,
-        p: MatRef<'_, f64>,
-        py: &[f64],
-    ) -> Vec<(DMatrix<f64>, Vec<f64>)> {
-        let mut out: Vec<Option<(DMatrix<f64>, Vec<f64>)>> = vec![None; self.terms.len()];
-        let inc: Vec<(usize, &Incidence)> = self
-            .terms
-            .iter()
-            .enumerate()
-            .filter_map(|(i, t)| match &t.z {
-                RandomDesign::Incidence(z) => Some((i, z)),
-                _ => None,
-            })
-            .collect();
-        for chunk in inc.chunks(2) {
-            let zs: Vec<&Incidence> = chunk.iter().map(|c| c.1).collect();
-            for ((i, _), m) in chunk.iter().zip(incidence_ztpz(p, &zs)) {
-                out[*i] = Some((m, Vec::new()));
-            }
-        }
-        self.terms
-            .iter()
-            .zip(out)
-            .map(|(t, o)| match (&t.z, o) {
-                (RandomDesign::Incidence(inc), Some((m, _))) => {
-                    let mut zpy = vec![0.0; inc.n_levels()];
-                    for (v, &l) in py.iter().zip(inc.levels()) {
-                        zpy[l] += v;
-                    }
-                    (m, zpy)
-                }
-                _ => dense_quantities(t, p, py),
-            })
-            .collect()
-    }
+    Ok(MixedPost::assemble(parts, &pt, blups))
 }
 
-/// `Z u`.
-fn z_times(t: &Term, u: &[f64]) -> Vec<f64> {
-    match &t.z {
-        RandomDesign::Incidence(inc) => inc.levels().iter().map(|&l| u[l]).collect(),
-        RandomDesign::Dense(z) => linalg::matvec_na(z, u),
-        RandomDesign::Sparse(s) => (0..s.dims().0)
-            .map(|i| {
-                let (c, v) = s.row(i);
-                c.iter().zip(v).map(|(&c, &v)| v * u[c]).sum()
-            })
-            .collect(),
+/// `Zᵀ P Z` and `Zᵀ P y` of every term; incidence terms are gathered
+/// from the lower triangle of `P`, two terms per pass.
+pub(crate) fn term_quantities(
+    terms: &[Term],
+    p: MatRef<'_, f64>,
+    py: &[f64],
+) -> Vec<(DMatrix<f64>, Vec<f64>)> {
+    let mut out: Vec<Option<(DMatrix<f64>, Vec<f64>)>> = vec![None; terms.len()];
+    let inc: Vec<(usize, &Incidence)> = terms
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| match &t.z {
+            RandomDesign::Incidence(z) => Some((i, z)),
+            _ => None,
+        })
+        .collect();
+    for chunk in inc.chunks(2) {
+        let zs: Vec<&Incidence> = chunk.iter().map(|c| c.1).collect();
+        for ((i, _), m) in chunk.iter().zip(incidence_ztpz(p, &zs)) {
+            out[*i] = Some((m, Vec::new()));
+        }
     }
+    terms
+        .iter()
+        .zip(out)
+        .map(|(t, o)| match (&t.z, o) {
+            (RandomDesign::Incidence(inc), Some((m, _))) => {
+                let mut zpy = vec![0.0; inc.n_levels()];
+                for (v, &l) in py.iter().zip(inc.levels()) {
+                    zpy[l] += v;
+                }
+                (m, zpy)
+            }
+            _ => dense_quantities(t, p, py),
+        })
+        .collect()
 }
 
 /// `Zᵀ P Z` of one or two incidence terms in one pass over the lower
@@ -216,117 +183,115 @@ fn gather_add(v: &mut Mat<f64>, terms: &[(&Incidence, &DMatrix<f64>)]) {
     }
 }
 
-impl Problem for MixedModel {
-    fn params(&self) -> ParamInfo {
-        MixedModel::params(self)
+/// Writes the lower triangle of `V(x) = Σ_i Z_i G_i Z_iᵀ + R` into `v`.
+pub(crate) fn assemble(terms: Terms<'_>, x: &[f64], v: &mut Mat<f64>) -> Result<(), RemlError> {
+    let parts = terms.split(x);
+    let n = v.nrows();
+    let xr = parts[terms.list.len()];
+    let r = terms.residual;
+    match r.diagonal_f64(xr) {
+        // A diagonal R (σ²I, Diagonal, I ⊗ Diagonal, …) in O(n).
+        Some(d) => {
+            let (d, _) = d.map_err(cov_err("residual"))?;
+            for (j, dj) in d.iter().enumerate() {
+                let c = &mut v.col_as_slice_mut(j)[j..n];
+                c.fill(0.0);
+                c[0] = *dj;
+            }
+        }
+        None => {
+            let r = r.value_f64(xr).map_err(cov_err("residual"))?;
+            linalg::copy_into(v, &r);
+        }
     }
-    fn assemble(&self, x: &[f64], v: &mut Mat<f64>) -> Result<(), RemlError> {
-        let parts = self.split(x);
-        let n = self.fixed.n();
-        let xr = parts[self.terms.len()];
-        let r = &self.residual;
-        match r.diagonal_f64(xr) {
-            // A diagonal R (σ²I, Diagonal, I ⊗ Diagonal, …) in O(n).
-            Some(d) => {
-                let (d, _) = d.map_err(cov_err("residual"))?;
-                for (j, dj) in d.iter().enumerate() {
-                    let c = &mut v.col_as_slice_mut(j)[j..n];
-                    c.fill(0.0);
-                    c[0] = *dj;
-                }
-            }
-            None => {
-                let r = r.value_f64(xr).map_err(cov_err("residual"))?;
-                linalg::copy_into(v, &r);
-            }
-        }
-        let mut gs = Vec::with_capacity(self.terms.len());
-        for (t, xs) in self.terms.iter().zip(&parts) {
-            gs.push(t.g.value_f64(xs).map_err(cov_err(&t.name))?);
-        }
-        let mut inc: Vec<(&Incidence, &DMatrix<f64>)> = Vec::new();
-        for (t, g) in self.terms.iter().zip(&gs) {
-            match &t.z {
-                RandomDesign::Incidence(z) => inc.push((z, g)),
-                _ => {
-                    let zf = t.z_dense();
-                    let gf = linalg::to_faer(g);
-                    let mut zg = Mat::<f64>::zeros(zf.nrows(), gf.ncols());
-                    gemm(zg.as_mut(), Accum::Replace, zf.as_ref(), gf.as_ref(), 1.0);
-                    gemm(v.as_mut(), Accum::Add, zg.as_ref(), zf.transpose(), 1.0);
-                }
-            }
-        }
-        for chunk in inc.chunks(2) {
-            gather_add(v, chunk);
-        }
-        Ok(())
+    let mut gs = Vec::with_capacity(terms.list.len());
+    for (t, xs) in terms.list.iter().zip(&parts) {
+        gs.push(t.g.value_f64(xs).map_err(cov_err(&t.name))?);
     }
-    fn derivatives(
-        &self,
-        x: &[f64],
-        p: MatRef<'_, f64>,
-        py: &[f64],
-        method: JacobianMethod,
-    ) -> Result<Derivatives, RemlError> {
-        let n = py.len();
-        let k = x.len();
-        let parts = self.split(x);
-        let mut w = Mat::<f64>::zeros(n, k);
-        let mut traces = Vec::with_capacity(k);
-        let quantities = self.term_quantities(p, py);
-        for ((t, xs), (ztpz, zpy)) in self.terms.iter().zip(&parts).zip(&quantities) {
-            let (_, dg) =
-                t.g.value_and_jacobian_f64(xs, method)
-                    .map_err(cov_err(&t.name))?;
-            for d in &dg {
-                traces.push(ztpz.dot(d));
-                let u = linalg::matvec_na(d, zpy);
-                let col = traces.len() - 1;
-                w.col_as_slice_mut(col).copy_from_slice(&z_times(t, &u));
+    let mut inc: Vec<(&Incidence, &DMatrix<f64>)> = Vec::new();
+    for (t, g) in terms.list.iter().zip(&gs) {
+        match &t.z {
+            RandomDesign::Incidence(z) => inc.push((z, g)),
+            _ => {
+                let zf = t.z_dense();
+                let gf = linalg::to_faer(g);
+                let mut zg = Mat::<f64>::zeros(zf.nrows(), gf.ncols());
+                gemm(zg.as_mut(), Accum::Replace, zf.as_ref(), gf.as_ref(), 1.0);
+                gemm(v.as_mut(), Accum::Add, zg.as_ref(), zf.transpose(), 1.0);
             }
         }
-        let xr = parts[self.terms.len()];
-        let r = &self.residual;
-        let diagonal = match method {
-            JacobianMethod::ClosedForm => r.diagonal_f64(xr),
-            JacobianMethod::DualNumbers => None,
-        };
-        if let Some(d) = diagonal {
-            // tr(P ∂R) = Σ P_ii ∂R_ii, and ∂R P y row-wise.
-            let (_, dr) = d.map_err(cov_err("residual"))?;
-            for d in &dr {
-                let col = traces.len();
-                let wc = w.col_as_slice_mut(col);
-                let mut tr = 0.0;
-                for i in 0..n {
-                    tr += p[(i, i)] * d[i];
-                    wc[i] = d[i] * py[i];
-                }
-                traces.push(tr);
-            }
-            return Ok(Derivatives { traces, w });
+    }
+    for chunk in inc.chunks(2) {
+        gather_add(v, chunk);
+    }
+    Ok(())
+}
+
+/// The traces `tr(P ∂V/∂x_k)` and the vectors `∂V/∂x_k P y` at `x`.
+pub(crate) fn derivatives(
+    terms: Terms<'_>,
+    x: &[f64],
+    p: MatRef<'_, f64>,
+    py: &[f64],
+    method: JacobianMethod,
+) -> Result<Derivatives, RemlError> {
+    let n = py.len();
+    let k = x.len();
+    let parts = terms.split(x);
+    let mut w = Mat::<f64>::zeros(n, k);
+    let mut traces = Vec::with_capacity(k);
+    let quantities = term_quantities(terms.list, p, py);
+    for ((t, xs), (ztpz, zpy)) in terms.list.iter().zip(&parts).zip(&quantities) {
+        let (_, dg) =
+            t.g.value_and_jacobian_f64(xs, method)
+                .map_err(cov_err(&t.name))?;
+        for d in &dg {
+            traces.push(ztpz.dot(d));
+            let u = linalg::matvec_na(d, zpy);
+            let col = traces.len() - 1;
+            w.col_as_slice_mut(col).copy_from_slice(&t.z.mul(&u));
         }
-        let (_, dr) = r
-            .value_and_jacobian_f64(xr, method)
-            .map_err(cov_err("residual"))?;
+    }
+    let xr = parts[terms.list.len()];
+    let r = terms.residual;
+    let diagonal = match method {
+        JacobianMethod::ClosedForm => r.diagonal_f64(xr),
+        JacobianMethod::DualNumbers => None,
+    };
+    if let Some(d) = diagonal {
+        // tr(P ∂R) = Σ P_ii ∂R_ii, and ∂R P y row-wise.
+        let (_, dr) = d.map_err(cov_err("residual"))?;
         for d in &dr {
             let col = traces.len();
-            if linalg::is_diagonal(d) {
-                let mut tr = 0.0;
-                let wc = w.col_as_slice_mut(col);
-                for i in 0..n {
-                    let di = d[(i, i)];
-                    tr += p[(i, i)] * di;
-                    wc[i] = di * py[i];
-                }
-                traces.push(tr);
-            } else {
-                traces.push(linalg::frobenius_dot(p, d));
-                w.col_as_slice_mut(col)
-                    .copy_from_slice(&linalg::matvec_na(d, py));
+            let wc = w.col_as_slice_mut(col);
+            let mut tr = 0.0;
+            for i in 0..n {
+                tr += p[(i, i)] * d[i];
+                wc[i] = d[i] * py[i];
             }
+            traces.push(tr);
         }
-        Ok(Derivatives { traces, w })
+        return Ok(Derivatives { traces, w });
     }
+    let (_, dr) = r
+        .value_and_jacobian_f64(xr, method)
+        .map_err(cov_err("residual"))?;
+    for d in &dr {
+        let col = traces.len();
+        if linalg::is_diagonal(d) {
+            let mut tr = 0.0;
+            let wc = w.col_as_slice_mut(col);
+            for i in 0..n {
+                let di = d[(i, i)];
+                tr += p[(i, i)] * di;
+                wc[i] = di * py[i];
+            }
+            traces.push(tr);
+        } else {
+            traces.push(linalg::frobenius_dot(p, d));
+            w.col_as_slice_mut(col)
+                .copy_from_slice(&linalg::matvec_na(d, py));
+        }
+    }
+    Ok(Derivatives { traces, w })
 }

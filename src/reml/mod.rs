@@ -25,7 +25,11 @@
 //! - **sparse** (`mme/`): Henderson's mixed-model equations factored by a
 //!   sparse Cholesky, traces from a selected inverse, no `n × n` matrix;
 //!   `Auto` (the default) uses it whenever every `G` and `R` have a sparse
-//!   inverse (`R` diagonal by type, grouped, or on a complete field grid).
+//!   inverse (`R` diagonal by type, grouped, or on a complete field grid);
+//! - **iterative** (`iterative/`): no factor at all — conjugate gradients
+//!   on the data and Hutchinson traces for variance-component models, with
+//!   a Monte Carlo error per estimate; `Auto` uses it when the exact sparse
+//!   factor would not fit in memory.
 //!
 //! `yᵀPy` is always formed from residuals, and `y` is centred when `X` has a
 //! constant column, so that an offset in `y` does not change the estimates.
@@ -41,6 +45,7 @@ mod evaluator;
 mod fixed;
 mod fixed_effects;
 mod identify;
+mod iterative;
 mod linalg;
 mod marginal;
 mod memory;
@@ -53,14 +58,17 @@ mod pev;
 mod post;
 mod result;
 mod step;
+mod terms;
 mod trace;
 
 pub use error::RemlError;
 pub use fixed_effects::{Aliased, FixedEffects};
+pub use iterative::IterativeOptions;
 pub use marginal::MarginalModel;
-pub use mixed::{MixedModel, RandomDesign};
+pub use mixed::MixedModel;
 pub use names::UnknownName;
 pub use options::{Backend, Method, RemlOptions};
 pub use pev::Pev;
 pub use post::{Blup, MarginalPost, MixedPost};
 pub use result::{Evaluation, Iteration, RemlFit, Termination};
+pub use terms::RandomDesign;

@@ -1,13 +1,14 @@
 //! The names of [`Method`] and [`Backend`], read and written the same way
 //! everywhere (the CLI's `--method`/`--backend`, reports, JSON): `FromStr`
-//! takes `reml`/`REML`, `ml`/`ML`, `auto`, `dense`, `sparse`; `Display`
-//! writes `REML`, `ML`, `auto`, `dense`, `sparse`.
+//! takes `reml`/`REML`, `ml`/`ML`, `auto`, `dense`, `sparse`, `iterative`;
+//! `Display` writes `REML`, `ML`, `auto`, `dense`, `sparse`, `iterative`.
 //!
 //! ```
 //! use covreml::reml::{Backend, Method};
 //! assert_eq!("ml".parse::<Method>().unwrap(), Method::Ml);
 //! assert_eq!(Method::Reml.to_string(), "REML");
 //! assert_eq!("sparse".parse::<Backend>().unwrap().to_string(), "sparse");
+//! assert_eq!("iterative".parse::<Backend>().unwrap(), Backend::Iterative);
 //! assert_eq!("x".parse::<Method>().unwrap_err().to_string(), "the method is reml or ml, not `x`");
 //! ```
 
@@ -55,9 +56,10 @@ impl FromStr for Backend {
             "auto" => Ok(Backend::Auto),
             "dense" => Ok(Backend::Dense),
             "sparse" => Ok(Backend::Sparse),
+            "iterative" => Ok(Backend::Iterative),
             _ => Err(UnknownName {
                 what: "backend",
-                allowed: "auto, dense or sparse",
+                allowed: "auto, dense, sparse or iterative",
                 given: s.to_string(),
             }),
         }
@@ -70,6 +72,7 @@ impl fmt::Display for Backend {
             Backend::Auto => "auto",
             Backend::Dense => "dense",
             Backend::Sparse => "sparse",
+            Backend::Iterative => "iterative",
         })
     }
 }

@@ -47,6 +47,15 @@ pub enum Backend {
     /// `O(nnz(L) + n)`, no `n × n` matrix. An error for a model it cannot
     /// take (a `G` without a sparse inverse, a non-diagonal `R`).
     Sparse,
+    /// No factorization: conjugate gradients on the data and stochastic
+    /// (Hutchinson) traces, memory `O(n + levels)`, for variance-component
+    /// models (`(1|f)` terms, iid residual, REML) whose exact factor does
+    /// not fit in memory; estimates carry a Monte Carlo error
+    /// ([`RemlFit::mc_standard_errors`](super::RemlFit::mc_standard_errors))
+    /// and the log-likelihood is not computed. See
+    /// [`IterativeOptions`](super::IterativeOptions). `Auto` chooses it
+    /// when the exact sparse factor would not fit in memory.
+    Iterative,
 }
 
 /// How a REML fit is run: start at the structures' defaults (rescaled, see
@@ -122,6 +131,9 @@ pub struct RemlOptions {
     /// [`RemlOptions::rescale_start`]). On by default.
     #[cfg_attr(feature = "serde", serde(default = "crate::serde_support::yes"))]
     pub rescale_start: bool,
+    /// Options of the iterative backend (probes, seed, progress).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub iterative: super::IterativeOptions,
 }
 
 impl Default for RemlOptions {
@@ -143,6 +155,7 @@ impl Default for RemlOptions {
             backend: Backend::Auto,
             method: Method::Reml,
             rescale_start: true,
+            iterative: super::IterativeOptions::default(),
         }
     }
 }
@@ -209,6 +222,11 @@ impl RemlOptions {
     /// REML or ML.
     pub fn method(mut self, m: Method) -> Self {
         self.method = m;
+        self
+    }
+    /// Options of the iterative backend.
+    pub fn iterative(mut self, o: super::IterativeOptions) -> Self {
+        self.iterative = o;
         self
     }
     /// Printed trace on or off.

@@ -4,6 +4,7 @@
 use super::evaluator::Point;
 use super::fixed::Fixed;
 use super::pev::Pev;
+use super::terms::Parts;
 use nalgebra::DMatrix;
 
 /// Marginal post-estimation quantities.
@@ -108,10 +109,42 @@ pub struct MixedPost {
 }
 
 impl MixedPost {
-    /// Writes each term's level names into its BLUP, in term order.
-    pub(crate) fn label_levels(&mut self, levels: impl Iterator<Item = Vec<String>>) {
-        for (b, l) in self.blups.iter_mut().zip(levels) {
-            b.levels = l;
+    /// The one assembly of both backends: from the evaluated point `pt`
+    /// (β̂ and its covariance) and each term's `(û, PEV)` in term order,
+    /// the marginal quantities, the labelled BLUPs, and the conditional
+    /// predictions `X β̂ + Σ Z_i û_i` and residuals.
+    pub(crate) fn assemble(parts: Parts<'_>, pt: &Point, blups: Vec<(Vec<f64>, Pev)>) -> Self {
+        let marginal = MarginalPost::new(parts.fixed, pt);
+        let mut conditional_fitted = marginal.fitted.clone();
+        let blups: Vec<Blup> = parts
+            .terms
+            .list
+            .iter()
+            .zip(blups)
+            .map(|(t, (values, pev))| {
+                for (c, v) in conditional_fitted.iter_mut().zip(t.z.mul(&values)) {
+                    *c += v;
+                }
+                Blup {
+                    term: t.name.clone(),
+                    levels: t.z.level_names(),
+                    values,
+                    pev,
+                }
+            })
+            .collect();
+        let conditional_residuals = parts
+            .fixed
+            .y_orig
+            .iter()
+            .zip(&conditional_fitted)
+            .map(|(a, b)| a - b)
+            .collect();
+        MixedPost {
+            marginal,
+            blups,
+            conditional_fitted,
+            conditional_residuals,
         }
     }
 

@@ -280,6 +280,14 @@ pub struct RemlFit {
     /// Wall-clock seconds of the fit.
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_support::float"))]
     pub seconds: f64,
+    /// The Monte Carlo standard errors of the variance parameters'
+    /// estimates (`natural`, same order) of a fit by the iterative backend,
+    /// whose traces are estimated from random probes (0 for a parameter
+    /// whose traces were all computed exactly); `None` for the exact
+    /// backends. (The fixed effects' Monte Carlo error, through `θ̂`, is
+    /// not estimated.)
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub mc_standard_errors: Option<Vec<f64>>,
 }
 
 impl RemlFit {

@@ -90,21 +90,9 @@ pub(crate) fn bounded_step(
     }
 }
 
-/// The largest free-scale move of one parameter in one iteration: a factor
-/// of e⁴ ≈ 55 for a variance on the log scale, four logits for a
-/// correlation, unlimited for parameters on their natural scale.
-fn step_limit(t: &Transform) -> f64 {
-    match t {
-        Transform::Exp | Transform::Exp2 | Transform::Exp10 | Transform::ExpPow2 => 2.0,
-        Transform::Sigmoid => 4.0,
-        Transform::Chain(ts) => ts.first().map_or(f64::INFINITY, step_limit),
-        _ => f64::INFINITY,
-    }
-}
-
 /// The step projected onto the bounds (each parameter stops at the bound
 /// it would cross), then shortened, direction kept, so that no parameter
-/// moves more than its [`step_limit`]. A parameter heading for its bound
+/// moves more than its [`Transform::step_limit`]. A parameter heading for its bound
 /// thus no longer shortens the steps of all the others.
 pub(crate) fn project(step: &[f64], x: &[f64], b: &Bounds, tr: &[Transform]) -> Vec<f64> {
     let mut e: Vec<f64> = (0..x.len())
@@ -113,7 +101,7 @@ pub(crate) fn project(step: &[f64], x: &[f64], b: &Bounds, tr: &[Transform]) -> 
     let scale = e
         .iter()
         .zip(tr)
-        .map(|(s, t)| step_limit(t) / s.abs())
+        .map(|(s, t)| t.step_limit() / s.abs())
         .fold(1.0f64, f64::min);
     if scale < 1.0 {
         e.iter_mut().for_each(|s| *s *= scale);

@@ -67,6 +67,54 @@ impl Transform {
         ])
     }
 
+    /// Whether the transform maps ℝ onto `(0, ∞)` exponentially, as a
+    /// variance or a scale: the natural boundary 0 lies at `x → −∞` on the
+    /// free scale. `Exp`, `Exp2`, `Exp10`, `ExpPow2`, and a `Chain` of one of
+    /// them followed by scalings `ScaleShift { a > 0, b = 0 }`.
+    ///
+    /// ```
+    /// use covreml::Transform;
+    /// assert!(Transform::ExpPow2.is_positive());
+    /// let scaled = Transform::Chain(vec![Transform::Exp, Transform::ScaleShift { a: 3.0, b: 0.0 }]);
+    /// assert!(scaled.is_positive());
+    /// assert!(!Transform::correlation(-1.0, 1.0).is_positive());
+    /// assert!(!Transform::Pow(2.0).is_positive());
+    /// ```
+    pub fn is_positive(&self) -> bool {
+        match self {
+            Transform::Exp | Transform::Exp2 | Transform::Exp10 | Transform::ExpPow2 => true,
+            Transform::Chain(ts) => match ts.split_first() {
+                Some((first, rest)) => first.is_positive()
+                    && rest.iter().all(
+                        |t| matches!(t, Transform::ScaleShift { a, b } if *a > 0.0 && *b == 0.0),
+                    ),
+                None => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// The largest free-scale move of a parameter with this transform in
+    /// one iteration of the REML driver: 2 for the exponentials (a factor
+    /// e⁴ ≈ 55 for a variance on the log scale), 4 logits for a sigmoid,
+    /// unlimited for the others (natural scale); a `Chain`, its first
+    /// transform's.
+    ///
+    /// ```
+    /// use covreml::Transform;
+    /// assert_eq!(Transform::ExpPow2.step_limit(), 2.0);
+    /// assert_eq!(Transform::correlation(-1.0, 1.0).step_limit(), 4.0);
+    /// assert_eq!(Transform::Identity.step_limit(), f64::INFINITY);
+    /// ```
+    pub fn step_limit(&self) -> f64 {
+        match self {
+            Transform::Exp | Transform::Exp2 | Transform::Exp10 | Transform::ExpPow2 => 2.0,
+            Transform::Sigmoid => 4.0,
+            Transform::Chain(ts) => ts.first().map_or(f64::INFINITY, Transform::step_limit),
+            _ => f64::INFINITY,
+        }
+    }
+
     /// `θ = t(x)`.
     pub fn forward<T: Real>(&self, x: T) -> T {
         match self {

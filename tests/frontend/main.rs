@@ -8,7 +8,11 @@ mod common;
 
 mod cli;
 mod formula;
+mod inference;
+mod iterative;
 mod messy_data;
+mod multi_trait;
 mod predict;
 mod random_inputs;
+mod random_structures;
 mod residual_keywords;

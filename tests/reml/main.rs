@@ -16,6 +16,7 @@ mod grouped;
 mod hostile;
 mod lme4;
 mod ml;
+mod multi_trait;
 mod reml_ar1_repeated;
 mod reml_boundaries;
 mod reml_crossed;

@@ -15,6 +15,7 @@ mod diagonal;
 mod errors;
 mod factor_analytic;
 mod gradients;
+mod multi_trait_residual;
 mod pedigree;
 mod reference;
 mod scalars;

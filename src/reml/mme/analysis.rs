@@ -4,7 +4,7 @@
 //! of each non-diagonal `G⁻¹` and of a non-diagonal `Q`, and the patterns of
 //! `Q` and the `G⁻¹`s it was made for.
 //!
-//! A [`MixedModel`] keeps its analysis in an [`AnalysisCache`]: the first
+//! A [`MixedModel`](crate::reml::MixedModel) keeps its analysis in an [`AnalysisCache`]: the first
 //! sparse evaluation builds it, and every later `fit`, `evaluate`,
 //! `loglik`, `post_at`, `pev_matrix`, formula `predict` and Satterthwaite
 //! test borrows it, writing only values per θ. Each evaluation checks that
@@ -15,8 +15,9 @@
 
 use super::design::RowDesign;
 use super::pattern::Pattern;
-use super::{ordering, residual_inverse, sparse_err, RESIDUAL_UNAVAILABLE};
-use crate::reml::mixed::{cov_err, MixedModel};
+use super::{ordering, sparse_err};
+use crate::reml::error::cov_err;
+use crate::reml::terms::{Parts, Term, RESIDUAL_UNAVAILABLE};
 use crate::reml::RemlError;
 use crate::sparse::{EntryMap, SparseCholesky, SparseOptions};
 use crate::SparseInverse;
@@ -59,6 +60,8 @@ pub(crate) struct Analysis {
     pub zmap: EntryMap,
     /// `C` on its pattern.
     pub values: Vec<f64>,
+    /// `C⁻¹` on the pattern of `C` (from the selected inverse), reused.
+    pub zc: Vec<f64>,
     /// Per term with a non-diagonal `G⁻¹`: its factorization, for `G v`.
     pub h_chol: Vec<Option<SparseCholesky>>,
     /// For a non-diagonal `Q`: its factorization, for `R v` (factored at
@@ -94,12 +97,13 @@ fn analyse_offdiagonal(s: &SparseInverse<f64>) -> Result<Option<SparseCholesky>,
 }
 
 impl Analysis {
-    /// Analyses `model` at its structures' defaults.
-    pub fn new(model: &MixedModel) -> Result<Self, RemlError> {
-        let x0 = model.params().defaults;
-        let parts = model.split(&x0);
-        let mut hs = Vec::with_capacity(model.terms.len());
-        for (t, xs) in model.terms.iter().zip(&parts) {
+    /// Analyses a model's `parts` at its structures' defaults.
+    pub fn new(model: Parts<'_>) -> Result<Self, RemlError> {
+        let terms = model.terms;
+        let x0 = terms.params().defaults;
+        let parts = terms.split(&x0);
+        let mut hs = Vec::with_capacity(terms.list.len());
+        for (t, xs) in terms.list.iter().zip(&parts) {
             match t.g.sparse_inverse_f64(xs) {
                 Some(h) => hs.push(h.map_err(cov_err(&t.name))?),
                 None => {
@@ -110,12 +114,12 @@ impl Analysis {
                 }
             }
         }
-        let xr = parts[model.terms.len()];
-        let (q, missing) = match residual_inverse(model, xr) {
+        let xr = parts[terms.list.len()];
+        let (q, missing) = match terms.residual_inverse(xr) {
             Some(q) => q.map_err(cov_err("residual"))?,
             None => return Err(unavailable(RESIDUAL_UNAVAILABLE.to_string())),
         };
-        let mut w = RowDesign::new(&model.fixed, &model.terms)?;
+        let mut w = RowDesign::new(model.fixed, terms.list)?;
         w.complete(missing);
         let mut y = model.fixed.y.clone();
         y.resize(w.n, 0.0);
@@ -136,6 +140,7 @@ impl Analysis {
             .collect::<Result<_, _>>()?;
         Ok(Analysis {
             values: vec![0.0; pat.nnz()],
+            zc: vec![0.0; pat.nnz()],
             ones: vec![1.0; w.n],
             w,
             pat,
@@ -154,7 +159,7 @@ impl Analysis {
     /// written to positions computed from those patterns.
     pub fn check_patterns(
         &self,
-        model: &MixedModel,
+        terms: &[Term],
         q: &SparseInverse<f64>,
         hs: &[SparseInverse<f64>],
     ) -> Result<(), RemlError> {
@@ -167,7 +172,7 @@ impl Analysis {
         if !self.q_shape.matches(q) {
             return Err(changed("the residual"));
         }
-        for ((h, s), t) in hs.iter().zip(&self.g_shapes).zip(&model.terms) {
+        for ((h, s), t) in hs.iter().zip(&self.g_shapes).zip(terms) {
             if !s.matches(h) {
                 return Err(changed(&format!("G of `{}`", t.name)));
             }
@@ -187,7 +192,7 @@ pub(crate) struct AnalysisCache {
 impl AnalysisCache {
     /// The kept analysis, or a new one (counted) if there is none or another
     /// evaluator holds it.
-    pub fn take(&self, model: &MixedModel) -> Result<Box<Analysis>, RemlError> {
+    pub fn take(&self, model: Parts<'_>) -> Result<Box<Analysis>, RemlError> {
         let kept = self.slot.lock().ok().and_then(|mut s| s.take());
         match kept {
             Some(a) => Ok(a),

@@ -14,7 +14,7 @@
 
 use super::super::fixed::Fixed;
 use super::super::memory::check_memory;
-use super::super::mixed::{RandomDesign, Term};
+use super::super::terms::{RandomDesign, Term};
 use super::super::RemlError;
 
 /// `W` by rows.

@@ -5,7 +5,6 @@
 use super::analysis::Analysis;
 use super::pattern::{quad_form, sym_matvec};
 use crate::SparseInverse;
-use faer::Mat;
 
 /// Right-hand sides per solve.
 const SOLVE_CHUNK: usize = 32;
@@ -127,9 +126,13 @@ impl Analysis {
                 .map(|(a, &k)| a / rq.values[k])
                 .collect(),
             Some(c) => {
-                let mut m = Mat::<f64>::from_fn(v.len(), 1, |i, _| v[i]);
-                c.solve_in_place(m.as_mut());
-                m.col_as_slice(0).to_vec()
+                let mut m = v.to_vec();
+                c.solve_in_place(faer::MatMut::from_column_major_slice_mut(
+                    &mut m,
+                    v.len(),
+                    1,
+                ));
+                m
             }
         }
     }

@@ -38,9 +38,10 @@ mod score;
 
 pub(crate) use analysis::AnalysisCache;
 
+use super::error::cov_err;
 use super::evaluator::{EvalFail, Evaluator, Point, ScoreAi};
 use super::memory::check_memory;
-use super::mixed::{cov_err, MixedModel};
+use super::terms::{Parts, DUAL_UNAVAILABLE, ML_COMPLETED};
 use super::{Method, RemlError};
 use crate::sparse::SparseError;
 use crate::{JacobianMethod, SparseInverse};
@@ -66,10 +67,12 @@ pub(crate) struct State {
     beta_cov: DMatrix<f64>,
 }
 
-/// The sparse evaluator of a [`MixedModel`]: the model's kept [`Analysis`]
-/// (borrowed from its cache, given back on drop) and the last evaluation.
+/// The sparse evaluator of a mixed model's [`Parts`]: the model's kept
+/// [`Analysis`] (borrowed from its cache, given back on drop) and the last
+/// evaluation.
 pub(crate) struct Mme<'a> {
-    model: &'a MixedModel,
+    model: Parts<'a>,
+    cache: &'a AnalysisCache,
     /// Always `Some` until dropped.
     an: Option<Box<Analysis>>,
     st: Option<State>,
@@ -78,65 +81,6 @@ pub(crate) struct Mme<'a> {
     /// changed), returned by every later call: the driver treats a failed
     /// trial point as a step to shorten, and must not finish a fit past it.
     broken: Option<RemlError>,
-}
-
-/// Why an ML fit with a completed residual cannot go to the sparse backend.
-pub(crate) const ML_COMPLETED: &str =
-    "ML with a residual completed to more cells (a field trial with \
-     missing plots) is not invariant under the completion; the dense backend fits it";
-
-/// Why the sparse backend takes no dual-number Jacobians.
-pub(crate) const DUAL_UNAVAILABLE: &str =
-    "the sparse backend takes the derivatives of G⁻¹ and R⁻¹ from \
-     Structure::sparse_inverse (closed forms); JacobianMethod::DualNumbers needs the dense backend";
-
-/// Why a residual cannot go to the sparse backend.
-pub(crate) const RESIDUAL_UNAVAILABLE: &str =
-    "the residual has no sparse inverse (it is neither diagonal by type nor has \
-     Structure::sparse_inverse; isotropic spatial kernels have dense inverses)";
-
-/// `Q = R⁻¹` of the residual at its free parameters `xr` and the number of
-/// missing cells it was completed with: from the diagonal when the residual
-/// is diagonal by type (also for a model that gives a diagonal but no sparse
-/// inverse), else its sparse inverse, else its completed sparse inverse
-/// (rows `n..` are then the missing cells); `None` if it has none.
-///
-/// A completed residual is fitted exactly by augmenting the data with one
-/// row per missing cell (`y = 0`, `X` and `Z` rows zero) and one fixed
-/// effect per missing cell (its indicator): with `X* = [X D]`,
-/// `log|V_g| + log|X*ᵀV_g⁻¹X*| = log|V| + log|XᵀV⁻¹X|` (a Schur complement
-/// on the indicator block), `y*ᵀP*y* = yᵀPy`, `n* − p* = n − p`, and the
-/// `β` block of `C⁻¹` is `(XᵀV⁻¹X)⁻¹`, so REML, β, its covariance, BLUPs and
-/// PEV are those of the observed data. ML is not invariant this way and is
-/// refused (the dense backend fits it).
-pub(crate) fn residual_inverse(
-    model: &MixedModel,
-    xr: &[f64],
-) -> Option<Result<(SparseInverse<f64>, usize), crate::CovError>> {
-    if let Some(d) = model.residual.diagonal_f64(xr) {
-        return Some(d.map(|(r, dr)| (SparseInverse::from_diagonal(&r, &dr), 0)));
-    }
-    if let Some(q) = model.residual.sparse_inverse_f64(xr) {
-        return Some(q.map(|q| (q, 0)));
-    }
-    // Sparse only on completed cells (a field trial with missing plots):
-    // the observed rows first, in data order, then the missing cells.
-    Some(
-        model
-            .residual
-            .sparse_inverse_completed_f64(xr)?
-            .map(|(q, cells)| {
-                let mut to = vec![usize::MAX; q.n];
-                for (i, &c) in cells.iter().enumerate() {
-                    to[c] = i;
-                }
-                let missing = to.iter_mut().filter(|t| **t == usize::MAX);
-                for (next, t) in (cells.len()..).zip(missing) {
-                    *t = next;
-                }
-                (q.relabel(&to), q.n - cells.len())
-            }),
-    )
 }
 
 fn sparse_err(e: SparseError) -> RemlError {
@@ -148,18 +92,19 @@ fn sparse_err(e: SparseError) -> RemlError {
 impl Drop for Mme<'_> {
     fn drop(&mut self) {
         if let Some(a) = self.an.take() {
-            self.model.analysis.put(a);
+            self.cache.put(a);
         }
     }
 }
 
 impl<'a> Mme<'a> {
-    /// The sparse evaluator of `model`, with its analysis (made now if the
-    /// model has none kept).
-    pub fn new(model: &'a MixedModel) -> Result<Self, RemlError> {
+    /// The sparse evaluator of a model's `parts`, with the analysis kept in
+    /// `cache` (made now if there is none).
+    pub fn new(model: Parts<'a>, cache: &'a AnalysisCache) -> Result<Self, RemlError> {
         Ok(Mme {
             model,
-            an: Some(model.analysis.take(model)?),
+            cache,
+            an: Some(cache.take(model)?),
             st: None,
             method: Method::Reml,
             broken: None,
@@ -197,11 +142,12 @@ impl<'a> Mme<'a> {
             return Err(EvalFail::Model(e.clone()));
         }
         let model = self.model;
-        let parts = model.split(x);
-        let xr = parts[model.terms.len()];
+        let terms = model.terms;
+        let parts = terms.split(x);
+        let xr = parts[terms.list.len()];
         // `None` here (the residual had a sparse inverse at its defaults)
         // means a dense-inverse structure that is not positive definite.
-        let rq = match residual_inverse(model, xr) {
+        let rq = match terms.residual_inverse(xr) {
             Some(q) => q.map_err(|e| EvalFail::Model(cov_err("residual")(e)))?.0,
             None => return Err(EvalFail::NotPd),
         };
@@ -211,8 +157,8 @@ impl<'a> Mme<'a> {
                 reason: ML_COMPLETED.into(),
             }));
         }
-        let mut hs = Vec::with_capacity(model.terms.len());
-        for (t, xs) in model.terms.iter().zip(&parts) {
+        let mut hs = Vec::with_capacity(terms.list.len());
+        for (t, xs) in terms.list.iter().zip(&parts) {
             // `None` here (the structure had a sparse inverse at its
             // defaults) means a dense-inverse structure that is not
             // positive definite at this point.
@@ -226,7 +172,7 @@ impl<'a> Mme<'a> {
             hs.push(h);
         }
         let an = self.an.as_deref_mut().expect("held until dropped");
-        if let Err(e) = an.check_patterns(model, &rq, &hs) {
+        if let Err(e) = an.check_patterns(terms.list, &rq, &hs) {
             self.broken = Some(e.clone());
             return Err(EvalFail::Model(e));
         }
@@ -334,8 +280,9 @@ impl Evaluator for Mme<'_> {
         } = self.solve_fixed(&qy)?;
         let an = self.an();
         let (n, p) = (an.w.n, an.w.p);
-        let ws = an.w.mul(&sol);
-        let e: Vec<f64> = an.y.iter().zip(&ws).map(|(a, b)| a - b).collect();
+        // ê = y − W ŝ, in the buffer of W ŝ.
+        let mut e = an.w.mul(&sol);
+        e.iter_mut().zip(&an.y).for_each(|(w, y)| *w = y - *w);
         let mut ypy: f64 = an.qquad(&rq, &rq.values, &e);
         let mut logdet_g = 0.0;
         for (t, h) in hs.iter().enumerate() {
@@ -396,7 +343,7 @@ impl Evaluator for Mme<'_> {
         let st = self.st.take().expect("evaluated above");
         let model = self.model;
         let ml = self.method == Method::Ml;
-        let out = self.an_mut().score_and_ai(model, &st, ml);
+        let out = self.an_mut().score_and_ai(model.terms.list, &st, ml);
         self.st = Some(st);
         out
     }

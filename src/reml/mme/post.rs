@@ -8,7 +8,7 @@
 use super::super::dense::evaluate_or_error;
 use super::super::memory::check_memory;
 use super::super::pev::Pev;
-use super::super::post::{Blup, MarginalPost, MixedPost};
+use super::super::post::MixedPost;
 use super::super::RemlError;
 use super::analysis::Analysis;
 use super::Mme;
@@ -66,42 +66,20 @@ impl Mme<'_> {
     /// Post-estimation at the free parameters `free`.
     pub fn post(mut self, free: &[f64]) -> Result<MixedPost, RemlError> {
         let pt = evaluate_or_error(&mut self, free)?;
-        let model = self.model;
-        let marginal = MarginalPost::new(&model.fixed, &pt);
         let st = self.st.take().expect("just evaluated");
         let an = self.an_mut();
         an.chol.selected_inverse();
-        let mut zc = vec![0.0; an.pat.nnz()];
+        let mut zc = std::mem::take(&mut an.zc);
         an.chol.gather(&an.zmap, &mut zc);
         let sums = an.block_sums();
-        let mut conditional_fitted = marginal.fitted.clone();
-        let mut blups = Vec::with_capacity(model.terms.len());
-        for (t, term) in model.terms.iter().enumerate() {
-            let u = st.sol[an.w.offsets[t]..an.w.offsets[t + 1]].to_vec();
-            let zu = an.w.term_mul(t, &u);
-            for (c, v) in conditional_fitted.iter_mut().zip(&zu) {
-                *c += v;
-            }
-            blups.push(Blup {
-                term: term.name.clone(),
-                levels: Vec::new(),
-                values: u,
-                pev: an.term_pev(t, &st.hs[t], &zc, sums[t]),
-            });
-        }
-        let conditional_residuals = model
-            .fixed
-            .y_orig
-            .iter()
-            .zip(&conditional_fitted)
-            .map(|(a, b)| a - b)
+        let blups = (0..an.w.offsets.len() - 1)
+            .map(|t| {
+                let u = st.sol[an.w.offsets[t]..an.w.offsets[t + 1]].to_vec();
+                (u, an.term_pev(t, &st.hs[t], &zc, sums[t]))
+            })
             .collect();
-        Ok(MixedPost {
-            marginal,
-            blups,
-            conditional_fitted,
-            conditional_residuals,
-        })
+        an.zc = zc;
+        Ok(MixedPost::assemble(self.model, &pt, blups))
     }
 
     /// The BLUPs of every term at `free` (one evaluation, no PEV).
@@ -120,7 +98,7 @@ impl Mme<'_> {
         let an = self.an();
         let (lo, hi, dim) = (an.w.offsets[t], an.w.offsets[t + 1], an.w.dim);
         let q = hi - lo;
-        let name = &self.model.terms[t].name;
+        let name = &self.model.terms.list[t].name;
         check_memory(
             || format!("the full {q} × {q} PEV matrix of `{name}`"),
             (q as u128 * q as u128 + (dim * CHUNK.min(q)) as u128) * 8,

@@ -6,27 +6,31 @@ use super::analysis::Analysis;
 use super::pattern::{quad_form, sym_matvec};
 use super::State;
 use crate::reml::evaluator::ScoreAi;
-use crate::reml::mixed::MixedModel;
+use crate::reml::terms::Term;
 use crate::reml::RemlError;
-use faer::Mat;
+use faer::MatMut;
 use nalgebra::DMatrix;
 
 impl Analysis {
     /// Score and AI at the point `st` was evaluated at (`C` factored there).
     pub fn score_and_ai(
         &mut self,
-        model: &MixedModel,
+        terms: &[Term],
         st: &State,
         ml: bool,
     ) -> Result<ScoreAi, RemlError> {
         self.chol.selected_inverse();
-        let mut zc = vec![0.0; self.pat.nnz()];
+        let mut zc = std::mem::take(&mut self.zc);
         self.chol.gather(&self.zmap, &mut zc);
         let k = st.x.len();
         let mut score = Vec::with_capacity(k);
         let mut f: Vec<Vec<f64>> = Vec::with_capacity(k);
-        self.g_scores(model, st, &zc, &mut score, &mut f)?;
-        self.r_scores(st, &zc, &mut score, &mut f);
+        let g = self.g_scores(terms, st, &zc, &mut score, &mut f);
+        if g.is_ok() {
+            self.r_scores(st, &zc, &mut score, &mut f);
+        }
+        self.zc = zc;
+        g?;
         let mut ai = self.ai_matrix(&st.q, &f);
         if ml {
             // tr(V⁻¹V̇) = tr(PV̇) + correction; FᵀV⁻¹F = FᵀPF + (AᵀF)ᵀ C^{ββ} (AᵀF).
@@ -46,7 +50,7 @@ impl Analysis {
     /// `∂ℓ/∂θ = −½[∂log|G| + tr(C^{uu}Ḣ) + ûᵀḢû]`, `f = −Z G Ḣ û`.
     fn g_scores(
         &mut self,
-        model: &MixedModel,
+        terms: &[Term],
         st: &State,
         zc: &[f64],
         score: &mut Vec<f64>,
@@ -58,10 +62,7 @@ impl Analysis {
             let pos = &self.pat.g_pos[t];
             if let Some(c) = self.h_chol[t].as_mut() {
                 c.factor(&h.values).map_err(|e| RemlError::InvalidModel {
-                    reason: format!(
-                        "G⁻¹ of `{}` is not positive definite ({e})",
-                        model.terms[t].name
-                    ),
+                    reason: format!("G⁻¹ of `{}` is not positive definite ({e})", terms[t].name),
                 })?;
             }
             for (kk, dh) in h.jacobian.iter().enumerate() {
@@ -78,15 +79,13 @@ impl Analysis {
                 let quad = quad_form(h, dh, u);
                 score.push(-0.5 * (h.logdet_jacobian[kk] + trace + quad));
                 // f = −Z G (Ḣ û)
-                let v = sym_matvec(h, dh, u);
-                let gv: Vec<f64> = match self.h_chol[t].as_ref() {
-                    None => v.iter().zip(&h.values).map(|(a, b)| a / b).collect(),
+                let mut gv = sym_matvec(h, dh, u);
+                match self.h_chol[t].as_ref() {
+                    None => gv.iter_mut().zip(&h.values).for_each(|(a, b)| *a /= b),
                     Some(c) => {
-                        let mut m = Mat::<f64>::from_fn(h.n, 1, |i, _| v[i]);
-                        c.solve_in_place(m.as_mut());
-                        m.col_as_slice(0).to_vec()
+                        c.solve_in_place(MatMut::from_column_major_slice_mut(&mut gv, h.n, 1))
                     }
-                };
+                }
                 let mut zf = self.w.term_mul(t, &gv);
                 zf.iter_mut().for_each(|v| *v = -*v);
                 f.push(zf);

@@ -1,0 +1,337 @@
+//! `fit --plots DIR`: SVG figures of a fit, drawn with `plotters`' SVG
+//! backend (text as SVG `<text>` elements: no fonts needed).
+//!
+//! - `residuals_fitted.svg`: conditional residuals against fitted values,
+//!   one point per observation, a line at 0;
+//! - `qq.svg`: normal QQ plot of the standardised residuals (sorted
+//!   against the normal quantiles of R's `ppoints`), one point per
+//!   observation, the line `y = x`;
+//! - `loglik.svg`: the log-likelihood at each iteration of the fit, one
+//!   point per iteration;
+//! - `blups_TERM_COEF.svg`, one per random term and coefficient: a
+//!   caterpillar plot, the BLUPs in increasing order, each with its 95 %
+//!   interval `û ± 1.96 √PEV`, one point per level.
+
+use super::tables::post_failure;
+use super::{data_error, Failure};
+use crate::formula::FormulaModel;
+use crate::inference::Z_975;
+use crate::reml::RemlFit;
+use plotters::prelude::*;
+use std::path::Path;
+
+const SIZE: (u32, u32) = (720, 540);
+
+/// A random term and coefficient.
+type Key = (String, String);
+/// A level, its BLUP and standard error.
+type Row = (String, f64, f64);
+
+fn plot_error(path: &Path, e: impl std::fmt::Display) -> Failure {
+    data_error(format!("cannot draw `{}`: {e}", path.display()))
+}
+
+/// A padded range holding every value (a unit one around a single value).
+fn range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() {
+        return -1.0..1.0;
+    }
+    let pad = if hi > lo { 0.05 * (hi - lo) } else { 1.0 };
+    (lo - pad)..(hi + pad)
+}
+
+/// The standard normal quantile (Acklam's rational approximation, relative
+/// error below 1.2e-9: enough for a plot).
+pub(crate) fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    if p < 0.02425 {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p > 1.0 - 0.02425 {
+        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    }
+}
+
+/// A scatter plot of `points` with a reference line through `line`.
+fn scatter(
+    path: &Path,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    points: &[(f64, f64)],
+    line: [(f64, f64); 2],
+    ranges: Option<(std::ops::Range<f64>, std::ops::Range<f64>)>,
+) -> Result<(), Failure> {
+    let err = |e: &dyn std::fmt::Display| plot_error(path, e);
+    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let (xr, yr) = ranges.unwrap_or_else(|| {
+        (
+            range(points.iter().map(|p| p.0)),
+            range(points.iter().map(|p| p.1)),
+        )
+    });
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(xr, yr)
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .draw()
+        .map_err(|e| err(&e))?;
+    chart
+        .draw_series(LineSeries::new(line, RED.stroke_width(1)))
+        .map_err(|e| err(&e))?;
+    chart
+        .draw_series(
+            points
+                .iter()
+                .map(|&p| Circle::new(p, 3, BLUE.mix(0.7).filled())),
+        )
+        .map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}
+
+/// A file name made of `s`: letters, digits, `-` and `_` kept, the rest `_`.
+fn file_part(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Writes the figures of `fit` into `dir` (created if missing); returns
+/// the files written.
+pub(crate) fn write_plots(
+    dir: &str,
+    model: &FormulaModel,
+    fit: &RemlFit,
+) -> Result<Vec<String>, Failure> {
+    let dir = Path::new(dir);
+    std::fs::create_dir_all(dir)
+        .map_err(|e| data_error(format!("cannot create `{}`: {e}", dir.display())))?;
+    let mut written = Vec::new();
+    let f = model.fitted_values(fit).map_err(post_failure)?;
+    let points: Vec<(f64, f64)> = f
+        .fitted
+        .iter()
+        .copied()
+        .zip(f.residuals.iter().copied())
+        .collect();
+    let xr = range(f.fitted.iter().copied());
+    let path = dir.join("residuals_fitted.svg");
+    scatter(
+        &path,
+        "Residuals against fitted values",
+        "fitted (conditional)",
+        "residual",
+        &points,
+        [(xr.start, 0.0), (xr.end, 0.0)],
+        None,
+    )?;
+    written.push(path.display().to_string());
+
+    let n = f.residuals.len();
+    let mean = f.residuals.iter().sum::<f64>() / n.max(1) as f64;
+    let sd = (f.residuals.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n.max(2) - 1) as f64)
+        .sqrt();
+    let mut std_res: Vec<f64> = f
+        .residuals
+        .iter()
+        .map(|r| if sd > 0.0 { (r - mean) / sd } else { 0.0 })
+        .collect();
+    std_res.sort_by(f64::total_cmp);
+    let a = if n <= 10 { 3.0 / 8.0 } else { 0.5 };
+    let qq: Vec<(f64, f64)> = std_res
+        .iter()
+        .enumerate()
+        .map(|(i, &r)| {
+            let p = (i as f64 + 1.0 - a) / (n as f64 + 1.0 - 2.0 * a);
+            (normal_quantile(p), r)
+        })
+        .collect();
+    let lim = range(qq.iter().flat_map(|p| [p.0, p.1]));
+    let path = dir.join("qq.svg");
+    scatter(
+        &path,
+        "Normal QQ plot of the residuals",
+        "normal quantile",
+        "standardised residual",
+        &qq,
+        [(lim.start, lim.start), (lim.end, lim.end)],
+        Some((lim.clone(), lim.clone())),
+    )?;
+    written.push(path.display().to_string());
+
+    let ll: Vec<(f64, f64)> = fit
+        .history
+        .iter()
+        .map(|it| (it.iter as f64, it.loglik))
+        .collect();
+    if !ll.is_empty() {
+        let path = dir.join("loglik.svg");
+        let last = ll[ll.len() - 1];
+        scatter(
+            &path,
+            &format!("{} log-likelihood by iteration", fit.method),
+            "iteration",
+            "log-likelihood",
+            &ll,
+            [(ll[0].0, last.1), (last.0, last.1)],
+            None,
+        )?;
+        written.push(path.display().to_string());
+    }
+
+    let effects = model.random_effects(fit).map_err(post_failure)?;
+    let mut groups: Vec<(Key, Vec<Row>)> = Vec::new();
+    for e in effects {
+        let key = (e.term.clone(), e.coefficient.clone());
+        let row = (e.level, e.blup, e.standard_error);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, rows)) => rows.push(row),
+            None => groups.push((key, vec![row])),
+        }
+    }
+    for ((term, coef), mut rows) in groups {
+        rows.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let path = dir.join(format!(
+            "blups_{}_{}.svg",
+            file_part(&term),
+            file_part(&coef)
+        ));
+        caterpillar(&path, &term, &coef, &rows)?;
+        written.push(path.display().to_string());
+    }
+    Ok(written)
+}
+
+/// BLUPs in increasing order with `± 1.96 √PEV` bars.
+fn caterpillar(
+    path: &Path,
+    term: &str,
+    coef: &str,
+    rows: &[(String, f64, f64)],
+) -> Result<(), Failure> {
+    let err = |e: &dyn std::fmt::Display| plot_error(path, e);
+    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let xr = range(
+        rows.iter()
+            .flat_map(|r| [r.1 - Z_975 * r.2, r.1 + Z_975 * r.2]),
+    );
+    let m = rows.len() as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("BLUPs of {term}: {coef} (95% intervals)"),
+            ("sans-serif", 22),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(xr, -0.5..(m - 0.5).max(0.5))
+        .map_err(|e| err(&e))?;
+    // Level names on the axis when they fit (at most 40 levels).
+    let label = |y: &f64| {
+        let i = y.round();
+        if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < rows.len() {
+            rows[i as usize].0.clone()
+        } else {
+            String::new()
+        }
+    };
+    chart
+        .configure_mesh()
+        .x_desc("BLUP")
+        .y_desc("level (ordered by BLUP)")
+        .y_labels(if rows.len() <= 40 { rows.len() } else { 0 })
+        .y_label_formatter(&label)
+        .draw()
+        .map_err(|e| err(&e))?;
+    chart
+        .draw_series(LineSeries::new(
+            [(0.0, -0.5), (0.0, m - 0.5)],
+            RED.stroke_width(1),
+        ))
+        .map_err(|e| err(&e))?;
+    chart
+        .draw_series(rows.iter().enumerate().map(|(i, r)| {
+            PathElement::new(
+                vec![(r.1 - Z_975 * r.2, i as f64), (r.1 + Z_975 * r.2, i as f64)],
+                BLACK.mix(0.6).stroke_width(1),
+            )
+        }))
+        .map_err(|e| err(&e))?;
+    chart
+        .draw_series(
+            rows.iter()
+                .enumerate()
+                .map(|(i, r)| Circle::new((r.1, i as f64), 3, BLUE.filled())),
+        )
+        .map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn normal_quantile_known_values() {
+        use super::normal_quantile;
+        assert!((normal_quantile(0.975) - 1.959_963_984_540_054).abs() < 1e-8);
+        assert!(normal_quantile(0.5).abs() < 1e-12);
+        assert!((normal_quantile(0.001) + 3.090_232_306_167_813).abs() < 1e-8);
+    }
+}
