@@ -60,26 +60,7 @@ impl Table {
         columns: &[&str],
         action: NaAction,
     ) -> Result<CompleteRows, DataError> {
-        let cols = columns
-            .iter()
-            .map(|c| self.column(c).map(|v| (*c, v)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut keep = Vec::with_capacity(self.n_rows());
-        let mut dropped_lines = Vec::new();
-        for (row, &line) in self.lines().iter().enumerate() {
-            let missing = cols.iter().find(|(_, v)| is_missing_value(&v[row]));
-            match (missing, action) {
-                (None, _) => keep.push(row),
-                (Some((name, v)), NaAction::Fail) => {
-                    return Err(DataError::MissingValue {
-                        column: name.to_string(),
-                        line,
-                        value: v[row].clone(),
-                    })
-                }
-                (Some(_), NaAction::Omit) => dropped_lines.push(line),
-            }
-        }
+        let (keep, dropped_lines) = self.complete_row_index(columns, action)?;
         let table = if dropped_lines.is_empty() {
             self.clone()
         } else {
@@ -90,5 +71,36 @@ impl Table {
             dropped: dropped_lines.len(),
             dropped_lines,
         })
+    }
+
+    /// The 0-based rows with no missing value in `columns`, and the file
+    /// lines of the others, under `action` (see
+    /// [`complete_rows`](Self::complete_rows), which copies the table).
+    pub fn complete_row_index(
+        &self,
+        columns: &[&str],
+        action: NaAction,
+    ) -> Result<(Vec<usize>, Vec<usize>), DataError> {
+        let cols = columns
+            .iter()
+            .map(|c| self.column_index(c).map(|i| (*c, i)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut keep = Vec::with_capacity(self.n_rows());
+        let mut dropped_lines = Vec::new();
+        for (row, &line) in self.lines().iter().enumerate() {
+            let missing = cols.iter().find(|(_, i)| self.cell_missing(*i, row));
+            match (missing, action) {
+                (None, _) => keep.push(row),
+                (Some((name, i)), NaAction::Fail) => {
+                    return Err(DataError::MissingValue {
+                        column: name.to_string(),
+                        line,
+                        value: self.cell_text(*i, row),
+                    })
+                }
+                (Some(_), NaAction::Omit) => dropped_lines.push(line),
+            }
+        }
+        Ok((keep, dropped_lines))
     }
 }

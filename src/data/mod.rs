@@ -1,6 +1,7 @@
 //! Data helpers: CSV tables with missing values, design matrices from categorical
 //! columns, the embedded john.alpha data.
 
+mod columnar;
 mod csv;
 mod design;
 mod error;

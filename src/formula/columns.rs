@@ -6,7 +6,7 @@
 use super::ast::Var;
 use super::error::{FormulaError, Span};
 use super::transform::{self, Recipes};
-use crate::data::{level_codes, Table};
+use crate::data::Table;
 
 /// A column as the model uses it.
 #[derive(Clone, Debug, PartialEq)]
@@ -114,23 +114,27 @@ fn plain_numbers(
     formula: &str,
     reason: &str,
 ) -> Result<Vec<f64>, FormulaError> {
-    let t = text(table, v, formula)?;
-    t.iter()
-        .zip(table.lines())
-        .map(|(s, &line)| {
-            s.parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite())
-                .ok_or_else(|| FormulaError::NotNumeric {
-                    at: v.span,
-                    column: v.span.column(formula),
-                    name: v.name.clone(),
-                    reason: reason.into(),
-                    line,
-                    value: s.clone(),
-                })
-        })
-        .collect()
+    exists(table, v, formula)?;
+    match table.numbers_or_first_other(&v.name)? {
+        Ok(x) => Ok(x),
+        Err((row, value)) => Err(FormulaError::NotNumeric {
+            at: v.span,
+            column: v.span.column(formula),
+            name: v.name.clone(),
+            reason: reason.into(),
+            line: table.lines()[row],
+            value,
+        }),
+    }
+}
+
+/// Checks that `v` is a column of the table (the error points at `v`).
+pub(crate) fn exists(table: &Table, v: &Var, formula: &str) -> Result<(), FormulaError> {
+    if table.has_column(&v.name) {
+        Ok(())
+    } else {
+        Err(unknown(table, v, formula))
+    }
 }
 
 /// Column `v` as numeric or categorical (see the module docs). A column
@@ -150,21 +154,26 @@ pub(crate) fn column(
             Column::Basis(cols)
         });
     }
-    let t = text(table, v, formula)?;
+    exists(table, v, formula)?;
     if !v.as_factor {
-        let parsed: Vec<Option<f64>> = t
-            .iter()
-            .map(|s| s.parse::<f64>().ok().filter(|x| x.is_finite()))
-            .collect();
-        let numbers = parsed.iter().filter(|x| x.is_some()).count();
-        if numbers == t.len() {
-            return Ok(Column::Numeric(parsed.into_iter().flatten().collect()));
+        let numbers = table.count_numbers(&v.name)?;
+        let n = table.n_rows();
+        if numbers == n {
+            return plain_numbers(table, v, formula, "").map(Column::Numeric);
         }
-        if 2 * numbers > t.len() {
+        if 2 * numbers > n {
             return numbers_of(table, v, formula).map(Column::Numeric);
         }
     }
-    Ok(categorical(t))
+    factor(table, v, formula)
+}
+
+/// Column `v` as categorical: codes and sorted levels, without a `String`
+/// per row.
+pub(crate) fn factor(table: &Table, v: &Var, formula: &str) -> Result<Column, FormulaError> {
+    exists(table, v, formula)?;
+    let (codes, levels) = table.factor(&v.name)?;
+    Ok(Column::Categorical { codes, levels })
 }
 
 /// The numbers of a mostly numeric column: the error of the first value
@@ -176,12 +185,6 @@ fn numbers_of(table: &Table, v: &Var, formula: &str) -> Result<Vec<f64>, Formula
         formula,
         "most of its values are numbers; fix the value, write `NA` for a missing one, or `factor(x)` for a factor",
     )
-}
-
-/// Codes and sorted levels of a text column.
-pub(crate) fn categorical(t: &[String]) -> Column {
-    let (codes, levels) = level_codes(t);
-    Column::Categorical { codes, levels }
 }
 
 /// Levenshtein distance in characters.

@@ -110,9 +110,7 @@ pub(crate) fn coefficient_columns(
                     "two categorical columns in one coefficient of a random term; write their interaction as one column",
                 ));
             }
-            let Column::Categorical { levels, .. } =
-                columns::categorical(columns::text(table, v, text)?)
-            else {
+            let Column::Categorical { levels, .. } = columns::factor(table, v, text)? else {
                 unreachable!("categorical() returns a categorical column")
             };
             factor = Some((i, levels));
@@ -211,17 +209,16 @@ pub(super) fn random_term(
     taken: &[RandomTermInfo],
     known: &[(String, Relationship)],
 ) -> Result<(RandomDesign, Box<dyn CovarianceModel>, RandomTermInfo), FormulaError> {
-    let mut group_text = Vec::with_capacity(spec.group.len());
-    for g in &spec.group {
-        group_text.push(columns::text(table, g, text)?);
-    }
     let relationship = match spec.group.as_slice() {
         [g] => known.iter().find(|(c, _)| *c == g.name).map(|(_, r)| r),
         _ => None,
     };
     let inc = match relationship {
-        Some(r) => r.incidence(group_text[0], &spec.group[0].name)?,
-        None => Incidence::from_columns(&group_text)?,
+        Some(r) => r.incidence(
+            columns::text(table, &spec.group[0], text)?,
+            &spec.group[0].name,
+        )?,
+        None => grouping(spec, table, text)?,
     };
     let q = inc.n_levels();
     let base = spec
@@ -266,6 +263,23 @@ pub(super) fn random_term(
             group_vars: spec.group.clone(),
         },
     ))
+}
+
+/// The incidence of the grouping of `spec`: one column's factor codes
+/// (no `String` per row), or the level combinations of several columns.
+fn grouping(spec: &RandomSpec, table: &Table, text: &str) -> Result<Incidence, FormulaError> {
+    if let [g] = spec.group.as_slice() {
+        let columns::Column::Categorical { codes, levels } = columns::factor(table, g, text)?
+        else {
+            unreachable!("factor() returns a categorical column")
+        };
+        return Ok(Incidence::new(codes, levels.len())?.with_level_names(levels)?);
+    }
+    let mut group_text = Vec::with_capacity(spec.group.len());
+    for g in &spec.group {
+        group_text.push(columns::text(table, g, text)?);
+    }
+    Ok(Incidence::from_columns(&group_text)?)
 }
 
 /// `Σ ⊗ I_q` (or `Σ ⊗ A`) with `Σ` of structure `$s` over `$kc`

@@ -9,6 +9,7 @@ use super::error::FormulaError;
 use super::residual::Residual;
 use super::terms::{Coef, Terms};
 use crate::data::{NaAction, Table};
+use std::borrow::Cow;
 
 /// The variables a model reads, each once, in formula order (the response
 /// first, the residual's columns last).
@@ -37,9 +38,10 @@ pub(crate) fn used_vars(response: &Var, ts: &Terms, residual: &Residual) -> Vec<
 
 /// The rows a model uses, and the ones it dropped.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct UsedRows {
-    /// The table of the complete rows (rows keep their file lines).
-    pub(crate) table: Table,
+pub(crate) struct UsedRows<'t> {
+    /// The table of the complete rows (rows keep their file lines): the
+    /// table itself when no row is dropped.
+    pub(crate) table: Cow<'t, Table>,
     /// The 1-based file lines of the rows dropped for a missing value.
     pub(crate) dropped_lines: Vec<usize>,
 }
@@ -47,14 +49,14 @@ pub(crate) struct UsedRows {
 /// Checks that every variable is a column (the error points at the first
 /// that is not) and keeps the rows without a missing value in any of them.
 /// No row left is an error that says why.
-pub(crate) fn complete(
-    table: &Table,
+pub(crate) fn complete<'t>(
+    table: &'t Table,
     vars: &[Var],
     formula: &str,
     na: NaAction,
-) -> Result<UsedRows, FormulaError> {
+) -> Result<UsedRows<'t>, FormulaError> {
     for v in vars {
-        columns::text(table, v, formula)?;
+        columns::exists(table, v, formula)?;
     }
     if table.n_rows() == 0 {
         return Err(FormulaError::NoRows {
@@ -62,8 +64,8 @@ pub(crate) fn complete(
         });
     }
     let names: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
-    let c = table.complete_rows(&names, na)?;
-    if c.table.n_rows() == 0 {
+    let (keep, dropped_lines) = table.complete_row_index(&names, na)?;
+    if keep.is_empty() {
         return Err(FormulaError::NoRows {
             reason: format!(
                 "every one of the {} rows has a missing value in a column the model uses ({})",
@@ -72,8 +74,13 @@ pub(crate) fn complete(
             ),
         });
     }
+    let table = if dropped_lines.is_empty() {
+        Cow::Borrowed(table)
+    } else {
+        Cow::Owned(table.select_rows(&keep)?)
+    };
     Ok(UsedRows {
-        table: c.table,
-        dropped_lines: c.dropped_lines,
+        table,
+        dropped_lines,
     })
 }
