@@ -323,7 +323,7 @@ fn fit_command(
         s
     };
     if let Some(dir) = &a.plots {
-        plots::write_plots(dir, &model, &f)?;
+        plots::write_plots(dir, &model, &f, table)?;
     }
     if let Some(path) = &a.blups {
         tables::write_blups(path, &model, &f)?;

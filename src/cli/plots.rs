@@ -10,11 +10,23 @@
 //!   point per iteration;
 //! - `blups_TERM_COEF.svg`, one per random term and coefficient: a
 //!   caterpillar plot, the BLUPs in increasing order, each with its 95 %
-//!   interval `û ± 1.96 √PEV`, one point per level.
+//!   interval `û ± 1.96 √PEV`, one point per level;
+//! - `semivariogram.svg` (and the numbers in `semivariogram.csv`), for a
+//!   spatial residual `exp/gau/sph(x + y[, nugget][ | g])` only: the
+//!   empirical semivariogram of the **conditional** residuals
+//!   `y − Xβ̂ − Zû` (half the mean squared difference over the pairs of
+//!   observations, within the same level of `g`, whose distance falls in
+//!   each of 20 equal-width bins over `(0, max distance]`; empty bins
+//!   skipped), one point per bin at the mean distance of its pairs, and
+//!   the fitted model `σ²ν + σ²(1 − ν)(1 − k(d/r))` (nugget `σ²ν` at
+//!   distance 0+, tending to the sill `σ²`) as a line of 200 points over
+//!   `(0, max distance]`. The CSV has columns `kind,distance,pairs,semivariance`
+//!   with `kind` `empirical` (one row per bin) or `model` (the line).
 
 use super::tables::post_failure;
 use super::{data_error, Failure};
-use crate::formula::FormulaModel;
+use crate::data::Table;
+use crate::formula::{FormulaModel, Residual, SpatialKernel};
 use crate::inference::Z_975;
 use crate::reml::RemlFit;
 use plotters::prelude::*;
@@ -158,6 +170,7 @@ pub(crate) fn write_plots(
     dir: &str,
     model: &FormulaModel,
     fit: &RemlFit,
+    table: &Table,
 ) -> Result<Vec<String>, Failure> {
     let dir = Path::new(dir);
     std::fs::create_dir_all(dir)
@@ -255,7 +268,197 @@ pub(crate) fn write_plots(
         caterpillar(&path, &term, &coef, &rows)?;
         written.push(path.display().to_string());
     }
+    if let Residual::Spatial {
+        kernel,
+        coords,
+        group,
+        ..
+    } = model.residual()
+    {
+        let dropped = model.dropped_lines();
+        let keep: Vec<bool> = table.lines().iter().map(|l| !dropped.contains(l)).collect();
+        let used = |v: Vec<f64>| -> Vec<f64> {
+            v.into_iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(x, _)| x)
+                .collect()
+        };
+        let mut xy = Vec::new();
+        for c in coords {
+            xy.push(used(
+                table
+                    .numeric(&c.name)
+                    .map_err(|e| data_error(e.to_string()))?,
+            ));
+        }
+        let groups: Vec<String> = match group {
+            Some(g) => table
+                .column(&g.name)
+                .map_err(|e| data_error(e.to_string()))?
+                .iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(x, _)| x.clone())
+                .collect(),
+            None => vec![String::new(); f.residuals.len()],
+        };
+        let comps = model.variance_components(fit);
+        let param = |name: Option<&str>| {
+            comps
+                .iter()
+                .find(|c| c.group == "Residual" && c.var1.as_deref() == name)
+                .map(|c| c.value)
+        };
+        let sigma2 = param(None).unwrap_or(f64::NAN);
+        let r = param(Some("range")).unwrap_or(f64::NAN);
+        let nu = param(Some("nugget")).unwrap_or(0.0);
+        let v = Variogram {
+            kernel: *kernel,
+            sigma2,
+            range: r,
+            nugget: nu,
+        };
+        let path = dir.join("semivariogram.svg");
+        semivariogram(&path, &xy, &groups, &f.residuals, &v)?;
+        written.push(path.display().to_string());
+        written.push(dir.join("semivariogram.csv").display().to_string());
+    }
     Ok(written)
+}
+
+/// A fitted isotropic spatial residual: `σ² ((1 − ν) k(d/r) + ν δ)`.
+struct Variogram {
+    kernel: SpatialKernel,
+    sigma2: f64,
+    range: f64,
+    nugget: f64,
+}
+
+impl Variogram {
+    /// The model semivariogram at distance `d > 0`.
+    fn at(&self, d: f64) -> f64 {
+        let u = d / self.range;
+        let k = match self.kernel {
+            SpatialKernel::Exponential => (-u).exp(),
+            SpatialKernel::Gaussian => (-u * u).exp(),
+            SpatialKernel::Spherical => {
+                if u < 1.0 {
+                    1.0 - 1.5 * u + 0.5 * u.powi(3)
+                } else {
+                    0.0
+                }
+            }
+        };
+        self.sigma2 * (self.nugget + (1.0 - self.nugget) * (1.0 - k))
+    }
+}
+
+/// Bins of the semivariogram.
+const BINS: usize = 20;
+/// Points of the model line.
+const LINE_POINTS: usize = 200;
+
+/// The empirical semivariogram of `res` at coordinates `xy` (pairs within
+/// the same group) and the model line; the SVG at `path`, the numbers
+/// next to it in `semivariogram.csv`.
+fn semivariogram(
+    path: &Path,
+    xy: &[Vec<f64>],
+    groups: &[String],
+    res: &[f64],
+    v: &Variogram,
+) -> Result<(), Failure> {
+    let n = res.len();
+    let dist = |i: usize, j: usize| xy.iter().map(|c| (c[i] - c[j]).powi(2)).sum::<f64>().sqrt();
+    let mut dmax: f64 = 0.0;
+    for i in 0..n {
+        for j in 0..i {
+            if groups[i] == groups[j] {
+                dmax = dmax.max(dist(i, j));
+            }
+        }
+    }
+    // (sum of distances, sum of half squared differences, pairs) per bin.
+    let mut bins = vec![(0.0, 0.0, 0usize); BINS];
+    if dmax > 0.0 {
+        for i in 0..n {
+            for j in 0..i {
+                let d = dist(i, j);
+                if groups[i] != groups[j] || d <= 0.0 {
+                    continue;
+                }
+                let b = (((d / dmax) * BINS as f64).ceil() as usize).clamp(1, BINS) - 1;
+                bins[b].0 += d;
+                bins[b].1 += 0.5 * (res[i] - res[j]).powi(2);
+                bins[b].2 += 1;
+            }
+        }
+    }
+    let points: Vec<(f64, f64, usize)> = bins
+        .iter()
+        .filter(|b| b.2 > 0)
+        .map(|b| (b.0 / b.2 as f64, b.1 / b.2 as f64, b.2))
+        .collect();
+    let top = dmax.max(f64::MIN_POSITIVE);
+    let line: Vec<(f64, f64)> = (0..LINE_POINTS)
+        .map(|k| {
+            let d = if k == 0 {
+                1e-9 * top
+            } else {
+                top * k as f64 / (LINE_POINTS - 1) as f64
+            };
+            (d, v.at(d))
+        })
+        .collect();
+    let mut csv = String::from("kind,distance,pairs,semivariance\n");
+    for p in &points {
+        csv.push_str(&format!("empirical,{:e},{},{:e}\n", p.0, p.2, p.1));
+    }
+    for p in &line {
+        csv.push_str(&format!("model,{:e},0,{:e}\n", p.0, p.1));
+    }
+    let csv_path = path.with_file_name("semivariogram.csv");
+    std::fs::write(&csv_path, csv).map_err(|e| plot_error(&csv_path, e))?;
+
+    let err = |e: &dyn std::fmt::Display| plot_error(path, e);
+    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let yr = range(
+        points
+            .iter()
+            .map(|p| p.1)
+            .chain(line.iter().map(|p| p.1))
+            .chain([0.0]),
+    );
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Semivariogram of the conditional residuals",
+            ("sans-serif", 22),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..top * 1.02, yr)
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("distance")
+        .y_desc("semivariance")
+        .draw()
+        .map_err(|e| err(&e))?;
+    chart
+        .draw_series(LineSeries::new(line, RED.stroke_width(2)))
+        .map_err(|e| err(&e))?;
+    chart
+        .draw_series(
+            points
+                .iter()
+                .map(|p| Circle::new((p.0, p.1), 4, BLUE.filled())),
+        )
+        .map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
 }
 
 /// BLUPs in increasing order with `± 1.96 √PEV` bars.

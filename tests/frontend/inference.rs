@@ -480,3 +480,96 @@ fn progress_lines_one_per_iteration_and_quiet_silences_them() {
     assert_eq!(out.status, 0);
     assert!(!out.stderr.contains("iteration"), "{}", out.stderr);
 }
+
+/// `--plots` with `gau(latitude + longitude, nugget)` on Wheat2 writes
+/// `semivariogram.svg` and `.csv`: one point per non-empty distance bin
+/// (20 equal-width bins over (0, max distance], counted here from the
+/// coordinates), and the model line `σ²ν + σ²(1 − ν)(1 − e^{−(d/r)²})`
+/// written here from the fit's reported σ², range and nugget: σ²ν at 0+,
+/// the sill σ² far away.
+#[test]
+fn semivariogram_plot_for_a_spatial_residual() {
+    let dir = std::env::temp_dir().join(format!("covreml_semivar_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = format!("{DATA}/Wheat2.csv");
+    let out = run(&[
+        "fit",
+        &data,
+        "--formula",
+        "yield ~ variety - 1",
+        "--residual",
+        "gau(latitude + longitude, nugget)",
+        "--json",
+        "--plots",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let j: Value = serde_json::from_str(&out.stdout).unwrap();
+    let comp = |var1: Option<&str>| {
+        num(&j["variance_components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["group"] == "Residual" && c["var1"].as_str() == var1)
+            .unwrap()["value"])
+    };
+    let (s2, r, nu) = (comp(None), comp(Some("range")), comp(Some("nugget")));
+    let model = |d: f64| s2 * nu + s2 * (1.0 - nu) * (1.0 - (-(d / r) * (d / r)).exp());
+
+    // Non-empty bins, from the coordinates.
+    let text = std::fs::read_to_string(&data).unwrap();
+    let xy: Vec<(f64, f64)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[3].parse().unwrap(), f[4].parse().unwrap())
+        })
+        .collect();
+    let mut ds = Vec::new();
+    for i in 0..xy.len() {
+        for k in 0..i {
+            ds.push(((xy[i].0 - xy[k].0).powi(2) + (xy[i].1 - xy[k].1).powi(2)).sqrt());
+        }
+    }
+    let dmax = ds.iter().cloned().fold(0.0, f64::max);
+    let mut used = [false; 20];
+    for d in ds.iter().filter(|d| **d > 0.0) {
+        used[((d / dmax * 20.0).ceil() as usize).clamp(1, 20) - 1] = true;
+    }
+    let bins = used.iter().filter(|u| **u).count();
+
+    let svg = std::fs::read_to_string(dir.join("semivariogram.svg")).unwrap();
+    check_svg(&svg);
+    assert_eq!(svg.matches("<circle").count(), bins);
+    let csv = std::fs::read_to_string(dir.join("semivariogram.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let empirical: Vec<_> = rows.iter().filter(|r| r[0] == "empirical").collect();
+    let line: Vec<(f64, f64)> = rows
+        .iter()
+        .filter(|r| r[0] == "model")
+        .map(|r| (r[1].parse().unwrap(), r[3].parse().unwrap()))
+        .collect();
+    assert_eq!(empirical.len(), bins);
+    let pairs: usize = empirical
+        .iter()
+        .map(|r| r[2].parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(pairs, ds.iter().filter(|d| **d > 0.0).count());
+    assert!(line.len() > 50);
+    for &(d, g) in &line {
+        check("model semivariance", g, model(d), 1e-9);
+    }
+    // 0+: the nugget σ²ν; far away (the line ends at the largest
+    // distance): the sill σ².
+    assert!(line[0].0 < 1e-6 * dmax);
+    check("nugget at 0+", line[0].1, s2 * nu, 1e-9);
+    check("largest distance", line[line.len() - 1].0, dmax, 1e-12);
+    assert!(dmax > 3.0 * r, "range {r} vs largest distance {dmax}");
+    check("sill", line[line.len() - 1].1, s2, 1e-3);
+    let _ = std::fs::remove_dir_all(&dir);
+}
