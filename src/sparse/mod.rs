@@ -70,6 +70,7 @@ mod cost;
 mod entry_map;
 mod error;
 mod factor;
+mod lauum;
 mod options;
 mod parallel;
 mod pattern;

@@ -13,6 +13,7 @@ use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 use super::batch::{Batch, Batches, BATCH_PAR_MIN_FLOPS};
+use super::lauum::{lauum_lower, scratch_len};
 use super::parallel::{cube, par_for};
 
 /// The symbolic factor the kernels walk.
@@ -35,12 +36,13 @@ pub(super) enum SelinvWorkspace {
     /// in the current column of `L` (or `usize::MAX`).
     Simplicial { y: Vec<f64>, mark: Vec<usize> },
     /// Column-major buffers: `zrr` holds `Z_RR`, `y` holds `L_RJ L_JJ⁻¹`,
-    /// `linv` holds `L_JJ⁻¹`; `loc` the local rows of `R` inside an
-    /// ancestor's block.
+    /// `lauum` is the scratch of `Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹` in place (`L_JJ⁻¹`
+    /// is written into `Z_JJ`'s own storage: no second `w × w` block);
+    /// `loc` the local rows of `R` inside an ancestor's block.
     Supernodal {
         zrr: Vec<f64>,
         y: Vec<f64>,
-        linv: Vec<f64>,
+        lauum: Vec<f64>,
         loc: Vec<usize>,
     },
 }
@@ -53,7 +55,7 @@ impl SelinvWorkspace {
                 mark: vec![usize::MAX; n],
             },
             Storage::Supernodal(sn, _, _) => {
-                let (mut zrr, mut y, mut linv, mut loc) = (0, 0, 0, 0);
+                let (mut zrr, mut y, mut lauum, mut loc) = (0, 0, 0, 0);
                 for s in 0..sn.n_supernodes() {
                     let w = sn.supernode_end()[s] - sn.supernode_begin()[s];
                     let m = sn.supernode(s).pattern().len();
@@ -61,13 +63,13 @@ impl SelinvWorkspace {
                     // the gathered `Z_RR` (m × m).
                     zrr = zrr.max(if w <= NARROW { m * w } else { m * m });
                     y = y.max(m * w);
-                    linv = linv.max(w * w);
+                    lauum = lauum.max(scratch_len(w));
                     loc = loc.max(m);
                 }
                 Self::Supernodal {
                     zrr: vec![0.0; zrr],
                     y: vec![0.0; y],
-                    linv: vec![0.0; linv],
+                    lauum: vec![0.0; lauum],
                     loc: vec![0; loc],
                 }
             }
@@ -89,8 +91,8 @@ pub(super) fn selected_inverse(
         }
         (
             Storage::Supernodal(sn, col_to_super, batches),
-            SelinvWorkspace::Supernodal { zrr, y, linv, loc },
-        ) => supernodal(sn, col_to_super, l, z, zrr, y, linv, loc, batches, par),
+            SelinvWorkspace::Supernodal { zrr, y, lauum, loc },
+        ) => supernodal(sn, col_to_super, l, z, zrr, y, lauum, loc, batches, par),
         _ => unreachable!("the workspace is built from the same layout"),
     }
 }
@@ -364,7 +366,7 @@ fn supernodal(
     z: &mut [f64],
     zrr_buf: &mut [f64],
     y_buf: &mut [f64],
-    linv_buf: &mut [f64],
+    lauum_buf: &mut [f64],
     loc: &mut [usize],
     batches: &Batches,
     par: Par,
@@ -388,35 +390,6 @@ fn supernodal(
         let ls = MatRef::from_column_major_slice(&l[val_ptr[s]..val_ptr[s + 1]], rows, w);
         let (l_jj, l_rj) = ls.split_at_row(w);
 
-        // L_JJ⁻¹ (lower triangular) and Y = L_RJ L_JJ⁻¹ (m × w); a division
-        // for a one-column supernode (every level of a crossed factor).
-        if w == 1 {
-            let d = 1.0 / l[val_ptr[s]];
-            linv_buf[0] = d;
-            for (y, &v) in y_buf[..m]
-                .iter_mut()
-                .zip(&l[val_ptr[s] + 1..val_ptr[s + 1]])
-            {
-                *y = v * d;
-            }
-        } else {
-            let mut linv = MatMut::from_column_major_slice_mut(&mut linv_buf[..w * w], w, w);
-            invert_lower_triangular(linv.rb_mut(), l_jj, par_for(par, cube(w)));
-            let mut y = MatMut::from_column_major_slice_mut(&mut y_buf[..m * w], m, w);
-            tri::matmul(
-                y.rb_mut(),
-                Rectangular,
-                Accum::Replace,
-                l_rj,
-                Rectangular,
-                linv.rb(),
-                TriangularLower,
-                1.0,
-                par_for(par, (m * w * w) as f64),
-            );
-        }
-        let linv = MatRef::from_column_major_slice(&linv_buf[..w * w], w, w);
-
         // The ancestors' blocks (already final) lie after this one.
         let after = val_ptr[s + 1];
         let (z_head, z_after) = z.split_at_mut(after);
@@ -428,6 +401,33 @@ fn supernodal(
             z: z_after,
             offset: after,
         };
+
+        // L_JJ⁻¹ (lower triangular, written into Z_JJ's own storage, which
+        // becomes Z_JJ below) and Y = L_RJ L_JJ⁻¹ (m × w); a division for a
+        // one-column supernode (every level of a crossed factor).
+        let d = 1.0 / l[val_ptr[s]];
+        if w == 1 {
+            for (y, &v) in y_buf[..m]
+                .iter_mut()
+                .zip(&l[val_ptr[s] + 1..val_ptr[s + 1]])
+            {
+                *y = v * d;
+            }
+        } else {
+            invert_lower_triangular(z_jj.rb_mut(), l_jj, par_for(par, cube(w)));
+            let mut y = MatMut::from_column_major_slice_mut(&mut y_buf[..m * w], m, w);
+            tri::matmul(
+                y.rb_mut(),
+                Rectangular,
+                Accum::Replace,
+                l_rj,
+                Rectangular,
+                z_jj.rb(),
+                TriangularLower,
+                1.0,
+                par_for(par, (m * w * w) as f64),
+            );
+        }
         if w <= NARROW {
             // Z_RJ = −Z_RR Y, column by column of Z_RJ's own storage.
             let out = &mut zrr_buf[..m * w];
@@ -465,24 +465,14 @@ fn supernodal(
                 par_for(par, 2.0 * (m * m * w) as f64),
             );
         }
-        // Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹ − Yᵀ Z_RJ, lower triangle only.
+        // Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹ − Yᵀ Z_RJ, lower triangle only, in place.
         if w == 1 {
             let yz: f64 = (0..m).map(|a| y_buf[a] * z_rj[(a, 0)]).sum();
-            z_jj[(0, 0)] = linv_buf[0] * linv_buf[0] - yz;
+            z_jj[(0, 0)] = d * d - yz;
             continue;
         }
         let y = y_buf_ref(y_buf, m, w);
-        tri::matmul(
-            z_jj.rb_mut(),
-            TriangularLower,
-            Accum::Replace,
-            linv.transpose(),
-            TriangularUpper,
-            linv,
-            TriangularLower,
-            1.0,
-            par_for(par, cube(w)),
-        );
+        lauum_lower(z_jj.rb_mut(), lauum_buf, par_for(par, cube(w)));
         tri::matmul(
             z_jj.rb_mut(),
             TriangularLower,
