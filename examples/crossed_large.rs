@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --release --example make_crossed -- /tmp/c5m.csv 5000000 94380 16034
-//! cargo run --release --example crossed_large -- /tmp/c5m.csv [--read-only | --build-only] [--trace]
+//! cargo run --release --example crossed_large -- /tmp/c5m.csv [--read-only | --build-only] [--trace] [--max-iter N]
 //! ```
 
 use covreml::data::Table;
@@ -28,13 +28,27 @@ fn peak_rss_mb() -> f64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(path) = args.iter().find(|a| !a.starts_with("--")) else {
-        eprintln!("usage: crossed_large DATA.csv [--read-only | --build-only] [--trace]");
+    let Some(path) = args
+        .iter()
+        .enumerate()
+        .find(|(k, a)| !a.starts_with("--") && (*k == 0 || args[k - 1] != "--max-iter"))
+        .map(|(_, a)| a)
+    else {
+        eprintln!(
+            "usage: crossed_large DATA.csv [--read-only | --build-only] [--trace] [--max-iter N]"
+        );
         std::process::exit(2);
     };
     let read_only = args.iter().any(|a| a == "--read-only");
     let build_only = args.iter().any(|a| a == "--build-only");
     let trace = args.iter().any(|a| a == "--trace");
+    // `--max-iter N`: stop after N iterations (a memory measurement needs
+    // only the first, which makes every buffer).
+    let max_iter = args
+        .iter()
+        .position(|a| a == "--max-iter")
+        .and_then(|k| args.get(k + 1))
+        .map(|v| v.parse::<usize>().expect("--max-iter N"));
     let all = Instant::now();
 
     let t = Instant::now();
@@ -68,12 +82,14 @@ fn main() {
     }
 
     let t = Instant::now();
-    let fit = model
-        .fit(&RemlOptions::default().trace(trace))
-        .unwrap_or_else(|e| {
-            eprintln!("{e}");
-            std::process::exit(1)
-        });
+    let mut opts = RemlOptions::default().trace(trace);
+    if let Some(n) = max_iter {
+        opts = opts.max_iter(n);
+    }
+    let fit = model.fit(&opts).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(1)
+    });
     println!(
         "fit:   {:8.2} s  {} iterations ({})  peak {:.0} MB",
         t.elapsed().as_secs_f64(),

@@ -21,9 +21,10 @@ impl Analysis {
             }
         } else {
             self.values.fill(0.0);
+            let scatter = self.pat.scatter(&self.w);
             for (i, &k) in self.pat.q_diag.iter().enumerate() {
                 let (_, vals) = self.w.row(i);
-                let sc = &self.pat.scatter[self.pat.scatter_ptr[i]..self.pat.scatter_ptr[i + 1]];
+                let sc = &scatter.pos[scatter.ptr[i]..scatter.ptr[i + 1]];
                 let inv = rq.values[k];
                 let mut q = 0;
                 for a in 0..vals.len() {
@@ -139,10 +140,11 @@ impl Analysis {
 
     /// `h_i = w_iᵀ C⁻¹ w_i` for every row, from `C⁻¹` on the pattern.
     pub fn leverages(&self, zc: &[f64]) -> Vec<f64> {
+        let scatter = self.pat.scatter(&self.w);
         (0..self.w.n)
             .map(|i| {
                 let (_, vals) = self.w.row(i);
-                let sc = &self.pat.scatter[self.pat.scatter_ptr[i]..self.pat.scatter_ptr[i + 1]];
+                let sc = &scatter.pos[scatter.ptr[i]..scatter.ptr[i + 1]];
                 let mut s = 0.0;
                 let mut q = 0;
                 for a in 0..vals.len() {

@@ -101,13 +101,27 @@ impl Analysis {
         if rq.n_params() == 0 {
             return;
         }
-        let lev = self.leverages(zc);
+        // Per-row leverages only when some derivative of `Q` is not a
+        // multiple of the identity: otherwise `Σ_i Ḣ_ii h_i = Ḣ_00 tr(C⁻¹WᵀW)`.
+        let diag = &self.pat.q_diag;
+        let uniform = |dq: &[f64]| diag.iter().all(|&k| dq[k] == dq[diag[0]]);
+        let per_row = !self.pat.q_off.is_empty() || !rq.jacobian.iter().all(|d| uniform(d));
+        let lev = if per_row {
+            self.leverages(zc)
+        } else {
+            Vec::new()
+        };
+        let total = if per_row { 0.0 } else { self.pat.trace_wtw(zc) };
         let cross = self.cross_leverages(zc);
         for (kk, dq) in rq.jacobian.iter().enumerate() {
             // tr(C⁻¹WᵀḢW) = Σ_i Ḣ_ii h_i + 2 Σ_{i>j} Ḣ_ij w_iᵀC⁻¹w_j
             let mut trace = 0.0;
-            for (&k, &h) in self.pat.q_diag.iter().zip(&lev) {
-                trace += dq[k] * h;
+            if per_row {
+                for (&k, &h) in diag.iter().zip(&lev) {
+                    trace += dq[k] * h;
+                }
+            } else {
+                trace = dq[diag[0]] * total;
             }
             for (&(k, _, _), &c) in self.pat.q_off.iter().zip(&cross) {
                 trace += 2.0 * dq[k] * c;
