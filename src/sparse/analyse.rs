@@ -178,6 +178,7 @@ impl SparseCholesky {
             log_det: f64::NAN,
             factored: false,
             inverted: false,
+            consumed: false,
         })
     }
 }

@@ -38,6 +38,10 @@ pub struct SparseCholesky {
     pub(super) log_det: f64,
     pub(super) factored: bool,
     pub(super) inverted: bool,
+    /// The selected inverse overwrote `L` in `l_values`
+    /// ([`selected_inverse_in_place`](SparseCholesky::selected_inverse_in_place)):
+    /// no solve until the next factorization.
+    pub(super) consumed: bool,
 }
 
 impl std::fmt::Debug for SparseCholesky {
@@ -99,6 +103,7 @@ impl SparseCholesky {
     pub fn factor(&mut self, values: &[f64]) -> Result<(), SparseError> {
         self.factored = false;
         self.inverted = false;
+        self.consumed = false;
         let nnz = self.a_lower.row_idx().len();
         if values.len() != nnz {
             return Err(SparseError::InvalidPattern {
@@ -181,9 +186,16 @@ impl SparseCholesky {
 
     fn assert_factored(&self) {
         assert!(
-            self.factored,
-            "SparseCholesky: call `factor` successfully before using the factor"
+            self.factored && !self.consumed,
+            "SparseCholesky: call `factor` successfully before using the factor \
+             (`selected_inverse_in_place` overwrites it)"
         );
+    }
+
+    /// Whether the factor is there to solve with: factored, and not
+    /// overwritten by [`selected_inverse_in_place`](Self::selected_inverse_in_place).
+    pub fn has_factor(&self) -> bool {
+        self.factored && !self.consumed
     }
 
     /// log det of the factored matrix (`2 Σ log L_jj`); NaN before a
@@ -229,10 +241,25 @@ impl SparseCholesky {
     /// # Panics
     /// If the matrix has not been factored.
     pub fn selected_inverse(&mut self) {
+        self.inverse(false);
+    }
+
+    /// [`selected_inverse`](Self::selected_inverse) written over the factor
+    /// (supernodal layout; the simplicial one keeps its factor): no second
+    /// copy of the dense blocks, which at a crossed model's dense fill block
+    /// halves the memory (2 GB for a 16,034-column block). Afterwards
+    /// [`gather`](Self::gather) and [`log_det`](Self::log_det) work, but
+    /// solves (and another selected inverse) need [`factor`](Self::factor)
+    /// again ([`has_factor`](Self::has_factor) says which).
+    ///
+    /// # Panics
+    /// If the matrix has not been factored (or the factor was overwritten).
+    pub fn selected_inverse_in_place(&mut self) {
+        self.inverse(true);
+    }
+
+    fn inverse(&mut self, in_place: bool) {
         self.assert_factored();
-        if self.z_values.len() != self.l_values.len() {
-            self.z_values = vec![0.0; self.l_values.len()];
-        }
         let storage = match self.symbolic.raw() {
             SymbolicCholeskyRaw::Simplicial(sym) => Storage::Simplicial(sym),
             SymbolicCholeskyRaw::Supernodal(sn) => {
@@ -240,10 +267,26 @@ impl SparseCholesky {
                 Storage::Supernodal(sn, &self.col_to_super, batches)
             }
         };
+        let in_place = in_place && matches!(storage, Storage::Supernodal(..));
         let ws = self
             .selinv_ws
             .get_or_insert_with(|| SelinvWorkspace::new(&storage, self.n));
-        super::selinv::selected_inverse(&storage, &self.l_values, &mut self.z_values, ws, self.par);
+        if in_place {
+            self.z_values = Vec::new();
+            super::selinv::selected_inverse(&storage, None, &mut self.l_values, ws, self.par);
+            self.consumed = true;
+        } else {
+            if self.z_values.len() != self.l_values.len() {
+                self.z_values = vec![0.0; self.l_values.len()];
+            }
+            super::selinv::selected_inverse(
+                &storage,
+                Some(&self.l_values),
+                &mut self.z_values,
+                ws,
+                self.par,
+            );
+        }
         self.inverted = true;
     }
 
@@ -290,8 +333,13 @@ impl SparseCholesky {
             map.positions.len(),
             "SparseCholesky::gather: length of out"
         );
+        let z = if self.consumed {
+            &self.l_values
+        } else {
+            &self.z_values
+        };
         for (o, &p) in out.iter_mut().zip(&map.positions) {
-            *o = self.z_values[p];
+            *o = z[p];
         }
     }
 

@@ -1,7 +1,12 @@
-//! `MᵀM` in place for a lower-triangular `M` (LAPACK's `lauum`): the last
-//! step of the inverse of a dense block from its triangular inverse,
-//! `Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹`, without a second `w × w` buffer (2 GB for the
-//! 16,034-column block of the restricted ml-32m shape).
+//! The dense steps of the selected inverse of a block in place, without a
+//! second `w × w` buffer (2 GB for the 16,034-column block of the
+//! restricted ml-32m shape): the inverse of a lower-triangular matrix
+//! (LAPACK's `trtri`) and `MᵀM` for a lower-triangular `M` (`lauum`), so
+//! that `Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹` overwrites `L_JJ`.
+//!
+//! The inverse: with `L = [A 0; B C]`, `L⁻¹ = [A⁻¹ 0; −C⁻¹BA⁻¹ C⁻¹]`;
+//! `B ← −C⁻¹ B A⁻¹` by two triangular solves in place with the original
+//! `A` and `C`, then `A` and `C` are inverted recursively.
 //!
 //! With `M = [A 0; B C]` (`A`, `C` lower triangular),
 //! `MᵀM = [AᵀA + BᵀB, ·; CᵀB, CᵀC]`, computed in this order so that every
@@ -12,6 +17,9 @@
 //! `n³/3` flops run at its dense rate.
 
 use faer::linalg::matmul::triangular::{self as tri, BlockStructure::*};
+use faer::linalg::triangular_solve::{
+    solve_lower_triangular_in_place, solve_upper_triangular_in_place,
+};
 use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, MatMut, Par};
 
@@ -78,6 +86,55 @@ pub(super) fn lauum_lower(m: MatMut<'_, f64>, tmp: &mut [f64], par: Par) {
     lauum_lower(c.rb_mut(), tmp, par_for(par, cube(n2)));
 }
 
+/// Overwrites the lower triangle of `m` (a nonsingular lower-triangular
+/// matrix; the strict upper triangle is neither read nor written) with its
+/// inverse.
+pub(super) fn invert_lower(m: MatMut<'_, f64>, par: Par) {
+    let n = m.nrows();
+    debug_assert_eq!(n, m.ncols());
+    if n <= BASE {
+        invert_base(m);
+        return;
+    }
+    let n1 = n / 2;
+    let n2 = n - n1;
+    let (mut a, _, mut b, mut c) = m.split_at_mut(n1, n1);
+    // B A⁻¹: (B A⁻¹)ᵀ = A⁻ᵀ Bᵀ.
+    solve_upper_triangular_in_place(
+        a.rb().transpose(),
+        b.rb_mut().transpose_mut(),
+        par_for(par, (n1 * n1 * n2) as f64),
+    );
+    solve_lower_triangular_in_place(c.rb(), b.rb_mut(), par_for(par, (n2 * n2 * n1) as f64));
+    for j in 0..n1 {
+        for i in 0..n2 {
+            b[(i, j)] = -b[(i, j)];
+        }
+    }
+    invert_lower(a.rb_mut(), par_for(par, cube(n1)));
+    invert_lower(c.rb_mut(), par_for(par, cube(n2)));
+}
+
+/// The inverse by columns from the last (LAPACK's `trti2`): column `j`
+/// below the diagonal is `−L⁻¹_{(j+1..), (j+1..)} l_{(j+1..), j} / l_jj`, the
+/// block of `L⁻¹` already in place.
+fn invert_base(mut m: MatMut<'_, f64>) {
+    let n = m.nrows();
+    for j in (0..n).rev() {
+        let d = 1.0 / m[(j, j)];
+        m[(j, j)] = d;
+        // x_i = Σ_{j < k ≤ i} L⁻¹(i, k) l(k, j), rows descending so that
+        // every l(k, j) read is still L's.
+        for i in (j + 1..n).rev() {
+            let mut s = 0.0;
+            for k in j + 1..=i {
+                s += m[(i, k)] * m[(k, j)];
+            }
+            m[(i, j)] = -d * s;
+        }
+    }
+}
+
 /// `MᵀM` by a direct loop: `out(i, j) = Σ_{k ≥ i} M(k, i) M(k, j)` for
 /// `i ≥ j`, columns ascending and rows ascending within a column, so that
 /// every entry read is still `M`'s.
@@ -97,6 +154,55 @@ fn base(mut m: MatMut<'_, f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A lower-triangular `n × n` matrix (column major), well conditioned.
+    fn lower(n: usize) -> Vec<f64> {
+        let mut full = vec![0.0; n * n];
+        let mut seed = 12345u64 + n as u64;
+        for j in 0..n {
+            for i in j..n {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let v = ((seed >> 11) as f64 / (1u64 << 53) as f64) - 0.5;
+                full[j * n + i] = if i == j {
+                    1.0 + v.abs()
+                } else {
+                    v / (n as f64).sqrt()
+                };
+            }
+        }
+        full
+    }
+
+    #[test]
+    fn inverts_in_place() {
+        for n in [0usize, 1, 2, 5, 32, 33, 70, 301] {
+            let full = lower(n);
+            let mut work = full.clone();
+            for j in 0..n {
+                for i in 0..j {
+                    work[j * n + i] = 7.0;
+                }
+            }
+            invert_lower(
+                MatMut::from_column_major_slice_mut(&mut work, n, n),
+                Par::Seq,
+            );
+            // L⁻¹ L = I on the lower triangle; the upper triangle untouched.
+            for j in 0..n {
+                for i in 0..n {
+                    if i < j {
+                        assert_eq!(work[j * n + i], 7.0);
+                        continue;
+                    }
+                    let got: f64 = (j..=i).map(|k| work[k * n + i] * full[j * n + k]).sum();
+                    let want = if i == j { 1.0 } else { 0.0 };
+                    assert!((got - want).abs() < 1e-12, "n {n} ({i}, {j}): {got}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn matches_the_product() {

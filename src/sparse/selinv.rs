@@ -4,7 +4,7 @@
 
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self as tri, BlockStructure::*};
-use faer::linalg::triangular_inverse::invert_lower_triangular;
+use faer::linalg::triangular_solve::solve_upper_triangular_in_place;
 use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::sparse::linalg::cholesky::simplicial::SymbolicSimplicialCholesky;
 use faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky;
@@ -13,7 +13,7 @@ use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 use super::batch::{Batch, Batches, BATCH_PAR_MIN_FLOPS};
-use super::lauum::{lauum_lower, scratch_len};
+use super::lauum::{invert_lower, lauum_lower, scratch_len};
 use super::parallel::{cube, par_for};
 
 /// The symbolic factor the kernels walk.
@@ -77,16 +77,21 @@ impl SelinvWorkspace {
     }
 }
 
-/// Fills `z` (laid out like `l`) with `A⁻¹` on the pattern of `L`.
+/// Fills `z` (laid out like `L`) with `A⁻¹` on the pattern of `L`: from
+/// `l`, or, when `l` is `None` (supernodal layout only), from the factor
+/// held in `z` itself, which it overwrites block by block (each block of
+/// `L` is read before its block of `Z` is written, and later blocks need
+/// only the ancestors' `Z`).
 pub(super) fn selected_inverse(
     storage: &Storage<'_>,
-    l: &[f64],
+    l: Option<&[f64]>,
     z: &mut [f64],
     ws: &mut SelinvWorkspace,
     par: Par,
 ) {
     match (storage, ws) {
         (Storage::Simplicial(sym), SelinvWorkspace::Simplicial { y, mark }) => {
+            let l = l.expect("the simplicial kernel reads L from its own buffer");
             simplicial(sym.col_ptr(), sym.row_idx(), l, z, y, mark)
         }
         (
@@ -254,7 +259,16 @@ impl Batch {
     /// several threads the members are cut into groups of about equal work,
     /// one per thread, each group going over every column of `Z_t` for its
     /// own members (their storage is disjoint).
-    fn apply(&self, sn: &SymbolicSupernodalCholesky<usize>, l: &[f64], z: &mut [f64], par: Par) {
+    /// `l` holds the values of `L` from position `l_off` on (a copy of the
+    /// members' blocks when `Z` overwrites `L`).
+    fn apply(
+        &self,
+        sn: &SymbolicSupernodalCholesky<usize>,
+        l: &[f64],
+        l_off: usize,
+        z: &mut [f64],
+        par: Par,
+    ) {
         let val_ptr = sn.col_ptr_for_val();
         // Every member is stored before t.
         let (z_head, z_rest) = z.split_at_mut(val_ptr[self.t]);
@@ -287,7 +301,7 @@ impl Batch {
             rest = below;
         }
         let run = |(k0, k1, base, out): (usize, usize, usize, &mut [f64])| {
-            self.apply_group(sn, l, zt, k0..k1, base, out)
+            self.apply_group(sn, (l, l_off), zt, k0..k1, base, out)
         };
         if groups.len() > 1 {
             groups.into_par_iter().for_each(run);
@@ -301,7 +315,7 @@ impl Batch {
     fn apply_group(
         &self,
         sn: &SymbolicSupernodalCholesky<usize>,
-        l: &[f64],
+        (l, l_off): (&[f64], usize),
         zt: &[f64],
         ks: std::ops::Range<usize>,
         base: usize,
@@ -326,9 +340,9 @@ impl Batch {
             for &(k, a) in &column_hits[h0..h1] {
                 let (s, a) = (self.members[k as usize], a as usize);
                 let p = val_ptr[s];
-                let d = 1.0 / l[p];
+                let d = 1.0 / l[p - l_off];
                 let pattern = sn.supernode(s).pattern();
-                let lr = &l[p + 1..val_ptr[s + 1]];
+                let lr = &l[p + 1 - l_off..val_ptr[s + 1] - l_off];
                 let zs = &mut out[p + 1 - base..val_ptr[s + 1] - base];
                 let yc = lr[a] * d;
                 let mut acc = col[c] * lr[a];
@@ -346,23 +360,24 @@ impl Batch {
         }
         for &s in members {
             let p = val_ptr[s];
-            let d = 1.0 / l[p];
+            let d = 1.0 / l[p - l_off];
             let mut yz = 0.0;
             for q in p + 1..val_ptr[s + 1] {
                 out[q - base] = -out[q - base];
-                yz += l[q] * d * out[q - base];
+                yz += l[q - l_off] * d * out[q - base];
             }
             out[p - base] = d * d - yz;
         }
     }
 }
 
-/// Block Takahashi recurrences, backwards over supernodes.
+/// Block Takahashi recurrences, backwards over supernodes; `l` as in
+/// [`selected_inverse`] (`None`: `z` holds `L` on entry).
 #[allow(clippy::too_many_arguments)]
 fn supernodal(
     sn: &SymbolicSupernodalCholesky<usize>,
     col_to_super: &[usize],
-    l: &[f64],
+    l: Option<&[f64]>,
     z: &mut [f64],
     zrr_buf: &mut [f64],
     y_buf: &mut [f64],
@@ -378,7 +393,16 @@ fn supernodal(
         if let Some(k) = batches.of[s] {
             let batch = &batches.list[k];
             if batch.members[0] == s {
-                batch.apply(sn, l, z, par);
+                match l {
+                    Some(l) => batch.apply(sn, l, 0, z, par),
+                    None => {
+                        // The members' L, read while their Z is written.
+                        let lowest = *batch.members.last().expect("nonempty batch");
+                        let (lo, hi) = (val_ptr[lowest], val_ptr[s + 1]);
+                        let copy = z[lo..hi].to_vec();
+                        batch.apply(sn, &copy, lo, z, par);
+                    }
+                }
             }
             continue;
         }
@@ -387,10 +411,12 @@ fn supernodal(
         let pattern = sn.supernode(s).pattern();
         let m = pattern.len();
         let rows = w + m;
-        let ls = MatRef::from_column_major_slice(&l[val_ptr[s]..val_ptr[s + 1]], rows, w);
-        let (l_jj, l_rj) = ls.split_at_row(w);
+        if let Some(l) = l {
+            z[val_ptr[s]..val_ptr[s + 1]].copy_from_slice(&l[val_ptr[s]..val_ptr[s + 1]]);
+        }
 
-        // The ancestors' blocks (already final) lie after this one.
+        // The block holds L_s; the ancestors' blocks (already final Z) lie
+        // after it.
         let after = val_ptr[s + 1];
         let (z_head, z_after) = z.split_at_mut(after);
         let zs = MatMut::from_column_major_slice_mut(&mut z_head[val_ptr[s]..], rows, w);
@@ -402,31 +428,23 @@ fn supernodal(
             offset: after,
         };
 
-        // L_JJ⁻¹ (lower triangular, written into Z_JJ's own storage, which
-        // becomes Z_JJ below) and Y = L_RJ L_JJ⁻¹ (m × w); a division for a
-        // one-column supernode (every level of a crossed factor).
-        let d = 1.0 / l[val_ptr[s]];
+        // Y = L_RJ L_JJ⁻¹ (m × w; a solve with L_JJ, then L_JJ⁻¹ in place
+        // of L_JJ, which becomes Z_JJ below); a division for a one-column
+        // supernode (every level of a crossed factor).
+        let d = 1.0 / z_jj[(0, 0)];
         if w == 1 {
-            for (y, &v) in y_buf[..m]
-                .iter_mut()
-                .zip(&l[val_ptr[s] + 1..val_ptr[s + 1]])
-            {
-                *y = v * d;
+            for (a, y) in y_buf[..m].iter_mut().enumerate() {
+                *y = z_rj[(a, 0)] * d;
             }
         } else {
-            invert_lower_triangular(z_jj.rb_mut(), l_jj, par_for(par, cube(w)));
             let mut y = MatMut::from_column_major_slice_mut(&mut y_buf[..m * w], m, w);
-            tri::matmul(
-                y.rb_mut(),
-                Rectangular,
-                Accum::Replace,
-                l_rj,
-                Rectangular,
-                z_jj.rb(),
-                TriangularLower,
-                1.0,
+            y.copy_from(z_rj.rb());
+            solve_upper_triangular_in_place(
+                z_jj.rb().transpose(),
+                y.rb_mut().transpose_mut(),
                 par_for(par, (m * w * w) as f64),
             );
+            invert_lower(z_jj.rb_mut(), par_for(par, cube(w)));
         }
         if w <= NARROW {
             // Z_RJ = −Z_RR Y, column by column of Z_RJ's own storage.

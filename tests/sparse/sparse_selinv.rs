@@ -239,6 +239,30 @@ fn check_all(a: &Mat<f64>, seed: u64) -> Vec<(Layout, bool, usize)> {
                 assert_eq!(held, 2 * chol.nnz_l() - n, "{what}");
             }
         }
+        // The selected inverse written over the factor: the same inverse
+        // and log det; the supernodal factor is gone until the next
+        // factorization, after which it solves again.
+        chol.selected_inverse_in_place();
+        assert_eq!(chol.has_factor(), !chol.is_supernodal(), "{what}");
+        let entries: Vec<(usize, usize)> = (0..n)
+            .flat_map(|j| (col_ptr[j]..col_ptr[j + 1]).map(move |p| (p, j)))
+            .map(|(p, j)| (row_idx[p], j))
+            .collect();
+        let mut got = vec![0.0; entries.len()];
+        chol.gather(&chol.entry_map(&entries).unwrap(), &mut got);
+        for (&(i, j), &g) in entries.iter().zip(&got) {
+            let e = d.inv[(i, j)];
+            assert!(
+                (g - e).abs() <= 1e-10 * scale,
+                "{what}, in place: Z[{i},{j}] = {g}, dense {e}"
+            );
+        }
+        assert!((chol.log_det() - d.log_det).abs() <= 1e-10 * d.log_det.abs().max(1.0));
+        chol.factor(&values).unwrap();
+        assert!(chol.has_factor());
+        let mut x = b.clone();
+        chol.solve_in_place(x.as_mut());
+        assert!(max_abs(&(&x - &x_dense)) <= 1e-10 * max_abs(&x_dense).max(1e-300));
         formed.push((layout, chol.is_supernodal(), chol.n_supernodes()));
     }
     formed
@@ -609,6 +633,18 @@ fn batched_factorization_and_inverse_on_two_threads() {
         }
         let mut z = vec![0.0; pattern.len()];
         chol.gather(&chol.entry_map(&pattern).unwrap(), &mut z);
+        // Written over the factor (the batch reads a copy of its members'
+        // columns): the same values.
+        chol.factor(&values).unwrap();
+        chol.selected_inverse_in_place();
+        let mut z2 = vec![0.0; pattern.len()];
+        chol.gather(&chol.entry_map(&pattern).unwrap(), &mut z2);
+        for (a, b) in z.iter().zip(&z2) {
+            assert!(
+                (a - b).abs() <= 1e-12 * scale,
+                "{threads} threads: in place {b}, {a}"
+            );
+        }
         results.push((ld, x, z));
     }
     let (ld1, x1, z1) = &results[0];

@@ -126,7 +126,8 @@ impl<'a> Mme<'a> {
     }
 
     fn ensure_at(&mut self, x: &[f64]) -> Result<(), RemlError> {
-        if self.st.as_ref().map(|s| &s.x[..]) != Some(x) {
+        // (The score's selected inverse overwrites the factor.)
+        if self.st.as_ref().map(|s| &s.x[..]) != Some(x) || !self.an().chol.has_factor() {
             super::dense::evaluate_or_error(self, x)?;
         }
         Ok(())

@@ -68,10 +68,10 @@ impl Mme<'_> {
         let pt = evaluate_or_error(&mut self, free)?;
         let st = self.st.take().expect("just evaluated");
         let an = self.an_mut();
-        an.chol.selected_inverse();
+        let sums = an.block_sums();
+        an.chol.selected_inverse_in_place();
         let mut zc = std::mem::take(&mut an.zc);
         an.chol.gather(&an.zmap, &mut zc);
-        let sums = an.block_sums();
         let blups = (0..an.w.offsets.len() - 1)
             .map(|t| {
                 let u = st.sol[an.w.offsets[t]..an.w.offsets[t + 1]].to_vec();

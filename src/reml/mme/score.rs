@@ -13,59 +13,59 @@ use nalgebra::DMatrix;
 
 impl Analysis {
     /// Score and AI at the point `st` was evaluated at (`C` factored there).
+    ///
+    /// The working variates and the AI matrix come first (their solve needs
+    /// the factor); then the selected inverse overwrites the factor
+    /// ([`SparseCholesky::selected_inverse_in_place`](crate::sparse::SparseCholesky::selected_inverse_in_place):
+    /// one copy of a crossed model's dense block, not two) and gives the
+    /// traces.
     pub fn score_and_ai(
         &mut self,
         terms: &[Term],
         st: &State,
         ml: bool,
     ) -> Result<ScoreAi, RemlError> {
-        self.chol.selected_inverse();
-        let mut zc = std::mem::take(&mut self.zc);
-        self.chol.gather(&self.zmap, &mut zc);
         let k = st.x.len();
-        let mut score = Vec::with_capacity(k);
+        // Per parameter, `∂log|·|` and the quadratic form of the score.
+        let mut parts = Vec::with_capacity(k);
         let mut f: Vec<Vec<f64>> = Vec::with_capacity(k);
-        let g = self.g_scores(terms, st, &zc, &mut score, &mut f);
-        if g.is_ok() {
-            self.r_scores(st, &zc, &mut score, &mut f);
-        }
-        self.zc = zc;
-        g?;
+        self.g_variates(terms, st, &mut parts, &mut f)?;
+        self.r_variates(st, &mut parts, &mut f);
         let mut ai = self.ai_matrix(&st.q, &f);
+        let mut ml_score = Vec::new();
         if ml {
             // tr(V⁻¹V̇) = tr(PV̇) + correction; FᵀV⁻¹F = FᵀPF + (AᵀF)ᵀ C^{ββ} (AᵀF).
             let (corr, a) = self.ml_corrections(st);
-            for (sc, c) in score.iter_mut().zip(&corr) {
-                *sc -= 0.5 * c;
-            }
+            ml_score = corr;
             let (n, p) = (self.w.n, self.w.p);
             let af = DMatrix::from_fn(p, k, |j, c| (0..n).map(|i| a[j][i] * f[c][i]).sum::<f64>());
             let extra = af.transpose() * &st.beta_cov * &af;
             ai += 0.5 * extra;
         }
+        drop(f);
+        self.chol.selected_inverse_in_place();
+        let mut zc = std::mem::take(&mut self.zc);
+        self.chol.gather(&self.zmap, &mut zc);
+        let mut traces = self.g_traces(st, &zc);
+        traces.extend(self.r_traces(st, &zc));
+        self.zc = zc;
+        let mut score: Vec<f64> = parts
+            .iter()
+            .zip(&traces)
+            .map(|(&(logdet, quad), &trace)| -0.5 * (logdet + trace + quad))
+            .collect();
+        for (sc, c) in score.iter_mut().zip(&ml_score) {
+            *sc -= 0.5 * c;
+        }
         Ok(ScoreAi { score, ai })
     }
 
-    /// Scores and working variates of the parameters of every `G`:
-    /// `∂ℓ/∂θ = −½[∂log|G| + tr(C^{uu}Ḣ) + ûᵀḢû]`, `f = −Z G Ḣ û`.
-    fn g_scores(
-        &mut self,
-        terms: &[Term],
-        st: &State,
-        zc: &[f64],
-        score: &mut Vec<f64>,
-        f: &mut Vec<Vec<f64>>,
-    ) -> Result<(), RemlError> {
+    /// `tr(C^{uu}Ḣ)` for every parameter of every `G`.
+    fn g_traces(&self, st: &State, zc: &[f64]) -> Vec<f64> {
+        let mut out = Vec::new();
         for (t, h) in st.hs.iter().enumerate() {
-            let (lo, hi) = (self.w.offsets[t], self.w.offsets[t + 1]);
-            let u = &st.sol[lo..hi];
             let pos = &self.pat.g_pos[t];
-            if let Some(c) = self.h_chol[t].as_mut() {
-                c.factor(&h.values).map_err(|e| RemlError::InvalidModel {
-                    reason: format!("G⁻¹ of `{}` is not positive definite ({e})", terms[t].name),
-                })?;
-            }
-            for (kk, dh) in h.jacobian.iter().enumerate() {
+            for dh in &h.jacobian {
                 let mut trace = 0.0;
                 for (&q, &d) in pos.iter().zip(dh) {
                     trace += zc[q] * d;
@@ -76,8 +76,33 @@ impl Analysis {
                         trace += zc[pos[q]] * dh[q];
                     }
                 }
+                out.push(trace);
+            }
+        }
+        out
+    }
+
+    /// The parts of the scores (`∂log|G|`, `ûᵀḢû`) and the working variates
+    /// of the parameters of every `G`:
+    /// `∂ℓ/∂θ = −½[∂log|G| + tr(C^{uu}Ḣ) + ûᵀḢû]`, `f = −Z G Ḣ û`.
+    fn g_variates(
+        &mut self,
+        terms: &[Term],
+        st: &State,
+        parts: &mut Vec<(f64, f64)>,
+        f: &mut Vec<Vec<f64>>,
+    ) -> Result<(), RemlError> {
+        for (t, h) in st.hs.iter().enumerate() {
+            let (lo, hi) = (self.w.offsets[t], self.w.offsets[t + 1]);
+            let u = &st.sol[lo..hi];
+            if let Some(c) = self.h_chol[t].as_mut() {
+                c.factor(&h.values).map_err(|e| RemlError::InvalidModel {
+                    reason: format!("G⁻¹ of `{}` is not positive definite ({e})", terms[t].name),
+                })?;
+            }
+            for (kk, dh) in h.jacobian.iter().enumerate() {
                 let quad = quad_form(h, dh, u);
-                score.push(-0.5 * (h.logdet_jacobian[kk] + trace + quad));
+                parts.push((h.logdet_jacobian[kk], quad));
                 // f = −Z G (Ḣ û)
                 let mut gv = sym_matvec(h, dh, u);
                 match self.h_chol[t].as_ref() {
@@ -94,12 +119,27 @@ impl Analysis {
         Ok(())
     }
 
-    /// Scores and working variates of the parameters of `R`:
+    /// The parts of the scores (`∂log|R|`, `êᵀḢê`) and the working
+    /// variates of the parameters of `R`:
     /// `∂ℓ/∂θ = −½[∂log|R| + tr(C⁻¹WᵀḢW) + êᵀḢê]`, `f = −R(Ḣê)`.
-    fn r_scores(&self, st: &State, zc: &[f64], score: &mut Vec<f64>, f: &mut Vec<Vec<f64>>) {
+    fn r_variates(&self, st: &State, parts: &mut Vec<(f64, f64)>, f: &mut Vec<Vec<f64>>) {
+        let rq = &st.q;
+        for (kk, dq) in rq.jacobian.iter().enumerate() {
+            let quad = self.qquad(rq, dq, &st.e);
+            parts.push((rq.logdet_jacobian[kk], quad));
+            // f = ṘQê = −R(Ḣê)
+            let he = self.qmul(rq, dq, &st.e);
+            let mut fc = self.r_mul(rq, &he);
+            fc.iter_mut().for_each(|v| *v = -*v);
+            f.push(fc);
+        }
+    }
+
+    /// `tr(C⁻¹WᵀḢW)` for every parameter of `R`.
+    fn r_traces(&self, st: &State, zc: &[f64]) -> Vec<f64> {
         let rq = &st.q;
         if rq.n_params() == 0 {
-            return;
+            return Vec::new();
         }
         // Per-row leverages only when some derivative of `Q` is not a
         // multiple of the identity: otherwise `Σ_i Ḣ_ii h_i = Ḣ_00 tr(C⁻¹WᵀW)`.
@@ -113,27 +153,24 @@ impl Analysis {
         };
         let total = if per_row { 0.0 } else { self.pat.trace_wtw(zc) };
         let cross = self.cross_leverages(zc);
-        for (kk, dq) in rq.jacobian.iter().enumerate() {
-            // tr(C⁻¹WᵀḢW) = Σ_i Ḣ_ii h_i + 2 Σ_{i>j} Ḣ_ij w_iᵀC⁻¹w_j
-            let mut trace = 0.0;
-            if per_row {
-                for (&k, &h) in diag.iter().zip(&lev) {
-                    trace += dq[k] * h;
+        rq.jacobian
+            .iter()
+            .map(|dq| {
+                // tr(C⁻¹WᵀḢW) = Σ_i Ḣ_ii h_i + 2 Σ_{i>j} Ḣ_ij w_iᵀC⁻¹w_j
+                let mut trace = 0.0;
+                if per_row {
+                    for (&k, &h) in diag.iter().zip(&lev) {
+                        trace += dq[k] * h;
+                    }
+                } else {
+                    trace = dq[diag[0]] * total;
                 }
-            } else {
-                trace = dq[diag[0]] * total;
-            }
-            for (&(k, _, _), &c) in self.pat.q_off.iter().zip(&cross) {
-                trace += 2.0 * dq[k] * c;
-            }
-            let quad = self.qquad(rq, dq, &st.e);
-            score.push(-0.5 * (rq.logdet_jacobian[kk] + trace + quad));
-            // f = ṘQê = −R(Ḣê)
-            let he = self.qmul(rq, dq, &st.e);
-            let mut fc = self.r_mul(rq, &he);
-            fc.iter_mut().for_each(|v| *v = -*v);
-            f.push(fc);
-        }
+                for (&(k, _, _), &c) in self.pat.q_off.iter().zip(&cross) {
+                    trace += 2.0 * dq[k] * c;
+                }
+                trace
+            })
+            .collect()
     }
 
     /// `AI = ½ (FᵀQF − BᵀC⁻¹B)`, `B = WᵀQF`: one multi-column solve.
