@@ -30,6 +30,7 @@
 mod args;
 mod multi_trait;
 mod plots;
+mod progress;
 mod report;
 mod tables;
 
@@ -113,7 +114,17 @@ fn run_command(argv: &[String], progress: Progress) -> Result<Outcome, Failure> 
         Command::Predict(a) => (a, predict_command),
     };
     let opts = options(&a);
+    let start = Instant::now();
     let table = Table::read(&a.data).map_err(|e| data_error(e.to_string()))?;
+    if !a.quiet && (a.progress || std::io::stderr().is_terminal()) {
+        progress(&format!(
+            "read {}: {} rows, {} columns  {:.2} s",
+            a.data,
+            table.n_rows(),
+            table.names().len(),
+            start.elapsed().as_secs_f64()
+        ));
+    }
     command(&a, &table, &opts, progress)
 }
 
@@ -241,17 +252,21 @@ fn fit(
 ) -> Result<RemlFit, Failure> {
     let start = Instant::now();
     let show = !a.quiet && (a.progress || std::io::stderr().is_terminal());
+    let mut left = progress::TimeLeft::default();
     let result = model.fit_with(opts, |it| {
         // (The iterative backend, whose log-likelihood is NaN, prints its
         // own lines.)
         if show && !it.loglik.is_nan() {
+            let elapsed = start.elapsed().as_secs_f64();
+            let eta = left.after(it, elapsed, opts.tol_step, opts.max_iter);
             progress(&format!(
-                "iteration {:>3}  {} log-likelihood {:.6}  step {:.3e}  {:.2} s",
+                "iteration {:>3}  {} log-likelihood {:.6}  step {:.3e}  {}  elapsed {:.2} s",
                 it.iter,
                 opts.method,
                 it.loglik,
                 it.step_norm,
-                start.elapsed().as_secs_f64()
+                progress::left_text(eta),
+                elapsed
             ));
         }
     });
@@ -294,6 +309,12 @@ fn fit_command(
     }
     let start = Instant::now();
     let model = build(a, &a.formulas[0], table)?;
+    if !a.quiet && (a.progress || std::io::stderr().is_terminal()) {
+        progress(&format!(
+            "built the model  {:.2} s",
+            start.elapsed().as_secs_f64()
+        ));
+    }
     let f = fit(&model, opts, a, progress)?;
     let wall = start.elapsed().as_secs_f64();
     let tests = match a.ddf {

@@ -13,7 +13,7 @@ use faer::{Par, Side};
 
 use super::batch::Batches;
 use super::cholesky::{supernodal_position, SparseCholesky};
-use super::cost::{factor_flops, permuted_flops};
+use super::cost::{factor_flops, inverse_flops, permuted_flops};
 use super::error::SparseError;
 use super::factor::SupernodalFactor;
 use super::options::{Layout, Ordering, SparseOptions};
@@ -121,6 +121,7 @@ impl SparseCholesky {
                 symbolic = candidate;
             }
         }
+        let flops = (best, inverse_flops(&symbolic));
         let par = match opts.threads {
             0 => faer::get_global_parallelism(),
             1 => Par::Seq,
@@ -175,6 +176,7 @@ impl SparseCholesky {
             col_to_super,
             supernodal,
             par,
+            flops,
             log_det: f64::NAN,
             factored: false,
             inverted: false,

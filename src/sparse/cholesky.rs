@@ -13,7 +13,7 @@ use super::batch::Batches;
 use super::entry_map::EntryMap;
 use super::error::SparseError;
 use super::factor::SupernodalFactor;
-use super::parallel::par_for;
+use super::parallel::{par_for, profiled};
 use super::selinv::{SelinvWorkspace, Storage};
 
 /// A symmetric positive-definite matrix of fixed pattern, factored again and
@@ -35,6 +35,9 @@ pub struct SparseCholesky {
     /// numeric factorization (faer's, for the simplicial layout).
     pub(super) supernodal: Option<(Batches, SupernodalFactor)>,
     pub(super) par: Par,
+    /// The flops of a factorization and of a selected inverse (for the
+    /// profile, `COVREML_PROFILE`).
+    pub(super) flops: (f64, f64),
     pub(super) log_det: f64,
     pub(super) factored: bool,
     pub(super) inverted: bool,
@@ -121,7 +124,11 @@ impl SparseCholesky {
         if let (SymbolicCholeskyRaw::Supernodal(sn), Some((batches, numeric))) =
             (self.symbolic.raw(), self.supernodal.as_mut())
         {
-            if let Err(k) = numeric.factor(sn, batches, values, &mut self.l_values, self.par) {
+            let (l, par) = (&mut self.l_values, self.par);
+            let result = profiled("factorization", self.flops.0, || {
+                numeric.factor(sn, batches, values, l, par)
+            });
+            if let Err(k) = result {
                 return Err(SparseError::NotPositiveDefinite {
                     column: self.original(k),
                 });
@@ -271,21 +278,22 @@ impl SparseCholesky {
         let ws = self
             .selinv_ws
             .get_or_insert_with(|| SelinvWorkspace::new(&storage, self.n));
+        let (flops, par) = (self.flops.1, self.par);
         if in_place {
             self.z_values = Vec::new();
-            super::selinv::selected_inverse(&storage, None, &mut self.l_values, ws, self.par);
+            let l = &mut self.l_values;
+            profiled("selected inverse", flops, || {
+                super::selinv::selected_inverse(&storage, None, l, ws, par)
+            });
             self.consumed = true;
         } else {
             if self.z_values.len() != self.l_values.len() {
                 self.z_values = vec![0.0; self.l_values.len()];
             }
-            super::selinv::selected_inverse(
-                &storage,
-                Some(&self.l_values),
-                &mut self.z_values,
-                ws,
-                self.par,
-            );
+            let (l, z) = (&self.l_values, &mut self.z_values);
+            profiled("selected inverse", flops, || {
+                super::selinv::selected_inverse(&storage, Some(l), z, ws, par)
+            });
         }
         self.inverted = true;
     }

@@ -25,6 +25,23 @@ pub(super) fn factor_flops(symbolic: &SymbolicCholesky<usize>) -> f64 {
     }
 }
 
+/// The flops of a selected inverse with this (supernodal) symbolic factor,
+/// for the profile: per supernode of `w` columns and `m` rows below,
+/// `2w³/3` (the triangular inverse and `L⁻ᵀL⁻¹`), `2mw²` (`Y` and
+/// `YᵀZ_RJ`) and `2m²w` (`Z_RR Y`).
+pub(super) fn inverse_flops(symbolic: &SymbolicCholesky<usize>) -> f64 {
+    match symbolic.raw() {
+        SymbolicCholeskyRaw::Simplicial(_) => 2.0 * factor_flops(symbolic),
+        SymbolicCholeskyRaw::Supernodal(sn) => (0..sn.n_supernodes())
+            .map(|s| {
+                let w = (sn.supernode_end()[s] - sn.supernode_begin()[s]) as f64;
+                let m = sn.supernode(s).pattern().len() as f64;
+                2.0 * w * w * w / 3.0 + 2.0 * m * w * w + 2.0 * m * m * w
+            })
+            .sum(),
+    }
+}
+
 /// `Σ c_j²` over the columns of the Cholesky factor of `P A Pᵀ` (`c_j` the
 /// nonzeros of column `j`, diagonal included; `inv[old] = new`), from the
 /// elimination tree and the row subtrees of the lower triangle of `A`, or

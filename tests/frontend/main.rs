@@ -13,6 +13,7 @@ mod iterative;
 mod messy_data;
 mod multi_trait;
 mod predict;
+mod progress;
 mod random_inputs;
 mod random_structures;
 mod residual_keywords;
