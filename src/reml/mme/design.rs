@@ -171,12 +171,21 @@ impl RowDesign {
     /// `Wᵀ diag(d) F` for the columns of `f` (each of length `n`), as a
     /// `dim × k` column-major buffer.
     pub fn tmul_weighted(&self, d: &[f64], f: &[&[f64]]) -> Vec<f64> {
+        self.tmul_by(|i| d[i], f)
+    }
+
+    /// `Wᵀ F` for the columns of `f` (each of length `n`).
+    pub fn tmul(&self, f: &[&[f64]]) -> Vec<f64> {
+        self.tmul_by(|_| 1.0, f)
+    }
+
+    fn tmul_by(&self, d: impl Fn(usize) -> f64, f: &[&[f64]]) -> Vec<f64> {
         let k = f.len();
         let mut out = vec![0.0; self.dim * k];
         for i in 0..self.n {
             let (c, v) = self.row(i);
             for (col, fc) in f.iter().enumerate() {
-                let a = d[i] * fc[i];
+                let a = d(i) * fc[i];
                 if a == 0.0 {
                     continue;
                 }

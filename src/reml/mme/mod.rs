@@ -209,7 +209,7 @@ impl<'a> Mme<'a> {
              or fit it as a random term)",
         )
         .map_err(EvalFail::Model)?;
-        let mut sol = an.w.tmul_weighted(&an.ones, &[qy]);
+        let mut sol = an.w.tmul(&[qy]);
         an.solve(&mut sol, 1);
         let mut beta_cov = DMatrix::zeros(p, p);
         let mut c_ub = if ml {

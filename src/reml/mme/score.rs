@@ -173,16 +173,26 @@ impl Analysis {
             .collect()
     }
 
-    /// `AI = ½ (FᵀQF − BᵀC⁻¹B)`, `B = WᵀQF`: one multi-column solve.
+    /// `AI = ½ (FᵀQF − BᵀC⁻¹B)`, `B = WᵀQF`: one multi-column solve. For a
+    /// diagonal `Q`, `QF` is never formed (`B = Wᵀ diag(q) F`).
     fn ai_matrix(&self, rq: &crate::SparseInverse<f64>, f: &[Vec<f64>]) -> DMatrix<f64> {
         let (n, dim, k) = (self.w.n, self.w.dim, f.len());
-        let qf: Vec<Vec<f64>> = f.iter().map(|c| self.qmul(rq, &rq.values, c)).collect();
-        let fr: Vec<&[f64]> = qf.iter().map(|c| c.as_slice()).collect();
-        let b = self.w.tmul_weighted(&self.ones, &fr);
+        let fr: Vec<&[f64]> = f.iter().map(|c| c.as_slice()).collect();
+        let (b, qf) = if self.q_chol.is_none() {
+            (self.w.tmul_weighted(&rq.values, &fr), Vec::new())
+        } else {
+            let qf: Vec<Vec<f64>> = f.iter().map(|c| self.qmul(rq, &rq.values, c)).collect();
+            let qr: Vec<&[f64]> = qf.iter().map(|c| c.as_slice()).collect();
+            (self.w.tmul(&qr), qf)
+        };
         let mut cb = b.clone();
         self.solve(&mut cb, k);
         let ai = DMatrix::from_fn(k, k, |a, c| {
-            let ff: f64 = (0..n).map(|i| f[a][i] * qf[c][i]).sum();
+            let ff: f64 = if qf.is_empty() {
+                (0..n).map(|i| f[a][i] * (rq.values[i] * f[c][i])).sum()
+            } else {
+                (0..n).map(|i| f[a][i] * qf[c][i]).sum()
+            };
             let bb: f64 = (0..dim).map(|i| b[a * dim + i] * cb[c * dim + i]).sum();
             0.5 * (ff - bb)
         });
