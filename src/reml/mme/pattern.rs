@@ -170,8 +170,8 @@ impl Pattern {
             let (q0, q1) = (self.col_ptr[c], self.col_ptr[c + 1]);
             // The diagonal is first in each column; the others count twice.
             s += m[q0] * self.wtw[q0];
-            for q in q0 + 1..q1 {
-                s += 2.0 * m[q] * self.wtw[q];
+            for (&v, &a) in m[q0 + 1..q1].iter().zip(&self.wtw[q0 + 1..q1]) {
+                s += 2.0 * v * a;
             }
         }
         s
