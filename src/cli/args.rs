@@ -74,8 +74,9 @@ by the REML/ML profile likelihood (lme4's profile confint).
 and one caterpillar plot
 per random term and coefficient (blups_TERM_COEF.svg: BLUPs +- 1.96
 sqrt(PEV), ordered).
---progress prints one line per iteration on stderr (iteration,
-log-likelihood, step, seconds); it is on by default when stderr is a
+--progress prints a line on stderr after reading the file and after
+building the model, then one per iteration (iteration, log-likelihood,
+step, estimated time left, seconds); it is on by default when stderr is a
 terminal; --quiet silences it.
 --backend iterative fits (1|f) terms with an iid residual (REML) without
 factoring: conjugate gradients on the data and random-probe traces, memory

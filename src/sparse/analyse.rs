@@ -19,6 +19,10 @@ use super::factor::SupernodalFactor;
 use super::options::{Layout, Ordering, SparseOptions};
 use super::pattern::{check_lower_csc, Diagonal};
 
+/// Above this many stored entries of the lower triangle, a given candidate
+/// ordering is used without trying AMD (see `analyse_best`).
+const AMD_MAX_ENTRIES: usize = 8_000_000;
+
 fn oom(what: &'static str) -> impl Fn(FaerError) -> SparseError {
     move |e| match e {
         FaerError::IndexOverflow => SparseError::InvalidPattern {
@@ -87,13 +91,24 @@ impl SparseCholesky {
         // triangle whatever `side` says, so the identity ordering is given as
         // an explicit (custom) permutation, which honours `side`.
         let identity: Vec<usize> = (0..n).collect();
-        let mut symbolic = symbolic_with(match opts.ordering {
-            Ordering::Amd => SymmetricOrdering::Amd,
-            Ordering::Identity => {
-                SymmetricOrdering::Custom(PermRef::new_checked(&identity, &identity, n))
-            }
-        })?;
-        let mut best = factor_flops(&symbolic);
+        // AMD on a large pattern with a candidate from the model's structure
+        // is not run: at 27 million rows of a crossed design it took minutes
+        // of one thread (longer than the factorization it would order),
+        // where the structural ordering is the cheaper one (see the caller).
+        let skip_amd = matches!(opts.ordering, Ordering::Amd)
+            && !candidates.is_empty()
+            && row_idx.len() > AMD_MAX_ENTRIES;
+        let mut chosen = if skip_amd {
+            None
+        } else {
+            Some(symbolic_with(match opts.ordering {
+                Ordering::Amd => SymmetricOrdering::Amd,
+                Ordering::Identity => {
+                    SymmetricOrdering::Custom(PermRef::new_checked(&identity, &identity, n))
+                }
+            })?)
+        };
+        let mut best = chosen.as_ref().map_or(f64::INFINITY, factor_flops);
         for (k, fwd) in candidates.iter().enumerate() {
             let mut inv = vec![usize::MAX; n];
             for (new, &old) in fwd.iter().enumerate() {
@@ -118,9 +133,13 @@ impl SparseCholesky {
             let flops = factor_flops(&candidate);
             if flops < best {
                 best = flops;
-                symbolic = candidate;
+                chosen = Some(candidate);
             }
         }
+        let symbolic = match chosen {
+            Some(s) => s,
+            None => symbolic_with(SymmetricOrdering::Amd)?,
+        };
         let flops = (best, inverse_flops(&symbolic));
         let par = match opts.threads {
             0 => faer::get_global_parallelism(),
