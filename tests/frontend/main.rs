@@ -14,5 +14,6 @@ mod messy_data;
 mod multi_trait;
 mod predict;
 mod random_inputs;
+mod readme;
 mod random_structures;
 mod residual_keywords;
