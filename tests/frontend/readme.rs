@@ -81,7 +81,11 @@ fn steps() -> Vec<Step> {
             .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
             .map(words)
             .collect();
-        let expected = b[i + 1].1.lines().map(|l| l.trim_end().to_string()).collect();
+        let expected = b[i + 1]
+            .1
+            .lines()
+            .map(|l| l.trim_end().to_string())
+            .collect();
         steps.push(Step { commands, expected });
         i += 2;
     }
@@ -269,7 +273,10 @@ fn readme_worked_example_numbers_are_r_s() {
 
     // Fit: lme4's REML fit.
     let fit = &steps[0].expected;
-    agrees(fields(fit, "REML criterion")[4], num(&lme4["deviance_or_remlcrit"]));
+    agrees(
+        fields(fit, "REML criterion")[4],
+        num(&lme4["deviance_or_remlcrit"]),
+    );
     let (v0, v1, c01) = (
         vc(Some("(Intercept)"), None),
         vc(Some("Days"), None),
