@@ -188,6 +188,63 @@ fn ar1_term_matches_an_independent_reml() {
     }
 }
 
+/// `ar1(0 + factor(time) | subject)` with one record per subject and time
+/// and an iid residual: identified (the AR1 correlation separates the two
+/// variances over 5 times) and fitted to the independent dense REML's
+/// maximum (`ar1_term_single.json`). What is truly not identified with one
+/// record per level is still refused: `cs` and `us` terms (their span holds
+/// the identity, the residual's direction) and `ar1` over only 2 times.
+#[test]
+fn ar1_term_with_one_record_per_level_is_identified() {
+    let r: Value = serde_json::from_str(
+        &std::fs::read_to_string(data("ar1_term_single.json")).unwrap(),
+    )
+    .unwrap();
+    let v = fit("ar1_term_single.csv", r["formula"].as_str().unwrap(), &[]);
+    close("loglik", f(&v["loglik"]), f(&r["loglik"]), 1e-8);
+    close("sigma2", component(&v, "subject", None, None), f(&r["sigma2"]), 1e-4);
+    close("rho", component(&v, "subject", Some("rho"), None), f(&r["rho"]), 1e-4);
+    close("residual", component(&v, "Residual", None, None), f(&r["residual"]), 1e-4);
+    for (i, b) in r["beta"].as_array().unwrap().iter().enumerate() {
+        close("beta", f(&v["beta"][i]), f(b), 1e-6);
+    }
+
+    let refused = |file: &str, formula: &str| {
+        let argv: Vec<String> = ["fit", file, "--formula", formula]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let out = covreml::cli::run(&argv);
+        assert_eq!(out.status, 2, "{formula}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("exactly one observation")
+                && out.stderr.contains("confounded with the residual variance"),
+            "{formula}: {}",
+            out.stderr
+        );
+    };
+    let single = data("ar1_term_single.csv");
+    refused(&single, "y ~ factor(time) + cs(0 + factor(time) | subject)");
+    refused(&single, "y ~ factor(time) + (0 + factor(time) | subject)");
+    // Two times: V per subject has two distinct entries, three parameters.
+    let text = std::fs::read_to_string(&single).unwrap();
+    let two: String = text
+        .lines()
+        .filter(|l| {
+            let t = l.split(',').nth(1).unwrap();
+            t == "time" || t == "1" || t == "2"
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path = std::env::temp_dir().join(format!("covreml_ar1_two_{}.csv", std::process::id()));
+    std::fs::write(&path, two).unwrap();
+    refused(
+        path.to_str().unwrap(),
+        "y ~ factor(time) + ar1(0 + factor(time) | subject)",
+    );
+    let _ = std::fs::remove_file(&path);
+}
+
 /// `fa(0 + env | gen, 1)` against an independent dense REML: the
 /// log-likelihood, `ΛΛᵀ + Ψ` (the loadings only up to sign) and `σ²`.
 #[test]
