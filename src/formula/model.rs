@@ -59,6 +59,9 @@ pub struct RandomTermInfo {
     /// The known relationship matrix of the levels, described
     /// (`pedigree A (ped.csv, 212 ids)`), if the grouping column has one.
     pub relationship: Option<String>,
+    /// Where that matrix comes from, and its source (the file given to
+    /// `--pedigree` or `--grm`), if the grouping column has one.
+    pub relationship_source: Option<(super::RelationshipKind, String)>,
     /// How each coefficient is computed from a row.
     pub(super) slopes: Vec<CoefColumn>,
     pub(super) group_vars: Vec<Var>,

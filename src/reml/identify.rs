@@ -40,7 +40,7 @@ pub(crate) fn check_term<'a>(
         term: name.to_string(),
         reason,
     };
-    let (n, q) = z.dims();
+    let (_, q) = z.dims();
     if q == 0 {
         return Err(fail("its design Z has no columns".into()));
     }
@@ -238,7 +238,10 @@ fn confounded_with_residual(
         let Some(Ok((_, dd))) = g.diagonal_f64(&shifted) else {
             return None;
         };
-        cols.extend(dd.iter().map(|d| l.iter().map(|&i| d[i]).collect::<Vec<f64>>()));
+        cols.extend(
+            dd.iter()
+                .map(|d| l.iter().map(|&i| d[i]).collect::<Vec<f64>>()),
+        );
     } else {
         if q > DENSE_LIMIT {
             return None;

@@ -196,15 +196,29 @@ fn ar1_term_matches_an_independent_reml() {
 /// the identity, the residual's direction) and `ar1` over only 2 times.
 #[test]
 fn ar1_term_with_one_record_per_level_is_identified() {
-    let r: Value = serde_json::from_str(
-        &std::fs::read_to_string(data("ar1_term_single.json")).unwrap(),
-    )
-    .unwrap();
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(data("ar1_term_single.json")).unwrap())
+            .unwrap();
     let v = fit("ar1_term_single.csv", r["formula"].as_str().unwrap(), &[]);
     close("loglik", f(&v["loglik"]), f(&r["loglik"]), 1e-8);
-    close("sigma2", component(&v, "subject", None, None), f(&r["sigma2"]), 1e-4);
-    close("rho", component(&v, "subject", Some("rho"), None), f(&r["rho"]), 1e-4);
-    close("residual", component(&v, "Residual", None, None), f(&r["residual"]), 1e-4);
+    close(
+        "sigma2",
+        component(&v, "subject", None, None),
+        f(&r["sigma2"]),
+        1e-4,
+    );
+    close(
+        "rho",
+        component(&v, "subject", Some("rho"), None),
+        f(&r["rho"]),
+        1e-4,
+    );
+    close(
+        "residual",
+        component(&v, "Residual", None, None),
+        f(&r["residual"]),
+        1e-4,
+    );
     for (i, b) in r["beta"].as_array().unwrap().iter().enumerate() {
         close("beta", f(&v["beta"][i]), f(b), 1e-6);
     }
@@ -403,6 +417,47 @@ fn summary_names_structures_relationships_and_weights() {
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert!(out.stdout.contains("Prior weights: w"), "{}", out.stdout);
     assert!(out.stdout.contains("diag covariance"), "{}", out.stdout);
+}
+
+/// `--json` says what model was fitted: each random term's structure
+/// keyword (and `fa` order), coefficients, number of levels and known
+/// relationship (kind and file), and the weights column.
+#[test]
+fn json_names_structures_relationships_and_weights() {
+    let ped = data("animal_pedigree.csv");
+    let v = fit(
+        "animal_records.csv",
+        "y ~ sex + (1 | animal)",
+        &["--pedigree", &format!("animal={ped}")],
+    );
+    let t = &v["random_terms"][0];
+    assert_eq!(t["name"], "animal");
+    assert_eq!(t["structure"], "us");
+    assert_eq!(t["n_levels"], 202);
+    assert_eq!(t["relationship"]["kind"], "pedigree");
+    assert_eq!(t["relationship"]["file"], ped.as_str());
+    assert_eq!(v["weights"], Value::Null);
+
+    let v = fit(
+        "sleepstudy_weights.csv",
+        "Reaction ~ Days + diag(1 + Days | Subject)",
+        &["--weights", "w"],
+    );
+    let t = &v["random_terms"][0];
+    assert_eq!(t["structure"], "diag");
+    assert_eq!(
+        t["coefficients"],
+        serde_json::json!(["(Intercept)", "Days"])
+    );
+    assert_eq!(t["relationship"], Value::Null);
+    assert_eq!(v["weights"], "w");
+
+    let v = fit("met_fa.csv", "y ~ env + fa(0 + env | gen, 1)", &[]);
+    let t = &v["random_terms"][0];
+    assert_eq!(
+        (t["structure"].as_str(), t["fa_order"].as_u64()),
+        (Some("fa"), Some(1))
+    );
 }
 
 /// Spatial residuals per block and without a nugget against nlme's gls.
