@@ -6,6 +6,11 @@
 //! where the README writes `…`. The numbers shown are then compared with
 //! the R references (lme4, lmerTest/pbkrtest, lme4's `predict`) to the
 //! digits printed.
+//!
+//! The formula section's table of keywords (between `<!-- keywords:begin -->`
+//! and `<!-- keywords:end -->`): every example runs (exit 0, or 3 where the
+//! row says so), and no residual keyword or random-term structure is
+//! missing from it.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -356,5 +361,109 @@ fn readme_worked_example_numbers_are_r_s() {
             .unwrap();
         agrees(f[3], num(&r["blup"]));
         agrees(f[4], num(&r["pev_se"]));
+    }
+}
+
+/// The rows of the README's keyword table: (keyword cell, meaning, argv).
+fn keyword_rows() -> Vec<(String, String, Vec<String>)> {
+    let readme = std::fs::read_to_string(format!("{ROOT}/README.md")).unwrap();
+    let begin = readme
+        .find("<!-- keywords:begin -->")
+        .expect("keywords:begin marker");
+    let end = readme
+        .find("<!-- keywords:end -->")
+        .expect("keywords:end marker");
+    readme[begin..end]
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            // Cells are separated by `|` not preceded by a backslash.
+            let mut cells = Vec::new();
+            let mut cur = String::new();
+            let mut chars = l.chars().peekable();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' if chars.peek() == Some(&'|') => {
+                        cur.push('|');
+                        chars.next();
+                    }
+                    '|' => cells.push(std::mem::take(&mut cur).trim().to_string()),
+                    c => cur.push(c),
+                }
+            }
+            assert_eq!(cells.len(), 4, "a row of three cells: {l}");
+            let example = cells[3].trim_matches('`');
+            let mut argv = words(example);
+            assert_eq!(argv.remove(0), "covreml", "{example}");
+            (cells[1].clone(), cells[2].clone(), argv)
+        })
+        .collect()
+}
+
+#[test]
+fn readme_keyword_table_runs_and_is_complete() {
+    let rows = keyword_rows();
+    let mut residuals = Vec::new();
+    let mut formulas = Vec::new();
+    for (keyword, meaning, argv) in &rows {
+        let argv: Vec<String> = argv
+            .iter()
+            .map(|w| match w.find("tests/data/") {
+                Some(i) => format!("{}{ROOT}/{}", &w[..i], &w[i..]),
+                None => w.clone(),
+            })
+            .chain(["--quiet".to_string()])
+            .collect();
+        let out = covreml::cli::run(&argv);
+        let allowed: &[u8] = if meaning.contains("exit 3") {
+            &[3]
+        } else {
+            &[0]
+        };
+        assert!(
+            allowed.contains(&out.status),
+            "{keyword}: exit {} for {argv:?}: {}",
+            out.status,
+            out.stderr
+        );
+        let after = |opt: &str| {
+            argv.iter()
+                .position(|w| w == opt)
+                .map(|i| argv[i + 1].clone())
+        };
+        residuals.extend(after("--residual"));
+        formulas.extend(after("--formula"));
+    }
+    // Every residual keyword the parser knows (its error message lists them).
+    for k in [
+        "iid",
+        "diag(",
+        "ar1(",
+        "car1(",
+        "cs(",
+        "us(",
+        "arh(",
+        "csh(",
+        "exp(",
+        "gau(",
+        "sph(",
+        ", nugget",
+        "ar1(row):ar1(col)",
+    ] {
+        assert!(
+            residuals
+                .iter()
+                .any(|r| r.starts_with(k) || (k.starts_with(',') && r.contains(k))),
+            "no example of the residual keyword `{k}` in the README's table"
+        );
+    }
+    // Every random-term structure and form.
+    for k in [
+        "us(", "diag(", "cs(", "ar1(", "fa(", "||", "(1 + ", "/", "(Days | ",
+    ] {
+        assert!(
+            formulas.iter().any(|f| f.contains(k)),
+            "no example of the random-term form `{k}` in the README's table"
+        );
     }
 }
