@@ -139,12 +139,11 @@ pub(crate) fn normal_quantile(p: f64) -> f64 {
     }
 }
 
-/// A scatter plot of `points` with a reference line through `line`.
+/// A scatter plot of `points` with a reference line through `line`;
+/// `[title, x_desc, y_desc]` its texts.
 fn scatter(
     path: &Path,
-    title: &str,
-    x_desc: &str,
-    y_desc: &str,
+    [title, x_desc, y_desc]: [&str; 3],
     points: &[(f64, f64)],
     line: [(f64, f64); 2],
     ranges: Option<(std::ops::Range<f64>, std::ops::Range<f64>)>,
@@ -234,9 +233,11 @@ pub(crate) fn write_plots(
     let path = dir.join("residuals_fitted.svg");
     scatter(
         &path,
-        "Residuals against fitted values",
-        "fitted (conditional)",
-        "residual",
+        [
+            "Residuals against fitted values",
+            "fitted (conditional)",
+            "residual",
+        ],
         &points,
         [(xr.start, 0.0), (xr.end, 0.0)],
         None,
@@ -269,9 +270,11 @@ pub(crate) fn write_plots(
     let path = dir.join("qq.svg");
     scatter(
         &path,
-        "Normal QQ plot of the standardised residuals",
-        "normal quantile",
-        "standardised residual",
+        [
+            "Normal QQ plot of the standardised residuals",
+            "normal quantile",
+            "standardised residual",
+        ],
         &qq,
         [(lo, lo), (hi, hi)],
         Some((qx, qy)),
@@ -291,12 +294,14 @@ pub(crate) fn write_plots(
         let yr = range(ll.iter().map(|p| p.1));
         scatter(
             &path,
-            &format!(
-                "{} log-likelihood by iteration (line: the final value)",
-                fit.method
-            ),
-            "iteration",
-            "log-likelihood",
+            [
+                &format!(
+                    "{} log-likelihood by iteration (line: the final value)",
+                    fit.method
+                ),
+                "iteration",
+                "log-likelihood",
+            ],
             &ll,
             [(xr.start, last.1), (xr.end, last.1)],
             Some((xr, yr)),

@@ -503,7 +503,7 @@ impl FormulaModel {
             };
             // ℓ(1) − ℓ(2) = ½ m log 2 − b/4.
             let b = 2.0 * m * std::f64::consts::LN_2 - 4.0 * (l1 - l2);
-            if !(b > 0.0) {
+            if b.is_nan() || b <= 0.0 {
                 continue;
             }
             let s = b / m;
