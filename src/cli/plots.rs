@@ -475,10 +475,10 @@ fn semivariogram(
         .collect();
     let mut csv = String::from("kind,distance,pairs,semivariance\n");
     for p in &points {
-        csv.push_str(&format!("empirical,{:e},{},{:e}\n", p.0, p.2, p.1));
+        csv.push_str(&format!("empirical,{},{},{}\n", p.0, p.2, p.1));
     }
     for p in &line {
-        csv.push_str(&format!("model,{:e},0,{:e}\n", p.0, p.1));
+        csv.push_str(&format!("model,{},0,{}\n", p.0, p.1));
     }
     let csv_path = path.with_file_name("semivariogram.csv");
     std::fs::write(&csv_path, csv).map_err(|e| plot_error(&csv_path, e))?;
@@ -551,6 +551,12 @@ fn caterpillar(
         .y_label_area_size(60)
         .build_cartesian_2d(xr, -0.5..(m - 0.5).max(0.5))
         .map_err(|e| err(&e))?;
+    // Smaller points when there are many levels (they would overlap).
+    let radius = match rows.len() {
+        0..=40 => 3,
+        41..=150 => 2,
+        _ => 1,
+    };
     // Level names on the axis when they fit (at most 40 levels).
     let label = |y: &f64| {
         let i = y.round();
@@ -565,7 +571,11 @@ fn caterpillar(
         .max_light_lines(1)
         .x_label_formatter(&tick)
         .x_desc("BLUP")
-        .y_desc("level (ordered by BLUP)")
+        .y_desc(if rows.len() <= 40 {
+            "level (ordered by BLUP)".to_string()
+        } else {
+            format!("{} levels, ordered by BLUP", rows.len())
+        })
         .y_labels(if rows.len() <= 40 { rows.len() } else { 0 })
         .y_label_formatter(&label)
         .draw()
@@ -588,7 +598,7 @@ fn caterpillar(
         .draw_series(
             rows.iter()
                 .enumerate()
-                .map(|(i, r)| Circle::new((r.1, i as f64), 3, BLUE.filled())),
+                .map(|(i, r)| Circle::new((r.1, i as f64), radius, BLUE.filled())),
         )
         .map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;
