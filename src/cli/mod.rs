@@ -11,7 +11,7 @@
 //!         [--ddf satterthwaite|kenward-roger|residual] [--ci wald|profile]
 //!         [--plots DIR] [--progress] [--probes N] [--seed S]
 //!         [--pedigree COL=PED.csv] [--grm COL=MATRIX.csv] [--weights COL]
-//! covreml lrt DATA.csv --formula "M0" --formula "M1" [--json] [--quiet]
+//! covreml lrt DATA.csv --formula "M0" --formula "M1" [--json] [--quiet] [--progress]
 //! covreml predict DATA.csv --formula F --newdata NEW.csv [--population] [--se] [--json]
 //! ```
 //!
