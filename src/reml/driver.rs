@@ -636,11 +636,15 @@ fn iterate(
                     (r.point, 0)
                 }
                 None if step_norm > 0.0
-                    && change.abs() <= opts.tol_loglik * (1.0 + cur.ll.abs()) =>
+                    && change.abs() <= opts.tol_loglik * (1.0 + cur.ll.abs())
+                    && predicted.abs() <= opts.tol_loglik * (1.0 + cur.ll.abs()) =>
                 {
                     // Nothing raises the log-likelihood beyond its rounding
-                    // level, and the last step changed it by less than the
-                    // tolerance: a maximum along a flat ridge (a boundary).
+                    // level, the last step changed it by less than the
+                    // tolerance, and the AI step promises no more: a maximum
+                    // along a flat ridge (a boundary). A step that promises
+                    // more and gains nothing says the score is not to be
+                    // trusted (lost digits): not converged.
                     run.warnings.push(format!(
                         "converged where no step (AI, Levenberg–Marquardt or a single-parameter \
                          probe) raises the log-likelihood beyond its rounding level; a score \
