@@ -55,29 +55,19 @@ pub(super) fn iterate(
             return Ok(Stop::Switch);
         }
         let step_norm = norm(&e);
-        let free_score: Vec<f64> = (0..score.len())
-            .filter(|i| !held.contains(i))
-            .map(|i| score[i])
-            .collect();
-        let score_norm = norm(&free_score);
+        let score_norm = norm(&free_part(&score, &held));
         let change = cur.ll - run.prev_ll;
         let predicted: f64 = 0.5 * score.iter().zip(&e).map(|(a, b)| a * b).sum::<f64>();
         let converged = converged(cur, &score, &d, &e, change, predicted, score_norm, opts);
         let at_noise_only = converged == Some(true);
-        let x_user = space.plan.to_x(&cur.x);
         let entry = Iteration {
             iter: it,
-            natural: natural(&x_user, &params.transforms),
-            free: x_user,
-            beta: fx.unshift_beta(cur.beta.clone()),
-            loglik: cur.ll,
             loglik_change: change,
             score: score.clone(),
             score_norm,
             ai: ai.clone(),
-            step: Vec::new(),
             step_norm,
-            halvings: 0,
+            ..at_point(space, params, fx, cur)
         };
         record(&mut run.history, entry, opts, observer);
         let done = |termination| {
@@ -91,13 +81,8 @@ pub(super) fn iterate(
         if converged.is_some() {
             return done(Termination::Converged);
         }
-        if let Some(i) = diverging(&space.params, &run.start, &cur.x, &e, &space.hi) {
-            return done(Termination::NoInteriorOptimum {
-                param: space.params.names[i].clone(),
-            });
-        }
-        if it >= opts.max_iter {
-            return done(Termination::IterationLimit);
+        if let Some(t) = out_of_bounds_or_time(space, &run.start, cur, &e, it, opts) {
+            return done(t);
         }
         let searched = if step_norm > 0.0 {
             line_search(
@@ -144,13 +129,7 @@ pub(super) fn iterate(
             }
         };
         let last = run.history.last_mut().expect("just pushed");
-        last.step = space
-            .plan
-            .to_x(&next.x)
-            .iter()
-            .zip(&last.free)
-            .map(|(a, b)| a - b)
-            .collect();
+        last.step = user_step(space, &last.free, &next.x);
         last.halvings = halvings;
         run.prev_ll = run.cur.ll;
         run.cur = next;
@@ -233,4 +212,63 @@ fn fallback(
         )
     };
     Ok(Err(Termination::Stalled { reason }))
+}
+
+/// The history entry of the point `cur` (on the user's scale), with
+/// score, AI matrix and step still empty.
+fn at_point(space: &Space, params: &ParamInfo, fx: &Fixed, cur: &Point) -> Iteration {
+    let x_user = space.plan.to_x(&cur.x);
+    Iteration {
+        iter: 0,
+        natural: natural(&x_user, &params.transforms),
+        free: x_user,
+        beta: fx.unshift_beta(cur.beta.clone()),
+        loglik: cur.ll,
+        loglik_change: f64::NAN,
+        score: Vec::new(),
+        score_norm: f64::NAN,
+        ai: DMatrix::zeros(0, 0),
+        step: Vec::new(),
+        step_norm: 0.0,
+        halvings: 0,
+    }
+}
+
+/// The step from the user's free parameters `from` to the optimiser's `to`,
+/// on the user's scale.
+fn user_step(space: &Space, from: &[f64], to: &[f64]) -> Vec<f64> {
+    space
+        .plan
+        .to_x(to)
+        .iter()
+        .zip(from)
+        .map(|(a, b)| a - b)
+        .collect()
+}
+
+/// The entries of `v` outside `held`.
+fn free_part(v: &[f64], held: &[usize]) -> Vec<f64> {
+    (0..v.len())
+        .filter(|i| !held.contains(i))
+        .map(|i| v[i])
+        .collect()
+}
+
+/// The end of an iteration that did not converge: a parameter running
+/// towards infinity ([`diverging`]: no interior optimum) or the iteration
+/// limit.
+fn out_of_bounds_or_time(
+    space: &Space,
+    start: &[f64],
+    cur: &Point,
+    e: &[f64],
+    it: usize,
+    opts: &RemlOptions,
+) -> Option<Termination> {
+    if let Some(i) = diverging(&space.params, start, &cur.x, e, &space.hi) {
+        return Some(Termination::NoInteriorOptimum {
+            param: space.params.names[i].clone(),
+        });
+    }
+    (it >= opts.max_iter).then_some(Termination::IterationLimit)
 }
