@@ -134,6 +134,6 @@ pub(crate) fn ill_conditioned_g(params: &ParamInfo, x: &[f64]) -> Option<(String
         .iter()
         .filter(|b| b.idx.iter().all(|&i| i < params.random))
         .map(|b| (b.prefix.clone(), min_relative_pivot(&b.sigma(x)).max(0.0)))
-        .filter(|(_, p)| !(*p >= IMPRECISE_PIVOT))
+        .filter(|(_, p)| p.is_nan() || *p < IMPRECISE_PIVOT)
         .min_by(|a, b| a.1.total_cmp(&b.1))
 }

@@ -149,7 +149,7 @@ fn profile_range(
             &mut run,
             params,
             fx,
-            &quiet,
+            quiet,
             &mut |_| {},
             false,
         );
