@@ -348,6 +348,10 @@ impl Evaluator for Mme<'_> {
         out
     }
 
+    fn inverts_g(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> String {
         let an = self.an();
         format!(
