@@ -215,7 +215,28 @@ impl MixedModel {
         }
         let params = self.params();
         let mut ev = self.evaluator(opts.backend, opts.method, opts.jacobian)?;
-        let fit = driver::fit(&params, ev.as_mut(), &self.fixed, opts, &mut observer)?;
+        let fit = match driver::fit(&params, ev.as_mut(), &self.fixed, opts, &mut observer) {
+            Err(RemlError::NearlySingularG { term, detail })
+                if ev.inverts_g()
+                    && opts.backend == Backend::Auto
+                    && self.n() <= singular_g::DENSE_COMPLETION_MAX =>
+            {
+                // `G` became singular to rounding on the way: the marginal
+                // form does not need its inverse (see `singular_g`).
+                drop(ev);
+                let o = opts.clone().backend(Backend::Dense);
+                let mut ev = self.evaluator(Backend::Dense, opts.method, opts.jacobian)?;
+                let mut fit = driver::fit(&params, ev.as_mut(), &self.fixed, &o, &mut observer)?;
+                fit.warnings.push(format!(
+                    "the covariance matrix of `{term}` became numerically singular during the \
+                     sparse fit ({detail}); the model was fitted on the dense backend (n = {}), \
+                     which does not need its inverse",
+                    self.n()
+                ));
+                return Ok(fit);
+            }
+            r => r?,
+        };
         if !ev.inverts_g() {
             return Ok(fit);
         }

@@ -811,3 +811,58 @@ fn several_coefficients_over_a_pedigree_match_an_independent_reml() {
         );
     }
 }
+
+/// An unstructured `G` whose optimum is singular (a Heywood case: one
+/// eigenvalue 6.6e-16 at the independent REML's optimum,
+/// `tests/independent/fa_heywood_reml.py` → `boundaries/heywood.json`):
+/// `G` becomes singular to rounding on the way, where the sparse
+/// mixed-model equations cannot invert it. The default backend fits it on
+/// the dense backend, says so and reaches the optimum; the sparse backend
+/// asked for by name refuses with an error naming the dense backend,
+/// instead of a wrong "converged".
+#[test]
+fn unstructured_g_singular_on_the_way_reaches_the_independent_optimum() {
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(data("boundaries/heywood.json")).unwrap())
+            .unwrap();
+    let want = f(&r["fits"]["heywood-2"]["us"]["loglik"]);
+    let run = |backend: &str| {
+        let argv: Vec<String> = [
+            "fit",
+            &data("boundaries/heywood_2.csv"),
+            "--formula",
+            "y ~ 0 + env + (0 + env | genotype)",
+            "--backend",
+            backend,
+            "--json",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        covreml::cli::run(&argv)
+    };
+    let out = run("auto");
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v["converged"], true);
+    assert_eq!(v["singular"], true);
+    let ll = f(&v["loglik"]);
+    assert!(
+        (ll - want).abs() < 1e-6,
+        "{ll} vs the independent REML's {want}"
+    );
+    let warned = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("fitted on the dense backend"));
+    assert!(warned, "no word of the dense backend: {v}");
+
+    let out = run("sparse");
+    assert_eq!(out.status, 1, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("numerically singular") && out.stderr.contains("--backend dense"),
+        "{}",
+        out.stderr
+    );
+}

@@ -61,9 +61,11 @@ impl Analysis {
             let u = &st.sol[lo..hi];
             let pos = &self.pat.g_pos[t];
             if let Some(c) = self.h_chol[t].as_mut() {
-                c.factor(&h.values).map_err(|e| RemlError::InvalidModel {
-                    reason: format!("G⁻¹ of `{}` is not positive definite ({e})", terms[t].name),
-                })?;
+                c.factor(&h.values)
+                    .map_err(|e| RemlError::NearlySingularG {
+                        term: terms[t].name.clone(),
+                        detail: format!("its inverse is not positive definite: {e}"),
+                    })?;
             }
             for (kk, dh) in h.jacobian.iter().enumerate() {
                 let mut trace = 0.0;
