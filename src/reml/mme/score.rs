@@ -31,7 +31,7 @@ impl Analysis {
         }
         self.zc = zc;
         g?;
-        let mut ai = self.ai_matrix(&st.q, &f);
+        let mut ai = self.ai_matrix(&f);
         if ml {
             // tr(V⁻¹V̇) = tr(PV̇) + correction; FᵀV⁻¹F = FᵀPF + (AᵀF)ᵀ C^{ββ} (AᵀF).
             let (corr, a) = self.ml_corrections(st);
@@ -56,7 +56,7 @@ impl Analysis {
         score: &mut Vec<f64>,
         f: &mut Vec<Vec<f64>>,
     ) -> Result<(), RemlError> {
-        for (t, h) in st.hs.iter().enumerate() {
+        for (t, h) in self.hs.iter().enumerate() {
             let (lo, hi) = (self.w.offsets[t], self.w.offsets[t + 1]);
             let u = &st.sol[lo..hi];
             let pos = &self.pat.g_pos[t];
@@ -97,7 +97,7 @@ impl Analysis {
     /// Scores and working variates of the parameters of `R`:
     /// `∂ℓ/∂θ = −½[∂log|R| + tr(C⁻¹WᵀḢW) + êᵀḢê]`, `f = −R(Ḣê)`.
     fn r_scores(&self, st: &State, zc: &[f64], score: &mut Vec<f64>, f: &mut Vec<Vec<f64>>) {
-        let rq = &st.q;
+        let rq = &self.q;
         if rq.n_params() == 0 {
             return;
         }
@@ -112,20 +112,20 @@ impl Analysis {
             for (&(k, _, _), &c) in self.pat.q_off.iter().zip(&cross) {
                 trace += 2.0 * dq[k] * c;
             }
-            let quad = self.qquad(rq, dq, &st.e);
+            let quad = self.qquad(dq, &st.e);
             score.push(-0.5 * (rq.logdet_jacobian[kk] + trace + quad));
             // f = ṘQê = −R(Ḣê)
-            let he = self.qmul(rq, dq, &st.e);
-            let mut fc = self.r_mul(rq, &he);
+            let he = self.qmul(dq, &st.e);
+            let mut fc = self.r_mul(&he);
             fc.iter_mut().for_each(|v| *v = -*v);
             f.push(fc);
         }
     }
 
     /// `AI = ½ (FᵀQF − BᵀC⁻¹B)`, `B = WᵀQF`: one multi-column solve.
-    fn ai_matrix(&self, rq: &crate::SparseInverse<f64>, f: &[Vec<f64>]) -> DMatrix<f64> {
+    fn ai_matrix(&self, f: &[Vec<f64>]) -> DMatrix<f64> {
         let (n, dim, k) = (self.w.n, self.w.dim, f.len());
-        let qf: Vec<Vec<f64>> = f.iter().map(|c| self.qmul(rq, &rq.values, c)).collect();
+        let qf: Vec<Vec<f64>> = f.iter().map(|c| self.qmul(&self.q.values, c)).collect();
         let fr: Vec<&[f64]> = qf.iter().map(|c| c.as_slice()).collect();
         let b = self.w.tmul_weighted(&self.ones, &fr);
         let mut cb = b.clone();
