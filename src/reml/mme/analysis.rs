@@ -43,8 +43,6 @@ pub(crate) struct Analysis {
     /// For a non-diagonal `Q`: its factorization, for `R v` (factored at
     /// every evaluation, which also checks that `Q` is positive definite).
     pub q_chol: Option<SparseCholesky>,
-    /// `n` ones (`Wᵀ v` through the weighted product).
-    pub ones: Vec<f64>,
     /// The response, with a 0 for each missing cell of a completed residual.
     pub y: Vec<f64>,
     /// Missing cells of a completed residual (rows `n..` of `W`, and as
@@ -119,7 +117,6 @@ impl Analysis {
         Ok(Analysis {
             values: vec![0.0; pat.nnz()],
             zc: vec![0.0; pat.nnz()],
-            ones: vec![1.0; w.n],
             w,
             pat,
             chol,

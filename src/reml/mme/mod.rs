@@ -216,31 +216,41 @@ impl<'a> Mme<'a> {
              or fit it as a random term)",
         )
         .map_err(EvalFail::Model)?;
-        let mut sol = an.w.tmul_weighted(&an.ones, &[qy]);
-        an.solve(&mut sol, 1);
         let mut beta_cov = DMatrix::zeros(p, p);
         let mut c_ub = if ml {
             vec![0.0; (dim - p) * p]
         } else {
             Vec::new()
         };
-        let mut b = Vec::new();
-        for start in (0..p).step_by(BETA_CHUNK) {
+        // `WᵀQy` first, then the unit columns of `β` a chunk at a time (the
+        // first chunk in the same solve as `WᵀQy`).
+        let mut b = an.w.tmul(&[qy]);
+        let mut sol = Vec::new();
+        let mut start = 0;
+        loop {
             let k = BETA_CHUNK.min(p - start);
-            b.clear();
-            b.resize(dim * k, 0.0);
+            let lead = usize::from(start == 0);
+            b.resize(dim * (lead + k), 0.0);
             for c in 0..k {
-                b[c * dim + start + c] = 1.0;
+                b[(lead + c) * dim + start + c] = 1.0;
             }
-            an.solve(&mut b, k);
+            an.solve(&mut b, lead + k);
+            if lead == 1 {
+                sol = b[..dim].to_vec();
+            }
             for c in 0..k {
-                let col = &b[c * dim..(c + 1) * dim];
+                let col = &b[(lead + c) * dim..(lead + c + 1) * dim];
                 beta_cov.column_mut(start + c).copy_from_slice(&col[..p]);
                 if ml {
                     c_ub[(start + c) * (dim - p)..(start + c + 1) * (dim - p)]
                         .copy_from_slice(&col[p..]);
                 }
             }
+            start += k;
+            if start >= p {
+                break;
+            }
+            b.clear();
         }
         for j in 0..p {
             for i in j + 1..p {

@@ -3,7 +3,7 @@
 //! formulas in the module above).
 
 use super::analysis::Analysis;
-use super::pattern::{quad_form, sym_matvec};
+use super::pattern::{quad_form, sym_matvec_into};
 use super::State;
 use crate::reml::evaluator::ScoreAi;
 use crate::reml::terms::Term;
@@ -65,7 +65,9 @@ impl Analysis {
                     reason: format!("G⁻¹ of `{}` is not positive definite ({e})", terms[t].name),
                 })?;
             }
-            for (kk, dh) in h.jacobian.iter().enumerate() {
+            // G Ḣ_k û for every parameter, solved together below.
+            let mut gv = vec![0.0; h.n * h.n_params()];
+            for (kk, (dh, g)) in h.jacobian.iter().zip(gv.chunks_exact_mut(h.n)).enumerate() {
                 let mut trace = 0.0;
                 for (&q, &d) in pos.iter().zip(dh) {
                     trace += zc[q] * d;
@@ -78,18 +80,19 @@ impl Analysis {
                 }
                 let quad = quad_form(h, dh, u);
                 score.push(-0.5 * (h.logdet_jacobian[kk] + trace + quad));
-                // f = −Z G (Ḣ û)
-                let mut gv = sym_matvec(h, dh, u);
-                match self.h_chol[t].as_ref() {
-                    None => gv.iter_mut().zip(&h.values).for_each(|(a, b)| *a /= b),
-                    Some(c) => {
-                        c.solve_in_place(MatMut::from_column_major_slice_mut(&mut gv, h.n, 1))
-                    }
-                }
-                let mut zf = self.w.term_mul(t, &gv);
-                zf.iter_mut().for_each(|v| *v = -*v);
-                f.push(zf);
+                sym_matvec_into(h, dh, u, g);
             }
+            // f = −Z G (Ḣ û)
+            match self.h_chol[t].as_ref() {
+                None => gv
+                    .chunks_exact_mut(h.n)
+                    .for_each(|g| g.iter_mut().zip(&h.values).for_each(|(a, b)| *a /= b)),
+                Some(c) if h.n_params() > 0 => c.solve_in_place(
+                    MatMut::from_column_major_slice_mut(&mut gv, h.n, h.n_params()),
+                ),
+                Some(_) => {}
+            }
+            f.extend(self.w.term_mul_neg(t, &gv, h.n_params()));
         }
         Ok(())
     }
@@ -127,12 +130,16 @@ impl Analysis {
         let (n, dim, k) = (self.w.n, self.w.dim, f.len());
         let qf: Vec<Vec<f64>> = f.iter().map(|c| self.qmul(&self.q.values, c)).collect();
         let fr: Vec<&[f64]> = qf.iter().map(|c| c.as_slice()).collect();
-        let b = self.w.tmul_weighted(&self.ones, &fr);
+        let b = self.w.tmul(&fr);
         let mut cb = b.clone();
         self.solve(&mut cb, k);
         let ai = DMatrix::from_fn(k, k, |a, c| {
-            let ff: f64 = (0..n).map(|i| f[a][i] * qf[c][i]).sum();
-            let bb: f64 = (0..dim).map(|i| b[a * dim + i] * cb[c * dim + i]).sum();
+            let ff: f64 = f[a][..n].iter().zip(&qf[c][..n]).map(|(x, y)| x * y).sum();
+            let bb: f64 = b[a * dim..(a + 1) * dim]
+                .iter()
+                .zip(&cb[c * dim..(c + 1) * dim])
+                .map(|(x, y)| x * y)
+                .sum();
             0.5 * (ff - bb)
         });
         DMatrix::from_fn(k, k, |a, c| 0.5 * (ai[(a, c)] + ai[(c, a)]))
