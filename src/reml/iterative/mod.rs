@@ -456,10 +456,10 @@ impl Fitter<'_, '_> {
 
     /// `ûᵀû` per term and the single-probe estimates `t_kj` of
     /// `tr C⁻¹_kk`: `1ᵀC⁻¹_kk 1 / q_k` (exact, from the solve with `1_k`)
-    /// + `tr(Π C⁻¹_kk Π)` (Hutchinson with the centred probes; `Π` removes
-    /// the block mean, the direction in which the intercept makes `C⁻¹_kk`
-    /// nearly constant and single-probe estimates heavy-tailed); a small
-    /// term's trace is exact.
+    /// plus `tr(Π C⁻¹_kk Π)` (Hutchinson with the centred probes; `Π`
+    /// removes the block mean, the direction in which the intercept makes
+    /// `C⁻¹_kk` nearly constant and single-probe estimates heavy-tailed); a
+    /// small term's trace is exact.
     fn traces(&self, lay: &Layout, b: &[f64], s: &[f64]) -> (Vec<f64>, Vec<Vec<f64>>) {
         let (d, kk) = (self.d, self.k);
         let (p, m1, m, pc) = (d.p, lay.m1, lay.m, lay.pc);
