@@ -188,6 +188,77 @@ fn ar1_term_matches_an_independent_reml() {
     }
 }
 
+/// `ar1(0 + factor(time) | subject)` with one record per subject and time
+/// and an iid residual: identified (the AR1 correlation separates the two
+/// variances over 5 times) and fitted to the independent dense REML's
+/// maximum (`ar1_term_single.json`). What is truly not identified with one
+/// record per level is still refused: `cs` and `us` terms (their span holds
+/// the identity, the residual's direction) and `ar1` over only 2 times.
+#[test]
+fn ar1_term_with_one_record_per_level_is_identified() {
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(data("ar1_term_single.json")).unwrap())
+            .unwrap();
+    let v = fit("ar1_term_single.csv", r["formula"].as_str().unwrap(), &[]);
+    close("loglik", f(&v["loglik"]), f(&r["loglik"]), 1e-8);
+    close(
+        "sigma2",
+        component(&v, "subject", None, None),
+        f(&r["sigma2"]),
+        1e-4,
+    );
+    close(
+        "rho",
+        component(&v, "subject", Some("rho"), None),
+        f(&r["rho"]),
+        1e-4,
+    );
+    close(
+        "residual",
+        component(&v, "Residual", None, None),
+        f(&r["residual"]),
+        1e-4,
+    );
+    for (i, b) in r["beta"].as_array().unwrap().iter().enumerate() {
+        close("beta", f(&v["beta"][i]), f(b), 1e-6);
+    }
+
+    let refused = |file: &str, formula: &str| {
+        let argv: Vec<String> = ["fit", file, "--formula", formula]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let out = covreml::cli::run(&argv);
+        assert_eq!(out.status, 2, "{formula}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("exactly one observation")
+                && out.stderr.contains("confounded with the residual variance"),
+            "{formula}: {}",
+            out.stderr
+        );
+    };
+    let single = data("ar1_term_single.csv");
+    refused(&single, "y ~ factor(time) + cs(0 + factor(time) | subject)");
+    refused(&single, "y ~ factor(time) + (0 + factor(time) | subject)");
+    // Two times: V per subject has two distinct entries, three parameters.
+    let text = std::fs::read_to_string(&single).unwrap();
+    let two: String = text
+        .lines()
+        .filter(|l| {
+            let t = l.split(',').nth(1).unwrap();
+            t == "time" || t == "1" || t == "2"
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path = std::env::temp_dir().join(format!("covreml_ar1_two_{}.csv", std::process::id()));
+    std::fs::write(&path, two).unwrap();
+    refused(
+        path.to_str().unwrap(),
+        "y ~ factor(time) + ar1(0 + factor(time) | subject)",
+    );
+    let _ = std::fs::remove_file(&path);
+}
+
 /// `fa(0 + env | gen, 1)` against an independent dense REML: the
 /// log-likelihood, `ΛΛᵀ + Ψ` (the loadings only up to sign) and `σ²`.
 #[test]
@@ -348,9 +419,97 @@ fn summary_names_structures_relationships_and_weights() {
     assert!(out.stdout.contains("diag covariance"), "{}", out.stdout);
 }
 
+/// `--json` says what model was fitted: each random term's structure
+/// keyword (and `fa` order), coefficients, number of levels and known
+/// relationship (kind and file), and the weights column.
+#[test]
+fn json_names_structures_relationships_and_weights() {
+    let ped = data("animal_pedigree.csv");
+    let v = fit(
+        "animal_records.csv",
+        "y ~ sex + (1 | animal)",
+        &["--pedigree", &format!("animal={ped}")],
+    );
+    let t = &v["random_terms"][0];
+    assert_eq!(t["name"], "animal");
+    assert_eq!(t["structure"], "us");
+    assert_eq!(t["n_levels"], 202);
+    assert_eq!(t["relationship"]["kind"], "pedigree");
+    assert_eq!(t["relationship"]["file"], ped.as_str());
+    assert_eq!(v["weights"], Value::Null);
+
+    let v = fit(
+        "sleepstudy_weights.csv",
+        "Reaction ~ Days + diag(1 + Days | Subject)",
+        &["--weights", "w"],
+    );
+    let t = &v["random_terms"][0];
+    assert_eq!(t["structure"], "diag");
+    assert_eq!(
+        t["coefficients"],
+        serde_json::json!(["(Intercept)", "Days"])
+    );
+    assert_eq!(t["relationship"], Value::Null);
+    assert_eq!(v["weights"], "w");
+
+    let v = fit("met_fa.csv", "y ~ env + fa(0 + env | gen, 1)", &[]);
+    let t = &v["random_terms"][0];
+    assert_eq!(
+        (t["structure"].as_str(), t["fa_order"].as_u64()),
+        (Some("fa"), Some(1))
+    );
+}
+
+/// Spherical residuals without a nugget on Wheat2, one field and one per
+/// block, reach nlme's highest maximum (`tests/data/sph_wheat2.json`, made by
+/// `tests/data/r/make_sph_wheat2.R`: the likelihood has many local maxima in
+/// the range; the reference is the best of nlme's fits from the best point
+/// of a fine profile grid and from 8 other starts). From nlme's own default
+/// start (90 % of the smallest distance) the spherical correlation is 0 and
+/// the fit could not move; the range scan of `FormulaModel::fit_with`
+/// starts it at the best point of a profile grid instead.
+#[test]
+fn spherical_residuals_without_nugget_reach_nlme_s_maximum() {
+    let all: Value =
+        serde_json::from_str(&std::fs::read_to_string(data("sph_wheat2.json")).unwrap()).unwrap();
+    for r in all["fits"].as_array().unwrap() {
+        let keyword = r["keyword"].as_str().unwrap();
+        let argv: Vec<String> = [
+            "fit",
+            &data("Wheat2.csv"),
+            "--formula",
+            r["formula"].as_str().unwrap(),
+            "--residual",
+            keyword,
+            "--json",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let out = covreml::cli::run(&argv);
+        assert_eq!(out.status, 0, "{keyword}: {}", out.stderr);
+        let v: Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(v["converged"], true, "{keyword}: {v}");
+        close(keyword, f(&v["loglik"]), f(&r["loglik"]), 1e-9);
+        let comp = |var1: Option<&str>| component(&v, "Residual", var1, None);
+        close("sigma2", comp(None), f(&r["sigma2"]), 1e-5);
+        close("range", comp(Some("range")), f(&r["range"]), 1e-5);
+        for (name, b) in r["beta"].as_object().unwrap() {
+            let i = v["beta_names"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .position(|n| n == name.as_str())
+                .unwrap();
+            close(name, f(&v["beta"][i]), f(b), 1e-6);
+        }
+    }
+}
+
 /// Spatial residuals per block and without a nugget against nlme's gls.
-/// (`sph(latitude + longitude | Block)` is in the reference file but not
-/// here: from the default start our fit does not converge.)
+/// (`sph(latitude + longitude | Block)` is in the reference file too, from
+/// one nlme start: `spherical_residuals_without_nugget_reach_nlme_s_maximum`
+/// tests it against the best of several starts.)
 #[test]
 fn grouped_and_nugget_free_spatial_residuals_match_nlme() {
     for name in ["wheat2_gau_block_nugget", "wheat2_exp_block", "wheat2_gau"] {
