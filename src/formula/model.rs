@@ -271,92 +271,28 @@ impl FormulaModel {
         inputs: &ModelInputs,
     ) -> Result<Self, FormulaError> {
         let start = std::time::Instant::now();
-        let aliased = opts.aliased;
         let text = formula.text.as_str();
         let ts = terms(formula)?;
         refuse_response_as_predictor(formula, &ts)?;
         let mut vars = rows::used_vars(&formula.response, &ts, residual);
-        let weight_var = inputs.weights.as_ref().map(|w| Var {
-            name: w.clone(),
-            span: super::error::Span::default(),
-            as_factor: false,
-            expr: None,
-        });
-        if let Some(w) = &weight_var {
-            if table.column(&w.name).is_err() {
-                return Err(FormulaError::Weights {
-                    column: w.name.clone(),
-                    reason: format!(
-                        "no such column; the columns are: {}",
-                        table.names().join(", ")
-                    ),
-                });
-            }
-            if !vars.iter().any(|v| v.name == w.name) {
-                vars.push(w.clone());
-            }
-        }
-        for (column, _) in &inputs.relationships {
-            let used = ts
-                .random
-                .iter()
-                .any(|r| r.group.len() == 1 && r.group[0].name == *column);
-            if !used {
-                return Err(FormulaError::Relationship {
-                    column: column.clone(),
-                    reason: format!(
-                        "no random term of the formula is grouped by `{column}` alone (write `(1 | {column})`)"
-                    ),
-                });
-            }
-        }
+        let weight_var = weight_column(table, inputs, &mut vars)?;
+        check_relationships(&ts, inputs)?;
         let used = rows::complete(table, &vars, text, opts.na)?;
         let table = &used.table;
-        let n = table.n_rows();
         let mut recipes = Recipes::default();
-        let y = columns::numbers(
-            table,
-            &formula.response,
-            text,
-            "it is the response",
-            &mut recipes,
-        )?;
-        if y.iter().all(|&v| v == y[0]) {
-            return Err(FormulaError::ConstantResponse {
-                name: formula.response.name.clone(),
-                value: y[0],
-            });
-        }
+        let y = response(formula, table, &mut recipes)?;
         let data_key = data_key(&y, table.lines());
-
         let (mut fixed, fixed_levels) = fixed_part::fixed_columns(&ts, table, text, &mut recipes)?;
-        let x = DMatrix::from_fn(n, fixed.len(), |i, j| fixed[j].1[i]);
-        let names: Vec<&str> = fixed.iter().map(|(c, _)| c.name.as_str()).collect();
-
         let (r, residual_levels) = match &weight_var {
             None => residual_structure(residual, table)?,
             Some(w) => weighted_residual(residual, table, w)?,
         };
-        let fe = FixedEffects::new(x).named(&names).aliased(aliased);
-        let mut model = MixedModel::new(&y, fe, r).map_err(rank_error)?;
+        let fe = fixed_effects(&fixed, table.n_rows()).aliased(opts.aliased);
+        let model = MixedModel::new(&y, fe, r).map_err(rank_error)?;
         // Columns the policy dropped leave the fixed part too.
         let kept = model.fixed_names();
         fixed.retain(|(c, _)| kept.contains(&c.name));
-
-        // Random terms.
-        let mut infos: Vec<RandomTermInfo> = Vec::new();
-        for spec in &ts.random {
-            let (z, g, info) = random_part::random_term(
-                spec,
-                table,
-                text,
-                &mut recipes,
-                &infos,
-                &inputs.relationships,
-            )?;
-            model = model.random(&info.name, z, g)?;
-            infos.push(info);
-        }
+        let (model, infos) = random_terms(model, &ts, table, text, &mut recipes, inputs)?;
         Ok(FormulaModel {
             formula: formula.clone(),
             residual: residual.clone(),
@@ -365,7 +301,7 @@ impl FormulaModel {
             fixed_levels,
             terms: infos,
             residual_levels,
-            n,
+            n: table.n_rows(),
             dropped_lines: used.dropped_lines,
             data_key,
             recipes,
@@ -540,6 +476,107 @@ pub(super) fn cov<S: crate::Structure>(
             source: e,
         })
     })
+}
+
+/// The column of prior weights of `inputs` as a variable (added to the
+/// variables `vars` whose missing values drop rows), checked to exist.
+fn weight_column(
+    table: &Table,
+    inputs: &ModelInputs,
+    vars: &mut Vec<Var>,
+) -> Result<Option<Var>, FormulaError> {
+    let Some(name) = &inputs.weights else {
+        return Ok(None);
+    };
+    let w = Var {
+        name: name.clone(),
+        span: super::error::Span::default(),
+        as_factor: false,
+        expr: None,
+    };
+    if table.column(&w.name).is_err() {
+        return Err(FormulaError::Weights {
+            column: w.name.clone(),
+            reason: format!(
+                "no such column; the columns are: {}",
+                table.names().join(", ")
+            ),
+        });
+    }
+    if !vars.iter().any(|v| v.name == w.name) {
+        vars.push(w.clone());
+    }
+    Ok(Some(w))
+}
+
+/// Errors unless every relationship matrix of `inputs` is used by a random
+/// term grouped by its column alone.
+fn check_relationships(ts: &Terms, inputs: &ModelInputs) -> Result<(), FormulaError> {
+    for (column, _) in &inputs.relationships {
+        let used = ts
+            .random
+            .iter()
+            .any(|r| r.group.len() == 1 && r.group[0].name == *column);
+        if !used {
+            return Err(FormulaError::Relationship {
+                column: column.clone(),
+                reason: format!(
+                    "no random term of the formula is grouped by `{column}` alone (write `(1 | {column})`)"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The response of `formula` on the complete rows `table`; a constant
+/// response is an error.
+fn response(
+    formula: &Formula,
+    table: &Table,
+    recipes: &mut Recipes,
+) -> Result<Vec<f64>, FormulaError> {
+    let y = columns::numbers(
+        table,
+        &formula.response,
+        &formula.text,
+        "it is the response",
+        recipes,
+    )?;
+    if y.iter().all(|&v| v == y[0]) {
+        return Err(FormulaError::ConstantResponse {
+            name: formula.response.name.clone(),
+            value: y[0],
+        });
+    }
+    Ok(y)
+}
+
+/// `X` of the fixed columns (`n` rows), named.
+fn fixed_effects(fixed: &[(FixedColumn, Vec<f64>)], n: usize) -> FixedEffects {
+    let x = DMatrix::from_fn(n, fixed.len(), |i, j| fixed[j].1[i]);
+    let names: Vec<&str> = fixed.iter().map(|(c, _)| c.name.as_str()).collect();
+    FixedEffects::new(x).named(&names)
+}
+
+/// Adds the random terms of `ts` to `model`, with what the formula layer
+/// keeps of each.
+fn random_terms(
+    mut model: MixedModel,
+    ts: &Terms,
+    table: &Table,
+    text: &str,
+    recipes: &mut Recipes,
+    inputs: &ModelInputs,
+) -> Result<(MixedModel, Vec<RandomTermInfo>), FormulaError> {
+    let mut infos: Vec<RandomTermInfo> = Vec::new();
+    for spec in &ts.random {
+        let (z, g, info) =
+            random_part::random_term(spec, table, text, recipes, &infos, &inputs.relationships)?;
+        model = model.random(&info.name, z, g)?;
+        infos.push(info);
+    }
+    Ok((model, infos))
 }
 
 /// A residual covariance, and the levels or times that name its parameters.

@@ -3,7 +3,7 @@
 //! formulas in the module above).
 
 use super::analysis::Analysis;
-use super::pattern::{quad_form, sym_matvec};
+use super::pattern::{quad_form, sym_matvec_into};
 use super::State;
 use crate::reml::evaluator::ScoreAi;
 use crate::reml::terms::Term;
@@ -31,7 +31,7 @@ impl Analysis {
         }
         self.zc = zc;
         g?;
-        let mut ai = self.ai_matrix(&st.q, &f);
+        let mut ai = self.ai_matrix(&f);
         if ml {
             // tr(V⁻¹V̇) = tr(PV̇) + correction; FᵀV⁻¹F = FᵀPF + (AᵀF)ᵀ C^{ββ} (AᵀF).
             let (corr, a) = self.ml_corrections(st);
@@ -56,7 +56,7 @@ impl Analysis {
         score: &mut Vec<f64>,
         f: &mut Vec<Vec<f64>>,
     ) -> Result<(), RemlError> {
-        for (t, h) in st.hs.iter().enumerate() {
+        for (t, h) in self.hs.iter().enumerate() {
             let (lo, hi) = (self.w.offsets[t], self.w.offsets[t + 1]);
             let u = &st.sol[lo..hi];
             let pos = &self.pat.g_pos[t];
@@ -67,7 +67,9 @@ impl Analysis {
                         detail: format!("its inverse is not positive definite: {e}"),
                     })?;
             }
-            for (kk, dh) in h.jacobian.iter().enumerate() {
+            // G Ḣ_k û for every parameter, solved together below.
+            let mut gv = vec![0.0; h.n * h.n_params()];
+            for (kk, (dh, g)) in h.jacobian.iter().zip(gv.chunks_exact_mut(h.n)).enumerate() {
                 let mut trace = 0.0;
                 for (&q, &d) in pos.iter().zip(dh) {
                     trace += zc[q] * d;
@@ -80,18 +82,19 @@ impl Analysis {
                 }
                 let quad = quad_form(h, dh, u);
                 score.push(-0.5 * (h.logdet_jacobian[kk] + trace + quad));
-                // f = −Z G (Ḣ û)
-                let mut gv = sym_matvec(h, dh, u);
-                match self.h_chol[t].as_ref() {
-                    None => gv.iter_mut().zip(&h.values).for_each(|(a, b)| *a /= b),
-                    Some(c) => {
-                        c.solve_in_place(MatMut::from_column_major_slice_mut(&mut gv, h.n, 1))
-                    }
-                }
-                let mut zf = self.w.term_mul(t, &gv);
-                zf.iter_mut().for_each(|v| *v = -*v);
-                f.push(zf);
+                sym_matvec_into(h, dh, u, g);
             }
+            // f = −Z G (Ḣ û)
+            match self.h_chol[t].as_ref() {
+                None => gv
+                    .chunks_exact_mut(h.n)
+                    .for_each(|g| g.iter_mut().zip(&h.values).for_each(|(a, b)| *a /= b)),
+                Some(c) if h.n_params() > 0 => c.solve_in_place(
+                    MatMut::from_column_major_slice_mut(&mut gv, h.n, h.n_params()),
+                ),
+                Some(_) => {}
+            }
+            f.extend(self.w.term_mul_neg(t, &gv, h.n_params()));
         }
         Ok(())
     }
@@ -99,7 +102,7 @@ impl Analysis {
     /// Scores and working variates of the parameters of `R`:
     /// `∂ℓ/∂θ = −½[∂log|R| + tr(C⁻¹WᵀḢW) + êᵀḢê]`, `f = −R(Ḣê)`.
     fn r_scores(&self, st: &State, zc: &[f64], score: &mut Vec<f64>, f: &mut Vec<Vec<f64>>) {
-        let rq = &st.q;
+        let rq = &self.q;
         if rq.n_params() == 0 {
             return;
         }
@@ -114,27 +117,31 @@ impl Analysis {
             for (&(k, _, _), &c) in self.pat.q_off.iter().zip(&cross) {
                 trace += 2.0 * dq[k] * c;
             }
-            let quad = self.qquad(rq, dq, &st.e);
+            let quad = self.qquad(dq, &st.e);
             score.push(-0.5 * (rq.logdet_jacobian[kk] + trace + quad));
             // f = ṘQê = −R(Ḣê)
-            let he = self.qmul(rq, dq, &st.e);
-            let mut fc = self.r_mul(rq, &he);
+            let he = self.qmul(dq, &st.e);
+            let mut fc = self.r_mul(&he);
             fc.iter_mut().for_each(|v| *v = -*v);
             f.push(fc);
         }
     }
 
     /// `AI = ½ (FᵀQF − BᵀC⁻¹B)`, `B = WᵀQF`: one multi-column solve.
-    fn ai_matrix(&self, rq: &crate::SparseInverse<f64>, f: &[Vec<f64>]) -> DMatrix<f64> {
+    fn ai_matrix(&self, f: &[Vec<f64>]) -> DMatrix<f64> {
         let (n, dim, k) = (self.w.n, self.w.dim, f.len());
-        let qf: Vec<Vec<f64>> = f.iter().map(|c| self.qmul(rq, &rq.values, c)).collect();
+        let qf: Vec<Vec<f64>> = f.iter().map(|c| self.qmul(&self.q.values, c)).collect();
         let fr: Vec<&[f64]> = qf.iter().map(|c| c.as_slice()).collect();
-        let b = self.w.tmul_weighted(&self.ones, &fr);
+        let b = self.w.tmul(&fr);
         let mut cb = b.clone();
         self.solve(&mut cb, k);
         let ai = DMatrix::from_fn(k, k, |a, c| {
-            let ff: f64 = (0..n).map(|i| f[a][i] * qf[c][i]).sum();
-            let bb: f64 = (0..dim).map(|i| b[a * dim + i] * cb[c * dim + i]).sum();
+            let ff: f64 = f[a][..n].iter().zip(&qf[c][..n]).map(|(x, y)| x * y).sum();
+            let bb: f64 = b[a * dim..(a + 1) * dim]
+                .iter()
+                .zip(&cb[c * dim..(c + 1) * dim])
+                .map(|(x, y)| x * y)
+                .sum();
             0.5 * (ff - bb)
         });
         DMatrix::from_fn(k, k, |a, c| 0.5 * (ai[(a, c)] + ai[(c, a)]))
