@@ -11,7 +11,7 @@
 //!         [--ddf satterthwaite|kenward-roger|residual] [--ci wald|profile]
 //!         [--plots DIR] [--progress] [--probes N] [--seed S]
 //!         [--pedigree COL=PED.csv] [--grm COL=MATRIX.csv] [--weights COL]
-//! covreml lrt DATA.csv --formula "M0" --formula "M1" [--json] [--quiet]
+//! covreml lrt DATA.csv --formula "M0" --formula "M1" [--json] [--quiet] [--progress]
 //! covreml predict DATA.csv --formula F --newdata NEW.csv [--population] [--se] [--json]
 //! ```
 //!
@@ -38,8 +38,8 @@ pub use args::USAGE;
 
 use crate::data::{DataError, Table};
 use crate::formula::{
-    anova, parse, BuildOptions, FormulaError, FormulaModel, ModelInputs, Relationship, Residual,
-    Summary,
+    anova_with, parse, BuildOptions, FormulaError, FormulaModel, ModelInputs, Relationship,
+    Residual, Summary,
 };
 use crate::reml::{Aliased, RemlFit, RemlOptions};
 use args::{parse_args, Args, Command};
@@ -373,12 +373,31 @@ fn lrt_command(
     a: &Args,
     table: &Table,
     opts: &RemlOptions,
-    _progress: Progress,
+    progress: Progress,
 ) -> Result<Outcome, Failure> {
     let start = Instant::now();
     let m0 = build(a, &a.formulas[0], table)?;
     let m1 = build(a, &a.formulas[1], table)?;
-    let test = anova(&m0, &m1, opts).map_err(|e| match e {
+    let show = !a.quiet && (a.progress || std::io::stderr().is_terminal());
+    // (anova's rule: ML when the fixed effects differ.)
+    let method = if m0.fixed_names() == m1.fixed_names() {
+        opts.method
+    } else {
+        crate::reml::Method::Ml
+    };
+    let test = anova_with(&m0, &m1, opts, |k, it| {
+        if show && !it.loglik.is_nan() {
+            progress(&format!(
+                "m{k} iteration {:>3}  {} log-likelihood {:.6}  step {:.3e}  {:.2} s",
+                it.iter,
+                method,
+                it.loglik,
+                it.step_norm,
+                start.elapsed().as_secs_f64()
+            ));
+        }
+    })
+    .map_err(|e| match e {
         FormulaError::Model(e) => Failure {
             message: format!("the fit failed: {e}"),
             status: EXIT_FAILED,

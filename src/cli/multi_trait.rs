@@ -61,7 +61,7 @@ pub(crate) fn fit_command(
     let stdout = if a.json {
         format!(
             "{}\n",
-            json_report(f, &model, &fit, residual, &a.data, wall)
+            json_report(f, &model, &fit, (residual, &a.data), &a.relationships, wall)
         )
     } else {
         text_report(f, &model, &fit, residual, wall)
@@ -125,8 +125,8 @@ fn json_report(
     f: &CbindFormula,
     model: &MultiTraitModel,
     fit: &MultiTraitFit,
-    residual: &str,
-    data: &str,
+    (residual, data): (&str, &str),
+    relationships: &[(String, String, bool)],
     wall: f64,
 ) -> Value {
     let r = &fit.fit;
@@ -142,7 +142,14 @@ fn json_report(
         .enumerate()
         .map(|(i, m)| {
             let (s, over) = structure_name(model, i);
-            matrix_json(m, s, over)
+            let mut j = matrix_json(m, s, over);
+            // The pedigree file of a term over A.
+            let file = relationships
+                .iter()
+                .find(|(column, _, pedigree)| *pedigree && over == "A" && *column == m.term)
+                .map(|(_, file, _)| json!({"kind": "pedigree", "file": file}));
+            j["relationship"] = file.unwrap_or(Value::Null);
+            j
         })
         .collect();
     let h2: Vec<Value> = fit

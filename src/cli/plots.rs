@@ -43,6 +43,40 @@ fn plot_error(path: &Path, e: impl std::fmt::Display) -> Failure {
     data_error(format!("cannot draw `{}`: {e}", path.display()))
 }
 
+/// A tick label: at most 6 significant digits, no trailing zeros
+/// (`100`, `-2.5`, `0.001`), exponent notation outside 1e-4 ≤ |x| < 1e6.
+pub(crate) fn tick(x: &f64) -> String {
+    let a = x.abs();
+    if a < 1e-12 {
+        return "0".into();
+    }
+    let s = if (1e-4..1e6).contains(&a) {
+        let decimals = (5 - a.log10().floor() as i64).clamp(0, 10) as usize;
+        let s = format!("{x:.decimals$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    } else {
+        format!("{x:.3e}")
+    };
+    if s == "-0" {
+        "0".into()
+    } else {
+        s
+    }
+}
+
+/// A tick label for a whole-number axis (iterations): blank between.
+fn whole_tick(x: &f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{}", x.round() as i64)
+    } else {
+        String::new()
+    }
+}
+
 /// A padded range holding every value (a unit one around a single value).
 fn range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
     let (lo, hi) = values
@@ -105,15 +139,15 @@ pub(crate) fn normal_quantile(p: f64) -> f64 {
     }
 }
 
-/// A scatter plot of `points` with a reference line through `line`.
+/// A scatter plot of `points` with a reference line through `line`;
+/// `[title, x_desc, y_desc]` its texts.
 fn scatter(
     path: &Path,
-    title: &str,
-    x_desc: &str,
-    y_desc: &str,
+    [title, x_desc, y_desc]: [&str; 3],
     points: &[(f64, f64)],
     line: [(f64, f64); 2],
     ranges: Option<(std::ops::Range<f64>, std::ops::Range<f64>)>,
+    whole_x: bool,
 ) -> Result<(), Failure> {
     let err = |e: &dyn std::fmt::Display| plot_error(path, e);
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
@@ -124,6 +158,7 @@ fn scatter(
             range(points.iter().map(|p| p.1)),
         )
     });
+    let (xr_start, xr_end) = (xr.start, xr.end);
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 22))
         .margin(12)
@@ -131,8 +166,19 @@ fn scatter(
         .y_label_area_size(60)
         .build_cartesian_2d(xr, yr)
         .map_err(|e| err(&e))?;
+    let x_ticks = if whole_x {
+        // One tick per whole number up to 12, fewer beyond.
+        let span = (xr_end - xr_start).round().max(1.0) as usize;
+        span.min(12) + 1
+    } else {
+        10
+    };
     chart
         .configure_mesh()
+        .max_light_lines(1)
+        .x_labels(x_ticks)
+        .x_label_formatter(if whole_x { &whole_tick } else { &tick })
+        .y_label_formatter(&tick)
         .x_desc(x_desc)
         .y_desc(y_desc)
         .draw()
@@ -187,12 +233,15 @@ pub(crate) fn write_plots(
     let path = dir.join("residuals_fitted.svg");
     scatter(
         &path,
-        "Residuals against fitted values",
-        "fitted (conditional)",
-        "residual",
+        [
+            "Residuals against fitted values",
+            "fitted (conditional)",
+            "residual",
+        ],
         &points,
         [(xr.start, 0.0), (xr.end, 0.0)],
         None,
+        false,
     )?;
     written.push(path.display().to_string());
 
@@ -215,16 +264,21 @@ pub(crate) fn write_plots(
             (normal_quantile(p), r)
         })
         .collect();
-    let lim = range(qq.iter().flat_map(|p| [p.0, p.1]));
+    // Each axis its own range; the line y = x over the part of it inside.
+    let (qx, qy) = (range(qq.iter().map(|p| p.0)), range(qq.iter().map(|p| p.1)));
+    let (lo, hi) = (qx.start.max(qy.start), qx.end.min(qy.end));
     let path = dir.join("qq.svg");
     scatter(
         &path,
-        "Normal QQ plot of the residuals",
-        "normal quantile",
-        "standardised residual",
+        [
+            "Normal QQ plot of the standardised residuals",
+            "normal quantile",
+            "standardised residual",
+        ],
         &qq,
-        [(lim.start, lim.start), (lim.end, lim.end)],
-        Some((lim.clone(), lim.clone())),
+        [(lo, lo), (hi, hi)],
+        Some((qx, qy)),
+        false,
     )?;
     written.push(path.display().to_string());
 
@@ -236,14 +290,22 @@ pub(crate) fn write_plots(
     if !ll.is_empty() {
         let path = dir.join("loglik.svg");
         let last = ll[ll.len() - 1];
+        let xr = (ll[0].0 - 0.5)..(last.0 + 0.5);
+        let yr = range(ll.iter().map(|p| p.1));
         scatter(
             &path,
-            &format!("{} log-likelihood by iteration", fit.method),
-            "iteration",
-            "log-likelihood",
+            [
+                &format!(
+                    "{} log-likelihood by iteration (line: the final value)",
+                    fit.method
+                ),
+                "iteration",
+                "log-likelihood",
+            ],
             &ll,
-            [(ll[0].0, last.1), (last.0, last.1)],
-            None,
+            [(xr.start, last.1), (xr.end, last.1)],
+            Some((xr, yr)),
+            true,
         )?;
         written.push(path.display().to_string());
     }
@@ -413,10 +475,10 @@ fn semivariogram(
         .collect();
     let mut csv = String::from("kind,distance,pairs,semivariance\n");
     for p in &points {
-        csv.push_str(&format!("empirical,{:e},{},{:e}\n", p.0, p.2, p.1));
+        csv.push_str(&format!("empirical,{},{},{}\n", p.0, p.2, p.1));
     }
     for p in &line {
-        csv.push_str(&format!("model,{:e},0,{:e}\n", p.0, p.1));
+        csv.push_str(&format!("model,{},0,{}\n", p.0, p.1));
     }
     let csv_path = path.with_file_name("semivariogram.csv");
     std::fs::write(&csv_path, csv).map_err(|e| plot_error(&csv_path, e))?;
@@ -443,6 +505,9 @@ fn semivariogram(
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
+        .max_light_lines(1)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .x_desc("distance")
         .y_desc("semivariance")
         .draw()
@@ -486,6 +551,12 @@ fn caterpillar(
         .y_label_area_size(60)
         .build_cartesian_2d(xr, -0.5..(m - 0.5).max(0.5))
         .map_err(|e| err(&e))?;
+    // Smaller points when there are many levels (they would overlap).
+    let radius = match rows.len() {
+        0..=40 => 3,
+        41..=150 => 2,
+        _ => 1,
+    };
     // Level names on the axis when they fit (at most 40 levels).
     let label = |y: &f64| {
         let i = y.round();
@@ -497,8 +568,14 @@ fn caterpillar(
     };
     chart
         .configure_mesh()
+        .max_light_lines(1)
+        .x_label_formatter(&tick)
         .x_desc("BLUP")
-        .y_desc("level (ordered by BLUP)")
+        .y_desc(if rows.len() <= 40 {
+            "level (ordered by BLUP)".to_string()
+        } else {
+            format!("{} levels, ordered by BLUP", rows.len())
+        })
         .y_labels(if rows.len() <= 40 { rows.len() } else { 0 })
         .y_label_formatter(&label)
         .draw()
@@ -521,7 +598,7 @@ fn caterpillar(
         .draw_series(
             rows.iter()
                 .enumerate()
-                .map(|(i, r)| Circle::new((r.1, i as f64), 3, BLUE.filled())),
+                .map(|(i, r)| Circle::new((r.1, i as f64), radius, BLUE.filled())),
         )
         .map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;

@@ -1,7 +1,7 @@
 //! The command's reports: the JSON of a fit and of a likelihood-ratio
 //! test, and the text of a test (a fit's text is [`Summary`](crate::formula::Summary)).
 
-use crate::formula::{Anova, FormulaModel};
+use crate::formula::{Anova, FormulaModel, RelationshipKind, TermStructure};
 use crate::inference::{CiMethod, FixedTests, Interval};
 use crate::reml::{Method, RemlFit};
 use serde_json::{json, Value};
@@ -25,6 +25,34 @@ pub(crate) fn fit_json(model: &FormulaModel, fit: &RemlFit, data: &str, wall: f6
             })
         })
         .collect();
+    let terms: Vec<Value> = model
+        .terms()
+        .iter()
+        .map(|t| {
+            let relationship = t.relationship_source.as_ref().map(|(kind, file)| {
+                json!({
+                    "kind": match kind {
+                        RelationshipKind::Pedigree => "pedigree",
+                        RelationshipKind::Matrix => "grm",
+                    },
+                    "file": file,
+                    "description": t.relationship,
+                })
+            });
+            json!({
+                "name": t.name,
+                "group": t.group,
+                "structure": t.structure.keyword(),
+                "fa_order": match t.structure {
+                    TermStructure::Fa(k) => Some(k),
+                    _ => None,
+                },
+                "coefficients": t.coefficients,
+                "n_levels": t.levels.len(),
+                "relationship": relationship,
+            })
+        })
+        .collect();
     json!({
         "model": model.formula(),
         "data": data,
@@ -35,6 +63,8 @@ pub(crate) fn fit_json(model: &FormulaModel, fit: &RemlFit, data: &str, wall: f6
         "n_dropped": model.n_dropped(),
         "dropped_lines": model.dropped_lines(),
         "groups": groups,
+        "random_terms": terms,
+        "weights": model.weights(),
         "parameters": fit.names,
         "natural": fit.natural,
         "standard_errors": fit.natural_se,
@@ -162,6 +192,23 @@ pub(crate) fn add_inference_json(
     }
 }
 
+/// `x` with `sig` significant digits, in fixed notation when that is at
+/// most 12 characters wide (1e-4 ≤ |x| < 1e7), in exponent notation
+/// otherwise.
+fn sig_text(x: f64, sig: usize) -> String {
+    let a = x.abs();
+    if !x.is_finite() || a == 0.0 {
+        return if a == 0.0 { "0".into() } else { format!("{x}") };
+    }
+    if (1e-4..1e7).contains(&a) {
+        let magnitude = a.log10().floor() as i64;
+        let decimals = (sig as i64 - 1 - magnitude).max(0) as usize;
+        format!("{x:.decimals$}")
+    } else {
+        format!("{x:.*e}", sig - 1)
+    }
+}
+
 /// A p-value as R prints it: `< 2.2e-16` below machine precision.
 fn p_text(p: f64) -> String {
     if p < 2.2e-16 {
@@ -226,10 +273,10 @@ pub(crate) fn tests_text(t: &FixedTests) -> String {
     ));
     for c in &t.coefficients {
         s.push_str(&format!(
-            "  {:<w$} {:>12.5e} {:>12.5e} {:>10.3} {:>10.3} {:>12}\n",
+            "  {:<w$} {:>12} {:>12} {:>10.3} {:>10.3} {:>12}\n",
             c.name,
-            c.estimate,
-            c.standard_error,
+            sig_text(c.estimate, 6),
+            sig_text(c.standard_error, 6),
             c.df,
             c.t,
             p_text(c.p_value)
@@ -257,8 +304,13 @@ pub(crate) fn intervals_text(ci: &[Interval], method: Option<CiMethod>) -> Strin
     );
     for c in ci {
         s.push_str(&format!(
-            "  {:<w$} {:>11} {:>8} {:>14.6e} {:>14.6e} {:>14.6e}\n",
-            c.name, c.scale, c.method, c.estimate, c.lower, c.upper
+            "  {:<w$} {:>11} {:>8} {:>14} {:>14} {:>14}\n",
+            c.name,
+            c.scale,
+            c.method,
+            sig_text(c.estimate, 7),
+            sig_text(c.lower, 7),
+            sig_text(c.upper, 7)
         ));
     }
     s

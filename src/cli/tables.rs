@@ -37,7 +37,7 @@ pub(crate) fn write_blups(path: &str, model: &FormulaModel, fit: &RemlFit) -> Re
     for r in model.random_effects(fit).map_err(post_failure)? {
         let _ = writeln!(
             s,
-            "{},{},{},{:e},{:e}",
+            "{},{},{},{},{}",
             field(&r.term),
             field(&r.coefficient),
             field(&r.level),
@@ -60,7 +60,7 @@ pub(crate) fn write_residuals(
     let lines = table.lines().iter().filter(|l| !dropped.contains(l));
     let mut s = String::from("line,fitted,residual\n");
     for ((line, fitted), residual) in lines.zip(&f.fitted).zip(&f.residuals) {
-        let _ = writeln!(s, "{line},{fitted:e},{residual:e}");
+        let _ = writeln!(s, "{line},{fitted},{residual}");
     }
     write_file(path, &s)
 }
@@ -110,10 +110,10 @@ pub(crate) fn predictions(
     for (i, (line, v)) in new.lines().iter().zip(&p).enumerate() {
         match &ses {
             Some(se) => {
-                let _ = writeln!(s, "{line},{v:e},{:e}", se[i]);
+                let _ = writeln!(s, "{line},{v},{}", se[i]);
             }
             None => {
-                let _ = writeln!(s, "{line},{v:e}");
+                let _ = writeln!(s, "{line},{v}");
             }
         }
     }

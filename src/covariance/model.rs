@@ -50,6 +50,24 @@ pub trait CovarianceModel: Send + Sync {
         let _ = free;
         None
     }
+    /// The sparse inverse written into `out`, which holds the pattern
+    /// [`sparse_inverse_f64`](Self::sparse_inverse_f64) gave (kept by the
+    /// sparse backend from its analysis): the numbers change, never the
+    /// pattern (an implementation must not touch `out.n`, `col_ptr` or
+    /// `row_idx`). `Some(Ok(false))` when the inverse at `free` has another
+    /// pattern (the promise of a pattern that depends on the shape only is
+    /// broken). The default builds the inverse and moves its numbers in;
+    /// [`Covariance`] writes in place.
+    fn sparse_inverse_into_f64(
+        &self,
+        free: &[f64],
+        out: &mut SparseInverse<f64>,
+    ) -> Option<Result<bool, CovError>> {
+        Some(
+            self.sparse_inverse_f64(free)?
+                .map(|inv| out.take_numbers(inv)),
+        )
+    }
     /// For a matrix whose inverse is sparse once completed to more cells:
     /// the completed `V⁻¹` and the cell of each row (see
     /// [`Covariance::sparse_inverse_completed`]). `None` (the default) means
@@ -98,6 +116,13 @@ impl<S: Structure> CovarianceModel for Covariance<S> {
     }
     fn sparse_inverse_f64(&self, free: &[f64]) -> Option<Result<SparseInverse<f64>, CovError>> {
         self.sparse_inverse(free)
+    }
+    fn sparse_inverse_into_f64(
+        &self,
+        free: &[f64],
+        out: &mut SparseInverse<f64>,
+    ) -> Option<Result<bool, CovError>> {
+        self.sparse_inverse_into(free, out)
     }
     fn sparse_inverse_completed_f64(
         &self,
@@ -233,6 +258,35 @@ impl CovarianceModel for Checked {
     fn sparse_inverse_f64(&self, free: &[f64]) -> Option<Result<SparseInverse<f64>, CovError>> {
         let out = self.inner.sparse_inverse_f64(free)?;
         Some(out.and_then(|inv| self.check_sparse(inv, self.dims().0)))
+    }
+    fn sparse_inverse_into_f64(
+        &self,
+        free: &[f64],
+        out: &mut SparseInverse<f64>,
+    ) -> Option<Result<bool, CovError>> {
+        // The pattern was checked when `out` was made (from
+        // `sparse_inverse_f64` above); the numbers' counts are checked here.
+        let (n, nnz, k) = (out.n, out.nnz(), self.n_free());
+        let written = self.inner.sparse_inverse_into_f64(free, out)?;
+        Some(written.and_then(|ok| {
+            if out.n != n
+                || out.nnz() != nnz
+                || out.col_ptr.len() != n + 1
+                || out.values.len() != nnz
+                || out.jacobian.len() != k
+                || out.logdet_jacobian.len() != k
+                || out.jacobian.iter().any(|g| g.len() != nnz)
+            {
+                Err(self.wrong(format!(
+                    "a sparse inverse written with {} values and {} derivatives into a pattern \
+                     of {nnz} entries and {k} parameters",
+                    out.values.len(),
+                    out.jacobian.len()
+                )))
+            } else {
+                Ok(ok)
+            }
+        }))
     }
     fn sparse_inverse_completed_f64(
         &self,

@@ -30,6 +30,61 @@ impl<S: Structure> Covariance<S> {
         Some(self.map_sparse_inverse(inv, &full, free, self.dims().0))
     }
 
+    /// [`sparse_inverse`](Self::sparse_inverse) written into `out`, which
+    /// holds the pattern it gives (fixed once, at the analysis of a model):
+    /// only the numbers change, in place, without allocating for the
+    /// structures that write in place
+    /// ([`Structure::sparse_inverse_into`]). `Some(Ok(false))` when `out`
+    /// does not hold that pattern (its numbers are then meaningless).
+    ///
+    /// ```
+    /// use covreml::{Covariance, Scalar};
+    /// let g = Covariance::<Scalar>::new(3).unwrap();
+    /// let mut inv = g.sparse_inverse(&[0.0]).unwrap().unwrap();
+    /// assert!(g.sparse_inverse_into(&[0.5], &mut inv).unwrap().unwrap());
+    /// assert!((inv.values[2] - (-1f64).exp()).abs() < 1e-15);
+    /// assert!((inv.logdet - 3.0).abs() < 1e-15);
+    /// ```
+    pub fn sparse_inverse_into(
+        &self,
+        free: &[f64],
+        out: &mut crate::SparseInverse<f64>,
+    ) -> Option<Result<bool, CovError>> {
+        /// Parameters converted on the stack (more go through the default).
+        const STACK: usize = 32;
+        let k = self.specs.len();
+        if k > STACK || self.fixed.iter().any(|&f| f) {
+            return Some(match self.sparse_inverse(free)? {
+                Ok(inv) => Ok(out.take_numbers(inv)),
+                Err(e) => Err(e),
+            });
+        }
+        if let Err(e) = self.check_len(free) {
+            return Some(Err(e));
+        }
+        let mut theta = [0.0; STACK];
+        for ((t, &x), s) in theta.iter_mut().zip(free).zip(&self.specs) {
+            *t = s.transform.forward(x);
+        }
+        if !S::sparse_inverse_into(&self.shape, &theta[..k], out)? {
+            return Some(Ok(false));
+        }
+        if !out.logdet.is_finite() || out.values.iter().any(|x| !x.is_finite()) {
+            return Some(Err(self.non_finite(free)));
+        }
+        for ((g, dl), (&x, s)) in out
+            .jacobian
+            .iter_mut()
+            .zip(out.logdet_jacobian.iter_mut())
+            .zip(free.iter().zip(&self.specs))
+        {
+            let t = s.transform.derivative(x);
+            g.iter_mut().for_each(|v| *v *= t);
+            *dl *= t;
+        }
+        Some(Ok(true))
+    }
+
     /// For a structure whose inverse is sparse once completed to more cells
     /// (see [`Structure::sparse_inverse_completed`]): the completed `V⁻¹`
     /// on the free parameters, as [`sparse_inverse`](Self::sparse_inverse)

@@ -8,7 +8,7 @@
 use super::error::FormulaError;
 use super::model::FormulaModel;
 use crate::inference::{likelihood_ratio, InferenceError, LikelihoodRatio};
-use crate::reml::{Method, RemlFit, RemlOptions};
+use crate::reml::{Iteration, Method, RemlFit, RemlOptions};
 
 /// The result of [`anova`].
 #[derive(Clone, Debug)]
@@ -45,6 +45,17 @@ pub fn anova(
     m1: &FormulaModel,
     opts: &RemlOptions,
 ) -> Result<Anova, FormulaError> {
+    anova_with(m0, m1, opts, |_, _| {})
+}
+
+/// [`anova`], calling `observer(k, iteration)` after every iteration of the
+/// fit of model `k` (0 for `m0`, 1 for `m1`, in the order given).
+pub fn anova_with(
+    m0: &FormulaModel,
+    m1: &FormulaModel,
+    opts: &RemlOptions,
+    mut observer: impl FnMut(usize, &Iteration),
+) -> Result<Anova, FormulaError> {
     if m0.data_key() != m1.data_key() {
         return Err(not_comparable(format!(
             "the models fit different observations ({} rows with {} dropped for missing values, and {} rows with {} dropped); \
@@ -59,8 +70,8 @@ pub fn anova(
     let method = if same_fixed { opts.method } else { Method::Ml };
     let refitted_ml = !same_fixed && opts.method != Method::Ml;
     let opts = opts.clone().method(method);
-    let f0 = m0.fit(&opts)?;
-    let f1 = m1.fit(&opts)?;
+    let f0 = m0.fit_with(&opts, |it| observer(0, it))?;
+    let f1 = m1.fit_with(&opts, |it| observer(1, it))?;
     let (k0, k1) = (f0.p + f0.names.len(), f1.p + f1.names.len());
     let swapped = k1 < k0;
     let fits = if swapped { [f1, f0] } else { [f0, f1] };

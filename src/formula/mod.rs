@@ -128,7 +128,7 @@ mod terms;
 mod transform;
 mod weighted;
 
-pub use anova::{anova, Anova};
+pub use anova::{anova, anova_with, Anova};
 pub use ast::{Arith, Expr, Formula, Func, Item, Op, RandomTerm, TermStructure, Var};
 pub use components::{ComponentKind, VarianceComponent};
 pub use effects::{FittedValues, RandomEffect};

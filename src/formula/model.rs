@@ -59,6 +59,9 @@ pub struct RandomTermInfo {
     /// The known relationship matrix of the levels, described
     /// (`pedigree A (ped.csv, 212 ids)`), if the grouping column has one.
     pub relationship: Option<String>,
+    /// Where that matrix comes from, and its source (the file given to
+    /// `--pedigree` or `--grm`), if the grouping column has one.
+    pub relationship_source: Option<(super::RelationshipKind, String)>,
     /// How each coefficient is computed from a row.
     pub(super) slopes: Vec<CoefColumn>,
     pub(super) group_vars: Vec<Var>,
@@ -100,6 +103,10 @@ pub struct FormulaModel {
     pub(super) build_seconds: f64,
     /// The column of prior weights, if any.
     pub(super) weights: Option<String>,
+    /// The smallest and largest distance between two positions of one
+    /// field, for a spherical residual without a nugget: the range a fit
+    /// without an explicit start scans (see [`FormulaModel::fit_with`]).
+    pub(super) range_scan: Option<(f64, f64)>,
     pub(super) model: MixedModel,
 }
 
@@ -264,92 +271,28 @@ impl FormulaModel {
         inputs: &ModelInputs,
     ) -> Result<Self, FormulaError> {
         let start = std::time::Instant::now();
-        let aliased = opts.aliased;
         let text = formula.text.as_str();
         let ts = terms(formula)?;
         refuse_response_as_predictor(formula, &ts)?;
         let mut vars = rows::used_vars(&formula.response, &ts, residual);
-        let weight_var = inputs.weights.as_ref().map(|w| Var {
-            name: w.clone(),
-            span: super::error::Span::default(),
-            as_factor: false,
-            expr: None,
-        });
-        if let Some(w) = &weight_var {
-            if table.column(&w.name).is_err() {
-                return Err(FormulaError::Weights {
-                    column: w.name.clone(),
-                    reason: format!(
-                        "no such column; the columns are: {}",
-                        table.names().join(", ")
-                    ),
-                });
-            }
-            if !vars.iter().any(|v| v.name == w.name) {
-                vars.push(w.clone());
-            }
-        }
-        for (column, _) in &inputs.relationships {
-            let used = ts
-                .random
-                .iter()
-                .any(|r| r.group.len() == 1 && r.group[0].name == *column);
-            if !used {
-                return Err(FormulaError::Relationship {
-                    column: column.clone(),
-                    reason: format!(
-                        "no random term of the formula is grouped by `{column}` alone (write `(1 | {column})`)"
-                    ),
-                });
-            }
-        }
+        let weight_var = weight_column(table, inputs, &mut vars)?;
+        check_relationships(&ts, inputs)?;
         let used = rows::complete(table, &vars, text, opts.na)?;
         let table = &used.table;
-        let n = table.n_rows();
         let mut recipes = Recipes::default();
-        let y = columns::numbers(
-            table,
-            &formula.response,
-            text,
-            "it is the response",
-            &mut recipes,
-        )?;
-        if y.iter().all(|&v| v == y[0]) {
-            return Err(FormulaError::ConstantResponse {
-                name: formula.response.name.clone(),
-                value: y[0],
-            });
-        }
+        let y = response(formula, table, &mut recipes)?;
         let data_key = data_key(&y, table.lines());
-
         let (mut fixed, fixed_levels) = fixed_part::fixed_columns(&ts, table, text, &mut recipes)?;
-        let x = DMatrix::from_fn(n, fixed.len(), |i, j| fixed[j].1[i]);
-        let names: Vec<&str> = fixed.iter().map(|(c, _)| c.name.as_str()).collect();
-
         let (r, residual_levels) = match &weight_var {
             None => residual_structure(residual, table)?,
             Some(w) => weighted_residual(residual, table, w)?,
         };
-        let fe = FixedEffects::new(x).named(&names).aliased(aliased);
-        let mut model = MixedModel::new(&y, fe, r).map_err(rank_error)?;
+        let fe = fixed_effects(&fixed, table.n_rows()).aliased(opts.aliased);
+        let model = MixedModel::new(&y, fe, r).map_err(rank_error)?;
         // Columns the policy dropped leave the fixed part too.
         let kept = model.fixed_names();
         fixed.retain(|(c, _)| kept.contains(&c.name));
-
-        // Random terms.
-        let mut infos: Vec<RandomTermInfo> = Vec::new();
-        for spec in &ts.random {
-            let (z, g, info) = random_part::random_term(
-                spec,
-                table,
-                text,
-                &mut recipes,
-                &infos,
-                &inputs.relationships,
-            )?;
-            model = model.random(&info.name, z, g)?;
-            infos.push(info);
-        }
+        let (model, infos) = random_terms(model, &ts, table, text, &mut recipes, inputs)?;
         Ok(FormulaModel {
             formula: formula.clone(),
             residual: residual.clone(),
@@ -358,12 +301,21 @@ impl FormulaModel {
             fixed_levels,
             terms: infos,
             residual_levels,
-            n,
+            n: table.n_rows(),
             dropped_lines: used.dropped_lines,
             data_key,
             recipes,
             build_seconds: start.elapsed().as_secs_f64(),
             weights: inputs.weights.clone(),
+            range_scan: match residual {
+                Residual::Spatial {
+                    kernel: SpatialKernel::Spherical,
+                    coords,
+                    nugget: false,
+                    group,
+                } => distance_span(table, coords, group.as_ref())?,
+                _ => None,
+            },
             model,
         })
     }
@@ -422,15 +374,81 @@ impl FormulaModel {
     }
     /// Fits by AI-REML.
     pub fn fit(&self, opts: &RemlOptions) -> Result<RemlFit, RemlError> {
-        self.model.fit(opts)
+        self.fit_with(opts, |_| {})
     }
     /// Fits by AI-REML, calling `observer` after every iteration.
+    ///
+    /// A spherical residual without a nugget and without random terms
+    /// (`sph(x + y)`, `sph(x + y | g)`; nlme's `gls` with `corSpher`), fitted
+    /// without an explicit start, starts where the profile log-likelihood
+    /// of the range is highest on a grid: the spherical correlation is 0
+    /// beyond the range, so at nlme's start (90 % of the smallest distance)
+    /// `V = σ²I` and the score of the range is 0 (the fit could not move),
+    /// and the likelihood has many local maxima in the range (one more
+    /// piece of `V` each time the range passes a distance between two
+    /// plots). The grid: 64 ranges evenly spaced from just above the
+    /// smallest distance to the largest, `σ²` profiled out at each (two
+    /// log-likelihood evaluations: `ℓ(s) = a − ½ m log s − b/(2s)` in the
+    /// scale `s`, `m = n − p` for REML, `n` for ML, maximal at `s = b/m`).
     pub fn fit_with(
         &self,
         opts: &RemlOptions,
         observer: impl FnMut(&Iteration),
     ) -> Result<RemlFit, RemlError> {
+        if let (Some(span), None, true) = (self.range_scan, &opts.start, self.terms.is_empty()) {
+            if let Some(start) = self.range_scan_start(span, opts)? {
+                return self.model.fit_with(&opts.clone().start(start), observer);
+            }
+        }
         self.model.fit_with(opts, observer)
+    }
+
+    /// The start of [`fit_with`](Self::fit_with)'s range scan: `None` when
+    /// the residual's parameters are not `sigma^2` and `range`.
+    fn range_scan_start(
+        &self,
+        (dmin, dmax): (f64, f64),
+        opts: &RemlOptions,
+    ) -> Result<Option<Vec<f64>>, RemlError> {
+        let p = self.model.params();
+        let names: Vec<&str> = p.names.iter().map(String::as_str).collect();
+        if names != ["residual/sigma^2", "residual/range"] || !(dmax > dmin && dmin > 0.0) {
+            return Ok(None);
+        }
+        let (ts, tr) = (&p.transforms[0], &p.transforms[1]);
+        let m = match opts.method {
+            crate::reml::Method::Reml => self.n - self.model.fixed_names().len(),
+            crate::reml::Method::Ml => self.n,
+        } as f64;
+        let ml = opts.method == crate::reml::Method::Ml;
+        let ll = |s: f64, r: f64| -> Result<f64, RemlError> {
+            let free = [ts.inverse(s), tr.inverse(r)];
+            if ml {
+                Ok(self.model.evaluate(&free, opts)?.loglik)
+            } else {
+                self.model.loglik(&free)
+            }
+        };
+        const GRID: usize = 64;
+        let mut best: Option<(f64, f64, f64)> = None;
+        for k in 0..GRID {
+            let r = dmin * 1.01 + (dmax - dmin * 1.01) * k as f64 / (GRID - 1) as f64;
+            let (l1, l2) = match (ll(1.0, r), ll(2.0, r)) {
+                (Ok(a), Ok(b)) if a.is_finite() && b.is_finite() => (a, b),
+                _ => continue,
+            };
+            // ℓ(1) − ℓ(2) = ½ m log 2 − b/4.
+            let b = 2.0 * m * std::f64::consts::LN_2 - 4.0 * (l1 - l2);
+            if b.is_nan() || b <= 0.0 {
+                continue;
+            }
+            let s = b / m;
+            let profile = l1 + 0.5 * m * (s - 1.0 - s.ln());
+            if best.is_none_or(|(_, _, l)| profile > l) {
+                best = Some((s, r, profile));
+            }
+        }
+        Ok(best.map(|(s, r, _)| vec![ts.inverse(s), tr.inverse(r)]))
     }
 
     /// The variances, covariances and correlation parameters of `fit` (a
@@ -458,6 +476,107 @@ pub(super) fn cov<S: crate::Structure>(
             source: e,
         })
     })
+}
+
+/// The column of prior weights of `inputs` as a variable (added to the
+/// variables `vars` whose missing values drop rows), checked to exist.
+fn weight_column(
+    table: &Table,
+    inputs: &ModelInputs,
+    vars: &mut Vec<Var>,
+) -> Result<Option<Var>, FormulaError> {
+    let Some(name) = &inputs.weights else {
+        return Ok(None);
+    };
+    let w = Var {
+        name: name.clone(),
+        span: super::error::Span::default(),
+        as_factor: false,
+        expr: None,
+    };
+    if table.column(&w.name).is_err() {
+        return Err(FormulaError::Weights {
+            column: w.name.clone(),
+            reason: format!(
+                "no such column; the columns are: {}",
+                table.names().join(", ")
+            ),
+        });
+    }
+    if !vars.iter().any(|v| v.name == w.name) {
+        vars.push(w.clone());
+    }
+    Ok(Some(w))
+}
+
+/// Errors unless every relationship matrix of `inputs` is used by a random
+/// term grouped by its column alone.
+fn check_relationships(ts: &Terms, inputs: &ModelInputs) -> Result<(), FormulaError> {
+    for (column, _) in &inputs.relationships {
+        let used = ts
+            .random
+            .iter()
+            .any(|r| r.group.len() == 1 && r.group[0].name == *column);
+        if !used {
+            return Err(FormulaError::Relationship {
+                column: column.clone(),
+                reason: format!(
+                    "no random term of the formula is grouped by `{column}` alone (write `(1 | {column})`)"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The response of `formula` on the complete rows `table`; a constant
+/// response is an error.
+fn response(
+    formula: &Formula,
+    table: &Table,
+    recipes: &mut Recipes,
+) -> Result<Vec<f64>, FormulaError> {
+    let y = columns::numbers(
+        table,
+        &formula.response,
+        &formula.text,
+        "it is the response",
+        recipes,
+    )?;
+    if y.iter().all(|&v| v == y[0]) {
+        return Err(FormulaError::ConstantResponse {
+            name: formula.response.name.clone(),
+            value: y[0],
+        });
+    }
+    Ok(y)
+}
+
+/// `X` of the fixed columns (`n` rows), named.
+fn fixed_effects(fixed: &[(FixedColumn, Vec<f64>)], n: usize) -> FixedEffects {
+    let x = DMatrix::from_fn(n, fixed.len(), |i, j| fixed[j].1[i]);
+    let names: Vec<&str> = fixed.iter().map(|(c, _)| c.name.as_str()).collect();
+    FixedEffects::new(x).named(&names)
+}
+
+/// Adds the random terms of `ts` to `model`, with what the formula layer
+/// keeps of each.
+fn random_terms(
+    mut model: MixedModel,
+    ts: &Terms,
+    table: &Table,
+    text: &str,
+    recipes: &mut Recipes,
+    inputs: &ModelInputs,
+) -> Result<(MixedModel, Vec<RandomTermInfo>), FormulaError> {
+    let mut infos: Vec<RandomTermInfo> = Vec::new();
+    for spec in &ts.random {
+        let (z, g, info) =
+            random_part::random_term(spec, table, text, recipes, &infos, &inputs.relationships)?;
+        model = model.random(&info.name, z, g)?;
+        infos.push(info);
+    }
+    Ok((model, infos))
 }
 
 /// A residual covariance, and the levels or times that name its parameters.
@@ -587,6 +706,41 @@ fn spatial(
             "residual",
         )?),
     })
+}
+
+/// The smallest and largest distance between two distinct positions of
+/// one field (within a level of `group`); `None` without two.
+fn distance_span(
+    table: &Table,
+    coords: &[Var],
+    group: Option<&Var>,
+) -> Result<Option<(f64, f64)>, FormulaError> {
+    let axes = coords
+        .iter()
+        .map(|v| table.numeric(&v.name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let groups = match group {
+        Some(g) => crate::data::level_codes(table.column(&g.name)?).0,
+        None => vec![0; table.n_rows()],
+    };
+    let (mut lo, mut hi) = (f64::INFINITY, 0.0f64);
+    for i in 0..groups.len() {
+        for j in 0..i {
+            if groups[i] != groups[j] {
+                continue;
+            }
+            let d = axes
+                .iter()
+                .map(|a| (a[i] - a[j]).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            if d > 0.0 {
+                lo = lo.min(d);
+                hi = hi.max(d);
+            }
+        }
+    }
+    Ok(lo.is_finite().then_some((lo, hi)))
 }
 
 /// Independent isotropic fields per level of `group` (one field without

@@ -259,6 +259,7 @@ pub(super) fn random_term(
             coefficients,
             structure: spec.structure,
             relationship: relationship.map(Relationship::describe),
+            relationship_source: relationship.map(|r| (r.kind(), r.source().to_string())),
             slopes: coef_columns,
             group_vars: spec.group.clone(),
         },

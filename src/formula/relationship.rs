@@ -230,6 +230,11 @@ impl Relationship {
         Arc::clone(&self.inverse)
     }
 
+    /// The name given when it was made (a file name).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
     /// One line naming the matrix: `pedigree A (ped.csv, 212 animals)`.
     pub fn describe(&self) -> String {
         let what = match self.kind {

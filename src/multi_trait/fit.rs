@@ -12,12 +12,7 @@
 //! anything that depends on it (NaN).
 
 use super::builder::{MultiTraitModel, TraitCovariance, TraitResidual};
-use crate::reml::{Backend, RemlError, RemlFit, RemlOptions};
-use crate::Termination;
-
-/// The largest long-format model refined on the dense backend when its
-/// sparse fit ends with a singular trait covariance.
-pub const DENSE_POLISH_MAX: usize = 3000;
+use crate::reml::{RemlError, RemlFit, RemlOptions};
 use nalgebra::{DMatrix, DVector};
 
 /// A trait × trait covariance matrix with its standard errors.
@@ -199,50 +194,16 @@ fn matrix(term: &str, traits: &[String], e: &[Vec<Entry>], cov: &DMatrix<f64>) -
 
 impl MultiTraitModel {
     /// Fits by AI-REML. Without a start in `opts`, starts from moments
-    /// ([`start`](Self::start)). With the backend `Auto`, a sparse fit that
-    /// ends with a singular `G0` (a genetic correlation of ±1, a common
-    /// and legitimate optimum) is refined on the dense backend when the
-    /// long-format data have at most [`DENSE_POLISH_MAX`] observations: the
-    /// mixed-model equations need `G0⁻¹` and lose digits there. Larger
-    /// models keep the sparse estimate with a warning saying so.
+    /// ([`start`](Self::start)). A sparse fit that ends with a singular
+    /// `G0` (a genetic correlation of ±1, a common and legitimate optimum)
+    /// is completed on the dense backend or not labelled converged, as
+    /// every mixed model's ([`MixedModel::fit`](crate::reml::MixedModel::fit)).
     pub fn fit(&self, opts: &RemlOptions) -> Result<MultiTraitFit, RemlError> {
         let mut o = opts.clone();
         if o.start.is_none() {
             o = o.start(self.start.clone());
         }
-        let mut fit = self.model.fit(&o)?;
-        let singular_g = fit.singular
-            || matches!(&fit.termination, Termination::Singular { params } if params.iter().any(|p| !p.starts_with("residual/")));
-        let sparse = fit.backend.contains("sparse");
-        if sparse && (singular_g || !fit.termination.is_converged()) {
-            if opts.backend == Backend::Auto && self.model.n() <= DENSE_POLISH_MAX {
-                // G0 singular (a correlation ±1): the mixed-model equations
-                // need G0⁻¹ and lose digits there; V = Z G Zᵀ + R does not.
-                let dense = self
-                    .model
-                    .fit(&o.clone().backend(Backend::Dense).start(fit.free.clone()));
-                if let Ok(mut d) = dense {
-                    if d.termination.is_converged() {
-                        d.warnings.push(format!(
-                            "a trait covariance is singular at the estimate (a correlation ±1 or a \
-                             variance 0); the sparse fit was refined on the dense backend \
-                             (n = {}), which does not need G0⁻¹",
-                            self.model.n()
-                        ));
-                        fit = d;
-                    }
-                }
-            } else if singular_g {
-                fit.warnings.push(
-                    "a trait covariance is singular at the estimate (a correlation ±1 or a \
-                     variance 0): the sparse mixed-model equations need G0⁻¹ and are \
-                     ill-conditioned there, so the estimates of that matrix are accurate to \
-                     about 3 significant digits only (the dense backend, --backend dense, is \
-                     exact for small data)"
-                        .into(),
-                );
-            }
-        }
+        let fit = self.model.fit(&o)?;
         Ok(self.read(fit))
     }
 

@@ -24,5 +24,5 @@ mod fit;
 mod residual;
 
 pub use builder::{MultiTrait, MultiTraitModel, TraitCovariance, TraitLabel, TraitResidual};
-pub use fit::{Heritability, MultiTraitFit, TraitBlups, TraitMatrix, DENSE_POLISH_MAX};
+pub use fit::{Heritability, MultiTraitFit, TraitBlups, TraitMatrix};
 pub use residual::{TraitDiagonal, TraitRecords, TraitUnstructured};

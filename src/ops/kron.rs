@@ -119,6 +119,19 @@ where
         let b = B::sparse_inverse(&shape.1, tb)?;
         Some(crate::SparseInverse::kron(&a, &b))
     }
+    fn sparse_inverse_into<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+        out: &mut crate::SparseInverse<T>,
+    ) -> Option<bool> {
+        // The operands are small next to the product (a 2 × 2 block and
+        // an identity over a factor's levels): they are built, the product
+        // is written in place.
+        let (ta, tb) = binary::split::<A, B, T>(shape, theta);
+        let a = A::sparse_inverse(&shape.0, ta)?;
+        let b = B::sparse_inverse(&shape.1, tb)?;
+        Some(out.write_kron(&a, &b))
+    }
 }
 
 /// Static evaluation of `A ⊗ B` for static operands (see

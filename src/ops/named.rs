@@ -89,6 +89,13 @@ impl<S: Structure, L: Label> Structure for Named<S, L> {
     ) -> Option<crate::SparseInverse<T>> {
         S::sparse_inverse(shape, theta)
     }
+    fn sparse_inverse_into<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+        out: &mut crate::SparseInverse<T>,
+    ) -> Option<bool> {
+        S::sparse_inverse_into(shape, theta, out)
+    }
 }
 
 /// Static evaluation of a named static structure: that of the structure (see

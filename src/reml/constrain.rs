@@ -100,7 +100,7 @@ pub(crate) const SAFE_PIVOT: f64 = 1e-2;
 /// `min_i d_i² / Σ_ii` over the pivots `d_i²` of the Cholesky factor of
 /// `s`: 1 for a diagonal matrix, 0 (or below) at the edge of the positive
 /// definite cone; `-∞` when a diagonal is not positive or not finite.
-fn min_relative_pivot(s: &DMatrix<f64>) -> f64 {
+pub(crate) fn min_relative_pivot(s: &DMatrix<f64>) -> f64 {
     let n = s.nrows();
     let mut l = DMatrix::<f64>::zeros(n, n);
     let mut min = f64::INFINITY;
@@ -455,6 +455,10 @@ impl Evaluator for Constrained<'_> {
 
     fn describe(&self) -> String {
         self.inner.describe()
+    }
+
+    fn inverts_g(&self) -> bool {
+        self.inner.inverts_g()
     }
 }
 

@@ -130,6 +130,20 @@ pub enum RemlError {
         /// Why (the term or residual and what it lacks).
         reason: String,
     },
+    /// The covariance matrix `G` of a random term became numerically
+    /// singular at an iterate of a fit on the sparse mixed-model equations,
+    /// which need `G⁻¹` (a correlation of ±1 or a variance 0 is near).
+    #[error(
+        "the covariance matrix of `{term}` is numerically singular at an iterate ({detail}); the \
+         sparse mixed-model equations need its inverse: fit with the dense backend \
+         (--backend dense)"
+    )]
+    NearlySingularG {
+        /// The random term.
+        term: String,
+        /// What failed.
+        detail: String,
+    },
     /// An error reading data or building a design.
     #[error("data: {0}")]
     Data(#[from] DataError),

@@ -71,6 +71,12 @@ pub(crate) trait Evaluator {
     fn score_and_ai(&mut self, at: &Point, method: JacobianMethod) -> Result<ScoreAi, RemlError>;
     /// A short description for reports (`dense V (n = 72)`, `sparse MME …`).
     fn describe(&self) -> String;
+    /// Whether the evaluator works with every `G⁻¹` (Henderson's
+    /// mixed-model equations): it then loses digits where an unstructured
+    /// `G` is nearly singular (see [`super::boundary::ill_conditioned_g`]).
+    fn inverts_g(&self) -> bool {
+        false
+    }
 }
 
 /// `0.5 (A + Aᵀ)` of a `k × k` faer matrix, as nalgebra.

@@ -18,7 +18,6 @@
 
 use super::checks::dependent_columns;
 use super::fixed::Fixed;
-use super::linalg::is_diagonal;
 use super::terms::RandomDesign;
 use super::RemlError;
 use crate::{CovarianceModel, JacobianMethod};
@@ -41,7 +40,7 @@ pub(crate) fn check_term<'a>(
         term: name.to_string(),
         reason,
     };
-    let (n, q) = z.dims();
+    let (_, q) = z.dims();
     if q == 0 {
         return Err(fail("its design Z has no columns".into()));
     }
@@ -188,43 +187,103 @@ pub(crate) fn check_term<'a>(
     // One observation per level, against a diagonal residual.
     if let (Some(l), Some(c)) = (&levels, &counts) {
         if c.iter().all(|&k| k == 1) {
-            let r0 = residual.free_defaults();
-            if let Some(Ok((_, dr))) = residual.diagonal_f64(&r0) {
-                // Each diagonal derivative of G, read at the level of every row.
-                let diag: Vec<(usize, Vec<f64>)> = match &diag_d {
-                    Some(dd) => dd
+            if let Some(bad) = confounded_with_residual(residual, g, l, q, diag_d.is_some()) {
+                return Err(fail(format!(
+                    "every level has exactly one observation, so its parameter `{name}/{}` \
+                     is confounded with the residual variance ({}): drop the term or the \
+                     residual parameter",
+                    names[bad],
+                    residual
+                        .free_names()
                         .iter()
-                        .enumerate()
-                        .map(|(k, d)| (k, l.iter().map(|&i| d[i]).collect()))
-                        .collect(),
-                    None => dense()
-                        .unwrap_or_default()
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, d)| is_diagonal(d))
-                        .map(|(k, d)| (k, l.iter().map(|&i| d[(i, i)]).collect()))
-                        .collect(),
-                };
-                let cols: Vec<&Vec<f64>> = dr.iter().chain(diag.iter().map(|(_, v)| v)).collect();
-                let m = DMatrix::from_fn(n, cols.len(), |r, c| cols[c][r]);
-                if let Some(&bad) = dependent_columns(&m).iter().find(|&&c| c >= dr.len()) {
-                    return Err(fail(format!(
-                        "every level has exactly one observation, so its parameter `{name}/{}` \
-                         is confounded with the residual variance ({}): drop the term or the \
-                         residual parameter",
-                        names[diag[bad - dr.len()].0],
-                        residual
-                            .free_names()
-                            .iter()
-                            .map(|p| format!("residual/{p}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )));
-                }
+                        .map(|p| format!("residual/{p}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
             }
         }
     }
     Ok(())
+}
+
+/// With one observation per level (row `r` on level `l[r]`, so that `Z` is a
+/// permutation and `V = Z G Zᵀ + R`) and a diagonal residual, the tangent
+/// directions of `V` are the residual's diagonal derivatives and the
+/// `∂G/∂θ_k`. The split between `G` and `R` is not identified when the two
+/// spans meet: some combination of the residual's derivatives equals some
+/// combination of `G`'s (an unstructured or compound-symmetric `G` contains
+/// the identity direction; an `AR1` `G` over 3 or more times does not — its
+/// correlation separates it from the residual — over 2 times it does).
+/// The derivatives are taken at a generic point (the defaults shifted by
+/// 0.25: at the defaults a correlation is often 0 and `∂G/∂σ²` the
+/// identity by accident), compared on the diagonal and on every
+/// off-diagonal entry where some `∂G/∂θ_k` is nonzero (the residual is 0
+/// there). Returns the index of a parameter of `G` in the intersection.
+fn confounded_with_residual(
+    residual: &dyn CovarianceModel,
+    g: &dyn CovarianceModel,
+    l: &[usize],
+    q: usize,
+    g_diagonal: bool,
+) -> Option<usize> {
+    let r0 = residual.free_defaults();
+    let Some(Ok((_, dr))) = residual.diagonal_f64(&r0) else {
+        return None;
+    };
+    let shifted: Vec<f64> = g.free_defaults().iter().map(|x| x + 0.25).collect();
+    let n = l.len();
+    // Columns: the residual's derivatives, then G's, over the entries compared.
+    let mut cols: Vec<Vec<f64>> = dr.clone();
+    if g_diagonal {
+        let Some(Ok((_, dd))) = g.diagonal_f64(&shifted) else {
+            return None;
+        };
+        cols.extend(
+            dd.iter()
+                .map(|d| l.iter().map(|&i| d[i]).collect::<Vec<f64>>()),
+        );
+    } else {
+        if q > DENSE_LIMIT {
+            return None;
+        }
+        let dg = jacobian(g, &shifted)?;
+        // Off-diagonal entries where some derivative is not zero.
+        let scale = dg
+            .iter()
+            .flat_map(|d| d.iter())
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        let mut off = Vec::new();
+        for j in 0..q {
+            for i in (j + 1)..q {
+                if dg.iter().any(|d| d[(i, j)].abs() > 1e-14 * scale) {
+                    off.push((i, j));
+                }
+            }
+        }
+        for c in cols.iter_mut() {
+            c.resize(n + off.len(), 0.0);
+        }
+        for d in &dg {
+            let mut v: Vec<f64> = l.iter().map(|&i| d[(i, i)]).collect();
+            v.extend(off.iter().map(|&(i, j)| d[(i, j)]));
+            cols.push(v);
+        }
+    }
+    let rows = cols[0].len();
+    let matrix = |cs: &[Vec<f64>]| DMatrix::from_fn(rows, cs.len(), |r, c| cs[c][r]);
+    let nr = dr.len();
+    let dep_r = dependent_columns(&matrix(&cols[..nr])).len();
+    let dep_g = dependent_columns(&matrix(&cols[nr..]));
+    let dep_all = dependent_columns(&matrix(&cols));
+    if dep_all.len() <= dep_r + dep_g.len() {
+        return None;
+    }
+    // A parameter of G dependent in the whole but not among G's own.
+    dep_all
+        .iter()
+        .map(|&c| c.checked_sub(nr))
+        .find_map(|k| k.filter(|k| !dep_g.contains(k)))
+        .or(Some(0))
 }
 
 /// Dense derivatives of `G` are formed for checks only up to this order.

@@ -17,6 +17,7 @@ use super::mixed_dense;
 use super::mme::{AnalysisCache, Mme};
 use super::options::{self, Backend, Method};
 use super::post::MixedPost;
+use super::singular_g;
 use super::terms::{
     Parts, RandomDesign, Term, Terms, DUAL_UNAVAILABLE, ML_COMPLETED, RESIDUAL_UNAVAILABLE,
 };
@@ -182,6 +183,17 @@ impl MixedModel {
 
     /// Fits by AI-REML with the backend chosen in `opts` (see
     /// [`Backend`](crate::reml::Backend)).
+    ///
+    /// A fit on the sparse backend that ends where an unstructured block of
+    /// a random term's `G` is nearly singular (a relative Cholesky pivot
+    /// below `1e-6`: a correlation of ±1 or a variance 0) cannot trust its
+    /// log-likelihood and score there (Henderson's equations need `G⁻¹`).
+    /// With `Backend::Auto` and at most [`DENSE_COMPLETION_MAX`] rows it is
+    /// completed on the dense backend from where it ended, said in the
+    /// warnings; otherwise it ends `Termination::Stalled`, naming the block
+    /// and the dense backend.
+    ///
+    /// [`DENSE_COMPLETION_MAX`]: crate::reml::DENSE_COMPLETION_MAX
     pub fn fit(&self, opts: &RemlOptions) -> Result<RemlFit, RemlError> {
         self.fit_with(opts, |_| {})
     }
@@ -201,14 +213,50 @@ impl MixedModel {
             }
             _ => {}
         }
+        let params = self.params();
         let mut ev = self.evaluator(opts.backend, opts.method, opts.jacobian)?;
-        driver::fit(
-            &self.params(),
-            ev.as_mut(),
-            &self.fixed,
-            opts,
-            &mut observer,
-        )
+        let fit = match driver::fit(&params, ev.as_mut(), &self.fixed, opts, &mut observer) {
+            Err(RemlError::NearlySingularG { term, detail })
+                if ev.inverts_g()
+                    && opts.backend == Backend::Auto
+                    && self.n() <= singular_g::DENSE_COMPLETION_MAX =>
+            {
+                // `G` became singular to rounding on the way: the marginal
+                // form does not need its inverse (see `singular_g`).
+                drop(ev);
+                let o = opts.clone().backend(Backend::Dense);
+                let mut ev = self.evaluator(Backend::Dense, opts.method, opts.jacobian)?;
+                let mut fit = driver::fit(&params, ev.as_mut(), &self.fixed, &o, &mut observer)?;
+                fit.warnings.push(format!(
+                    "the covariance matrix of `{term}` became numerically singular during the \
+                     sparse fit ({detail}); the model was fitted on the dense backend (n = {}), \
+                     which does not need its inverse",
+                    self.n()
+                ));
+                return Ok(fit);
+            }
+            r => r?,
+        };
+        if !ev.inverts_g() {
+            return Ok(fit);
+        }
+        drop(ev);
+        // A nearly singular unstructured G: see `singular_g`.
+        match singular_g::check(fit, &params, self.n(), opts) {
+            singular_g::Completion::Keep(fit) => Ok(fit),
+            singular_g::Completion::Dense(sparse, word) => {
+                let o = opts
+                    .clone()
+                    .backend(Backend::Dense)
+                    .start(sparse.free.clone());
+                let dense = self
+                    .evaluator(Backend::Dense, opts.method, opts.jacobian)
+                    .and_then(|mut ev| {
+                        driver::fit(&params, ev.as_mut(), &self.fixed, &o, &mut observer)
+                    });
+                Ok(singular_g::completed(sparse, dense, word, self.n()))
+            }
+        }
     }
 
     /// REML log-likelihood (full) at the free parameters `free`.

@@ -174,6 +174,25 @@ impl<'a> Terms<'a> {
         out
     }
 
+    /// [`residual_inverse`](Self::residual_inverse) written into `out`,
+    /// which holds the pattern it gave at the analysis (the same route:
+    /// the diagonal, else the sparse inverse, else the completed one).
+    /// `Some(Ok(false))` when the inverse at `xr` has another pattern.
+    pub fn residual_inverse_into(
+        &self,
+        xr: &[f64],
+        out: &mut SparseInverse<f64>,
+    ) -> Option<Result<bool, crate::CovError>> {
+        let r = self.residual;
+        if let Some(d) = r.diagonal_f64(xr) {
+            return Some(d.map(|(d, dd)| out.write_diagonal(&d, &dd)));
+        }
+        if let Some(q) = r.sparse_inverse_into_f64(xr, out) {
+            return Some(q);
+        }
+        Some(self.residual_inverse(xr)?.map(|(q, _)| out.take_numbers(q)))
+    }
+
     /// `Q = R⁻¹` of the residual at its free parameters `xr` and the number
     /// of missing cells it was completed with: from the diagonal when the
     /// residual is diagonal by type (also for a model that gives a diagonal

@@ -52,6 +52,18 @@ impl<N: Size> Structure for Identity<N> {
     fn diagonal<T: Real>(shape: &Self::Shape, _: &[T]) -> Option<Diagonals<T>> {
         Some((vec![T::one(); N::get(shape)], Vec::new()))
     }
+    fn sparse_inverse_into<T: Real>(
+        shape: &Self::Shape,
+        _: &[T],
+        out: &mut crate::SparseInverse<T>,
+    ) -> Option<bool> {
+        if !out.fits_diagonal(N::get(shape), 0) {
+            return Some(false);
+        }
+        out.values.fill(T::one());
+        out.logdet = T::zero();
+        Some(true)
+    }
 }
 
 /// Static evaluation (`Identity<Const<N>>`): the same formulas into stack-allocated

@@ -60,6 +60,30 @@ impl<N: Size> Structure for Scalar<N> {
         let n = N::get(shape);
         Some((vec![theta[0]; n], vec![vec![T::one(); n]]))
     }
+    fn sparse_inverse_into<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+        out: &mut crate::SparseInverse<T>,
+    ) -> Option<bool> {
+        // σ⁻² I, −σ⁻⁴ I, n log σ², n / σ², written in place (the sums
+        // added term by term, as the inverse of the diagonal adds them).
+        let n = N::get(shape);
+        if !out.fits_diagonal(n, 1) {
+            return Some(false);
+        }
+        let s = theta[0];
+        out.values.fill(T::one() / s);
+        out.jacobian[0].fill(-T::one() / (s * s));
+        let (l, r) = (s.ln(), T::one() / s);
+        let (mut logdet, mut dlogdet) = (T::zero(), T::zero());
+        for _ in 0..n {
+            logdet += l;
+            dlogdet += r;
+        }
+        out.logdet = logdet;
+        out.logdet_jacobian[0] = dlogdet;
+        Some(true)
+    }
 }
 
 /// Static evaluation (`Scalar<Const<N>>`): the same formulas into stack-allocated

@@ -108,6 +108,147 @@ impl<T: Real> SparseInverse<T> {
         })
     }
 
+    /// Whether `other` has the same order and pattern.
+    pub fn same_pattern(&self, other: &Self) -> bool {
+        self.n == other.n && self.col_ptr == other.col_ptr && self.row_idx == other.row_idx
+    }
+
+    /// Moves the numbers of `other` (values, derivatives, `log|G|` and its
+    /// derivatives) into `self`, whose pattern stays: the write of a fresh
+    /// inverse into a pattern fixed beforehand. `false` (nothing written)
+    /// unless `other` has the same pattern, the same number of parameters
+    /// and one value per entry.
+    pub fn take_numbers(&mut self, other: Self) -> bool {
+        let nnz = self.nnz();
+        let ok = self.same_pattern(&other)
+            && other.values.len() == nnz
+            && other.jacobian.len() == self.jacobian.len()
+            && other.logdet_jacobian.len() == self.jacobian.len()
+            && other.jacobian.iter().all(|d| d.len() == nnz);
+        if ok {
+            self.values = other.values;
+            self.jacobian = other.jacobian;
+            self.logdet = other.logdet;
+            self.logdet_jacobian = other.logdet_jacobian;
+        }
+        ok
+    }
+
+    /// Writes the inverse of the diagonal `d` with derivatives `dd[k]` (as
+    /// [`from_diagonal`](Self::from_diagonal) gives it) into `self`, which
+    /// must be diagonal of order `d.len()` with `dd.len()` parameters;
+    /// `false` (nothing written) otherwise. Allocates nothing.
+    pub fn write_diagonal(&mut self, d: &[T], dd: &[Vec<T>]) -> bool {
+        let n = d.len();
+        if !self.fits_diagonal(n, dd.len()) || dd.iter().any(|g| g.len() != n) {
+            return false;
+        }
+        for (o, &v) in self.values.iter_mut().zip(d) {
+            *o = T::one() / v;
+        }
+        for ((o, g), l) in self
+            .jacobian
+            .iter_mut()
+            .zip(dd)
+            .zip(self.logdet_jacobian.iter_mut())
+        {
+            *l = T::zero();
+            for ((o, &a), &v) in o.iter_mut().zip(g).zip(d) {
+                *o = -a / (v * v);
+                *l += a / v;
+            }
+        }
+        self.logdet = d.iter().fold(T::zero(), |s, &v| s + v.ln());
+        true
+    }
+
+    /// Whether `self` is diagonal of order `n` with `k` parameters (and
+    /// numbers of those sizes): the pattern a diagonal structure's inverse
+    /// is written into.
+    pub fn fits_diagonal(&self, n: usize, k: usize) -> bool {
+        self.n == n
+            && self.nnz() == n
+            && self.col_ptr.len() == n + 1
+            && self.row_idx.iter().enumerate().all(|(i, &r)| r == i)
+            && self.col_ptr.iter().enumerate().all(|(i, &c)| c == i)
+            && self.values.len() == n
+            && self.jacobian.len() == k
+            && self.logdet_jacobian.len() == k
+            && self.jacobian.iter().all(|g| g.len() == n)
+    }
+
+    /// Writes `A⁻¹ ⊗ B⁻¹` (as [`kron`](Self::kron) gives it) into `self`,
+    /// whose pattern must be that of the product; `false` (values partly
+    /// written, to be discarded) otherwise. Allocates nothing: every entry
+    /// `(r, c)` reads `A⁻¹` at `(r / n_B, c / n_B)` and `B⁻¹` at
+    /// `(r mod n_B, c mod n_B)` on their patterns.
+    pub fn write_kron(&mut self, a: &Self, b: &Self) -> bool {
+        let (na, nb) = (a.n, b.n);
+        let (ka, kb) = (a.n_params(), b.n_params());
+        let n = na * nb;
+        let nnz = self.nnz();
+        let diag = |s: &Self| (0..s.n).filter(|&j| s.find(j, j).is_some()).count();
+        let full = |s: &Self| 2 * s.nnz() - diag(s);
+        let (da, db) = (diag(a), diag(b));
+        let expected = (full(a) * full(b) - da * db) / 2 + da * db;
+        if self.n != n
+            || self.col_ptr.len() != n + 1
+            || nnz != expected
+            || self.values.len() != nnz
+            || self.jacobian.len() != ka + kb
+            || self.logdet_jacobian.len() != ka + kb
+            || self.jacobian.iter().any(|g| g.len() != nnz)
+        {
+            return false;
+        }
+        for c in 0..n {
+            let (ja, jb) = (c / nb, c % nb);
+            let mut prev = None;
+            for e in self.col_ptr[c]..self.col_ptr[c + 1] {
+                let r = self.row_idx[e];
+                if r < c || prev.is_some_and(|p| p >= r) {
+                    return false;
+                }
+                prev = Some(r);
+                let (ia, ib) = (r / nb, r % nb);
+                let (Some(pa), Some(pb)) = (a.find(ia, ja), b.find(ib, jb)) else {
+                    return false;
+                };
+                let (va, vb) = (a.values[pa], b.values[pb]);
+                self.values[e] = va * vb;
+                for k in 0..ka {
+                    self.jacobian[k][e] = a.jacobian[k][pa] * vb;
+                }
+                for k in 0..kb {
+                    self.jacobian[ka + k][e] = va * b.jacobian[k][pb];
+                }
+            }
+        }
+        let (cna, cnb) = (T::c(na as f64), T::c(nb as f64));
+        for (o, &d) in self.logdet_jacobian.iter_mut().zip(&a.logdet_jacobian) {
+            *o = d * cnb;
+        }
+        for (o, &d) in self.logdet_jacobian[ka..]
+            .iter_mut()
+            .zip(&b.logdet_jacobian)
+        {
+            *o = d * cna;
+        }
+        self.logdet = a.logdet * cnb + b.logdet * cna;
+        true
+    }
+
+    /// The position of the entry `(i, j)` of the symmetric matrix (looked
+    /// up in the lower triangle), if stored.
+    fn find(&self, i: usize, j: usize) -> Option<usize> {
+        let (r, c) = (i.max(j), i.min(j));
+        let lo = self.col_ptr[c];
+        self.row_idx[lo..self.col_ptr[c + 1]]
+            .binary_search(&r)
+            .ok()
+            .map(|k| lo + k)
+    }
+
     /// Number of stored entries (lower triangle).
     pub fn nnz(&self) -> usize {
         self.row_idx.len()

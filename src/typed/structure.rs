@@ -118,6 +118,24 @@ pub trait Structure: Copy + Default + fmt::Debug + Send + Sync + 'static {
         Some(SparseInverse::from_diagonal(&d, &dd))
     }
 
+    /// [`sparse_inverse`](Self::sparse_inverse) written into `out`, which
+    /// holds the pattern `sparse_inverse` gives for `shape` (fixed once, as
+    /// lme4's `Lind` fixes where each entry of `Λ` goes): only the numbers
+    /// change, and the pattern is never touched. `Some(false)` when `out`
+    /// is not that pattern (nothing usable written); `None` when the
+    /// structure has no sparse inverse.
+    ///
+    /// The default builds the inverse and moves its numbers in
+    /// ([`SparseInverse::take_numbers`]); diagonal leaves and `Kron` write
+    /// in place.
+    fn sparse_inverse_into<T: Real>(
+        shape: &Self::Shape,
+        theta: &[T],
+        out: &mut SparseInverse<T>,
+    ) -> Option<bool> {
+        Some(out.take_numbers(Self::sparse_inverse(shape, theta)?))
+    }
+
     /// For a matrix whose inverse is sparse only once it is completed to a
     /// larger set of cells — `AR1 ⊗ AR1` over a field trial's full grid when
     /// some plots are missing: `(Q, cell)` with `Q` the sparse inverse over

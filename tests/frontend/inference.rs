@@ -479,6 +479,41 @@ fn progress_lines_one_per_iteration_and_quiet_silences_them() {
     let out = run(&["fit", &data, "--formula", f, "--progress", "--quiet"]);
     assert_eq!(out.status, 0);
     assert!(!out.stderr.contains("iteration"), "{}", out.stderr);
+
+    // `lrt`: the lines of each model's fit, labelled m0 and m1.
+    let m0 = "Reaction ~ Days + (1|Subject)";
+    let out = run(&[
+        "lrt",
+        &data,
+        "--formula",
+        m0,
+        "--formula",
+        f,
+        "--progress",
+        "--json",
+    ]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let j: Value = serde_json::from_str(&out.stdout).unwrap();
+    for (k, fit) in j["fits"].as_array().unwrap().iter().enumerate() {
+        let n = out
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with(&format!("m{k} iteration")))
+            .count();
+        assert_eq!(n as f64, num(&fit["iterations"]), "{}", out.stderr);
+    }
+    let out = run(&[
+        "lrt",
+        &data,
+        "--formula",
+        m0,
+        "--formula",
+        f,
+        "--progress",
+        "--quiet",
+    ]);
+    assert_eq!(out.status, 0);
+    assert!(!out.stderr.contains("iteration"), "{}", out.stderr);
 }
 
 /// `--plots` with `gau(latitude + longitude, nugget)` on Wheat2 writes

@@ -259,6 +259,12 @@ fn animal_model_with_pedigree_from_the_command_line() {
     );
     check(&j, &r, &["y1", "y2"]);
     assert_eq!(j["random"][0]["over"], "A");
+    assert_eq!(j["random"][0]["structure"], "us");
+    assert_eq!(j["random"][0]["relationship"]["kind"], "pedigree");
+    assert_eq!(
+        j["random"][0]["relationship"]["file"],
+        format!("{DIR}pedigree.csv").as_str()
+    );
     let rg = j["random"][0]["correlation"]["y1"]["y2"].as_f64().unwrap();
     assert!((rg - r["r_g"].as_f64().unwrap()).abs() < 1e-6);
     for (k, want) in r["h2"].as_array().unwrap().iter().enumerate() {

@@ -52,3 +52,31 @@ out = {"source": "tests/independent/ar1_term_reml.py", "name": "ar1_term", "data
 with open(OUT + "ar1_term.json", "w") as fh:
     json.dump(out, fh, indent=1)
 print(out["loglik"], out["sigma2"], out["rho"], out["residual"])
+
+# One record per subject and time (issue 21: the identifiability check had
+# refused this, taking the AR1 term for a copy of the iid residual). The AR1
+# correlation separates the two variances when there are at least 3 times.
+rng = np.random.default_rng(11)
+ns, nt = 40, 5
+with open(OUT + "ar1_term_single.csv", "w") as fh:
+    fh.write("y,time,subject\n")
+    for s in range(ns):
+        u = C @ rng.normal(size=nt)
+        for t in range(nt):
+            fh.write(f"{10 + 0.5 * t + u[t] + rng.normal():.6f},{t + 1},S{s + 1:02d}\n")
+r = read(OUT + "ar1_term_single.csv")
+y = np.array([float(x["y"]) for x in r])
+time, _ = codes_of([x["time"] for x in r])
+subj, subjects = codes_of([x["subject"] for x in r])
+X = np.column_stack([np.ones(len(y)), dummies(time, nt, drop_first=True)])
+q = len(subjects)
+Z = np.zeros((len(y), nt * q))
+Z[np.arange(len(y)), time * q + subj] = 1
+t, ll, b = fit(v, np.array([np.log(3.0), 0.5, 0.0]), X, y)
+out = {"source": "tests/independent/ar1_term_reml.py", "name": "ar1_term_single",
+       "data": "ar1_term_single.csv",
+       "formula": "y ~ factor(time) + ar1(0 + factor(time) | subject)", "loglik": ll, "beta": list(b),
+       "sigma2": float(np.exp(t[0])), "rho": float(np.tanh(t[1])), "residual": float(np.exp(t[2]))}
+with open(OUT + "ar1_term_single.json", "w") as fh:
+    json.dump(out, fh, indent=1)
+print(out["loglik"], out["sigma2"], out["rho"], out["residual"])

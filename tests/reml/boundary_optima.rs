@@ -58,6 +58,7 @@ fn random_slopes_reach_lme4_from_the_default_start() {
     let refs = json("boundaries/slopes.json");
     let mut singular = 0;
     let mut shortfall = f64::NEG_INFINITY;
+    let mut sparse_refused = 0;
     for r in refs["fits"].as_array().unwrap() {
         let file = r["file"].as_str().unwrap();
         let t = Table::read(path(&format!("boundaries/{file}"))).unwrap();
@@ -67,10 +68,24 @@ fn random_slopes_reach_lme4_from_the_default_start() {
             let ll = lme4["loglik"].as_f64().unwrap();
             let lme4_singular = lme4["singular"].as_bool().unwrap();
             singular += lme4_singular as usize;
-            for backend in [Backend::Sparse, Backend::Dense] {
+            // Auto is the sparse backend here, completed on the dense one
+            // at a singular G; the sparse backend alone must not claim a
+            // singular optimum it cannot confirm.
+            for backend in [Backend::Auto, Backend::Sparse, Backend::Dense] {
                 let opts = RemlOptions::default().method(method).backend(backend);
                 let fit = m.fit(&opts).unwrap();
                 let what = format!("{file} {key} {backend:?}: {fit}");
+                if backend == Backend::Sparse && !fit.termination.is_converged() {
+                    let said = format!("{:?} {:?}", fit.termination, fit.warnings);
+                    assert!(lme4_singular, "{what}");
+                    assert!(said.contains("--backend dense"), "{what}");
+                    sparse_refused += 1;
+                    continue;
+                }
+                if backend == Backend::Sparse {
+                    assert!(ll - fit.loglik < 1e-6, "{what}: lme4 {ll}");
+                    continue;
+                }
                 assert!(fit.termination.is_converged(), "{what}");
                 shortfall = shortfall.max(ll - fit.loglik);
                 eprintln!("{file} {key} {backend:?}: {} below lme4", ll - fit.loglik);
@@ -92,9 +107,8 @@ fn random_slopes_reach_lme4_from_the_default_start() {
         }
     }
     assert_eq!(singular, 8, "the data cover singular and interior fits");
-    // Issue 19 asks for 1e-6; on two singular ML fits the ridge towards
-    // the boundary is not yet followed to its end (left open, see README).
-    assert!(shortfall < 1e-3, "{shortfall}");
+    eprintln!("sparse backend alone not converged on {sparse_refused} of 8 singular fits");
+    assert!(shortfall < 1e-6, "{shortfall}");
 }
 
 #[test]
@@ -272,11 +286,12 @@ fn us() -> Model {
 /// start: the log-likelihood of an independent dense REML
 /// (`tests/independent/fa_heywood_reml.py`: L-BFGS from many starts, then
 /// Newton, `ψ = s²` so that 0 is reached) to 1e-6, never below the model
-/// nested. Dense backend for all; on the sparse backend FA(2) on the second
-/// set, whose optimum has two specific variances at 0 (`G⁻¹` through
-/// `Ψ⁻¹` at the floor). Not covered: the unstructured `G` of the second set
-/// on the sparse backend, whose optimum is a singular `Σ` (`G⁻¹` does not
-/// exist there; the fit ends 0.01 below, see the README).
+/// nested. Dense backend for all; the default backend (sparse) for all
+/// on the second set, whose unstructured `Σ` is singular at the optimum:
+/// the sparse fit is completed on the dense backend there (`G⁻¹` loses
+/// nine digits); on the sparse backend alone, FA(2) (two specific
+/// variances at 0, `Ψ⁻¹` at the floor, no mixing) reaches the optimum and
+/// the unstructured fit says it did not converge, naming the dense backend.
 #[test]
 fn factor_analytic_fits_on_heywood_data_match_an_independent_reml() {
     let refs = json("boundaries/heywood.json");
@@ -290,7 +305,15 @@ fn factor_analytic_fits_on_heywood_data_match_an_independent_reml() {
             (us(), Backend::Dense),
         ];
         if seed == "heywood-2" {
+            runs.push((fa1(), Backend::Auto));
+            runs.push((fa2(), Backend::Auto));
+            runs.push((us(), Backend::Auto));
             runs.push((fa2(), Backend::Sparse));
+            let (_, g) = us();
+            let f = fit_g(&data, g, Backend::Sparse).unwrap();
+            assert!(!f.termination.is_converged(), "{f}");
+            let said = format!("{:?} {:?}", f.termination, f.warnings);
+            assert!(said.contains("--backend dense"), "{said}");
         }
         let mut lls = Vec::new();
         for ((what, g), backend) in runs {
@@ -307,12 +330,11 @@ fn factor_analytic_fits_on_heywood_data_match_an_independent_reml() {
             lls.push(f.loglik);
             checked += 1;
         }
-        assert!(
-            lls[1] >= lls[0] - 1e-6 && lls[2] >= lls[1] - 1e-6,
-            "{lls:?}"
-        );
+        for l in lls.chunks_exact(3) {
+            assert!(l[1] >= l[0] - 1e-6 && l[2] >= l[1] - 1e-6, "{lls:?}");
+        }
     }
-    assert_eq!(checked, 7);
+    assert_eq!(checked, 10);
 }
 
 // ---- no indefinite G labelled converged ----------------------------------
@@ -354,4 +376,30 @@ proptest! {
             prop_assert!(residual > 0.0);
         }
     }
+}
+
+// ---- a tight tolerance on a large model ------------------------------------
+
+/// `--tolerance 1e-10` is reachable on a 10⁴-row model within a few
+/// iterations of the default (the convergence test is relative to
+/// `1 + |ℓ|`): the first 20,000 rows of lme4's InstEval, three crossed
+/// intercepts (`|ℓ| ≈ 3.3e4`). Measured: 7 iterations at the default, 10
+/// at 1e-10 (73,421 rows: 7 and 10).
+#[test]
+fn a_tight_tolerance_converges_on_a_large_model() {
+    let t = Table::read(path("lme4/InstEval.csv")).unwrap();
+    let rows: Vec<usize> = (0..20_000).collect();
+    let t = t.select_rows(&rows).unwrap();
+    let m = FormulaModel::new("y ~ service + (1|s) + (1|d) + (1|dept)", &t).unwrap();
+    let default = m.fit(&RemlOptions::default()).unwrap();
+    let tight = m.fit(&RemlOptions::default().tolerance(1e-10)).unwrap();
+    assert_eq!(default.termination, Termination::Converged, "{default}");
+    assert_eq!(tight.termination, Termination::Converged, "{tight}");
+    assert!(
+        tight.iterations <= default.iterations + 5,
+        "{} vs {} iterations",
+        tight.iterations,
+        default.iterations
+    );
+    assert!(tight.loglik >= default.loglik - 1e-6, "{tight}");
 }

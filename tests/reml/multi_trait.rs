@@ -150,16 +150,17 @@ fn genetic_correlation_at_one_matches_the_independent_reml() {
     let r = fit.g[0].correlation[(0, 1)];
     assert!((r - 1.0).abs() < 1e-6, "r_g = {r}");
     assert!(fit.fit.singular, "{:?}", fit.fit.termination);
-    // refined on the dense backend, and said so
+    // completed on the dense backend, and said so
     assert!(
         fit.fit
             .warnings
             .iter()
-            .any(|w| w.contains("refined on the dense backend")),
+            .any(|w| w.contains("completed on the dense backend")),
         "{:?}",
         fit.fit.warnings
     );
-    // the sparse backend alone stays close, and warns
+    // the sparse backend alone (G0⁻¹ loses digits at r_g = 1) does not
+    // claim to have converged, and names the way out
     let sparse = m
         .fit(
             &opts()
@@ -168,16 +169,10 @@ fn genetic_correlation_at_one_matches_the_independent_reml() {
                 .max_iter(300),
         )
         .unwrap();
-    check(&sparse, &reference("boundary"), 1e-2);
-    assert!(
-        sparse
-            .fit
-            .warnings
-            .iter()
-            .any(|w| w.contains("3 significant digits")),
-        "{:?}",
-        sparse.fit.warnings
-    );
+    let t = &sparse.fit.termination;
+    assert!(!t.is_converged(), "{t:?}");
+    let said = format!("{t:?} {:?}", sparse.fit.warnings);
+    assert!(said.contains("--backend dense"), "{said}");
 }
 
 #[test]

@@ -20,5 +20,6 @@ mod pedigree;
 mod reference;
 mod scalars;
 mod seed_api;
+mod sparse_into;
 mod user_structure;
 mod wrong_outputs;

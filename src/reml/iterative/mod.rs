@@ -294,10 +294,24 @@ struct Fitter<'m, 'a> {
     opts: &'a RemlOptions,
 }
 
+/// The columns of the first block solve: `Wᵀy` (column 0), the unit
+/// vectors of `β` (`1..=p`), the block indicators `1_k` (`p + 1..ec`), the
+/// unit vectors of the levels of the small terms (`ec..pc`), the probes
+/// (`pc..m1`).
+struct Layout {
+    /// The terms traced exactly (at most `exact_trace_levels` levels).
+    small: Vec<usize>,
+    ec: usize,
+    pc: usize,
+    m1: usize,
+    /// Probes.
+    m: usize,
+}
+
 impl Fitter<'_, '_> {
     fn at(&self, x: &[f64], m: usize, warm: &mut Warm) -> AtPoint {
-        let (d, y, kk) = (self.d, self.y, self.k);
-        let (n, p, dim) = (d.n, d.p, d.dim);
+        let (d, kk) = (self.d, self.k);
+        let p = d.p;
         let theta: Vec<f64> = x
             .iter()
             .zip(self.transforms)
@@ -312,49 +326,11 @@ impl Fitter<'_, '_> {
         let lambda: Vec<f64> = theta[..kk].iter().map(|s| se2 / s).collect();
         let io = &self.opts.iterative;
 
-        // Round 1: y, the unit vectors of β, the block indicators `1_k` of
-        // the terms, the unit vectors of the levels of small terms (traced
-        // exactly), the probes (centred within each term's block).
-        let small: Vec<usize> = (0..kk)
-            .filter(|&k| d.q[k] <= io.exact_trace_levels)
-            .collect();
-        let n_exact: usize = small.iter().map(|&k| d.q[k]).sum();
-        let ec = 1 + p + kk;
-        let pc = ec + n_exact;
-        let m1 = pc + m;
-        let wty = d.wt_rows(1, |r, out| out[0] = y[r]);
-        let mut b = vec![0.0; dim * m1];
-        for i in 0..dim {
-            b[i * m1] = wty[i];
-        }
-        for j in 0..p {
-            b[j * m1 + 1 + j] = 1.0;
-        }
-        for k in 0..kk {
-            for i in d.off[k]..d.off[k] + d.q[k] {
-                b[i * m1 + 1 + p + k] = 1.0;
-            }
-        }
-        let mut col = ec;
-        for &k in &small {
-            for i in d.off[k]..d.off[k] + d.q[k] {
-                b[i * m1 + col] = 1.0;
-                col += 1;
-            }
-        }
-        for j in 0..m {
-            probes::rademacher(io.seed, j, p, &mut b, m1, pc + j);
-        }
-        for k in 0..kk {
-            let r = d.off[k]..d.off[k] + d.q[k];
-            for j in 0..m {
-                let mean = r.clone().map(|i| b[i * m1 + pc + j]).sum::<f64>() / d.q[k] as f64;
-                for i in r.clone() {
-                    b[i * m1 + pc + j] -= mean;
-                }
-            }
-        }
-        let x0 = warm.s1.as_ref().map(|(mo, s)| widen(s, *mo, m1, dim));
+        // Round 1: one block solve (see `Layout`).
+        let lay = self.layout(m);
+        let b = self.round1_rhs(&lay);
+        let m1 = lay.m1;
+        let x0 = warm.s1.as_ref().map(|(mo, s)| widen(s, *mo, m1, d.dim));
         let s1 = solve(
             d,
             &b,
@@ -368,9 +344,103 @@ impl Fitter<'_, '_> {
         let beta: Vec<f64> = (0..p).map(|j| s[j * m1]).collect();
         let mut beta_cov = DMatrix::from_fn(p, p, |a, c| se2 * s[a * m1 + 1 + c]);
         beta_cov = (&beta_cov + beta_cov.transpose()) * 0.5;
+        let ehat = self.residuals(s, m1, &beta);
+        let ete: f64 = ehat.iter().map(|e| e * e).sum();
+        let (utu, t) = self.traces(&lay, &b, s);
+        let tbar: Vec<f64> = t
+            .iter()
+            .map(|tk| tk.iter().sum::<f64>() / m as f64)
+            .collect();
+        let score = self.natural_score(&theta, &tbar, &utu, ete);
+        let cov_s = score_covariance(&theta, kk, &lay, &t, &tbar);
+
+        // Round 2: the AI matrix from the working vectors.
+        let (ai_nat, s2) = self.round2_ai(&theta, s, m1, &ehat, &lambda, warm);
+        let jd = DMatrix::from_diagonal(&nalgebra::DVector::from_vec(jac.clone()));
+        let ai = &jd * ai_nat * &jd;
+        let score_free: Vec<f64> = score.iter().zip(&jac).map(|(s, j)| s * j).collect();
+        let score_cov = &jd * cov_s * &jd;
+        let cg_ok = s1.converged && s2.converged;
+        let cg_steps = (s1.steps, s2.steps);
+        warm.s1 = Some((m1, s1.x));
+        warm.s2 = Some(s2.x);
+        AtPoint {
+            beta,
+            beta_cov,
+            score: score_free,
+            ai,
+            score_cov,
+            cg_steps,
+            cg_ok,
+        }
+    }
+
+    /// The columns of the first block solve with `m` probes.
+    fn layout(&self, m: usize) -> Layout {
+        let (d, kk) = (self.d, self.k);
+        let small: Vec<usize> = (0..kk)
+            .filter(|&k| d.q[k] <= self.opts.iterative.exact_trace_levels)
+            .collect();
+        let n_exact: usize = small.iter().map(|&k| d.q[k]).sum();
+        let ec = 1 + d.p + kk;
+        let pc = ec + n_exact;
+        Layout {
+            small,
+            ec,
+            pc,
+            m1: pc + m,
+            m,
+        }
+    }
+
+    /// The right-hand sides of the first block solve (`dim × m1`, row
+    /// major): `Wᵀy`, the unit vectors of `β`, the block indicators, the
+    /// unit vectors of the small terms' levels, the probes (centred within
+    /// each term's block).
+    fn round1_rhs(&self, lay: &Layout) -> Vec<f64> {
+        let (d, y, kk) = (self.d, self.y, self.k);
+        let (p, dim, m1, m, pc) = (d.p, d.dim, lay.m1, lay.m, lay.pc);
+        let wty = d.wt_rows(1, |r, out| out[0] = y[r]);
+        let mut b = vec![0.0; dim * m1];
+        for i in 0..dim {
+            b[i * m1] = wty[i];
+        }
+        for j in 0..p {
+            b[j * m1 + 1 + j] = 1.0;
+        }
+        for k in 0..kk {
+            for i in d.off[k]..d.off[k] + d.q[k] {
+                b[i * m1 + 1 + p + k] = 1.0;
+            }
+        }
+        let mut col = lay.ec;
+        for &k in &lay.small {
+            for i in d.off[k]..d.off[k] + d.q[k] {
+                b[i * m1 + col] = 1.0;
+                col += 1;
+            }
+        }
+        for j in 0..m {
+            probes::rademacher(self.opts.iterative.seed, j, p, &mut b, m1, pc + j);
+        }
+        for k in 0..kk {
+            let r = d.off[k]..d.off[k] + d.q[k];
+            for j in 0..m {
+                let mean = r.clone().map(|i| b[i * m1 + pc + j]).sum::<f64>() / d.q[k] as f64;
+                for i in r.clone() {
+                    b[i * m1 + pc + j] -= mean;
+                }
+            }
+        }
+        b
+    }
+
+    /// Residuals `ê = y − Xβ̂ − Zû` (`û` in column 0 of the solution `s`).
+    fn residuals(&self, s: &[f64], m1: usize, beta: &[f64]) -> Vec<f64> {
+        let (d, y) = (self.d, self.y);
+        let p = d.p;
         let u = |i: usize| s[i * m1];
-        // Residuals ê = y − Xβ̂ − Zû.
-        let ehat: Vec<f64> = (0..n)
+        (0..d.n)
             .map(|r| {
                 let mut f = 0.0;
                 for j in 0..p {
@@ -381,12 +451,19 @@ impl Fitter<'_, '_> {
                 }
                 y[r] - f
             })
-            .collect();
-        let ete: f64 = ehat.iter().map(|e| e * e).sum();
-        // tr C⁻¹_kk = 1ᵀC⁻¹_kk 1 / q_k (exact, from the solve with `1_k`)
-        // + tr(Π C⁻¹_kk Π) (Hutchinson with the centred probes; Π removes
-        // the block mean, the direction in which the intercept makes
-        // C⁻¹_kk nearly constant and single-probe estimates heavy-tailed).
+            .collect()
+    }
+
+    /// `ûᵀû` per term and the single-probe estimates `t_kj` of
+    /// `tr C⁻¹_kk`: `1ᵀC⁻¹_kk 1 / q_k` (exact, from the solve with `1_k`)
+    /// plus `tr(Π C⁻¹_kk Π)` (Hutchinson with the centred probes; `Π`
+    /// removes the block mean, the direction in which the intercept makes
+    /// `C⁻¹_kk` nearly constant and single-probe estimates heavy-tailed); a
+    /// small term's trace is exact.
+    fn traces(&self, lay: &Layout, b: &[f64], s: &[f64]) -> (Vec<f64>, Vec<Vec<f64>>) {
+        let (d, kk) = (self.d, self.k);
+        let (p, m1, m, pc) = (d.p, lay.m1, lay.m, lay.pc);
+        let u = |i: usize| s[i * m1];
         let mut utu = vec![0.0; kk];
         let mut t = vec![vec![0.0; m]; kk];
         for k in 0..kk {
@@ -402,8 +479,8 @@ impl Fitter<'_, '_> {
             let exact = ones / d.q[k] as f64;
             t[k].iter_mut().for_each(|v| *v += exact);
         }
-        let mut col = ec;
-        for &k in &small {
+        let mut col = lay.ec;
+        for &k in &lay.small {
             let mut tr = 0.0;
             for i in d.off[k]..d.off[k] + d.q[k] {
                 tr += s[i * m1 + col];
@@ -411,11 +488,13 @@ impl Fitter<'_, '_> {
             }
             t[k].iter_mut().for_each(|v| *v = tr);
         }
-        let tbar: Vec<f64> = t
-            .iter()
-            .map(|tk| tk.iter().sum::<f64>() / m as f64)
-            .collect();
-        // The score on the natural scale.
+        (utu, t)
+    }
+
+    /// The score on the natural scale, from the mean traces `tbar`.
+    fn natural_score(&self, theta: &[f64], tbar: &[f64], utu: &[f64], ete: f64) -> Vec<f64> {
+        let (d, kk) = (self.d, self.k);
+        let se2 = theta[kk];
         let mut score = vec![0.0; kk + 1];
         let mut used = 0.0;
         for k in 0..kk {
@@ -424,26 +503,25 @@ impl Fitter<'_, '_> {
             score[k] = -0.5 * (q / s2 - se2 * tbar[k] / (s2 * s2) - utu[k] / (s2 * s2));
             used += q - se2 * tbar[k] / s2;
         }
-        score[kk] = -0.5 * ((n as f64 - p as f64 - used) / se2 - ete / (se2 * se2));
-        // Its Monte Carlo covariance: ∂score/∂t times Cov(t̄).
-        let mut js = DMatrix::zeros(kk + 1, kk);
-        for k in 0..kk {
-            js[(k, k)] = 0.5 * se2 / (theta[k] * theta[k]);
-            js[(kk, k)] = -0.5 / theta[k];
-        }
-        let cov_t = DMatrix::from_fn(kk, kk, |a, c| {
-            if small.contains(&a) || small.contains(&c) {
-                return 0.0;
-            }
-            let mut v = 0.0;
-            for j in 0..m {
-                v += (t[a][j] - tbar[a]) * (t[c][j] - tbar[c]);
-            }
-            v / ((m.max(2) - 1) as f64 * m as f64)
-        });
-        let cov_s = &js * cov_t * js.transpose();
+        score[kk] = -0.5 * ((d.n as f64 - d.p as f64 - used) / se2 - ete / (se2 * se2));
+        score
+    }
 
-        // Round 2: the AI matrix from the working vectors.
+    /// Round 2: the natural-scale AI matrix `½ w_kᵀ P w_l` of the working
+    /// vectors (one block solve, warm-started), and that solve.
+    fn round2_ai(
+        &self,
+        theta: &[f64],
+        s: &[f64],
+        m1: usize,
+        ehat: &[f64],
+        lambda: &[f64],
+        warm: &Warm,
+    ) -> (DMatrix<f64>, pcg::Solved) {
+        let (d, kk) = (self.d, self.k);
+        let (dim, se2) = (d.dim, theta[kk]);
+        let io = &self.opts.iterative;
+        let u = |i: usize| s[i * m1];
         let a: Vec<Vec<f64>> = (0..kk)
             .map(|k| {
                 (d.off[k]..d.off[k] + d.q[k])
@@ -474,7 +552,7 @@ impl Fitter<'_, '_> {
             d,
             &bw,
             w,
-            &lambda,
+            lambda,
             io.cg_tolerance,
             io.max_cg_steps,
             warm.s2.as_deref(),
@@ -486,24 +564,36 @@ impl Fitter<'_, '_> {
             }
             0.5 * v / se2
         });
-        let jd = DMatrix::from_diagonal(&nalgebra::DVector::from_vec(jac.clone()));
-        let ai = &jd * ai_nat * &jd;
-        let score_free: Vec<f64> = score.iter().zip(&jac).map(|(s, j)| s * j).collect();
-        let score_cov = &jd * cov_s * &jd;
-        let cg_ok = s1.converged && s2.converged;
-        let cg_steps = (s1.steps, s2.steps);
-        warm.s1 = Some((m1, s1.x));
-        warm.s2 = Some(s2.x);
-        AtPoint {
-            beta,
-            beta_cov,
-            score: score_free,
-            ai,
-            score_cov,
-            cg_steps,
-            cg_ok,
-        }
+        (ai_nat, s2)
     }
+}
+
+/// The Monte Carlo covariance of the natural-scale score: `∂score/∂t`
+/// times `Cov(t̄)` (zero for the exactly traced terms).
+fn score_covariance(
+    theta: &[f64],
+    kk: usize,
+    lay: &Layout,
+    t: &[Vec<f64>],
+    tbar: &[f64],
+) -> DMatrix<f64> {
+    let (se2, m) = (theta[kk], lay.m);
+    let mut js = DMatrix::zeros(kk + 1, kk);
+    for k in 0..kk {
+        js[(k, k)] = 0.5 * se2 / (theta[k] * theta[k]);
+        js[(kk, k)] = -0.5 / theta[k];
+    }
+    let cov_t = DMatrix::from_fn(kk, kk, |a, c| {
+        if lay.small.contains(&a) || lay.small.contains(&c) {
+            return 0.0;
+        }
+        let mut v = 0.0;
+        for j in 0..m {
+            v += (t[a][j] - tbar[a]) * (t[c][j] - tbar[c]);
+        }
+        v / ((m.max(2) - 1) as f64 * m as f64)
+    });
+    &js * cov_t * js.transpose()
 }
 
 fn norm(v: &[f64]) -> f64 {

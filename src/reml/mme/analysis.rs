@@ -7,8 +7,10 @@
 //! A [`MixedModel`](crate::reml::MixedModel) keeps its analysis in an [`AnalysisCache`]: the first
 //! sparse evaluation builds it, and every later `fit`, `evaluate`,
 //! `loglik`, `post_at`, `pev_matrix`, formula `predict` and Satterthwaite
-//! test borrows it, writing only values per θ. Each evaluation checks that
-//! `Q` and every `G⁻¹` still have the pattern the analysis was made for
+//! test borrows it, writing only values per θ: `Q` and every `G⁻¹` are
+//! kept on their analysed patterns and rewritten in place
+//! ([`CovarianceModel::sparse_inverse_into_f64`](crate::CovarianceModel::sparse_inverse_into_f64)),
+//! which checks that the inverse at θ still has that pattern
 //! ([`Structure::sparse_inverse`](crate::Structure::sparse_inverse) promises
 //! a pattern that depends on the shape only): a structure that breaks the
 //! promise is an error naming it, never values written to the wrong places.
@@ -17,38 +19,12 @@ use super::design::RowDesign;
 use super::pattern::Pattern;
 use super::{ordering, sparse_err};
 use crate::reml::error::cov_err;
-use crate::reml::terms::{Parts, Term, RESIDUAL_UNAVAILABLE};
+use crate::reml::terms::{Parts, RESIDUAL_UNAVAILABLE};
 use crate::reml::RemlError;
 use crate::sparse::{EntryMap, SparseCholesky, SparseOptions};
 use crate::SparseInverse;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-
-/// The pattern of a sparse inverse (`Q` or a `G⁻¹`), as analysed.
-#[derive(Debug, PartialEq)]
-pub(crate) struct Shape {
-    n: usize,
-    col_ptr: Vec<usize>,
-    row_idx: Vec<usize>,
-}
-
-impl Shape {
-    fn of(s: &SparseInverse<f64>) -> Self {
-        Shape {
-            n: s.n,
-            col_ptr: s.col_ptr.clone(),
-            row_idx: s.row_idx.clone(),
-        }
-    }
-
-    fn matches(&self, s: &SparseInverse<f64>) -> bool {
-        self.n == s.n
-            && self.col_ptr == s.col_ptr
-            && self.row_idx == s.row_idx
-            && s.values.len() == s.row_idx.len()
-            && s.jacobian.iter().all(|d| d.len() == s.row_idx.len())
-    }
-}
 
 /// Everything about a model's mixed-model equations that does not depend
 /// on θ, and the buffers its numeric work reuses.
@@ -72,9 +48,11 @@ pub(crate) struct Analysis {
     /// Missing cells of a completed residual (rows `n..` of `W`, and as
     /// many indicator fixed effects after the terms' unknowns).
     pub missing: usize,
-    /// The patterns of each `G⁻¹` and of `Q` the analysis was made for.
-    g_shapes: Vec<Shape>,
-    q_shape: Shape,
+    /// `Q = R⁻¹` on the pattern analysed, rewritten in place at every
+    /// evaluation (its numbers are those of the last one).
+    pub q: SparseInverse<f64>,
+    /// Each term's `G⁻¹`, likewise.
+    pub hs: Vec<SparseInverse<f64>>,
 }
 
 fn unavailable(reason: String) -> RemlError {
@@ -147,34 +125,9 @@ impl Analysis {
             q_chol,
             y,
             missing,
-            g_shapes: hs.iter().map(Shape::of).collect(),
-            q_shape: Shape::of(&q),
+            q,
+            hs,
         })
-    }
-
-    /// Errors unless `q` and the `hs` have the patterns analysed: values are
-    /// written to positions computed from those patterns.
-    pub fn check_patterns(
-        &self,
-        terms: &[Term],
-        q: &SparseInverse<f64>,
-        hs: &[SparseInverse<f64>],
-    ) -> Result<(), RemlError> {
-        let changed = |what: &str| RemlError::InvalidModel {
-            reason: format!(
-                "the sparse inverse of {what} changed its pattern between evaluations; \
-                 Structure::sparse_inverse must give a pattern that depends on the shape only"
-            ),
-        };
-        if !self.q_shape.matches(q) {
-            return Err(changed("the residual"));
-        }
-        for ((h, s), t) in hs.iter().zip(&self.g_shapes).zip(terms) {
-            if !s.matches(h) {
-                return Err(changed(&format!("G of `{}`", t.name)));
-            }
-        }
-        Ok(())
     }
 }
 

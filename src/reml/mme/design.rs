@@ -153,44 +153,39 @@ impl RowDesign {
             .collect()
     }
 
-    /// `Z_t x` for term `t` (x of length `q_t`).
-    pub fn term_mul(&self, t: usize, x: &[f64]) -> Vec<f64> {
+    /// `−Z_t x` for term `t` and each of the `k` columns `x` of `xs` (of
+    /// length `q_t`, column major), one column of length `n` each: the rows
+    /// are read once for all columns.
+    pub fn term_mul_neg(&self, t: usize, xs: &[f64], k: usize) -> Vec<Vec<f64>> {
         let (lo, hi) = (self.offsets[t] as u32, self.offsets[t + 1] as u32);
-        (0..self.n)
-            .map(|i| {
-                let (c, v) = self.row(i);
-                c.iter()
-                    .zip(v)
+        let q = (hi - lo) as usize;
+        let mut out = vec![vec![0.0; self.n]; k];
+        for (i, r) in self.row_ptr.windows(2).enumerate() {
+            let (cols, vals) = (&self.col[r[0]..r[1]], &self.val[r[0]..r[1]]);
+            for (o, x) in out.iter_mut().zip(xs.chunks(q.max(1))) {
+                let s: f64 = cols
+                    .iter()
+                    .zip(vals)
                     .filter(|(&c, _)| c >= lo && c < hi)
                     .map(|(&c, &v)| v * x[(c - lo) as usize])
-                    .sum()
-            })
-            .collect()
+                    .sum();
+                o[i] = -s;
+            }
+        }
+        out
     }
 
-    /// `Wᵀ diag(d) F` for the columns of `f` (each of length `n`), as a
-    /// `dim × k` column-major buffer.
-    pub fn tmul_weighted(&self, d: &[f64], f: &[&[f64]]) -> Vec<f64> {
-        self.tmul_by(|i| d[i], f)
-    }
-
-    /// `Wᵀ F` for the columns of `f` (each of length `n`).
+    /// `Wᵀ F` for the columns of `f` (each of length `n`), as a `dim × k`
+    /// column-major buffer: column by column, each accumulated over the
+    /// rows in order.
     pub fn tmul(&self, f: &[&[f64]]) -> Vec<f64> {
-        self.tmul_by(|_| 1.0, f)
-    }
-
-    fn tmul_by(&self, d: impl Fn(usize) -> f64, f: &[&[f64]]) -> Vec<f64> {
-        let k = f.len();
-        let mut out = vec![0.0; self.dim * k];
-        for i in 0..self.n {
-            let (c, v) = self.row(i);
-            for (col, fc) in f.iter().enumerate() {
-                let a = d(i) * fc[i];
+        let mut out = vec![0.0; self.dim * f.len()];
+        for (fc, o) in f.iter().zip(out.chunks_exact_mut(self.dim)) {
+            for (&a, r) in fc.iter().zip(self.row_ptr.windows(2)) {
                 if a == 0.0 {
                     continue;
                 }
-                let o = &mut out[col * self.dim..(col + 1) * self.dim];
-                for (&c, &v) in c.iter().zip(v) {
+                for (&c, &v) in self.col[r[0]..r[1]].iter().zip(&self.val[r[0]..r[1]]) {
                     o[c as usize] += v * a;
                 }
             }

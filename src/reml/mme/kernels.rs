@@ -4,14 +4,14 @@
 
 use super::analysis::Analysis;
 use super::pattern::{quad_form, sym_matvec};
-use crate::SparseInverse;
 
 /// Right-hand sides per solve.
 const SOLVE_CHUNK: usize = 32;
 
 impl Analysis {
-    /// Fills `C` at the given `Q = R⁻¹` and `G⁻¹`s.
-    pub fn assemble(&mut self, rq: &SparseInverse<f64>, hs: &[SparseInverse<f64>]) {
+    /// Fills `C` at the kept `Q = R⁻¹` and `G⁻¹`s.
+    pub fn assemble(&mut self) {
+        let rq = &self.q;
         let d0 = rq.values[self.pat.q_diag[0]];
         let constant =
             self.pat.q_off.is_empty() && self.pat.q_diag.iter().all(|&k| rq.values[k] == d0);
@@ -53,7 +53,7 @@ impl Analysis {
                 }
             }
         }
-        for (h, pos) in hs.iter().zip(&self.pat.g_pos) {
+        for (h, pos) in self.hs.iter().zip(&self.pat.g_pos) {
             for (&v, &q) in h.values.iter().zip(pos) {
                 self.values[q] += v;
             }
@@ -100,26 +100,27 @@ impl Analysis {
 
     /// `M v` for a symmetric `M` on `Q`'s pattern (elementwise when `Q` is
     /// diagonal: one entry per column, the diagonal).
-    pub fn qmul(&self, rq: &SparseInverse<f64>, m: &[f64], v: &[f64]) -> Vec<f64> {
+    pub fn qmul(&self, m: &[f64], v: &[f64]) -> Vec<f64> {
         if self.q_chol.is_none() {
             m.iter().zip(v).map(|(a, b)| a * b).collect()
         } else {
-            sym_matvec(rq, m, v)
+            sym_matvec(&self.q, m, v)
         }
     }
 
     /// `vᵀ M v` for a symmetric `M` on `Q`'s pattern.
-    pub fn qquad(&self, rq: &SparseInverse<f64>, m: &[f64], v: &[f64]) -> f64 {
+    pub fn qquad(&self, m: &[f64], v: &[f64]) -> f64 {
         if self.q_chol.is_none() {
             m.iter().zip(v).map(|(a, b)| a * b * b).sum()
         } else {
-            quad_form(rq, m, v)
+            quad_form(&self.q, m, v)
         }
     }
 
     /// `R v` for the columns `v`: a solve with the factor of `Q`, or a
     /// division by the diagonal.
-    pub fn r_mul(&self, rq: &SparseInverse<f64>, v: &[f64]) -> Vec<f64> {
+    pub fn r_mul(&self, v: &[f64]) -> Vec<f64> {
+        let rq = &self.q;
         match &self.q_chol {
             None => v
                 .iter()

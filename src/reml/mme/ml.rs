@@ -47,10 +47,10 @@ impl Analysis {
                 }
             }
         }
-        let rq = &st.q;
+        let rq = &self.q;
         let m_cols: Vec<&[f64]> = (0..p).map(|j| &m[j * n..(j + 1) * n]).collect();
         let mut corr = Vec::new();
-        for (t, h) in st.hs.iter().enumerate() {
+        for (t, h) in self.hs.iter().enumerate() {
             let (lo, hi) = (self.w.offsets[t] - p, self.w.offsets[t + 1] - p);
             let ut: Vec<&[f64]> = (0..p).map(|j| &st.c_ub[j * q + lo..j * q + hi]).collect();
             for dh in &h.jacobian {

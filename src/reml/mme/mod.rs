@@ -44,7 +44,7 @@ use super::memory::check_memory;
 use super::terms::{Parts, DUAL_UNAVAILABLE, ML_COMPLETED};
 use super::{Method, RemlError};
 use crate::sparse::SparseError;
-use crate::{JacobianMethod, SparseInverse};
+use crate::JacobianMethod;
 use analysis::Analysis;
 use nalgebra::DMatrix;
 use pattern::quad_form;
@@ -56,10 +56,6 @@ pub(crate) struct State {
     sol: Vec<f64>,
     /// `ê = y − W ŝ`.
     e: Vec<f64>,
-    /// `Q = R⁻¹` with `∂Q/∂x_k`, `log|R|` and its derivatives.
-    q: SparseInverse<f64>,
-    /// Each term's `G⁻¹`.
-    hs: Vec<SparseInverse<f64>>,
     /// For ML only (empty for REML): `C^{uβ}`, the `u` rows of the `β`
     /// columns of `C⁻¹` (`(dim − p) × p`, column major).
     c_ub: Vec<f64>,
@@ -133,50 +129,62 @@ impl<'a> Mme<'a> {
         Ok(())
     }
 
-    /// `Q = R⁻¹` and every `G⁻¹` at `x`, checked: finite, positive
-    /// definite as far as cheaply seen, and on the analysed patterns.
-    fn inverses_at(
-        &mut self,
-        x: &[f64],
-    ) -> Result<(SparseInverse<f64>, Vec<SparseInverse<f64>>), EvalFail> {
+    /// `Q = R⁻¹` and every `G⁻¹` at `x`, written in place into the
+    /// analysis's buffers and checked: finite, positive definite as far as
+    /// cheaply seen, and on the analysed patterns (a structure whose
+    /// pattern changed breaks the evaluator for good).
+    fn inverses_at(&mut self, x: &[f64]) -> Result<(), EvalFail> {
         if let Some(e) = &self.broken {
             return Err(EvalFail::Model(e.clone()));
         }
-        let model = self.model;
-        let terms = model.terms;
-        let parts = terms.split(x);
-        let xr = parts[terms.list.len()];
+        let terms = self.model.terms;
+        let ml = self.method == Method::Ml;
+        let an = self.an.as_deref_mut().expect("held until dropped");
+        let n_random: usize = terms.list.iter().map(|t| t.g.n_free()).sum();
+        let xr = &x[n_random..n_random + terms.residual.n_free()];
         // `None` here (the residual had a sparse inverse at its defaults)
         // means a dense-inverse structure that is not positive definite.
-        let rq = match terms.residual_inverse(xr) {
-            Some(q) => q.map_err(|e| EvalFail::Model(cov_err("residual")(e)))?.0,
+        let changed = match terms.residual_inverse_into(xr, &mut an.q) {
+            Some(Ok(true)) => None,
+            Some(Ok(false)) => Some("the residual".to_string()),
+            Some(Err(e)) => return Err(EvalFail::Model(cov_err("residual")(e))),
             None => return Err(EvalFail::NotPd),
         };
-        if self.an().missing > 0 && self.method == Method::Ml {
+        if an.missing > 0 && ml {
             return Err(EvalFail::Model(RemlError::BackendUnavailable {
                 backend: "sparse",
                 reason: ML_COMPLETED.into(),
             }));
         }
-        let mut hs = Vec::with_capacity(terms.list.len());
-        for (t, xs) in terms.list.iter().zip(&parts) {
+        let mut changed = changed.map(Err).unwrap_or(Ok(()));
+        let mut off = 0;
+        for (t, h) in terms.list.iter().zip(an.hs.iter_mut()) {
+            let xs = &x[off..off + t.g.n_free()];
+            off += xs.len();
             // `None` here (the structure had a sparse inverse at its
             // defaults) means a dense-inverse structure that is not
             // positive definite at this point.
-            let h = match t.g.sparse_inverse_f64(xs) {
-                Some(h) => h.map_err(|e| EvalFail::Model(cov_err(&t.name)(e)))?,
+            match t.g.sparse_inverse_into_f64(xs, h) {
+                Some(Ok(true)) if !h.logdet.is_finite() => return Err(EvalFail::NotPd),
+                Some(Ok(true)) => {}
+                Some(Ok(false)) => {
+                    changed = changed.and(Err(format!("G of `{}`", t.name)));
+                }
+                Some(Err(e)) => return Err(EvalFail::Model(cov_err(&t.name)(e))),
                 None => return Err(EvalFail::NotPd),
-            };
-            if !h.logdet.is_finite() {
-                return Err(EvalFail::NotPd);
             }
-            hs.push(h);
         }
-        let an = self.an.as_deref_mut().expect("held until dropped");
-        if let Err(e) = an.check_patterns(terms.list, &rq, &hs) {
+        if let Err(what) = changed {
+            let e = RemlError::InvalidModel {
+                reason: format!(
+                    "the sparse inverse of {what} changed its pattern between evaluations; \
+                     Structure::sparse_inverse must give a pattern that depends on the shape only"
+                ),
+            };
             self.broken = Some(e.clone());
             return Err(EvalFail::Model(e));
         }
+        let rq = &an.q;
         if !rq.logdet.is_finite()
             || an
                 .pat
@@ -187,11 +195,11 @@ impl<'a> Mme<'a> {
             return Err(EvalFail::NotPd);
         }
         if let Some(c) = an.q_chol.as_mut() {
-            if c.factor(&rq.values).is_err() {
+            if c.factor(&an.q.values).is_err() {
                 return Err(EvalFail::NotPd);
             }
         }
-        Ok((rq, hs))
+        Ok(())
     }
 
     /// `[β̂; û]` (one solve with `WᵀQy`), `C^{ββ}` and, for ML, `C^{uβ}`
@@ -209,31 +217,41 @@ impl<'a> Mme<'a> {
              or fit it as a random term)",
         )
         .map_err(EvalFail::Model)?;
-        let mut sol = an.w.tmul(&[qy]);
-        an.solve(&mut sol, 1);
         let mut beta_cov = DMatrix::zeros(p, p);
         let mut c_ub = if ml {
             vec![0.0; (dim - p) * p]
         } else {
             Vec::new()
         };
-        let mut b = Vec::new();
-        for start in (0..p).step_by(BETA_CHUNK) {
+        // `WᵀQy` first, then the unit columns of `β` a chunk at a time (the
+        // first chunk in the same solve as `WᵀQy`).
+        let mut b = an.w.tmul(&[qy]);
+        let mut sol = Vec::new();
+        let mut start = 0;
+        loop {
             let k = BETA_CHUNK.min(p - start);
-            b.clear();
-            b.resize(dim * k, 0.0);
+            let lead = usize::from(start == 0);
+            b.resize(dim * (lead + k), 0.0);
             for c in 0..k {
-                b[c * dim + start + c] = 1.0;
+                b[(lead + c) * dim + start + c] = 1.0;
             }
-            an.solve(&mut b, k);
+            an.solve(&mut b, lead + k);
+            if lead == 1 {
+                sol = b[..dim].to_vec();
+            }
             for c in 0..k {
-                let col = &b[c * dim..(c + 1) * dim];
+                let col = &b[(lead + c) * dim..(lead + c + 1) * dim];
                 beta_cov.column_mut(start + c).copy_from_slice(&col[..p]);
                 if ml {
                     c_ub[(start + c) * (dim - p)..(start + c + 1) * (dim - p)]
                         .copy_from_slice(&col[p..]);
                 }
             }
+            start += k;
+            if start >= p {
+                break;
+            }
+            b.clear();
         }
         for j in 0..p {
             for i in j + 1..p {
@@ -266,14 +284,14 @@ const BETA_CHUNK: usize = 64;
 impl Evaluator for Mme<'_> {
     fn evaluate(&mut self, x: &[f64]) -> Result<Point, EvalFail> {
         self.st = None;
-        let (rq, hs) = self.inverses_at(x)?;
+        self.inverses_at(x)?;
         let an = self.an_mut();
-        an.assemble(&rq, &hs);
+        an.assemble();
         if an.chol.factor(&an.values).is_err() {
             return Err(EvalFail::NotPd);
         }
         let logdet_c = an.chol.log_det();
-        let qy = an.qmul(&rq, &rq.values, &an.y);
+        let qy = an.qmul(&an.q.values, &an.y);
         let FixedSolve {
             sol,
             beta_cov,
@@ -284,14 +302,14 @@ impl Evaluator for Mme<'_> {
         // ê = y − W ŝ, in the buffer of W ŝ.
         let mut e = an.w.mul(&sol);
         e.iter_mut().zip(&an.y).for_each(|(w, y)| *w = y - *w);
-        let mut ypy: f64 = an.qquad(&rq, &rq.values, &e);
+        let mut ypy: f64 = an.qquad(&an.q.values, &e);
         let mut logdet_g = 0.0;
-        for (t, h) in hs.iter().enumerate() {
+        for (t, h) in an.hs.iter().enumerate() {
             let u = &sol[an.w.offsets[t]..an.w.offsets[t + 1]];
             ypy += quad_form(h, &h.values, u);
             logdet_g += h.logdet;
         }
-        let logdet_r = rq.logdet;
+        let logdet_r = an.q.logdet;
         let (ll_no_constant, df) = match self.method {
             // log|V| = log|R| + log|G| + log|C| − log|XᵀV⁻¹X|
             Method::Ml => {
@@ -315,8 +333,6 @@ impl Evaluator for Mme<'_> {
             x: x.to_vec(),
             sol,
             e,
-            q: rq,
-            hs,
             c_ub,
             beta_cov: beta_cov.clone(),
         });
@@ -347,6 +363,10 @@ impl Evaluator for Mme<'_> {
         let out = self.an_mut().score_and_ai(model.terms.list, &st, ml);
         self.st = Some(st);
         out
+    }
+
+    fn inverts_g(&self) -> bool {
+        true
     }
 
     fn describe(&self) -> String {

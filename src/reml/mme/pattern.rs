@@ -383,6 +383,13 @@ pub(crate) fn quad_form(h: &SparseInverse<f64>, m: &[f64], u: &[f64]) -> f64 {
 /// `M u` for a symmetric `M` given by its lower triangle on `h`'s pattern.
 pub(crate) fn sym_matvec(h: &SparseInverse<f64>, m: &[f64], u: &[f64]) -> Vec<f64> {
     let mut out = vec![0.0; h.n];
+    sym_matvec_into(h, m, u, &mut out);
+    out
+}
+
+/// [`sym_matvec`] into `out` (length `h.n`, zeroed here).
+pub(crate) fn sym_matvec_into(h: &SparseInverse<f64>, m: &[f64], u: &[f64], out: &mut [f64]) {
+    out.fill(0.0);
     for j in 0..h.n {
         let r = h.col_ptr[j]..h.col_ptr[j + 1];
         for (&i, &mq) in h.row_idx[r.clone()].iter().zip(&m[r]) {
@@ -392,5 +399,4 @@ pub(crate) fn sym_matvec(h: &SparseInverse<f64>, m: &[f64], u: &[f64]) -> Vec<f6
             }
         }
     }
-    out
 }

@@ -75,7 +75,7 @@ impl Mme<'_> {
         let blups = (0..an.w.offsets.len() - 1)
             .map(|t| {
                 let u = st.sol[an.w.offsets[t]..an.w.offsets[t + 1]].to_vec();
-                (u, an.term_pev(t, &st.hs[t], &zc, sums[t]))
+                (u, an.term_pev(t, &an.hs[t], &zc, sums[t]))
             })
             .collect();
         an.zc = zc;
