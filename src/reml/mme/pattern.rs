@@ -161,22 +161,6 @@ impl Pattern {
         })
     }
 
-    /// `Σ_i w_iᵀ M w_i = tr(M WᵀW)` for a symmetric `M` given on the
-    /// pattern (the sum of the leverages when `M = C⁻¹`).
-    pub fn trace_wtw(&self, m: &[f64]) -> f64 {
-        let dim = self.col_ptr.len() - 1;
-        let mut s = 0.0;
-        for c in 0..dim {
-            let (q0, q1) = (self.col_ptr[c], self.col_ptr[c + 1]);
-            // The diagonal is first in each column; the others count twice.
-            s += m[q0] * self.wtw[q0];
-            for (&v, &a) in m[q0 + 1..q1].iter().zip(&self.wtw[q0 + 1..q1]) {
-                s += 2.0 * v * a;
-            }
-        }
-        s
-    }
-
     /// Number of stored entries.
     pub fn nnz(&self) -> usize {
         self.row_idx.len()
