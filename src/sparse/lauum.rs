@@ -17,15 +17,16 @@
 //! `n³/3` flops run at its dense rate.
 
 use faer::linalg::matmul::triangular::{self as tri, BlockStructure::*};
+use faer::linalg::triangular_inverse::invert_lower_triangular;
 use faer::linalg::triangular_solve::{
     solve_lower_triangular_in_place, solve_upper_triangular_in_place,
 };
 use faer::reborrow::{Reborrow, ReborrowMut};
-use faer::{Accum, MatMut, Par};
+use faer::{Accum, MatMut, MatRef, Par};
 
 use super::parallel::{cube, par_for};
 
-/// Blocks at most this wide are done by a direct loop.
+/// Blocks at most this wide are done by faer's kernels on a stack copy.
 const BASE: usize = 32;
 
 /// Columns of `B` per triangular product in `B ← CᵀB`.
@@ -115,40 +116,51 @@ pub(super) fn invert_lower(m: MatMut<'_, f64>, par: Par) {
     invert_lower(c.rb_mut(), par_for(par, cube(n2)));
 }
 
-/// The inverse by columns from the last (LAPACK's `trti2`): column `j`
-/// below the diagonal is `−L⁻¹_{(j+1..), (j+1..)} l_{(j+1..), j} / l_jj`, the
-/// block of `L⁻¹` already in place.
+/// The inverse of a base block (at most [`BASE`] wide) by faer's kernel on
+/// a stack copy of its lower triangle.
 fn invert_base(mut m: MatMut<'_, f64>) {
     let n = m.nrows();
-    for j in (0..n).rev() {
-        let d = 1.0 / m[(j, j)];
-        m[(j, j)] = d;
-        // x_i = Σ_{j < k ≤ i} L⁻¹(i, k) l(k, j), rows descending so that
-        // every l(k, j) read is still L's.
-        for i in (j + 1..n).rev() {
-            let mut s = 0.0;
-            for k in j + 1..=i {
-                s += m[(i, k)] * m[(k, j)];
-            }
-            m[(i, j)] = -d * s;
+    let mut src = [0.0; BASE * BASE];
+    let mut dst = [0.0; BASE * BASE];
+    for j in 0..n {
+        for i in j..n {
+            src[j * n + i] = m[(i, j)];
+        }
+    }
+    invert_lower_triangular(
+        MatMut::from_column_major_slice_mut(&mut dst[..n * n], n, n),
+        MatRef::from_column_major_slice(&src[..n * n], n, n),
+        Par::Seq,
+    );
+    for j in 0..n {
+        for i in j..n {
+            m[(i, j)] = dst[j * n + i];
         }
     }
 }
 
-/// `MᵀM` by a direct loop: `out(i, j) = Σ_{k ≥ i} M(k, i) M(k, j)` for
-/// `i ≥ j`, columns ascending and rows ascending within a column, so that
-/// every entry read is still `M`'s.
+/// The lower triangle of `MᵀM` of a base block (at most [`BASE`] wide) by
+/// faer's triangular product on a stack copy of `M`.
 fn base(mut m: MatMut<'_, f64>) {
     let n = m.nrows();
+    let mut src = [0.0; BASE * BASE];
     for j in 0..n {
         for i in j..n {
-            let mut s = 0.0;
-            for k in i..n {
-                s += m[(k, i)] * m[(k, j)];
-            }
-            m[(i, j)] = s;
+            src[j * n + i] = m[(i, j)];
         }
     }
+    let src = MatRef::from_column_major_slice(&src[..n * n], n, n);
+    tri::matmul(
+        m.rb_mut(),
+        TriangularLower,
+        Accum::Replace,
+        src.transpose(),
+        TriangularUpper,
+        src,
+        TriangularLower,
+        1.0,
+        Par::Seq,
+    );
 }
 
 #[cfg(test)]
