@@ -8,23 +8,13 @@
 //! cargo run --release --example crossed_large -- /tmp/c5m.csv [--read-only | --build-only] [--trace] [--max-iter N]
 //! ```
 
+#[path = "../benches/common/mod.rs"]
+mod bench_common;
+use bench_common::peak_rss_mb;
 use covreml::data::Table;
 use covreml::formula::FormulaModel;
 use covreml::reml::RemlOptions;
 use std::time::Instant;
-
-/// Peak resident set size of this process so far (`VmHWM`), in MB.
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -16,6 +16,9 @@
 //! seconds building and fitting, and the peak resident memory of the
 //! process (VmHWM). `benches/iterative.sh` runs both backends and compares.
 
+#[path = "../benches/common/mod.rs"]
+mod bench_common;
+use bench_common::peak_rss_mb;
 use covreml::data::{Incidence, Table};
 use covreml::datasets::intercepts_model;
 use covreml::reml::{Backend, IterativeOptions, MixedModel, RemlOptions};
@@ -74,18 +77,6 @@ fn synthetic(n: usize, q1: usize, q2: usize, seed: u64) -> MixedModel {
             )
         })
         .expect("model")
-}
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 fn main() {
