@@ -16,6 +16,10 @@ use super::factor::SupernodalFactor;
 use super::parallel::{par_for, profiled};
 use super::selinv::{SelinvWorkspace, Storage};
 
+/// Orders up to which the simplicial layout solves with its own loops
+/// ([`SparseCholesky::simplicial_solve`]) instead of faer's.
+const SMALL_ORDER: usize = 64;
+
 /// A symmetric positive-definite matrix of fixed pattern, factored again and
 /// again: `P A Pᵀ = L Lᵀ` with a fill-reducing permutation `P` fixed at analysis.
 pub struct SparseCholesky {
@@ -228,6 +232,12 @@ impl SparseCholesky {
             "SparseCholesky::solve_in_place: rows of rhs"
         );
         let m = rhs.ncols();
+        if let SymbolicCholeskyRaw::Simplicial(sym) = self.symbolic.raw() {
+            if self.n <= SMALL_ORDER {
+                self.simplicial_solve(sym.col_ptr(), sym.row_idx(), rhs);
+                return;
+            }
+        }
         // Memory-bound: with a few columns, one thread (rayon's hand-off
         // made InstEval's solves 15 times slower).
         let par = par_for(self.par, 4.0 * self.nnz_l() as f64 * m as f64);
@@ -239,6 +249,49 @@ impl SparseCholesky {
             par,
             MemStack::new(&mut mem),
         );
+    }
+
+    /// The solve of the simplicial layout, column by column: `P b`, then
+    /// `L` forwards and `Lᵀ` backwards (the diagonal first in every column
+    /// of `L`), then `Pᵀ`. Without faer's workspace and dispatch, which
+    /// cost more than the arithmetic at a small model's order.
+    fn simplicial_solve(&self, col_ptr: &[usize], row_idx: &[usize], mut rhs: MatMut<'_, f64>) {
+        let n = self.n;
+        let l = &self.l_values;
+        let perm = self.symbolic.perm().map(|p| p.arrays().0);
+        let mut x = vec![0.0; n];
+        for c in 0..rhs.ncols() {
+            match perm {
+                Some(fwd) => x.iter_mut().zip(fwd).for_each(|(v, &o)| *v = rhs[(o, c)]),
+                None => x.iter_mut().enumerate().for_each(|(i, v)| *v = rhs[(i, c)]),
+            }
+            for j in 0..n {
+                let r = col_ptr[j]..col_ptr[j + 1];
+                let xj = x[j] / l[r.start];
+                x[j] = xj;
+                for (&i, &lij) in row_idx[r.start + 1..r.end]
+                    .iter()
+                    .zip(&l[r.start + 1..r.end])
+                {
+                    x[i] -= lij * xj;
+                }
+            }
+            for j in (0..n).rev() {
+                let r = col_ptr[j]..col_ptr[j + 1];
+                let mut xj = x[j];
+                for (&i, &lij) in row_idx[r.start + 1..r.end]
+                    .iter()
+                    .zip(&l[r.start + 1..r.end])
+                {
+                    xj -= lij * x[i];
+                }
+                x[j] = xj / l[r.start];
+            }
+            match perm {
+                Some(fwd) => x.iter().zip(fwd).for_each(|(&v, &o)| rhs[(o, c)] = v),
+                None => x.iter().enumerate().for_each(|(i, &v)| rhs[(i, c)] = v),
+            }
+        }
     }
 
     /// Computes the selected inverse `Z = A⁻¹` on the pattern of `L`

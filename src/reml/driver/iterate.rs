@@ -78,7 +78,10 @@ pub(super) fn iterate(
                 at_noise_only,
             }))
         };
-        if converged.is_some() {
+        // A score of exactly zero on the free parameters (a start the
+        // profiled scale put at the optimum of a residual-only model) is a
+        // stationary point with no step to take.
+        if converged.is_some() || (score_norm == 0.0 && step_norm == 0.0) {
             return done(Termination::Converged);
         }
         if let Some(t) = out_of_bounds_or_time(space, &run.start, cur, &e, it, opts) {

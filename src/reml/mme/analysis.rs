@@ -45,6 +45,11 @@ pub(crate) struct Analysis {
     pub q_chol: Option<SparseCholesky>,
     /// The response, with a 0 for each missing cell of a completed residual.
     pub y: Vec<f64>,
+    /// `Wᵀy`: with `Q = s I` (an iid residual), `WᵀQy = s Wᵀy` without a
+    /// pass over the rows.
+    pub wty: Vec<f64>,
+    /// `s` when the last assembled `Q` was `s I` (see [`Analysis::assemble`]).
+    pub scale: Option<f64>,
     /// Missing cells of a completed residual (rows `n..` of `W`, and as
     /// many indicator fixed effects after the terms' unknowns).
     pub missing: usize,
@@ -99,6 +104,7 @@ impl Analysis {
         w.complete(missing);
         let mut y = model.fixed.y.clone();
         y.resize(w.n, 0.0);
+        let wty = w.tmul(&[&y]);
         let pat = Pattern::new(&w, &hs, &q)?;
         let q_chol = analyse_offdiagonal(&q)?;
         let chol = SparseCholesky::analyse_best(
@@ -124,6 +130,8 @@ impl Analysis {
             h_chol,
             q_chol,
             y,
+            wty,
+            scale: None,
             missing,
             q,
             hs,

@@ -162,11 +162,14 @@ impl RowDesign {
         let mut out = vec![vec![0.0; self.n]; k];
         for (i, r) in self.row_ptr.windows(2).enumerate() {
             let (cols, vals) = (&self.col[r[0]..r[1]], &self.val[r[0]..r[1]]);
+            // The term's columns are contiguous (sorted within the row).
+            let a = cols.partition_point(|&c| c < lo);
+            let b = a + cols[a..].partition_point(|&c| c < hi);
+            let (cols, vals) = (&cols[a..b], &vals[a..b]);
             for (o, x) in out.iter_mut().zip(xs.chunks(q.max(1))) {
                 let s: f64 = cols
                     .iter()
                     .zip(vals)
-                    .filter(|(&c, _)| c >= lo && c < hi)
                     .map(|(&c, &v)| v * x[(c - lo) as usize])
                     .sum();
                 o[i] = -s;

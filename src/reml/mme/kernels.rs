@@ -9,12 +9,14 @@ use super::pattern::{quad_form, sym_matvec};
 const SOLVE_CHUNK: usize = 32;
 
 impl Analysis {
-    /// Fills `C` at the kept `Q = R⁻¹` and `G⁻¹`s.
+    /// Fills `C` at the kept `Q = R⁻¹` and `G⁻¹`s; notes in `scale` whether
+    /// `Q = s I` (then `C = s WᵀW + G⁻¹` without a pass over the rows).
     pub fn assemble(&mut self) {
         let rq = &self.q;
         let d0 = rq.values[self.pat.q_diag[0]];
         let constant =
             self.pat.q_off.is_empty() && self.pat.q_diag.iter().all(|&k| rq.values[k] == d0);
+        self.scale = constant.then_some(d0);
         if constant {
             for (v, &a) in self.values.iter_mut().zip(&self.pat.wtw) {
                 *v = a * d0;

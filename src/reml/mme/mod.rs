@@ -202,10 +202,10 @@ impl<'a> Mme<'a> {
         Ok(())
     }
 
-    /// `[β̂; û]` (one solve with `WᵀQy`), `C^{ββ}` and, for ML, `C^{uβ}`
-    /// (solves with the unit vectors of `β`, a chunk at a time; the memory
-    /// of the `p × p` block, and of `C^{uβ}`, checked first).
-    fn solve_fixed(&self, qy: &[f64]) -> Result<FixedSolve, EvalFail> {
+    /// `[β̂; û]` (one solve with `wqy = WᵀQy`), `C^{ββ}` and, for ML,
+    /// `C^{uβ}` (solves with the unit vectors of `β`, a chunk at a time; the
+    /// memory of the `p × p` block, and of `C^{uβ}`, checked first).
+    fn solve_fixed(&self, wqy: Vec<f64>) -> Result<FixedSolve, EvalFail> {
         let an = self.an();
         let (p, dim) = (an.w.p, an.w.dim);
         let ml = self.method == Method::Ml;
@@ -225,7 +225,7 @@ impl<'a> Mme<'a> {
         };
         // `WᵀQy` first, then the unit columns of `β` a chunk at a time (the
         // first chunk in the same solve as `WᵀQy`).
-        let mut b = an.w.tmul(&[qy]);
+        let mut b = wqy;
         let mut sol = Vec::new();
         let mut start = 0;
         loop {
@@ -291,12 +291,16 @@ impl Evaluator for Mme<'_> {
             return Err(EvalFail::NotPd);
         }
         let logdet_c = an.chol.log_det();
-        let qy = an.qmul(&an.q.values, &an.y);
+        // WᵀQy: `s Wᵀy` when `Q = s I`, else a pass over the rows.
+        let wqy = match an.scale {
+            Some(s) => an.wty.iter().map(|v| s * v).collect(),
+            None => an.w.tmul(&[&an.qmul(&an.q.values, &an.y)]),
+        };
         let FixedSolve {
             sol,
             beta_cov,
             c_ub,
-        } = self.solve_fixed(&qy)?;
+        } = self.solve_fixed(wqy)?;
         let an = self.an();
         let (n, p) = (an.w.n, an.w.p);
         // ê = y − W ŝ, in the buffer of W ŝ.

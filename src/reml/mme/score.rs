@@ -24,13 +24,26 @@ impl Analysis {
         self.chol.gather(&self.zmap, &mut zc);
         let k = st.x.len();
         let mut score = Vec::with_capacity(k);
+        let g = self.g_scores(terms, st, &zc, &mut score);
+        let scaled = if ml { None } else { self.scaled() };
+        let gvs = match (g, scaled) {
+            (Err(e), _) => {
+                self.zc = zc;
+                return Err(e);
+            }
+            (Ok(gvs), Some((s, ds))) => {
+                let ai = self.scaled_r_scores_and_ai(st, &zc, s, &ds, gvs, &mut score);
+                self.zc = zc;
+                return Ok(ScoreAi { score, ai });
+            }
+            (Ok(gvs), None) => gvs,
+        };
         let mut f: Vec<Vec<f64>> = Vec::with_capacity(k);
-        let g = self.g_scores(terms, st, &zc, &mut score, &mut f);
-        if g.is_ok() {
-            self.r_scores(st, &zc, &mut score, &mut f);
+        for (t, gv, np) in &gvs {
+            f.extend(self.w.term_mul_neg(*t, gv, *np));
         }
+        self.r_scores(st, &zc, &mut score, &mut f);
         self.zc = zc;
-        g?;
         let mut ai = self.ai_matrix(&f);
         if ml {
             // tr(V⁻¹V̇) = tr(PV̇) + correction; FᵀV⁻¹F = FᵀPF + (AᵀF)ᵀ C^{ββ} (AᵀF).
@@ -46,16 +59,19 @@ impl Analysis {
         Ok(ScoreAi { score, ai })
     }
 
-    /// Scores and working variates of the parameters of every `G`:
-    /// `∂ℓ/∂θ = −½[∂log|G| + tr(C^{uu}Ḣ) + ûᵀḢû]`, `f = −Z G Ḣ û`.
+    /// Scores of the parameters of every `G`,
+    /// `∂ℓ/∂θ = −½[∂log|G| + tr(C^{uu}Ḣ) + ûᵀḢû]`, and per term `t` the
+    /// vectors `G Ḣ û` of its parameters (`q_t × n_params`, column major):
+    /// the working variates are `f = −Z_t G Ḣ û`.
+    #[allow(clippy::type_complexity)]
     fn g_scores(
         &mut self,
         terms: &[Term],
         st: &State,
         zc: &[f64],
         score: &mut Vec<f64>,
-        f: &mut Vec<Vec<f64>>,
-    ) -> Result<(), RemlError> {
+    ) -> Result<Vec<(usize, Vec<f64>, usize)>, RemlError> {
+        let mut out = Vec::with_capacity(self.hs.len());
         for (t, h) in self.hs.iter().enumerate() {
             let (lo, hi) = (self.w.offsets[t], self.w.offsets[t + 1]);
             let u = &st.sol[lo..hi];
@@ -94,9 +110,145 @@ impl Analysis {
                 ),
                 Some(_) => {}
             }
-            f.extend(self.w.term_mul_neg(t, &gv, h.n_params()));
+            out.push((t, gv, h.n_params()));
         }
-        Ok(())
+        Ok(out)
+    }
+
+    /// `(s, ṡ_k)` when `Q = s I` and every `∂Q/∂θ_k = ṡ_k I` (an iid
+    /// residual): the score and AI then need no pass over the rows.
+    fn scaled(&self) -> Option<(f64, Vec<f64>)> {
+        let s = self.scale?;
+        let ds = self
+            .q
+            .jacobian
+            .iter()
+            .map(|d| {
+                let d0 = *d.first()?;
+                d.iter().all(|&v| v == d0).then_some(d0)
+            })
+            .collect::<Option<Vec<f64>>>()?;
+        Some((s, ds))
+    }
+
+    /// With `Q = s I` and `∂Q/∂θ_k = ṡ_k I` ([`Analysis::scaled`]): the
+    /// scores of the residual's parameters and the AI matrix from `WᵀW` on
+    /// the pattern of `C`, with one pass over the rows (`Wᵀê`) instead of
+    /// one per parameter and product:
+    ///
+    /// - `tr(C⁻¹WᵀḢW) = ṡ tr(C⁻¹WᵀW)` from `C⁻¹` and `WᵀW` on the pattern
+    ///   (no leverages), `êᵀḢê = ṡ êᵀê`;
+    /// - working variates `f = W v` for a parameter of `G_t` (`v = −G Ḣ û`
+    ///   in the rows of term `t`), `f = c ê` with `c = −ṡ/s` for one of `R`;
+    /// - `B = WᵀQF`: `s WᵀW v` (on the pattern), or `c s Wᵀê`;
+    /// - `FᵀQF`: `vᵀB_b` for a column `f_a = W v`, else `s Σ_i f_a f_b`.
+    fn scaled_r_scores_and_ai(
+        &self,
+        st: &State,
+        zc: &[f64],
+        s: f64,
+        ds: &[f64],
+        gvs: Vec<(usize, Vec<f64>, usize)>,
+        score: &mut Vec<f64>,
+    ) -> DMatrix<f64> {
+        let dim = self.w.dim;
+        let wtw = &self.pat.wtw;
+        let ete: f64 = st.e.iter().map(|v| v * v).sum();
+        let mut trace = 0.0;
+        for j in 0..dim {
+            let r = self.pat.col_ptr[j]..self.pat.col_ptr[j + 1];
+            let (rows, z) = (&self.pat.row_idx[r.clone()], &zc[r.clone()]);
+            for ((&i, &z), &a) in rows.iter().zip(z).zip(&wtw[r]) {
+                trace += if i == j { z * a } else { 2.0 * z * a };
+            }
+        }
+        for (kk, &d) in ds.iter().enumerate() {
+            score.push(-0.5 * (self.q.logdet_jacobian[kk] + d * trace + d * ete));
+        }
+        // `(term, G Ḣ û)` per parameter of a `G` (`v` is its negative).
+        let mut vs: Vec<(usize, &[f64])> = Vec::new();
+        for (t, gv, np) in &gvs {
+            let q = self.w.offsets[t + 1] - self.w.offsets[*t];
+            vs.extend(gv.chunks_exact(q.max(1)).take(*np).map(|v| (*t, v)));
+        }
+        let ng = vs.len();
+        let k = ng + ds.len();
+        let mut b = vec![0.0; dim * k];
+        let mut bcols = b.chunks_exact_mut(dim);
+        for &(t, gv) in &vs {
+            // B = s WᵀW v = −s WᵀW (G Ḣ û).
+            let bc = bcols.next().expect("k columns");
+            self.pattern_matvec(wtw, self.w.offsets[t], gv, bc);
+            bc.iter_mut().for_each(|x| *x *= -s);
+        }
+        // f = c ê and B = c s Wᵀê = −ṡ Wᵀê for the residual's parameters.
+        let mut f: Vec<Vec<f64>> = Vec::with_capacity(ds.len());
+        if !ds.is_empty() {
+            let wte = self.w.tmul(&[&st.e]);
+            for &d in ds {
+                let bc = bcols.next().expect("k columns");
+                bc.iter_mut().zip(&wte).for_each(|(x, w)| *x = -d * w);
+                f.push(st.e.iter().map(|e| -d / s * e).collect());
+            }
+        }
+        let mut cb = b.clone();
+        self.solve(&mut cb, k);
+        // vᵀB_c for f_a = W v (v = −G Ḣ û).
+        let vb = |(t, gv): (usize, &[f64]), c: usize| -> f64 {
+            let lo = self.w.offsets[t];
+            -gv.iter()
+                .zip(&b[c * dim + lo..])
+                .map(|(x, y)| x * y)
+                .sum::<f64>()
+        };
+        let ai = DMatrix::from_fn(k, k, |a, c| {
+            let ff = if a < ng {
+                vb(vs[a], c)
+            } else if c < ng {
+                vb(vs[c], a)
+            } else {
+                s * f[a - ng]
+                    .iter()
+                    .zip(&f[c - ng])
+                    .map(|(x, y)| x * y)
+                    .sum::<f64>()
+            };
+            let bb: f64 = b[a * dim..(a + 1) * dim]
+                .iter()
+                .zip(&cb[c * dim..(c + 1) * dim])
+                .map(|(x, y)| x * y)
+                .sum();
+            0.5 * (ff - bb)
+        });
+        DMatrix::from_fn(k, k, |a, c| 0.5 * (ai[(a, c)] + ai[(c, a)]))
+    }
+
+    /// `out = M x` for a symmetric `M` on the pattern of `C` (lower
+    /// triangle) and `x` zero outside `lo..lo + xs.len()`, where it is `xs`.
+    fn pattern_matvec(&self, m: &[f64], lo: usize, xs: &[f64], out: &mut [f64]) {
+        out.fill(0.0);
+        let (cp, ri) = (&self.pat.col_ptr, &self.pat.row_idx);
+        let hi = lo + xs.len();
+        for j in 0..self.w.dim {
+            let r = cp[j]..cp[j + 1];
+            let xj = if (lo..hi).contains(&j) {
+                xs[j - lo]
+            } else {
+                0.0
+            };
+            let mut acc = 0.0;
+            for (&i, &mq) in ri[r.clone()].iter().zip(&m[r]) {
+                if i == j {
+                    out[j] += mq * xj;
+                } else {
+                    out[i] += mq * xj;
+                    if (lo..hi).contains(&i) {
+                        acc += mq * xs[i - lo];
+                    }
+                }
+            }
+            out[j] += acc;
+        }
     }
 
     /// Scores and working variates of the parameters of `R`:
