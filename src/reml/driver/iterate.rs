@@ -78,10 +78,11 @@ pub(super) fn iterate(
                 at_noise_only,
             }))
         };
-        // A score of exactly zero on the free parameters (a start the
+        // A score of exactly zero with no parameter held (a start the
         // profiled scale put at the optimum of a residual-only model) is a
         // stationary point with no step to take.
-        if converged.is_some() || (score_norm == 0.0 && step_norm == 0.0) {
+        let stationary = held.is_empty() && step_norm == 0.0 && score.iter().all(|&s| s == 0.0);
+        if converged.is_some() || stationary {
             return done(Termination::Converged);
         }
         if let Some(t) = out_of_bounds_or_time(space, &run.start, cur, &e, it, opts) {
