@@ -3,7 +3,7 @@
 //! `√PEV`, and the conditional fitted values and residuals per row.
 
 use super::error::FormulaError;
-use super::model::FormulaModel;
+use super::formula_model::FormulaModel;
 use crate::data::INTERACTION_SEPARATOR;
 use crate::reml::RemlFit;
 

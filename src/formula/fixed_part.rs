@@ -8,7 +8,7 @@
 use super::ast::Var;
 use super::columns::{self, label, Column};
 use super::error::FormulaError;
-use super::terms::{Term, Terms};
+use super::terms::{ExpandedFormula, Interaction};
 use super::transform::Recipes;
 use crate::data::Table;
 use std::collections::HashMap;
@@ -36,7 +36,7 @@ pub(super) type FixedColumns = (Vec<(FixedColumn, Vec<f64>)>, HashMap<String, Ve
 
 /// The fixed-effect columns of the terms `ts` on `table`.
 pub(super) fn fixed_columns(
-    ts: &Terms,
+    ts: &ExpandedFormula,
     table: &Table,
     text: &str,
     recipes: &mut Recipes,
@@ -77,7 +77,7 @@ pub(super) fn fixed_columns(
                     let contrasts = if margin.vars.is_empty() {
                         empty_present
                     } else {
-                        ts.fixed.iter().any(|t: &Term| t.same(&margin))
+                        ts.fixed.iter().any(|t: &Interaction| t.same(&margin))
                     };
                     full_coded_main |= margin.vars.is_empty() && !contrasts;
                     let skip = usize::from(contrasts);

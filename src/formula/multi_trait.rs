@@ -39,9 +39,10 @@ use crate::multi_trait::{MultiTrait, MultiTraitModel, TraitCovariance, TraitResi
 use crate::pedigree::Pedigree;
 use crate::reml::RemlError;
 
-/// A fixed term of a multi-trait formula.
+/// A fixed slope of a multi-trait formula: one per trait (`trait:x`) or one
+/// common to all traits (`x`).
 #[derive(Clone, Debug, PartialEq)]
-enum Fixed {
+enum TraitSlope {
     PerTrait(String),
     Common(String),
 }
@@ -60,7 +61,7 @@ pub struct CbindFormula {
     text: String,
     traits: Vec<String>,
     trait_spans: Vec<Span>,
-    fixed: Vec<(Fixed, Span)>,
+    fixed: Vec<(TraitSlope, Span)>,
     random: Vec<Random>,
 }
 
@@ -216,7 +217,7 @@ fn parse_random(formula: &str, term: &str, at: usize) -> Result<Option<Random>, 
 
 /// A multi-trait fixed term (`trait:x`, `x:trait` or a numeric `x`) at
 /// byte `at` of `formula`, with the span of its column.
-fn parse_fixed(formula: &str, term: &str, at: usize) -> Result<(Fixed, Span), FormulaError> {
+fn parse_fixed(formula: &str, term: &str, at: usize) -> Result<(TraitSlope, Span), FormulaError> {
     let end = at + term.len();
     let span_of = |name: &str| {
         let i = term.find(name).unwrap_or(0);
@@ -228,9 +229,13 @@ fn parse_fixed(formula: &str, term: &str, at: usize) -> Result<(Fixed, Span), Fo
     let pieces: Vec<&str> = term.split(':').map(strip_name).collect();
     let plain = |s: &str| !s.is_empty() && !s.contains(['(', ')', '*', '-', '/', '^', '|']);
     match pieces.as_slice() {
-        [a, b] if *a == "trait" && plain(b) => Ok((Fixed::PerTrait(b.to_string()), span_of(b))),
-        [a, b] if *b == "trait" && plain(a) => Ok((Fixed::PerTrait(a.to_string()), span_of(a))),
-        [a] if plain(a) => Ok((Fixed::Common(a.to_string()), span_of(a))),
+        [a, b] if *a == "trait" && plain(b) => {
+            Ok((TraitSlope::PerTrait(b.to_string()), span_of(b)))
+        }
+        [a, b] if *b == "trait" && plain(a) => {
+            Ok((TraitSlope::PerTrait(a.to_string()), span_of(a)))
+        }
+        [a] if plain(a) => Ok((TraitSlope::Common(a.to_string()), span_of(a))),
         _ => Err(err(
             formula,
             at,
@@ -365,7 +370,7 @@ impl CbindFormula {
         // Rows with a missing covariate or grouping level are dropped.
         let mut used: Vec<(&str, Span)> = Vec::new();
         for (f, at) in &self.fixed {
-            let (Fixed::PerTrait(x) | Fixed::Common(x)) = f;
+            let (TraitSlope::PerTrait(x) | TraitSlope::Common(x)) = f;
             used.push((x, *at));
         }
         for r in &self.random {
@@ -397,8 +402,8 @@ impl CbindFormula {
         let mut m = MultiTrait::new(&names, y).map_err(model)?;
         for (f, _) in &self.fixed {
             m = match f {
-                Fixed::PerTrait(x) => m.trait_slope(x, table.numeric(x)?),
-                Fixed::Common(x) => m.common_slope(x, table.numeric(x)?),
+                TraitSlope::PerTrait(x) => m.trait_slope(x, table.numeric(x)?),
+                TraitSlope::Common(x) => m.common_slope(x, table.numeric(x)?),
             }
             .map_err(model)?;
         }

@@ -5,7 +5,7 @@
 use super::columns::{self, Column};
 use super::error::FormulaError;
 use super::fixed_part::Part;
-use super::model::FormulaModel;
+use super::formula_model::FormulaModel;
 use crate::data::{Table, INTERACTION_SEPARATOR};
 use crate::reml::RemlFit;
 use nalgebra::{DMatrix, DVector};

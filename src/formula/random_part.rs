@@ -20,9 +20,9 @@
 use super::ast::{TermStructure, Var};
 use super::columns::{self, label, Column};
 use super::error::FormulaError;
-use super::model::{cov, RandomTermInfo};
+use super::formula_model::{cov, RandomTermInfo};
 use super::relationship::Relationship;
-use super::terms::{Coef, RandomSpec, Term};
+use super::terms::{Coef, Interaction, RandomSpec};
 use super::transform::Recipes;
 use crate::data::{Incidence, SparseDesign, Table};
 use crate::ops::Kron;
@@ -71,7 +71,7 @@ pub(crate) fn coefficient_columns(
     let mut names = Vec::new();
     let mut cols = Vec::new();
     let has_intercept = coefs.iter().any(|c| matches!(c, Coef::Intercept));
-    let slopes: Vec<&Term> = coefs
+    let slopes: Vec<&Interaction> = coefs
         .iter()
         .filter_map(|c| match c {
             Coef::Slope(t) => Some(t),

@@ -5,7 +5,7 @@
 //! ended and its time.
 
 use super::components::ComponentKind;
-use super::model::FormulaModel;
+use super::formula_model::FormulaModel;
 use crate::reml::RemlFit;
 use std::fmt;
 

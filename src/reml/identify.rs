@@ -17,7 +17,7 @@
 //! one point by accident is not taken for one that is always zero).
 
 use super::checks::dependent_columns;
-use super::fixed::Fixed;
+use super::fixed::FixedPart;
 use super::terms::RandomDesign;
 use super::RemlError;
 use crate::{CovarianceModel, JacobianMethod};
@@ -29,7 +29,7 @@ pub(crate) type Existing<'a> = (&'a str, &'a RandomDesign, &'a dyn CovarianceMod
 /// Checks the new term `name` (design `z`, covariance `g`) against the fixed
 /// effects, the residual and the terms already in the model.
 pub(crate) fn check_term<'a>(
-    fixed: &Fixed,
+    fixed: &FixedPart,
     residual: &dyn CovarianceModel,
     existing: impl IntoIterator<Item = Existing<'a>>,
     name: &str,
@@ -71,7 +71,7 @@ fn level_counts(levels: &[usize], q: usize) -> Vec<usize> {
 
 /// A factor with one occurring level, or a (dense, non-indicator) design in
 /// the span of `X`: the random effects are confounded with the fixed ones.
-fn check_against_fixed(fixed: &Fixed, z: &RandomDesign, counts: Option<&[usize]>) -> Check {
+fn check_against_fixed(fixed: &FixedPart, z: &RandomDesign, counts: Option<&[usize]>) -> Check {
     if let Some(c) = counts {
         let occurring = c.iter().filter(|&&k| k > 0).count();
         if occurring == 1 {
@@ -391,7 +391,7 @@ fn same_design(a: &RandomDesign, b: &RandomDesign) -> bool {
 
 /// Whether every column of a dense, non-indicator `z` lies in the span of
 /// the columns of `X` (checked only when it is cheap: `n q p ≤ 10⁸`).
-fn in_span_of_x(fixed: &Fixed, z: &RandomDesign) -> bool {
+fn in_span_of_x(fixed: &FixedPart, z: &RandomDesign) -> bool {
     let RandomDesign::Dense(zm) = z else {
         return false;
     };

@@ -8,7 +8,7 @@
 //! imports the other's internals.
 
 use super::evaluator::ParamInfo;
-use super::fixed::Fixed;
+use super::fixed::FixedPart;
 use super::linalg;
 use crate::data::{Incidence, SparseDesign};
 use crate::{CovarianceModel, SparseInverse};
@@ -240,7 +240,7 @@ impl<'a> Terms<'a> {
 /// them).
 #[derive(Clone, Copy)]
 pub(crate) struct Parts<'a> {
-    pub fixed: &'a Fixed,
+    pub fixed: &'a FixedPart,
     pub terms: Terms<'a>,
 }
 

@@ -30,7 +30,7 @@ pub(super) fn iterate(
     space: &Space,
     run: &mut Run,
     params: &ParamInfo,
-    fx: &Fixed,
+    fx: &FixedPart,
     opts: &RemlOptions,
     observer: &mut dyn FnMut(&Iteration),
     switchable: bool,
@@ -254,7 +254,7 @@ fn fallback(
 
 /// The history entry of the point `cur` (on the user's scale), with
 /// score, AI matrix and step still empty.
-fn at_point(space: &Space, params: &ParamInfo, fx: &Fixed, cur: &Point) -> Iteration {
+fn at_point(space: &Space, params: &ParamInfo, fx: &FixedPart, cur: &Point) -> Iteration {
     let x_user = space.plan.to_x(&cur.x);
     Iteration {
         iter: 0,

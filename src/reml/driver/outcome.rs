@@ -55,7 +55,7 @@ pub(super) fn finish(
     mut warnings: Vec<String>,
     method: crate::reml::Method,
     backend: String,
-    fx: &Fixed,
+    fx: &FixedPart,
     end: End,
     history: Vec<Iteration>,
     t0: Instant,

@@ -25,7 +25,7 @@ use super::relationship::Relationship;
 use super::residual::{Residual, SpatialKernel};
 use super::rows;
 use super::spatial_field::{Field, SpatialField};
-use super::terms::{terms, Coef, Terms};
+use super::terms::{terms, Coef, ExpandedFormula};
 use super::transform::Recipes;
 use super::weighted::{InverseWeights, Weighted};
 use crate::data::{NaAction, Table};
@@ -511,7 +511,7 @@ fn weight_column(
 
 /// Errors unless every relationship matrix of `inputs` is used by a random
 /// term grouped by its column alone.
-fn check_relationships(ts: &Terms, inputs: &ModelInputs) -> Result<(), FormulaError> {
+fn check_relationships(ts: &ExpandedFormula, inputs: &ModelInputs) -> Result<(), FormulaError> {
     for (column, _) in &inputs.relationships {
         let used = ts
             .random
@@ -563,7 +563,7 @@ fn fixed_effects(fixed: &[(FixedColumn, Vec<f64>)], n: usize) -> FixedEffects {
 /// keeps of each.
 fn random_terms(
     mut model: MixedModel,
-    ts: &Terms,
+    ts: &ExpandedFormula,
     table: &Table,
     text: &str,
     recipes: &mut Recipes,
@@ -820,7 +820,10 @@ fn weighted_residual(
 }
 
 /// The error for a response that is also a predictor (`y ~ y`).
-fn refuse_response_as_predictor(formula: &Formula, ts: &Terms) -> Result<(), FormulaError> {
+fn refuse_response_as_predictor(
+    formula: &Formula,
+    ts: &ExpandedFormula,
+) -> Result<(), FormulaError> {
     let slopes = ts.random.iter().flat_map(|r| {
         r.coefs.iter().flat_map(|c| match c {
             Coef::Slope(t) => t.vars.as_slice(),
