@@ -477,37 +477,7 @@ fn semivariogram(
     res: &[f64],
     v: &Variogram,
 ) -> Result<(), Failure> {
-    let n = res.len();
-    let dist = |i: usize, j: usize| xy.iter().map(|c| (c[i] - c[j]).powi(2)).sum::<f64>().sqrt();
-    let mut dmax: f64 = 0.0;
-    for i in 0..n {
-        for j in 0..i {
-            if groups[i] == groups[j] {
-                dmax = dmax.max(dist(i, j));
-            }
-        }
-    }
-    // (sum of distances, sum of half squared differences, pairs) per bin.
-    let mut bins = vec![(0.0, 0.0, 0usize); BINS];
-    if dmax > 0.0 {
-        for i in 0..n {
-            for j in 0..i {
-                let d = dist(i, j);
-                if groups[i] != groups[j] || d <= 0.0 {
-                    continue;
-                }
-                let b = (((d / dmax) * BINS as f64).ceil() as usize).clamp(1, BINS) - 1;
-                bins[b].0 += d;
-                bins[b].1 += 0.5 * (res[i] - res[j]).powi(2);
-                bins[b].2 += 1;
-            }
-        }
-    }
-    let points: Vec<(f64, f64, usize)> = bins
-        .iter()
-        .filter(|b| b.2 > 0)
-        .map(|b| (b.0 / b.2 as f64, b.1 / b.2 as f64, b.2))
-        .collect();
+    let (points, dmax) = empirical_semivariogram(xy, groups, res);
     let top = dmax.max(f64::MIN_POSITIVE);
     let line: Vec<(f64, f64)> = (0..LINE_POINTS)
         .map(|k| {
@@ -570,6 +540,48 @@ fn semivariogram(
         .map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;
     Ok(())
+}
+
+/// The empirical semivariogram of `res` at coordinates `xy` (pairs within a
+/// group only): `(mean distance, semivariance, pairs)` per nonempty bin of
+/// [`BINS`] up to the largest distance, returned with it.
+fn empirical_semivariogram(
+    xy: &[Vec<f64>],
+    groups: &[String],
+    res: &[f64],
+) -> (Vec<(f64, f64, usize)>, f64) {
+    let n = res.len();
+    let dist = |i: usize, j: usize| xy.iter().map(|c| (c[i] - c[j]).powi(2)).sum::<f64>().sqrt();
+    let mut dmax: f64 = 0.0;
+    for i in 0..n {
+        for j in 0..i {
+            if groups[i] == groups[j] {
+                dmax = dmax.max(dist(i, j));
+            }
+        }
+    }
+    // (sum of distances, sum of half squared differences, pairs) per bin.
+    let mut bins = vec![(0.0, 0.0, 0usize); BINS];
+    if dmax > 0.0 {
+        for i in 0..n {
+            for j in 0..i {
+                let d = dist(i, j);
+                if groups[i] != groups[j] || d <= 0.0 {
+                    continue;
+                }
+                let b = (((d / dmax) * BINS as f64).ceil() as usize).clamp(1, BINS) - 1;
+                bins[b].0 += d;
+                bins[b].1 += 0.5 * (res[i] - res[j]).powi(2);
+                bins[b].2 += 1;
+            }
+        }
+    }
+    let points: Vec<(f64, f64, usize)> = bins
+        .iter()
+        .filter(|b| b.2 > 0)
+        .map(|b| (b.0 / b.2 as f64, b.1 / b.2 as f64, b.2))
+        .collect();
+    (points, dmax)
 }
 
 /// BLUPs in increasing order with `± 1.96 √PEV` bars.

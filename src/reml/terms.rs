@@ -64,6 +64,18 @@ impl RandomDesign {
         }
     }
 
+    /// The grouping factor (codes and level names): an incidence's own, or
+    /// that of a design built per level of a factor
+    /// ([`SparseDesign::random_slopes`]); `None` for a dense matrix or a
+    /// sparse design given by its rows.
+    pub fn factor(&self) -> Option<&Incidence> {
+        match self {
+            RandomDesign::Incidence(i) => Some(i),
+            RandomDesign::Dense(_) => None,
+            RandomDesign::Sparse(s) => s.factor(),
+        }
+    }
+
     /// The dense `n × q` matrix.
     pub fn to_dense(&self) -> DMatrix<f64> {
         match self {

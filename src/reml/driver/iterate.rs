@@ -43,16 +43,7 @@ pub(super) fn iterate(
             return Ok(Stop::Switch);
         }
         let cur = &run.cur;
-        let converged = converged(
-            cur,
-            &at.score,
-            &at.d,
-            &at.e,
-            at.change,
-            at.predicted,
-            at.score_norm,
-            opts,
-        );
+        let converged = at.converged(cur, opts);
         let at_noise_only = converged == Some(true);
         let entry = Iteration {
             iter: at.it,
@@ -188,6 +179,20 @@ impl Here {
             change,
             predicted,
         })
+    }
+
+    /// The convergence test ([`converged`]) at `cur`.
+    fn converged(&self, cur: &Point, opts: &RemlOptions) -> Option<bool> {
+        converged(
+            cur,
+            &self.score,
+            &self.d,
+            &self.e,
+            self.change,
+            self.predicted,
+            self.score_norm,
+            opts,
+        )
     }
 
     /// The end of the phase, for good, with `termination`.
