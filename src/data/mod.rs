@@ -17,4 +17,5 @@ pub use error::DataError;
 pub use level_coding::LevelCoding;
 pub use level_order::{level_codes, sorted_levels};
 pub use missing::{is_missing_value, CompleteRows, NaAction, MISSING_VALUES};
+pub(crate) use sparse_design::coefficient_column;
 pub use sparse_design::SparseDesign;

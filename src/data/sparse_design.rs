@@ -32,6 +32,13 @@ pub struct SparseDesign {
     grouping: Option<(Incidence, Vec<String>)>,
 }
 
+/// The column of coefficient `a` on level `l` (of `q`) in a random term's
+/// coefficient-major design (`G = Σ ⊗ I_q`): `a·q + l`. The one place this
+/// layout is written; the BLUPs of a term come in the same order.
+pub(crate) fn coefficient_column(a: usize, l: usize, q: usize) -> usize {
+    a * q + l
+}
+
 impl SparseDesign {
     /// From rows of `(column, value)` pairs, columns increasing within a row.
     pub fn from_rows(
@@ -144,11 +151,11 @@ impl SparseDesign {
                         reason: format!(
                             "row {}: non-finite value {x:e} in column {}",
                             i + 1,
-                            a * q + l
+                            coefficient_column(a, l, q)
                         ),
                     });
                 }
-                col.push(a * q + l);
+                col.push(coefficient_column(a, l, q));
                 val.push(x);
             }
             row_ptr.push(col.len());
