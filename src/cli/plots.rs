@@ -428,7 +428,7 @@ fn plot_semivariogram(
             nugget: nu,
         };
         let path = dir.join("semivariogram.svg");
-        semivariogram(&path, &xy, &groups, &residuals, &v)?;
+        semivariogram(&path, &xy, &groups, residuals, &v)?;
         written.push(path.display().to_string());
         written.push(dir.join("semivariogram.csv").display().to_string());
     }

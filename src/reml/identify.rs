@@ -22,6 +22,7 @@ use super::terms::RandomDesign;
 use super::RemlError;
 use crate::{CovarianceModel, JacobianMethod};
 use nalgebra::DMatrix;
+use std::borrow::Cow;
 
 /// A random term already in the model: its name, design and covariance.
 pub(crate) type Existing<'a> = (&'a str, &'a RandomDesign, &'a dyn CovarianceModel);
@@ -353,10 +354,10 @@ fn jacobian(g: &dyn CovarianceModel, x: &[f64]) -> Option<Vec<DMatrix<f64>>> {
 }
 
 /// The level of each row when `z` is an indicator design (one 1 per row,
-/// zeros elsewhere).
-fn indicator_levels(z: &RandomDesign) -> Option<Vec<usize>> {
+/// zeros elsewhere): an incidence's own codes, borrowed.
+fn indicator_levels(z: &RandomDesign) -> Option<Cow<'_, [usize]>> {
     match z {
-        RandomDesign::Incidence(i) => Some(i.levels().to_vec()),
+        RandomDesign::Incidence(i) => Some(Cow::Borrowed(i.levels())),
         RandomDesign::Dense(m) => (0..m.nrows())
             .map(|r| {
                 let row = m.row(r);
@@ -366,16 +367,20 @@ fn indicator_levels(z: &RandomDesign) -> Option<Vec<usize>> {
                     _ => None,
                 }
             })
-            .collect(),
+            .collect::<Option<Vec<usize>>>()
+            .map(Cow::Owned),
         RandomDesign::Sparse(s) => (0..s.dims().0)
             .map(|r| match s.row(r) {
                 ([j], [v]) if *v == 1.0 => Some(*j),
                 _ => None,
             })
-            .collect(),
+            .collect::<Option<Vec<usize>>>()
+            .map(Cow::Owned),
     }
 }
 
+/// Whether `a` and `b` are the same design (the same levels row by row for
+/// indicator designs, equal dense matrices otherwise).
 fn same_design(a: &RandomDesign, b: &RandomDesign) -> bool {
     if a.dims() != b.dims() {
         return false;
