@@ -7,6 +7,7 @@ use faer::linalg::solvers::LltError;
 use faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky;
 use faer::sparse::linalg::cholesky::{LltRef, SymbolicCholesky, SymbolicCholeskyRaw};
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMat};
+use faer::reborrow::ReborrowMut;
 use faer::{Conj, MatMut, Par, Side};
 
 use super::batch::Batches;
@@ -257,40 +258,63 @@ impl SparseCholesky {
     /// cost more than the arithmetic at a small model's order.
     fn simplicial_solve(&self, col_ptr: &[usize], row_idx: &[usize], mut rhs: MatMut<'_, f64>) {
         let n = self.n;
+        let mut x = vec![0.0; n];
+        let mut copy = Vec::new();
+        for c in 0..rhs.ncols() {
+            let col = rhs.rb_mut().col_mut(c);
+            match col.try_as_col_major_mut() {
+                Some(b) => self.simplicial_solve_one(col_ptr, row_idx, &mut x, b.as_slice_mut()),
+                None => {
+                    copy.clear();
+                    copy.extend((0..n).map(|i| rhs[(i, c)]));
+                    self.simplicial_solve_one(col_ptr, row_idx, &mut x, &mut copy);
+                    (0..n).for_each(|i| rhs[(i, c)] = copy[i]);
+                }
+            }
+        }
+    }
+
+    /// One column `b` of [`simplicial_solve`](Self::simplicial_solve), with
+    /// the workspace `x` (length `n`).
+    fn simplicial_solve_one(
+        &self,
+        col_ptr: &[usize],
+        row_idx: &[usize],
+        x: &mut [f64],
+        b: &mut [f64],
+    ) {
+        let n = self.n;
         let l = &self.l_values;
         let perm = self.symbolic.perm().map(|p| p.arrays().0);
-        let mut x = vec![0.0; n];
-        for c in 0..rhs.ncols() {
-            match perm {
-                Some(fwd) => x.iter_mut().zip(fwd).for_each(|(v, &o)| *v = rhs[(o, c)]),
-                None => x.iter_mut().enumerate().for_each(|(i, v)| *v = rhs[(i, c)]),
+        match perm {
+            Some(fwd) => x.iter_mut().zip(fwd).for_each(|(v, &o)| *v = b[o]),
+            None => x.copy_from_slice(&b[..n]),
+        }
+        for j in 0..n {
+            let r = col_ptr[j]..col_ptr[j + 1];
+            let xj = x[j] / l[r.start];
+            x[j] = xj;
+            for (&i, &lij) in row_idx[r.start + 1..r.end]
+                .iter()
+                .zip(&l[r.start + 1..r.end])
+            {
+                x[i] -= lij * xj;
             }
-            for j in 0..n {
-                let r = col_ptr[j]..col_ptr[j + 1];
-                let xj = x[j] / l[r.start];
-                x[j] = xj;
-                for (&i, &lij) in row_idx[r.start + 1..r.end]
-                    .iter()
-                    .zip(&l[r.start + 1..r.end])
-                {
-                    x[i] -= lij * xj;
-                }
+        }
+        for j in (0..n).rev() {
+            let r = col_ptr[j]..col_ptr[j + 1];
+            let mut xj = x[j];
+            for (&i, &lij) in row_idx[r.start + 1..r.end]
+                .iter()
+                .zip(&l[r.start + 1..r.end])
+            {
+                xj -= lij * x[i];
             }
-            for j in (0..n).rev() {
-                let r = col_ptr[j]..col_ptr[j + 1];
-                let mut xj = x[j];
-                for (&i, &lij) in row_idx[r.start + 1..r.end]
-                    .iter()
-                    .zip(&l[r.start + 1..r.end])
-                {
-                    xj -= lij * x[i];
-                }
-                x[j] = xj / l[r.start];
-            }
-            match perm {
-                Some(fwd) => x.iter().zip(fwd).for_each(|(&v, &o)| rhs[(o, c)] = v),
-                None => x.iter().enumerate().for_each(|(i, &v)| rhs[(i, c)] = v),
-            }
+            x[j] = xj / l[r.start];
+        }
+        match perm {
+            Some(fwd) => x.iter().zip(fwd).for_each(|(&v, &o)| b[o] = v),
+            None => b[..n].copy_from_slice(x),
         }
     }
 
