@@ -4,10 +4,10 @@
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::LltRegularization;
 use faer::linalg::solvers::LltError;
+use faer::reborrow::ReborrowMut;
 use faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky;
 use faer::sparse::linalg::cholesky::{LltRef, SymbolicCholesky, SymbolicCholeskyRaw};
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMat};
-use faer::reborrow::ReborrowMut;
 use faer::{Conj, MatMut, Par, Side};
 
 use super::batch::Batches;
