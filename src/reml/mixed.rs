@@ -17,6 +17,7 @@ use super::mixed_dense;
 use super::mme::{AnalysisCache, Mme};
 use super::options::{self, Backend, Method};
 use super::post::MixedPost;
+use super::lambda_polish;
 use super::singular_g;
 use super::terms::{
     Parts, RandomDesign, Term, Terms, DUAL_UNAVAILABLE, ML_COMPLETED, RESIDUAL_UNAVAILABLE,
@@ -242,8 +243,20 @@ impl MixedModel {
         }
         drop(ev);
         // A nearly singular unstructured G: see `singular_g`.
-        match singular_g::check(fit, &params, self.n(), opts) {
-            singular_g::Completion::Keep(fit) => Ok(fit),
+        let done = match singular_g::check(fit, &params, self.n(), opts, None) {
+            singular_g::Completion::Lambda(sparse) => {
+                let mut mme = Mme::new(self.parts(), &self.analysis)?.with_method(opts.method);
+                match lambda_polish::polish(sparse, &params, &mut mme, &self.fixed, opts) {
+                    Ok(fit) => return Ok(fit),
+                    Err((sparse, why)) => {
+                        singular_g::check(sparse, &params, self.n(), opts, Some(why))
+                    }
+                }
+            }
+            c => c,
+        };
+        match done {
+            singular_g::Completion::Keep(fit) | singular_g::Completion::Lambda(fit) => Ok(fit),
             singular_g::Completion::Dense(sparse, word) => {
                 let o = opts
                     .clone()

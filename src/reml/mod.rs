@@ -46,6 +46,7 @@ mod fixed;
 mod fixed_effects;
 mod identify;
 mod iterative;
+mod lambda_polish;
 mod linalg;
 mod marginal;
 mod memory;

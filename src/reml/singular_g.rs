@@ -27,6 +27,10 @@ pub const DENSE_COMPLETION_MAX: usize = 3000;
 pub(crate) enum Completion {
     /// Nothing: no block of `G` is nearly singular.
     Keep(RemlFit),
+    /// Complete the fit in lme4's `Λ` form
+    /// ([`lambda_polish`](super::lambda_polish)), then, if that does not
+    /// apply, [`check`] again with its reason.
+    Lambda(RemlFit),
     /// Refit on the dense backend from the fit's estimate (then
     /// [`completed`] with the refit); the word for the warnings.
     Dense(RemlFit, String),
@@ -43,15 +47,20 @@ pub(crate) fn check(
     params: &ParamInfo,
     n: usize,
     opts: &RemlOptions,
+    lambda_failed: Option<String>,
 ) -> Completion {
     let Some((block, pivot)) = ill_conditioned_g(params, &fit.free) else {
         return Completion::Keep(fit);
+    };
+    let Some(why) = lambda_failed else {
+        return Completion::Lambda(fit);
     };
     let block = if block.is_empty() { "G" } else { &block };
     let word = format!(
         "the covariance matrix `{block}` is nearly singular at the estimate (relative Cholesky \
          pivot {pivot:.1e}: a correlation of ±1 or a variance 0), where the sparse \
-         mixed-model equations, which need its inverse, lose about {:.0} digits",
+         mixed-model equations, which need its inverse, lose about {:.0} digits, and lme4's \
+         Λ form, which does not, cannot be used here ({why})",
         (1.0 / pivot.max(1e-300)).log10().min(16.0)
     );
     if opts.backend == Backend::Auto && n <= DENSE_COMPLETION_MAX {

@@ -30,6 +30,7 @@
 mod analysis;
 mod design;
 mod kernels;
+mod lambda;
 mod ml;
 mod ordering;
 mod pattern;
@@ -37,6 +38,7 @@ mod post;
 mod score;
 
 pub(crate) use analysis::AnalysisCache;
+pub(crate) use lambda::{eval_error, psd_cholesky, LambdaForm, LambdaPoint};
 
 use super::error::cov_err;
 use super::evaluator::{EvalFail, Evaluator, Point, ScoreAi};
