@@ -91,6 +91,8 @@ pub(crate) struct Plan {
     /// Whether points outside the safe region of an eligible block in the
     /// user's form fail to evaluate (see [`Plan::user_form`]).
     pub guard: bool,
+    /// The parameters of random terms lead θ (`ParamInfo::random`).
+    pub random: usize,
 }
 
 /// The smallest relative Cholesky pivot an eligible block may have in the
@@ -186,6 +188,7 @@ impl Plan {
             blocks,
             floor: (boundary * scale).sqrt(),
             guard: false,
+            random: params.random,
         }
     }
 
@@ -309,6 +312,19 @@ impl Plan {
         x
     }
 
+    /// The unstructured block of a random term most nearly singular at the
+    /// user's parameters `x`, with its relative pivot, if that is below
+    /// [`IMPRECISE_PIVOT`](super::boundary::IMPRECISE_PIVOT) (an evaluator
+    /// working with `G⁻¹` loses the score's digits there).
+    pub fn ill_conditioned(&self, x: &[f64]) -> Option<(String, f64)> {
+        self.blocks
+            .iter()
+            .filter(|b| b.idx.iter().all(|&i| i < self.random))
+            .map(|b| (b.prefix.clone(), min_relative_pivot(&b.sigma(x))))
+            .filter(|(_, p)| p.is_nan() || *p < super::boundary::IMPRECISE_PIVOT)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
     /// `J = ∂x/∂z` at `z` (the identity outside the blocks).
     pub fn jacobian(&self, z: &[f64]) -> DMatrix<f64> {
         let k = z.len();
@@ -428,11 +444,31 @@ impl Evaluator for Constrained<'_> {
     }
 
     fn score_and_ai(&mut self, at: &Point, method: JacobianMethod) -> Result<ScoreAi, RemlError> {
+        let mut px = at.clone();
+        px.x = self.plan.to_x(&at.x);
+        if self.inner.inverts_g() {
+            // Henderson's equations lose the digits of the score where a
+            // block of G is nearly singular: the fit is handed over to the
+            // Λ-form completion (see `lambda_polish`) from this point, which
+            // the inner evaluator is made to hold.
+            if let Some((term, pivot)) = self.plan.ill_conditioned(&px.x) {
+                self.inner.evaluate(&px.x).map_err(|_| RemlError::NearlySingularG {
+                    term: term.clone(),
+                    detail: "could not be evaluated".into(),
+                })?;
+                return Err(RemlError::NearlySingularG {
+                    term,
+                    detail: format!(
+                        "is nearly singular (relative Cholesky pivot {pivot:.1e}: a correlation \
+                         of ±1 or a variance 0), where the sparse mixed-model equations lose \
+                         the digits of the score"
+                    ),
+                });
+            }
+        }
         if !self.plan.active() {
             return self.inner.score_and_ai(at, method);
         }
-        let mut px = at.clone();
-        px.x = self.plan.to_x(&at.x);
         let sa = self.inner.score_and_ai(&px, method)?;
         let jac = self.plan.jacobian(&at.x);
         let s = jac.transpose() * nalgebra::DVector::from_column_slice(&sa.score);

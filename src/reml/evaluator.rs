@@ -77,6 +77,12 @@ pub(crate) trait Evaluator {
     fn inverts_g(&self) -> bool {
         false
     }
+    /// The free parameters of the last successful evaluation, if the
+    /// evaluator keeps them (for a fit completed from where another
+    /// stopped).
+    fn last_x(&self) -> Option<Vec<f64>> {
+        None
+    }
 }
 
 /// `0.5 (A + Aᵀ)` of a `k × k` faer matrix, as nalgebra.

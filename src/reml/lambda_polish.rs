@@ -26,7 +26,7 @@ use super::constrain::{min_relative_pivot, tri, Block, Plan};
 use super::evaluator::{EvalFail, ParamInfo};
 use super::fixed::Fixed;
 use super::mme::{psd_cholesky, LambdaForm, LambdaPoint, Mme};
-use super::{RemlFit, RemlOptions, Termination};
+use super::{Iteration, RemlFit, RemlOptions, Termination};
 use nalgebra::DMatrix;
 
 /// Newton iterations at most.
@@ -249,9 +249,6 @@ fn run(
         let (g, hess) = obj.derivatives(&theta, f0, &h).map_err(fail_word)?;
         let (d, pd) = newton_step(&g, &hess);
         let decrement: f64 = g.iter().zip(&d).map(|(a, b)| a * b).sum();
-        if std::env::var("LAMBDA_DEBUG").is_ok() {
-            eprintln!("it {it} f {f0:.12} theta {theta:?} g {g:?} d {d:?} dec {decrement:.3e} pd {pd} h {hess}");
-        }
         if pd && decrement / (1.0 + f0.abs()) <= tol {
             return Ok(End {
                 theta,
@@ -429,4 +426,53 @@ fn finish(
         }
     };
     fit
+}
+
+/// A fit to complete at the user's free parameters `x` where the sparse
+/// driver stopped with an error (a `G` nearly singular on the way), with
+/// the iterations it made (`history`): only the fields [`polish`] does not
+/// set are meaningful.
+pub(crate) fn skeleton(
+    params: &ParamInfo,
+    fx: &Fixed,
+    opts: &RemlOptions,
+    x: Vec<f64>,
+    history: Vec<Iteration>,
+    backend: String,
+) -> RemlFit {
+    let k = x.len();
+    let nan = |m: usize| vec![f64::NAN; m];
+    RemlFit {
+        names: params.names.clone(),
+        natural: x
+            .iter()
+            .zip(&params.transforms)
+            .map(|(v, t)| t.forward(*v))
+            .collect(),
+        free: x,
+        natural_se: nan(k),
+        free_se: nan(k),
+        beta: nan(fx.p()),
+        beta_se: nan(fx.p()),
+        beta_names: fx.names.clone(),
+        loglik: f64::NAN,
+        loglik_no_constant: f64::NAN,
+        aic: f64::NAN,
+        bic: f64::NAN,
+        n: fx.n(),
+        p: fx.p(),
+        iterations: history.len(),
+        termination: Termination::Stalled {
+            reason: "not completed".into(),
+        },
+        singular: false,
+        history,
+        ai: DMatrix::from_element(k, k, f64::NAN),
+        ai_inverse_natural: DMatrix::from_element(k, k, f64::NAN),
+        method: opts.method,
+        backend,
+        warnings: Vec::new(),
+        seconds: 0.0,
+        mc_standard_errors: None,
+    }
 }

@@ -215,23 +215,39 @@ impl MixedModel {
             _ => {}
         }
         let params = self.params();
+        // The accepted points, for a fit completed in Λ form after an error.
+        let history = std::cell::RefCell::new(Vec::new());
+        let mut observer = |it: &Iteration| {
+            history.borrow_mut().push(it.clone());
+            observer(it)
+        };
         let mut ev = self.evaluator(opts.backend, opts.method, opts.jacobian)?;
         let fit = match driver::fit(&params, ev.as_mut(), &self.fixed, opts, &mut observer) {
-            Err(RemlError::NearlySingularG { term, detail })
-                if ev.inverts_g()
-                    && opts.backend == Backend::Auto
-                    && self.n() <= singular_g::DENSE_COMPLETION_MAX =>
-            {
-                // `G` became singular to rounding on the way: the marginal
-                // form does not need its inverse (see `singular_g`).
+            Err(RemlError::NearlySingularG { term, detail }) if ev.inverts_g() => {
+                // `G` became nearly singular on the way: completed in Λ
+                // form from the last point (see `lambda_polish`), else on
+                // the dense backend (the marginal form does not need the
+                // inverse) for small data, else the error.
+                let last = ev.last_x();
                 drop(ev);
+                let word = format!("the covariance matrix of `{term}` {detail}");
+                if let Some(x) = last {
+                    let mut mme = Mme::new(self.parts(), &self.analysis)?.with_method(opts.method);
+                    let (fx, h) = (&self.fixed, history.take());
+                    let sk = lambda_polish::skeleton(&params, fx, opts, x, h, mme.describe());
+                    if let Ok(fit) = lambda_polish::polish(sk, &params, &mut mme, fx, opts) {
+                        return Ok(fit);
+                    }
+                }
+                if opts.backend != Backend::Auto || self.n() > singular_g::DENSE_COMPLETION_MAX {
+                    return Err(RemlError::NearlySingularG { term, detail });
+                }
                 let o = opts.clone().backend(Backend::Dense);
                 let mut ev = self.evaluator(Backend::Dense, opts.method, opts.jacobian)?;
                 let mut fit = driver::fit(&params, ev.as_mut(), &self.fixed, &o, &mut observer)?;
                 fit.warnings.push(format!(
-                    "the covariance matrix of `{term}` became numerically singular during the \
-                     sparse fit ({detail}); the model was fitted on the dense backend (n = {}), \
-                     which does not need its inverse",
+                    "{word}; the model was fitted on the dense backend (n = {}), which does not \
+                     need its inverse",
                     self.n()
                 ));
                 return Ok(fit);

@@ -371,6 +371,10 @@ impl Evaluator for Mme<'_> {
         true
     }
 
+    fn last_x(&self) -> Option<Vec<f64>> {
+        self.st.as_ref().map(|s| s.x.clone())
+    }
+
     fn describe(&self) -> String {
         let an = self.an();
         format!(
