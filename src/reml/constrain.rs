@@ -450,8 +450,9 @@ impl Evaluator for Constrained<'_> {
             // Henderson's equations lose the digits of the score where a
             // block of G is nearly singular: the fit is handed over to the
             // Λ-form completion (see `lambda_polish`) from this point, which
-            // the inner evaluator is made to hold.
-            if let Some((term, pivot)) = self.plan.ill_conditioned(&px.x) {
+            // the inner evaluator is made to hold, when that form applies.
+            let ill = self.plan.ill_conditioned(&px.x);
+            if let Some((term, pivot)) = ill.filter(|_| self.inner.lambda_applies(&px.x)) {
                 self.inner.evaluate(&px.x).map_err(|_| RemlError::NearlySingularG {
                     term: term.clone(),
                     detail: "could not be evaluated".into(),
@@ -495,6 +496,14 @@ impl Evaluator for Constrained<'_> {
 
     fn inverts_g(&self) -> bool {
         self.inner.inverts_g()
+    }
+
+    fn last_x(&self) -> Option<Vec<f64>> {
+        self.inner.last_x()
+    }
+
+    fn lambda_applies(&self, x: &[f64]) -> bool {
+        self.inner.lambda_applies(x)
     }
 }
 

@@ -481,7 +481,7 @@ impl Mme<'_> {
     /// block of a random term that is nearly singular there (relative
     /// pivot below [`IMPRECISE_PIVOT`]), with `Λ` the Cholesky factor of
     /// each `Σ`; `None` when there is none or the `Λ` form does not apply.
-    fn lambda_at(&self, free: &[f64]) -> Option<(LambdaForm, Vec<DMatrix<f64>>)> {
+    pub(crate) fn lambda_at(&self, free: &[f64]) -> Option<(LambdaForm, Vec<DMatrix<f64>>)> {
         let params = self.model.terms.params();
         let k = params.names.len();
         let inf = f64::INFINITY;

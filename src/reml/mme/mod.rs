@@ -375,6 +375,10 @@ impl Evaluator for Mme<'_> {
         self.st.as_ref().map(|s| s.x.clone())
     }
 
+    fn lambda_applies(&self, x: &[f64]) -> bool {
+        self.lambda_at(x).is_some()
+    }
+
     fn describe(&self) -> String {
         let an = self.an();
         format!(
