@@ -453,10 +453,12 @@ impl Evaluator for Constrained<'_> {
             // the inner evaluator is made to hold, when that form applies.
             let ill = self.plan.ill_conditioned(&px.x);
             if let Some((term, pivot)) = ill.filter(|_| self.inner.lambda_applies(&px.x)) {
-                self.inner.evaluate(&px.x).map_err(|_| RemlError::NearlySingularG {
-                    term: term.clone(),
-                    detail: "could not be evaluated".into(),
-                })?;
+                self.inner
+                    .evaluate(&px.x)
+                    .map_err(|_| RemlError::NearlySingularG {
+                        term: term.clone(),
+                        detail: "could not be evaluated".into(),
+                    })?;
                 return Err(RemlError::NearlySingularG {
                     term,
                     detail: format!(

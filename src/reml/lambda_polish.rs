@@ -142,9 +142,8 @@ fn newton_step(g: &[f64], hess: &DMatrix<f64>) -> (Vec<f64>, bool) {
     let pd = eig.eigenvalues.iter().all(|&v| v > 0.0);
     let gv = nalgebra::DVector::from_column_slice(g);
     let c = eig.eigenvectors.transpose() * gv;
-    let scaled = nalgebra::DVector::from_fn(c.len(), |i, _| {
-        c[i] / eig.eigenvalues[i].abs().max(floor)
-    });
+    let scaled =
+        nalgebra::DVector::from_fn(c.len(), |i, _| c[i] / eig.eigenvalues[i].abs().max(floor));
     let d = &eig.eigenvectors * scaled;
     (d.iter().copied().collect(), pd)
 }
@@ -407,7 +406,11 @@ fn finish(
             .blocks
             .iter()
             .filter(|b| b.cholesky)
-            .map(|b| if b.prefix.is_empty() { "G" } else { b.prefix.as_str() })
+            .map(|b| if b.prefix.is_empty() {
+                "G"
+            } else {
+                b.prefix.as_str()
+            })
             .collect::<Vec<_>>()
             .join("`, `"),
         end.steps,

@@ -13,11 +13,11 @@ use super::error::cov_err;
 use super::evaluator::{Evaluator, ParamInfo};
 use super::fixed::Fixed;
 use super::fixed_effects::FixedEffects;
+use super::lambda_polish;
 use super::mixed_dense;
 use super::mme::{AnalysisCache, Mme};
 use super::options::{self, Backend, Method};
 use super::post::MixedPost;
-use super::lambda_polish;
 use super::singular_g;
 use super::terms::{
     Parts, RandomDesign, Term, Terms, DUAL_UNAVAILABLE, ML_COMPLETED, RESIDUAL_UNAVAILABLE,
@@ -228,7 +228,7 @@ impl MixedModel {
                 // form from the last point (see `lambda_polish`), else on
                 // the dense backend (the marginal form does not need the
                 // inverse) for small data, else the error.
-                let last = ev.last_x();
+                let last = ev.last_x().filter(|x| ev.lambda_applies(x));
                 drop(ev);
                 let word = format!("the covariance matrix of `{term}` {detail}");
                 if let Some(x) = last {

@@ -73,5 +73,5 @@ pub use options::{Backend, Method, RemlOptions};
 pub use pev::Pev;
 pub use post::{Blup, MarginalPost, MixedPost};
 pub use result::{Evaluation, Iteration, RemlFit, Termination};
-pub use singular_g::DENSE_COMPLETION_MAX;
+pub use singular_g::{DENSE_COMPLETION_MAX, LAMBDA_MAX_PARAMS};
 pub use terms::RandomDesign;

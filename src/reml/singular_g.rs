@@ -23,6 +23,14 @@ use super::{RemlFit, RemlOptions, Termination};
 /// only): the dense evaluation costs `O(n³)` per iteration.
 pub const DENSE_COMPLETION_MAX: usize = 3000;
 
+/// The most parameters for which a fit on at most [`DENSE_COMPLETION_MAX`]
+/// rows is completed in `Λ` form rather than on the dense backend: the
+/// `Λ` form's Newton steps take `2k²` evaluations of `ℓ` for `k`
+/// parameters (its derivatives are finite differences), the dense
+/// backend's iterations `O(n³)`. Larger data are always completed in `Λ`
+/// form.
+pub const LAMBDA_MAX_PARAMS: usize = 8;
+
 /// What to do with a fit of the sparse backend at a nearly singular `G`.
 pub(crate) enum Completion {
     /// Nothing: no block of `G` is nearly singular.
@@ -52,7 +60,16 @@ pub(crate) fn check(
     let Some((block, pivot)) = ill_conditioned_g(params, &fit.free) else {
         return Completion::Keep(fit);
     };
-    let Some(why) = lambda_failed else {
+    let small = n <= DENSE_COMPLETION_MAX && params.names.len() > LAMBDA_MAX_PARAMS;
+    let Some(why) = lambda_failed.or_else(|| {
+        small.then(|| {
+            format!(
+                "on at most {DENSE_COMPLETION_MAX} rows, a model with more than \
+                 {LAMBDA_MAX_PARAMS} parameters is completed on the dense backend, cheaper than \
+                 the Λ form's finite-difference Newton steps"
+            )
+        })
+    }) else {
         return Completion::Lambda(fit);
     };
     let block = if block.is_empty() { "G" } else { &block };

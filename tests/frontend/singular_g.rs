@@ -48,12 +48,7 @@ fn check(v: &Value, r: &Value) {
         (ll - want).abs() < 1e-6 && ll >= want - 1e-7,
         "{ll} vs lme4's {want}"
     );
-    let nat: Vec<f64> = v["natural"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(f)
-        .collect();
+    let nat: Vec<f64> = v["natural"].as_array().unwrap().iter().map(f).collect();
     let want_nat = [
         f(&r["var_intercept"]),
         f(&r["cov"]),
@@ -72,7 +67,10 @@ fn check(v: &Value, r: &Value) {
         assert!((f(a) - f(b)).abs() < 1e-5, "β {a} vs {b}");
     }
     let backend = v["backend"].as_str().unwrap();
-    assert!(backend.contains("sparse") && backend.contains("Λ"), "{backend}");
+    assert!(
+        backend.contains("sparse") && backend.contains("Λ"),
+        "{backend}"
+    );
 }
 
 #[test]

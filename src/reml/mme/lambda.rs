@@ -172,6 +172,85 @@ fn kron_order(
     }
 }
 
+/// The unknowns of each level of `term` (its coefficients in order) when
+/// its `G` is `Σ ⊗ K` or `K ⊗ Σ` with `Σ` the unstructured block `b`
+/// (all of the term's parameters, the first at `first` in θ) and `K`
+/// without parameters; `offsets` the term's first unknown and the next
+/// term's. `None` otherwise.
+fn term_levels(
+    term: &crate::reml::terms::Term,
+    b: &Block,
+    first: usize,
+    offsets: &[usize],
+) -> Option<Vec<Vec<usize>>> {
+    let nf = term.g.n_free();
+    if b.idx.len() != nf || b.idx.iter().any(|&i| i < first || i >= first + nf) {
+        return None;
+    }
+    let k = b.n;
+    let width = offsets[1] - offsets[0];
+    if width % k != 0 {
+        return None;
+    }
+    let q = width / k;
+    let mut x1 = vec![0.0; nf];
+    block_params(b, &DMatrix::identity(k, k), &mut x1, first);
+    let s0 = probe_sigma(k);
+    let mut x0 = vec![0.0; nf];
+    block_params(b, &s0, &mut x0, first);
+    let (Some(Ok(h1)), Some(Ok(h0)), Some(s0_inv)) = (
+        term.g.sparse_inverse_f64(&x1),
+        term.g.sparse_inverse_f64(&x0),
+        s0.clone().try_inverse(),
+    ) else {
+        return None;
+    };
+    let coef_major = kron_order(&h0, &h1, &s0_inv, k, q)?;
+    let base = offsets[0];
+    Some(
+        (0..q)
+            .map(|l| {
+                (0..k)
+                    .map(|a| base + if coef_major { a * q + l } else { l * k + a })
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
+/// The groups of unknowns the `Λ` form of a model may mix: every level of
+/// every random term whose `G` is `Σ ⊗ K` or `K ⊗ Σ` with an unstructured
+/// `Σ` (see [`LambdaForm`]). The pattern of `C` is closed under them at the
+/// analysis (a level's coefficients meet whatever one of them meets), so
+/// that `C*` lies on it whatever `Σ` becomes singular.
+pub(crate) fn mixing_groups(
+    model: crate::reml::terms::Parts<'_>,
+    offsets: &[usize],
+) -> Vec<Vec<usize>> {
+    let params = model.terms.params();
+    let k = params.names.len();
+    let inf = f64::INFINITY;
+    let plan = Plan::new(&params, &vec![-inf; k], &vec![inf; k], 1e-10, 1.0);
+    let mut out = Vec::new();
+    let mut off = 0;
+    for (t, term) in model.terms.list.iter().enumerate() {
+        let nf = term.g.n_free();
+        let range = off..off + nf;
+        off += nf;
+        let Some(b) = plan
+            .blocks
+            .iter()
+            .find(|b| b.idx.iter().all(|i| range.contains(i)))
+        else {
+            continue;
+        };
+        if let Some(levels) = term_levels(term, b, range.start, &offsets[t..t + 2]) {
+            out.extend(levels);
+        }
+    }
+    out
+}
+
 impl LambdaForm {
     /// The `Λ` form of the evaluator's model for the unstructured blocks
     /// `blocks` (each must be the whole parameter set of one random term
@@ -196,41 +275,16 @@ impl LambdaForm {
             else {
                 continue;
             };
-            if b.idx.len() != nf {
-                return Ok(None);
-            }
-            let k = b.n;
-            let width = an.w.offsets[t + 1] - an.w.offsets[t];
-            if width % k != 0 {
-                return Ok(None);
-            }
-            let q = width / k;
-            let mut x1 = vec![0.0; nf];
-            block_params(b, &DMatrix::identity(k, k), &mut x1, range.start);
-            let s0 = probe_sigma(k);
-            let mut x0 = vec![0.0; nf];
-            block_params(b, &s0, &mut x0, range.start);
-            let (Some(Ok(h1)), Some(Ok(h0)), Some(s0_inv)) = (
-                term.g.sparse_inverse_f64(&x1),
-                term.g.sparse_inverse_f64(&x0),
-                s0.clone().try_inverse(),
-            ) else {
-                return Ok(None);
-            };
-            let Some(coef_major) = kron_order(&h0, &h1, &s0_inv, k, q) else {
+            let Some(levels) = term_levels(term, b, range.start, &an.w.offsets[t..t + 2]) else {
                 return Ok(None);
             };
             let lt = terms.len();
             terms.push(LambdaTerm {
                 term: t,
-                k,
+                k: b.n,
                 idx: b.idx.clone(),
             });
-            let base = an.w.offsets[t];
-            for l in 0..q {
-                let members: Vec<usize> = (0..k)
-                    .map(|a| base + if coef_major { a * q + l } else { l * k + a })
-                    .collect();
+            for members in levels {
                 for &m in &members {
                     group_of[m] = groups.len();
                 }
@@ -303,10 +357,18 @@ impl LambdaForm {
             );
             let mut blk = DMatrix::from_fn(ka, kb, |i, j| values[pb.pos[i * kb + j]]);
             if let Some(ta) = self.t_of(pb.a, lambdas) {
-                blk = if transpose { ta * blk } else { ta.transpose() * blk };
+                blk = if transpose {
+                    ta * blk
+                } else {
+                    ta.transpose() * blk
+                };
             }
             if let Some(tb) = self.t_of(pb.b, lambdas) {
-                blk = if transpose { blk * tb.transpose() } else { blk * tb };
+                blk = if transpose {
+                    blk * tb.transpose()
+                } else {
+                    blk * tb
+                };
             }
             for i in 0..ka {
                 for j in 0..kb {
@@ -512,7 +574,10 @@ impl Mme<'_> {
 
     /// The BLUPs of every term at `free` in `Λ` form (`û = Λv̂`) when a
     /// block of `G` is nearly singular there, else `None`.
-    pub(crate) fn lambda_blups(&mut self, free: &[f64]) -> Result<Option<Vec<Vec<f64>>>, RemlError> {
+    pub(crate) fn lambda_blups(
+        &mut self,
+        free: &[f64],
+    ) -> Result<Option<Vec<Vec<f64>>>, RemlError> {
         let Some((form, l)) = self.lambda_at(free) else {
             return Ok(None);
         };

@@ -376,7 +376,10 @@ impl Evaluator for Mme<'_> {
     }
 
     fn lambda_applies(&self, x: &[f64]) -> bool {
-        self.lambda_at(x).is_some()
+        let n = self.model.fixed.n();
+        let k = x.len();
+        (n > crate::reml::DENSE_COMPLETION_MAX || k <= crate::reml::LAMBDA_MAX_PARAMS)
+            && self.lambda_at(x).is_some()
     }
 
     fn describe(&self) -> String {
