@@ -320,9 +320,10 @@ impl Plan {
         self.blocks
             .iter()
             .filter(|b| b.idx.iter().all(|&i| i < self.random))
-            .map(|b| (b.prefix.clone(), min_relative_pivot(&b.sigma(x))))
+            .map(|b| (b, min_relative_pivot(&b.sigma(x))))
             .filter(|(_, p)| p.is_nan() || *p < super::boundary::IMPRECISE_PIVOT)
             .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(b, p)| (b.prefix.clone(), p))
     }
 
     /// `J = ∂x/∂z` at `z` (the identity outside the blocks).
@@ -444,17 +445,16 @@ impl Evaluator for Constrained<'_> {
     }
 
     fn score_and_ai(&mut self, at: &Point, method: JacobianMethod) -> Result<ScoreAi, RemlError> {
-        let mut px = at.clone();
-        px.x = self.plan.to_x(&at.x);
         if self.inner.inverts_g() {
             // Henderson's equations lose the digits of the score where a
             // block of G is nearly singular: the fit is handed over to the
             // Λ-form completion (see `lambda_polish`) from this point, which
             // the inner evaluator is made to hold, when that form applies.
-            let ill = self.plan.ill_conditioned(&px.x);
-            if let Some((term, pivot)) = ill.filter(|_| self.inner.lambda_applies(&px.x)) {
+            let x = self.plan.to_x(&at.x);
+            let ill = self.plan.ill_conditioned(&x);
+            if let Some((term, pivot)) = ill.filter(|_| self.inner.lambda_applies(&x)) {
                 self.inner
-                    .evaluate(&px.x)
+                    .evaluate(&x)
                     .map_err(|_| RemlError::NearlySingularG {
                         term: term.clone(),
                         detail: "could not be evaluated".into(),
@@ -472,6 +472,8 @@ impl Evaluator for Constrained<'_> {
         if !self.plan.active() {
             return self.inner.score_and_ai(at, method);
         }
+        let mut px = at.clone();
+        px.x = self.plan.to_x(&at.x);
         let sa = self.inner.score_and_ai(&px, method)?;
         let jac = self.plan.jacobian(&at.x);
         let s = jac.transpose() * nalgebra::DVector::from_column_slice(&sa.score);

@@ -185,16 +185,21 @@ impl MixedModel {
     /// Fits by AI-REML with the backend chosen in `opts` (see
     /// [`Backend`](crate::reml::Backend)).
     ///
-    /// A fit on the sparse backend that ends where an unstructured block of
-    /// a random term's `G` is nearly singular (a relative Cholesky pivot
-    /// below `1e-6`: a correlation of ±1 or a variance 0) cannot trust its
-    /// log-likelihood and score there (Henderson's equations need `G⁻¹`).
-    /// With `Backend::Auto` and at most [`DENSE_COMPLETION_MAX`] rows it is
-    /// completed on the dense backend from where it ended, said in the
-    /// warnings; otherwise it ends `Termination::Stalled`, naming the block
-    /// and the dense backend.
+    /// A fit on the sparse backend that reaches a point where an
+    /// unstructured block of a random term's `G` is nearly singular (a
+    /// relative Cholesky pivot below `1e-6`: a correlation of ±1 or a
+    /// variance 0) cannot trust its log-likelihood and score there
+    /// (Henderson's equations need `G⁻¹`). It is completed in lme4's `Λ`
+    /// form (`G = ΛΛᵀ`, no inverse; finite-difference Newton steps), said in
+    /// the warnings, when the term's `G` is `Σ ⊗ K` and the data have more
+    /// than [`DENSE_COMPLETION_MAX`] rows or the model at most
+    /// [`LAMBDA_MAX_PARAMS`] parameters; otherwise, with `Backend::Auto` and
+    /// at most [`DENSE_COMPLETION_MAX`] rows, on the dense backend, and
+    /// else it ends `Termination::Stalled`, naming the block and the dense
+    /// backend.
     ///
     /// [`DENSE_COMPLETION_MAX`]: crate::reml::DENSE_COMPLETION_MAX
+    /// [`LAMBDA_MAX_PARAMS`]: crate::reml::LAMBDA_MAX_PARAMS
     pub fn fit(&self, opts: &RemlOptions) -> Result<RemlFit, RemlError> {
         self.fit_with(opts, |_| {})
     }
@@ -214,7 +219,7 @@ impl MixedModel {
             }
             _ => {}
         }
-        let params = self.params();
+        let (params, t0) = (self.params(), std::time::Instant::now());
         // The accepted points, for a fit completed in Λ form after an error.
         let history = std::cell::RefCell::new(Vec::new());
         let mut observer = |it: &Iteration| {
@@ -234,7 +239,8 @@ impl MixedModel {
                 if let Some(x) = last {
                     let mut mme = Mme::new(self.parts(), &self.analysis)?.with_method(opts.method);
                     let (fx, h) = (&self.fixed, history.take());
-                    let sk = lambda_polish::skeleton(&params, fx, opts, x, h, mme.describe());
+                    let mut sk = lambda_polish::skeleton(&params, fx, opts, x, h, mme.describe());
+                    sk.seconds = t0.elapsed().as_secs_f64();
                     if let Ok(fit) = lambda_polish::polish(sk, &params, &mut mme, fx, opts) {
                         return Ok(fit);
                     }

@@ -7,10 +7,16 @@
 //! than the others and the equations lose that many digits: the
 //! log-likelihood is off by up to `1e-4` and the score is noise, so the AI
 //! iteration stops short of the optimum (see
-//! [`ill_conditioned_g`](super::boundary::ill_conditioned_g)). The marginal
-//! form `V = Z G Zᵀ + R` does not need `G⁻¹`. Such a fit is therefore
-//! completed on the dense backend from where the sparse one ended when the
-//! backend was chosen automatically and the data have at most
+//! [`ill_conditioned_g`](super::boundary::ill_conditioned_g)).
+//!
+//! Such a fit is completed in lme4's `Λ` form, which needs no inverse
+//! ([`lambda_polish`](super::lambda_polish)), where it applies: a term
+//! with `G = Σ ⊗ K`, and more than [`DENSE_COMPLETION_MAX`] rows or at most
+//! [`LAMBDA_MAX_PARAMS`] parameters (its Newton steps take `2k²`
+//! finite-difference evaluations). Otherwise the marginal form
+//! `V = Z G Zᵀ + R` of the dense backend, which does not need `G⁻¹`
+//! either, completes it from where the sparse fit ended when the backend
+//! was chosen automatically and the data have at most
 //! [`DENSE_COMPLETION_MAX`] rows; otherwise it is not labelled converged.
 
 use super::boundary::ill_conditioned_g;
