@@ -525,7 +525,7 @@ pub(crate) fn psd_cholesky(s: &DMatrix<f64>) -> DMatrix<f64> {
     let mut l = DMatrix::<f64>::zeros(n, n);
     for i in 0..n {
         let d2 = s[(i, i)] - (0..i).map(|k| l[(i, k)] * l[(i, k)]).sum::<f64>();
-        if !(d2 > 1e-14 * s[(i, i)].abs()) {
+        if d2.is_nan() || d2 <= 1e-14 * s[(i, i)].abs() {
             continue;
         }
         let d = d2.sqrt();
