@@ -24,7 +24,7 @@
 use super::boundary::{singular_params, IMPRECISE_PIVOT};
 use super::constrain::{min_relative_pivot, tri, Block, Plan};
 use super::evaluator::{EvalFail, ParamInfo};
-use super::fixed::Fixed;
+use super::fixed::FixedPart;
 use super::mme::{psd_cholesky, LambdaForm, LambdaPoint, Mme};
 use super::{Iteration, RemlFit, RemlOptions, Termination};
 use nalgebra::DMatrix;
@@ -169,7 +169,7 @@ pub(crate) fn polish(
     fit: RemlFit,
     params: &ParamInfo,
     mme: &mut Mme<'_>,
-    fx: &Fixed,
+    fx: &FixedPart,
     opts: &RemlOptions,
 ) -> Result<RemlFit, (RemlFit, String)> {
     let var_y = fx.var_y();
@@ -324,7 +324,7 @@ fn finish(
     params: &ParamInfo,
     obj: &mut Objective<'_, '_>,
     end: End,
-    fx: &Fixed,
+    fx: &FixedPart,
 ) -> RemlFit {
     let mut theta = end.theta;
     let held = canonical(&obj.plan, &mut theta);
@@ -437,7 +437,7 @@ fn finish(
 /// set are meaningful.
 pub(crate) fn skeleton(
     params: &ParamInfo,
-    fx: &Fixed,
+    fx: &FixedPart,
     opts: &RemlOptions,
     x: Vec<f64>,
     history: Vec<Iteration>,
