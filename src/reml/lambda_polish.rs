@@ -171,7 +171,7 @@ pub(crate) fn polish(
     mme: &mut Mme<'_>,
     fx: &FixedPart,
     opts: &RemlOptions,
-) -> Result<RemlFit, (RemlFit, String)> {
+) -> Result<RemlFit, Box<(RemlFit, String)>> {
     let var_y = fx.var_y();
     let k = params.names.len();
     let inf = f64::INFINITY;
@@ -187,12 +187,12 @@ pub(crate) fn polish(
     let form = match mme.lambda_form(&blocks) {
         Ok(Some(f)) => f,
         Ok(None) => {
-            return Err((
+            return Err(Box::new((
                 fit,
                 "the Λ form applies to a term whose G is Σ ⊗ K only".into(),
-            ))
+            )))
         }
-        Err(why) => return Err((fit, why)),
+        Err(why) => return Err(Box::new((fit, why))),
     };
     let mut theta = fit.free.clone();
     for b in plan.blocks.iter().filter(|b| b.cholesky) {
@@ -216,7 +216,7 @@ pub(crate) fn polish(
             fit.seconds += t0.elapsed().as_secs_f64();
             Ok(fit)
         }
-        Err(why) => Err((fit, why)),
+        Err(why) => Err(Box::new((fit, why))),
     }
 }
 

@@ -270,7 +270,8 @@ impl MixedModel {
                 let mut mme = Mme::new(self.parts(), &self.analysis)?.with_method(opts.method);
                 match lambda_polish::polish(sparse, &params, &mut mme, &self.fixed, opts) {
                     Ok(fit) => return Ok(fit),
-                    Err((sparse, why)) => {
+                    Err(e) => {
+                        let (sparse, why) = *e;
                         singular_g::check(sparse, &params, self.n(), opts, Some(why))
                     }
                 }
