@@ -47,7 +47,7 @@ mod pcg;
 mod probes;
 
 use super::evaluator::ParamInfo;
-use super::memory::available_memory;
+use super::memory::{available_memory, human, ExactNeed};
 use super::mixed::MixedModel;
 use super::options::Method;
 use super::terms::RandomDesign;
@@ -217,14 +217,21 @@ pub(crate) fn auto_choice(model: &MixedModel, opts: &RemlOptions) -> Option<Stri
     let limit = opts.iterative.exact_memory_limit.or_else(available_memory);
     match model.analysis.take(model.parts()) {
         Ok(an) => {
-            // The factor's values, and as much again for the selected inverse.
-            let need = an.chol.nnz_l() as u128 * 16;
-            if limit.is_some_and(|l| need > l) {
+            let need = ExactNeed::new(
+                an.chol.nnz_l(),
+                &an.chol.supernode_sizes(),
+                an.chol.is_supernodal(),
+                an.pat.nnz(),
+                an.w.dim,
+                an.w.n,
+                model.params().names.len(),
+            );
+            if limit.is_some_and(|l| need.total() > l) {
                 drop(an);
                 Some(format!(
-                    "the exact sparse factor needs {} of memory (nnz(L) × 16 bytes), more than {} \
+                    "the exact sparse backend would need {need} (nnz(L) = {}), more than the {} \
                      available: fitted by the iterative backend",
-                    human(need),
+                    need.factor / 8,
                     human(limit.unwrap_or(0))
                 ))
             } else {
@@ -244,15 +251,6 @@ pub(crate) fn auto_choice(model: &MixedModel, opts: &RemlOptions) -> Option<Stri
             ))
         }
         Err(_) => None,
-    }
-}
-
-fn human(b: u128) -> String {
-    let b = b as f64;
-    if b >= 1e9 {
-        format!("{:.1} GB", b / 1e9)
-    } else {
-        format!("{:.1} MB", b / 1e6)
     }
 }
 
