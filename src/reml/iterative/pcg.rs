@@ -421,6 +421,8 @@ fn dots(a: &[f64], b: &[f64], m: usize) -> Vec<f64> {
 pub(crate) struct Solved {
     /// The solutions, `dim × m`.
     pub x: Vec<f64>,
+    /// Their residuals `B − C X` (as updated by the recurrence).
+    pub r: Vec<f64>,
     /// CG steps (passes over the data) taken.
     pub steps: usize,
     /// Whether every column reached its tolerance.
@@ -519,6 +521,7 @@ pub(crate) fn solve(
     let converged = !active.iter().any(|a| *a);
     Solved {
         x,
+        r,
         steps,
         converged,
     }
