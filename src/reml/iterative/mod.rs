@@ -355,7 +355,7 @@ impl Fitter<'_, '_> {
         let cov_s = score_covariance(&theta, kk, &lay, &t, &tbar);
 
         // Round 2: the AI matrix from the working vectors.
-        let (ai_nat, s2) = self.round2_ai(&theta, s, m1, &ehat, &lambda, tol, warm);
+        let (ai_nat, s2) = self.round2_ai(&theta, (s, m1), &ehat, &lambda, tol, warm);
         let jd = DMatrix::from_diagonal(&nalgebra::DVector::from_vec(jac.clone()));
         let ai = &jd * ai_nat * &jd;
         let score_free: Vec<f64> = score.iter().zip(&jac).map(|(s, j)| s * j).collect();
@@ -522,12 +522,12 @@ impl Fitter<'_, '_> {
     }
 
     /// Round 2: the natural-scale AI matrix `½ w_kᵀ P w_l` of the working
-    /// vectors (one block solve, warm-started), and that solve.
+    /// vectors (one block solve, warm-started), and that solve; `(s, m1)`
+    /// is the first solve's block and its width.
     fn round2_ai(
         &self,
         theta: &[f64],
-        s: &[f64],
-        m1: usize,
+        (s, m1): (&[f64], usize),
         ehat: &[f64],
         lambda: &[f64],
         tol: f64,
