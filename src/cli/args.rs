@@ -160,143 +160,15 @@ pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
         "fit" | "lrt" | "predict" => {}
         other => return Err(usage(format!("unknown command `{other}`"))),
     }
-    let mut a = Args {
-        data: String::new(),
-        formulas: Vec::new(),
-        residual: "iid".into(),
-        method: Method::Reml,
-        backend: Backend::Auto,
-        tolerance: None,
-        max_iter: None,
-        json: false,
-        quiet: false,
-        drop_aliased: false,
-        na: NaAction::Omit,
-        newdata: None,
-        population: false,
-        blups: None,
-        residuals: None,
-        probes: None,
-        seed: None,
-        ddf: None,
-        ci: None,
-        plots: None,
-        se: false,
-        progress: false,
-        relationships: Vec::new(),
-        weights: None,
-    };
+    let mut a = Args::defaults();
     let mut data = None;
     while let Some(arg) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| usage(format!("{name} needs a value")))
-        };
-        match arg.as_str() {
-            "--help" | "-h" => return Ok(Command::Help),
-            "--formula" | "-f" => a.formulas.push(value("--formula")?),
-            "--residual" => a.residual = value("--residual")?,
-            "--drop-aliased" => a.drop_aliased = true,
-            "--method" => {
-                a.method = value("--method")?
-                    .parse()
-                    .map_err(|e| usage(format!("--method: {e}")))?
-            }
-            "--backend" => {
-                a.backend = value("--backend")?
-                    .parse()
-                    .map_err(|e| usage(format!("--backend: {e}")))?
-            }
-            "--na" => {
-                a.na = match value("--na")?.as_str() {
-                    "omit" => NaAction::Omit,
-                    "fail" => NaAction::Fail,
-                    other => return Err(usage(format!("--na is omit or fail, not `{other}`"))),
-                }
-            }
-            "--tolerance" => {
-                let v = value("--tolerance")?;
-                a.tolerance = Some(
-                    v.parse::<f64>()
-                        .ok()
-                        .filter(|t| t.is_finite() && *t > 0.0)
-                        .ok_or_else(|| {
-                            usage(format!("--tolerance needs a positive number, not `{v}`"))
-                        })?,
-                );
-            }
-            "--max-iter" => {
-                let v = value("--max-iter")?;
-                a.max_iter = Some(v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
-                    usage(format!("--max-iter needs a positive integer, not `{v}`"))
-                })?);
-            }
-            "--json" => a.json = true,
-            "--newdata" => a.newdata = Some(value("--newdata")?),
-            "--population" => a.population = true,
-            "--blups" => a.blups = Some(value("--blups")?),
-            "--residuals" => a.residuals = Some(value("--residuals")?),
-            "--quiet" | "-q" => a.quiet = true,
-            "--probes" => {
-                let v = value("--probes")?;
-                a.probes = Some(v.parse::<usize>().ok().filter(|&n| n >= 2).ok_or_else(|| {
-                    usage(format!(
-                        "--probes needs an integer of at least 2, not `{v}`"
-                    ))
-                })?);
-            }
-            "--seed" => {
-                let v = value("--seed")?;
-                a.seed =
-                    Some(v.parse::<u64>().map_err(|_| {
-                        usage(format!("--seed needs an unsigned integer, not `{v}`"))
-                    })?);
-            }
-            "--ddf" => {
-                a.ddf = Some(
-                    value("--ddf")?
-                        .parse()
-                        .map_err(|e| usage(format!("--ddf: {e}")))?,
-                )
-            }
-            "--ci" => {
-                a.ci = Some(
-                    value("--ci")?
-                        .parse()
-                        .map_err(|e| usage(format!("--ci: {e}")))?,
-                )
-            }
-            "--plots" => a.plots = Some(value("--plots")?),
-            "--se" => a.se = true,
-            "--progress" => a.progress = true,
-            "--pedigree" | "--grm" => {
-                let v = value(arg)?;
-                let (col, file) = v
-                    .split_once('=')
-                    .filter(|(c, f)| !c.trim().is_empty() && !f.trim().is_empty())
-                    .ok_or_else(|| {
-                        usage(format!("{arg} needs COLUMN=FILE.csv (the grouping column and the file), not `{v}`"))
-                    })?;
-                if a.relationships.iter().any(|(c, _, _)| c == col.trim()) {
-                    return Err(usage(format!(
-                        "two relationship matrices for the column `{}`",
-                        col.trim()
-                    )));
-                }
-                a.relationships.push((
-                    col.trim().to_string(),
-                    file.trim().to_string(),
-                    arg == "--pedigree",
-                ));
-            }
-            "--weights" => a.weights = Some(value("--weights")?),
-            s if s.starts_with('-') && s.len() > 1 => {
-                return Err(usage(format!("unknown option `{s}`")))
-            }
-            s => {
-                if data.replace(s.to_string()).is_some() {
-                    return Err(usage(format!("more than one data file given (`{s}`)")));
+        match apply_option(&mut a, arg, &mut it)? {
+            Word::Option => {}
+            Word::Help => return Ok(Command::Help),
+            Word::Positional => {
+                if data.replace(arg.to_string()).is_some() {
+                    return Err(usage(format!("more than one data file given (`{arg}`)")));
                 }
             }
         }
@@ -316,6 +188,183 @@ pub(crate) fn parse_args(argv: &[String]) -> Result<Command, Failure> {
         "predict" => Command::Predict(a),
         _ => Command::Fit(a),
     })
+}
+
+impl Args {
+    /// Every option at its default, no data file and no formula yet.
+    fn defaults() -> Self {
+        Args {
+            data: String::new(),
+            formulas: Vec::new(),
+            residual: "iid".into(),
+            method: Method::Reml,
+            backend: Backend::Auto,
+            tolerance: None,
+            max_iter: None,
+            json: false,
+            quiet: false,
+            drop_aliased: false,
+            na: NaAction::Omit,
+            newdata: None,
+            population: false,
+            blups: None,
+            residuals: None,
+            probes: None,
+            seed: None,
+            ddf: None,
+            ci: None,
+            plots: None,
+            se: false,
+            progress: false,
+            relationships: Vec::new(),
+            weights: None,
+        }
+    }
+}
+
+/// What one word of the command line was.
+enum Word {
+    /// An option, applied (with its value, taken from the iterator).
+    Option,
+    /// `--help`.
+    Help,
+    /// Not an option: the data file.
+    Positional,
+}
+
+/// Applies the option `arg` to `a`, taking its value from `it`.
+fn apply_option(
+    a: &mut Args,
+    arg: &str,
+    it: &mut std::slice::Iter<'_, String>,
+) -> Result<Word, Failure> {
+    let mut value = |name: &str| {
+        it.next()
+            .cloned()
+            .ok_or_else(|| usage(format!("{name} needs a value")))
+    };
+    match arg {
+        "--help" | "-h" => return Ok(Word::Help),
+        "--formula" | "-f" => a.formulas.push(value("--formula")?),
+        "--residual" => a.residual = value("--residual")?,
+        "--drop-aliased" => a.drop_aliased = true,
+        "--method" => {
+            a.method = value("--method")?
+                .parse()
+                .map_err(|e| usage(format!("--method: {e}")))?
+        }
+        "--backend" => {
+            a.backend = value("--backend")?
+                .parse()
+                .map_err(|e| usage(format!("--backend: {e}")))?
+        }
+        "--na" => {
+            a.na = match value("--na")?.as_str() {
+                "omit" => NaAction::Omit,
+                "fail" => NaAction::Fail,
+                other => return Err(usage(format!("--na is omit or fail, not `{other}`"))),
+            }
+        }
+        "--tolerance" | "--max-iter" | "--probes" | "--seed" => {
+            let v = value(arg)?;
+            apply_number(a, arg, &v)?
+        }
+        "--json" => a.json = true,
+        "--newdata" => a.newdata = Some(value("--newdata")?),
+        "--population" => a.population = true,
+        "--blups" => a.blups = Some(value("--blups")?),
+        "--residuals" => a.residuals = Some(value("--residuals")?),
+        "--quiet" | "-q" => a.quiet = true,
+        "--ddf" => {
+            a.ddf = Some(
+                value("--ddf")?
+                    .parse()
+                    .map_err(|e| usage(format!("--ddf: {e}")))?,
+            )
+        }
+        "--ci" => {
+            a.ci = Some(
+                value("--ci")?
+                    .parse()
+                    .map_err(|e| usage(format!("--ci: {e}")))?,
+            )
+        }
+        "--plots" => a.plots = Some(value("--plots")?),
+        "--se" => a.se = true,
+        "--progress" => a.progress = true,
+        "--pedigree" | "--grm" => {
+            let v = value(arg)?;
+            add_relationship(a, arg, &v)?
+        }
+        "--weights" => a.weights = Some(value("--weights")?),
+        s if s.starts_with('-') && s.len() > 1 => {
+            return Err(usage(format!("unknown option `{s}`")))
+        }
+        _ => return Ok(Word::Positional),
+    }
+    Ok(Word::Option)
+}
+
+/// The numeric options `--tolerance`, `--max-iter`, `--probes`, `--seed`
+/// with their value `v`.
+fn apply_number(a: &mut Args, arg: &str, v: &str) -> Result<(), Failure> {
+    match arg {
+        "--tolerance" => {
+            a.tolerance = Some(
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|t| t.is_finite() && *t > 0.0)
+                    .ok_or_else(|| {
+                        usage(format!("--tolerance needs a positive number, not `{v}`"))
+                    })?,
+            );
+        }
+        "--max-iter" => {
+            a.max_iter =
+                Some(v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                    usage(format!("--max-iter needs a positive integer, not `{v}`"))
+                })?);
+        }
+        "--probes" => {
+            a.probes = Some(v.parse::<usize>().ok().filter(|&n| n >= 2).ok_or_else(|| {
+                usage(format!(
+                    "--probes needs an integer of at least 2, not `{v}`"
+                ))
+            })?);
+        }
+        _ => {
+            a.seed = Some(
+                v.parse::<u64>()
+                    .map_err(|_| usage(format!("--seed needs an unsigned integer, not `{v}`")))?,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `--pedigree COL=FILE` or `--grm COL=FILE` (`arg`) with its value `v`:
+/// one relationship matrix per column.
+fn add_relationship(a: &mut Args, arg: &str, v: &str) -> Result<(), Failure> {
+    let (col, file) = v
+        .split_once('=')
+        .filter(|(c, f)| !c.trim().is_empty() && !f.trim().is_empty())
+        .ok_or_else(|| {
+            usage(format!(
+                "{arg} needs COLUMN=FILE.csv (the grouping column and the file), not `{v}`"
+            ))
+        })?;
+    if a.relationships.iter().any(|(c, _, _)| c == col.trim()) {
+        return Err(usage(format!(
+            "two relationship matrices for the column `{}`",
+            col.trim()
+        )));
+    }
+    a.relationships.push((
+        col.trim().to_string(),
+        file.trim().to_string(),
+        arg == "--pedigree",
+    ));
+    Ok(())
 }
 
 /// Refuses options given to a command they do not belong to.

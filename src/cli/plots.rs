@@ -26,7 +26,7 @@
 use super::tables::post_failure;
 use super::{data_error, Failure};
 use crate::data::Table;
-use crate::formula::{FormulaModel, Residual, SpatialKernel};
+use crate::formula::{FittedValues, FormulaModel, Residual, SpatialKernel};
 use crate::inference::Z_975;
 use crate::reml::RemlFit;
 use plotters::prelude::*;
@@ -223,6 +223,20 @@ pub(crate) fn write_plots(
         .map_err(|e| data_error(format!("cannot create `{}`: {e}", dir.display())))?;
     let mut written = Vec::new();
     let f = model.fitted_values(fit).map_err(post_failure)?;
+    plot_residuals_fitted(dir, &f, &mut written)?;
+    plot_qq(dir, &f.residuals, &mut written)?;
+    plot_loglik(dir, fit, &mut written)?;
+    plot_blups(dir, model, fit, &mut written)?;
+    plot_semivariogram(dir, model, fit, table, &f.residuals, &mut written)?;
+    Ok(written)
+}
+
+/// Residuals against fitted values.
+fn plot_residuals_fitted(
+    dir: &Path,
+    f: &FittedValues,
+    written: &mut Vec<String>,
+) -> Result<(), Failure> {
     let points: Vec<(f64, f64)> = f
         .fitted
         .iter()
@@ -245,12 +259,16 @@ pub(crate) fn write_plots(
     )?;
     written.push(path.display().to_string());
 
-    let n = f.residuals.len();
-    let mean = f.residuals.iter().sum::<f64>() / n.max(1) as f64;
-    let sd = (f.residuals.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n.max(2) - 1) as f64)
-        .sqrt();
-    let mut std_res: Vec<f64> = f
-        .residuals
+    Ok(())
+}
+
+/// The normal QQ plot of the standardised `residuals`.
+fn plot_qq(dir: &Path, residuals: &[f64], written: &mut Vec<String>) -> Result<(), Failure> {
+    let n = residuals.len();
+    let mean = residuals.iter().sum::<f64>() / n.max(1) as f64;
+    let sd =
+        (residuals.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n.max(2) - 1) as f64).sqrt();
+    let mut std_res: Vec<f64> = residuals
         .iter()
         .map(|r| if sd > 0.0 { (r - mean) / sd } else { 0.0 })
         .collect();
@@ -282,6 +300,11 @@ pub(crate) fn write_plots(
     )?;
     written.push(path.display().to_string());
 
+    Ok(())
+}
+
+/// The log-likelihood by iteration (none without a history).
+fn plot_loglik(dir: &Path, fit: &RemlFit, written: &mut Vec<String>) -> Result<(), Failure> {
     let ll: Vec<(f64, f64)> = fit
         .history
         .iter()
@@ -310,6 +333,16 @@ pub(crate) fn write_plots(
         written.push(path.display().to_string());
     }
 
+    Ok(())
+}
+
+/// One caterpillar plot of BLUPs per term and coefficient.
+fn plot_blups(
+    dir: &Path,
+    model: &FormulaModel,
+    fit: &RemlFit,
+    written: &mut Vec<String>,
+) -> Result<(), Failure> {
     let effects = model.random_effects(fit).map_err(post_failure)?;
     let mut groups: Vec<(Key, Vec<Row>)> = Vec::new();
     for e in effects {
@@ -330,6 +363,19 @@ pub(crate) fn write_plots(
         caterpillar(&path, &term, &coef, &rows)?;
         written.push(path.display().to_string());
     }
+    Ok(())
+}
+
+/// The empirical semivariogram of the `residuals` against the fitted one,
+/// for a spatial residual (nothing otherwise).
+fn plot_semivariogram(
+    dir: &Path,
+    model: &FormulaModel,
+    fit: &RemlFit,
+    table: &Table,
+    residuals: &[f64],
+    written: &mut Vec<String>,
+) -> Result<(), Failure> {
     if let Residual::Spatial {
         kernel,
         coords,
@@ -363,7 +409,7 @@ pub(crate) fn write_plots(
                 .filter(|(_, k)| **k)
                 .map(|(x, _)| x.clone())
                 .collect(),
-            None => vec![String::new(); f.residuals.len()],
+            None => vec![String::new(); residuals.len()],
         };
         let comps = model.variance_components(fit);
         let param = |name: Option<&str>| {
@@ -382,11 +428,11 @@ pub(crate) fn write_plots(
             nugget: nu,
         };
         let path = dir.join("semivariogram.svg");
-        semivariogram(&path, &xy, &groups, &f.residuals, &v)?;
+        semivariogram(&path, &xy, &groups, residuals, &v)?;
         written.push(path.display().to_string());
         written.push(dir.join("semivariogram.csv").display().to_string());
     }
-    Ok(written)
+    Ok(())
 }
 
 /// A fitted isotropic spatial residual: `σ² ((1 − ν) k(d/r) + ν δ)`.
@@ -431,37 +477,7 @@ fn semivariogram(
     res: &[f64],
     v: &Variogram,
 ) -> Result<(), Failure> {
-    let n = res.len();
-    let dist = |i: usize, j: usize| xy.iter().map(|c| (c[i] - c[j]).powi(2)).sum::<f64>().sqrt();
-    let mut dmax: f64 = 0.0;
-    for i in 0..n {
-        for j in 0..i {
-            if groups[i] == groups[j] {
-                dmax = dmax.max(dist(i, j));
-            }
-        }
-    }
-    // (sum of distances, sum of half squared differences, pairs) per bin.
-    let mut bins = vec![(0.0, 0.0, 0usize); BINS];
-    if dmax > 0.0 {
-        for i in 0..n {
-            for j in 0..i {
-                let d = dist(i, j);
-                if groups[i] != groups[j] || d <= 0.0 {
-                    continue;
-                }
-                let b = (((d / dmax) * BINS as f64).ceil() as usize).clamp(1, BINS) - 1;
-                bins[b].0 += d;
-                bins[b].1 += 0.5 * (res[i] - res[j]).powi(2);
-                bins[b].2 += 1;
-            }
-        }
-    }
-    let points: Vec<(f64, f64, usize)> = bins
-        .iter()
-        .filter(|b| b.2 > 0)
-        .map(|b| (b.0 / b.2 as f64, b.1 / b.2 as f64, b.2))
-        .collect();
+    let (points, dmax) = empirical_semivariogram(xy, groups, res);
     let top = dmax.max(f64::MIN_POSITIVE);
     let line: Vec<(f64, f64)> = (0..LINE_POINTS)
         .map(|k| {
@@ -524,6 +540,48 @@ fn semivariogram(
         .map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;
     Ok(())
+}
+
+/// The empirical semivariogram of `res` at coordinates `xy` (pairs within a
+/// group only): `(mean distance, semivariance, pairs)` per nonempty bin of
+/// [`BINS`] up to the largest distance, returned with it.
+fn empirical_semivariogram(
+    xy: &[Vec<f64>],
+    groups: &[String],
+    res: &[f64],
+) -> (Vec<(f64, f64, usize)>, f64) {
+    let n = res.len();
+    let dist = |i: usize, j: usize| xy.iter().map(|c| (c[i] - c[j]).powi(2)).sum::<f64>().sqrt();
+    let mut dmax: f64 = 0.0;
+    for i in 0..n {
+        for j in 0..i {
+            if groups[i] == groups[j] {
+                dmax = dmax.max(dist(i, j));
+            }
+        }
+    }
+    // (sum of distances, sum of half squared differences, pairs) per bin.
+    let mut bins = vec![(0.0, 0.0, 0usize); BINS];
+    if dmax > 0.0 {
+        for i in 0..n {
+            for j in 0..i {
+                let d = dist(i, j);
+                if groups[i] != groups[j] || d <= 0.0 {
+                    continue;
+                }
+                let b = (((d / dmax) * BINS as f64).ceil() as usize).clamp(1, BINS) - 1;
+                bins[b].0 += d;
+                bins[b].1 += 0.5 * (res[i] - res[j]).powi(2);
+                bins[b].2 += 1;
+            }
+        }
+    }
+    let points: Vec<(f64, f64, usize)> = bins
+        .iter()
+        .filter(|b| b.2 > 0)
+        .map(|b| (b.0 / b.2 as f64, b.1 / b.2 as f64, b.2))
+        .collect();
+    (points, dmax)
 }
 
 /// BLUPs in increasing order with `± 1.96 √PEV` bars.

@@ -1,7 +1,7 @@
 //! The command's reports: the JSON of a fit and of a likelihood-ratio
 //! test, and the text of a test (a fit's text is [`Summary`](crate::formula::Summary)).
 
-use crate::formula::{Anova, FormulaModel, RelationshipKind, TermStructure};
+use crate::formula::{Anova, FormulaModel, RandomTermInfo, RelationshipKind, TermStructure};
 use crate::inference::{CiMethod, FixedTests, Interval};
 use crate::reml::{Method, RemlFit};
 use serde_json::{json, Value};
@@ -25,34 +25,7 @@ pub(crate) fn fit_json(model: &FormulaModel, fit: &RemlFit, data: &str, wall: f6
             })
         })
         .collect();
-    let terms: Vec<Value> = model
-        .terms()
-        .iter()
-        .map(|t| {
-            let relationship = t.relationship_source.as_ref().map(|(kind, file)| {
-                json!({
-                    "kind": match kind {
-                        RelationshipKind::Pedigree => "pedigree",
-                        RelationshipKind::Matrix => "grm",
-                    },
-                    "file": file,
-                    "description": t.relationship,
-                })
-            });
-            json!({
-                "name": t.name,
-                "group": t.group,
-                "structure": t.structure.keyword(),
-                "fa_order": match t.structure {
-                    TermStructure::Fa(k) => Some(k),
-                    _ => None,
-                },
-                "coefficients": t.coefficients,
-                "n_levels": t.levels.len(),
-                "relationship": relationship,
-            })
-        })
-        .collect();
+    let terms: Vec<Value> = model.terms().iter().map(term_json).collect();
     json!({
         "model": model.formula(),
         "data": data,
@@ -91,6 +64,33 @@ pub(crate) fn fit_json(model: &FormulaModel, fit: &RemlFit, data: &str, wall: f6
         "build_seconds": model.build_seconds(),
         "iteration_seconds": fit.seconds,
         "seconds_per_iteration": fit.seconds_per_iteration(),
+    })
+}
+
+/// The JSON of one random term: name, grouping, structure, coefficients,
+/// number of levels and relationship matrix.
+fn term_json(t: &RandomTermInfo) -> Value {
+    let relationship = t.relationship_source.as_ref().map(|(kind, file)| {
+        json!({
+            "kind": match kind {
+                RelationshipKind::Pedigree => "pedigree",
+                RelationshipKind::Matrix => "grm",
+            },
+            "file": file,
+            "description": t.relationship,
+        })
+    });
+    json!({
+        "name": t.name,
+        "group": t.group,
+        "structure": t.structure.keyword(),
+        "fa_order": match t.structure {
+            TermStructure::Fa(k) => Some(k),
+            _ => None,
+        },
+        "coefficients": t.coefficients,
+        "n_levels": t.levels.len(),
+        "relationship": relationship,
     })
 }
 

@@ -85,31 +85,7 @@ pub fn dummy(columns: &[&[String]], opts: DummyOptions) -> Result<Dummy, DataErr
             .into_iter()
             .collect()
     } else {
-        let total = levels
-            .iter()
-            .try_fold(1usize, |acc, l| acc.checked_mul(l.len()))
-            .filter(|t| t.checked_mul(n).is_some_and(|cells| cells <= MAX_CELLS))
-            .ok_or_else(|| DataError::InvalidDesign {
-                reason: format!(
-                    "the interaction has {} level combinations, too many for a dense design of {n} rows; \
-                     use drop_empty (only combinations that occur) or an Incidence design",
-                    levels
-                        .iter()
-                        .map(|l| l.len().to_string())
-                        .collect::<Vec<_>>()
-                        .join(" × ")
-                ),
-            })?;
-        (0..total)
-            .map(|mut k| {
-                let mut key = vec![0; levels.len()];
-                for c in (0..levels.len()).rev() {
-                    key[c] = k % levels[c].len();
-                    k /= levels[c].len();
-                }
-                key
-            })
-            .collect()
+        all_combinations(&levels, n)?
     };
     if opts.drop_first && !combos.is_empty() {
         // The first column that remains (after dropping empty ones), so that
@@ -149,6 +125,37 @@ pub fn dummy(columns: &[&[String]], opts: DummyOptions) -> Result<Dummy, DataErr
     Ok(Dummy { names, matrix })
 }
 
+/// Every combination of the levels of the columns (`levels[c]` for column
+/// `c`), first column outermost, as level indices; refused when the dense
+/// design over `n` rows would exceed [`MAX_CELLS`].
+fn all_combinations(levels: &[&Vec<String>], n: usize) -> Result<Vec<Vec<usize>>, DataError> {
+    let total = levels
+        .iter()
+        .try_fold(1usize, |acc, l| acc.checked_mul(l.len()))
+        .filter(|t| t.checked_mul(n).is_some_and(|cells| cells <= MAX_CELLS))
+        .ok_or_else(|| DataError::InvalidDesign {
+            reason: format!(
+                "the interaction has {} level combinations, too many for a dense design of {n} rows; \
+                 use drop_empty (only combinations that occur) or an Incidence design",
+                levels
+                    .iter()
+                    .map(|l| l.len().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" × ")
+            ),
+        })?;
+    Ok((0..total)
+        .map(|mut k| {
+            let mut key = vec![0; levels.len()];
+            for c in (0..levels.len()).rev() {
+                key[c] = k % levels[c].len();
+                k /= levels[c].len();
+            }
+            key
+        })
+        .collect())
+}
+
 /// The largest dense design [`dummy`] builds: 2³¹ cells (16 GiB of f64).
 const MAX_CELLS: usize = 1 << 31;
 
@@ -172,6 +179,20 @@ pub struct Incidence {
 impl Incidence {
     /// From level indices (each `< n_levels`); level names `0, 1, …`.
     pub fn new(levels: Vec<usize>, n_levels: usize) -> Result<Self, DataError> {
+        Self::with_names(levels, (0..n_levels).map(|i| i.to_string()).collect())
+    }
+
+    /// From level indices (each `< names.len()`) and the level names, one
+    /// per level: a factor's codes and levels, checked once.
+    ///
+    /// ```
+    /// use covreml::data::Incidence;
+    /// let z = Incidence::with_names(vec![1, 0, 1], vec!["a".into(), "b".into()]).unwrap();
+    /// assert_eq!(z.level_names(), ["a", "b"]);
+    /// assert!(Incidence::with_names(vec![2], vec!["a".into(), "b".into()]).is_err());
+    /// ```
+    pub fn with_names(levels: Vec<usize>, names: Vec<String>) -> Result<Self, DataError> {
+        let n_levels = names.len();
         if let Some(row) = levels.iter().position(|&l| l >= n_levels) {
             return Err(DataError::LevelOutOfRange {
                 row: row + 1,
@@ -182,7 +203,7 @@ impl Incidence {
         Ok(Incidence {
             levels,
             n_levels,
-            names: (0..n_levels).map(|i| i.to_string()).collect(),
+            names,
         })
     }
 
@@ -337,7 +358,7 @@ impl ModelMatrix {
         &self.names
     }
     /// Refuses a column name that is already used (two factors with the
-    /// same level names: give them prefixes with [`Levels::prefix`](super::Levels::prefix)).
+    /// same level names: give them prefixes with [`LevelCoding::prefix`](super::LevelCoding::prefix)).
     fn check_new_name(&self, name: &str) -> Result<(), DataError> {
         if self.names.iter().any(|n| n == name) {
             return Err(DataError::InvalidDesign {

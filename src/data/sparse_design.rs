@@ -25,6 +25,18 @@ pub struct SparseDesign {
     col: Vec<usize>,
     val: Vec<f64>,
     names: Vec<String>,
+    /// The grouping factor and the coefficient names of a design built per
+    /// level of a factor ([`random_slopes`](Self::random_slopes)): column
+    /// `a·q + l` is coefficient `a` on level `l`. `None` for a design given
+    /// by its rows.
+    grouping: Option<(Incidence, Vec<String>)>,
+}
+
+/// The column of coefficient `a` on level `l` (of `q`) in a random term's
+/// coefficient-major design (`G = Σ ⊗ I_q`): `a·q + l`. The one place this
+/// layout is written; the BLUPs of a term come in the same order.
+pub(crate) fn coefficient_column(a: usize, l: usize, q: usize) -> usize {
+    a * q + l
 }
 
 impl SparseDesign {
@@ -67,6 +79,7 @@ impl SparseDesign {
             col,
             val,
             names,
+            grouping: None,
         })
     }
 
@@ -87,7 +100,7 @@ impl SparseDesign {
             coefs.push(("(Intercept)", None));
         }
         coefs.extend(covariates.iter().map(|(s, c)| (*s, Some(*c))));
-        Self::coefficients(groups, &coefs)
+        Self::coefficients(groups.clone(), &coefs)
     }
 
     /// The coefficient-major design of a random term with the coefficients
@@ -98,7 +111,7 @@ impl SparseDesign {
     /// coefficient's indicator is zero off its level). [`random_slopes`](Self::random_slopes) with the
     /// intercept first; the formula layer's `(1 + x | g)`.
     pub(crate) fn coefficients(
-        groups: &Incidence,
+        groups: Incidence,
         coefs: &[(&str, Option<&[f64]>)],
     ) -> Result<Self, DataError> {
         let n = groups.len();
@@ -116,22 +129,66 @@ impl SparseDesign {
                 reason: "a random term needs an intercept or a covariate".into(),
             });
         }
-        let names = coefs
+        let coefficients: Vec<String> = coefs.iter().map(|(c, _)| c.to_string()).collect();
+        let names = coefficients
             .iter()
-            .flat_map(|(c, _)| groups.level_names().iter().map(move |l| format!("{c}:{l}")))
+            .flat_map(|c| groups.level_names().iter().map(move |l| format!("{c}:{l}")))
             .collect();
-        let rows: Vec<Vec<(usize, f64)>> = (0..n)
-            .map(|i| {
-                let l = groups.levels()[i];
-                coefs
-                    .iter()
-                    .enumerate()
-                    .map(|(a, (_, c))| (a * q + l, c.map_or(1.0, |c| c[i])))
-                    .filter(|&(_, x)| x != 0.0)
-                    .collect()
-            })
-            .collect();
-        Self::from_rows(coefs.len() * q, &rows, names)
+        // Compressed rows written directly: row `i` holds, for each
+        // coefficient `a` in order (so columns increase), `(a·q + l, value)`
+        // with `l` the level of row `i`, zeros left out.
+        let mut row_ptr = Vec::with_capacity(n + 1);
+        row_ptr.push(0);
+        let (mut col, mut val) = (Vec::new(), Vec::new());
+        for (i, &l) in groups.levels().iter().enumerate() {
+            for (a, (_, c)) in coefs.iter().enumerate() {
+                let x = c.map_or(1.0, |c| c[i]);
+                if x == 0.0 {
+                    continue;
+                }
+                if !x.is_finite() {
+                    return Err(DataError::InvalidDesign {
+                        reason: format!(
+                            "row {}: non-finite value {x:e} in column {}",
+                            i + 1,
+                            coefficient_column(a, l, q)
+                        ),
+                    });
+                }
+                col.push(coefficient_column(a, l, q));
+                val.push(x);
+            }
+            row_ptr.push(col.len());
+        }
+        Ok(SparseDesign {
+            n_cols: coefs.len() * q,
+            row_ptr,
+            col,
+            val,
+            names,
+            grouping: Some((groups, coefficients)),
+        })
+    }
+
+    /// The grouping factor of a design built per level of a factor
+    /// ([`random_slopes`](Self::random_slopes)), `None` for one given by
+    /// its rows ([`from_rows`](Self::from_rows)).
+    ///
+    /// ```
+    /// use covreml::data::{Incidence, SparseDesign};
+    /// let g = Incidence::new(vec![0, 0, 1], 2).unwrap();
+    /// let z = SparseDesign::random_slopes(&g, true, &[("Days", &[0.0, 1.0, 2.0])]).unwrap();
+    /// assert_eq!(z.factor(), Some(&g));
+    /// assert_eq!(z.coefficient_names(), ["(Intercept)", "Days"]);
+    /// ```
+    pub fn factor(&self) -> Option<&Incidence> {
+        self.grouping.as_ref().map(|(f, _)| f)
+    }
+
+    /// The coefficient names of a design built per level of a factor
+    /// (intercept first), empty for one given by its rows.
+    pub fn coefficient_names(&self) -> &[String] {
+        self.grouping.as_ref().map_or(&[], |(_, c)| c.as_slice())
     }
 
     /// `(rows, columns)`.

@@ -6,7 +6,7 @@
 //! says so. The smaller model (fewer parameters) comes first.
 
 use super::error::FormulaError;
-use super::model::FormulaModel;
+use super::formula_model::FormulaModel;
 use crate::inference::{likelihood_ratio, InferenceError, LikelihoodRatio};
 use crate::reml::{Iteration, Method, RemlFit, RemlOptions};
 

@@ -5,7 +5,7 @@
 //! a variance per time and `rho` of `arh` and `csh`.
 
 use super::ast::TermStructure;
-use super::model::RandomTermInfo;
+use super::formula_model::RandomTermInfo;
 use super::residual::Residual;
 use crate::reml::RemlFit;
 

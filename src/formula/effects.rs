@@ -3,8 +3,8 @@
 //! `√PEV`, and the conditional fitted values and residuals per row.
 
 use super::error::FormulaError;
-use super::model::FormulaModel;
-use crate::data::INTERACTION_SEPARATOR;
+use super::formula_model::FormulaModel;
+use crate::data::{coefficient_column, INTERACTION_SEPARATOR};
 use crate::reml::RemlFit;
 
 /// One random effect: the BLUP of one coefficient of one level of a
@@ -65,8 +65,8 @@ impl FormulaModel {
                         term: t.name.clone(),
                         coefficient: coefficient.clone(),
                         level: level.replace(INTERACTION_SEPARATOR, ":"),
-                        blup: b.values[a * q + l],
-                        standard_error: se[a * q + l],
+                        blup: b.values[coefficient_column(a, l, q)],
+                        standard_error: se[coefficient_column(a, l, q)],
                     });
                 }
             }

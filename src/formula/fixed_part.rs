@@ -8,7 +8,7 @@
 use super::ast::Var;
 use super::columns::{self, label, Column};
 use super::error::FormulaError;
-use super::terms::{Term, Terms};
+use super::terms::{ExpandedFormula, Interaction};
 use super::transform::Recipes;
 use crate::data::Table;
 use std::collections::HashMap;
@@ -36,7 +36,7 @@ pub(super) type FixedColumns = (Vec<(FixedColumn, Vec<f64>)>, HashMap<String, Ve
 
 /// The fixed-effect columns of the terms `ts` on `table`.
 pub(super) fn fixed_columns(
-    ts: &Terms,
+    ts: &ExpandedFormula,
     table: &Table,
     text: &str,
     recipes: &mut Recipes,
@@ -77,7 +77,7 @@ pub(super) fn fixed_columns(
                     let contrasts = if margin.vars.is_empty() {
                         empty_present
                     } else {
-                        ts.fixed.iter().any(|t: &Term| t.same(&margin))
+                        ts.fixed.iter().any(|t: &Interaction| t.same(&margin))
                     };
                     full_coded_main |= margin.vars.is_empty() && !contrasts;
                     let skip = usize::from(contrasts);
@@ -97,43 +97,7 @@ pub(super) fn fixed_columns(
             }
         }
         empty_present |= full_coded_main;
-        // Cartesian product, first variable varying fastest.
-        let total: usize = codings
-            .iter()
-            .try_fold(1usize, |a, c| a.checked_mul(c.len()))
-            .unwrap_or(usize::MAX);
-        if total.saturating_mul(n) > 1 << 31 {
-            let at = term.vars[0].span;
-            return Err(FormulaError::unsupported(
-                text,
-                at,
-                format!("the term has {total} columns, too many for a dense design of {n} rows"),
-            ));
-        }
-        for idx in 0..total {
-            let mut rem = idx;
-            let mut parts = Vec::with_capacity(codings.len());
-            let mut values = vec![1.0; n];
-            for c in &codings {
-                let (part, x) = &c[rem % c.len()];
-                rem /= c.len();
-                parts.push(part.clone());
-                values.iter_mut().zip(x).for_each(|(a, b)| *a *= b);
-            }
-            if values.iter().all(|&v| v == 0.0) {
-                continue; // a level combination that does not occur
-            }
-            let name = parts
-                .iter()
-                .map(|p| match p {
-                    Part::Numeric(v) => label(v),
-                    Part::Basis(v, j) => format!("{}{}", label(v), j + 1),
-                    Part::Level(v, l) => format!("{}{l}", label(v)),
-                })
-                .collect::<Vec<_>>()
-                .join(":");
-            fixed.push((FixedColumn { name, parts }, values));
-        }
+        product_columns(&codings, n, term, text, &mut fixed)?;
     }
     if fixed.is_empty() {
         return Err(FormulaError::EmptyModel {
@@ -143,4 +107,53 @@ pub(super) fn fixed_columns(
         });
     }
     Ok((fixed, fixed_levels))
+}
+
+/// The columns of one term from the codings of its variables: their
+/// Cartesian product, first variable varying fastest, appended to `out`;
+/// level combinations that no row has are left out.
+fn product_columns(
+    codings: &[Vec<(Part, Vec<f64>)>],
+    n: usize,
+    term: &Interaction,
+    text: &str,
+    out: &mut Vec<(FixedColumn, Vec<f64>)>,
+) -> Result<(), FormulaError> {
+    let total: usize = codings
+        .iter()
+        .try_fold(1usize, |a, c| a.checked_mul(c.len()))
+        .unwrap_or(usize::MAX);
+    if total.saturating_mul(n) > 1 << 31 {
+        let at = term.vars[0].span;
+        return Err(FormulaError::unsupported(
+            text,
+            at,
+            format!("the term has {total} columns, too many for a dense design of {n} rows"),
+        ));
+    }
+    for idx in 0..total {
+        let mut rem = idx;
+        let mut parts = Vec::with_capacity(codings.len());
+        let mut values = vec![1.0; n];
+        for c in codings {
+            let (part, x) = &c[rem % c.len()];
+            rem /= c.len();
+            parts.push(part.clone());
+            values.iter_mut().zip(x).for_each(|(a, b)| *a *= b);
+        }
+        if values.iter().all(|&v| v == 0.0) {
+            continue; // a level combination that does not occur
+        }
+        let name = parts
+            .iter()
+            .map(|p| match p {
+                Part::Numeric(v) => label(v),
+                Part::Basis(v, j) => format!("{}{}", label(v), j + 1),
+                Part::Level(v, l) => format!("{}{l}", label(v)),
+            })
+            .collect::<Vec<_>>()
+            .join(":");
+        out.push((FixedColumn { name, parts }, values));
+    }
+    Ok(())
 }

@@ -4,7 +4,7 @@
 
 use super::error::FormulaError;
 use super::fixed_part::Part;
-use super::model::FormulaModel;
+use super::formula_model::FormulaModel;
 use crate::inference::{self, CiMethod, Ddf, FixedTests, Interval};
 use crate::reml::RemlFit;
 

@@ -85,59 +85,15 @@ pub(crate) fn lex(text: &str) -> Result<Vec<(Tok, Span)>, FormulaError> {
                     out.push(single(Tok::Bar));
                 }
             }
-            '`' => {
-                let start = i + 1;
-                let mut end = None;
-                for (j, d) in it.by_ref() {
-                    if d == '`' {
-                        end = Some(j);
-                        break;
-                    }
-                }
-                match end {
-                    Some(j) if j > start => {
-                        out.push((Tok::Name(text[start..j].to_string()), Span::new(i, j + 1)))
-                    }
-                    Some(j) => {
-                        return Err(FormulaError::syntax(
-                            text,
-                            Span::new(i, j + 1),
-                            "a column name between the backticks",
-                            "``",
-                        ))
-                    }
-                    None => {
-                        return Err(FormulaError::syntax(
-                            text,
-                            Span::new(i, text.len()),
-                            "a closing backtick",
-                            "end of formula",
-                        ))
-                    }
-                }
-            }
+            '`' => out.push(quoted_name(text, i, &mut it)?),
             c if c.is_ascii_digit() => {
-                let mut end = i + 1;
-                while let Some(&(j, d)) = it.peek() {
-                    if d.is_ascii_digit() || d == '.' {
-                        end = j + d.len_utf8();
-                        it.next();
-                    } else {
-                        break;
-                    }
-                }
+                let end = run_end(i + 1, &mut it, |d| d.is_ascii_digit() || d == '.');
                 out.push((Tok::Number(text[i..end].to_string()), Span::new(i, end)));
             }
             c if c.is_alphabetic() || c == '_' || c == '.' => {
-                let mut end = i + c.len_utf8();
-                while let Some(&(j, d)) = it.peek() {
-                    if d.is_alphanumeric() || d == '_' || d == '.' {
-                        end = j + d.len_utf8();
-                        it.next();
-                    } else {
-                        break;
-                    }
-                }
+                let end = run_end(i + c.len_utf8(), &mut it, |d| {
+                    d.is_alphanumeric() || d == '_' || d == '.'
+                });
                 out.push((Tok::Name(text[i..end].to_string()), Span::new(i, end)));
             }
             c => {
@@ -151,6 +107,50 @@ pub(crate) fn lex(text: &str) -> Result<Vec<(Tok, Span)>, FormulaError> {
         }
     }
     Ok(out)
+}
+
+/// The characters of `text`, with their byte offsets.
+type Chars<'a> = std::iter::Peekable<std::str::CharIndices<'a>>;
+
+/// A column name between backticks, the opening one at byte `i`.
+fn quoted_name(text: &str, i: usize, it: &mut Chars) -> Result<(Tok, Span), FormulaError> {
+    let start = i + 1;
+    let mut end = None;
+    for (j, d) in it.by_ref() {
+        if d == '`' {
+            end = Some(j);
+            break;
+        }
+    }
+    match end {
+        Some(j) if j > start => Ok((Tok::Name(text[start..j].to_string()), Span::new(i, j + 1))),
+        Some(j) => Err(FormulaError::syntax(
+            text,
+            Span::new(i, j + 1),
+            "a column name between the backticks",
+            "``",
+        )),
+        None => Err(FormulaError::syntax(
+            text,
+            Span::new(i, text.len()),
+            "a closing backtick",
+            "end of formula",
+        )),
+    }
+}
+
+/// The end of a run of characters that satisfy `more`, the run's first
+/// character ending at byte `end`; consumes the run.
+fn run_end(mut end: usize, it: &mut Chars, more: impl Fn(char) -> bool) -> usize {
+    while let Some(&(j, d)) = it.peek() {
+        if more(d) {
+            end = j + d.len_utf8();
+            it.next();
+        } else {
+            break;
+        }
+    }
+    end
 }
 
 #[cfg(test)]

@@ -39,9 +39,10 @@ use crate::multi_trait::{MultiTrait, MultiTraitModel, TraitCovariance, TraitResi
 use crate::pedigree::Pedigree;
 use crate::reml::RemlError;
 
-/// A fixed term of a multi-trait formula.
+/// A fixed slope of a multi-trait formula: one per trait (`trait:x`) or one
+/// common to all traits (`x`).
 #[derive(Clone, Debug, PartialEq)]
-enum Fixed {
+enum TraitSlope {
     PerTrait(String),
     Common(String),
 }
@@ -60,7 +61,7 @@ pub struct CbindFormula {
     text: String,
     traits: Vec<String>,
     trait_spans: Vec<Span>,
-    fixed: Vec<(Fixed, Span)>,
+    fixed: Vec<(TraitSlope, Span)>,
     random: Vec<Random>,
 }
 
@@ -109,6 +110,143 @@ fn strip_name(s: &str) -> &str {
     s.trim().trim_matches('`')
 }
 
+/// The responses of `cbind(…)` (its inside `inner`, starting at byte
+/// `at0` of `formula`), with their spans.
+fn parse_responses(
+    formula: &str,
+    inner: &str,
+    at0: usize,
+) -> Result<(Vec<String>, Vec<Span>), FormulaError> {
+    let mut traits = Vec::new();
+    let mut trait_spans = Vec::new();
+    for (name, at) in split_top(inner, at0, ',') {
+        let name = strip_name(&name).to_string();
+        if name.is_empty() {
+            return Err(err(formula, at, at + 1, "an empty response in cbind(…)"));
+        }
+        if name == "trait" {
+            return Err(err(
+                formula,
+                at,
+                at + 5,
+                "`trait` names the stacked trait factor; rename the response column",
+            ));
+        }
+        if traits.contains(&name) {
+            return Err(err(
+                formula,
+                at,
+                at + name.len(),
+                format!("response `{name}` is given twice"),
+            ));
+        }
+        trait_spans.push(Span {
+            start: at,
+            end: at + name.len(),
+        });
+        traits.push(name);
+    }
+    Ok((traits, trait_spans))
+}
+
+/// A multi-trait random term `(0 + trait | g)`, `diag(…)` or `fa(…, k)`
+/// (`term` at byte `at` of `formula`), `None` if `term` is not one.
+fn parse_random(formula: &str, term: &str, at: usize) -> Result<Option<Random>, FormulaError> {
+    let end = at + term.len();
+    let (kw, body) = match term.find('(') {
+        Some(p) if term.ends_with(')') => (term[..p].trim(), &term[p + 1..term.len() - 1]),
+        _ => ("", ""),
+    };
+    if !(term.ends_with(')') && matches!(kw, "" | "us" | "diag" | "fa")) {
+        return Ok(None);
+    }
+    let body_at = at + term.find('(').unwrap_or(0) + 1;
+    let parts = split_top(body, body_at, '|');
+    let bad = || {
+        err(
+            formula,
+            at,
+            end,
+            "a multi-trait random term is (0 + trait | g), diag(0 + trait | g) or \
+             fa(0 + trait | g, k)",
+        )
+    };
+    if parts.len() != 2 || !is_trait_only(&parts[0].0) {
+        return Err(bad());
+    }
+    let (group, cov) = if kw == "fa" {
+        let gk = split_top(&parts[1].0, parts[1].1, ',');
+        let k = gk.get(1).and_then(|(k, _)| k.parse::<usize>().ok());
+        match (gk.len(), k) {
+            (2, Some(k)) if (1..=3).contains(&k) => {
+                (gk[0].0.clone(), TraitCovariance::FactorAnalytic(k))
+            }
+            _ => {
+                return Err(err(
+                    formula,
+                    at,
+                    end,
+                    "fa(0 + trait | g, k) needs a number of factors k of 1, 2 or 3",
+                ))
+            }
+        }
+    } else if kw == "diag" {
+        (parts[1].0.clone(), TraitCovariance::Diagonal)
+    } else {
+        (parts[1].0.clone(), TraitCovariance::Unstructured)
+    };
+    let group = strip_name(&group).to_string();
+    if group.is_empty() || group.contains([':', '/', '(', ' ']) {
+        return Err(err(
+            formula,
+            parts[1].1,
+            end - 1,
+            "the grouping of a multi-trait random term is one column",
+        ));
+    }
+    let g_at = body_at + body.rfind(group.as_str()).unwrap_or(0);
+    Ok(Some(Random {
+        at: Span {
+            start: g_at,
+            end: g_at + group.len(),
+        },
+        group,
+        cov,
+    }))
+}
+
+/// A multi-trait fixed term (`trait:x`, `x:trait` or a numeric `x`) at
+/// byte `at` of `formula`, with the span of its column.
+fn parse_fixed(formula: &str, term: &str, at: usize) -> Result<(TraitSlope, Span), FormulaError> {
+    let end = at + term.len();
+    let span_of = |name: &str| {
+        let i = term.find(name).unwrap_or(0);
+        Span {
+            start: at + i,
+            end: at + i + name.len(),
+        }
+    };
+    let pieces: Vec<&str> = term.split(':').map(strip_name).collect();
+    let plain = |s: &str| !s.is_empty() && !s.contains(['(', ')', '*', '-', '/', '^', '|']);
+    match pieces.as_slice() {
+        [a, b] if *a == "trait" && plain(b) => {
+            Ok((TraitSlope::PerTrait(b.to_string()), span_of(b)))
+        }
+        [a, b] if *b == "trait" && plain(a) => {
+            Ok((TraitSlope::PerTrait(a.to_string()), span_of(a)))
+        }
+        [a] if plain(a) => Ok((TraitSlope::Common(a.to_string()), span_of(a))),
+        _ => Err(err(
+            formula,
+            at,
+            end,
+            "a multi-trait fixed term is `trait`, `trait:x` (a slope per trait) or a \
+                 numeric `x` (one common slope); factors, interactions and transformations \
+                 are not supported in multi-trait formulas yet",
+        )),
+    }
+}
+
 impl CbindFormula {
     /// Parses `formula`: `Ok(None)` if its left-hand side is not
     /// `cbind(…)` (an ordinary formula), an error naming the place if it is
@@ -127,35 +265,8 @@ impl CbindFormula {
         else {
             return Ok(None);
         };
-        let mut traits = Vec::new();
-        let mut trait_spans = Vec::new();
-        for (name, at) in split_top(inner, lhs_at + lhs.find('(').unwrap_or(0) + 1, ',') {
-            let name = strip_name(&name).to_string();
-            if name.is_empty() {
-                return Err(err(formula, at, at + 1, "an empty response in cbind(…)"));
-            }
-            if name == "trait" {
-                return Err(err(
-                    formula,
-                    at,
-                    at + 5,
-                    "`trait` names the stacked trait factor; rename the response column",
-                ));
-            }
-            if traits.contains(&name) {
-                return Err(err(
-                    formula,
-                    at,
-                    at + name.len(),
-                    format!("response `{name}` is given twice"),
-                ));
-            }
-            trait_spans.push(Span {
-                start: at,
-                end: at + name.len(),
-            });
-            traits.push(name);
-        }
+        let (traits, trait_spans) =
+            parse_responses(formula, inner, lhs_at + lhs.find('(').unwrap_or(0) + 1)?;
         if traits.len() < 2 {
             return Err(err(
                 formula,
@@ -186,94 +297,11 @@ impl CbindFormula {
                 }
                 _ => {}
             }
-            let (kw, body) = match term.find('(') {
-                Some(p) if term.ends_with(')') => (term[..p].trim(), &term[p + 1..term.len() - 1]),
-                _ => ("", ""),
-            };
-            if term.ends_with(')') && matches!(kw, "" | "us" | "diag" | "fa") {
-                let body_at = at + term.find('(').unwrap_or(0) + 1;
-                let parts = split_top(body, body_at, '|');
-                let bad = || {
-                    err(
-                        formula,
-                        at,
-                        end,
-                        "a multi-trait random term is (0 + trait | g), diag(0 + trait | g) or \
-                         fa(0 + trait | g, k)",
-                    )
-                };
-                if parts.len() != 2 || !is_trait_only(&parts[0].0) {
-                    return Err(bad());
-                }
-                let (group, cov) = if kw == "fa" {
-                    let gk = split_top(&parts[1].0, parts[1].1, ',');
-                    let k = gk.get(1).and_then(|(k, _)| k.parse::<usize>().ok());
-                    match (gk.len(), k) {
-                        (2, Some(k)) if (1..=3).contains(&k) => {
-                            (gk[0].0.clone(), TraitCovariance::FactorAnalytic(k))
-                        }
-                        _ => {
-                            return Err(err(
-                                formula,
-                                at,
-                                end,
-                                "fa(0 + trait | g, k) needs a number of factors k of 1, 2 or 3",
-                            ))
-                        }
-                    }
-                } else if kw == "diag" {
-                    (parts[1].0.clone(), TraitCovariance::Diagonal)
-                } else {
-                    (parts[1].0.clone(), TraitCovariance::Unstructured)
-                };
-                let group = strip_name(&group).to_string();
-                if group.is_empty() || group.contains([':', '/', '(', ' ']) {
-                    return Err(err(
-                        formula,
-                        parts[1].1,
-                        end - 1,
-                        "the grouping of a multi-trait random term is one column",
-                    ));
-                }
-                let g_at = body_at + body.rfind(group.as_str()).unwrap_or(0);
-                random.push(Random {
-                    at: Span {
-                        start: g_at,
-                        end: g_at + group.len(),
-                    },
-                    group,
-                    cov,
-                });
+            if let Some(r) = parse_random(formula, &term, at)? {
+                random.push(r);
                 continue;
             }
-            let span_of = |name: &str| {
-                let i = term.find(name).unwrap_or(0);
-                Span {
-                    start: at + i,
-                    end: at + i + name.len(),
-                }
-            };
-            let pieces: Vec<&str> = term.split(':').map(strip_name).collect();
-            let plain = |s: &str| !s.is_empty() && !s.contains(['(', ')', '*', '-', '/', '^', '|']);
-            match pieces.as_slice() {
-                [a, b] if *a == "trait" && plain(b) => {
-                    fixed.push((Fixed::PerTrait(b.to_string()), span_of(b)))
-                }
-                [a, b] if *b == "trait" && plain(a) => {
-                    fixed.push((Fixed::PerTrait(a.to_string()), span_of(a)))
-                }
-                [a] if plain(a) => fixed.push((Fixed::Common(a.to_string()), span_of(a))),
-                _ => {
-                    return Err(err(
-                        formula,
-                        at,
-                        end,
-                        "a multi-trait fixed term is `trait`, `trait:x` (a slope per trait) or a \
-                         numeric `x` (one common slope); factors, interactions and transformations \
-                         are not supported in multi-trait formulas yet",
-                    ))
-                }
-            }
+            fixed.push(parse_fixed(formula, &term, at)?);
         }
         if !intercepts {
             return Err(err(
@@ -342,7 +370,7 @@ impl CbindFormula {
         // Rows with a missing covariate or grouping level are dropped.
         let mut used: Vec<(&str, Span)> = Vec::new();
         for (f, at) in &self.fixed {
-            let (Fixed::PerTrait(x) | Fixed::Common(x)) = f;
+            let (TraitSlope::PerTrait(x) | TraitSlope::Common(x)) = f;
             used.push((x, *at));
         }
         for r in &self.random {
@@ -374,8 +402,8 @@ impl CbindFormula {
         let mut m = MultiTrait::new(&names, y).map_err(model)?;
         for (f, _) in &self.fixed {
             m = match f {
-                Fixed::PerTrait(x) => m.trait_slope(x, table.numeric(x)?),
-                Fixed::Common(x) => m.common_slope(x, table.numeric(x)?),
+                TraitSlope::PerTrait(x) => m.trait_slope(x, table.numeric(x)?),
+                TraitSlope::Common(x) => m.common_slope(x, table.numeric(x)?),
             }
             .map_err(model)?;
         }

@@ -417,34 +417,7 @@ impl<'a> Parser<'a> {
             }
         }
         let groups = self.groups()?;
-        let structure = match key.name.as_str() {
-            "us" => TermStructure::Us,
-            "diag" => TermStructure::Diag,
-            "cs" => TermStructure::Cs,
-            "ar1" => TermStructure::Ar1,
-            _ => {
-                let hint = "`,` and the number of factors: `fa(0 + env | gen, 1)`";
-                self.expect(&Tok::Comma, hint)?;
-                match self.bump() {
-                    Some((Tok::Number(k), s)) => match k.parse::<usize>() {
-                        Ok(k) if (1..=MAX_FA_ORDER).contains(&k) => TermStructure::Fa(k),
-                        _ => {
-                            return Err(FormulaError::unsupported(
-                                self.text,
-                                s,
-                                format!(
-                                "the order `{k}` of `fa`; a whole number from 1 to {MAX_FA_ORDER}"
-                            ),
-                            ))
-                        }
-                    },
-                    _ => {
-                        self.pos -= 1;
-                        return Err(self.error(hint));
-                    }
-                }
-            }
-        };
+        let structure = self.structure_of(&key.name)?;
         let close = self.expect(
             &Tok::Close,
             &format!(
@@ -472,6 +445,39 @@ impl<'a> Parser<'a> {
             groups,
             span: Span::new(key.span.start, close.end),
             structure: Some(structure),
+        })
+    }
+
+    /// The structure named by `keyword` (after the grouping of a structured
+    /// term), reading the order of `fa`: `, k`.
+    fn structure_of(&mut self, keyword: &str) -> Result<TermStructure, FormulaError> {
+        Ok(match keyword {
+            "us" => TermStructure::Us,
+            "diag" => TermStructure::Diag,
+            "cs" => TermStructure::Cs,
+            "ar1" => TermStructure::Ar1,
+            _ => {
+                let hint = "`,` and the number of factors: `fa(0 + env | gen, 1)`";
+                self.expect(&Tok::Comma, hint)?;
+                match self.bump() {
+                    Some((Tok::Number(k), s)) => match k.parse::<usize>() {
+                        Ok(k) if (1..=MAX_FA_ORDER).contains(&k) => TermStructure::Fa(k),
+                        _ => {
+                            return Err(FormulaError::unsupported(
+                                self.text,
+                                s,
+                                format!(
+                            "the order `{k}` of `fa`; a whole number from 1 to {MAX_FA_ORDER}"
+                        ),
+                            ))
+                        }
+                    },
+                    _ => {
+                        self.pos -= 1;
+                        return Err(self.error(hint));
+                    }
+                }
+            }
         })
     }
 

@@ -5,8 +5,8 @@
 use super::columns::{self, Column};
 use super::error::FormulaError;
 use super::fixed_part::Part;
-use super::model::FormulaModel;
-use crate::data::{Table, INTERACTION_SEPARATOR};
+use super::formula_model::FormulaModel;
+use crate::data::{coefficient_column, Table, INTERACTION_SEPARATOR};
 use crate::reml::RemlFit;
 use nalgebra::{DMatrix, DVector};
 use std::collections::HashMap;
@@ -162,7 +162,7 @@ impl FormulaModel {
                 if let Some(&l) = index.get(key.as_str()) {
                     for (a, s) in slope_values.iter().enumerate() {
                         let x = s.as_ref().map_or(1.0, |s| s[i]);
-                        row.push((ti, a * q + l, x));
+                        row.push((ti, coefficient_column(a, l, q), x));
                     }
                 }
             }

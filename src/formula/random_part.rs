@@ -20,9 +20,9 @@
 use super::ast::{TermStructure, Var};
 use super::columns::{self, label, Column};
 use super::error::FormulaError;
-use super::model::{cov, RandomTermInfo};
+use super::formula_model::{cov, RandomTermInfo};
 use super::relationship::Relationship;
-use super::terms::{Coef, RandomSpec, Term};
+use super::terms::{Coef, Interaction, RandomSpec};
 use super::transform::Recipes;
 use crate::data::{Incidence, SparseDesign, Table};
 use crate::ops::Kron;
@@ -71,7 +71,7 @@ pub(crate) fn coefficient_columns(
     let mut names = Vec::new();
     let mut cols = Vec::new();
     let has_intercept = coefs.iter().any(|c| matches!(c, Coef::Intercept));
-    let slopes: Vec<&Term> = coefs
+    let slopes: Vec<&Interaction> = coefs
         .iter()
         .filter_map(|c| match c {
             Coef::Slope(t) => Some(t),
@@ -87,34 +87,7 @@ pub(crate) fn coefficient_columns(
             }
             Coef::Slope(t) => t,
         };
-        // Which variables are categorical.
-        let mut factor: Option<(usize, Vec<String>)> = None;
-        for (i, v) in t.vars.iter().enumerate() {
-            let categorical = if v.as_factor {
-                true
-            } else if v.expr.is_none() {
-                matches!(
-                    columns::column(table, v, text, recipes)?,
-                    Column::Categorical { .. }
-                )
-            } else {
-                false
-            };
-            if !categorical {
-                continue;
-            }
-            if factor.is_some() {
-                return Err(FormulaError::unsupported(
-                    text,
-                    v.span,
-                    "two categorical columns in one coefficient of a random term; write their interaction as one column",
-                ));
-            }
-            let Column::Categorical { levels, .. } = columns::factor(table, v, text)? else {
-                unreachable!("categorical() returns a categorical column")
-            };
-            factor = Some((i, levels));
-        }
+        let factor = categorical_var(t, table, text, recipes)?;
         let numeric: Vec<Var> = t
             .vars
             .iter()
@@ -157,6 +130,44 @@ pub(crate) fn coefficient_columns(
         }
     }
     Ok((names, cols))
+}
+
+/// The one categorical variable of the slope `t` (its index and levels), if
+/// any; two categorical variables are refused.
+fn categorical_var(
+    t: &Interaction,
+    table: &Table,
+    text: &str,
+    recipes: &mut Recipes,
+) -> Result<Option<(usize, Vec<String>)>, FormulaError> {
+    let mut factor: Option<(usize, Vec<String>)> = None;
+    for (i, v) in t.vars.iter().enumerate() {
+        let categorical = if v.as_factor {
+            true
+        } else if v.expr.is_none() {
+            matches!(
+                columns::column(table, v, text, recipes)?,
+                Column::Categorical { .. }
+            )
+        } else {
+            false
+        };
+        if !categorical {
+            continue;
+        }
+        if factor.is_some() {
+            return Err(FormulaError::unsupported(
+                text,
+                v.span,
+                "two categorical columns in one coefficient of a random term; write their interaction as one column",
+            ));
+        }
+        let Column::Categorical { levels, .. } = columns::factor(table, v, text)? else {
+            unreachable!("categorical() returns a categorical column")
+        };
+        factor = Some((i, levels));
+    }
+    Ok(factor)
 }
 
 /// The values of each coefficient column on the rows of `table` (`None`
@@ -244,10 +255,11 @@ pub(super) fn random_term(
         .map(String::as_str)
         .zip(values.iter().map(Option::as_deref))
         .collect();
+    let levels = inc.level_names().to_vec();
     let z = if kc == 1 && values[0].is_none() {
-        RandomDesign::Incidence(inc.clone())
+        RandomDesign::Incidence(inc)
     } else {
-        SparseDesign::coefficients(&inc, &coefs)?.into()
+        SparseDesign::coefficients(inc, &coefs)?.into()
     };
     Ok((
         z,
@@ -255,7 +267,7 @@ pub(super) fn random_term(
         RandomTermInfo {
             name,
             group: spec.group.iter().map(|g| g.name.clone()).collect(),
-            levels: inc.level_names().to_vec(),
+            levels,
             coefficients,
             structure: spec.structure,
             relationship: relationship.map(Relationship::describe),
@@ -274,7 +286,7 @@ fn grouping(spec: &RandomSpec, table: &Table, text: &str) -> Result<Incidence, F
         else {
             unreachable!("factor() returns a categorical column")
         };
-        return Ok(Incidence::new(codes, levels.len())?.with_level_names(levels)?);
+        return Ok(Incidence::with_names(codes, levels)?);
     }
     let mut group_text = Vec::with_capacity(spec.group.len());
     for g in &spec.group {

@@ -267,6 +267,6 @@ impl Relationship {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Incidence::new(levels, self.ids.len())?.with_level_names(self.ids.clone())?)
+        Ok(Incidence::with_names(levels, self.ids.clone())?)
     }
 }

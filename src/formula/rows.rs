@@ -7,13 +7,13 @@ use super::ast::Var;
 use super::columns;
 use super::error::FormulaError;
 use super::residual::Residual;
-use super::terms::{Coef, Terms};
+use super::terms::{Coef, ExpandedFormula};
 use crate::data::{NaAction, Table};
 use std::borrow::Cow;
 
 /// The variables a model reads, each once, in formula order (the response
 /// first, the residual's columns last).
-pub(crate) fn used_vars(response: &Var, ts: &Terms, residual: &Residual) -> Vec<Var> {
+pub(crate) fn used_vars(response: &Var, ts: &ExpandedFormula, residual: &Residual) -> Vec<Var> {
     let mut out: Vec<Var> = Vec::new();
     let mut add = |v: &Var| {
         for c in v.columns() {

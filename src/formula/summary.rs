@@ -5,7 +5,7 @@
 //! ended and its time.
 
 use super::components::ComponentKind;
-use super::model::FormulaModel;
+use super::formula_model::FormulaModel;
 use crate::reml::RemlFit;
 use std::fmt;
 
@@ -64,6 +64,18 @@ fn sig(x: f64) -> String {
 
 impl fmt::Display for Summary<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_header(f)?;
+        let rows = random_effect_rows(&self.model.variance_components(self.fit));
+        write_random_effects(f, &rows)?;
+        self.write_data(f)?;
+        self.write_fixed_effects(f)?;
+        self.write_outcome(f)
+    }
+}
+
+impl Summary<'_> {
+    /// The method, formula, residual and criterion.
+    fn write_header(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (m, fit) = (self.model, self.fit);
         let ml = fit.method == crate::reml::Method::Ml;
         writeln!(
@@ -83,114 +95,13 @@ impl fmt::Display for Summary<'_> {
         }
         writeln!(f)?;
 
-        // Random effects table.
-        let vcs = m.variance_components(fit);
-        let mut rows: Vec<[String; 6]> = Vec::new();
-        let mut last_group = String::new();
-        let mut i = 0;
-        while i < vcs.len() {
-            let v = &vcs[i];
-            // Gather the block of one term.
-            let j = vcs[i..]
-                .iter()
-                .position(|w| w.group != v.group)
-                .map_or(vcs.len(), |p| i + p);
-            let block = &vcs[i..j];
-            let vars: Vec<&super::VarianceComponent> = block
-                .iter()
-                .filter(|w| w.kind == ComponentKind::Var)
-                .collect();
-            for w in &vars {
-                let sd = w.value.max(0.0).sqrt();
-                let corr: Vec<String> = block
-                    .iter()
-                    .filter(|c| c.var1 == w.var1 && c.kind == ComponentKind::Cov)
-                    .map(|c| {
-                        let other = vars
-                            .iter()
-                            .find(|o| o.var1 == c.var2)
-                            .map_or(f64::NAN, |o| o.value);
-                        format!("{:.3}", c.value / (w.value * other).sqrt())
-                    })
-                    .collect();
-                let group = if w.group == last_group {
-                    String::new()
-                } else {
-                    w.group.clone()
-                };
-                last_group = w.group.clone();
-                let name = match (&w.var1, &w.var2) {
-                    (Some(a), Some(b)) => format!("{a} {b}"),
-                    (a, _) => a.clone().unwrap_or_default(),
-                };
-                rows.push([
-                    group,
-                    name,
-                    sig(w.value),
-                    sig(sd),
-                    sig(w.se),
-                    corr.join(" "),
-                ]);
-            }
-            // Correlation parameters (ar1's rho, car1's phi) under the
-            // variance, their value in the Corr column.
-            for c in block.iter().filter(|w| w.kind == ComponentKind::Corr) {
-                rows.push([
-                    String::new(),
-                    c.var1.clone().unwrap_or_default(),
-                    String::new(),
-                    String::new(),
-                    sig(c.se),
-                    format!("{:.3}", c.value),
-                ]);
-            }
-            // Other correlation parameters (a spatial range and nugget):
-            // their value in the Variance column.
-            for c in block.iter().filter(|w| w.kind == ComponentKind::Param) {
-                let name = match (&c.var1, &c.var2) {
-                    (Some(a), Some(b)) => format!("{a} {b}"),
-                    (a, _) => a.clone().unwrap_or_default(),
-                };
-                rows.push([
-                    String::new(),
-                    name,
-                    sig(c.value),
-                    String::new(),
-                    sig(c.se),
-                    String::new(),
-                ]);
-            }
-            i = j;
-        }
-        let head = ["Groups", "Name", "Variance", "Std.Dev.", "Std.Err.", "Corr"];
-        let mut width = head.map(str::len);
-        for r in &rows {
-            for (w, c) in width.iter_mut().zip(r) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-        writeln!(f, "Random effects:")?;
-        let line = |f: &mut fmt::Formatter<'_>, r: &[String]| -> fmt::Result {
-            writeln!(
-                f,
-                " {:<w0$} {:<w1$} {:>w2$} {:>w3$} {:>w4$} {}",
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                w0 = width[0],
-                w1 = width[1],
-                w2 = width[2],
-                w3 = width[3],
-                w4 = width[4]
-            )
-        };
-        line(f, &head.map(String::from))?;
-        for r in &rows {
-            line(f, r)?;
-        }
+        Ok(())
+    }
+
+    /// Observations and levels per term, the terms' structures, weights and
+    /// dropped rows.
+    fn write_data(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (m, fit) = (self.model, self.fit);
         let groups = m
             .terms()
             .iter()
@@ -232,8 +143,12 @@ impl fmt::Display for Summary<'_> {
             )?;
         }
         writeln!(f)?;
+        Ok(())
+    }
 
-        // Fixed effects.
+    /// The fixed effects with standard errors and t values.
+    fn write_fixed_effects(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fit = self.fit;
         writeln!(f, "Fixed effects:")?;
         let nw = fit
             .beta_names
@@ -269,6 +184,12 @@ impl fmt::Display for Summary<'_> {
             )?;
         }
         writeln!(f)?;
+        Ok(())
+    }
+
+    /// Likelihood, AIC/BIC, how the fit ended and its time, the warnings.
+    fn write_outcome(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (m, fit) = (self.model, self.fit);
         writeln!(
             f,
             "{} log-likelihood {:.4}, AIC {:.4}, BIC {:.4}",
@@ -310,6 +231,123 @@ impl fmt::Display for Summary<'_> {
         }
         Ok(())
     }
+}
+
+/// The rows of the random-effects table (Groups, Name, Variance, Std.Dev.,
+/// Std.Err., Corr), one term's block after another.
+fn random_effect_rows(vcs: &[super::VarianceComponent]) -> Vec<[String; 6]> {
+    let mut rows: Vec<[String; 6]> = Vec::new();
+    let mut last_group = String::new();
+    let mut i = 0;
+    while i < vcs.len() {
+        let v = &vcs[i];
+        // Gather the block of one term.
+        let j = vcs[i..]
+            .iter()
+            .position(|w| w.group != v.group)
+            .map_or(vcs.len(), |p| i + p);
+        let block = &vcs[i..j];
+        let vars: Vec<&super::VarianceComponent> = block
+            .iter()
+            .filter(|w| w.kind == ComponentKind::Var)
+            .collect();
+        for w in &vars {
+            let sd = w.value.max(0.0).sqrt();
+            let corr: Vec<String> = block
+                .iter()
+                .filter(|c| c.var1 == w.var1 && c.kind == ComponentKind::Cov)
+                .map(|c| {
+                    let other = vars
+                        .iter()
+                        .find(|o| o.var1 == c.var2)
+                        .map_or(f64::NAN, |o| o.value);
+                    format!("{:.3}", c.value / (w.value * other).sqrt())
+                })
+                .collect();
+            let group = if w.group == last_group {
+                String::new()
+            } else {
+                w.group.clone()
+            };
+            last_group = w.group.clone();
+            let name = match (&w.var1, &w.var2) {
+                (Some(a), Some(b)) => format!("{a} {b}"),
+                (a, _) => a.clone().unwrap_or_default(),
+            };
+            rows.push([
+                group,
+                name,
+                sig(w.value),
+                sig(sd),
+                sig(w.se),
+                corr.join(" "),
+            ]);
+        }
+        // Correlation parameters (ar1's rho, car1's phi) under the
+        // variance, their value in the Corr column.
+        for c in block.iter().filter(|w| w.kind == ComponentKind::Corr) {
+            rows.push([
+                String::new(),
+                c.var1.clone().unwrap_or_default(),
+                String::new(),
+                String::new(),
+                sig(c.se),
+                format!("{:.3}", c.value),
+            ]);
+        }
+        // Other correlation parameters (a spatial range and nugget):
+        // their value in the Variance column.
+        for c in block.iter().filter(|w| w.kind == ComponentKind::Param) {
+            let name = match (&c.var1, &c.var2) {
+                (Some(a), Some(b)) => format!("{a} {b}"),
+                (a, _) => a.clone().unwrap_or_default(),
+            };
+            rows.push([
+                String::new(),
+                name,
+                sig(c.value),
+                String::new(),
+                sig(c.se),
+                String::new(),
+            ]);
+        }
+        i = j;
+    }
+    rows
+}
+
+/// The random-effects table, columns aligned.
+fn write_random_effects(f: &mut fmt::Formatter<'_>, rows: &[[String; 6]]) -> fmt::Result {
+    let head = ["Groups", "Name", "Variance", "Std.Dev.", "Std.Err.", "Corr"];
+    let mut width = head.map(str::len);
+    for r in rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    writeln!(f, "Random effects:")?;
+    let line = |f: &mut fmt::Formatter<'_>, r: &[String]| -> fmt::Result {
+        writeln!(
+            f,
+            " {:<w0$} {:<w1$} {:>w2$} {:>w3$} {:>w4$} {}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            w0 = width[0],
+            w1 = width[1],
+            w2 = width[2],
+            w3 = width[3],
+            w4 = width[4]
+        )
+    };
+    line(f, &head.map(String::from))?;
+    for r in rows {
+        line(f, r)?;
+    }
+    Ok(())
 }
 
 /// The first `k` numbers of `lines`, then `… (N more)`.

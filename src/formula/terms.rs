@@ -9,14 +9,16 @@ use super::error::{FormulaError, Span};
 /// The most parts a `*` may cross (2⁸ − 1 = 255 terms).
 const MAX_CROSSED: usize = 8;
 
-/// A fixed-effect term: the interaction of its variables (one variable for
-/// a main effect), each variable once, in order of first appearance.
+/// A fixed-effect term or a random slope's covariate: the interaction of its
+/// variables (one variable for a main effect), each variable once, in order
+/// of first appearance. (Named for what it is: `reml`'s `Term` is a random
+/// term with its design and covariance.)
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Term {
+pub(crate) struct Interaction {
     pub(crate) vars: Vec<Var>,
 }
 
-impl Term {
+impl Interaction {
     fn key(&self) -> Vec<(String, bool)> {
         let mut k: Vec<(String, bool)> = self
             .vars
@@ -27,14 +29,14 @@ impl Term {
         k
     }
     /// The same set of variables.
-    pub(crate) fn same(&self, other: &Term) -> bool {
+    pub(crate) fn same(&self, other: &Interaction) -> bool {
         self.key() == other.key()
     }
     /// The term without variable `i` (its margin).
-    pub(crate) fn without(&self, i: usize) -> Term {
+    pub(crate) fn without(&self, i: usize) -> Interaction {
         let mut vars = self.vars.clone();
         vars.remove(i);
-        Term { vars }
+        Interaction { vars }
     }
 }
 
@@ -44,7 +46,7 @@ pub(crate) enum Coef {
     /// The random intercept.
     Intercept,
     /// A random slope on the product of these numeric columns.
-    Slope(Term),
+    Slope(Interaction),
 }
 
 /// A random term after expansion: coefficients (intercept first) that vary
@@ -58,25 +60,26 @@ pub(crate) struct RandomSpec {
     pub(crate) structure: TermStructure,
 }
 
-/// The expanded model.
+/// The expanded formula: the intercept switch, the fixed terms (ordered by
+/// degree) and the random terms.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Terms {
+pub(crate) struct ExpandedFormula {
     pub(crate) intercept: bool,
-    pub(crate) fixed: Vec<Term>,
+    pub(crate) fixed: Vec<Interaction>,
     pub(crate) random: Vec<RandomSpec>,
 }
 
 /// Fixed terms of one expression, or the intercept switch.
 enum Expanded {
     Intercept(bool),
-    Terms(Vec<Term>),
+    Terms(Vec<Interaction>),
 }
 
 fn expand(text: &str, e: &Expr) -> Result<Expanded, FormulaError> {
     match e {
         Expr::One(_) => Ok(Expanded::Intercept(true)),
         Expr::Zero(_) => Ok(Expanded::Intercept(false)),
-        Expr::Var(v) => Ok(Expanded::Terms(vec![Term {
+        Expr::Var(v) => Ok(Expanded::Terms(vec![Interaction {
             vars: vec![v.clone()],
         }])),
         Expr::Interaction(parts) => {
@@ -98,7 +101,7 @@ fn expand(text: &str, e: &Expr) -> Result<Expanded, FormulaError> {
                     )),
                 }
             }
-            Ok(Expanded::Terms(vec![Term { vars }]))
+            Ok(Expanded::Terms(vec![Interaction { vars }]))
         }
         Expr::Cross(parts) => {
             if parts.len() > MAX_CROSSED {
@@ -124,7 +127,7 @@ fn expand(text: &str, e: &Expr) -> Result<Expanded, FormulaError> {
                     }
                 }
             }
-            let mut out: Vec<Term> = Vec::new();
+            let mut out: Vec<Interaction> = Vec::new();
             for mask in 1u32..(1 << singles.len()) {
                 let mut vars: Vec<Var> = Vec::new();
                 for (i, t) in singles.iter().enumerate() {
@@ -139,7 +142,7 @@ fn expand(text: &str, e: &Expr) -> Result<Expanded, FormulaError> {
                         }
                     }
                 }
-                let t = Term { vars };
+                let t = Interaction { vars };
                 if !out.iter().any(|o| o.same(&t)) {
                     out.push(t);
                 }
@@ -150,7 +153,7 @@ fn expand(text: &str, e: &Expr) -> Result<Expanded, FormulaError> {
 }
 
 /// Adds (`sign`) or removes terms, keeping first-seen order.
-fn apply(list: &mut Vec<Term>, terms: Vec<Term>, sign: bool) {
+fn apply(list: &mut Vec<Interaction>, terms: Vec<Interaction>, sign: bool) {
     for t in terms {
         if sign {
             if !list.iter().any(|o| o.same(&t)) {
@@ -164,7 +167,7 @@ fn apply(list: &mut Vec<Term>, terms: Vec<Term>, sign: bool) {
 
 fn random_spec(text: &str, r: &RandomTerm) -> Result<Vec<RandomSpec>, FormulaError> {
     let mut intercept = true;
-    let mut slopes: Vec<Term> = Vec::new();
+    let mut slopes: Vec<Interaction> = Vec::new();
     for (sign, e) in &r.lhs {
         match expand(text, e)? {
             Expanded::Intercept(on) => intercept = if *sign { on } else { !on },
@@ -228,9 +231,9 @@ fn collect_vars(e: &Expr, out: &mut Vec<(String, bool)>) {
 }
 
 /// Expands a parsed formula into terms.
-pub(crate) fn terms(f: &Formula) -> Result<Terms, FormulaError> {
+pub(crate) fn terms(f: &Formula) -> Result<ExpandedFormula, FormulaError> {
     let mut intercept = true;
-    let mut fixed: Vec<Term> = Vec::new();
+    let mut fixed: Vec<Interaction> = Vec::new();
     let mut random = Vec::new();
     for (sign, item) in &f.items {
         match item {
@@ -269,7 +272,7 @@ pub(crate) fn terms(f: &Formula) -> Result<Terms, FormulaError> {
         t.vars.sort_by_key(|v| rank(v));
     }
     fixed.sort_by_key(|t| t.vars.len());
-    Ok(Terms {
+    Ok(ExpandedFormula {
         intercept,
         fixed,
         random,
@@ -281,7 +284,7 @@ mod tests {
     use super::super::parser::parse;
     use super::*;
 
-    fn labels(t: &Terms) -> Vec<String> {
+    fn labels(t: &ExpandedFormula) -> Vec<String> {
         t.fixed
             .iter()
             .map(|t| {

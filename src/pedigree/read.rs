@@ -233,7 +233,7 @@ impl Pedigree {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Incidence::new(levels, self.len())?.with_level_names(self.ids().to_vec())?)
+        Ok(Incidence::with_names(levels, self.ids().to_vec())?)
     }
 }
 

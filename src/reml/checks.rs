@@ -1,6 +1,6 @@
 //! Validation of user input: sizes, finiteness, rank of `X`.
 
-use super::fixed::{check_names, Fixed};
+use super::fixed::{check_names, FixedPart};
 use super::fixed_effects::{Aliased, FixedEffects};
 use super::RemlError;
 use faer::Mat;
@@ -26,7 +26,7 @@ pub(crate) fn check_finite_matrix(operand: &str, m: &DMatrix<f64>) -> Result<(),
 /// Checks `y` and the fixed effects and converts them for the engine:
 /// sizes, finiteness, names, and aliased columns (refused or dropped, as the
 /// [`Aliased`] policy says).
-pub(crate) fn check_fixed(y: &[f64], fe: FixedEffects) -> Result<Fixed, RemlError> {
+pub(crate) fn check_fixed(y: &[f64], fe: FixedEffects) -> Result<FixedPart, RemlError> {
     let FixedEffects { x, names, aliased } = fe;
     let n = y.len();
     if let Some(i) = y.iter().position(|v| !v.is_finite()) {
@@ -88,7 +88,7 @@ pub(crate) fn check_fixed(y: &[f64], fe: FixedEffects) -> Result<Fixed, RemlErro
             cols: x.ncols(),
         });
     }
-    let mut fixed = Fixed::new(y.to_vec(), Mat::from_fn(n, x.ncols(), |i, j| x[(i, j)]));
+    let mut fixed = FixedPart::new(y.to_vec(), Mat::from_fn(n, x.ncols(), |i, j| x[(i, j)]));
     fixed.names = names;
     fixed.notes = notes;
     Ok(fixed)

@@ -10,7 +10,7 @@
 //! quadratic forms.
 
 use super::evaluator::{symmetric_part, EvalFail, Evaluator, ParamInfo, Point, ScoreAi};
-use super::fixed::Fixed;
+use super::fixed::FixedPart;
 use super::linalg::{self, gemm};
 use super::memory::check_memory;
 use super::{Method, RemlError};
@@ -50,7 +50,7 @@ pub(crate) fn dense_bytes(n: usize) -> u128 {
 /// The dense evaluator over a [`Problem`].
 pub(crate) struct Dense<'a> {
     prob: &'a dyn Problem,
-    fx: &'a Fixed,
+    fx: &'a FixedPart,
     /// `V`, then its Cholesky factor (lower triangle).
     fac: Mat<f64>,
     /// `P` (formed at accepted points).
@@ -64,7 +64,7 @@ pub(crate) struct Dense<'a> {
 
 impl<'a> Dense<'a> {
     /// Allocates the `n × n` workspace, or says how much memory it needs.
-    pub fn new(prob: &'a dyn Problem, fx: &'a Fixed) -> Result<Self, RemlError> {
+    pub fn new(prob: &'a dyn Problem, fx: &'a FixedPart) -> Result<Self, RemlError> {
         let n = fx.n();
         let bytes = dense_bytes(n);
         check_memory(

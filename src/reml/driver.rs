@@ -14,7 +14,7 @@
 use super::boundary::{diverging, singular_params};
 use super::constrain::{tri, Constrained, Plan};
 use super::evaluator::{EvalFail, Evaluator, ParamInfo, Point};
-use super::fixed::Fixed;
+use super::fixed::FixedPart;
 use super::options::check_len;
 use super::step::ROUNDING;
 use super::step::{
@@ -153,7 +153,7 @@ enum Stop {
 pub(crate) fn fit(
     params: &ParamInfo,
     ev: &mut dyn Evaluator,
-    fx: &Fixed,
+    fx: &FixedPart,
     opts: &RemlOptions,
     observer: &mut dyn FnMut(&Iteration),
 ) -> Result<RemlFit, RemlError> {
@@ -257,7 +257,7 @@ fn probe_rounds<'s>(
     mut done: Done,
     run: &mut Run,
     params: &ParamInfo,
-    fx: &Fixed,
+    fx: &FixedPart,
     opts: &RemlOptions,
     observer: &mut dyn FnMut(&Iteration),
 ) -> Result<(Done, &'s Space), RemlError> {
@@ -290,7 +290,7 @@ fn wrap_up(
     params: &ParamInfo,
     space: &Space,
     backend: String,
-    fx: &Fixed,
+    fx: &FixedPart,
     done: Done,
     mut run: Run,
     opts: &RemlOptions,
@@ -345,7 +345,7 @@ fn drive<'s>(
     in_user: bool,
     run: &mut Run,
     params: &ParamInfo,
-    fx: &Fixed,
+    fx: &FixedPart,
     opts: &RemlOptions,
     observer: &mut dyn FnMut(&Iteration),
 ) -> Result<(Done, &'s Space), RemlError> {
@@ -381,7 +381,7 @@ fn drive<'s>(
 pub(crate) fn evaluate_at(
     params: &ParamInfo,
     ev: &mut dyn Evaluator,
-    fx: &Fixed,
+    fx: &FixedPart,
     x: &[f64],
     method: crate::JacobianMethod,
 ) -> Result<super::Evaluation, RemlError> {

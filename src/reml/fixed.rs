@@ -11,8 +11,10 @@
 use super::RemlError;
 use faer::Mat;
 
-/// The response and fixed-effect design, checked.
-pub(crate) struct Fixed {
+/// The fixed part of a model: the response and the fixed-effect design,
+/// checked (named apart from the structure `Fixed`, a known matrix, and
+/// the public `FixedEffects`, the design a user gives).
+pub(crate) struct FixedPart {
     /// The response as given.
     pub y_orig: Vec<f64>,
     /// The response the engine fits: `y_orig − shift` (see the module docs).
@@ -27,7 +29,7 @@ pub(crate) struct Fixed {
     pub notes: Vec<String>,
 }
 
-impl Fixed {
+impl FixedPart {
     /// Builds from checked `y` and `X` (column major, faer), shifting `y`
     /// when `X` has a constant nonzero column.
     pub fn new(y: Vec<f64>, x: Mat<f64>) -> Self {
@@ -45,7 +47,7 @@ impl Fixed {
             }
             _ => (y.clone(), None),
         };
-        Fixed {
+        FixedPart {
             y_orig: y,
             y: y_fit,
             x,

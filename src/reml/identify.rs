@@ -17,11 +17,12 @@
 //! one point by accident is not taken for one that is always zero).
 
 use super::checks::dependent_columns;
-use super::fixed::Fixed;
+use super::fixed::FixedPart;
 use super::terms::RandomDesign;
 use super::RemlError;
 use crate::{CovarianceModel, JacobianMethod};
 use nalgebra::DMatrix;
+use std::borrow::Cow;
 
 /// A random term already in the model: its name, design and covariance.
 pub(crate) type Existing<'a> = (&'a str, &'a RandomDesign, &'a dyn CovarianceModel);
@@ -29,7 +30,7 @@ pub(crate) type Existing<'a> = (&'a str, &'a RandomDesign, &'a dyn CovarianceMod
 /// Checks the new term `name` (design `z`, covariance `g`) against the fixed
 /// effects, the residual and the terms already in the model.
 pub(crate) fn check_term<'a>(
-    fixed: &Fixed,
+    fixed: &FixedPart,
     residual: &dyn CovarianceModel,
     existing: impl IntoIterator<Item = Existing<'a>>,
     name: &str,
@@ -45,55 +46,101 @@ pub(crate) fn check_term<'a>(
         return Err(fail("its design Z has no columns".into()));
     }
     let levels = indicator_levels(z);
-    let counts = levels.as_ref().map(|l| {
-        let mut c = vec![0usize; q];
-        for &i in l {
-            c[i] += 1;
-        }
-        c
-    });
-    if let Some(c) = &counts {
+    let counts = levels.as_ref().map(|l| level_counts(l, q));
+    check_against_fixed(fixed, z, counts.as_deref()).map_err(fail)?;
+    if g.n_free() == 0 {
+        return Ok(());
+    }
+    let derivs = GDerivatives::at_defaults(g, q);
+    let occurs = occurring_levels(z, counts.as_deref());
+    check_empty_levels(name, &derivs, &occurs).map_err(fail)?;
+    check_duplicates(name, z, &derivs, existing).map_err(fail)?;
+    if let (Some(l), Some(c)) = (&levels, &counts) {
+        check_one_per_level(name, residual, &derivs, l, c).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// How many rows fall on each of the `q` levels.
+fn level_counts(levels: &[usize], q: usize) -> Vec<usize> {
+    let mut c = vec![0usize; q];
+    for &i in levels {
+        c[i] += 1;
+    }
+    c
+}
+
+/// A factor with one occurring level, or a (dense, non-indicator) design in
+/// the span of `X`: the random effects are confounded with the fixed ones.
+fn check_against_fixed(fixed: &FixedPart, z: &RandomDesign, counts: Option<&[usize]>) -> Check {
+    if let Some(c) = counts {
         let occurring = c.iter().filter(|&&k| k > 0).count();
         if occurring == 1 {
-            return Err(fail(
+            return Err(
                 "its factor has one level that occurs: one random effect is confounded with the \
                  fixed effects and its variance is not identified (a grouping factor needs at \
                  least 2 levels)"
                     .into(),
-            ));
+            );
         }
     } else if in_span_of_x(fixed, z) {
-        return Err(fail(
+        return Err(
             "every column of its design Z is a linear combination of the columns of X: \
              the random effects are confounded with the fixed effects"
                 .into(),
-        ));
+        );
     }
-    if g.n_free() == 0 {
-        return Ok(());
+    Ok(())
+}
+
+/// The outcome of one check: `Err` carries the reason a term is not identified.
+type Check = Result<(), String>;
+
+/// The derivatives of `G` at its defaults: diagonals when `G` is diagonal by
+/// type (O(q), any size), else dense matrices for a `G` of moderate size
+/// only (formed on demand).
+struct GDerivatives<'g> {
+    g: &'g dyn CovarianceModel,
+    q: usize,
+    names: Vec<String>,
+    x0: Vec<f64>,
+    diagonal: Option<Vec<Vec<f64>>>,
+}
+
+impl<'g> GDerivatives<'g> {
+    fn at_defaults(g: &'g dyn CovarianceModel, q: usize) -> Self {
+        let x0 = g.free_defaults();
+        let diagonal = match g.diagonal_f64(&x0) {
+            Some(Ok((_, dd))) => Some(dd),
+            _ => None,
+        };
+        GDerivatives {
+            g,
+            q,
+            names: g.free_names(),
+            x0,
+            diagonal,
+        }
     }
-    let names = g.free_names();
-    let x0 = g.free_defaults();
-    // Derivatives of G at its defaults: diagonals when G is diagonal by type
-    // (O(q), any size), else dense matrices for a G of moderate size only.
-    let diag_d: Option<Vec<Vec<f64>>> = match g.diagonal_f64(&x0) {
-        Some(Ok((_, dd))) => Some(dd),
-        _ => None,
-    };
-    let dense = || -> Option<Vec<DMatrix<f64>>> {
-        match &diag_d {
-            Some(dd) if q <= DENSE_LIMIT => Some(
+
+    /// Dense `∂G/∂x_k` at the defaults, when `q ≤ DENSE_LIMIT`.
+    fn dense(&self) -> Option<Vec<DMatrix<f64>>> {
+        match &self.diagonal {
+            Some(dd) if self.q <= DENSE_LIMIT => Some(
                 dd.iter()
                     .map(|d| DMatrix::from_diagonal(&nalgebra::DVector::from_column_slice(d)))
                     .collect(),
             ),
-            None if q <= DENSE_LIMIT => jacobian(g, &x0),
+            None if self.q <= DENSE_LIMIT => jacobian(self.g, &self.x0),
             _ => None,
         }
-    };
+    }
+}
 
-    // A parameter that acts only on levels without observations.
-    let occurs: Vec<bool> = match &counts {
+/// Whether each of the `q` levels (columns of `Z`) has an observation.
+fn occurring_levels(z: &RandomDesign, counts: Option<&[usize]>) -> Vec<bool> {
+    let q = z.dims().1;
+    match counts {
         Some(c) => c.iter().map(|&k| k > 0).collect(),
         None => match z {
             RandomDesign::Dense(m) => (0..q)
@@ -110,55 +157,54 @@ pub(crate) fn check_term<'a>(
             }
             RandomDesign::Incidence(_) => vec![true; q],
         },
-    };
-    if !occurs.iter().all(|&o| o) {
-        if let Some(dd) = &diag_d {
-            for (k, d) in dd.iter().enumerate() {
-                if d.iter().zip(&occurs).all(|(v, &o)| !o || *v == 0.0) {
-                    let empty: Vec<String> = (0..q)
-                        .filter(|&i| !occurs[i])
-                        .map(|i| i.to_string())
-                        .collect();
-                    return Err(fail(format!(
-                        "parameter `{name}/{}` of G acts only on levels without observations \
-                         (empty levels, 0-based: {})",
-                        names[k],
-                        empty.join(", ")
-                    )));
-                }
-            }
-        } else if let Some(dg) = dense() {
-            let shifted: Vec<f64> = g.free_defaults().iter().map(|x| x + 0.25).collect();
-            let dg2 = jacobian(g, &shifted);
-            for (k, d) in dg.iter().enumerate() {
-                let zero_at = |d: &DMatrix<f64>| {
-                    let scale = d.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-                    (0..q).all(|i| {
-                        (0..q)
-                            .all(|j| !(occurs[i] && occurs[j]) || d[(i, j)].abs() <= 1e-14 * scale)
-                    })
-                };
-                if zero_at(d) && dg2.as_ref().is_none_or(|d2| zero_at(&d2[k])) {
-                    let empty: Vec<String> = (0..q)
-                        .filter(|&i| !occurs[i])
-                        .map(|i| i.to_string())
-                        .collect();
-                    return Err(fail(format!(
-                        "parameter `{name}/{}` of G acts only on levels without observations \
-                     (empty levels, 0-based: {})",
-                        names[k],
-                        if empty.is_empty() {
-                            "none".to_string()
-                        } else {
-                            empty.join(", ")
-                        }
-                    )));
-                }
-            }
-        }
     }
+}
 
-    // The same design twice, with covariance parameters that duplicate each other.
+/// A parameter that acts only on levels without observations.
+fn check_empty_levels(name: &str, derivs: &GDerivatives, occurs: &[bool]) -> Check {
+    if occurs.iter().all(|&o| o) {
+        return Ok(());
+    }
+    let q = derivs.q;
+    let bad = if let Some(dd) = &derivs.diagonal {
+        dd.iter()
+            .position(|d| d.iter().zip(occurs).all(|(v, &o)| !o || *v == 0.0))
+    } else if let Some(dg) = derivs.dense() {
+        let shifted: Vec<f64> = derivs.g.free_defaults().iter().map(|x| x + 0.25).collect();
+        let dg2 = jacobian(derivs.g, &shifted);
+        let zero_at = |d: &DMatrix<f64>| {
+            let scale = d.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            (0..q).all(|i| {
+                (0..q).all(|j| !(occurs[i] && occurs[j]) || d[(i, j)].abs() <= 1e-14 * scale)
+            })
+        };
+        (0..dg.len()).find(|&k| zero_at(&dg[k]) && dg2.as_ref().is_none_or(|d2| zero_at(&d2[k])))
+    } else {
+        None
+    };
+    let Some(k) = bad else {
+        return Ok(());
+    };
+    let empty: Vec<String> = (0..q)
+        .filter(|&i| !occurs[i])
+        .map(|i| i.to_string())
+        .collect();
+    Err(format!(
+        "parameter `{name}/{}` of G acts only on levels without observations \
+         (empty levels, 0-based: {})",
+        derivs.names[k],
+        empty.join(", ")
+    ))
+}
+
+/// The same design twice, with covariance parameters that duplicate each other.
+fn check_duplicates<'a>(
+    name: &str,
+    z: &RandomDesign,
+    derivs: &GDerivatives,
+    existing: impl IntoIterator<Item = Existing<'a>>,
+) -> Check {
+    let q = derivs.q;
     for (other, oz, og) in existing {
         if !same_design(z, oz) || og.n_free() == 0 {
             continue;
@@ -169,41 +215,51 @@ pub(crate) fn check_term<'a>(
         let Some(odg) = jacobian(og, &og.free_defaults()) else {
             continue;
         };
-        let Some(dg) = dense() else {
+        let Some(dg) = derivs.dense() else {
             continue;
         };
         let cols: Vec<&DMatrix<f64>> = odg.iter().chain(&dg).collect();
         let m = DMatrix::from_fn(q * q, cols.len(), |r, c| cols[c].as_slice()[r]);
         if let Some(&bad) = dependent_columns(&m).iter().find(|&&c| c >= odg.len()) {
-            return Err(fail(format!(
+            return Err(format!(
                 "it has the same design Z as term `{other}`, and its parameter `{name}/{}` \
                  duplicates a parameter of `{other}`: the variance split between the two terms \
                  is arbitrary (the same term added twice?)",
-                names[bad - odg.len()]
-            )));
-        }
-    }
-
-    // One observation per level, against a diagonal residual.
-    if let (Some(l), Some(c)) = (&levels, &counts) {
-        if c.iter().all(|&k| k == 1) {
-            if let Some(bad) = confounded_with_residual(residual, g, l, q, diag_d.is_some()) {
-                return Err(fail(format!(
-                    "every level has exactly one observation, so its parameter `{name}/{}` \
-                     is confounded with the residual variance ({}): drop the term or the \
-                     residual parameter",
-                    names[bad],
-                    residual
-                        .free_names()
-                        .iter()
-                        .map(|p| format!("residual/{p}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
+                derivs.names[bad - odg.len()]
+            ));
         }
     }
     Ok(())
+}
+
+/// One observation per level (rows on `levels`, `counts` per level), against
+/// a diagonal residual.
+fn check_one_per_level(
+    name: &str,
+    residual: &dyn CovarianceModel,
+    derivs: &GDerivatives,
+    levels: &[usize],
+    counts: &[usize],
+) -> Check {
+    if !counts.iter().all(|&k| k == 1) {
+        return Ok(());
+    }
+    let diagonal = derivs.diagonal.is_some();
+    let Some(bad) = confounded_with_residual(residual, derivs.g, levels, derivs.q, diagonal) else {
+        return Ok(());
+    };
+    Err(format!(
+        "every level has exactly one observation, so its parameter `{name}/{}` \
+         is confounded with the residual variance ({}): drop the term or the \
+         residual parameter",
+        derivs.names[bad],
+        residual
+            .free_names()
+            .iter()
+            .map(|p| format!("residual/{p}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
 }
 
 /// With one observation per level (row `r` on level `l[r]`, so that `Z` is a
@@ -298,10 +354,10 @@ fn jacobian(g: &dyn CovarianceModel, x: &[f64]) -> Option<Vec<DMatrix<f64>>> {
 }
 
 /// The level of each row when `z` is an indicator design (one 1 per row,
-/// zeros elsewhere).
-fn indicator_levels(z: &RandomDesign) -> Option<Vec<usize>> {
+/// zeros elsewhere): an incidence's own codes, borrowed.
+fn indicator_levels(z: &RandomDesign) -> Option<Cow<'_, [usize]>> {
     match z {
-        RandomDesign::Incidence(i) => Some(i.levels().to_vec()),
+        RandomDesign::Incidence(i) => Some(Cow::Borrowed(i.levels())),
         RandomDesign::Dense(m) => (0..m.nrows())
             .map(|r| {
                 let row = m.row(r);
@@ -311,16 +367,20 @@ fn indicator_levels(z: &RandomDesign) -> Option<Vec<usize>> {
                     _ => None,
                 }
             })
-            .collect(),
+            .collect::<Option<Vec<usize>>>()
+            .map(Cow::Owned),
         RandomDesign::Sparse(s) => (0..s.dims().0)
             .map(|r| match s.row(r) {
                 ([j], [v]) if *v == 1.0 => Some(*j),
                 _ => None,
             })
-            .collect(),
+            .collect::<Option<Vec<usize>>>()
+            .map(Cow::Owned),
     }
 }
 
+/// Whether `a` and `b` are the same design (the same levels row by row for
+/// indicator designs, equal dense matrices otherwise).
 fn same_design(a: &RandomDesign, b: &RandomDesign) -> bool {
     if a.dims() != b.dims() {
         return false;
@@ -336,7 +396,7 @@ fn same_design(a: &RandomDesign, b: &RandomDesign) -> bool {
 
 /// Whether every column of a dense, non-indicator `z` lies in the span of
 /// the columns of `X` (checked only when it is cheap: `n q p ≤ 10⁸`).
-fn in_span_of_x(fixed: &Fixed, z: &RandomDesign) -> bool {
+fn in_span_of_x(fixed: &FixedPart, z: &RandomDesign) -> bool {
     let RandomDesign::Dense(zm) = z else {
         return false;
     };

@@ -4,7 +4,7 @@ use super::checks::check_fixed;
 use super::dense::{Dense, Derivatives, Problem};
 use super::driver;
 use super::evaluator::ParamInfo;
-use super::fixed::Fixed;
+use super::fixed::FixedPart;
 use super::fixed_effects::FixedEffects;
 use super::linalg;
 use super::options;
@@ -31,7 +31,7 @@ use faer::{Mat, MatRef};
 /// assert!((fit.beta[0] - 3.0).abs() < 1e-12);
 /// ```
 pub struct MarginalModel {
-    fixed: Fixed,
+    fixed: FixedPart,
     v: Box<dyn CovarianceModel>,
 }
 

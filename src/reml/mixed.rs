@@ -11,7 +11,7 @@ use super::dense::{self, Dense, Derivatives, Problem};
 use super::driver;
 use super::error::cov_err;
 use super::evaluator::{Evaluator, ParamInfo};
-use super::fixed::Fixed;
+use super::fixed::FixedPart;
 use super::fixed_effects::FixedEffects;
 use super::mixed_dense;
 use super::mme::{AnalysisCache, Mme};
@@ -54,7 +54,7 @@ use nalgebra::DMatrix;
 /// assert!((fit.natural[0] - 1.4711111111).abs() < 1e-9);
 /// ```
 pub struct MixedModel {
-    pub(crate) fixed: Fixed,
+    pub(crate) fixed: FixedPart,
     pub(crate) terms: Vec<Term>,
     pub(crate) residual: Box<dyn CovarianceModel>,
     /// The sparse backend's analysis, made once (see `mme/analysis.rs`).

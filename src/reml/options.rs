@@ -2,6 +2,7 @@
 //! tolerances, Jacobian method, printed trace.
 
 use super::RemlError;
+use crate::typed::display::num;
 use crate::JacobianMethod;
 
 /// The likelihood that is maximised.
@@ -289,7 +290,6 @@ impl RemlOptions {
         names: &[String],
         defaults: &[f64],
     ) -> Result<Validated, RemlError> {
-        use crate::typed::display::num;
         let k = names.len();
         let start = self.start.clone().unwrap_or_else(|| defaults.to_vec());
         check_len("start", &start, names)?;
@@ -303,6 +303,19 @@ impl RemlOptions {
             .unwrap_or_else(|| vec![self.upper_all; k]);
         check_len("lower", &lower, names)?;
         check_len("upper", &upper, names)?;
+        self.check_controls()?;
+        let (start, warnings) = project_start(names, start, &lower, &upper)?;
+        Ok(Validated {
+            start,
+            lower,
+            upper,
+            warnings,
+        })
+    }
+
+    /// The scalar controls: tolerances not NaN and not negative, a positive
+    /// finite `step_size`, `max_iter ≥ 1`.
+    fn check_controls(&self) -> Result<(), RemlError> {
         for (option, v) in [
             ("tol_score", self.tol_score),
             ("tol_step", self.tol_step),
@@ -327,53 +340,54 @@ impl RemlOptions {
                 reason: "must be at least 1".into(),
             });
         }
-        let mut warnings = Vec::new();
-        let mut projected = start;
-        for (i, p) in projected.iter_mut().enumerate() {
-            let (lo, hi, x) = (lower[i], upper[i], *p);
-            if !x.is_finite() {
-                return Err(RemlError::NotFinite {
-                    operand: "start".into(),
-                    position: names[i].clone(),
-                    value: x,
-                });
-            }
-            if lo.is_nan()
-                || hi.is_nan()
-                || lo > hi
-                || lo == f64::INFINITY
-                || hi == f64::NEG_INFINITY
-            {
-                return Err(RemlError::InvalidOption {
-                    option: "bounds",
-                    reason: format!(
-                        "{}: need lower ≤ upper with a finite point between, got lower {} and upper {}",
-                        names[i],
-                        num(lo),
-                        num(hi)
-                    ),
-                });
-            }
-            if x < lo || x > hi {
-                let to = x.clamp(lo, hi);
-                warnings.push(format!(
-                    "the start of {} ({}) is outside its bounds [{}, {}]: started at {}",
-                    names[i],
-                    num(x),
-                    num(lo),
-                    num(hi),
-                    num(to)
-                ));
-                *p = to;
-            }
-        }
-        Ok(Validated {
-            start: projected,
-            lower,
-            upper,
-            warnings,
-        })
+        Ok(())
     }
+}
+
+/// Checks each parameter's start (finite) and bounds (not NaN, `lower ≤
+/// upper` with a finite point between) and projects a start outside its
+/// bounds onto them, with a warning naming the parameter.
+fn project_start(
+    names: &[String],
+    mut start: Vec<f64>,
+    lower: &[f64],
+    upper: &[f64],
+) -> Result<(Vec<f64>, Vec<String>), RemlError> {
+    let mut warnings = Vec::new();
+    for (i, p) in start.iter_mut().enumerate() {
+        let (lo, hi, x) = (lower[i], upper[i], *p);
+        if !x.is_finite() {
+            return Err(RemlError::NotFinite {
+                operand: "start".into(),
+                position: names[i].clone(),
+                value: x,
+            });
+        }
+        if lo.is_nan() || hi.is_nan() || lo > hi || lo == f64::INFINITY || hi == f64::NEG_INFINITY {
+            return Err(RemlError::InvalidOption {
+                option: "bounds",
+                reason: format!(
+                    "{}: need lower ≤ upper with a finite point between, got lower {} and upper {}",
+                    names[i],
+                    num(lo),
+                    num(hi)
+                ),
+            });
+        }
+        if x < lo || x > hi {
+            let to = x.clamp(lo, hi);
+            warnings.push(format!(
+                "the start of {} ({}) is outside its bounds [{}, {}]: started at {}",
+                names[i],
+                num(x),
+                num(lo),
+                num(hi),
+                num(to)
+            ));
+            *p = to;
+        }
+    }
+    Ok((start, warnings))
 }
 
 /// `v` has one entry per parameter, or an error naming the parameters.

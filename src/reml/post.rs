@@ -2,7 +2,7 @@
 //! prediction-error variances.
 
 use super::evaluator::Point;
-use super::fixed::Fixed;
+use super::fixed::FixedPart;
 use super::pev::Pev;
 use super::terms::Parts;
 use nalgebra::DMatrix;
@@ -26,7 +26,7 @@ pub struct MarginalPost {
 }
 
 impl MarginalPost {
-    pub(crate) fn new(fx: &Fixed, pt: &Point) -> Self {
+    pub(crate) fn new(fx: &FixedPart, pt: &Point) -> Self {
         let (n, p) = (fx.n(), fx.p());
         let beta = fx.unshift_beta(pt.beta.clone());
         let fitted: Vec<f64> = (0..n)

@@ -8,7 +8,7 @@
 //! imports the other's internals.
 
 use super::evaluator::ParamInfo;
-use super::fixed::Fixed;
+use super::fixed::FixedPart;
 use super::linalg;
 use crate::data::{Incidence, SparseDesign};
 use crate::{CovarianceModel, SparseInverse};
@@ -61,6 +61,18 @@ impl RandomDesign {
             RandomDesign::Incidence(i) => i.level_names().to_vec(),
             RandomDesign::Dense(m) => (0..m.ncols()).map(|j| j.to_string()).collect(),
             RandomDesign::Sparse(s) => s.names().to_vec(),
+        }
+    }
+
+    /// The grouping factor (codes and level names): an incidence's own, or
+    /// that of a design built per level of a factor
+    /// ([`SparseDesign::random_slopes`]); `None` for a dense matrix or a
+    /// sparse design given by its rows.
+    pub fn factor(&self) -> Option<&Incidence> {
+        match self {
+            RandomDesign::Incidence(i) => Some(i),
+            RandomDesign::Dense(_) => None,
+            RandomDesign::Sparse(s) => s.factor(),
         }
     }
 
@@ -240,7 +252,7 @@ impl<'a> Terms<'a> {
 /// them).
 #[derive(Clone, Copy)]
 pub(crate) struct Parts<'a> {
-    pub fixed: &'a Fixed,
+    pub fixed: &'a FixedPart,
     pub terms: Terms<'a>,
 }
 

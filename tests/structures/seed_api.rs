@@ -263,12 +263,12 @@ fn blups_carry_level_names_and_standard_errors() {
 /// without the intercept column: columns C, A, D; D never occurs.
 #[test]
 fn explicit_levels_reference_and_prefix() {
-    use covreml::data::{Levels, ModelMatrix};
+    use covreml::data::{LevelCoding, ModelMatrix};
     let trt: Vec<String> = ["B", "A", "B", "C", "A"]
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let d = Levels::new(&["C", "B", "A", "D"])
+    let d = LevelCoding::new(&["C", "B", "A", "D"])
         .reference("B")
         .prefix("trt")
         .dummy(&trt)
@@ -283,16 +283,16 @@ fn explicit_levels_reference_and_prefix() {
     ];
     assert_eq!(d.matrix, want);
     assert_eq!(
-        Levels::sorted(&trt).dummy(&trt).unwrap().names,
+        LevelCoding::sorted(&trt).dummy(&trt).unwrap().names,
         ["A", "B", "C"]
     );
-    assert!(Levels::new(&["A", "B", "C"])
+    assert!(LevelCoding::new(&["A", "B", "C"])
         .reference("Z")
         .dummy(&trt)
         .is_err());
-    assert!(Levels::new(&["A", "A", "B", "C"]).dummy(&trt).is_err());
+    assert!(LevelCoding::new(&["A", "A", "B", "C"]).dummy(&trt).is_err());
     // Two factors with the same level names collide without prefixes.
-    let unprefixed = Levels::sorted(&trt).reference("A");
+    let unprefixed = LevelCoding::sorted(&trt).reference("A");
     let x = ModelMatrix::new(5)
         .intercept()
         .dummy(unprefixed.dummy(&trt).unwrap())

@@ -30,7 +30,7 @@ pub(super) fn iterate(
     space: &Space,
     run: &mut Run,
     params: &ParamInfo,
-    fx: &Fixed,
+    fx: &FixedPart,
     opts: &RemlOptions,
     observer: &mut dyn FnMut(&Iteration),
     switchable: bool,
@@ -38,58 +38,35 @@ pub(super) fn iterate(
     let b = space.bounds();
     let tr = &space.params.transforms;
     loop {
-        let cur = &run.cur;
-        let it = run.history.len() + 1;
-        let sa = ev.score_and_ai(cur, opts.jacobian)?;
-        let (score, ai) = (sa.score, sa.ai);
-        let (d, held) = bounded_step(
-            &ai,
-            &score,
-            &cur.x,
-            &b,
-            held_at_bounds(&score, &cur.x, &b),
-            0.0,
-        );
-        let e = project(&d, &cur.x, &b, tr);
-        if switchable && near_edge(&space.plan, &cur.x, &e, &held) {
+        let at = Here::assess(ev, run, &b, tr, opts)?;
+        if switchable && near_edge(&space.plan, &run.cur.x, &at.e, &at.held) {
             return Ok(Stop::Switch);
         }
-        let step_norm = norm(&e);
-        let score_norm = norm(&free_part(&score, &held));
-        let change = cur.ll - run.prev_ll;
-        let predicted: f64 = 0.5 * score.iter().zip(&e).map(|(a, b)| a * b).sum::<f64>();
-        let converged = converged(cur, &score, &d, &e, change, predicted, score_norm, opts);
+        let cur = &run.cur;
+        let converged = at.converged(cur, opts);
         let at_noise_only = converged == Some(true);
         let entry = Iteration {
-            iter: it,
-            loglik_change: change,
-            score: score.clone(),
-            score_norm,
-            ai: ai.clone(),
-            step_norm,
+            iter: at.it,
+            loglik_change: at.change,
+            score: at.score.clone(),
+            score_norm: at.score_norm,
+            ai: at.ai.clone(),
+            step_norm: at.step_norm,
             ..at_point(space, params, fx, cur)
         };
         record(&mut run.history, entry, opts, observer);
-        let done = |termination| {
-            Ok(Stop::Done(Done {
-                termination,
-                held: held.clone(),
-                last_ai: ai.clone(),
-                at_noise_only,
-            }))
-        };
         if converged.is_some() {
-            return done(Termination::Converged);
+            return Ok(at.done(Termination::Converged, at_noise_only));
         }
-        if let Some(t) = out_of_bounds_or_time(space, &run.start, cur, &e, it, opts) {
-            return done(t);
+        if let Some(t) = out_of_bounds_or_time(space, &run.start, cur, &at.e, at.it, opts) {
+            return Ok(at.done(t, at_noise_only));
         }
-        let searched = if step_norm > 0.0 {
+        let searched = if at.step_norm > 0.0 {
             line_search(
                 ev,
                 cur,
-                &e,
-                predicted,
+                &at.e,
+                at.predicted,
                 &b,
                 opts.step_size,
                 opts.max_halvings,
@@ -104,17 +81,7 @@ pub(super) fn iterate(
         let (next, halvings) = match searched {
             Some(found) => found,
             None => {
-                let at = Here {
-                    score: &score,
-                    ai: &ai,
-                    held: &held,
-                    it,
-                    step_norm,
-                    score_norm,
-                    change,
-                    predicted,
-                };
-                match fallback(
+                let rescued = fallback(
                     ev,
                     cur,
                     &at,
@@ -122,18 +89,25 @@ pub(super) fn iterate(
                     tr,
                     (&mut run.warnings, &mut run.rescues),
                     opts,
-                )? {
+                )?;
+                match rescued {
                     Ok(p) => (p, 0),
-                    Err(termination) => return done(termination),
+                    Err(termination) => return Ok(at.done(termination, at_noise_only)),
                 }
             }
         };
-        let last = run.history.last_mut().expect("just pushed");
-        last.step = user_step(space, &last.free, &next.x);
-        last.halvings = halvings;
-        run.prev_ll = run.cur.ll;
-        run.cur = next;
+        advance(space, run, next, halvings);
     }
+}
+
+/// Moves the run to `next`, found after `halvings`, completing the last
+/// history entry with its step.
+fn advance(space: &Space, run: &mut Run, next: Point, halvings: usize) {
+    let last = run.history.last_mut().expect("just pushed");
+    last.step = user_step(space, &last.free, &next.x);
+    last.halvings = halvings;
+    run.prev_ll = run.cur.ll;
+    run.cur = next;
 }
 
 /// Appends `entry` to the history, traced and observed.
@@ -151,16 +125,85 @@ fn record(
     observer(last);
 }
 
-/// The iteration's state at a point where the AI step found nothing.
-struct Here<'a> {
-    score: &'a [f64],
-    ai: &'a DMatrix<f64>,
-    held: &'a [usize],
+/// The iteration's state at the current point: score, AI matrix, the AI
+/// step `d` over the parameters not `held` at a bound and its projection
+/// `e` onto the bounds, with the norms and log-likelihood changes the
+/// convergence test and the fallbacks read.
+struct Here {
+    score: Vec<f64>,
+    ai: DMatrix<f64>,
+    held: Vec<usize>,
+    d: Vec<f64>,
+    e: Vec<f64>,
     it: usize,
     step_norm: f64,
     score_norm: f64,
     change: f64,
     predicted: f64,
+}
+
+impl Here {
+    /// Score, AI matrix and the bounded, projected AI step at `run.cur`.
+    fn assess(
+        ev: &mut dyn Evaluator,
+        run: &Run,
+        b: &Bounds,
+        tr: &[Transform],
+        opts: &RemlOptions,
+    ) -> Result<Self, RemlError> {
+        let cur = &run.cur;
+        let sa = ev.score_and_ai(cur, opts.jacobian)?;
+        let (score, ai) = (sa.score, sa.ai);
+        let (d, held) = bounded_step(
+            &ai,
+            &score,
+            &cur.x,
+            b,
+            held_at_bounds(&score, &cur.x, b),
+            0.0,
+        );
+        let e = project(&d, &cur.x, b, tr);
+        let step_norm = norm(&e);
+        let score_norm = norm(&free_part(&score, &held));
+        let change = cur.ll - run.prev_ll;
+        let predicted: f64 = 0.5 * score.iter().zip(&e).map(|(a, b)| a * b).sum::<f64>();
+        Ok(Here {
+            score,
+            ai,
+            held,
+            d,
+            e,
+            it: run.history.len() + 1,
+            step_norm,
+            score_norm,
+            change,
+            predicted,
+        })
+    }
+
+    /// The convergence test ([`converged`]) at `cur`.
+    fn converged(&self, cur: &Point, opts: &RemlOptions) -> Option<bool> {
+        converged(
+            cur,
+            &self.score,
+            &self.d,
+            &self.e,
+            self.change,
+            self.predicted,
+            self.score_norm,
+            opts,
+        )
+    }
+
+    /// The end of the phase, for good, with `termination`.
+    fn done(self, termination: Termination, at_noise_only: bool) -> Stop {
+        Stop::Done(Done {
+            termination,
+            held: self.held,
+            last_ai: self.ai,
+            at_noise_only,
+        })
+    }
 }
 
 /// When no halving of the AI step raises the log-likelihood at `cur`: a
@@ -178,7 +221,7 @@ fn fallback(
     (warnings, rescues): (&mut Vec<String>, &mut usize),
     opts: &RemlOptions,
 ) -> Result<Result<Point, Termination>, RemlError> {
-    if let Some(r) = rescue(ev, cur, at.score, at.ai, at.held, b, tr)? {
+    if let Some(r) = rescue(ev, cur, &at.score, &at.ai, &at.held, b, tr)? {
         if *rescues == 0 {
             warnings.push(format!(
                 "the AI step failed at iteration {}; a {} took over",
@@ -216,7 +259,7 @@ fn fallback(
 
 /// The history entry of the point `cur` (on the user's scale), with
 /// score, AI matrix and step still empty.
-fn at_point(space: &Space, params: &ParamInfo, fx: &Fixed, cur: &Point) -> Iteration {
+fn at_point(space: &Space, params: &ParamInfo, fx: &FixedPart, cur: &Point) -> Iteration {
     let x_user = space.plan.to_x(&cur.x);
     Iteration {
         iter: 0,

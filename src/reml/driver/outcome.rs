@@ -55,7 +55,7 @@ pub(super) fn finish(
     mut warnings: Vec<String>,
     method: crate::reml::Method,
     backend: String,
-    fx: &Fixed,
+    fx: &FixedPart,
     end: End,
     history: Vec<Iteration>,
     t0: Instant,
@@ -74,28 +74,7 @@ pub(super) fn finish(
         Vec::new()
     };
     let (cov, ai) = estimates_covariance(space, &end, &held);
-    // Parameters held outside a Cholesky block have no standard error.
-    let held_x: Vec<usize> = held
-        .iter()
-        .copied()
-        .filter(|&i| !space.plan.in_block(i))
-        .collect();
-    for &i in held.iter().filter(|&&i| space.plan.in_block(i)) {
-        warnings.push(format!(
-            "{} is held at 0: the unstructured matrix is singular (a variance 0 or a \
-             correlation ±1); the standard errors of its entries are conditional on that",
-            space.params.names[i]
-        ));
-    }
-    let free_se: Vec<f64> = (0..k)
-        .map(|i| {
-            if held_x.contains(&i) {
-                f64::NAN
-            } else {
-                cov[(i, i)].sqrt()
-            }
-        })
-        .collect();
+    let (held_x, free_se) = free_standard_errors(space, k, &held, &cov, &mut warnings);
     let termination = outcome_of(
         &names,
         space,
@@ -138,6 +117,42 @@ pub(super) fn finish(
         seconds: t0.elapsed().as_secs_f64(),
         mc_standard_errors: None,
     }
+}
+
+/// The standard errors of the `k` free parameters from `cov`: `NaN` for a
+/// parameter held at a bound outside a Cholesky block (returned with them);
+/// a held entry of a Cholesky block keeps its error, with a warning that
+/// it is conditional on the singular matrix.
+fn free_standard_errors(
+    space: &Space,
+    k: usize,
+    held: &[usize],
+    cov: &DMatrix<f64>,
+    warnings: &mut Vec<String>,
+) -> (Vec<usize>, Vec<f64>) {
+    // Parameters held outside a Cholesky block have no standard error.
+    let held_x: Vec<usize> = held
+        .iter()
+        .copied()
+        .filter(|&i| !space.plan.in_block(i))
+        .collect();
+    for &i in held.iter().filter(|&&i| space.plan.in_block(i)) {
+        warnings.push(format!(
+            "{} is held at 0: the unstructured matrix is singular (a variance 0 or a \
+             correlation ±1); the standard errors of its entries are conditional on that",
+            space.params.names[i]
+        ));
+    }
+    let free_se: Vec<f64> = (0..k)
+        .map(|i| {
+            if held_x.contains(&i) {
+                f64::NAN
+            } else {
+                cov[(i, i)].sqrt()
+            }
+        })
+        .collect();
+    (held_x, free_se)
 }
 
 /// The termination of a fit (parameters `names`) that ended as `end`: for a converged one,

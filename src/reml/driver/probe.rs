@@ -43,7 +43,7 @@ pub(super) fn probe_ranges(
     cur: &Point,
     held: &[usize],
     params: &ParamInfo,
-    fx: &Fixed,
+    fx: &FixedPart,
     opts: &RemlOptions,
 ) -> Option<Probed> {
     let tr = &space.params.transforms;
@@ -110,7 +110,7 @@ fn profile_range(
     cur: &Point,
     i: usize,
     params: &ParamInfo,
-    fx: &Fixed,
+    fx: &FixedPart,
     quiet: &RemlOptions,
     bar: f64,
 ) -> (Vec<(f64, f64)>, Option<Point>) {
@@ -187,7 +187,7 @@ pub(super) fn on_ridge(
     space: &Space,
     run: &mut Run,
     params: &ParamInfo,
-    fx: &Fixed,
+    fx: &FixedPart,
     opts: &RemlOptions,
     observer: &mut dyn FnMut(&Iteration),
     param: usize,

@@ -10,7 +10,7 @@ use super::*;
 /// its bounds.
 pub(super) fn setup(
     params: &ParamInfo,
-    fx: &Fixed,
+    fx: &FixedPart,
     opts: &RemlOptions,
 ) -> Result<Setup, RemlError> {
     let tr = &params.transforms;

@@ -12,7 +12,7 @@
 //! levels is a block of the mixed-model equations like a random term's,
 //! without a penalty.
 
-use super::super::fixed::Fixed;
+use super::super::fixed::FixedPart;
 use super::super::memory::check_memory;
 use super::super::terms::{RandomDesign, Term};
 use super::super::RemlError;
@@ -36,7 +36,7 @@ pub(crate) struct RowDesign {
 }
 
 /// Nonzeros of each column of `X`.
-fn column_counts(fx: &Fixed) -> Vec<usize> {
+fn column_counts(fx: &FixedPart) -> Vec<usize> {
     (0..fx.p())
         .map(|j| fx.x.col_as_slice(j).iter().filter(|v| **v != 0.0).count())
         .collect()
@@ -54,7 +54,7 @@ fn term_entries(z: &RandomDesign) -> usize {
 impl RowDesign {
     /// Builds `W` from the fixed part and the terms; the memory it needs is
     /// checked first.
-    pub fn new(fx: &Fixed, terms: &[Term]) -> Result<Self, RemlError> {
+    pub fn new(fx: &FixedPart, terms: &[Term]) -> Result<Self, RemlError> {
         let (n, p) = (fx.n(), fx.p());
         let mut offsets = vec![p];
         for t in terms {

@@ -25,7 +25,7 @@ use super::relationship::Relationship;
 use super::residual::{Residual, SpatialKernel};
 use super::rows;
 use super::spatial_field::{Field, SpatialField};
-use super::terms::{terms, Coef, Terms};
+use super::terms::{terms, Coef, ExpandedFormula};
 use super::transform::Recipes;
 use super::weighted::{InverseWeights, Weighted};
 use crate::data::{NaAction, Table};
@@ -511,7 +511,7 @@ fn weight_column(
 
 /// Errors unless every relationship matrix of `inputs` is used by a random
 /// term grouped by its column alone.
-fn check_relationships(ts: &Terms, inputs: &ModelInputs) -> Result<(), FormulaError> {
+fn check_relationships(ts: &ExpandedFormula, inputs: &ModelInputs) -> Result<(), FormulaError> {
     for (column, _) in &inputs.relationships {
         let used = ts
             .random
@@ -563,7 +563,7 @@ fn fixed_effects(fixed: &[(FixedColumn, Vec<f64>)], n: usize) -> FixedEffects {
 /// keeps of each.
 fn random_terms(
     mut model: MixedModel,
-    ts: &Terms,
+    ts: &ExpandedFormula,
     table: &Table,
     text: &str,
     recipes: &mut Recipes,
@@ -587,53 +587,34 @@ type ResidualPart = (Box<dyn CovarianceModel>, Option<Vec<String>>);
 fn residual_structure(residual: &Residual, table: &Table) -> Result<ResidualPart, FormulaError> {
     let n = table.n_rows();
     Ok(match residual {
-        Residual::Iid => (
-            Box::new(cov(Covariance::<Scalar>::new(n), "residual")?) as Box<dyn CovarianceModel>,
-            None,
-        ),
+        Residual::Iid => (residual_cov(Covariance::<Scalar>::new(n))?, None),
         Residual::Diag(v) => {
             let shape = Levels::new(columns::text(table, v, "")?)?;
             let levels = shape.names().to_vec();
             (
-                Box::new(cov(Covariance::<VarIdent>::new(shape), "residual")?)
-                    as Box<dyn CovarianceModel>,
+                residual_cov(Covariance::<VarIdent>::new(shape))?,
                 Some(levels),
             )
         }
         Residual::Ar1 { time, group } => {
             let shape = GroupedTimes::from_columns(table, &group.name, &time.name)?;
-            (
-                Box::new(cov(Covariance::<RepeatedAR1>::new(shape), "residual")?)
-                    as Box<dyn CovarianceModel>,
-                None,
-            )
+            (residual_cov(Covariance::<RepeatedAR1>::new(shape))?, None)
         }
         Residual::Car1 { time, group } => {
             let shape = GroupedTimes::from_columns(table, &group.name, &time.name)?;
-            (
-                Box::new(cov(Covariance::<CAR1>::new(shape), "residual")?)
-                    as Box<dyn CovarianceModel>,
-                None,
-            )
+            (residual_cov(Covariance::<CAR1>::new(shape))?, None)
         }
         Residual::Us { time, group } => {
             let shape = GroupedTimes::from_columns(table, &group.name, &time.name)?;
             let times = shape.level_labels();
             (
-                Box::new(cov(
-                    Covariance::<RepeatedUnstructured>::new(shape),
-                    "residual",
-                )?) as Box<dyn CovarianceModel>,
+                residual_cov(Covariance::<RepeatedUnstructured>::new(shape))?,
                 Some(times),
             )
         }
         Residual::Ar1Ar1 { row, col } => {
             let grid = Grid::new(&table.numeric(&row.name)?, &table.numeric(&col.name)?)?;
-            (
-                Box::new(cov(Covariance::<AR1xAR1>::new(grid), "residual")?)
-                    as Box<dyn CovarianceModel>,
-                None,
-            )
+            (residual_cov(Covariance::<AR1xAR1>::new(grid))?, None)
         }
         Residual::Spatial {
             kernel,
@@ -657,13 +638,20 @@ fn residual_structure(residual: &Residual, table: &Table) -> Result<ResidualPart
             let groups = table.column(&group.name)?;
             let shape =
                 GroupedTimes::new(groups, &vec![0.0; groups.len()])?.with_lines(table.lines());
-            (
-                Box::new(cov(Covariance::<RepeatedCS>::new(shape), "residual")?)
-                    as Box<dyn CovarianceModel>,
-                None,
-            )
+            (residual_cov(Covariance::<RepeatedCS>::new(shape))?, None)
         }
     })
+}
+
+/// A residual covariance, boxed, its failure named `residual`.
+fn residual_cov<S>(
+    c: Result<Covariance<S>, crate::CovError>,
+) -> Result<Box<dyn CovarianceModel>, FormulaError>
+where
+    S: crate::Structure + 'static,
+    Covariance<S>: CovarianceModel,
+{
+    Ok(Box::new(cov(c, "residual")?))
 }
 
 /// A residual with a variance per time level (`arh`, `csh`): the structure
@@ -820,7 +808,10 @@ fn weighted_residual(
 }
 
 /// The error for a response that is also a predictor (`y ~ y`).
-fn refuse_response_as_predictor(formula: &Formula, ts: &Terms) -> Result<(), FormulaError> {
+fn refuse_response_as_predictor(
+    formula: &Formula,
+    ts: &ExpandedFormula,
+) -> Result<(), FormulaError> {
     let slopes = ts.random.iter().flat_map(|r| {
         r.coefs.iter().flat_map(|c| match c {
             Coef::Slope(t) => t.vars.as_slice(),

@@ -7,13 +7,16 @@
 use super::{DataError, Dummy};
 use nalgebra::DMatrix;
 
-/// Levels of one factor: their order, the reference level, the name prefix.
+/// How the levels of one factor are coded as one-hot columns: their order,
+/// the reference level, the name prefix. (Named apart from
+/// [`structures::grouped::Levels`](crate::structures::grouped::Levels), the
+/// level of every row, the shape of `VarIdent`.)
 ///
 /// ```
-/// use covreml::data::Levels;
+/// use covreml::data::LevelCoding;
 /// let trt: Vec<String> = ["B", "A", "B", "C"].iter().map(|s| s.to_string()).collect();
 /// // R: model.matrix(~ relevel(factor(trt, levels = c("C","B","A","D")), "B"))
-/// let d = Levels::new(&["C", "B", "A", "D"])
+/// let d = LevelCoding::new(&["C", "B", "A", "D"])
 ///     .reference("B")
 ///     .prefix("trt")
 ///     .dummy(&trt)
@@ -22,30 +25,39 @@ use nalgebra::DMatrix;
 /// assert_eq!(d.matrix.row(3).iter().copied().collect::<Vec<_>>(), [1.0, 0.0, 0.0]);
 /// assert!(d.matrix.column(2).iter().all(|&x| x == 0.0)); // D does not occur
 /// // A value outside the given levels is an error that names it.
-/// assert!(Levels::new(&["A", "B"]).dummy(&trt).is_err());
+/// assert!(LevelCoding::new(&["A", "B"]).dummy(&trt).is_err());
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Levels {
+pub struct LevelCoding {
     order: Vec<String>,
     reference: Option<String>,
     prefix: String,
 }
 
-impl Levels {
+impl LevelCoding {
     /// The levels in this order (each column of the design is one level).
     pub fn new(order: &[&str]) -> Self {
-        Levels {
+        LevelCoding {
             order: order.iter().map(|s| s.to_string()).collect(),
             reference: None,
             prefix: String::new(),
         }
     }
 
-    /// The levels that occur in `column`, in lexicographic order (the
-    /// default order of [`dummy`](super::dummy)).
+    /// The levels that occur in `column`, in the crate's one level order
+    /// ([`sorted_levels`](super::sorted_levels): numerically when every
+    /// level is a number, by their text otherwise), the default order of
+    /// [`dummy`](super::dummy).
+    ///
+    /// ```
+    /// use covreml::data::LevelCoding;
+    /// let dose: Vec<String> = ["10", "9", "10"].iter().map(|s| s.to_string()).collect();
+    /// let d = LevelCoding::sorted(&dose).dummy(&dose).unwrap();
+    /// assert_eq!(d.names, ["9", "10"]);
+    /// ```
     pub fn sorted(column: &[String]) -> Self {
-        let set: std::collections::BTreeSet<&str> = column.iter().map(|s| s.as_str()).collect();
-        Levels::new(&set.into_iter().collect::<Vec<_>>())
+        let order = super::sorted_levels(column);
+        LevelCoding::new(&order.iter().map(String::as_str).collect::<Vec<_>>())
     }
 
     /// Drops the column of `level`: treatment contrasts against it.
