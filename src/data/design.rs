@@ -207,6 +207,30 @@ impl Incidence {
         })
     }
 
+    /// One factor from the label of every row: the levels in the crate's
+    /// one level order ([`sorted_levels`](super::sorted_levels)), each
+    /// row's code an index into them ([`level_codes`](super::level_codes)).
+    /// The same design as [`from_columns`](Self::from_columns) with one
+    /// column; [`structures::grouped::Levels`](crate::structures::grouped::Levels)
+    /// (the shape of `VarIdent`) holds one.
+    ///
+    /// ```
+    /// use covreml::data::Incidence;
+    /// let z = Incidence::from_labels(&["10", "8", "10"]);
+    /// assert_eq!(z.level_names(), ["8", "10"]);
+    /// assert_eq!(z.levels(), [1, 0, 1]);
+    /// let g: Vec<String> = ["10", "8", "10"].iter().map(|s| s.to_string()).collect();
+    /// assert_eq!(Incidence::from_columns(&[&g]).unwrap(), z);
+    /// ```
+    pub fn from_labels<S: AsRef<str>>(labels: &[S]) -> Self {
+        let (levels, names) = level_codes(labels);
+        Incidence {
+            levels,
+            n_levels: names.len(),
+            names,
+        }
+    }
+
     /// From one categorical column or the interaction of several: the
     /// observed level combinations in level order ([`sorted_levels`](super::sorted_levels)
     /// of each column, first column outermost), named with `⋈`. The same columns as

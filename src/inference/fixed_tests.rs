@@ -113,30 +113,6 @@ pub fn fixed_effect_tests(
     terms: &[(String, DMatrix<f64>)],
     ddf: Ddf,
 ) -> Result<FixedTests, InferenceError> {
-    let p = fit.beta.len();
-    let unit = |j: usize| {
-        let mut v = DVector::zeros(p);
-        v[j] = 1.0;
-        v
-    };
-    let coef = |j: usize, se: f64, df: f64| {
-        let t = fit.beta[j] / se;
-        CoefficientTest {
-            name: fit.beta_names[j].clone(),
-            estimate: fit.beta[j],
-            standard_error: se,
-            df,
-            t,
-            p_value: t_two_sided(t, df),
-        }
-    };
-    let term = |name: &str, num_df: usize, den_df: f64, f: f64| TermTest {
-        term: name.to_string(),
-        num_df,
-        den_df,
-        f,
-        p_value: f_sf(f, num_df as f64, den_df),
-    };
     let mut out = FixedTests {
         ddf,
         terms: Vec::new(),
@@ -144,61 +120,129 @@ pub fn fixed_effect_tests(
         adjusted_beta_cov: None,
     };
     match ddf {
-        Ddf::Satterthwaite => {
-            let s = Satterthwaite::new(model, fit)?;
-            for (name, cols) in terms {
-                let t = s.test(cols)?;
-                out.terms.push(term(name, t.num_df, t.den_df, t.f));
-            }
-            for j in 0..p {
-                out.coefficients
-                    .push(coef(j, fit.beta_se[j], s.df_1d(&unit(j))));
-            }
-        }
-        Ddf::KenwardRoger => {
-            let kr = KenwardRoger::new(model, fit)?;
-            for (name, cols) in terms {
-                let t = kr.test(cols)?;
-                out.terms.push(term(name, t.num_df, t.den_df, t.f));
-            }
-            for j in 0..p {
-                let (se, df) = kr.t_1d(&unit(j))?;
-                out.coefficients.push(coef(j, se, df));
-            }
-            out.adjusted_beta_cov = Some(kr.phi_adjusted);
-        }
-        Ddf::Residual => {
-            let df = (fit.n - p) as f64;
-            let cov = model
-                .evaluate(
-                    &fit.free,
-                    &crate::reml::RemlOptions::default().method(fit.method),
-                )
-                .map_err(|e| InferenceError::Invalid {
-                    reason: e.to_string(),
-                })?
-                .beta_cov;
-            let b = DVector::from_column_slice(&fit.beta);
-            for (name, cols) in terms {
-                let l = cols;
-                let m = (l * &cov * l.transpose())
-                    .cholesky()
-                    .ok_or_else(|| InferenceError::Invalid {
-                        reason: format!(
-                            "the covariance of the coefficients of `{name}` is singular"
-                        ),
-                    })?
-                    .inverse();
-                let lb = l * &b;
-                let f = (lb.transpose() * m * &lb)[(0, 0)] / l.nrows() as f64;
-                out.terms.push(term(name, l.nrows(), df, f));
-            }
-            for j in 0..p {
-                out.coefficients.push(coef(j, fit.beta_se[j], df));
-            }
-        }
+        Ddf::Satterthwaite => satterthwaite_tests(model, fit, terms, &mut out)?,
+        Ddf::KenwardRoger => kenward_roger_tests(model, fit, terms, &mut out)?,
+        Ddf::Residual => residual_tests(model, fit, terms, &mut out)?,
     }
     Ok(out)
+}
+
+/// The `j`-th unit vector of length `p`: the hypothesis "coefficient `j`
+/// is 0".
+fn unit(p: usize, j: usize) -> DVector<f64> {
+    let mut v = DVector::zeros(p);
+    v[j] = 1.0;
+    v
+}
+
+/// The t test of coefficient `j` of `fit` with standard error `se` and
+/// `df` degrees of freedom.
+fn coefficient_test(fit: &RemlFit, j: usize, se: f64, df: f64) -> CoefficientTest {
+    let t = fit.beta[j] / se;
+    CoefficientTest {
+        name: fit.beta_names[j].clone(),
+        estimate: fit.beta[j],
+        standard_error: se,
+        df,
+        t,
+        p_value: t_two_sided(t, df),
+    }
+}
+
+/// The F test of term `name` from its statistic `f` and its df.
+fn term_test(name: &str, num_df: usize, den_df: f64, f: f64) -> TermTest {
+    TermTest {
+        term: name.to_string(),
+        num_df,
+        den_df,
+        f,
+        p_value: f_sf(f, num_df as f64, den_df),
+    }
+}
+
+/// The tests with Satterthwaite's df, written into `out`.
+fn satterthwaite_tests(
+    model: &MixedModel,
+    fit: &RemlFit,
+    terms: &[(String, DMatrix<f64>)],
+    out: &mut FixedTests,
+) -> Result<(), InferenceError> {
+    let p = fit.beta.len();
+    let s = Satterthwaite::new(model, fit)?;
+    for (name, cols) in terms {
+        let t = s.test(cols)?;
+        out.terms.push(term_test(name, t.num_df, t.den_df, t.f));
+    }
+    for j in 0..p {
+        out.coefficients.push(coefficient_test(
+            fit,
+            j,
+            fit.beta_se[j],
+            s.df_1d(&unit(p, j)),
+        ));
+    }
+    Ok(())
+}
+
+/// The tests with Kenward–Roger's df, scaled F and adjusted covariance,
+/// written into `out`.
+fn kenward_roger_tests(
+    model: &MixedModel,
+    fit: &RemlFit,
+    terms: &[(String, DMatrix<f64>)],
+    out: &mut FixedTests,
+) -> Result<(), InferenceError> {
+    let p = fit.beta.len();
+    let kr = KenwardRoger::new(model, fit)?;
+    for (name, cols) in terms {
+        let t = kr.test(cols)?;
+        out.terms.push(term_test(name, t.num_df, t.den_df, t.f));
+    }
+    for j in 0..p {
+        let (se, df) = kr.t_1d(&unit(p, j))?;
+        out.coefficients.push(coefficient_test(fit, j, se, df));
+    }
+    out.adjusted_beta_cov = Some(kr.phi_adjusted);
+    Ok(())
+}
+
+/// The tests with the residual df `n − p` (Wald F from the covariance of
+/// β̂ at the estimate), written into `out`.
+fn residual_tests(
+    model: &MixedModel,
+    fit: &RemlFit,
+    terms: &[(String, DMatrix<f64>)],
+    out: &mut FixedTests,
+) -> Result<(), InferenceError> {
+    let p = fit.beta.len();
+    let df = (fit.n - p) as f64;
+    let cov = model
+        .evaluate(
+            &fit.free,
+            &crate::reml::RemlOptions::default().method(fit.method),
+        )
+        .map_err(|e| InferenceError::Invalid {
+            reason: e.to_string(),
+        })?
+        .beta_cov;
+    let b = DVector::from_column_slice(&fit.beta);
+    for (name, cols) in terms {
+        let l = cols;
+        let m = (l * &cov * l.transpose())
+            .cholesky()
+            .ok_or_else(|| InferenceError::Invalid {
+                reason: format!("the covariance of the coefficients of `{name}` is singular"),
+            })?
+            .inverse();
+        let lb = l * &b;
+        let f = (lb.transpose() * m * &lb)[(0, 0)] / l.nrows() as f64;
+        out.terms.push(term_test(name, l.nrows(), df, f));
+    }
+    for j in 0..p {
+        out.coefficients
+            .push(coefficient_test(fit, j, fit.beta_se[j], df));
+    }
+    Ok(())
 }
 
 /// The rows of the identity of size `p` at `cols`: the hypothesis "these

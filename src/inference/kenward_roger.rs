@@ -24,8 +24,8 @@
 
 use super::lrt::InferenceError;
 use crate::reml::{MixedModel, RemlFit};
-use crate::JacobianMethod;
-use nalgebra::{DMatrix, DVector};
+use crate::{JacobianMethod, Transform};
+use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
 
 /// The largest number of observations of the dense computation (which
 /// holds several `n × n` matrices per variance parameter).
@@ -63,65 +63,114 @@ fn not_linear() -> InferenceError {
     fail("Kenward–Roger needs a covariance linear in its parameters (variances and covariances, as lme4's models); this model's is not: use --ddf satterthwaite")
 }
 
-/// The pieces through the mixed-model equations: `None` when the residual
-/// is not diagonal, a `G` is singular or `n·q` is too large.
-fn pieces_mme(model: &MixedModel, free: &[f64]) -> Result<Option<Pieces>, InferenceError> {
-    let n = model.n();
-    let q_total: usize = model.terms.iter().map(|t| t.z.dims().1).sum();
-    if n.saturating_mul(q_total.max(1)) > MAX_NQ {
-        return Ok(None);
-    }
-    let info = model.params();
+/// `∂Σ/∂γ_k` of every variance parameter, with what the mixed-model
+/// equations are built from: each term's dense `Z_t` and `G_t⁻¹`, the
+/// first column of each term in `Z` (the total `q` last) and the
+/// residual's diagonal `r`.
+struct Linearized {
+    derivs: Vec<Deriv>,
+    zs: Vec<DMatrix<f64>>,
+    offs: Vec<usize>,
+    ginv_blocks: Vec<DMatrix<f64>>,
+    r: DVector<f64>,
+}
+
+/// The slope of parameter `k`'s transform at `free[k]` (natural per free
+/// unit); `None` when it is zero or not finite.
+fn slope_at(transforms: &[Transform], free: &[f64], k: usize) -> Option<f64> {
+    let s = transforms[k].derivative(free[k]);
+    (s.is_finite() && s != 0.0).then_some(s)
+}
+
+/// The derivatives of `Σ` at `free` when the residual is diagonal and every
+/// `G` invertible (`None` otherwise, or when a transform's slope
+/// vanishes); an error when a covariance is not linear in its parameters.
+fn linearize(model: &MixedModel, free: &[f64]) -> Result<Option<Linearized>, InferenceError> {
+    let transforms = model.params().transforms;
     let parts = model.random_part().split(free);
     let res_x = parts[parts.len() - 1];
     let Some(diag) = model.residual.diagonal_f64(res_x) else {
         return Ok(None);
     };
     let (r, dr) = diag.map_err(|e| fail(format!("the residual: {e}")))?;
-    let slope_of = |k: usize| {
-        let s = info.transforms[k].derivative(free[k]);
-        (s.is_finite() && s != 0.0).then_some(s)
-    };
-    let jac = JacobianMethod::ClosedForm;
     let mut derivs = Vec::with_capacity(free.len());
     let mut zs = Vec::new();
     let mut offs = vec![0];
     let mut ginv_blocks = Vec::new();
-    let mut k = 0;
     for (ti, (t, x)) in model.terms.iter().zip(&parts).enumerate() {
-        let (g, dg) =
-            t.g.value_and_jacobian_f64(x, jac)
-                .map_err(|e| fail(format!("G of `{}`: {e}", t.name)))?;
-        let Some(ch) = g.clone().cholesky() else {
+        let Some(ginv) = term_derivs(model, ti, x, free, &transforms, &mut derivs)? else {
             return Ok(None);
         };
-        let mut lin = DMatrix::zeros(g.nrows(), g.ncols());
-        for d in dg {
-            let Some(slope) = slope_of(k) else {
-                return Ok(None);
-            };
-            let d = d / slope;
-            lin += &d * info.transforms[k].forward(free[k]);
-            derivs.push(Deriv::Term(ti, d));
-            k += 1;
-        }
-        if (&lin - &g).amax() > 1e-8 * g.amax().max(f64::MIN_POSITIVE) {
-            return Err(not_linear());
-        }
-        ginv_blocks.push(ch.inverse());
+        ginv_blocks.push(ginv);
         let z = t.z.to_dense();
         offs.push(offs[offs.len() - 1] + z.ncols());
         zs.push(z);
     }
-    let mut lin = DVector::zeros(n);
+    let Some(r) = residual_derivs(r, dr, free, &transforms, &mut derivs)? else {
+        return Ok(None);
+    };
+    Ok(Some(Linearized {
+        derivs,
+        zs,
+        offs,
+        ginv_blocks,
+        r,
+    }))
+}
+
+/// Term `ti`'s `∂G/∂γ_k` at its parameters `x` (appended to `derivs`, the
+/// parameter index `k` being `derivs.len()`) and its `G⁻¹`; `None` when `G`
+/// is singular or a slope vanishes, an error when `G` is not linear.
+fn term_derivs(
+    model: &MixedModel,
+    ti: usize,
+    x: &[f64],
+    free: &[f64],
+    transforms: &[Transform],
+    derivs: &mut Vec<Deriv>,
+) -> Result<Option<DMatrix<f64>>, InferenceError> {
+    let t = &model.terms[ti];
+    let (g, dg) =
+        t.g.value_and_jacobian_f64(x, JacobianMethod::ClosedForm)
+            .map_err(|e| fail(format!("G of `{}`: {e}", t.name)))?;
+    let Some(ch) = g.clone().cholesky() else {
+        return Ok(None);
+    };
+    let mut lin = DMatrix::zeros(g.nrows(), g.ncols());
+    for d in dg {
+        let k = derivs.len();
+        let Some(slope) = slope_at(transforms, free, k) else {
+            return Ok(None);
+        };
+        let d = d / slope;
+        lin += &d * transforms[k].forward(free[k]);
+        derivs.push(Deriv::Term(ti, d));
+    }
+    if (&lin - &g).amax() > 1e-8 * g.amax().max(f64::MIN_POSITIVE) {
+        return Err(not_linear());
+    }
+    Ok(Some(ch.inverse()))
+}
+
+/// The residual's diagonal `r` from its value and Jacobian `dr` (each
+/// `∂r/∂γ_k` appended to `derivs`); `None` when a slope vanishes or a
+/// variance is not positive, an error when `R` is not linear.
+fn residual_derivs(
+    r: Vec<f64>,
+    dr: Vec<Vec<f64>>,
+    free: &[f64],
+    transforms: &[Transform],
+    derivs: &mut Vec<Deriv>,
+) -> Result<Option<DVector<f64>>, InferenceError> {
+    let mut lin = DVector::zeros(r.len());
     for d in dr {
-        let Some(slope) = slope_of(k) else {
+        let k = derivs.len();
+        let Some(slope) = slope_at(transforms, free, k) else {
             return Ok(None);
         };
         let e = DVector::from_vec(d) / slope;
-        lin += &e * info.transforms[k].forward(free[k]);
+        lin += &e * transforms[k].forward(free[k]);
         derivs.push(Deriv::Residual(e));
-        k += 1;
     }
     let r = DVector::from_vec(r);
     if (&lin - &r).amax() > 1e-8 * r.amax().max(f64::MIN_POSITIVE) {
@@ -130,44 +179,176 @@ fn pieces_mme(model: &MixedModel, free: &[f64]) -> Result<Option<Pieces>, Infere
     if r.iter().any(|v| v.is_nan() || *v <= 0.0) {
         return Ok(None);
     }
-    let rinv = r.map(|v| 1.0 / v);
-    let q = offs[offs.len() - 1];
-    let mut z = DMatrix::zeros(n, q);
-    for (t, zt) in zs.iter().enumerate() {
-        z.view_mut((0, offs[t]), (n, zt.ncols())).copy_from(zt);
+    Ok(Some(r))
+}
+
+/// The mixed-model equations at the estimate: `Z = [Z_1 … Z_T]` dense,
+/// `R⁻¹` (a diagonal), `B = R⁻¹Z` and the Cholesky factor of
+/// `C = ZᵀR⁻¹Z + G⁻¹`.
+struct MmeSystem {
+    z: DMatrix<f64>,
+    rinv: DVector<f64>,
+    b: DMatrix<f64>,
+    c_ch: Cholesky<f64, Dyn>,
+    offs: Vec<usize>,
+}
+
+/// What the traces of [`MmeSystem::pair_trace`] share: `Σ⁻¹Z`, the blocks
+/// `ZᵀΣ⁻¹Z` and the diagonal `U_ii = b_iᵀC⁻¹b_i`.
+struct TraceParts {
+    sz: DMatrix<f64>,
+    a: DMatrix<f64>,
+    u_diag: Vec<f64>,
+}
+
+impl MmeSystem {
+    /// The system of `lin` over `n` observations; `None` when `C` is not
+    /// positive definite.
+    fn new(lin: &Linearized, n: usize) -> Option<Self> {
+        let rinv = lin.r.map(|v| 1.0 / v);
+        let offs = lin.offs.clone();
+        let q = offs[offs.len() - 1];
+        let mut z = DMatrix::zeros(n, q);
+        for (t, zt) in lin.zs.iter().enumerate() {
+            z.view_mut((0, offs[t]), (n, zt.ncols())).copy_from(zt);
+        }
+        // B = R⁻¹Z, C = ZᵀR⁻¹Z + G⁻¹.
+        let b = scale_rows(&z, &rinv);
+        let mut c = z.transpose() * &b;
+        for (t, gi) in lin.ginv_blocks.iter().enumerate() {
+            let mut v = c.view_mut((offs[t], offs[t]), (gi.nrows(), gi.ncols()));
+            v += gi;
+        }
+        let c_ch = c.cholesky()?;
+        Some(MmeSystem {
+            z,
+            rinv,
+            b,
+            c_ch,
+            offs,
+        })
     }
-    // B = R⁻¹Z, C = ZᵀR⁻¹Z + G⁻¹.
-    let b = scale_rows(&z, &rinv);
-    let mut c = z.transpose() * &b;
-    for (t, gi) in ginv_blocks.iter().enumerate() {
-        let mut v = c.view_mut((offs[t], offs[t]), (gi.nrows(), gi.ncols()));
-        v += gi;
+
+    /// `Σ⁻¹M = R⁻¹M − B C⁻¹ Zᵀ R⁻¹ M`.
+    fn sinv_mul(&self, m: &DMatrix<f64>) -> DMatrix<f64> {
+        let rm = scale_rows(m, &self.rinv);
+        let inner = self.c_ch.solve(&(self.z.transpose() * &rm));
+        rm - &self.b * inner
     }
-    let Some(c_ch) = c.cholesky() else {
+
+    /// The number of columns of term `t` in `Z`.
+    fn width(&self, t: usize) -> usize {
+        self.offs[t + 1] - self.offs[t]
+    }
+
+    /// `O_r = G_r Σ⁻¹X` of every parameter, from `sx = Σ⁻¹X`.
+    fn o_mats(&self, lin: &Linearized, sx: &DMatrix<f64>) -> Vec<DMatrix<f64>> {
+        let zsx = self.z.transpose() * sx; // q × p
+        lin.derivs
+            .iter()
+            .map(|d| match d {
+                Deriv::Term(t, dm) => &lin.zs[*t] * (dm * zsx.rows(self.offs[*t], self.width(*t))),
+                Deriv::Residual(e) => scale_rows(sx, e),
+            })
+            .collect()
+    }
+
+    /// The products every trace of a pair of parameters reads.
+    fn trace_parts(&self) -> TraceParts {
+        let n = self.z.nrows();
+        let sz = self.sinv_mul(&self.z);
+        // Z_tᵀ Σ⁻¹ Z_u blocks; for the residual's traces U_ii = b_iᵀC⁻¹b_i.
+        let a = self.z.transpose() * &sz;
+        let cinv_bt = self.c_ch.solve(&self.b.transpose()); // q × n
+        let u_diag = (0..n)
+            .map(|i| self.b.row(i).transpose().dot(&cinv_bt.column(i)))
+            .collect();
+        TraceParts { sz, a, u_diag }
+    }
+
+    /// `Q_rs = O_rᵀΣ⁻¹O_s` (`so[s] = Σ⁻¹O_s`) and `tr(Σ⁻¹G_rΣ⁻¹G_s)` of
+    /// every pair of parameters.
+    fn pair_pieces(
+        &self,
+        derivs: &[Deriv],
+        o: &[DMatrix<f64>],
+        so: &[DMatrix<f64>],
+    ) -> (Vec<Vec<DMatrix<f64>>>, DMatrix<f64>) {
+        let parts = self.trace_parts();
+        let kk = derivs.len();
+        let mut ktrace = DMatrix::zeros(kk, kk);
+        let mut q_all = vec![vec![DMatrix::zeros(0, 0); kk]; kk];
+        for rr in 0..kk {
+            for ss in rr..kk {
+                let qm = o[rr].transpose() * &so[ss];
+                q_all[ss][rr] = qm.transpose();
+                q_all[rr][ss] = qm;
+                let tr = self.pair_trace(&parts, &derivs[rr], &derivs[ss]);
+                ktrace[(rr, ss)] = tr;
+                ktrace[(ss, rr)] = tr;
+            }
+        }
+        (q_all, ktrace)
+    }
+
+    /// `tr(Σ⁻¹G_rΣ⁻¹G_s)` of the derivatives `dr` and `ds`.
+    fn pair_trace(&self, parts: &TraceParts, dr: &Deriv, ds: &Deriv) -> f64 {
+        let a_block = |t: usize, u: usize| {
+            parts
+                .a
+                .view((self.offs[t], self.offs[u]), (self.width(t), self.width(u)))
+        };
+        match (dr, ds) {
+            (Deriv::Term(t, dr), Deriv::Term(u, ds)) => {
+                (dr * a_block(*t, *u) * ds * a_block(*u, *t)).trace()
+            }
+            (Deriv::Term(t, d), Deriv::Residual(e)) | (Deriv::Residual(e), Deriv::Term(t, d)) => {
+                let szt = parts.sz.columns(self.offs[*t], self.width(*t)).into_owned();
+                (d * (szt.transpose() * scale_rows(&szt, e))).trace()
+            }
+            (Deriv::Residual(er), Deriv::Residual(es)) => self.residual_trace(parts, er, es),
+        }
+    }
+
+    /// `tr(Σ⁻¹E_rΣ⁻¹E_s)` of two diagonal residual derivatives `E = diag(e)`:
+    /// `Σ_i e_ri e_si (r_i⁻² − 2 r_i⁻¹ U_ii) + tr(C⁻¹BᵀE_rB C⁻¹BᵀE_sB)`.
+    fn residual_trace(&self, parts: &TraceParts, er: &DVector<f64>, es: &DVector<f64>) -> f64 {
+        let ct_e = |e: &DVector<f64>| {
+            self.c_ch
+                .solve(&(self.b.transpose() * scale_rows(&self.b, e)))
+        };
+        let rinv = &self.rinv;
+        let mut first = 0.0;
+        let mut second = 0.0;
+        for i in 0..rinv.len() {
+            first += rinv[i] * rinv[i] * er[i] * es[i];
+            second += rinv[i] * parts.u_diag[i] * er[i] * es[i];
+        }
+        first - 2.0 * second + (ct_e(er) * ct_e(es)).trace()
+    }
+}
+
+/// The pieces through the mixed-model equations: `None` when the residual
+/// is not diagonal, a `G` is singular or `n·q` is too large.
+fn pieces_mme(model: &MixedModel, free: &[f64]) -> Result<Option<Pieces>, InferenceError> {
+    let n = model.n();
+    let q_total: usize = model.terms.iter().map(|t| t.z.dims().1).sum();
+    if n.saturating_mul(q_total.max(1)) > MAX_NQ {
+        return Ok(None);
+    }
+    let Some(lin) = linearize(model, free)? else {
         return Ok(None);
     };
-    // Σ⁻¹M = R⁻¹M − B C⁻¹ Zᵀ R⁻¹ M.
-    let sinv_mul = |m: &DMatrix<f64>| -> DMatrix<f64> {
-        let rm = scale_rows(m, &rinv);
-        let inner = c_ch.solve(&(z.transpose() * &rm));
-        rm - &b * inner
+    let Some(mme) = MmeSystem::new(&lin, n) else {
+        return Ok(None);
     };
     let x = x_dense(model);
-    let sx = sinv_mul(&x);
+    let sx = mme.sinv_mul(&x);
     let phi = (x.transpose() * &sx)
         .cholesky()
         .ok_or_else(|| fail("XᵀV⁻¹X is singular"))?
         .inverse();
-    let sz = sinv_mul(&z);
-    let width = |t: usize| offs[t + 1] - offs[t];
-    let zsx = z.transpose() * &sx; // q × p
-    let o: Vec<DMatrix<f64>> = derivs
-        .iter()
-        .map(|d| match d {
-            Deriv::Term(t, dm) => &zs[*t] * (dm * zsx.rows(offs[*t], width(*t))),
-            Deriv::Residual(e) => scale_rows(&sx, e),
-        })
-        .collect();
+    let o = mme.o_mats(&lin, &sx);
     let p_mats: Vec<DMatrix<f64>> = o
         .iter()
         .map(|o| {
@@ -175,46 +356,8 @@ fn pieces_mme(model: &MixedModel, free: &[f64]) -> Result<Option<Pieces>, Infere
             (&p + p.transpose()) * 0.5
         })
         .collect();
-    let so: Vec<DMatrix<f64>> = o.iter().map(&sinv_mul).collect();
-    // Z_tᵀ Σ⁻¹ Z_u blocks; for the residual's traces U_ii = b_iᵀC⁻¹b_i.
-    let a = z.transpose() * &sz;
-    let a_block = |t: usize, u: usize| a.view((offs[t], offs[u]), (width(t), width(u)));
-    let cinv_bt = c_ch.solve(&b.transpose()); // q × n
-    let u_diag: Vec<f64> = (0..n)
-        .map(|i| b.row(i).transpose().dot(&cinv_bt.column(i)))
-        .collect();
-    let ct_e = |e: &DVector<f64>| c_ch.solve(&(b.transpose() * scale_rows(&b, e)));
-    let kk = derivs.len();
-    let mut ktrace = DMatrix::zeros(kk, kk);
-    let mut q_all = vec![vec![DMatrix::zeros(0, 0); kk]; kk];
-    for rr in 0..kk {
-        for ss in rr..kk {
-            let qm = o[rr].transpose() * &so[ss];
-            q_all[ss][rr] = qm.transpose();
-            q_all[rr][ss] = qm;
-            let tr = match (&derivs[rr], &derivs[ss]) {
-                (Deriv::Term(t, dr), Deriv::Term(u, ds)) => {
-                    (dr * a_block(*t, *u) * ds * a_block(*u, *t)).trace()
-                }
-                (Deriv::Term(t, d), Deriv::Residual(e))
-                | (Deriv::Residual(e), Deriv::Term(t, d)) => {
-                    let szt = sz.columns(offs[*t], width(*t)).into_owned();
-                    (d * (szt.transpose() * scale_rows(&szt, e))).trace()
-                }
-                (Deriv::Residual(er), Deriv::Residual(es)) => {
-                    let mut first = 0.0;
-                    let mut second = 0.0;
-                    for i in 0..n {
-                        first += rinv[i] * rinv[i] * er[i] * es[i];
-                        second += rinv[i] * u_diag[i] * er[i] * es[i];
-                    }
-                    first - 2.0 * second + (ct_e(er) * ct_e(es)).trace()
-                }
-            };
-            ktrace[(rr, ss)] = tr;
-            ktrace[(ss, rr)] = tr;
-        }
-    }
+    let so: Vec<DMatrix<f64>> = o.iter().map(|m| mme.sinv_mul(m)).collect();
+    let (q_all, ktrace) = mme.pair_pieces(&lin.derivs, &o, &so);
     Ok(Some(Pieces {
         phi,
         p_mats,

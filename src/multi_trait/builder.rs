@@ -249,10 +249,33 @@ impl MultiTrait {
     /// Stacks the data into long format and builds the model.
     pub fn build(self) -> Result<MultiTraitModel, RemlError> {
         let t = self.traits.len();
+        let stacked = self.stack()?;
+        let dropped = self.n_records() - stacked.keep.len();
+        let (names, x) = self.fixed_design(&stacked);
+        let residual = residual_structure(self.residual, &stacked.shape)?;
+        let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let model = MixedModel::new(&stacked.y, x, residual)?.with_fixed_names(&name_refs)?;
+        let (model, terms) = self.add_random_terms(model, &stacked)?;
+        let start = start_values(&stacked.y, &stacked.trait_of, t, &terms, self.residual);
+        Ok(MultiTraitModel {
+            model,
+            traits: self.traits,
+            terms,
+            residual: self.residual,
+            dropped,
+            dropped_missing: 0,
+            records: stacked.keep,
+            trait_of: stacked.trait_of,
+            start,
+        })
+    }
+
+    /// The long format: the records with a trait observed, and the
+    /// observations record by record (observed traits in order).
+    fn stack(&self) -> Result<Stacked, RemlError> {
         let keep: Vec<usize> = (0..self.n_records())
             .filter(|&r| self.y.iter().any(|col| !col[r].is_nan()))
             .collect();
-        let dropped = self.n_records() - keep.len();
         if keep.is_empty() {
             return Err(invalid("no record has any trait observed".into()));
         }
@@ -260,17 +283,32 @@ impl MultiTrait {
             .iter()
             .map(|&r| self.y.iter().map(|col| !col[r].is_nan()).collect())
             .collect();
-        let shape = TraitRecords::new(t, &observed).map_err(|e| invalid(e.to_string()))?;
+        let shape =
+            TraitRecords::new(self.traits.len(), &observed).map_err(|e| invalid(e.to_string()))?;
         let trait_of = shape.traits().to_vec();
         let record = shape.record_of_obs();
-        let n = trait_of.len();
-        let y: Vec<f64> = (0..n)
+        let y: Vec<f64> = (0..trait_of.len())
             .map(|i| self.y[trait_of[i]][keep[record[i]]])
             .collect();
-        // X: an intercept per trait, then the slopes.
+        Ok(Stacked {
+            keep,
+            trait_of,
+            record,
+            y,
+            shape,
+        })
+    }
+
+    /// The fixed-effect names and `X` over the stacked observations: an
+    /// intercept per trait, then the slopes.
+    fn fixed_design(&self, s: &Stacked) -> (Vec<String>, DMatrix<f64>) {
+        let t = self.traits.len();
+        let n = s.trait_of.len();
+        // The original record of observation `i`.
+        let rec = |i: usize| s.keep[s.record[i]];
         let mut names: Vec<String> = self.traits.iter().map(|k| format!("trait{k}")).collect();
         let mut cols: Vec<Vec<f64>> = (0..t)
-            .map(|k| trait_of.iter().map(|&a| f64::from(a == k)).collect())
+            .map(|k| s.trait_of.iter().map(|&a| f64::from(a == k)).collect())
             .collect();
         for f in &self.fixed {
             match f {
@@ -279,41 +317,34 @@ impl MultiTrait {
                         names.push(format!("trait{tn}:{name}"));
                         cols.push(
                             (0..n)
-                                .map(|i| {
-                                    if trait_of[i] == k {
-                                        x[keep[record[i]]]
-                                    } else {
-                                        0.0
-                                    }
-                                })
+                                .map(|i| if s.trait_of[i] == k { x[rec(i)] } else { 0.0 })
                                 .collect(),
                         );
                     }
                 }
                 FixedTerm::Common(name, x) => {
                     names.push(name.clone());
-                    cols.push((0..n).map(|i| x[keep[record[i]]]).collect());
+                    cols.push((0..n).map(|i| x[rec(i)]).collect());
                 }
             }
         }
         let x = DMatrix::from_fn(n, cols.len(), |i, j| cols[j][i]);
-        let residual: Box<dyn CovarianceModel> = match self.residual {
-            TraitResidual::Unstructured => Box::new(
-                Covariance::<TraitUnstructured>::new(shape.clone())
-                    .map_err(|e| invalid(e.to_string()))?,
-            ),
-            TraitResidual::Diagonal => Box::new(
-                Covariance::<TraitDiagonal>::new(shape.clone())
-                    .map_err(|e| invalid(e.to_string()))?,
-            ),
-        };
-        let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let mut model = MixedModel::new(&y, x, residual)?.with_fixed_names(&name_refs)?;
+        (names, x)
+    }
+
+    /// Adds every random term to `model` (levels trait-major: trait `k`,
+    /// level `l` at `k·q + l`) with its description.
+    fn add_random_terms(
+        &self,
+        mut model: MixedModel,
+        s: &Stacked,
+    ) -> Result<(MixedModel, Vec<TermInfo>), RemlError> {
+        let t = self.traits.len();
         let mut terms = Vec::with_capacity(self.random.len());
         for spec in &self.random {
             let q = spec.levels.len();
-            let codes: Vec<usize> = (0..n)
-                .map(|i| trait_of[i] * q + spec.level[keep[record[i]]])
+            let codes: Vec<usize> = (0..s.trait_of.len())
+                .map(|i| s.trait_of[i] * q + spec.level[s.keep[s.record[i]]])
                 .collect();
             let z = Incidence::new(codes, t * q).map_err(|e| invalid(e.to_string()))?;
             let g = trait_structure(t, q, spec.cov, spec.ainv.clone())
@@ -326,19 +357,38 @@ impl MultiTrait {
                 pedigree: spec.ainv.is_some(),
             });
         }
-        let start = start_values(&y, &trait_of, t, &terms, self.residual);
-        Ok(MultiTraitModel {
-            model,
-            traits: self.traits,
-            terms,
-            residual: self.residual,
-            dropped,
-            dropped_missing: 0,
-            records: keep,
-            trait_of,
-            start,
-        })
+        Ok((model, terms))
     }
+}
+
+/// The data of a multi-trait model in long format.
+struct Stacked {
+    /// The records kept (a trait observed), as indices into the input.
+    keep: Vec<usize>,
+    /// The trait of every observation.
+    trait_of: Vec<usize>,
+    /// The record of every observation, as an index into `keep`.
+    record: Vec<usize>,
+    /// The observations.
+    y: Vec<f64>,
+    /// Which traits each kept record has.
+    shape: TraitRecords,
+}
+
+/// The residual `R0` of the kind `kind` over the records of `shape`.
+fn residual_structure(
+    kind: TraitResidual,
+    shape: &TraitRecords,
+) -> Result<Box<dyn CovarianceModel>, RemlError> {
+    Ok(match kind {
+        TraitResidual::Unstructured => Box::new(
+            Covariance::<TraitUnstructured>::new(shape.clone())
+                .map_err(|e| invalid(e.to_string()))?,
+        ),
+        TraitResidual::Diagonal => Box::new(
+            Covariance::<TraitDiagonal>::new(shape.clone()).map_err(|e| invalid(e.to_string()))?,
+        ),
+    })
 }
 
 /// `G0 ⊗ I` or `G0 ⊗ A` with `G0` of the kind `cov`.

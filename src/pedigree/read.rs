@@ -53,6 +53,99 @@ enum Role {
     Dam(usize),
 }
 
+/// The pedigree's records in input order before sorting: the listed
+/// animals (each once), then, once [`Records::link_parents`] has run, the
+/// parents not listed.
+struct Records {
+    ids: Vec<String>,
+    index: HashMap<String, usize>,
+    /// The input row of each listed animal.
+    row_of: Vec<usize>,
+    /// The sire and dam texts of each listed animal (`None`: unknown).
+    parents: Vec<[Option<String>; 2]>,
+}
+
+impl Records {
+    /// The animals of the three columns (of equal length) in input order;
+    /// an unknown animal or an animal listed twice with different parents
+    /// is an error.
+    fn read<S: AsRef<str>>(animal: &[S], sire: &[S], dam: &[S]) -> Result<Self, PedigreeError> {
+        let mut records = Records {
+            ids: Vec::with_capacity(animal.len()),
+            index: HashMap::with_capacity(animal.len()),
+            row_of: Vec::with_capacity(animal.len()),
+            parents: Vec::with_capacity(animal.len()),
+        };
+        let text = |s: &S| {
+            let t = s.as_ref().trim();
+            (!is_unknown(t)).then(|| t.to_string())
+        };
+        for (row, ((a, s), d)) in animal.iter().zip(sire).zip(dam).enumerate() {
+            let a_text = a.as_ref().trim();
+            if is_unknown(a_text) {
+                return Err(PedigreeError::MissingAnimal {
+                    row,
+                    id: a_text.to_string(),
+                });
+            }
+            records.add(row, a_text, [text(s), text(d)])?;
+        }
+        Ok(records)
+    }
+
+    /// Adds animal `a` of input row `row` with parents `pd`, unless it is
+    /// already listed with the same parents (an error if with others).
+    fn add(&mut self, row: usize, a: &str, pd: [Option<String>; 2]) -> Result<(), PedigreeError> {
+        match self.index.get(a) {
+            Some(&k) if self.parents[k] == pd => {}
+            Some(&k) => {
+                let show = |p: &[Option<String>; 2]| {
+                    let t = |x: &Option<String>| x.clone().unwrap_or_else(|| "0".into());
+                    format!("sire `{}`, dam `{}`", t(&p[0]), t(&p[1]))
+                };
+                return Err(PedigreeError::DuplicateAnimal {
+                    animal: a.to_string(),
+                    first_row: self.row_of[k],
+                    first_parents: show(&self.parents[k]),
+                    row,
+                    parents: show(&pd),
+                });
+            }
+            None => {
+                self.index.insert(a.to_string(), self.ids.len());
+                self.ids.push(a.to_string());
+                self.row_of.push(row);
+                self.parents.push(pd);
+            }
+        }
+        Ok(())
+    }
+
+    /// The sire and dam of every animal as indices into `ids`, appending
+    /// the parents not listed as animals (founders, in order of first
+    /// mention) to `ids`.
+    fn link_parents(&mut self) -> Vec<[Option<usize>; 2]> {
+        let listed = self.ids.len();
+        let mut links: Vec<[Option<usize>; 2]> = Vec::with_capacity(listed);
+        for pd in &self.parents {
+            let mut l = [None, None];
+            for (slot, p) in l.iter_mut().zip(pd) {
+                if let Some(p) = p {
+                    let ids = &mut self.ids;
+                    let j = *self.index.entry(p.clone()).or_insert_with(|| {
+                        ids.push(p.clone());
+                        ids.len() - 1
+                    });
+                    *slot = Some(j);
+                }
+            }
+            links.push(l);
+        }
+        links.resize(self.ids.len(), [None, None]);
+        links
+    }
+}
+
 impl Pedigree {
     /// Reads a pedigree from its animal, sire and dam columns (texts are
     /// trimmed; unknown parents are `0`, `NA`, `.` or empty, see
@@ -69,66 +162,16 @@ impl Pedigree {
                 dams: dam.len(),
             });
         }
-        // Records in input order: listed animals, then parents not listed.
-        let mut ids: Vec<String> = Vec::with_capacity(animal.len());
-        let mut index: HashMap<String, usize> = HashMap::with_capacity(animal.len());
-        let mut row_of: Vec<usize> = Vec::with_capacity(animal.len());
-        let mut parents: Vec<[Option<String>; 2]> = Vec::with_capacity(animal.len());
-        let text = |s: &S| {
-            let t = s.as_ref().trim();
-            (!is_unknown(t)).then(|| t.to_string())
-        };
-        for (row, ((a, s), d)) in animal.iter().zip(sire).zip(dam).enumerate() {
-            let a_text = a.as_ref().trim();
-            if is_unknown(a_text) {
-                return Err(PedigreeError::MissingAnimal {
-                    row,
-                    id: a_text.to_string(),
-                });
-            }
-            let pd = [text(s), text(d)];
-            match index.get(a_text) {
-                Some(&k) if parents[k] == pd => {}
-                Some(&k) => {
-                    let show = |p: &[Option<String>; 2]| {
-                        let t = |x: &Option<String>| x.clone().unwrap_or_else(|| "0".into());
-                        format!("sire `{}`, dam `{}`", t(&p[0]), t(&p[1]))
-                    };
-                    return Err(PedigreeError::DuplicateAnimal {
-                        animal: a_text.to_string(),
-                        first_row: row_of[k],
-                        first_parents: show(&parents[k]),
-                        row,
-                        parents: show(&pd),
-                    });
-                }
-                None => {
-                    index.insert(a_text.to_string(), ids.len());
-                    ids.push(a_text.to_string());
-                    row_of.push(row);
-                    parents.push(pd);
-                }
-            }
-        }
-        let listed = ids.len();
-        let mut links: Vec<[Option<usize>; 2]> = Vec::with_capacity(listed);
-        for pd in &parents {
-            let mut l = [None, None];
-            for (slot, p) in l.iter_mut().zip(pd) {
-                if let Some(p) = p {
-                    let j = *index.entry(p.clone()).or_insert_with(|| {
-                        ids.push(p.clone());
-                        ids.len() - 1
-                    });
-                    *slot = Some(j);
-                }
-            }
-            links.push(l);
-        }
-        links.resize(ids.len(), [None, None]);
-        check_roles(&ids, &links)?;
-        let order = parents_first(&ids, &links)?;
-        // Renumber.
+        let mut records = Records::read(animal, sire, dam)?;
+        let links = records.link_parents();
+        check_roles(&records.ids, &links)?;
+        let order = parents_first(&records.ids, &links)?;
+        Ok(Self::renumbered(&records.ids, &links, &order))
+    }
+
+    /// The pedigree of animals `ids` with parents `links` (indices into
+    /// `ids`), renumbered in the order `order` (old indices, new order).
+    fn renumbered(ids: &[String], links: &[[Option<usize>; 2]], order: &[usize]) -> Self {
         let mut new_of = vec![0usize; ids.len()];
         for (new, &old) in order.iter().enumerate() {
             new_of[old] = new;
@@ -147,12 +190,12 @@ impl Pedigree {
             .enumerate()
             .map(|(i, s)| (s.clone(), i))
             .collect();
-        Ok(Pedigree {
+        Pedigree {
             ids: sorted_ids,
             index,
             sire,
             dam,
-        })
+        }
     }
 
     /// Reads a pedigree from the columns `animal`, `sire` and `dam` of a

@@ -91,6 +91,8 @@ pub(crate) struct Plan {
     /// Whether points outside the safe region of an eligible block in the
     /// user's form fail to evaluate (see [`Plan::user_form`]).
     pub guard: bool,
+    /// The parameters of random terms lead θ (`ParamInfo::random`).
+    pub random: usize,
 }
 
 /// The smallest relative Cholesky pivot an eligible block may have in the
@@ -186,6 +188,7 @@ impl Plan {
             blocks,
             floor: (boundary * scale).sqrt(),
             guard: false,
+            random: params.random,
         }
     }
 
@@ -309,6 +312,20 @@ impl Plan {
         x
     }
 
+    /// The unstructured block of a random term most nearly singular at the
+    /// user's parameters `x`, with its relative pivot, if that is below
+    /// [`IMPRECISE_PIVOT`](super::boundary::IMPRECISE_PIVOT) (an evaluator
+    /// working with `G⁻¹` loses the score's digits there).
+    pub fn ill_conditioned(&self, x: &[f64]) -> Option<(String, f64)> {
+        self.blocks
+            .iter()
+            .filter(|b| b.idx.iter().all(|&i| i < self.random))
+            .map(|b| (b, min_relative_pivot(&b.sigma(x))))
+            .filter(|(_, p)| p.is_nan() || *p < super::boundary::IMPRECISE_PIVOT)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(b, p)| (b.prefix.clone(), p))
+    }
+
     /// `J = ∂x/∂z` at `z` (the identity outside the blocks).
     pub fn jacobian(&self, z: &[f64]) -> DMatrix<f64> {
         let k = z.len();
@@ -428,6 +445,30 @@ impl Evaluator for Constrained<'_> {
     }
 
     fn score_and_ai(&mut self, at: &Point, method: JacobianMethod) -> Result<ScoreAi, RemlError> {
+        if self.inner.inverts_g() {
+            // Henderson's equations lose the digits of the score where a
+            // block of G is nearly singular: the fit is handed over to the
+            // Λ-form completion (see `lambda_polish`) from this point, which
+            // the inner evaluator is made to hold, when that form applies.
+            let x = self.plan.to_x(&at.x);
+            let ill = self.plan.ill_conditioned(&x);
+            if let Some((term, pivot)) = ill.filter(|_| self.inner.lambda_applies(&x)) {
+                self.inner
+                    .evaluate(&x)
+                    .map_err(|_| RemlError::NearlySingularG {
+                        term: term.clone(),
+                        detail: "could not be evaluated".into(),
+                    })?;
+                return Err(RemlError::NearlySingularG {
+                    term,
+                    detail: format!(
+                        "is nearly singular (relative Cholesky pivot {pivot:.1e}: a correlation \
+                         of ±1 or a variance 0), where the sparse mixed-model equations lose \
+                         the digits of the score"
+                    ),
+                });
+            }
+        }
         if !self.plan.active() {
             return self.inner.score_and_ai(at, method);
         }
@@ -459,6 +500,14 @@ impl Evaluator for Constrained<'_> {
 
     fn inverts_g(&self) -> bool {
         self.inner.inverts_g()
+    }
+
+    fn last_x(&self) -> Option<Vec<f64>> {
+        self.inner.last_x()
+    }
+
+    fn lambda_applies(&self, x: &[f64]) -> bool {
+        self.inner.lambda_applies(x)
     }
 }
 

@@ -77,6 +77,18 @@ pub(crate) trait Evaluator {
     fn inverts_g(&self) -> bool {
         false
     }
+    /// The free parameters of the last successful evaluation, if the
+    /// evaluator keeps them (for a fit completed from where another
+    /// stopped).
+    fn last_x(&self) -> Option<Vec<f64>> {
+        None
+    }
+    /// Whether the evaluator can complete a fit at `x` in lme4's `Λ` form
+    /// (see `lambda_polish`): every nearly singular unstructured block of
+    /// `G` there is a term's `Σ ⊗ K` whose `Λ` form lies on the pattern.
+    fn lambda_applies(&self, _x: &[f64]) -> bool {
+        false
+    }
 }
 
 /// `0.5 (A + Aᵀ)` of a `k × k` faer matrix, as nalgebra.

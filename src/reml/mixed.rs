@@ -13,6 +13,7 @@ use super::error::cov_err;
 use super::evaluator::{Evaluator, ParamInfo};
 use super::fixed::FixedPart;
 use super::fixed_effects::FixedEffects;
+use super::lambda_polish;
 use super::mixed_dense;
 use super::mme::{AnalysisCache, Mme};
 use super::options::{self, Backend, Method};
@@ -184,16 +185,21 @@ impl MixedModel {
     /// Fits by AI-REML with the backend chosen in `opts` (see
     /// [`Backend`](crate::reml::Backend)).
     ///
-    /// A fit on the sparse backend that ends where an unstructured block of
-    /// a random term's `G` is nearly singular (a relative Cholesky pivot
-    /// below `1e-6`: a correlation of ±1 or a variance 0) cannot trust its
-    /// log-likelihood and score there (Henderson's equations need `G⁻¹`).
-    /// With `Backend::Auto` and at most [`DENSE_COMPLETION_MAX`] rows it is
-    /// completed on the dense backend from where it ended, said in the
-    /// warnings; otherwise it ends `Termination::Stalled`, naming the block
-    /// and the dense backend.
+    /// A fit on the sparse backend that reaches a point where an
+    /// unstructured block of a random term's `G` is nearly singular (a
+    /// relative Cholesky pivot below `1e-6`: a correlation of ±1 or a
+    /// variance 0) cannot trust its log-likelihood and score there
+    /// (Henderson's equations need `G⁻¹`). It is completed in lme4's `Λ`
+    /// form (`G = ΛΛᵀ`, no inverse; finite-difference Newton steps), said in
+    /// the warnings, when the term's `G` is `Σ ⊗ K` and the data have more
+    /// than [`DENSE_COMPLETION_MAX`] rows or the model at most
+    /// [`LAMBDA_MAX_PARAMS`] parameters; otherwise, with `Backend::Auto` and
+    /// at most [`DENSE_COMPLETION_MAX`] rows, on the dense backend, and
+    /// else it ends `Termination::Stalled`, naming the block and the dense
+    /// backend.
     ///
     /// [`DENSE_COMPLETION_MAX`]: crate::reml::DENSE_COMPLETION_MAX
+    /// [`LAMBDA_MAX_PARAMS`]: crate::reml::LAMBDA_MAX_PARAMS
     pub fn fit(&self, opts: &RemlOptions) -> Result<RemlFit, RemlError> {
         self.fit_with(opts, |_| {})
     }
@@ -213,24 +219,41 @@ impl MixedModel {
             }
             _ => {}
         }
-        let params = self.params();
+        let (params, t0) = (self.params(), std::time::Instant::now());
+        // The accepted points, for a fit completed in Λ form after an error.
+        let history = std::cell::RefCell::new(Vec::new());
+        let mut observer = |it: &Iteration| {
+            history.borrow_mut().push(it.clone());
+            observer(it)
+        };
         let mut ev = self.evaluator(opts.backend, opts.method, opts.jacobian)?;
         let fit = match driver::fit(&params, ev.as_mut(), &self.fixed, opts, &mut observer) {
-            Err(RemlError::NearlySingularG { term, detail })
-                if ev.inverts_g()
-                    && opts.backend == Backend::Auto
-                    && self.n() <= singular_g::DENSE_COMPLETION_MAX =>
-            {
-                // `G` became singular to rounding on the way: the marginal
-                // form does not need its inverse (see `singular_g`).
+            Err(RemlError::NearlySingularG { term, detail }) if ev.inverts_g() => {
+                // `G` became nearly singular on the way: completed in Λ
+                // form from the last point (see `lambda_polish`), else on
+                // the dense backend (the marginal form does not need the
+                // inverse) for small data, else the error.
+                let last = ev.last_x().filter(|x| ev.lambda_applies(x));
                 drop(ev);
+                let word = format!("the covariance matrix of `{term}` {detail}");
+                if let Some(x) = last {
+                    let mut mme = Mme::new(self.parts(), &self.analysis)?.with_method(opts.method);
+                    let (fx, h) = (&self.fixed, history.take());
+                    let mut sk = lambda_polish::skeleton(&params, fx, opts, x, h, mme.describe());
+                    sk.seconds = t0.elapsed().as_secs_f64();
+                    if let Ok(fit) = lambda_polish::polish(sk, &params, &mut mme, fx, opts) {
+                        return Ok(fit);
+                    }
+                }
+                if opts.backend != Backend::Auto || self.n() > singular_g::DENSE_COMPLETION_MAX {
+                    return Err(RemlError::NearlySingularG { term, detail });
+                }
                 let o = opts.clone().backend(Backend::Dense);
                 let mut ev = self.evaluator(Backend::Dense, opts.method, opts.jacobian)?;
                 let mut fit = driver::fit(&params, ev.as_mut(), &self.fixed, &o, &mut observer)?;
                 fit.warnings.push(format!(
-                    "the covariance matrix of `{term}` became numerically singular during the \
-                     sparse fit ({detail}); the model was fitted on the dense backend (n = {}), \
-                     which does not need its inverse",
+                    "{word}; the model was fitted on the dense backend (n = {}), which does not \
+                     need its inverse",
                     self.n()
                 ));
                 return Ok(fit);
@@ -242,8 +265,21 @@ impl MixedModel {
         }
         drop(ev);
         // A nearly singular unstructured G: see `singular_g`.
-        match singular_g::check(fit, &params, self.n(), opts) {
-            singular_g::Completion::Keep(fit) => Ok(fit),
+        let done = match singular_g::check(fit, &params, self.n(), opts, None) {
+            singular_g::Completion::Lambda(sparse) => {
+                let mut mme = Mme::new(self.parts(), &self.analysis)?.with_method(opts.method);
+                match lambda_polish::polish(sparse, &params, &mut mme, &self.fixed, opts) {
+                    Ok(fit) => return Ok(fit),
+                    Err(e) => {
+                        let (sparse, why) = *e;
+                        singular_g::check(sparse, &params, self.n(), opts, Some(why))
+                    }
+                }
+            }
+            c => c,
+        };
+        match done {
+            singular_g::Completion::Keep(fit) | singular_g::Completion::Lambda(fit) => Ok(fit),
             singular_g::Completion::Dense(sparse, word) => {
                 let o = opts
                     .clone()

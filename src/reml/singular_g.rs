@@ -7,10 +7,16 @@
 //! than the others and the equations lose that many digits: the
 //! log-likelihood is off by up to `1e-4` and the score is noise, so the AI
 //! iteration stops short of the optimum (see
-//! [`ill_conditioned_g`](super::boundary::ill_conditioned_g)). The marginal
-//! form `V = Z G Zᵀ + R` does not need `G⁻¹`. Such a fit is therefore
-//! completed on the dense backend from where the sparse one ended when the
-//! backend was chosen automatically and the data have at most
+//! [`ill_conditioned_g`](super::boundary::ill_conditioned_g)).
+//!
+//! Such a fit is completed in lme4's `Λ` form, which needs no inverse
+//! ([`lambda_polish`](super::lambda_polish)), where it applies: a term
+//! with `G = Σ ⊗ K`, and more than [`DENSE_COMPLETION_MAX`] rows or at most
+//! [`LAMBDA_MAX_PARAMS`] parameters (its Newton steps take `2k²`
+//! finite-difference evaluations). Otherwise the marginal form
+//! `V = Z G Zᵀ + R` of the dense backend, which does not need `G⁻¹`
+//! either, completes it from where the sparse fit ended when the backend
+//! was chosen automatically and the data have at most
 //! [`DENSE_COMPLETION_MAX`] rows; otherwise it is not labelled converged.
 
 use super::boundary::ill_conditioned_g;
@@ -23,10 +29,22 @@ use super::{RemlFit, RemlOptions, Termination};
 /// only): the dense evaluation costs `O(n³)` per iteration.
 pub const DENSE_COMPLETION_MAX: usize = 3000;
 
+/// The most parameters for which a fit on at most [`DENSE_COMPLETION_MAX`]
+/// rows is completed in `Λ` form rather than on the dense backend: the
+/// `Λ` form's Newton steps take `2k²` evaluations of `ℓ` for `k`
+/// parameters (its derivatives are finite differences), the dense
+/// backend's iterations `O(n³)`. Larger data are always completed in `Λ`
+/// form.
+pub const LAMBDA_MAX_PARAMS: usize = 8;
+
 /// What to do with a fit of the sparse backend at a nearly singular `G`.
 pub(crate) enum Completion {
     /// Nothing: no block of `G` is nearly singular.
     Keep(RemlFit),
+    /// Complete the fit in lme4's `Λ` form
+    /// ([`lambda_polish`](super::lambda_polish)), then, if that does not
+    /// apply, [`check`] again with its reason.
+    Lambda(RemlFit),
     /// Refit on the dense backend from the fit's estimate (then
     /// [`completed`] with the refit); the word for the warnings.
     Dense(RemlFit, String),
@@ -43,15 +61,29 @@ pub(crate) fn check(
     params: &ParamInfo,
     n: usize,
     opts: &RemlOptions,
+    lambda_failed: Option<String>,
 ) -> Completion {
     let Some((block, pivot)) = ill_conditioned_g(params, &fit.free) else {
         return Completion::Keep(fit);
+    };
+    let small = n <= DENSE_COMPLETION_MAX && params.names.len() > LAMBDA_MAX_PARAMS;
+    let Some(why) = lambda_failed.or_else(|| {
+        small.then(|| {
+            format!(
+                "on at most {DENSE_COMPLETION_MAX} rows, a model with more than \
+                 {LAMBDA_MAX_PARAMS} parameters is completed on the dense backend, cheaper than \
+                 the Λ form's finite-difference Newton steps"
+            )
+        })
+    }) else {
+        return Completion::Lambda(fit);
     };
     let block = if block.is_empty() { "G" } else { &block };
     let word = format!(
         "the covariance matrix `{block}` is nearly singular at the estimate (relative Cholesky \
          pivot {pivot:.1e}: a correlation of ±1 or a variance 0), where the sparse \
-         mixed-model equations, which need its inverse, lose about {:.0} digits",
+         mixed-model equations, which need its inverse, lose about {:.0} digits, and lme4's \
+         Λ form, which does not, cannot be used here ({why})",
         (1.0 / pivot.max(1e-300)).log10().min(16.0)
     );
     if opts.backend == Backend::Auto && n <= DENSE_COMPLETION_MAX {

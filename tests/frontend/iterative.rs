@@ -177,6 +177,37 @@ fn auto_uses_iterative_when_the_exact_factor_would_not_fit_and_says_so() {
         .iter()
         .any(|w| w.contains("fitted by the iterative backend")));
     assert!(fit.mc_standard_errors.is_some());
+    // The estimate counts more than the values of L (the factor, its
+    // selected inverse, workspaces, C and C⁻¹ on C's pattern, per-row
+    // buffers): a limit just above nnz(L) × 16 bytes still goes iterative.
+    let note = fit
+        .warnings
+        .iter()
+        .find(|w| w.contains("nnz(L) = "))
+        .expect("the note names nnz(L)");
+    for part in [
+        "the factor",
+        "selected inverse",
+        "workspaces",
+        "per-row buffers",
+    ] {
+        assert!(note.contains(part), "{note}");
+    }
+    let nnz_l: u128 = note
+        .split("nnz(L) = ")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(nnz_l > 2000, "{note}");
+    let just_l = RemlOptions::default()
+        .backend(Backend::Auto)
+        .iterative(IterativeOptions::default().exact_memory_limit(nnz_l * 16 + 1));
+    let fit = m.fit(&just_l).unwrap();
+    assert!(fit.backend.starts_with("iterative"), "{}", fit.backend);
     let exact = m.fit(&RemlOptions::default()).unwrap();
     assert!(exact.backend.starts_with("sparse"), "{}", exact.backend);
     assert!(exact.mc_standard_errors.is_none());

@@ -19,3 +19,4 @@ mod random_inputs;
 mod random_structures;
 mod readme;
 mod residual_keywords;
+mod singular_g;

@@ -751,8 +751,9 @@ fn predictions_with_categorical_coefficients_match_lme4() {
 /// covreml, 1.2e-6 higher): a fit that says it converged must match it;
 /// one that stops short must say so. On the default backend (sparse, whose
 /// `G⁻¹ = Σ⁻¹ ⊗ A⁻¹` loses nine digits there: it stopped 4.6e-4 below and
-/// called it a boundary fit) the fit is completed on the dense backend;
-/// `--backend dense` directly.
+/// called it a boundary fit) the fit is completed in lme4's Λ form, which
+/// needs no `G⁻¹` (`Σ = ΛΛᵀ`, `Λ ⊗ I` congruence with `A⁻¹` kept as the
+/// prior precision); `--backend dense` directly.
 #[test]
 fn several_coefficients_over_a_pedigree_match_an_independent_reml() {
     let ped = format!("animal={}", data("animal_pedigree.csv"));
@@ -816,10 +817,11 @@ fn several_coefficients_over_a_pedigree_match_an_independent_reml() {
 /// eigenvalue 6.6e-16 at the independent REML's optimum,
 /// `tests/independent/fa_heywood_reml.py` → `boundaries/heywood.json`):
 /// `G` becomes singular to rounding on the way, where the sparse
-/// mixed-model equations cannot invert it. The default backend fits it on
-/// the dense backend, says so and reaches the optimum; the sparse backend
-/// asked for by name refuses with an error naming the dense backend,
-/// instead of a wrong "converged".
+/// mixed-model equations cannot invert it. The default backend completes
+/// it on the dense backend (16 parameters on 400 rows: cheaper than the
+/// Λ form's finite-difference Newton steps), says so and reaches the
+/// optimum; the sparse backend asked for by name does not say converged
+/// and names the dense backend.
 #[test]
 fn unstructured_g_singular_on_the_way_reaches_the_independent_optimum() {
     let r: Value =
@@ -855,14 +857,20 @@ fn unstructured_g_singular_on_the_way_reaches_the_independent_optimum() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|w| w.as_str().unwrap().contains("fitted on the dense backend"));
+        .any(|w| w.as_str().unwrap().contains("on the dense backend"));
     assert!(warned, "no word of the dense backend: {v}");
 
+    // The sparse backend by name: `G⁻¹` fails to factor on the way (an
+    // error, exit 1) or the fit stops short (exit 3); either way it does not
+    // say converged and names the dense backend (16 parameters on 400
+    // rows: the Λ-form completion is left to larger data, see
+    // `covreml::reml::LAMBDA_MAX_PARAMS`).
     let out = run("sparse");
-    assert_eq!(out.status, 1, "{}", out.stdout);
+    assert!(out.status == 1 || out.status == 3, "{}", out.stdout);
+    let said = format!("{}{}", out.stdout, out.stderr);
     assert!(
-        out.stderr.contains("numerically singular") && out.stderr.contains("--backend dense"),
-        "{}",
-        out.stderr
+        (said.contains("numerically singular") || said.contains("nearly singular"))
+            && said.contains("--backend dense"),
+        "{said}"
     );
 }

@@ -47,7 +47,7 @@ mod pcg;
 mod probes;
 
 use super::evaluator::ParamInfo;
-use super::memory::available_memory;
+use super::memory::{available_memory, human, ExactNeed};
 use super::mixed::MixedModel;
 use super::options::Method;
 use super::terms::RandomDesign;
@@ -70,8 +70,10 @@ use std::time::Instant;
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct IterativeOptions {
     /// A fixed number of probes (Hutchinson vectors); `None` (the default)
-    /// starts with 24 and raises it until every Monte Carlo standard error is
-    /// below `mc_target` times the statistical standard error.
+    /// takes 8 while far from the optimum, at least 24 once close (at the
+    /// solves' full tolerance), and raises it until every Monte Carlo
+    /// standard error is below `mc_target` times the statistical standard
+    /// error.
     pub probes: Option<usize>,
     /// The seed of the probes (the fit is deterministic given it).
     pub seed: u64,
@@ -146,7 +148,15 @@ impl IterativeOptions {
 const MAX_FIXED: usize = 256;
 
 /// Probes of the automatic choice at the start.
-const START_PROBES: usize = 24;
+const START_PROBES: usize = 8;
+
+/// The fewest probes of the automatic choice at a tight iteration (one
+/// that can end the fit): a spread from fewer is too rough an estimate of
+/// the Monte Carlo error.
+const FINAL_PROBES: usize = 24;
+
+/// The loosest relative residual of a solve (far from the optimum).
+const LOOSE_CG: f64 = 1e-5;
 
 /// The largest factor a variance may change by in one step is `e^{2·CAP}`.
 const CAP: f64 = 2.0;
@@ -217,14 +227,21 @@ pub(crate) fn auto_choice(model: &MixedModel, opts: &RemlOptions) -> Option<Stri
     let limit = opts.iterative.exact_memory_limit.or_else(available_memory);
     match model.analysis.take(model.parts()) {
         Ok(an) => {
-            // The factor's values, and as much again for the selected inverse.
-            let need = an.chol.nnz_l() as u128 * 16;
-            if limit.is_some_and(|l| need > l) {
+            let need = ExactNeed::new(
+                an.chol.nnz_l(),
+                &an.chol.supernode_sizes(),
+                an.chol.is_supernodal(),
+                an.pat.nnz(),
+                an.w.dim,
+                an.w.n,
+                model.params().names.len(),
+            );
+            if limit.is_some_and(|l| need.total() > l) {
                 drop(an);
                 Some(format!(
-                    "the exact sparse factor needs {} of memory (nnz(L) × 16 bytes), more than {} \
+                    "the exact sparse backend would need {need} (nnz(L) = {}), more than the {} \
                      available: fitted by the iterative backend",
-                    human(need),
+                    need.factor / 8,
                     human(limit.unwrap_or(0))
                 ))
             } else {
@@ -244,15 +261,6 @@ pub(crate) fn auto_choice(model: &MixedModel, opts: &RemlOptions) -> Option<Stri
             ))
         }
         Err(_) => None,
-    }
-}
-
-fn human(b: u128) -> String {
-    let b = b as f64;
-    if b >= 1e9 {
-        format!("{:.1} GB", b / 1e9)
-    } else {
-        format!("{:.1} MB", b / 1e6)
     }
 }
 
@@ -309,7 +317,7 @@ struct Layout {
 }
 
 impl Fitter<'_, '_> {
-    fn at(&self, x: &[f64], m: usize, warm: &mut Warm) -> AtPoint {
+    fn at(&self, x: &[f64], m: usize, tol: f64, warm: &mut Warm) -> AtPoint {
         let (d, kk) = (self.d, self.k);
         let p = d.p;
         let theta: Vec<f64> = x
@@ -331,22 +339,14 @@ impl Fitter<'_, '_> {
         let b = self.round1_rhs(&lay);
         let m1 = lay.m1;
         let x0 = warm.s1.as_ref().map(|(mo, s)| widen(s, *mo, m1, d.dim));
-        let s1 = solve(
-            d,
-            &b,
-            m1,
-            &lambda,
-            io.cg_tolerance,
-            io.max_cg_steps,
-            x0.as_deref(),
-        );
+        let s1 = solve(d, &b, m1, &lambda, tol, io.max_cg_steps, x0.as_deref());
         let s = &s1.x;
         let beta: Vec<f64> = (0..p).map(|j| s[j * m1]).collect();
         let mut beta_cov = DMatrix::from_fn(p, p, |a, c| se2 * s[a * m1 + 1 + c]);
         beta_cov = (&beta_cov + beta_cov.transpose()) * 0.5;
         let ehat = self.residuals(s, m1, &beta);
         let ete: f64 = ehat.iter().map(|e| e * e).sum();
-        let (utu, t) = self.traces(&lay, &b, s);
+        let (utu, t) = self.traces(&lay, &b, s, &s1.r);
         let tbar: Vec<f64> = t
             .iter()
             .map(|tk| tk.iter().sum::<f64>() / m as f64)
@@ -355,7 +355,7 @@ impl Fitter<'_, '_> {
         let cov_s = score_covariance(&theta, kk, &lay, &t, &tbar);
 
         // Round 2: the AI matrix from the working vectors.
-        let (ai_nat, s2) = self.round2_ai(&theta, s, m1, &ehat, &lambda, warm);
+        let (ai_nat, s2) = self.round2_ai(&theta, (s, m1), &ehat, &lambda, tol, warm);
         let jd = DMatrix::from_diagonal(&nalgebra::DVector::from_vec(jac.clone()));
         let ai = &jd * ai_nat * &jd;
         let score_free: Vec<f64> = score.iter().zip(&jac).map(|(s, j)| s * j).collect();
@@ -460,23 +460,37 @@ impl Fitter<'_, '_> {
     /// removes the block mean, the direction in which the intercept makes
     /// `C⁻¹_kk` nearly constant and single-probe estimates heavy-tailed); a
     /// small term's trace is exact.
-    fn traces(&self, lay: &Layout, b: &[f64], s: &[f64]) -> (Vec<f64>, Vec<Vec<f64>>) {
+    fn traces(&self, lay: &Layout, b: &[f64], s: &[f64], res: &[f64]) -> (Vec<f64>, Vec<Vec<f64>>) {
         let (d, kk) = (self.d, self.k);
         let (p, m1, m, pc) = (d.p, lay.m1, lay.m, lay.pc);
         let u = |i: usize| s[i * m1];
+        // `bᵀx + xᵀr` for a solve `x` of `C x = b` with residual `r`
+        // equals `bᵀC⁻¹b − ‖x − C⁻¹b‖²_C`: its error is the square of the
+        // solve's (used for the block means `1_kᵀC⁻¹1_k`).
+        let quad =
+            |i: usize, c: usize, bv: f64| bv * s[i * m1 + c] + s[i * m1 + c] * res[i * m1 + c];
         let mut utu = vec![0.0; kk];
         let mut t = vec![vec![0.0; m]; kk];
+        let mut ones = vec![0.0; kk];
         for k in 0..kk {
-            let mut ones = 0.0;
             for i in d.off[k]..d.off[k] + d.q[k] {
                 utu[k] += u(i) * u(i);
-                ones += s[i * m1 + 1 + p + k];
+            }
+            // `1_kᵀC⁻¹1_k` (the residual of that solve lives on all unknowns).
+            let c = 1 + p + k;
+            for i in 0..d.dim {
+                ones[k] += quad(i, c, b[i * m1 + c]);
+            }
+            // A probe's single-block estimate `v_kᵀ(C⁻¹v)_k` is bilinear
+            // (the probe spans every term): its error is linear in the
+            // solve's, which the final, tight iteration makes negligible.
+            for i in d.off[k]..d.off[k] + d.q[k] {
                 for j in 0..m {
                     let c = pc + j;
                     t[k][j] += b[i * m1 + c] * s[i * m1 + c];
                 }
             }
-            let exact = ones / d.q[k] as f64;
+            let exact = ones[k] / d.q[k] as f64;
             t[k].iter_mut().for_each(|v| *v += exact);
         }
         let mut col = lay.ec;
@@ -508,14 +522,15 @@ impl Fitter<'_, '_> {
     }
 
     /// Round 2: the natural-scale AI matrix `½ w_kᵀ P w_l` of the working
-    /// vectors (one block solve, warm-started), and that solve.
+    /// vectors (one block solve, warm-started), and that solve; `(s, m1)`
+    /// is the first solve's block and its width.
     fn round2_ai(
         &self,
         theta: &[f64],
-        s: &[f64],
-        m1: usize,
+        (s, m1): (&[f64], usize),
         ehat: &[f64],
         lambda: &[f64],
+        tol: f64,
         warm: &Warm,
     ) -> (DMatrix<f64>, pcg::Solved) {
         let (d, kk) = (self.d, self.k);
@@ -548,15 +563,7 @@ impl Fitter<'_, '_> {
                 }
             }
         });
-        let s2 = solve(
-            d,
-            &bw,
-            w,
-            lambda,
-            io.cg_tolerance,
-            io.max_cg_steps,
-            warm.s2.as_deref(),
-        );
+        let s2 = solve(d, &bw, w, lambda, tol, io.max_cg_steps, warm.s2.as_deref());
         let ai_nat = DMatrix::from_fn(w, w, |i, j| {
             let mut v = gram[i * w + j];
             for r in 0..dim {
@@ -693,7 +700,19 @@ pub(crate) fn fit(
     loop {
         let it = history.len() + 1;
         let ti = Instant::now();
-        let pt = fitter.at(&x, m, &mut warm);
+        // Inexact Newton: far from the optimum the solves stop early (a
+        // relative residual of 1e-2 × the last step², at most 1e-5); only
+        // an iteration at the full tolerance can end the fit.
+        let tol = if prev_step.is_nan() {
+            LOOSE_CG.max(io.cg_tolerance)
+        } else {
+            (1e-2 * prev_step * prev_step).clamp(io.cg_tolerance, LOOSE_CG.max(io.cg_tolerance))
+        };
+        let tight = tol <= io.cg_tolerance;
+        if tight && io.probes.is_none() {
+            m = m.max(FINAL_PROBES.min(max_probes));
+        }
+        let pt = fitter.at(&x, m, tol, &mut warm);
         let ai_inv = pt.ai.clone().cholesky().map(|c| c.inverse());
         let Some(ai_inv) = ai_inv else {
             last = pt;
@@ -720,7 +739,7 @@ pub(crate) fn fit(
         let small = step.iter().enumerate().all(|(i, s)| {
             s.abs() <= 0.1 * mcse_x[i] || s.abs() <= opts.tol_step * (1.0 + x[i].abs())
         });
-        let converged = small && pt.cg_ok;
+        let converged = small && pt.cg_ok && tight;
         let ratio = (0..x.len())
             .map(|i| mcse_x[i] / se_x[i])
             .fold(0.0f64, f64::max);
@@ -763,7 +782,7 @@ pub(crate) fn fit(
                 format!("≥ {:.0} s", per)
             };
             eprintln!(
-                "iter {it:>3}  |score| {:.3e}  |step| {:.3e}  max MC/SE {:.3}  probes {m}  CG {}+{}  {:.1} s this, {:.1} s elapsed, left {left}",
+                "iter {it:>3}  |score| {:.3e}  |step| {:.3e}  max MC/SE {:.3}  probes {m}  CG {}+{} (tol {tol:.0e})  {:.1} s this, {:.1} s elapsed, left {left}",
                 norm(&pt.score),
                 step_norm,
                 ratio,
@@ -779,8 +798,9 @@ pub(crate) fn fit(
             last = pt;
             termination = Termination::Stalled {
                 reason: format!(
-                    "the conjugate gradients did not reach a relative residual of {:e} in {} steps",
-                    io.cg_tolerance, io.max_cg_steps
+                    "the conjugate gradients did not reach a relative residual of {tol:e} in {} \
+                     steps",
+                    io.max_cg_steps
                 ),
             };
             break;

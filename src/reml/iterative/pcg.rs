@@ -34,6 +34,12 @@ pub(crate) struct Data<'a> {
     pub counts: Vec<Vec<f64>>,
     /// `(XᵀX)⁻¹`, the fixed block of the preconditioner.
     pub xtx_inv: DMatrix<f64>,
+    /// `XᵀX`, row major (`p × p`).
+    xtx: Vec<f64>,
+    /// `Z_kᵀX` per term, row major (`q_k × p`).
+    ztx: Vec<Vec<f64>>,
+    /// `Z_aᵀZ_b` for every pair of terms, compressed.
+    crosses: Vec<Cross>,
     /// Threads for a pass over the data.
     pub threads: usize,
 }
@@ -83,6 +89,7 @@ impl<'a> Data<'a> {
                 xtx[(b, a)] = xtx[(a, b)];
             }
         }
+        let xtx_flat: Vec<f64> = (0..p * p).map(|i| xtx[(i / p, i % p)]).collect();
         let xtx_inv = if p == 0 {
             DMatrix::zeros(0, 0)
         } else {
@@ -91,6 +98,24 @@ impl<'a> Data<'a> {
                 .inverse()
         };
         let threads = rayon::current_num_threads().clamp(1, 64);
+        let mut ztx: Vec<Vec<f64>> = q.iter().map(|&qk| vec![0.0; qk * p]).collect();
+        for (k, l) in levels.iter().enumerate() {
+            for r in 0..n {
+                let o = l[r] * p;
+                for a in 0..p {
+                    ztx[k][o + a] += xr[r * p + a];
+                }
+            }
+        }
+        let mut crosses = Vec::new();
+        for a in 0..q.len() {
+            for b in a + 1..q.len() {
+                // Rows by the term with more levels: the scattered side is
+                // the smaller one (it stays in cache longer).
+                let (ra, rb) = if q[a] >= q[b] { (a, b) } else { (b, a) };
+                crosses.push(Cross::new(ra, rb, levels[ra], levels[rb], q[ra], q[rb])?);
+            }
+        }
         Ok(Data {
             n,
             p,
@@ -101,6 +126,9 @@ impl<'a> Data<'a> {
             dim,
             counts,
             xtx_inv,
+            xtx: xtx_flat,
+            ztx,
+            crosses,
             threads,
         })
     }
@@ -176,48 +204,38 @@ impl<'a> Data<'a> {
         })
     }
 
-    /// `C V` for a `dim × m` block `V` (one pass over the data).
+    /// `C V` for a `dim × m` block `V`: from the cross products held in
+    /// compressed form (`XᵀX`, `Z_kᵀX`, the level counts and `Z_aᵀZ_b`),
+    /// not from the rows; the pairs of terms in parallel row ranges.
     pub fn mul(&self, v: &[f64], m: usize, lambda: &[f64]) -> Vec<f64> {
         let p = self.p;
-        let mut out = self.pass(self.dim * m, |rows, out| {
-            let mut t = vec![0.0; m];
-            for r in rows {
-                t.iter_mut().for_each(|x| *x = 0.0);
-                let xr = &self.x[r * p..(r + 1) * p];
-                for (j, &xv) in xr.iter().enumerate() {
-                    if xv != 0.0 {
-                        for (t, vv) in t.iter_mut().zip(&v[j * m..(j + 1) * m]) {
-                            *t += xv * vv;
-                        }
-                    }
+        let mut out = vec![0.0; self.dim * m];
+        for a in 0..p {
+            for b in 0..p {
+                let c = self.xtx[a * p + b];
+                if c != 0.0 {
+                    axpy(&mut out[a * m..(a + 1) * m], c, &v[b * m..(b + 1) * m]);
                 }
-                for (k, l) in self.levels.iter().enumerate() {
-                    let i = self.off[k] + l[r];
-                    for (t, vv) in t.iter_mut().zip(&v[i * m..(i + 1) * m]) {
-                        *t += vv;
-                    }
-                }
-                for (j, &xv) in xr.iter().enumerate() {
-                    if xv != 0.0 {
-                        for (o, tv) in out[j * m..(j + 1) * m].iter_mut().zip(&t) {
-                            *o += xv * tv;
-                        }
-                    }
-                }
-                for (k, l) in self.levels.iter().enumerate() {
-                    let i = self.off[k] + l[r];
-                    for (o, tv) in out[i * m..(i + 1) * m].iter_mut().zip(&t) {
-                        *o += tv;
+            }
+        }
+        for k in 0..self.q.len() {
+            let lk = lambda[k];
+            for (i, &cnt) in self.counts[k].iter().enumerate() {
+                let oi = (self.off[k] + i) * m;
+                let (head, tail) = out.split_at_mut(oi);
+                let oi_row = &mut tail[..m];
+                axpy(oi_row, cnt + lk, &v[oi..oi + m]);
+                let row = &self.ztx[k][i * p..(i + 1) * p];
+                for (a, &c) in row.iter().enumerate() {
+                    if c != 0.0 {
+                        axpy(oi_row, c, &v[a * m..(a + 1) * m]);
+                        axpy(&mut head[a * m..(a + 1) * m], c, &v[oi..oi + m]);
                     }
                 }
             }
-        });
-        for (k, &lk) in lambda.iter().enumerate() {
-            let a = self.off[k] * m;
-            let b = (self.off[k] + self.q[k]) * m;
-            for (o, vv) in out[a..b].iter_mut().zip(&v[a..b]) {
-                *o += lk * vv;
-            }
+        }
+        for cr in &self.crosses {
+            cr.mul(self, v, m, &mut out);
         }
         out
     }
@@ -247,6 +265,147 @@ impl<'a> Data<'a> {
     }
 }
 
+/// `y += c x`.
+#[inline]
+fn axpy(y: &mut [f64], c: f64, x: &[f64]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += c * x;
+    }
+}
+
+/// `Z_aᵀZ_b` (`a ≠ b`) as sparse rows by the levels of `a`: the levels of
+/// `b` met (`u32`) and how often (the number of rows with both).
+pub(crate) struct Cross {
+    a: usize,
+    b: usize,
+    /// Row starts, `q_a + 1`.
+    start: Vec<usize>,
+    col: Vec<u32>,
+    count: Vec<u32>,
+}
+
+impl Cross {
+    fn new(
+        a: usize,
+        b: usize,
+        la: &[usize],
+        lb: &[usize],
+        qa: usize,
+        qb: usize,
+    ) -> Result<Self, String> {
+        if qb > u32::MAX as usize || la.len() > u32::MAX as usize {
+            return Err("a term with more than 2³² levels or rows".into());
+        }
+        let mut start = vec![0usize; qa + 1];
+        for &i in la {
+            start[i + 1] += 1;
+        }
+        for i in 0..qa {
+            start[i + 1] += start[i];
+        }
+        let mut col = vec![0u32; la.len()];
+        {
+            let mut fill = start.clone();
+            for (&i, &j) in la.iter().zip(lb) {
+                col[fill[i]] = j as u32;
+                fill[i] += 1;
+            }
+        }
+        let mut count: Vec<u32> = Vec::new();
+        let mut w = 0;
+        for i in 0..qa {
+            let (lo, hi) = (start[i], start[i + 1]);
+            col[lo..hi].sort_unstable();
+            start[i] = w;
+            let mut k = lo;
+            while k < hi {
+                let c = col[k];
+                let mut e = k + 1;
+                while e < hi && col[e] == c {
+                    e += 1;
+                }
+                col[w] = c;
+                count.push((e - k) as u32);
+                w += 1;
+                k = e;
+            }
+        }
+        start[qa] = w;
+        col.truncate(w);
+        col.shrink_to_fit();
+        count.shrink_to_fit();
+        Ok(Cross {
+            a,
+            b,
+            start,
+            col,
+            count,
+        })
+    }
+
+    /// Adds `Z_aᵀZ_b V_b` to the rows of `a` and `Z_bᵀZ_a V_a` to the rows
+    /// of `b` (row ranges of `a` in parallel, each with its own copy of the
+    /// rows of `b`).
+    fn mul(&self, d: &Data<'_>, v: &[f64], m: usize, out: &mut [f64]) {
+        let (oa, ob) = (d.off[self.a], d.off[self.b]);
+        let (qa, qb) = (d.q[self.a], d.q[self.b]);
+        let nnz = self.col.len();
+        let t = d.threads.min(nnz / 65_536 + 1).max(1);
+        // Row ranges of `a` with about equal numbers of entries.
+        let mut cuts = vec![0usize];
+        for s in 1..t {
+            let target = nnz * s / t;
+            let i = self.start.partition_point(|&x| x < target).min(qa);
+            cuts.push(i.max(*cuts.last().unwrap_or(&0)));
+        }
+        cuts.push(qa);
+        let va = &v[oa * m..(oa + qa) * m];
+        let vb = &v[ob * m..(ob + qb) * m];
+        let work = |lo: usize, hi: usize| {
+            let mut ya = vec![0.0; (hi - lo) * m];
+            let mut yb = vec![0.0; qb * m];
+            for i in lo..hi {
+                let acc = &mut ya[(i - lo) * m..(i - lo + 1) * m];
+                let vi = &va[i * m..(i + 1) * m];
+                for e in self.start[i]..self.start[i + 1] {
+                    let j = self.col[e] as usize;
+                    let c = self.count[e] as f64;
+                    axpy(acc, c, &vb[j * m..(j + 1) * m]);
+                    axpy(&mut yb[j * m..(j + 1) * m], c, vi);
+                }
+            }
+            (ya, yb)
+        };
+        let parts: Vec<(Vec<f64>, Vec<f64>)> = if t == 1 {
+            vec![work(0, qa)]
+        } else {
+            std::thread::scope(|s| {
+                let hs: Vec<_> = cuts
+                    .windows(2)
+                    .map(|w| {
+                        let (lo, hi) = (w[0], w[1]);
+                        let work = &work;
+                        s.spawn(move || work(lo, hi))
+                    })
+                    .collect();
+                hs.into_iter()
+                    .map(|h| h.join().expect("a product thread panicked"))
+                    .collect()
+            })
+        };
+        for (w, (ya, yb)) in cuts.windows(2).zip(parts) {
+            let o = &mut out[(oa + w[0]) * m..(oa + w[1]) * m];
+            for (o, y) in o.iter_mut().zip(&ya) {
+                *o += y;
+            }
+            let o = &mut out[ob * m..(ob + qb) * m];
+            for (o, y) in o.iter_mut().zip(&yb) {
+                *o += y;
+            }
+        }
+    }
+}
+
 /// Column-wise dot products of two `dim × m` blocks.
 fn dots(a: &[f64], b: &[f64], m: usize) -> Vec<f64> {
     let mut d = vec![0.0; m];
@@ -262,6 +421,8 @@ fn dots(a: &[f64], b: &[f64], m: usize) -> Vec<f64> {
 pub(crate) struct Solved {
     /// The solutions, `dim × m`.
     pub x: Vec<f64>,
+    /// Their residuals `B − C X` (as updated by the recurrence).
+    pub r: Vec<f64>,
     /// CG steps (passes over the data) taken.
     pub steps: usize,
     /// Whether every column reached its tolerance.
@@ -360,6 +521,7 @@ pub(crate) fn solve(
     let converged = !active.iter().any(|a| *a);
     Solved {
         x,
+        r,
         steps,
         converged,
     }

@@ -105,7 +105,9 @@ impl Analysis {
         let mut y = model.fixed.y.clone();
         y.resize(w.n, 0.0);
         let wty = w.tmul(&[&y]);
-        let pat = Pattern::new(&w, &hs, &q)?;
+        // Closed under the levels of unstructured terms, for the Λ form.
+        let mix = super::lambda::mixing_groups(model, &w.offsets);
+        let pat = Pattern::new(&w, &hs, &q, &mix)?;
         let q_chol = analyse_offdiagonal(&q)?;
         let chol = SparseCholesky::analyse_best(
             w.dim,

@@ -30,6 +30,7 @@
 mod analysis;
 mod design;
 mod kernels;
+mod lambda;
 mod ml;
 mod ordering;
 mod pattern;
@@ -37,6 +38,7 @@ mod post;
 mod score;
 
 pub(crate) use analysis::AnalysisCache;
+pub(crate) use lambda::{eval_error, psd_cholesky, LambdaForm, LambdaPoint};
 
 use super::error::cov_err;
 use super::evaluator::{EvalFail, Evaluator, Point, ScoreAi};
@@ -371,6 +373,17 @@ impl Evaluator for Mme<'_> {
 
     fn inverts_g(&self) -> bool {
         true
+    }
+
+    fn last_x(&self) -> Option<Vec<f64>> {
+        self.st.as_ref().map(|s| s.x.clone())
+    }
+
+    fn lambda_applies(&self, x: &[f64]) -> bool {
+        let n = self.model.fixed.n();
+        let k = x.len();
+        (n > crate::reml::DENSE_COMPLETION_MAX || k <= crate::reml::LAMBDA_MAX_PARAMS)
+            && self.lambda_at(x).is_some()
     }
 
     fn describe(&self) -> String {

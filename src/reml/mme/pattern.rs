@@ -25,6 +25,9 @@ pub(crate) struct RowScatter {
 pub(crate) struct Pattern {
     pub col_ptr: Vec<usize>,
     pub row_idx: Vec<usize>,
+    /// The unknowns that occur in some row, or share a mixing group with
+    /// one that does (see [`Pattern::new`]).
+    used: Vec<bool>,
     /// Per row, the positions of its products (see [`RowScatter`]): made
     /// at the first use only (48 bytes a row of a crossed model: 1.3 GB
     /// at 27 million rows). A residual with a constant diagonal `Q` and
@@ -90,10 +93,13 @@ impl Pattern {
     /// Builds the pattern from `W`, the patterns of the `G⁻¹`s and of `Q`,
     /// after checking the memory it needs. Errors if `Q` lacks a diagonal
     /// entry.
+    /// `mix`: groups of unknowns the pattern is closed under (whatever one
+    /// member meets, every member meets; see `lambda::mixing_groups`).
     pub fn new(
         w: &RowDesign,
         hs: &[SparseInverse<f64>],
         q: &SparseInverse<f64>,
+        mix: &[Vec<usize>],
     ) -> Result<Self, RemlError> {
         let (n, dim) = (w.n, w.dim);
         let mut q_diag = vec![usize::MAX; n];
@@ -111,7 +117,7 @@ impl Pattern {
                 reason: "the sparse inverse of the residual lacks a diagonal entry".into(),
             });
         }
-        let used = used_columns(w);
+        let used = used_columns(w, mix);
         let n_used = used.iter().filter(|&&u| u).count();
         let keys_n = key_count(w, hs, &q_off, n_used);
         let maps_n = map_count(w, &q_off);
@@ -127,7 +133,8 @@ impl Pattern {
              most rows, or a random term with many columns per row, makes every row meet \
              every unknown; group the levels, or fit a large fixed factor as a random term",
         )?;
-        let keys = pattern_keys(w, hs, &q_off, &used, keys_n as usize);
+        let mut keys = pattern_keys(w, hs, &q_off, &used, keys_n as usize);
+        close_keys(&mut keys, mix, dim);
         let (col_ptr, row_idx) = compress(dim, &keys);
         drop(keys);
         let pos = Positions::new(w, &used, &col_ptr, &row_idx);
@@ -141,6 +148,7 @@ impl Pattern {
         Ok(Pattern {
             col_ptr,
             row_idx,
+            used,
             scatter: OnceLock::new(),
             g_pos,
             wtw,
@@ -155,8 +163,7 @@ impl Pattern {
     /// (`w` is the design the pattern was made from).
     pub fn scatter(&self, w: &RowDesign) -> &RowScatter {
         self.scatter.get_or_init(|| {
-            let used = used_columns(w);
-            let pos = Positions::new(w, &used, &self.col_ptr, &self.row_idx);
+            let pos = Positions::new(w, &self.used, &self.col_ptr, &self.row_idx);
             row_maps(w, &pos)
         })
     }
@@ -176,15 +183,59 @@ impl Pattern {
     }
 }
 
-/// The unknowns (beyond the fixed effects) that occur in some row.
-fn used_columns(w: &RowDesign) -> Vec<bool> {
+/// The unknowns (beyond the fixed effects) that occur in some row, or
+/// share a group of `mix` with one that does.
+fn used_columns(w: &RowDesign, mix: &[Vec<usize>]) -> Vec<bool> {
     let mut used = vec![false; w.dim];
     for &c in &w.col {
         if c as usize >= w.p {
             used[c as usize] = true;
         }
     }
+    for g in mix {
+        if g.iter().any(|&m| used[m]) {
+            g.iter().for_each(|&m| used[m] = true);
+        }
+    }
     used
+}
+
+/// Closes the sorted unique `keys` under the groups `mix`: for every
+/// entry `(r, c)`, every `(r', c')` with `r'` in the group of `r` (or `r`)
+/// and `c'` in that of `c` (or `c`).
+fn close_keys(keys: &mut Vec<u64>, mix: &[Vec<usize>], dim: usize) {
+    if mix.is_empty() {
+        return;
+    }
+    let mut group = vec![u32::MAX; dim];
+    for (i, g) in mix.iter().enumerate() {
+        g.iter().for_each(|&m| group[m] = i as u32);
+    }
+    let one = |x: usize| [x];
+    let mut extra = Vec::new();
+    for &k in keys.iter() {
+        let (r, c) = ((k & 0xffff_ffff) as usize, (k >> 32) as usize);
+        if group[r] == u32::MAX && group[c] == u32::MAX {
+            continue;
+        }
+        let (r1, c1) = (one(r), one(c));
+        let rs: &[usize] = match group[r] {
+            u32::MAX => &r1,
+            g => &mix[g as usize],
+        };
+        let cs: &[usize] = match group[c] {
+            u32::MAX => &c1,
+            g => &mix[g as usize],
+        };
+        for &a in rs {
+            for &b in cs {
+                extra.push(((a.min(b) as u64) << 32) | a.max(b) as u64);
+            }
+        }
+    }
+    keys.extend(extra);
+    keys.sort_unstable();
+    keys.dedup();
 }
 
 /// `WᵀW` on the pattern (lower triangle).

@@ -39,7 +39,7 @@ impl Analysis {
 
     /// The PEV of term `t` from the selected inverse `zc` (on `C`'s
     /// pattern): the diagonal and the entries on the pattern of `h`.
-    fn term_pev(&self, t: usize, h: &SparseInverse<f64>, zc: &[f64], sum: f64) -> Pev {
+    pub(super) fn term_pev(&self, t: usize, h: &SparseInverse<f64>, zc: &[f64], sum: f64) -> Pev {
         let lo = self.w.offsets[t];
         let pos = &self.pat.g_pos[t];
         let mut col_ptr = Vec::with_capacity(h.n + 1);
@@ -65,6 +65,10 @@ impl Analysis {
 impl Mme<'_> {
     /// Post-estimation at the free parameters `free`.
     pub fn post(mut self, free: &[f64]) -> Result<MixedPost, RemlError> {
+        // A nearly singular G: in Λ form (see `lambda.rs`).
+        if let Some(p) = self.lambda_post(free)? {
+            return Ok(p);
+        }
         let pt = evaluate_or_error(&mut self, free)?;
         let st = self.st.take().expect("just evaluated");
         let an = self.an_mut();
@@ -84,6 +88,9 @@ impl Mme<'_> {
 
     /// The BLUPs of every term at `free` (one evaluation, no PEV).
     pub fn blups(mut self, free: &[f64]) -> Result<Vec<Vec<f64>>, RemlError> {
+        if let Some(u) = self.lambda_blups(free)? {
+            return Ok(u);
+        }
         evaluate_or_error(&mut self, free)?;
         let st = self.st.as_ref().expect("just evaluated");
         let o = &self.an().w.offsets;

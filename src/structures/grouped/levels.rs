@@ -1,13 +1,17 @@
 //! [`Levels`]: the level of a factor for every row, the runtime shape of
 //! [`VarIdent`](super::VarIdent).
 
-use crate::data::DataError;
+use crate::data::{DataError, Incidence};
 
 /// The level of a factor for every row, in row order.
 ///
 /// Levels are in the one level order of the crate,
 /// [`sorted_levels`](crate::data::sorted_levels): numerically when every
-/// label is a number (`8` before `10`), by their text otherwise.
+/// label is a number (`8` before `10`), by their text otherwise. The codes
+/// and level names are those of the factor's [`Incidence`] (built by
+/// [`Incidence::from_labels`], held here and given by
+/// [`factor`](Self::factor)): a `VarIdent` over a factor and a random term
+/// on it number the levels alike.
 ///
 /// ```
 /// use covreml::data::Table;
@@ -22,8 +26,7 @@ use crate::data::DataError;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Levels {
-    level: Vec<usize>,
-    names: Vec<String>,
+    factor: Incidence,
 }
 
 impl Levels {
@@ -34,27 +37,47 @@ impl Levels {
                 reason: "no rows: a factor needs at least one observation".into(),
             });
         }
-        let (level, names) = crate::data::level_codes(labels);
-        Ok(Levels { level, names })
+        Ok(Levels {
+            factor: Incidence::from_labels(labels),
+        })
     }
 
     /// Number of rows.
     pub fn len(&self) -> usize {
-        self.level.len()
+        self.factor.len()
     }
 
     /// Whether there are no rows (never true for a built shape).
     pub fn is_empty(&self) -> bool {
-        self.level.is_empty()
+        self.factor.is_empty()
     }
 
     /// The level names, in level order.
     pub fn names(&self) -> &[String] {
-        &self.names
+        self.factor.level_names()
     }
 
     /// The level (index into [`names`](Self::names)) of every row.
     pub fn of_rows(&self) -> &[usize] {
-        &self.level
+        self.factor.levels()
+    }
+
+    /// The factor as an incidence design: the same codes and level names.
+    ///
+    /// ```
+    /// use covreml::structures::grouped::Levels;
+    /// let f = Levels::new(&["b", "a", "b"]).unwrap();
+    /// assert_eq!(f.factor().levels(), f.of_rows());
+    /// assert_eq!(f.factor().level_names(), f.names());
+    /// ```
+    pub fn factor(&self) -> &Incidence {
+        &self.factor
+    }
+}
+
+impl From<Levels> for Incidence {
+    /// The factor of `levels`, its codes and names unchanged.
+    fn from(levels: Levels) -> Self {
+        levels.factor
     }
 }
