@@ -18,7 +18,7 @@ use crate::common::SplitMix;
 use covreml::data::{Incidence, Table};
 use covreml::formula::FormulaModel;
 use covreml::reml::{
-    Backend, MarginalModel, Method, MixedModel, RemlFit, RemlOptions, Termination,
+    Backend, MarginalModel, Method, MixedModel, RemlError, RemlFit, RemlOptions, Termination,
 };
 use covreml::structures::spatial::{
     Coordinates, Exponential, Gaussian, Isotropic, Kernel, Spherical,
@@ -310,9 +310,19 @@ fn factor_analytic_fits_on_heywood_data_match_an_independent_reml() {
             runs.push((us(), Backend::Auto));
             runs.push((fa2(), Backend::Sparse));
             let (_, g) = us();
-            let f = fit_g(&data, g, Backend::Sparse).unwrap();
-            assert!(!f.termination.is_converged(), "{f}");
-            let said = format!("{:?} {:?}", f.termination, f.warnings);
+            // Where `G⁻¹` loses 9–10 digits, either honest outcome may come
+            // first: a fit not labelled converged, or the error that `G⁻¹`
+            // no longer factors; both must name the dense backend.
+            let said = match fit_g(&data, g, Backend::Sparse) {
+                Ok(f) => {
+                    assert!(!f.termination.is_converged(), "{f}");
+                    format!("{:?} {:?}", f.termination, f.warnings)
+                }
+                Err(e) => {
+                    assert!(matches!(e, RemlError::NearlySingularG { .. }), "{e}");
+                    e.to_string()
+                }
+            };
             assert!(said.contains("--backend dense"), "{said}");
         }
         let mut lls = Vec::new();
