@@ -31,7 +31,7 @@
 //! is a deterministic function of `θ` and the iteration converges to the
 //! root of the estimated score. Its Monte Carlo error is `AI⁻¹ Cov(ŝ) AI⁻¹`,
 //! `Cov(ŝ)` from the spread of the `m` single-probe trace estimates (the
-//! delta method; reported as [`RemlFit::mc_standard_errors`]). The fit has
+//! delta method; reported as [`RemlFit::mc_standard_errors`](crate::reml::RemlFit::mc_standard_errors)). The fit has
 //! converged when every component of the AI step is below a tenth of its
 //! Monte Carlo standard error (or below the step tolerance): iterating
 //! further would move the estimate by less than its noise. Unless the user
@@ -43,19 +43,20 @@
 // Index loops over blocks of vectors read clearer than zipped iterators.
 #![allow(clippy::needless_range_loop)]
 
+mod fit;
 mod pcg;
 mod probes;
 
-use super::evaluator::ParamInfo;
+pub(crate) use fit::fit;
+
 use super::memory::{available_memory, human, ExactNeed};
 use super::mixed::MixedModel;
 use super::options::Method;
 use super::terms::RandomDesign;
-use super::{Iteration, RemlError, RemlFit, RemlOptions, Termination};
+use super::{RemlError, RemlOptions};
 use crate::CovarianceModel;
 use nalgebra::DMatrix;
 use pcg::{solve, Data};
-use std::time::Instant;
 
 /// Options of the iterative backend ([`Backend::Iterative`](super::Backend::Iterative)).
 ///
@@ -605,306 +606,4 @@ fn score_covariance(
 
 fn norm(v: &[f64]) -> f64 {
     v.iter().map(|a| a * a).sum::<f64>().sqrt()
-}
-
-/// The most probes whose solver blocks fit in a quarter of the memory
-/// available (at most 8 GB).
-fn memory_probe_cap(d: &Data<'_>) -> usize {
-    let budget = available_memory()
-        .map(|a| (a / 4).min(8 << 30))
-        .unwrap_or(2 << 30) as f64;
-    let per = d.dim as f64 * 8.0 * (7 + d.threads) as f64;
-    ((budget / per) as usize)
-        .saturating_sub(1 + d.p + d.q.len())
-        .max(2)
-}
-
-/// Fits `model` by the iterative backend (`note`: why `auto` chose it).
-pub(crate) fn fit(
-    model: &MixedModel,
-    opts: &RemlOptions,
-    observer: &mut dyn FnMut(&Iteration),
-    note: Option<String>,
-) -> Result<RemlFit, RemlError> {
-    let t0 = Instant::now();
-    if opts.method != Method::Reml {
-        return Err(unavailable(
-            "it maximises the REML likelihood only (use --method reml, or an exact backend)".into(),
-        ));
-    }
-    if opts.lower.is_some()
-        || opts.upper.is_some()
-        || opts.lower_all.is_finite()
-        || opts.upper_all.is_finite()
-    {
-        return Err(unavailable("it does not take bounds".into()));
-    }
-    let levels = support(model).map_err(unavailable)?;
-    if model.fixed.p() > MAX_FIXED {
-        return Err(unavailable(format!(
-            "it solves once per fixed effect for their standard errors, and this model has {} \
-             (at most {MAX_FIXED}); fit a large fixed factor as a random term",
-            model.fixed.p()
-        )));
-    }
-    let params: ParamInfo = model.params();
-    let kk = model.terms.len();
-    let q: Vec<usize> = model.terms.iter().map(|t| t.z.dims().1).collect();
-    let fx = &model.fixed;
-    let d = Data::new(&fx.x, levels, q).map_err(unavailable)?;
-    let var_y = fx.var_y();
-    let tr = &params.transforms;
-    let mut x: Vec<f64> = match &opts.start {
-        Some(s) => {
-            super::options::check_len("start", s, &params.names)?;
-            s.clone()
-        }
-        None => tr
-            .iter()
-            .map(|t| t.inverse(var_y.max(1e-300) / (kk + 1) as f64))
-            .collect(),
-    };
-    let io = &opts.iterative;
-    let cap = memory_probe_cap(&d);
-    let mut warnings: Vec<String> = fx.notes.clone();
-    if let Some(n) = note {
-        warnings.push(n);
-    }
-    let mut m = io.probes.unwrap_or(START_PROBES).max(2);
-    if m > cap {
-        warnings.push(format!(
-            "{m} probes would not fit in memory; {cap} are used"
-        ));
-        m = cap;
-    }
-    let max_probes = io.max_probes.min(cap).max(m);
-    let fitter = Fitter {
-        d: &d,
-        y: &fx.y,
-        k: kk,
-        transforms: tr,
-        opts,
-    };
-    let mut warm = Warm { s1: None, s2: None };
-    let mut history: Vec<Iteration> = Vec::new();
-    let termination;
-    let last;
-    let mut mcse_x;
-    let mut prev_step = f64::NAN;
-    if io.progress {
-        eprintln!(
-            "iterative REML: n = {}, {} unknowns, {} probes to start (seed {})",
-            d.n, d.dim, m, io.seed
-        );
-    }
-    loop {
-        let it = history.len() + 1;
-        let ti = Instant::now();
-        // Inexact Newton: far from the optimum the solves stop early (a
-        // relative residual of 1e-2 × the last step², at most 1e-5); only
-        // an iteration at the full tolerance can end the fit.
-        let tol = if prev_step.is_nan() {
-            LOOSE_CG.max(io.cg_tolerance)
-        } else {
-            (1e-2 * prev_step * prev_step).clamp(io.cg_tolerance, LOOSE_CG.max(io.cg_tolerance))
-        };
-        let tight = tol <= io.cg_tolerance;
-        if tight && io.probes.is_none() {
-            m = m.max(FINAL_PROBES.min(max_probes));
-        }
-        let pt = fitter.at(&x, m, tol, &mut warm);
-        let ai_inv = pt.ai.clone().cholesky().map(|c| c.inverse());
-        let Some(ai_inv) = ai_inv else {
-            last = pt;
-            mcse_x = vec![f64::NAN; x.len()];
-            termination = Termination::Stalled {
-                reason: "the AI matrix is not positive definite".into(),
-            };
-            break;
-        };
-        let cov_x = &ai_inv * &pt.score_cov * &ai_inv;
-        mcse_x = (0..x.len())
-            .map(|i| cov_x[(i, i)].max(0.0).sqrt())
-            .collect();
-        let se_x: Vec<f64> = (0..x.len()).map(|i| ai_inv[(i, i)].sqrt()).collect();
-        let mut step: Vec<f64> = (&ai_inv * nalgebra::DVector::from_vec(pt.score.clone()))
-            .iter()
-            .copied()
-            .collect();
-        let big = step.iter().fold(0.0f64, |a, s| a.max(s.abs()));
-        if big > CAP {
-            step.iter_mut().for_each(|s| *s *= CAP / big);
-        }
-        let step_norm = norm(&step);
-        let small = step.iter().enumerate().all(|(i, s)| {
-            s.abs() <= 0.1 * mcse_x[i] || s.abs() <= opts.tol_step * (1.0 + x[i].abs())
-        });
-        let converged = small && pt.cg_ok && tight;
-        let ratio = (0..x.len())
-            .map(|i| mcse_x[i] / se_x[i])
-            .fold(0.0f64, f64::max);
-        let more_probes =
-            converged && io.probes.is_none() && ratio > io.mc_target && m < max_probes;
-        let finished = converged && !more_probes;
-        let out_of_iter = !finished && it >= opts.max_iter;
-        let natural: Vec<f64> = x.iter().zip(tr).map(|(&v, t)| t.forward(v)).collect();
-        history.push(Iteration {
-            iter: it,
-            free: x.clone(),
-            natural: natural.clone(),
-            beta: fx.unshift_beta(pt.beta.clone()),
-            loglik: f64::NAN,
-            loglik_change: f64::NAN,
-            score: pt.score.clone(),
-            score_norm: norm(&pt.score),
-            ai: pt.ai.clone(),
-            step: if finished || out_of_iter {
-                Vec::new()
-            } else {
-                step.clone()
-            },
-            step_norm,
-            halvings: 0,
-        });
-        if io.progress {
-            let elapsed = t0.elapsed().as_secs_f64();
-            let per = elapsed / it as f64;
-            let target = 0.1 * norm(&mcse_x).max(1e-300);
-            let rate = step_norm / prev_step;
-            let left = if finished {
-                "0 s".to_string()
-            } else if more_probes {
-                "? (more probes)".to_string()
-            } else if rate < 0.9 && step_norm > target {
-                let k = ((target / step_norm).ln() / rate.ln()).ceil().max(1.0);
-                format!("≈ {:.0} s", k * per)
-            } else {
-                format!("≥ {:.0} s", per)
-            };
-            eprintln!(
-                "iter {it:>3}  |score| {:.3e}  |step| {:.3e}  max MC/SE {:.3}  probes {m}  CG {}+{} (tol {tol:.0e})  {:.1} s this, {:.1} s elapsed, left {left}",
-                norm(&pt.score),
-                step_norm,
-                ratio,
-                pt.cg_steps.0,
-                pt.cg_steps.1,
-                ti.elapsed().as_secs_f64(),
-                elapsed,
-            );
-        }
-        observer(history.last().expect("just pushed"));
-        prev_step = step_norm;
-        if !pt.cg_ok {
-            last = pt;
-            termination = Termination::Stalled {
-                reason: format!(
-                    "the conjugate gradients did not reach a relative residual of {tol:e} in {} \
-                     steps",
-                    io.max_cg_steps
-                ),
-            };
-            break;
-        }
-        if finished {
-            last = pt;
-            termination = Termination::Converged;
-            break;
-        }
-        if out_of_iter {
-            last = pt;
-            termination = Termination::IterationLimit;
-            break;
-        }
-        if more_probes {
-            let want = (m as f64 * (ratio / io.mc_target).powi(2) * 1.2).ceil() as usize;
-            m = want.max(2 * m).min(max_probes);
-            continue;
-        }
-        for (xi, s) in x.iter_mut().zip(&step) {
-            *xi += s;
-        }
-        let low: Vec<usize> = (0..x.len())
-            .filter(|&i| tr[i].forward(x[i]) < BOUNDARY * var_y)
-            .collect();
-        if !low.is_empty() {
-            last = pt;
-            termination = Termination::Stalled {
-                reason: format!(
-                    "{} ran to the boundary 0; the iterative backend does not fit boundary \
-                     estimates (use an exact backend)",
-                    low.iter()
-                        .map(|&i| params.names[i].as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
-            break;
-        }
-    }
-    let k = x.len();
-    let x_last = history.last().map(|h| h.free.clone()).unwrap_or(x);
-    let natural: Vec<f64> = x_last.iter().zip(tr).map(|(&v, t)| t.forward(v)).collect();
-    let jac: Vec<f64> = x_last
-        .iter()
-        .zip(tr)
-        .map(|(&v, t)| t.derivative(v))
-        .collect();
-    let ai_inv = last
-        .ai
-        .clone()
-        .cholesky()
-        .map(|c| c.inverse())
-        .unwrap_or_else(|| DMatrix::from_element(k, k, f64::NAN));
-    let free_se: Vec<f64> = (0..k).map(|i| ai_inv[(i, i)].sqrt()).collect();
-    let natural_se: Vec<f64> = (0..k).map(|i| free_se[i] * jac[i].abs()).collect();
-    let mc_nat: Vec<f64> = (0..k).map(|i| mcse_x[i] * jac[i].abs()).collect();
-    let ai_inverse_natural = DMatrix::from_fn(k, k, |i, j| jac[i] * ai_inv[(i, j)] * jac[j]);
-    for i in 0..k {
-        if mc_nat[i] > io.mc_target * natural_se[i] {
-            warnings.push(format!(
-                "the Monte Carlo standard error of {} is {:.2} of its standard error (more \
-                 probes, --probes, would lower it)",
-                params.names[i],
-                mc_nat[i] / natural_se[i]
-            ));
-        }
-    }
-    warnings.push(format!(
-        "iterative backend: the log-likelihood is not computed (NaN, and so are AIC and BIC); \
-         convergence is judged on the AI step against the Monte Carlo error of the traces \
-         ({m} probes, seed {})",
-        io.seed
-    ));
-    let beta_se: Vec<f64> = (0..d.p).map(|j| last.beta_cov[(j, j)].sqrt()).collect();
-    Ok(RemlFit {
-        names: params.names.clone(),
-        free: x_last,
-        natural,
-        natural_se,
-        free_se,
-        beta: fx.unshift_beta(last.beta.clone()),
-        beta_se,
-        beta_names: fx.names.clone(),
-        loglik: f64::NAN,
-        loglik_no_constant: f64::NAN,
-        aic: f64::NAN,
-        bic: f64::NAN,
-        n: d.n,
-        p: d.p,
-        iterations: history.len(),
-        termination,
-        singular: false,
-        history,
-        ai: last.ai.clone(),
-        ai_inverse_natural,
-        method: Method::Reml,
-        backend: format!(
-            "iterative (block-Jacobi PCG on the data, Hutchinson traces with {m} probes, seed \
-             {}; {} unknowns)",
-            io.seed, d.dim
-        ),
-        warnings,
-        seconds: t0.elapsed().as_secs_f64(),
-        mc_standard_errors: Some(mc_nat),
-    })
 }
