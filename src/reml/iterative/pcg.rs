@@ -441,41 +441,15 @@ pub(crate) fn solve(
     max_steps: usize,
     x0: Option<&[f64]>,
 ) -> Solved {
-    let len = d.dim * m;
-    let mut x = match x0 {
-        Some(x0) if x0.len() == len => x0.to_vec(),
-        _ => vec![0.0; len],
-    };
-    let mut r = b.to_vec();
-    if x.iter().any(|v| *v != 0.0) {
-        let cx = d.mul(&x, m, lambda);
-        for (r, c) in r.iter_mut().zip(&cx) {
-            *r -= c;
-        }
-    }
     let bnorm: Vec<f64> = dots(b, b, m).into_iter().map(f64::sqrt).collect();
-    let mut active: Vec<bool> = (0..m).map(|j| bnorm[j] > 0.0).collect::<Vec<_>>();
-    for j in 0..m {
-        if bnorm[j] == 0.0 {
-            for i in 0..d.dim {
-                x[i * m + j] = 0.0;
-            }
-        }
-    }
-    let mut z = vec![0.0; len];
+    let (mut x, mut r) = start(d, b, m, lambda, x0, &bnorm);
+    let mut active: Vec<bool> = bnorm.iter().map(|&n| n > 0.0).collect();
+    let mut z = vec![0.0; d.dim * m];
     d.precondition(&r, m, lambda, &mut z);
     let mut dir = z.clone();
     let mut rz = dots(&r, &z, m);
     let mut steps = 0;
-    let done = |r: &[f64], active: &mut Vec<bool>| {
-        let rn = dots(r, r, m);
-        for j in 0..m {
-            if active[j] && rn[j].sqrt() <= tol * bnorm[j] {
-                active[j] = false;
-            }
-        }
-    };
-    done(&r, &mut active);
+    retire_solved(&r, m, tol, &bnorm, &mut active);
     while active.iter().any(|a| *a) && steps < max_steps {
         let q = d.mul(&dir, m, lambda);
         steps += 1;
@@ -489,11 +463,14 @@ pub(crate) fn solve(
                 }
             })
             .collect();
-        for i in 0..d.dim {
+        for ((xr, rr), (dr, qr)) in x
+            .chunks_exact_mut(m)
+            .zip(r.chunks_exact_mut(m))
+            .zip(dir.chunks_exact(m).zip(q.chunks_exact(m)))
+        {
             for j in 0..m {
-                let k = i * m + j;
-                x[k] += alpha[j] * dir[k];
-                r[k] -= alpha[j] * q[k];
+                xr[j] += alpha[j] * dr[j];
+                rr[j] -= alpha[j] * qr[j];
             }
         }
         for j in 0..m {
@@ -503,19 +480,10 @@ pub(crate) fn solve(
                 active[j] = false;
             }
         }
-        done(&r, &mut active);
+        retire_solved(&r, m, tol, &bnorm, &mut active);
         d.precondition(&r, m, lambda, &mut z);
         let rz_new = dots(&r, &z, m);
-        let beta: Vec<f64> = (0..m)
-            .map(|j| if rz[j] > 0.0 { rz_new[j] / rz[j] } else { 0.0 })
-            .collect();
-        for ((dr, zr), _) in dir.chunks_exact_mut(m).zip(z.chunks_exact(m)).zip(0..) {
-            for j in 0..m {
-                if active[j] {
-                    dr[j] = zr[j] + beta[j] * dr[j];
-                }
-            }
-        }
+        next_direction(&mut dir, &z, &rz, &rz_new, &active, m);
         rz = rz_new;
     }
     let converged = !active.iter().any(|a| *a);
@@ -524,5 +492,68 @@ pub(crate) fn solve(
         r,
         steps,
         converged,
+    }
+}
+
+/// The start `x` (the warm start `x0` when it has the block's size, else
+/// 0; a zero right-hand side's column 0) and its residual `r = b − Cx`.
+fn start(
+    d: &Data<'_>,
+    b: &[f64],
+    m: usize,
+    lambda: &[f64],
+    x0: Option<&[f64]>,
+    bnorm: &[f64],
+) -> (Vec<f64>, Vec<f64>) {
+    let len = d.dim * m;
+    let mut x = match x0 {
+        Some(x0) if x0.len() == len => x0.to_vec(),
+        _ => vec![0.0; len],
+    };
+    let mut r = b.to_vec();
+    if x.iter().any(|v| *v != 0.0) {
+        let cx = d.mul(&x, m, lambda);
+        for (r, c) in r.iter_mut().zip(&cx) {
+            *r -= c;
+        }
+    }
+    for (j, _) in bnorm.iter().enumerate().filter(|(_, &n)| n == 0.0) {
+        for i in 0..d.dim {
+            x[i * m + j] = 0.0;
+        }
+    }
+    (x, r)
+}
+
+/// Marks the columns whose residual is below `tol` times their
+/// right-hand side's norm as solved.
+fn retire_solved(r: &[f64], m: usize, tol: f64, bnorm: &[f64], active: &mut [bool]) {
+    let rn = dots(r, r, m);
+    for j in 0..m {
+        if active[j] && rn[j].sqrt() <= tol * bnorm[j] {
+            active[j] = false;
+        }
+    }
+}
+
+/// The next search direction of every active column:
+/// `p ← z + (rᵀz)_new / (rᵀz)_old · p`.
+fn next_direction(
+    dir: &mut [f64],
+    z: &[f64],
+    rz: &[f64],
+    rz_new: &[f64],
+    active: &[bool],
+    m: usize,
+) {
+    let beta: Vec<f64> = (0..m)
+        .map(|j| if rz[j] > 0.0 { rz_new[j] / rz[j] } else { 0.0 })
+        .collect();
+    for (dr, zr) in dir.chunks_exact_mut(m).zip(z.chunks_exact(m)) {
+        for j in 0..m {
+            if active[j] {
+                dr[j] = zr[j] + beta[j] * dr[j];
+            }
+        }
     }
 }
