@@ -132,13 +132,9 @@ impl SupernodalFactor {
         l: &mut [f64],
         par: Par,
     ) -> Result<(), usize> {
-        let (begin, end, val_ptr) = (
-            sn.supernode_begin(),
-            sn.supernode_end(),
-            sn.col_ptr_for_val(),
-        );
+        let val_ptr = sn.col_ptr_for_val();
         for s in 0..sn.n_supernodes() {
-            let (b, e) = (begin[s], end[s]);
+            let (b, e) = (sn.supernode_begin()[s], sn.supernode_end()[s]);
             let w = e - b;
             let pattern = sn.supernode(s).pattern();
             let rows = w + pattern.len();
@@ -151,83 +147,118 @@ impl SupernodalFactor {
             for &(p, k) in &self.assemble[self.assemble_start[s]..self.assemble_start[s + 1]] {
                 ls[p - val_ptr[s]] = a_values[k];
             }
-            for &(d, a) in &self.updates[self.update_start[s]..self.update_start[s + 1]] {
-                let (d, a) = (d as usize, a as usize);
-                let dw = end[d] - begin[d];
-                let d_pattern = sn.supernode(d).pattern();
-                let below = &d_pattern[a..];
-                let (k, k1) = (below.len(), below.partition_point(|&r| r < e));
-                let ld = &head[val_ptr[d]..val_ptr[d + 1]];
-                let local = &self.local;
-                let place = |i: usize| {
-                    if i < k1 {
-                        below[i] - b
-                    } else {
-                        local[below[i]]
-                    }
-                };
-                if dw == 1 {
-                    let lv = &ld[1 + a..];
-                    for j in 0..k1 {
-                        let col = &mut ls[(below[j] - b) * rows..][..rows];
-                        let f = lv[j];
-                        for i in j..k {
-                            col[place(i)] -= lv[i] * f;
-                        }
-                    }
-                } else {
-                    let ld = MatRef::from_column_major_slice(ld, dw + d_pattern.len(), dw);
-                    let mut prod =
-                        MatMut::from_column_major_slice_mut(&mut self.temp[..k * k1], k, k1);
-                    matmul(
-                        prod.rb_mut(),
-                        Accum::Replace,
-                        ld.subrows(dw + a, k),
-                        ld.subrows(dw + a, k1).transpose(),
-                        1.0,
-                        par_for(par, 2.0 * (k * k1 * dw) as f64),
-                    );
-                    for j in 0..k1 {
-                        let col = &mut ls[(below[j] - b) * rows..][..rows];
-                        for i in j..k {
-                            col[place(i)] -= prod[(i, j)];
-                        }
-                    }
-                }
+            for u in self.update_start[s]..self.update_start[s + 1] {
+                let (d, a) = self.updates[u];
+                self.update_from(sn, head, (d as usize, a as usize), (b, e), ls, rows, par);
             }
             if let Some(batch) = batches.at(s) {
                 update_from_batch(batch, sn, head, ls, rows, par);
             }
-            let mut block = MatMut::from_column_major_slice_mut(ls, rows, w);
-            let (mut top, mut bottom) = block.rb_mut().split_at_row_mut(w);
-            if w == 1 {
-                let pivot = top[(0, 0)];
-                // Not `pivot <= 0.0`: a NaN pivot must fail too.
-                if pivot.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-                    return Err(b);
-                }
-                let d = pivot.sqrt();
-                top[(0, 0)] = d;
-                let inv = 1.0 / d;
-                for i in 0..rows - 1 {
-                    bottom[(i, 0)] *= inv;
-                }
-                continue;
-            }
-            cholesky_in_place(
-                top.rb_mut(),
-                LltRegularization::default(),
-                par_for(par, cube(w)),
-                MemStack::new(&mut self.dense),
-                Default::default(),
-            )
-            .map_err(|LltError::NonPositivePivot { index }| b + index)?;
-            solve_lower_triangular_in_place(
-                top.rb(),
-                bottom.transpose_mut(),
-                par_for(par, (w * w * (rows - w)) as f64),
-            );
+            self.factor_panel(ls, rows, w, par)
+                .map_err(|index| b + index)?;
         }
+        Ok(())
+    }
+
+    /// Subtracts from the panel `ls` (`rows × w`, the columns `b..e` of
+    /// supernode `s`) the update of the earlier supernode `d`, whose pattern
+    /// meets these columns from its position `a` on: `L_d L_dᵀ` restricted
+    /// to those rows.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn update_from(
+        &mut self,
+        sn: &SymbolicSupernodalCholesky<usize>,
+        head: &[f64],
+        (d, a): (usize, usize),
+        (b, e): (usize, usize),
+        ls: &mut [f64],
+        rows: usize,
+        par: Par,
+    ) {
+        let val_ptr = sn.col_ptr_for_val();
+        let dw = sn.supernode_end()[d] - sn.supernode_begin()[d];
+        let d_pattern = sn.supernode(d).pattern();
+        let below = &d_pattern[a..];
+        let (k, k1) = (below.len(), below.partition_point(|&r| r < e));
+        let ld = &head[val_ptr[d]..val_ptr[d + 1]];
+        let local = &self.local;
+        let place = |i: usize| {
+            if i < k1 {
+                below[i] - b
+            } else {
+                local[below[i]]
+            }
+        };
+        if dw == 1 {
+            let lv = &ld[1 + a..];
+            for j in 0..k1 {
+                let col = &mut ls[(below[j] - b) * rows..][..rows];
+                let f = lv[j];
+                for i in j..k {
+                    col[place(i)] -= lv[i] * f;
+                }
+            }
+            return;
+        }
+        let ld = MatRef::from_column_major_slice(ld, dw + d_pattern.len(), dw);
+        let mut prod = MatMut::from_column_major_slice_mut(&mut self.temp[..k * k1], k, k1);
+        matmul(
+            prod.rb_mut(),
+            Accum::Replace,
+            ld.subrows(dw + a, k),
+            ld.subrows(dw + a, k1).transpose(),
+            1.0,
+            par_for(par, 2.0 * (k * k1 * dw) as f64),
+        );
+        for j in 0..k1 {
+            let col = &mut ls[(below[j] - b) * rows..][..rows];
+            for i in j..k {
+                col[place(i)] -= prod[(i, j)];
+            }
+        }
+    }
+
+    /// Factors the updated panel `ls` (`rows × w`) in place: the Cholesky
+    /// factor of its diagonal block and the solve of the rows below; the
+    /// index within the panel of a pivot that is not positive otherwise.
+    #[inline]
+    fn factor_panel(
+        &mut self,
+        ls: &mut [f64],
+        rows: usize,
+        w: usize,
+        par: Par,
+    ) -> Result<(), usize> {
+        let mut block = MatMut::from_column_major_slice_mut(ls, rows, w);
+        let (mut top, mut bottom) = block.rb_mut().split_at_row_mut(w);
+        if w == 1 {
+            let pivot = top[(0, 0)];
+            // Not `pivot <= 0.0`: a NaN pivot must fail too.
+            if pivot.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+                return Err(0);
+            }
+            let d = pivot.sqrt();
+            top[(0, 0)] = d;
+            let inv = 1.0 / d;
+            for i in 0..rows - 1 {
+                bottom[(i, 0)] *= inv;
+            }
+            return Ok(());
+        }
+        cholesky_in_place(
+            top.rb_mut(),
+            LltRegularization::default(),
+            par_for(par, cube(w)),
+            MemStack::new(&mut self.dense),
+            Default::default(),
+        )
+        .map_err(|LltError::NonPositivePivot { index }| index)?;
+        solve_lower_triangular_in_place(
+            top.rb(),
+            bottom.transpose_mut(),
+            par_for(par, (w * w * (rows - w)) as f64),
+        );
         Ok(())
     }
 }
