@@ -386,28 +386,13 @@ fn supernodal(
     batches: &Batches,
     par: Par,
 ) {
-    let begin = sn.supernode_begin();
-    let end = sn.supernode_end();
     let val_ptr = sn.col_ptr_for_val();
     for s in (0..sn.n_supernodes()).rev() {
         if let Some(k) = batches.of[s] {
-            let batch = &batches.list[k];
-            if batch.members[0] == s {
-                match l {
-                    Some(l) => batch.apply(sn, l, 0, z, par),
-                    None => {
-                        // The members' L, read while their Z is written.
-                        let lowest = *batch.members.last().expect("nonempty batch");
-                        let (lo, hi) = (val_ptr[lowest], val_ptr[s + 1]);
-                        let copy = z[lo..hi].to_vec();
-                        batch.apply(sn, &copy, lo, z, par);
-                    }
-                }
-            }
+            apply_batch(&batches.list[k], s, sn, l, z, par);
             continue;
         }
-        let (b, e) = (begin[s], end[s]);
-        let w = e - b;
+        let w = sn.supernode_end()[s] - sn.supernode_begin()[s];
         let pattern = sn.supernode(s).pattern();
         let m = pattern.len();
         let rows = w + m;
@@ -427,87 +412,142 @@ fn supernodal(
             z: z_after,
             offset: after,
         };
-
-        // Y = L_RJ L_JJ⁻¹ (m × w; a solve with L_JJ, then L_JJ⁻¹ in place
-        // of L_JJ, which becomes Z_JJ below); a division for a one-column
-        // supernode (every level of a crossed factor).
-        let d = 1.0 / z_jj[(0, 0)];
-        if w == 1 {
-            for (a, y) in y_buf[..m].iter_mut().enumerate() {
-                *y = z_rj[(a, 0)] * d;
-            }
-        } else {
-            let mut y = MatMut::from_column_major_slice_mut(&mut y_buf[..m * w], m, w);
-            y.copy_from(z_rj.rb());
-            solve_upper_triangular_in_place(
-                z_jj.rb().transpose(),
-                y.rb_mut().transpose_mut(),
-                par_for(par, (m * w * w) as f64),
-            );
-            invert_lower(z_jj.rb_mut(), par_for(par, cube(w)));
-        }
+        let d = y_block(z_jj.rb_mut(), z_rj.rb(), y_buf, par);
+        let y = &y_buf[..m * w];
         if w <= NARROW {
             // Z_RJ = −Z_RR Y, column by column of Z_RJ's own storage.
             let out = &mut zrr_buf[..m * w];
-            ancestors.product(pattern, loc, &y_buf[..m * w], out, w);
+            ancestors.product(pattern, loc, y, out, w);
             for j in 0..w {
                 for a in 0..m {
                     z_rj[(a, j)] = -out[j * m + a];
                 }
             }
         } else {
-            // Z_RR (m × m, column-major), gathered from the ancestors.
-            let zrr = &mut zrr_buf[..m * m];
-            ancestors.for_each(pattern, loc, |a0, a1, zt, t_rows, tb, loc| {
-                for c in a0..a1 {
-                    let col = &zt[(pattern[c] - tb) * t_rows..][..t_rows];
-                    let dst = &mut zrr[c * m + c..(c + 1) * m];
-                    for (d, &r) in dst.iter_mut().zip(&loc[c..m]) {
-                        *d = col[r];
-                    }
-                }
-            });
-            for c in 0..m {
-                for r in c + 1..m {
-                    zrr[r * m + c] = zrr[c * m + r];
-                }
-            }
-            let zrr = MatRef::from_column_major_slice(&zrr_buf[..m * m], m, m);
+            let zrr = gather_zrr(&ancestors, pattern, loc, zrr_buf);
             // Z_RJ = −Z_RR Y.
             matmul(
                 z_rj.rb_mut(),
                 Accum::Replace,
                 zrr,
-                y_buf_ref(y_buf, m, w),
+                y_buf_ref(y, m, w),
                 -1.0,
                 par_for(par, 2.0 * (m * m * w) as f64),
             );
         }
-        // Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹ − Yᵀ Z_RJ, lower triangle only, in place.
-        if w == 1 {
-            let yz: f64 = (0..m).map(|a| y_buf[a] * z_rj[(a, 0)]).sum();
-            z_jj[(0, 0)] = d * d - yz;
-            continue;
+        diagonal_block(z_jj, z_rj.rb(), y, d, lauum_buf, par);
+    }
+}
+
+/// The first supernode `s` of a batch applies the whole batch (the
+/// others are done by then): from `l`, or, in place, from a copy of the
+/// members' `L` read while their `Z` is written.
+fn apply_batch(
+    batch: &Batch,
+    s: usize,
+    sn: &SymbolicSupernodalCholesky<usize>,
+    l: Option<&[f64]>,
+    z: &mut [f64],
+    par: Par,
+) {
+    if batch.members[0] != s {
+        return;
+    }
+    match l {
+        Some(l) => batch.apply(sn, l, 0, z, par),
+        None => {
+            let val_ptr = sn.col_ptr_for_val();
+            let lowest = *batch.members.last().expect("nonempty batch");
+            let (lo, hi) = (val_ptr[lowest], val_ptr[s + 1]);
+            let copy = z[lo..hi].to_vec();
+            batch.apply(sn, &copy, lo, z, par);
         }
-        let y = y_buf_ref(y_buf, m, w);
-        lauum_lower(z_jj.rb_mut(), lauum_buf, par_for(par, cube(w)));
-        tri::matmul(
-            z_jj.rb_mut(),
-            TriangularLower,
-            Accum::Add,
-            y.transpose(),
-            Rectangular,
-            z_rj.rb(),
-            Rectangular,
-            -1.0,
-            par_for(par, (w * w * m) as f64),
-        );
-        // An exactly symmetric diagonal block: mirror the lower triangle.
-        for c in 0..w {
-            for r in c + 1..w {
-                let v = z_jj[(r, c)];
-                z_jj[(c, r)] = v;
+    }
+}
+
+/// `Y = L_RJ L_JJ⁻¹` (`m × w`) into `y_buf`, and `L_JJ⁻¹` in place of
+/// `L_JJ` (a division for a one-column supernode, every level of a crossed
+/// factor); returns `1 / L_JJ[0, 0]`.
+fn y_block(mut z_jj: MatMut<'_, f64>, z_rj: MatRef<'_, f64>, y_buf: &mut [f64], par: Par) -> f64 {
+    let (m, w) = (z_rj.nrows(), z_jj.ncols());
+    let d = 1.0 / z_jj[(0, 0)];
+    if w == 1 {
+        for (a, y) in y_buf[..m].iter_mut().enumerate() {
+            *y = z_rj[(a, 0)] * d;
+        }
+        return d;
+    }
+    let mut y = MatMut::from_column_major_slice_mut(&mut y_buf[..m * w], m, w);
+    y.copy_from(z_rj);
+    solve_upper_triangular_in_place(
+        z_jj.rb().transpose(),
+        y.rb_mut().transpose_mut(),
+        par_for(par, (m * w * w) as f64),
+    );
+    invert_lower(z_jj.rb_mut(), par_for(par, cube(w)));
+    d
+}
+
+/// `Z_RR` (`m × m`, column major, both triangles) gathered from the
+/// ancestors' blocks into `zrr_buf`.
+fn gather_zrr<'b>(
+    ancestors: &Ancestors<'_>,
+    pattern: &[usize],
+    loc: &mut [usize],
+    zrr_buf: &'b mut [f64],
+) -> MatRef<'b, f64> {
+    let m = pattern.len();
+    let zrr = &mut zrr_buf[..m * m];
+    ancestors.for_each(pattern, loc, |a0, a1, zt, t_rows, tb, loc| {
+        for c in a0..a1 {
+            let col = &zt[(pattern[c] - tb) * t_rows..][..t_rows];
+            let dst = &mut zrr[c * m + c..(c + 1) * m];
+            for (d, &r) in dst.iter_mut().zip(&loc[c..m]) {
+                *d = col[r];
             }
+        }
+    });
+    for c in 0..m {
+        for r in c + 1..m {
+            zrr[r * m + c] = zrr[c * m + r];
+        }
+    }
+    MatRef::from_column_major_slice(&zrr_buf[..m * m], m, m)
+}
+
+/// `Z_JJ = L_JJ⁻ᵀ L_JJ⁻¹ − Yᵀ Z_RJ` in place of `L_JJ⁻¹` (`d = 1 / L_JJ`
+/// for one column), made exactly symmetric.
+fn diagonal_block(
+    mut z_jj: MatMut<'_, f64>,
+    z_rj: MatRef<'_, f64>,
+    y: &[f64],
+    d: f64,
+    lauum_buf: &mut [f64],
+    par: Par,
+) {
+    let (m, w) = (z_rj.nrows(), z_jj.ncols());
+    if w == 1 {
+        let yz: f64 = (0..m).map(|a| y[a] * z_rj[(a, 0)]).sum();
+        z_jj[(0, 0)] = d * d - yz;
+        return;
+    }
+    lauum_lower(z_jj.rb_mut(), lauum_buf, par_for(par, cube(w)));
+    tri::matmul(
+        z_jj.rb_mut(),
+        TriangularLower,
+        Accum::Add,
+        y_buf_ref(y, m, w).transpose(),
+        Rectangular,
+        z_rj,
+        Rectangular,
+        -1.0,
+        par_for(par, (w * w * m) as f64),
+    );
+    // An exactly symmetric diagonal block: mirror the lower triangle.
+    for c in 0..w {
+        for r in c + 1..w {
+            let v = z_jj[(r, c)];
+            z_jj[(c, r)] = v;
         }
     }
 }
