@@ -346,20 +346,7 @@ fn finish(
     let tr = &params.transforms;
     let nat: Vec<f64> = x.iter().zip(tr).map(|(v, t)| t.forward(*v)).collect();
     // Covariance of θ over the parameters not held, then the delta method.
-    let free: Vec<usize> = (0..k).filter(|i| !held.contains(i)).collect();
-    let sub = DMatrix::from_fn(free.len(), free.len(), |a, b| -hess[(free[a], free[b])]);
-    let mut cz = DMatrix::from_element(k, k, 0.0);
-    match sub.clone().cholesky() {
-        Some(c) => {
-            let inv = c.inverse();
-            for (a, &i) in free.iter().enumerate() {
-                for (b, &j) in free.iter().enumerate() {
-                    cz[(i, j)] = inv[(a, b)];
-                }
-            }
-        }
-        None => cz.fill(f64::NAN),
-    }
+    let cz = conditional_covariance(&hess, &held);
     let jac = obj.plan.jacobian(&theta);
     let cx = &jac * &cz * jac.transpose();
     let dn: Vec<f64> = x.iter().zip(tr).map(|(v, t)| t.derivative(*v)).collect();
@@ -387,36 +374,14 @@ fn finish(
     fit.iterations += end.steps;
     fit.backend = format!("{} + Λ form", fit.backend);
     for &i in &held {
+        let name = obj.plan.params(params).names.get(i).cloned();
         fit.warnings.push(format!(
             "{} is held at 0: the unstructured matrix is singular (a variance 0 or a \
              correlation ±1); the standard errors of its entries are conditional on that",
-            obj.plan
-                .params(params)
-                .names
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| params.names[i].clone())
+            name.unwrap_or_else(|| params.names[i].clone())
         ));
     }
-    let word = format!(
-        "the covariance matrix `{}` is nearly singular at the optimum, where the sparse \
-         mixed-model equations lose digits in its inverse: the fit was completed in lme4's Λ \
-         form (G = ΛΛᵀ, no inverse; {} Newton steps on finite differences, {} evaluations)",
-        obj.plan
-            .blocks
-            .iter()
-            .filter(|b| b.cholesky)
-            .map(|b| if b.prefix.is_empty() {
-                "G"
-            } else {
-                b.prefix.as_str()
-            })
-            .collect::<Vec<_>>()
-            .join("`, `"),
-        end.steps,
-        obj.evals
-    );
-    fit.warnings.push(word);
+    fit.warnings.push(completion_word(obj, end.steps));
     fit.termination = if end.converged {
         if singular.is_empty() {
             Termination::Converged
@@ -431,6 +396,52 @@ fn finish(
     fit
 }
 
+/// `(−H)⁻¹` over the parameters not in `held`, zero in the rows and
+/// columns of those held (NaN when `−H` is not positive definite there).
+fn conditional_covariance(hess: &DMatrix<f64>, held: &[usize]) -> DMatrix<f64> {
+    let k = hess.nrows();
+    let free: Vec<usize> = (0..k).filter(|i| !held.contains(i)).collect();
+    let sub = DMatrix::from_fn(free.len(), free.len(), |a, b| -hess[(free[a], free[b])]);
+    let mut cz = DMatrix::from_element(k, k, 0.0);
+    match sub.cholesky() {
+        Some(c) => {
+            let inv = c.inverse();
+            for (a, &i) in free.iter().enumerate() {
+                for (b, &j) in free.iter().enumerate() {
+                    cz[(i, j)] = inv[(a, b)];
+                }
+            }
+        }
+        None => cz.fill(f64::NAN),
+    }
+    cz
+}
+
+/// The warning that says the fit was completed in the `Λ` form, naming the
+/// blocks and the work done.
+fn completion_word(obj: &Objective<'_, '_>, steps: usize) -> String {
+    let blocks: Vec<&str> = obj
+        .plan
+        .blocks
+        .iter()
+        .filter(|b| b.cholesky)
+        .map(|b| {
+            if b.prefix.is_empty() {
+                "G"
+            } else {
+                b.prefix.as_str()
+            }
+        })
+        .collect();
+    format!(
+        "the covariance matrix `{}` is nearly singular at the optimum, where the sparse \
+         mixed-model equations lose digits in its inverse: the fit was completed in lme4's Λ \
+         form (G = ΛΛᵀ, no inverse; {} Newton steps on finite differences, {} evaluations)",
+        blocks.join("`, `"),
+        steps,
+        obj.evals
+    )
+}
 /// A fit to complete at the user's free parameters `x` where the sparse
 /// driver stopped with an error (a `G` nearly singular on the way), with
 /// the iterations it made (`history`): only the fields [`polish`] does not
