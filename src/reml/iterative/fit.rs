@@ -223,12 +223,7 @@ fn iterate(
     loop {
         let it = history.len() + 1;
         let ti = Instant::now();
-        let loose = LOOSE_CG.max(io.cg_tolerance);
-        let tol = if prev_step.is_nan() {
-            loose
-        } else {
-            (1e-2 * prev_step * prev_step).clamp(io.cg_tolerance, loose)
-        };
+        let tol = cg_tolerance(prev_step, io.cg_tolerance);
         let tight = tol <= io.cg_tolerance;
         if tight && io.probes.is_none() {
             probes.m = probes.m.max(FINAL_PROBES.min(probes.max));
@@ -288,19 +283,39 @@ fn iterate(
         for (xi, s) in x.iter_mut().zip(&a.step) {
             *xi += s;
         }
-        let low: Vec<&str> = (0..x.len())
-            .filter(|&i| tr[i].forward(x[i]) < BOUNDARY * var_y)
-            .map(|i| params.names[i].as_str())
-            .collect();
-        if !low.is_empty() {
-            let reason = format!(
-                "{} ran to the boundary 0; the iterative backend does not fit boundary \
-                 estimates (use an exact backend)",
-                low.join(", ")
-            );
+        if let Some(reason) = at_boundary(&x, params, var_y) {
             return end(pt, a.mcse_x, history, Termination::Stalled { reason }, x);
         }
     }
+}
+
+/// The relative residual the solves stop at after a step of norm
+/// `prev_step` (NaN before the first): `1e-2 ×` its square between the
+/// user's `tight` tolerance and [`LOOSE_CG`] (inexact Newton).
+fn cg_tolerance(prev_step: f64, tight: f64) -> f64 {
+    let loose = LOOSE_CG.max(tight);
+    if prev_step.is_nan() {
+        loose
+    } else {
+        (1e-2 * prev_step * prev_step).clamp(tight, loose)
+    }
+}
+
+/// Why the fit stops when a variance at `x` ran to the boundary 0 (the
+/// backend does not fit boundary estimates).
+fn at_boundary(x: &[f64], params: &ParamInfo, var_y: f64) -> Option<String> {
+    let tr = &params.transforms;
+    let low: Vec<&str> = (0..x.len())
+        .filter(|&i| tr[i].forward(x[i]) < BOUNDARY * var_y)
+        .map(|i| params.names[i].as_str())
+        .collect();
+    (!low.is_empty()).then(|| {
+        format!(
+            "{} ran to the boundary 0; the iterative backend does not fit boundary estimates \
+             (use an exact backend)",
+            low.join(", ")
+        )
+    })
 }
 
 /// The history entry of iteration `it` at `x` (no step when `last`).
@@ -416,16 +431,7 @@ fn finish(
     let natural_se: Vec<f64> = (0..k).map(|i| free_se[i] * jac[i].abs()).collect();
     let mc_nat: Vec<f64> = (0..k).map(|i| mcse_x[i] * jac[i].abs()).collect();
     let ai_inverse_natural = DMatrix::from_fn(k, k, |i, j| jac[i] * ai_inv[(i, j)] * jac[j]);
-    for i in 0..k {
-        if mc_nat[i] > io.mc_target * natural_se[i] {
-            warnings.push(format!(
-                "the Monte Carlo standard error of {} is {:.2} of its standard error (more \
-                 probes, --probes, would lower it)",
-                params.names[i],
-                mc_nat[i] / natural_se[i]
-            ));
-        }
-    }
+    warnings.extend(mc_warnings(params, &mc_nat, &natural_se, io.mc_target));
     warnings.push(format!(
         "iterative backend: the log-likelihood is not computed (NaN, and so are AIC and BIC); \
          convergence is judged on the AI step against the Monte Carlo error of the traces \
@@ -464,4 +470,20 @@ fn finish(
         seconds: t0.elapsed().as_secs_f64(),
         mc_standard_errors: Some(mc_nat),
     }
+}
+
+/// A warning for every parameter whose Monte Carlo standard error is above
+/// `target` times its statistical one.
+fn mc_warnings(params: &ParamInfo, mc: &[f64], se: &[f64], target: f64) -> Vec<String> {
+    (0..mc.len())
+        .filter(|&i| mc[i] > target * se[i])
+        .map(|i| {
+            format!(
+                "the Monte Carlo standard error of {} is {:.2} of its standard error (more \
+                 probes, --probes, would lower it)",
+                params.names[i],
+                mc[i] / se[i]
+            )
+        })
+        .collect()
 }
