@@ -38,7 +38,7 @@ use crate::reml::boundary::IMPRECISE_PIVOT;
 use crate::reml::constrain::{min_relative_pivot, tri, Block, Plan};
 use crate::reml::evaluator::Point;
 use crate::reml::post::MixedPost;
-use crate::reml::{Method, RemlError};
+use crate::reml::RemlError;
 use nalgebra::DMatrix;
 use std::collections::BTreeSet;
 
@@ -476,22 +476,14 @@ impl Mme<'_> {
             ypy += quad_form(h, &h.values, &src[an.w.offsets[t]..an.w.offsets[t + 1]]);
             logdet_g += h.logdet;
         }
-        let logdet_r = an.q.logdet;
-        let (ll_no_constant, df) = match self.method {
-            Method::Ml => {
-                let chol = beta_cov.clone().cholesky().ok_or(EvalFail::SingularC)?;
-                let logdet_bc: f64 = 2.0 * chol.l().diagonal().iter().map(|d| d.ln()).sum::<f64>();
-                (-0.5 * (logdet_r + logdet_g + logdet_c + logdet_bc + ypy), n)
-            }
-            _ => (
-                -0.5 * (logdet_r + logdet_g + logdet_c + ypy),
-                self.model.fixed.n() - p,
-            ),
-        };
-        let ll = ll_no_constant - 0.5 * df as f64 * (2.0 * std::f64::consts::PI).ln();
-        if !ll.is_finite() {
-            return Err(EvalFail::NotPd);
-        }
+        let logdets = an.q.logdet + logdet_g + logdet_c;
+        let (ll, ll_no_constant, df) = super::loglik(
+            self.method,
+            logdets,
+            ypy,
+            &beta_cov,
+            (n, self.model.fixed.n(), p),
+        )?;
         Ok(LambdaPoint {
             ll,
             ll_no_constant,
@@ -646,6 +638,7 @@ mod tests {
     use crate::data::Table;
     use crate::reml::evaluator::Evaluator as _;
     use crate::reml::mme::AnalysisCache;
+    use crate::reml::Method;
 
     fn sleepstudy() -> crate::reml::MixedModel {
         let t = Table::read(concat!(

@@ -280,6 +280,34 @@ struct FixedSolve {
     c_ub: Vec<f64>,
 }
 
+/// `ℓ` (with and without its constant) and its degrees of freedom from the
+/// parts of the mixed-model equations: `log|R| + log|G| + log|C|`
+/// (`logdets`), `yᵀPy` and, for ML, `C^{ββ} = (XᵀV⁻¹X)⁻¹`
+/// (`log|V| = log|R| + log|G| + log|C| − log|XᵀV⁻¹X|`). REML's `n − p` is
+/// of the observed data `n_obs` (a completion adds as many rows as fixed
+/// effects); ML's `n` counts the rows of the equations.
+fn loglik(
+    method: Method,
+    logdets: f64,
+    ypy: f64,
+    beta_cov: &DMatrix<f64>,
+    (n, n_obs, p): (usize, usize, usize),
+) -> Result<(f64, f64, usize), EvalFail> {
+    let (ll_no_constant, df) = match method {
+        Method::Ml => {
+            let chol = beta_cov.clone().cholesky().ok_or(EvalFail::SingularC)?;
+            let logdet_bc: f64 = 2.0 * chol.l().diagonal().iter().map(|d| d.ln()).sum::<f64>();
+            (-0.5 * (logdets + logdet_bc + ypy), n)
+        }
+        _ => (-0.5 * (logdets + ypy), n_obs - p),
+    };
+    let ll = ll_no_constant - 0.5 * df as f64 * (2.0 * std::f64::consts::PI).ln();
+    if !ll.is_finite() {
+        return Err(EvalFail::NotPd);
+    }
+    Ok((ll, ll_no_constant, df))
+}
+
 /// Unit columns of `β` solved at a time.
 const BETA_CHUNK: usize = 64;
 
@@ -315,25 +343,13 @@ impl Evaluator for Mme<'_> {
             ypy += quad_form(h, &h.values, u);
             logdet_g += h.logdet;
         }
-        let logdet_r = an.q.logdet;
-        let (ll_no_constant, df) = match self.method {
-            // log|V| = log|R| + log|G| + log|C| − log|XᵀV⁻¹X|
-            Method::Ml => {
-                let chol = beta_cov.clone().cholesky().ok_or(EvalFail::SingularC)?;
-                let logdet_bc: f64 = 2.0 * chol.l().diagonal().iter().map(|d| d.ln()).sum::<f64>();
-                (-0.5 * (logdet_r + logdet_g + logdet_c + logdet_bc + ypy), n)
-            }
-            // n − p of the observed data (the completion adds as many rows
-            // as fixed effects).
-            _ => (
-                -0.5 * (logdet_r + logdet_g + logdet_c + ypy),
-                self.model.fixed.n() - p,
-            ),
-        };
-        let ll = ll_no_constant - 0.5 * df as f64 * (2.0 * std::f64::consts::PI).ln();
-        if !ll.is_finite() {
-            return Err(EvalFail::NotPd);
-        }
+        let (ll, ll_no_constant, df) = loglik(
+            self.method,
+            an.q.logdet + logdet_g + logdet_c,
+            ypy,
+            &beta_cov,
+            (n, self.model.fixed.n(), p),
+        )?;
         let beta = sol[..p].to_vec();
         self.st = Some(State {
             x: x.to_vec(),
