@@ -1,24 +1,23 @@
 //! The estimated time left of a fit, for its progress lines: the last
-//! iteration's duration times the iterations still needed, read off the
-//! steps' rate of decrease.
+//! iteration's duration times the iterations still needed
+//! ([`StepForecast`]).
 
+use crate::reml::forecast::StepForecast;
 use crate::reml::Iteration;
 
 /// Follows a fit's iterations.
 #[derive(Debug, Default)]
 pub(crate) struct TimeLeft {
-    /// The previous iteration's step norm and elapsed seconds.
-    last: Option<(f64, f64)>,
+    /// The previous iteration's elapsed seconds.
+    last_elapsed: Option<f64>,
+    steps: StepForecast,
 }
 
 impl TimeLeft {
     /// The estimated seconds left after `it`, at `elapsed` seconds since
     /// the start, for a fit whose steps must fall below `tol_step · (1 +
     /// ‖x‖)` within `max_iter` iterations; `None` until two steps show a
-    /// decrease. The steps of AI-REML decrease at least linearly near the
-    /// optimum, so `k` more iterations shrink the step by about `rᵏ`, with
-    /// `r` the last ratio of two steps (an upper estimate once the steps
-    /// fall quadratically).
+    /// decrease.
     pub(crate) fn after(
         &mut self,
         it: &Iteration,
@@ -26,25 +25,12 @@ impl TimeLeft {
         tol_step: f64,
         max_iter: usize,
     ) -> Option<f64> {
-        let step = it.step_norm;
-        let last = self.last.replace((step, elapsed));
-        let (prev_step, prev_elapsed) = last?;
-        let per_iteration = elapsed - prev_elapsed;
+        let prev_elapsed = self.last_elapsed.replace(elapsed);
         let target = tol_step * (1.0 + it.free.iter().map(|v| v * v).sum::<f64>().sqrt());
-        if !(step.is_finite() && prev_step > 0.0 && target > 0.0) {
-            return None;
-        }
-        if step <= target {
-            // The next iteration confirms convergence.
-            return Some(per_iteration);
-        }
-        let r = step / prev_step;
-        if !(r > 0.0 && r < 0.9) {
-            return None;
-        }
-        let k = ((target / step).ln() / r.ln()).ceil().max(1.0);
-        let k = k.min(max_iter.saturating_sub(it.iter) as f64).max(1.0);
-        Some(k * per_iteration)
+        let k = self.steps.record(it.step_norm, target)?;
+        let per_iteration = elapsed - prev_elapsed?;
+        let k = k.min(max_iter.saturating_sub(it.iter)).max(1);
+        Some(k as f64 * per_iteration)
     }
 }
 
@@ -95,6 +81,11 @@ mod tests {
         let mut t = TimeLeft::default();
         t.after(&iteration(1, 1.0), 10.0, 1e-3, 50);
         assert_eq!(t.after(&iteration(2, 1.0), 20.0, 1e-3, 50), None);
+        // Quadratic steps: 1e-1, 1e-2, 1e-4 go on 1e-8, 1e-16.
+        let mut t = TimeLeft::default();
+        t.after(&iteration(1, 1e-1), 10.0, 1e-12, 50);
+        t.after(&iteration(2, 1e-2), 20.0, 1e-12, 50);
+        assert_eq!(t.after(&iteration(3, 1e-4), 30.0, 1e-12, 50), Some(20.0));
         assert_eq!(left_text(None), "est. left ?");
         assert_eq!(left_text(Some(90.0)), "est. left 90 s");
     }

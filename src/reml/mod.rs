@@ -44,6 +44,7 @@ mod error;
 mod evaluator;
 mod fixed;
 mod fixed_effects;
+pub(crate) mod forecast;
 mod identify;
 mod iterative;
 mod lambda_polish;

@@ -9,6 +9,7 @@ use super::{
 };
 use crate::reml::evaluator::ParamInfo;
 use crate::reml::fixed::FixedPart;
+use crate::reml::forecast::StepForecast;
 use crate::reml::memory::available_memory;
 use crate::reml::mixed::MixedModel;
 use crate::reml::options::Method;
@@ -220,6 +221,7 @@ fn iterate(
     let mut warm = Warm { s1: None, s2: None };
     let mut history: Vec<Iteration> = Vec::new();
     let mut prev_step = f64::NAN;
+    let mut forecast = StepForecast::default();
     loop {
         let it = history.len() + 1;
         let ti = Instant::now();
@@ -250,12 +252,14 @@ fn iterate(
         history.push(iteration(it, &x, tr, fx, &pt, &a, finished || out_of_iter));
         if io.progress {
             let timing = (ti.elapsed().as_secs_f64(), t0.elapsed().as_secs_f64());
+            let target = 0.1 * norm(&a.mcse_x).max(1e-300);
+            let iterations = forecast.record(a.step_norm, target);
             let state = if finished {
                 Left::Done
             } else if more_probes {
                 Left::MoreProbes
             } else {
-                Left::Stepping { prev_step }
+                Left::Stepping { iterations }
             };
             progress_line(it, &pt, &a, m, tol, timing, state);
         }
@@ -348,9 +352,10 @@ fn iteration(
 enum Left {
     Done,
     MoreProbes,
-    /// Still stepping; the previous step's norm gives the rate.
+    /// Still stepping: the iterations left by the steps' rate and order
+    /// (`None`: unknown).
     Stepping {
-        prev_step: f64,
+        iterations: Option<usize>,
     },
 }
 
@@ -367,19 +372,13 @@ fn progress_line(
 ) {
     let (this, elapsed) = timing;
     let per = elapsed / it as f64;
-    let target = 0.1 * norm(&a.mcse_x).max(1e-300);
     let left = match state {
         Left::Done => "0 s".to_string(),
         Left::MoreProbes => "? (more probes)".to_string(),
-        Left::Stepping { prev_step } => {
-            let rate = a.step_norm / prev_step;
-            if rate < 0.9 && a.step_norm > target {
-                let k = ((target / a.step_norm).ln() / rate.ln()).ceil().max(1.0);
-                format!("≈ {:.0} s", k * per)
-            } else {
-                format!("≥ {:.0} s", per)
-            }
-        }
+        Left::Stepping {
+            iterations: Some(k),
+        } => format!("≈ {:.0} s", k as f64 * per),
+        Left::Stepping { iterations: None } => format!("≥ {:.0} s", per),
     };
     eprintln!(
         "iter {it:>3}  |score| {:.3e}  |step| {:.3e}  max MC/SE {:.3}  probes {m}  CG {}+{} (tol {tol:.0e})  {this:.1} s this, {elapsed:.1} s elapsed, left {left}",
